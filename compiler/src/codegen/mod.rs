@@ -1,0 +1,1 @@
+//! The Cranelift lowering shared by the JIT and AOT drivers (stub, being written).

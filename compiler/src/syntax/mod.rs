@@ -1,0 +1,1 @@
+//! Front end: syntax (being written).
