@@ -261,8 +261,9 @@ pub enum Inst {
     Unary { dst: Local, op: UnaryOp, src: Operand, site: SiteId },
     /// `dst = lhs op rhs`; `site` is used when the op faults.
     Binary { dst: Local, op: BinaryOp, lhs: Operand, rhs: Operand, site: SiteId },
-    /// Calls a Keel function; `dst` receives the result unless the callee returns `void`.
-    Call { dst: Option<Local>, func: FuncId, args: Vec<Operand> },
+    /// Calls a Keel function; `dst` receives the result unless the callee returns `void`. `site`
+    /// is the call's location, reported if the call overflows the stack.
+    Call { dst: Option<Local>, func: FuncId, args: Vec<Operand>, site: SiteId },
     /// Writes `value` (of type `ty`) to `stream`, followed by a newline when `newline` is set.
     Print { value: Operand, ty: Ty, newline: bool, stream: Stream },
 }

@@ -108,7 +108,7 @@ fn inst_to_string(program: &Program, inst: &Inst) -> String {
             let at = if op.can_fault() { format!(" {}", site(program, *s)) } else { String::new() };
             format!("%{} = {} {}, {}{at}", dst.0, binary_name(*op), operand(lhs), operand(rhs))
         }
-        Inst::Call { dst, func, args } => {
+        Inst::Call { dst, func, args, .. } => {
             let args: Vec<String> = args.iter().map(operand).collect();
             let callee = &program.function(*func).name;
             match dst {

@@ -135,7 +135,8 @@ impl Checker<'_> {
                     }
                 }
             }
-            Inst::Call { dst, func, args } => {
+            Inst::Call { dst, func, args, site } => {
+                self.site(*site);
                 let Some(callee) = self.program.functions.get(func.0 as usize) else {
                     self.error(format!("callee fn#{} does not exist", func.0));
                     return;
