@@ -1,1 +1,5 @@
-fn main(){}
+//! The `keel` executable: see `keel::driver`.
+
+fn main() -> std::process::ExitCode {
+    keel::driver::main()
+}

@@ -59,9 +59,15 @@ pub fn int_fault_message(op: IntOp, a: i64, b: i64) -> String {
         IntOp::Neg => format!("integer overflow: -({a}) does not fit in int"),
         IntOp::Div | IntOp::Rem if b == 0 => format!("division by zero: {a} {} 0", op.symbol()),
         IntOp::Shl | IntOp::Shr => {
-            format!("integer overflow: {a} {} {b}: shift amount must be in 0..64", op.symbol())
+            format!(
+                "integer overflow: {a} {} {b}: shift amount must be in 0..64",
+                op.symbol()
+            )
         }
-        _ => format!("integer overflow: {a} {} {b} does not fit in int", op.symbol()),
+        _ => format!(
+            "integer overflow: {a} {} {b} does not fit in int",
+            op.symbol()
+        ),
     }
 }
 
@@ -106,7 +112,10 @@ mod tests {
             int_fault_message(IntOp::Add, i64::MAX, 1),
             "integer overflow: 9223372036854775807 + 1 does not fit in int"
         );
-        assert_eq!(int_fault_message(IntOp::Rem, 7, 0), "division by zero: 7 % 0");
+        assert_eq!(
+            int_fault_message(IntOp::Rem, 7, 0),
+            "division by zero: 7 % 0"
+        );
         assert_eq!(
             int_fault_message(IntOp::Neg, i64::MIN, 0),
             "integer overflow: -(-9223372036854775808) does not fit in int"

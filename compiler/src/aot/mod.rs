@@ -1,7 +1,26 @@
-//! The ahead-of-time backend (stub, being written).
+//! The ahead-of-time backend (`keel build FILE -o OUT`): the IR as a native executable.
+//!
+//! [`build`] resolves the target ([`target`]), compiles the program with the shared Cranelift
+//! lowering into an object file that also defines C `main` ([`object`]), writes it and the
+//! target's runtime static library (built into `keel` by `build.rs`, see [`runtime_lib`]) to a
+//! temporary directory, and links them with the target's C compiler driver ([`link`]). The
+//! executable needs nothing but the system C library.
+//!
+//! What this module does not do: run the executable, or run foreign-architecture executables
+//! under an emulator (the test harness does).
+
+pub mod link;
+pub mod object;
+pub mod runtime_lib;
+pub mod target;
+
+use std::fs;
 use std::path::PathBuf;
 
 use crate::ir::Program;
+
+pub use object::emit_object;
+pub use target::Target;
 
 /// What `keel build` was asked to produce.
 pub struct BuildOptions {
@@ -12,6 +31,437 @@ pub struct BuildOptions {
 }
 
 /// Compiles `program` to a native executable.
-pub fn build(_program: &Program, _options: &BuildOptions) -> Result<(), String> {
-    Err("native builds are not written yet".into())
+pub fn build(program: &Program, options: &BuildOptions) -> Result<(), String> {
+    let target = Target::resolve(options.target.as_deref())?;
+    let runtime = runtime_lib::for_target(&target)?;
+    let object = emit_object(program, &target).map_err(|e| e.to_string())?;
+
+    let dir = tempfile::Builder::new()
+        .prefix("keel-build-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let object_path = dir.path().join("program.o");
+    let runtime_path = dir.path().join("libkeel_runtime.a");
+    fs::write(&object_path, object)
+        .map_err(|e| format!("cannot write {}: {e}", object_path.display()))?;
+    fs::write(&runtime_path, runtime)
+        .map_err(|e| format!("cannot write {}: {e}", runtime_path.display()))?;
+    link::link(&target, &object_path, &runtime_path, &options.output)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::process::{Command, Output};
+
+    use super::*;
+    use crate::ir::{
+        BinaryOp, Block, BlockId, FuncId, Function, Inst, Local, LocalInfo, Operand, Site, SiteId,
+        StrId, Stream, Term, Ty,
+    };
+
+    fn local(ty: Ty) -> LocalInfo {
+        LocalInfo { ty, name: None }
+    }
+
+    fn main_function(locals: Vec<LocalInfo>, blocks: Vec<Block>) -> Function {
+        Function {
+            name: "<main>".into(),
+            param_count: 0,
+            ret: Ty::Void,
+            locals,
+            blocks,
+        }
+    }
+
+    fn print(value: Operand, ty: Ty) -> Inst {
+        Inst::Print {
+            value,
+            ty,
+            newline: true,
+            stream: Stream::Stdout,
+        }
+    }
+
+    /// Builds `program` into a temporary directory and runs it.
+    fn build_and_run(program: &Program) -> Output {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let exe = dir.path().join("program");
+        build(
+            program,
+            &BuildOptions {
+                output: exe.clone(),
+                target: None,
+            },
+        )
+        .expect("build succeeds");
+        run(&exe)
+    }
+
+    fn run(exe: &Path) -> Output {
+        Command::new(exe).output().expect("executable runs")
+    }
+
+    fn text(bytes: &[u8]) -> &str {
+        std::str::from_utf8(bytes).expect("UTF-8 output")
+    }
+
+    #[test]
+    fn prints_every_type_and_exits_zero() {
+        let program = Program {
+            functions: vec![main_function(
+                vec![local(Ty::Int)],
+                vec![Block {
+                    insts: vec![
+                        Inst::Copy {
+                            dst: Local(0),
+                            src: Operand::Int(i64::MIN),
+                        },
+                        print(Operand::Local(Local(0)), Ty::Int),
+                        print(Operand::Int(42), Ty::Int),
+                        print(Operand::Bool(true), Ty::Bool),
+                        print(Operand::Bool(false), Ty::Bool),
+                        print(Operand::Str(StrId(0)), Ty::Str),
+                        Inst::Print {
+                            value: Operand::Str(StrId(1)),
+                            ty: Ty::Str,
+                            newline: false,
+                            stream: Stream::Stdout,
+                        },
+                        print(Operand::Str(StrId(1)), Ty::Str),
+                        Inst::Print {
+                            value: Operand::Str(StrId(0)),
+                            ty: Ty::Str,
+                            newline: true,
+                            stream: Stream::Stderr,
+                        },
+                    ],
+                    term: Term::Return(None),
+                }],
+            )],
+            entry: FuncId(0),
+            strings: vec!["héllo, world".into(), "".into()],
+            sites: vec![],
+        };
+        let output = build_and_run(&program);
+        assert_eq!(
+            text(&output.stdout),
+            "-9223372036854775808\n42\ntrue\nfalse\nhéllo, world\n\n"
+        );
+        assert_eq!(text(&output.stderr), "héllo, world\n");
+        assert_eq!(output.status.code(), Some(0));
+    }
+
+    #[test]
+    fn recursive_fib_prints_its_result() {
+        let s = SiteId(0);
+        let n = Operand::Local(Local(0));
+        let fib = Function {
+            name: "fib".into(),
+            param_count: 1,
+            ret: Ty::Int,
+            locals: vec![
+                local(Ty::Int),
+                local(Ty::Bool),
+                local(Ty::Int),
+                local(Ty::Int),
+            ],
+            blocks: vec![
+                Block {
+                    insts: vec![Inst::Binary {
+                        dst: Local(1),
+                        op: BinaryOp::LtInt,
+                        lhs: n,
+                        rhs: Operand::Int(2),
+                        site: s,
+                    }],
+                    term: Term::Branch {
+                        cond: Operand::Local(Local(1)),
+                        then_to: BlockId(1),
+                        else_to: BlockId(2),
+                    },
+                },
+                Block {
+                    insts: vec![],
+                    term: Term::Return(Some(n)),
+                },
+                Block {
+                    insts: vec![
+                        Inst::Binary {
+                            dst: Local(2),
+                            op: BinaryOp::SubInt,
+                            lhs: n,
+                            rhs: Operand::Int(1),
+                            site: s,
+                        },
+                        Inst::Call {
+                            dst: Some(Local(2)),
+                            func: FuncId(1),
+                            args: vec![Operand::Local(Local(2))],
+                            site: s,
+                        },
+                        Inst::Binary {
+                            dst: Local(3),
+                            op: BinaryOp::SubInt,
+                            lhs: n,
+                            rhs: Operand::Int(2),
+                            site: s,
+                        },
+                        Inst::Call {
+                            dst: Some(Local(3)),
+                            func: FuncId(1),
+                            args: vec![Operand::Local(Local(3))],
+                            site: s,
+                        },
+                        Inst::Binary {
+                            dst: Local(2),
+                            op: BinaryOp::AddInt,
+                            lhs: Operand::Local(Local(2)),
+                            rhs: Operand::Local(Local(3)),
+                            site: s,
+                        },
+                    ],
+                    term: Term::Return(Some(Operand::Local(Local(2)))),
+                },
+            ],
+        };
+        let main = main_function(
+            vec![local(Ty::Int)],
+            vec![Block {
+                insts: vec![
+                    Inst::Call {
+                        dst: Some(Local(0)),
+                        func: FuncId(1),
+                        args: vec![Operand::Int(25)],
+                        site: s,
+                    },
+                    print(Operand::Local(Local(0)), Ty::Int),
+                ],
+                term: Term::Return(None),
+            }],
+        );
+        let program = Program {
+            functions: vec![main, fib],
+            entry: FuncId(0),
+            strings: vec![],
+            sites: vec![Site {
+                file: "fib.kl".into(),
+                line: 3,
+                col: 12,
+            }],
+        };
+        let output = build_and_run(&program);
+        assert_eq!(text(&output.stdout), "75025\n");
+        assert_eq!(output.status.code(), Some(0));
+    }
+
+    /// `print("before"); let x = 9223372036854775807; println(x + 1);`
+    fn overflow_program() -> Program {
+        Program {
+            functions: vec![main_function(
+                vec![local(Ty::Int)],
+                vec![Block {
+                    insts: vec![
+                        Inst::Print {
+                            value: Operand::Str(StrId(0)),
+                            ty: Ty::Str,
+                            newline: true,
+                            stream: Stream::Stdout,
+                        },
+                        Inst::Copy {
+                            dst: Local(0),
+                            src: Operand::Int(i64::MAX),
+                        },
+                        Inst::Binary {
+                            dst: Local(0),
+                            op: BinaryOp::AddInt,
+                            lhs: Operand::Local(Local(0)),
+                            rhs: Operand::Int(1),
+                            site: SiteId(1),
+                        },
+                        print(Operand::Local(Local(0)), Ty::Int),
+                    ],
+                    term: Term::Return(None),
+                }],
+            )],
+            entry: FuncId(0),
+            strings: vec!["before".into()],
+            sites: vec![
+                Site {
+                    file: "other.kl".into(),
+                    line: 1,
+                    col: 1,
+                },
+                Site {
+                    file: "overflow.kl".into(),
+                    line: 2,
+                    col: 9,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn overflow_faults_with_the_exact_message() {
+        let output = build_and_run(&overflow_program());
+        assert_eq!(text(&output.stdout), "before\n");
+        assert_eq!(
+            text(&output.stderr),
+            "overflow.kl:2:9: integer overflow: 9223372036854775807 + 1 does not fit in int\n"
+        );
+        assert_eq!(output.status.code(), Some(1));
+    }
+
+    /// `fn div(int a, int b) -> int { return a / b; }` etc., called from main with the given
+    /// constants hidden behind a call so nothing folds.
+    fn fault_program(op: BinaryOp, a: i64, b: i64) -> Program {
+        let s = SiteId(0);
+        let f = Function {
+            name: "f".into(),
+            param_count: 2,
+            ret: Ty::Int,
+            locals: vec![local(Ty::Int), local(Ty::Int)],
+            blocks: vec![Block {
+                insts: vec![Inst::Binary {
+                    dst: Local(0),
+                    op,
+                    lhs: Operand::Local(Local(0)),
+                    rhs: Operand::Local(Local(1)),
+                    site: s,
+                }],
+                term: Term::Return(Some(Operand::Local(Local(0)))),
+            }],
+        };
+        let main = main_function(
+            vec![local(Ty::Int)],
+            vec![Block {
+                insts: vec![
+                    Inst::Call {
+                        dst: Some(Local(0)),
+                        func: FuncId(1),
+                        args: vec![Operand::Int(a), Operand::Int(b)],
+                        site: s,
+                    },
+                    print(Operand::Local(Local(0)), Ty::Int),
+                ],
+                term: Term::Return(None),
+            }],
+        );
+        Program {
+            functions: vec![main, f],
+            entry: FuncId(0),
+            strings: vec![],
+            sites: vec![Site {
+                file: "f.kl".into(),
+                line: 4,
+                col: 2,
+            }],
+        }
+    }
+
+    #[test]
+    fn integer_faults_and_their_boundaries() {
+        let cases: &[(BinaryOp, i64, i64, &str, &str)] = &[
+            (
+                BinaryOp::DivInt,
+                7,
+                0,
+                "",
+                "f.kl:4:2: division by zero: 7 / 0\n",
+            ),
+            (
+                BinaryOp::RemInt,
+                7,
+                0,
+                "",
+                "f.kl:4:2: division by zero: 7 % 0\n",
+            ),
+            (
+                BinaryOp::DivInt,
+                i64::MIN,
+                -1,
+                "",
+                "f.kl:4:2: integer overflow: -9223372036854775808 / -1 does not fit in int\n",
+            ),
+            (BinaryOp::RemInt, i64::MIN, -1, "0\n", ""),
+            (
+                BinaryOp::MulInt,
+                i64::MAX,
+                2,
+                "",
+                "f.kl:4:2: integer overflow: 9223372036854775807 * 2 does not fit in int\n",
+            ),
+            (
+                BinaryOp::SubInt,
+                i64::MIN,
+                1,
+                "",
+                "f.kl:4:2: integer overflow: -9223372036854775808 - 1 does not fit in int\n",
+            ),
+            (
+                BinaryOp::Shl,
+                1,
+                64,
+                "",
+                "f.kl:4:2: integer overflow: 1 << 64: shift amount must be in 0..64\n",
+            ),
+            (
+                BinaryOp::Shr,
+                1,
+                -1,
+                "",
+                "f.kl:4:2: integer overflow: 1 >> -1: shift amount must be in 0..64\n",
+            ),
+            (BinaryOp::Shr, -8, 1, "-4\n", ""),
+        ];
+        for &(op, a, b, stdout, stderr) in cases {
+            let output = build_and_run(&fault_program(op, a, b));
+            assert_eq!(text(&output.stdout), stdout, "{op:?} {a} {b}");
+            assert_eq!(text(&output.stderr), stderr, "{op:?} {a} {b}");
+            assert_eq!(
+                output.status.code(),
+                Some(if stderr.is_empty() { 0 } else { 1 }),
+                "{op:?} {a} {b}"
+            );
+        }
+    }
+
+    #[test]
+    fn exit_flushes_and_sets_the_status() {
+        let program = Program {
+            functions: vec![main_function(
+                vec![],
+                vec![Block {
+                    insts: vec![print(Operand::Int(1), Ty::Int)],
+                    term: Term::Exit(Operand::Int(300)),
+                }],
+            )],
+            entry: FuncId(0),
+            strings: vec![],
+            sites: vec![],
+        };
+        let output = build_and_run(&program);
+        assert_eq!(text(&output.stdout), "1\n");
+        assert_eq!(output.status.code(), Some(300 & 0xff));
+    }
+
+    #[test]
+    fn unknown_target_is_a_clear_error() {
+        let options = BuildOptions {
+            output: PathBuf::from("/nonexistent/x"),
+            target: Some("mips-unknown-linux-gnu".into()),
+        };
+        let error = build(&overflow_program(), &options).expect_err("unsupported target");
+        assert!(error.contains("not supported"), "{error}");
+    }
+
+    #[test]
+    fn link_failure_is_reported_not_panicked() {
+        let options = BuildOptions {
+            output: PathBuf::from("/nonexistent-dir/for/sure/x"),
+            target: None,
+        };
+        let error = build(&overflow_program(), &options).expect_err("cannot write output");
+        assert!(error.starts_with("linking with `"), "{error}");
+    }
 }

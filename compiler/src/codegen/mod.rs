@@ -1,1 +1,243 @@
-//! The Cranelift lowering shared by the JIT and AOT drivers (stub, being written).
+//! The Cranelift lowering shared by the JIT and AOT drivers: IR → Cranelift IR → machine code.
+//!
+//! [`lower_program`] is generic over `cranelift_module::Module`, so the JIT (`cranelift-jit`,
+//! memory in this process) and the AOT driver (`cranelift-object`, a relocatable `.o`) compile
+//! every Keel function through exactly the same code. It declares all functions first (so calls
+//! between Keel functions are direct, in any order), then lowers each IR function:
+//! IR locals become `cranelift_frontend::Variable`s (`int` → `i64`, `bool` → `i8`, `string` → a
+//! pointer), IR blocks become Cranelift blocks, and every check the IR's semantics require (see
+//! `ir/mod.rs`) becomes an inline compare-and-branch to a cold block that calls the runtime's
+//! fault function. String literals and fault-site texts become read-only data objects, declared
+//! once each and only when used.
+//!
+//! Submodules: [`isa`] builds the target ISA with Keel's settings; [`runtime`] declares the
+//! runtime's C-ABI entry points; `data` owns literal and site data; `function` lowers one function.
+//!
+//! What this module does not do: it chooses no module kind, emits no C `main`, links nothing and
+//! runs nothing (that is `jit` and `aot`). It trusts its input to pass `ir::verify`.
+
+mod data;
+mod function;
+pub mod isa;
+pub mod runtime;
+
+use std::fmt;
+
+use cranelift_codegen::ir::{types, AbiParam, Signature, Type, UserFuncName};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_module::{FuncId, Linkage, Module, ModuleError};
+
+use crate::ir::{self, Program, Ty};
+use data::DataObjects;
+use runtime::RuntimeImports;
+
+/// A failure to generate code: a Cranelift verifier or backend error, or an unusable ISA.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodegenError {
+    /// The Keel function being compiled, when the failure belongs to one.
+    pub function: Option<String>,
+    /// What went wrong, in Cranelift's words.
+    pub message: String,
+}
+
+impl CodegenError {
+    /// An error that belongs to no particular function.
+    pub fn general(message: impl Into<String>) -> CodegenError {
+        CodegenError {
+            function: None,
+            message: message.into(),
+        }
+    }
+
+    fn in_function(function: &str, message: impl Into<String>) -> CodegenError {
+        CodegenError {
+            function: Some(function.to_string()),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for CodegenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.function {
+            Some(name) => write!(
+                f,
+                "code generation failed in function `{name}`: {}",
+                self.message
+            ),
+            None => write!(f, "code generation failed: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for CodegenError {}
+
+/// Where each IR function ended up in the module.
+#[derive(Clone, Debug)]
+pub struct LoweredProgram {
+    functions: Vec<FuncId>,
+    entry: FuncId,
+}
+
+impl LoweredProgram {
+    /// The module's id for IR function `id`.
+    pub fn function(&self, id: ir::FuncId) -> FuncId {
+        self.functions[id.0 as usize]
+    }
+
+    /// The module's id for the program's entry function (`fn() -> void`).
+    pub fn entry(&self) -> FuncId {
+        self.entry
+    }
+}
+
+/// The symbol a Keel function gets in the module: prefixed and numbered, so it can clash neither
+/// with libc or runtime symbols nor with another Keel function.
+pub fn symbol_name(index: usize, name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("keel.fn{index}.{clean}")
+}
+
+/// The Cranelift type that holds a value of `ty`, or `None` for `void`.
+pub fn value_type(ty: Ty, pointer: Type) -> Option<Type> {
+    match ty {
+        Ty::Int => Some(types::I64),
+        Ty::Bool => Some(types::I8),
+        Ty::Str => Some(pointer),
+        Ty::Void => None,
+    }
+}
+
+/// The Cranelift signature of a Keel function.
+fn keel_signature(
+    func: &ir::Function,
+    call_conv: CallConv,
+    pointer: Type,
+) -> Result<Signature, CodegenError> {
+    let mut sig = Signature::new(call_conv);
+    for param in func.params() {
+        let ty = value_type(func.local_ty(param), pointer).ok_or_else(|| {
+            CodegenError::in_function(&func.name, format!("parameter %{} has type void", param.0))
+        })?;
+        sig.params.push(AbiParam::new(ty));
+    }
+    if let Some(ret) = value_type(func.ret, pointer) {
+        sig.returns.push(AbiParam::new(ret));
+    }
+    Ok(sig)
+}
+
+/// Declares and defines every function of `program` in `module` and returns their ids.
+///
+/// Keel functions get `Linkage::Local`; runtime functions are imported by name as they are first
+/// used. The caller finishes the module (JIT finalisation or object emission).
+pub fn lower_program<M: Module>(
+    module: &mut M,
+    program: &Program,
+) -> Result<LoweredProgram, CodegenError> {
+    let call_conv = module.isa().default_call_conv();
+    let pointer = module.target_config().pointer_type();
+
+    let mut signatures = Vec::with_capacity(program.functions.len());
+    let mut functions = Vec::with_capacity(program.functions.len());
+    for (index, func) in program.functions.iter().enumerate() {
+        let sig = keel_signature(func, call_conv, pointer)?;
+        let id = module
+            .declare_function(&symbol_name(index, &func.name), Linkage::Local, &sig)
+            .map_err(|e| CodegenError::in_function(&func.name, e.to_string()))?;
+        signatures.push(sig);
+        functions.push(id);
+    }
+    let entry = *functions.get(program.entry.0 as usize).ok_or_else(|| {
+        CodegenError::general(format!("entry fn#{} does not exist", program.entry.0))
+    })?;
+
+    let mut env = Env {
+        module,
+        program,
+        functions: &functions,
+        imports: RuntimeImports::default(),
+        data: DataObjects::default(),
+        pointer,
+    };
+    let mut ctx = env.module.make_context();
+    let mut builder_ctx = FunctionBuilderContext::new();
+    for (index, (func, sig)) in program.functions.iter().zip(signatures).enumerate() {
+        ctx.func.signature = sig;
+        ctx.func.name = UserFuncName::user(0, index as u32);
+        function::lower_function(&mut env, func, &mut ctx.func, &mut builder_ctx)
+            .map_err(|message| CodegenError::in_function(&func.name, message))?;
+        if cfg!(debug_assertions) {
+            cranelift_codegen::verify_function(&ctx.func, env.module.isa()).map_err(|errors| {
+                let text =
+                    cranelift_codegen::print_errors::pretty_verifier_error(&ctx.func, None, errors);
+                CodegenError::in_function(&func.name, format!("Cranelift verifier: {text}"))
+            })?;
+        }
+        env.module
+            .define_function(functions[index], &mut ctx)
+            .map_err(|e| CodegenError::in_function(&func.name, describe_module_error(&e)))?;
+        env.module.clear_context(&mut ctx);
+    }
+    Ok(LoweredProgram { functions, entry })
+}
+
+/// Renders a module error with its cause chain (Cranelift's top-level text alone is often vague).
+pub fn describe_module_error(error: &ModuleError) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// What every function lowering shares: the module and the program-wide declarations.
+struct Env<'a, M: Module> {
+    module: &'a mut M,
+    program: &'a Program,
+    /// Module ids of the Keel functions, indexed by `ir::FuncId`.
+    functions: &'a [FuncId],
+    imports: RuntimeImports,
+    data: DataObjects,
+    pointer: Type,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbol_names_are_prefixed_and_clean() {
+        assert_eq!(symbol_name(0, "<main>"), "keel.fn0._main_");
+        assert_eq!(symbol_name(12, "printf"), "keel.fn12.printf");
+    }
+
+    #[test]
+    fn errors_name_the_function() {
+        let error = CodegenError::in_function("fib", "bad");
+        assert_eq!(
+            error.to_string(),
+            "code generation failed in function `fib`: bad"
+        );
+        assert_eq!(
+            CodegenError::general("no isa").to_string(),
+            "code generation failed: no isa"
+        );
+    }
+}

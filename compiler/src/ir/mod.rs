@@ -258,14 +258,35 @@ pub enum Inst {
     /// `dst = src`.
     Copy { dst: Local, src: Operand },
     /// `dst = op src`; `site` is used when the op faults.
-    Unary { dst: Local, op: UnaryOp, src: Operand, site: SiteId },
+    Unary {
+        dst: Local,
+        op: UnaryOp,
+        src: Operand,
+        site: SiteId,
+    },
     /// `dst = lhs op rhs`; `site` is used when the op faults.
-    Binary { dst: Local, op: BinaryOp, lhs: Operand, rhs: Operand, site: SiteId },
+    Binary {
+        dst: Local,
+        op: BinaryOp,
+        lhs: Operand,
+        rhs: Operand,
+        site: SiteId,
+    },
     /// Calls a Keel function; `dst` receives the result unless the callee returns `void`. `site`
     /// is the call's location, reported if the call overflows the stack.
-    Call { dst: Option<Local>, func: FuncId, args: Vec<Operand>, site: SiteId },
+    Call {
+        dst: Option<Local>,
+        func: FuncId,
+        args: Vec<Operand>,
+        site: SiteId,
+    },
     /// Writes `value` (of type `ty`) to `stream`, followed by a newline when `newline` is set.
-    Print { value: Operand, ty: Ty, newline: bool, stream: Stream },
+    Print {
+        value: Operand,
+        ty: Ty,
+        newline: bool,
+        stream: Stream,
+    },
 }
 
 /// How a block ends.
@@ -273,7 +294,11 @@ pub enum Inst {
 pub enum Term {
     Jump(BlockId),
     /// Goes to `then_to` when the bool `cond` is true, else to `else_to`.
-    Branch { cond: Operand, then_to: BlockId, else_to: BlockId },
+    Branch {
+        cond: Operand,
+        then_to: BlockId,
+        else_to: BlockId,
+    },
     /// Returns from the function, with a value unless it returns `void`.
     Return(Option<Operand>),
     /// Ends the process with the given int status (flushing output first).
@@ -285,7 +310,9 @@ impl Term {
     pub fn successors(&self) -> Vec<BlockId> {
         match self {
             Term::Jump(b) => vec![*b],
-            Term::Branch { then_to, else_to, .. } => vec![*then_to, *else_to],
+            Term::Branch {
+                then_to, else_to, ..
+            } => vec![*then_to, *else_to],
             Term::Return(_) | Term::Exit(_) => vec![],
         }
     }

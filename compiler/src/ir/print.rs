@@ -22,7 +22,11 @@ pub fn program_to_string(program: &Program) -> String {
         if i > 0 {
             out.push('\n');
         }
-        let entry = if program.entry.0 as usize == i { " (entry)" } else { "" };
+        let entry = if program.entry.0 as usize == i {
+            " (entry)"
+        } else {
+            ""
+        };
         let _ = writeln!(out, "fn#{i}{entry} {}", function_to_string(program, func));
     }
     out
@@ -34,7 +38,13 @@ fn function_to_string(program: &Program, func: &Function) -> String {
         .params()
         .map(|p| local_decl(func, p.0 as usize))
         .collect();
-    let _ = writeln!(out, "{}({}) -> {} {{", func.name, params.join(", "), func.ret);
+    let _ = writeln!(
+        out,
+        "{}({}) -> {} {{",
+        func.name,
+        params.join(", "),
+        func.ret
+    );
     let others: Vec<String> = (func.param_count as usize..func.locals.len())
         .map(|i| local_decl(func, i))
         .collect();
@@ -100,15 +110,43 @@ fn binary_name(op: BinaryOp) -> &'static str {
 fn inst_to_string(program: &Program, inst: &Inst) -> String {
     match inst {
         Inst::Copy { dst, src } => format!("%{} = {}", dst.0, operand(src)),
-        Inst::Unary { dst, op, src, site: s } => match op {
-            UnaryOp::NegInt => format!("%{} = neg.int {} {}", dst.0, operand(src), site(program, *s)),
+        Inst::Unary {
+            dst,
+            op,
+            src,
+            site: s,
+        } => match op {
+            UnaryOp::NegInt => format!(
+                "%{} = neg.int {} {}",
+                dst.0,
+                operand(src),
+                site(program, *s)
+            ),
             UnaryOp::Not => format!("%{} = not {}", dst.0, operand(src)),
         },
-        Inst::Binary { dst, op, lhs, rhs, site: s } => {
-            let at = if op.can_fault() { format!(" {}", site(program, *s)) } else { String::new() };
-            format!("%{} = {} {}, {}{at}", dst.0, binary_name(*op), operand(lhs), operand(rhs))
+        Inst::Binary {
+            dst,
+            op,
+            lhs,
+            rhs,
+            site: s,
+        } => {
+            let at = if op.can_fault() {
+                format!(" {}", site(program, *s))
+            } else {
+                String::new()
+            };
+            format!(
+                "%{} = {} {}, {}{at}",
+                dst.0,
+                binary_name(*op),
+                operand(lhs),
+                operand(rhs)
+            )
         }
-        Inst::Call { dst, func, args, .. } => {
+        Inst::Call {
+            dst, func, args, ..
+        } => {
             let args: Vec<String> = args.iter().map(operand).collect();
             let callee = &program.function(*func).name;
             match dst {
@@ -116,7 +154,12 @@ fn inst_to_string(program: &Program, inst: &Inst) -> String {
                 None => format!("call {callee}({})", args.join(", ")),
             }
         }
-        Inst::Print { value, ty, newline, stream } => {
+        Inst::Print {
+            value,
+            ty,
+            newline,
+            stream,
+        } => {
             let name = match (stream, newline) {
                 (Stream::Stdout, false) => "print",
                 (Stream::Stdout, true) => "println",
@@ -131,7 +174,11 @@ fn inst_to_string(program: &Program, inst: &Inst) -> String {
 fn term_to_string(term: &Term) -> String {
     match term {
         Term::Jump(b) => format!("jump b{}", b.0),
-        Term::Branch { cond, then_to, else_to } => {
+        Term::Branch {
+            cond,
+            then_to,
+            else_to,
+        } => {
             format!("branch {}, b{}, b{}", operand(cond), then_to.0, else_to.0)
         }
         Term::Return(None) => "return".to_string(),

@@ -15,7 +15,12 @@ pub fn verify(program: &Program) -> Result<(), Vec<String>> {
         errors.push(format!("entry fn#{} does not exist", program.entry.0));
     }
     for (index, func) in program.functions.iter().enumerate() {
-        let mut checker = Checker { program, func, errors: &mut errors, where_: String::new() };
+        let mut checker = Checker {
+            program,
+            func,
+            errors: &mut errors,
+            where_: String::new(),
+        };
         checker.function(index);
     }
     if errors.is_empty() {
@@ -111,7 +116,13 @@ impl Checker<'_> {
                 self.expect(src, ty);
                 self.def(*dst, ty);
             }
-            Inst::Binary { dst, op, lhs, rhs, site } => {
+            Inst::Binary {
+                dst,
+                op,
+                lhs,
+                rhs,
+                site,
+            } => {
                 self.site(*site);
                 match op {
                     BinaryOp::BitAnd | BinaryOp::BitOr | BinaryOp::BitXor => {
@@ -130,12 +141,21 @@ impl Checker<'_> {
                     _ => {
                         self.expect(lhs, Ty::Int);
                         self.expect(rhs, Ty::Int);
-                        let ty = if op.is_comparison() { Ty::Bool } else { Ty::Int };
+                        let ty = if op.is_comparison() {
+                            Ty::Bool
+                        } else {
+                            Ty::Int
+                        };
                         self.def(*dst, ty);
                     }
                 }
             }
-            Inst::Call { dst, func, args, site } => {
+            Inst::Call {
+                dst,
+                func,
+                args,
+                site,
+            } => {
                 self.site(*site);
                 let Some(callee) = self.program.functions.get(func.0 as usize) else {
                     self.error(format!("callee fn#{} does not exist", func.0));
@@ -179,7 +199,10 @@ impl Checker<'_> {
             Term::Return(value) => match (value, self.func.ret) {
                 (None, Ty::Void) => {}
                 (Some(v), ret) if ret != Ty::Void => self.expect(v, ret),
-                _ => self.error(format!("return does not match result type {}", self.func.ret)),
+                _ => self.error(format!(
+                    "return does not match result type {}",
+                    self.func.ret
+                )),
             },
             Term::Exit(code) => self.expect(code, Ty::Int),
             Term::Jump(_) => {}

@@ -1,20 +1,50 @@
-//! The bytecode VM backend (stub, being written).
+//! The bytecode VM backend (`keel run --vm`, `keel emit bytecode`).
+//!
+//! The IR is compiled to a register bytecode ([`bytecode`]) and executed by one interpreter loop
+//! ([`interp`]). Design points, after Lua 5 and ARCHITECTURE.md §6:
+//! - register-based: IR locals are registers of the function's window in one contiguous file of
+//!   untagged `i64` slots; calls copy no arguments and allocate nothing (the caller writes them
+//!   into the callee's window);
+//! - instructions specialised by static type, with immediate forms and fused compare-and-jump;
+//! - blocks laid out so most jumps are fallthroughs, loop conditions duplicated at the loop's end.
+//!
+//! Modules: [`bytecode`] (instruction set, encoding, validated [`Module`]), [`plan`] (fusion,
+//! forwarding, layout decisions), [`compile`] (IR → bytecode), [`interp`] (the loop),
+//! [`disasm`] (text), [`ops`] (checked integer operations).
+//!
+//! Every observable effect (printing, faults, `exit`) goes through `keel_runtime`, like the other
+//! backends. `KEEL_TRACE=1` prints each executed instruction to standard error.
+
+pub mod bytecode;
+pub mod compile;
+pub mod disasm;
+pub mod interp;
+pub mod ops;
+pub mod plan;
+
+#[cfg(test)]
+mod tests;
+
+pub use bytecode::Module;
+
 use crate::ir::Program;
 
-/// Compiled bytecode for a whole program.
-pub struct Module;
-
-/// Compiles the IR to bytecode.
-pub fn compile(_program: &Program) -> Module {
-    Module
+/// Compiles the IR to bytecode. The program must verify (`ir::verify`); the front end's output
+/// always does.
+pub fn compile(program: &Program) -> Module {
+    compile::compile(program)
 }
 
 /// Renders bytecode for `keel emit bytecode`.
-pub fn disassemble(_module: &Module) -> String {
-    String::new()
+pub fn disassemble(module: &Module) -> String {
+    disasm::disassemble(module)
 }
 
 /// Runs a program to completion, returning its exit status (faults and `exit` end the process).
-pub fn run(_program: &Program, _args: Vec<String>) -> i32 {
-    0
+pub fn run(program: &Program, args: Vec<String>) -> i32 {
+    keel_runtime::process::set_args(args);
+    let module = compile(program);
+    let trace = std::env::var_os("KEEL_TRACE").is_some_and(|v| v == "1");
+    interp::execute(&module, module.entry(), &[], trace);
+    keel_runtime::keel_finish()
 }

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Renders benchmarks/RESULTS.md from the manifest and hyperfine JSON files that run.sh writes.
+
+Usage: render_results.py MANIFEST.tsv RESULTS.md REPO_ROOT
+
+The manifest has one tab-separated row per (benchmark, implementation): benchmark, implementation,
+status (ok, skipped, wrong, failed), command, hyperfine JSON path (when ok), note. This script only
+formats: it runs no benchmark. It also records the machine (nproc, CPU model), the date and the
+versions of the tools involved.
+"""
+
+import datetime
+import json
+import re
+import subprocess
+import sys
+
+BENCHMARK_DESCRIPTIONS = {
+    "fib": "recursive `fib(32)` (prints 2178309): calls, compares, int arithmetic",
+    "loop": "sum of 1 through 100,000,000 in a `while` loop (prints 5000000050000000)",
+}
+
+BASELINE = "gcc -O2"
+
+
+def command_output(args):
+    """First line of a command's output (stdout or stderr), or 'not installed'."""
+    try:
+        done = subprocess.run(args, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return "not installed"
+    text = (done.stdout or done.stderr).strip()
+    return text.splitlines()[0] if text else "unknown"
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def read_manifest(path):
+    rows = []
+    with open(path, encoding="utf-8") as manifest:
+        for line in manifest:
+            fields = line.rstrip("\n").split("\t")
+            bench, name, status, command, json_path, note = (fields + [""] * 6)[:6]
+            row = {"bench": bench, "name": name, "status": status, "command": command, "note": note}
+            if status == "ok" and json_path:
+                with open(json_path, encoding="utf-8") as data:
+                    result = json.load(data)["results"][0]
+                row["mean"] = result["mean"]
+                row["stddev"] = result.get("stddev") or 0.0
+                row["runs"] = len(result.get("times") or [])
+            rows.append(row)
+    return rows
+
+
+def format_seconds(seconds):
+    if seconds >= 1.0:
+        return f"{seconds:.3f} s"
+    return f"{seconds * 1000:.1f} ms"
+
+
+def shorten_command(command, repo_root):
+    command = command.replace(repo_root + "/", "")
+    # Native executables live in a temporary directory: show only their name.
+    return re.sub(r"/\S*/((?:fib|loop)-(?:keel|c))\b", r"./\1", command)
+
+
+def render_table(rows, repo_root):
+    baseline = next((r for r in rows if r["name"] == BASELINE and "mean" in r), None)
+    lines = [
+        "| Implementation | Mean ± σ | × gcc -O2 | Runs | Command |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for row in rows:
+        command = f"`{shorten_command(row['command'], repo_root)}`"
+        if "mean" in row:
+            timing = f"{format_seconds(row['mean'])} ± {format_seconds(row['stddev'])}"
+            ratio = f"{row['mean'] / baseline['mean']:.2f}" if baseline else "n/a"
+            lines.append(f"| {row['name']} | {timing} | {ratio} | {row['runs']} | {command} |")
+        else:
+            reason = {"skipped": "skipped", "wrong": "WRONG ANSWER", "failed": "FAILED"}.get(
+                row["status"], row["status"]
+            )
+            note = f": {row['note']}" if row["note"] else ""
+            lines.append(f"| {row['name']} | {reason}{note} | | | {command} |")
+    return "\n".join(lines)
+
+
+def main():
+    manifest_path, output_path, repo_root = sys.argv[1:4]
+    rows = read_manifest(manifest_path)
+    commit = command_output(["git", "-C", repo_root, "rev-parse", "--short", "HEAD"])
+    dirty = command_output(["git", "-C", repo_root, "status", "--porcelain"])
+    if dirty not in ("unknown", "not installed"):
+        commit += " (with uncommitted changes)"
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    versions = [
+        ("keel", command_output([f"{repo_root}/target/release/keel", "--version"])),
+        ("rustc", command_output(["rustc", "--version"])),
+        ("gcc", command_output(["gcc", "--version"])),
+        ("lua5.4", command_output(["lua5.4", "-v"])),
+        ("luajit", command_output(["luajit", "-v"])),
+        ("python3", command_output(["python3", "--version"])),
+        ("hyperfine", command_output(["hyperfine", "--version"])),
+    ]
+    out = [
+        "# Benchmark results",
+        "",
+        "Written by `benchmarks/run.sh` (do not edit by hand; re-run the script).",
+        "Each time is the wall-clock time of one whole process as measured by hyperfine (`-N`, no",
+        "shell): `keel run --vm` and `keel run --jit` include compiling the program; the native and",
+        "gcc executables were built beforehand. The ratio is the mean divided by gcc -O2's mean.",
+        "Slow commands (over one second) get 3 runs after 1 warm-up, the others at least 10 after 3.",
+        "",
+        f"- Date: {now}",
+        f"- Machine: {command_output(['nproc'])} CPUs (`nproc`), {cpu_model()}",
+        f"- Keel commit: {commit}",
+    ]
+    out += [f"- {tool}: {version}" for tool, version in versions]
+    benches = []
+    for row in rows:
+        if row["bench"] not in benches:
+            benches.append(row["bench"])
+    for bench in benches:
+        out += ["", f"## {bench}", ""]
+        if bench in BENCHMARK_DESCRIPTIONS:
+            out += [BENCHMARK_DESCRIPTIONS[bench], ""]
+        out.append(render_table([r for r in rows if r["bench"] == bench], repo_root))
+    with open(output_path, "w", encoding="utf-8") as results:
+        results.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+//! The targets `keel build` can produce executables for, and parsing of `--target`.
+//!
+//! A target is named by its Rust triple (`x86_64-unknown-linux-gnu`,
+//! `aarch64-unknown-linux-gnu`): the same name picks the Cranelift ISA, the runtime library built
+//! into `keel`, and the C compiler driver that links (the `cc` crate's rules, `CC_<triple>`).
+//! Spellings target-lexicon understands for the same platform (`aarch64-linux-gnu`,
+//! `arm64-unknown-linux-gnu`) are accepted and normalised.
+//!
+//! What this module does not do: check that a runtime or a linker exists for the target.
+
+use std::fmt;
+use std::str::FromStr;
+
+use target_lexicon::{Architecture, Environment, OperatingSystem, Triple};
+
+/// Rust triples of the supported targets.
+pub const SUPPORTED: &[&str] = &["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
+
+/// A supported target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// The canonical Rust triple, one of [`SUPPORTED`].
+    pub name: &'static str,
+    pub triple: Triple,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl Target {
+    /// `--target`'s value, or the host when it is absent.
+    pub fn resolve(requested: Option<&str>) -> Result<Target, String> {
+        match requested {
+            Some(text) => Target::parse(text),
+            None => Target::host(),
+        }
+    }
+
+    /// The machine this compiler was built for.
+    pub fn host() -> Result<Target, String> {
+        let host = Triple::host();
+        Target::from_triple(&host).ok_or_else(|| {
+            format!(
+                "native executables cannot be built on this machine ({host}) yet; supported targets \
+                 are {}",
+                SUPPORTED.join(", ")
+            )
+        })
+    }
+
+    /// Parses a target triple given by the user.
+    pub fn parse(text: &str) -> Result<Target, String> {
+        let supported = SUPPORTED.join(", ");
+        let triple = Triple::from_str(text.trim()).map_err(|e| {
+            format!("unknown target `{text}` ({e}); supported targets are {supported}")
+        })?;
+        Target::from_triple(&triple).ok_or_else(|| {
+            format!("target `{text}` is not supported; supported targets are {supported}")
+        })
+    }
+
+    /// Whether executables for this target run on the machine this compiler was built for.
+    pub fn is_host(&self) -> bool {
+        Target::host().is_ok_and(|host| host.name == self.name)
+    }
+
+    fn from_triple(triple: &Triple) -> Option<Target> {
+        let linux_gnu = triple.operating_system == OperatingSystem::Linux
+            && triple.environment == Environment::Gnu;
+        if !linux_gnu {
+            return None;
+        }
+        let name = match triple.architecture {
+            Architecture::X86_64 => SUPPORTED[0],
+            Architecture::Aarch64(_) => SUPPORTED[1],
+            _ => return None,
+        };
+        let triple = Triple::from_str(name).ok()?;
+        Some(Target { name, triple })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_names_parse_to_themselves() {
+        for name in SUPPORTED {
+            assert_eq!(Target::parse(name).map(|t| t.name), Ok(*name));
+        }
+    }
+
+    #[test]
+    fn other_spellings_are_normalised() {
+        assert_eq!(
+            Target::parse("aarch64-linux-gnu").map(|t| t.name),
+            Ok("aarch64-unknown-linux-gnu")
+        );
+        assert_eq!(
+            Target::parse("arm64-unknown-linux-gnu").map(|t| t.name),
+            Ok("aarch64-unknown-linux-gnu")
+        );
+    }
+
+    #[test]
+    fn unsupported_targets_say_what_is_supported() {
+        let error = Target::parse("riscv64gc-unknown-linux-gnu").expect_err("unsupported");
+        assert!(error.contains("is not supported"), "{error}");
+        assert!(error.contains("aarch64-unknown-linux-gnu"), "{error}");
+        let error = Target::parse("x86_64-unknown-linux-musl").expect_err("unsupported");
+        assert!(error.contains("is not supported"), "{error}");
+        let error = Target::parse("bogus").expect_err("unknown");
+        assert!(error.starts_with("unknown target `bogus`"), "{error}");
+    }
+
+    #[test]
+    fn absent_target_means_host() {
+        if let Ok(host) = Target::host() {
+            assert_eq!(Target::resolve(None), Ok(host.clone()));
+            assert!(host.is_host());
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! The abstract syntax tree: what the parser produces and the checker consumes.
+//!
+//! Every node keeps its [`Span`] so that later stages can point at the source. The tree is
+//! untyped and unresolved: names are strings, types are as written. Backends never see it.
+
+use crate::diag::Span;
+
+/// A parsed source file: its items and top-level statements in source order.
+#[derive(Clone, Debug, Default)]
+pub struct File {
+    pub items: Vec<Item>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Item {
+    Fn(FnDecl),
+    Stmt(Stmt),
+}
+
+/// A name and where it is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// `fn name(T a, ...) -> R { body }`.
+#[derive(Clone, Debug)]
+pub struct FnDecl {
+    pub name: Ident,
+    pub params: Vec<Param>,
+    /// `None` when the return type is to be inferred from the body.
+    pub ret: Option<TypeExpr>,
+    pub body: Block,
+}
+
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub ty: TypeExpr,
+    pub name: Ident,
+}
+
+/// A type as written.
+#[derive(Clone, Debug)]
+pub enum TypeExpr {
+    /// `int`, `bool`, `string`, `void`, or a user type name.
+    Named(Ident),
+    /// `[T]`.
+    Array(Box<TypeExpr>, Span),
+}
+
+impl TypeExpr {
+    pub fn span(&self) -> Span {
+        match self {
+            TypeExpr::Named(ident) => ident.span,
+            TypeExpr::Array(_, span) => *span,
+        }
+    }
+}
+
+/// `{ stmt* tail? }`: a scope, whose value is its tail expression (if any).
+#[derive(Clone, Debug)]
+pub struct Block {
+    pub stmts: Vec<Stmt>,
+    /// A final expression without `;`, giving the block its value.
+    pub tail: Option<Box<Expr>>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum StmtKind {
+    /// `let name: ty = value;`
+    Let {
+        name: Ident,
+        ty: Option<TypeExpr>,
+        value: Expr,
+    },
+    /// `target = value;` or, with `op`, `target op= value;`.
+    Assign {
+        target: Expr,
+        op: Option<(BinOp, Span)>,
+        value: Expr,
+    },
+    /// An expression used as a statement.
+    Expr(Expr),
+    While {
+        cond: Expr,
+        body: Block,
+    },
+    /// `for var in start..end { body }`.
+    ForRange {
+        var: Ident,
+        start: Expr,
+        end: Expr,
+        body: Block,
+    },
+    Break,
+    Continue,
+    Return(Option<Expr>),
+    /// A statement the parser recognised but could not read; already reported.
+    Error,
+}
+
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum ExprKind {
+    Int(i64),
+    Bool(bool),
+    Str(String),
+    Var(String),
+    /// `lhs op rhs`; `op_span` is the operator token, where faults are reported.
+    Binary {
+        op: BinOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    /// `op operand`; the operator is at the start of the expression's span.
+    Unary {
+        op: UnOp,
+        operand: Box<Expr>,
+    },
+    Call {
+        callee: Ident,
+        args: Vec<Expr>,
+    },
+    /// `if cond { then } else else_`; `else_` is a block or another `if` expression.
+    If {
+        cond: Box<Expr>,
+        then: Block,
+        else_: Option<Box<Expr>>,
+    },
+    Block(Block),
+    /// An expression the parser could not read; already reported.
+    Error,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Or,
+    And,
+    BitOr,
+    BitXor,
+    BitAnd,
+    Eq,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+    Shl,
+    Shr,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Or => "||",
+            BinOp::And => "&&",
+            BinOp::BitOr => "|",
+            BinOp::BitXor => "^",
+            BinOp::BitAnd => "&",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Gt => ">",
+            BinOp::Le => "<=",
+            BinOp::Ge => ">=",
+            BinOp::Shl => "<<",
+            BinOp::Shr => ">>",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Not,
+}

@@ -1,0 +1,888 @@
+//! The parser: tokens to an [`ast::File`], by recursive descent with precedence climbing.
+//!
+//! Parsing never fails as a whole: a syntax error becomes a diagnostic, the parser skips to a
+//! likely statement boundary (`;`, `}` or a statement keyword) and goes on, so one run reports
+//! several errors. Literal values are decoded here (integer ranges, string escapes). Constructs
+//! of the language that this version of Keel does not implement yet are recognised and reported
+//! as such (`E0901`), never misparsed.
+
+use super::ast::*;
+use super::lexer::{Tok, Token};
+use crate::diag::{Diagnostic, Span};
+
+/// Parses a whole file.
+pub fn parse(source: &str, tokens: &[Token], diags: &mut Vec<Diagnostic>) -> File {
+    let mut parser = Parser {
+        source,
+        tokens,
+        pos: 0,
+        diags,
+    };
+    parser.file()
+}
+
+struct Parser<'a> {
+    source: &'a str,
+    tokens: &'a [Token],
+    pos: usize,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+/// A syntax error has been reported; the caller recovers.
+struct Reported;
+
+type PResult<T> = Result<T, Reported>;
+
+/// Binding power of each binary operator token, loosest first (LANGUAGE.md).
+fn binary_op(tok: Tok) -> Option<(BinOp, u8)> {
+    Some(match tok {
+        Tok::OrOr => (BinOp::Or, 1),
+        Tok::AndAnd => (BinOp::And, 2),
+        Tok::Pipe => (BinOp::BitOr, 3),
+        Tok::Caret => (BinOp::BitXor, 4),
+        Tok::Amp => (BinOp::BitAnd, 5),
+        Tok::EqEq => (BinOp::Eq, 6),
+        Tok::NotEq => (BinOp::Ne, 6),
+        Tok::Lt => (BinOp::Lt, 7),
+        Tok::Gt => (BinOp::Gt, 7),
+        Tok::Le => (BinOp::Le, 7),
+        Tok::Ge => (BinOp::Ge, 7),
+        Tok::Shl => (BinOp::Shl, 8),
+        Tok::Shr => (BinOp::Shr, 8),
+        Tok::Plus => (BinOp::Add, 9),
+        Tok::Minus => (BinOp::Sub, 9),
+        Tok::Star => (BinOp::Mul, 10),
+        Tok::Slash => (BinOp::Div, 10),
+        Tok::Percent => (BinOp::Rem, 10),
+        _ => return None,
+    })
+}
+
+fn compound_op(tok: Tok) -> Option<BinOp> {
+    Some(match tok {
+        Tok::PlusEq => BinOp::Add,
+        Tok::MinusEq => BinOp::Sub,
+        Tok::StarEq => BinOp::Mul,
+        Tok::SlashEq => BinOp::Div,
+        Tok::PercentEq => BinOp::Rem,
+        _ => return None,
+    })
+}
+
+impl<'a> Parser<'a> {
+    // ---- token helpers -------------------------------------------------------------------------
+
+    fn peek(&self) -> Tok {
+        self.tokens[self.pos].kind
+    }
+
+    fn peek_at(&self, ahead: usize) -> Tok {
+        self.tokens[(self.pos + ahead).min(self.tokens.len() - 1)].kind
+    }
+
+    fn span(&self) -> Span {
+        self.tokens[self.pos].span
+    }
+
+    fn prev_span(&self) -> Span {
+        self.tokens[self.pos.saturating_sub(1)].span
+    }
+
+    fn text(&self, span: Span) -> &'a str {
+        &self.source[span.range()]
+    }
+
+    fn bump(&mut self) -> Token {
+        let token = self.tokens[self.pos];
+        if token.kind != Tok::Eof {
+            self.pos += 1;
+        }
+        token
+    }
+
+    fn eat(&mut self, kind: Tok) -> bool {
+        if self.peek() == kind {
+            self.bump();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, kind: Tok, context: &str) -> PResult<Token> {
+        if self.peek() == kind {
+            return Ok(self.bump());
+        }
+        Err(self.error_expected(kind.describe(), context))
+    }
+
+    fn error_expected(&mut self, what: &str, context: &str) -> Reported {
+        let found = self.peek();
+        let span = self.span();
+        let mut diag = Diagnostic::new(
+            "E0201",
+            span,
+            format!("expected {what} {context}, found {}", found.describe()),
+        )
+        .label(format!("expected {what}"));
+        if what == "`;`" && self.pos > 0 {
+            let prev = self.prev_span();
+            diag = Diagnostic::new(
+                "E0201",
+                Span::new(prev.end as usize, prev.end as usize),
+                diag.message.clone(),
+            )
+            .label("add `;` here")
+            .secondary(span, format!("found {}", found.describe()));
+        }
+        self.diags.push(diag);
+        Reported
+    }
+
+    fn ident(&mut self, context: &str) -> PResult<Ident> {
+        let token = self.expect(Tok::Ident, context)?;
+        Ok(Ident {
+            name: self.text(token.span).to_string(),
+            span: token.span,
+        })
+    }
+
+    /// Reports a construct of the language that Keel does not implement yet.
+    fn unsupported(&mut self, span: Span, what: &str) {
+        self.diags.push(
+            Diagnostic::new("E0901", span, format!("{what} not supported yet"))
+                .label("not supported by this version of Keel")
+                .note("see docs/language.md for what this version implements"),
+        );
+    }
+
+    /// Skips tokens to the end of the current statement: past a `;` at this nesting depth, or past
+    /// a balanced `{ }` group, or up to a `}` that closes an enclosing block.
+    fn recover_statement(&mut self) {
+        let mut depth = 0usize;
+        loop {
+            match self.peek() {
+                Tok::Eof => return,
+                Tok::Semi if depth == 0 => {
+                    self.bump();
+                    return;
+                }
+                Tok::LBrace | Tok::LParen | Tok::LBracket => depth += 1,
+                Tok::RBrace if depth == 0 => return,
+                Tok::RBrace => {
+                    depth -= 1;
+                    if depth == 0 {
+                        self.bump();
+                        if self.peek() != Tok::Else {
+                            return;
+                        }
+                        continue;
+                    }
+                }
+                Tok::RParen | Tok::RBracket => depth = depth.saturating_sub(1),
+                Tok::Fn | Tok::Let | Tok::While | Tok::For | Tok::Return if depth == 0 => return,
+                _ => {}
+            }
+            self.bump();
+        }
+    }
+
+    // ---- items ---------------------------------------------------------------------------------
+
+    /// file := item* EOF
+    fn file(&mut self) -> File {
+        let mut file = File::default();
+        while self.peek() != Tok::Eof {
+            let start = self.pos;
+            match self.peek() {
+                Tok::Fn if self.peek_at(1) == Tok::Ident => match self.fn_decl() {
+                    Ok(decl) => file.items.push(Item::Fn(decl)),
+                    Err(Reported) => self.recover_statement(),
+                },
+                Tok::Struct | Tok::Enum | Tok::Type | Tok::Use | Tok::Impl | Tok::Trait => {
+                    let span = self.span();
+                    let what = format!("{} declarations are", self.peek().describe());
+                    self.unsupported(span, &what);
+                    self.bump();
+                    self.recover_statement();
+                }
+                Tok::RBrace => {
+                    let span = self.span();
+                    self.diags.push(
+                        Diagnostic::new("E0202", span, "unmatched `}`")
+                            .label("no block is open here"),
+                    );
+                    self.bump();
+                }
+                _ => {
+                    let stmt = self.stmt(false);
+                    file.items.push(Item::Stmt(stmt));
+                }
+            }
+            if self.pos == start {
+                // Defensive: never loop without progress.
+                self.bump();
+            }
+        }
+        file
+    }
+
+    /// fn_decl := 'fn' IDENT '(' (type IDENT (',' type IDENT)* ','?)? ')' ('->' type)? contract* block
+    fn fn_decl(&mut self) -> PResult<FnDecl> {
+        self.expect(Tok::Fn, "")?;
+        let name = self.ident("after `fn`")?;
+        self.expect(Tok::LParen, "after the function name")?;
+        let mut params = Vec::new();
+        while self.peek() != Tok::RParen {
+            let ty = self.type_expr("for a parameter")?;
+            let pname = self.ident("as the parameter name (parameters are written `int n`)")?;
+            params.push(Param { ty, name: pname });
+            if !self.eat(Tok::Comma) {
+                break;
+            }
+        }
+        self.expect(Tok::RParen, "to close the parameter list")?;
+        let ret = if self.eat(Tok::Arrow) {
+            Some(self.type_expr("after `->`")?)
+        } else {
+            None
+        };
+        while matches!(self.peek(), Tok::Requires | Tok::Ensures) {
+            let span = self.span();
+            let what = format!("{} clauses are", self.peek().describe());
+            self.bump();
+            self.expr()?;
+            self.unsupported(span, &what);
+        }
+        let body = self.block()?;
+        Ok(FnDecl {
+            name,
+            params,
+            ret,
+            body,
+        })
+    }
+
+    /// type := IDENT | '[' type ']'
+    fn type_expr(&mut self, context: &str) -> PResult<TypeExpr> {
+        if self.peek() == Tok::LBracket {
+            let start = self.bump().span;
+            let inner = self.type_expr(context)?;
+            let end = self.expect(Tok::RBracket, "to close the array type")?.span;
+            return Ok(TypeExpr::Array(Box::new(inner), start.to(end)));
+        }
+        if self.peek() != Tok::Ident {
+            return Err(self.error_expected("a type", context));
+        }
+        Ok(TypeExpr::Named(self.ident(context)?))
+    }
+
+    // ---- statements ----------------------------------------------------------------------------
+
+    /// block := '{' stmt* expr? '}'
+    fn block(&mut self) -> PResult<Block> {
+        let open = self.expect(Tok::LBrace, "to start a block")?.span;
+        let mut stmts = Vec::new();
+        let mut tail = None;
+        loop {
+            match self.peek() {
+                Tok::RBrace => break,
+                Tok::Eof => {
+                    self.diags.push(
+                        Diagnostic::new("E0203", open, "unclosed block")
+                            .label("this `{` has no matching `}`"),
+                    );
+                    return Err(Reported);
+                }
+                Tok::Fn if self.peek_at(1) == Tok::Ident => {
+                    let span = self.span();
+                    self.unsupported(span, "functions declared inside blocks are");
+                    self.bump();
+                    self.recover_statement();
+                }
+                _ => {
+                    let start = self.pos;
+                    let stmt = self.stmt(true);
+                    if let StmtKind::Expr(expr) = &stmt.kind {
+                        let ended_by_semi = self.tokens[self.pos - 1].kind == Tok::Semi;
+                        if self.peek() == Tok::RBrace && !ended_by_semi {
+                            tail = Some(Box::new(expr.clone()));
+                            break;
+                        }
+                    }
+                    stmts.push(stmt);
+                    if self.pos == start {
+                        self.bump();
+                    }
+                }
+            }
+        }
+        let close = self.expect(Tok::RBrace, "to close the block")?.span;
+        Ok(Block {
+            stmts,
+            tail,
+            span: open.to(close),
+        })
+    }
+
+    /// Parses one statement, recovering from errors inside it. `in_block` allows a tail
+    /// expression (one not followed by `;` before the closing `}`).
+    fn stmt(&mut self, in_block: bool) -> Stmt {
+        let start = self.span();
+        match self.stmt_inner(in_block) {
+            Ok(kind) => Stmt {
+                kind,
+                span: start.to(self.prev_span()),
+            },
+            Err(Reported) => {
+                self.recover_statement();
+                Stmt {
+                    kind: StmtKind::Error,
+                    span: start.to(self.prev_span()),
+                }
+            }
+        }
+    }
+
+    fn stmt_inner(&mut self, in_block: bool) -> PResult<StmtKind> {
+        match self.peek() {
+            Tok::Let => {
+                self.bump();
+                let name = self.ident("after `let`")?;
+                let ty = if self.eat(Tok::Colon) {
+                    Some(self.type_expr("after `:`")?)
+                } else {
+                    None
+                };
+                self.expect(Tok::Eq, "in a `let` (every variable starts with a value)")?;
+                let value = self.expr()?;
+                self.expect(Tok::Semi, "after the `let` statement")?;
+                Ok(StmtKind::Let { name, ty, value })
+            }
+            Tok::While => {
+                self.bump();
+                let cond = self.expr()?;
+                let body = self.block()?;
+                Ok(StmtKind::While { cond, body })
+            }
+            Tok::For => {
+                self.bump();
+                let var = self.ident("after `for`")?;
+                self.expect(Tok::In, "after the loop variable")?;
+                let start = self.expr()?;
+                if !self.eat(Tok::DotDot) {
+                    let span = start.span;
+                    self.unsupported(span, "`for` loops over arrays are");
+                    return Err(Reported);
+                }
+                let end = self.expr()?;
+                let body = self.block()?;
+                Ok(StmtKind::ForRange {
+                    var,
+                    start,
+                    end,
+                    body,
+                })
+            }
+            Tok::Break => {
+                self.bump();
+                self.expect(Tok::Semi, "after `break`")?;
+                Ok(StmtKind::Break)
+            }
+            Tok::Continue => {
+                self.bump();
+                self.expect(Tok::Semi, "after `continue`")?;
+                Ok(StmtKind::Continue)
+            }
+            Tok::Return => {
+                self.bump();
+                let value = if matches!(self.peek(), Tok::Semi | Tok::RBrace) {
+                    None
+                } else {
+                    Some(self.expr()?)
+                };
+                self.expect(Tok::Semi, "after the `return` statement")?;
+                Ok(StmtKind::Return(value))
+            }
+            Tok::Static | Tok::Live | Tok::Match | Tok::Assert => {
+                let span = self.span();
+                let what = match self.peek() {
+                    Tok::Static => "`static let` is",
+                    Tok::Live => "`live` blocks are",
+                    Tok::Match => "`match` is",
+                    _ => "`assert` is",
+                };
+                self.unsupported(span, what);
+                Err(Reported)
+            }
+            Tok::If | Tok::LBrace => {
+                let expr = self.expr()?;
+                // Block-like statements need no `;`, but one is allowed.
+                self.eat(Tok::Semi);
+                Ok(StmtKind::Expr(expr))
+            }
+            _ => {
+                let target = self.expr()?;
+                if self.peek() == Tok::Eq || compound_op(self.peek()).is_some() {
+                    let op_token = self.bump();
+                    let op = compound_op(op_token.kind).map(|op| (op, op_token.span));
+                    let value = self.expr()?;
+                    self.expect(Tok::Semi, "after the assignment")?;
+                    return Ok(StmtKind::Assign { target, op, value });
+                }
+                if in_block && self.peek() == Tok::RBrace {
+                    return Ok(StmtKind::Expr(target));
+                }
+                self.expect(Tok::Semi, "after the expression")?;
+                Ok(StmtKind::Expr(target))
+            }
+        }
+    }
+
+    // ---- expressions ---------------------------------------------------------------------------
+
+    fn expr(&mut self) -> PResult<Expr> {
+        self.binary(1)
+    }
+
+    /// binary := unary (OP binary)*, by precedence climbing; all operators are left-associative.
+    fn binary(&mut self, min_prec: u8) -> PResult<Expr> {
+        let mut lhs = self.unary()?;
+        while let Some((op, prec)) = binary_op(self.peek()) {
+            if prec < min_prec {
+                break;
+            }
+            let op_span = self.bump().span;
+            let rhs = self.binary(prec + 1)?;
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr {
+                kind: ExprKind::Binary {
+                    op,
+                    op_span,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                },
+                span,
+            };
+        }
+        Ok(lhs)
+    }
+
+    /// unary := ('-' | '!') unary | postfix
+    fn unary(&mut self) -> PResult<Expr> {
+        let op = match self.peek() {
+            Tok::Minus => UnOp::Neg,
+            Tok::Bang => UnOp::Not,
+            _ => return self.postfix(),
+        };
+        let op_span = self.bump().span;
+        if op == UnOp::Neg && self.peek() == Tok::Int {
+            let literal = self.span();
+            if self.text(literal).replace('_', "") == "9223372036854775808" {
+                self.bump();
+                self.diags.push(
+                    Diagnostic::new("E0104", literal, "integer literal out of range for `int`")
+                        .label("the largest int is 9223372036854775807")
+                        .note("`-` applies to the literal after it; write `-9223372036854775807 - 1` for the smallest int"),
+                );
+                return Ok(Expr {
+                    kind: ExprKind::Error,
+                    span: op_span.to(literal),
+                });
+            }
+        }
+        let operand = self.unary()?;
+        let span = op_span.to(operand.span);
+        Ok(Expr {
+            kind: ExprKind::Unary {
+                op,
+                operand: Box::new(operand),
+            },
+            span,
+        })
+    }
+
+    /// postfix := primary ( '.' IDENT '(' args ')' )*
+    fn postfix(&mut self) -> PResult<Expr> {
+        let mut expr = self.primary()?;
+        loop {
+            match self.peek() {
+                Tok::Dot if self.peek_at(1) == Tok::Ident && self.peek_at(2) == Tok::LParen => {
+                    // Method-call sugar: `x.f(a, b)` is `f(x, a, b)`.
+                    self.bump();
+                    let callee = self.ident("after `.`")?;
+                    let mut args = vec![expr];
+                    args.extend(self.call_args()?);
+                    let span = args[0].span.to(self.prev_span());
+                    expr = Expr {
+                        kind: ExprKind::Call { callee, args },
+                        span,
+                    };
+                }
+                Tok::Dot => {
+                    let span = self.span();
+                    self.unsupported(span, "field access is");
+                    return Err(Reported);
+                }
+                Tok::LBracket => {
+                    let span = self.span();
+                    self.unsupported(span, "indexing is");
+                    return Err(Reported);
+                }
+                Tok::Question => {
+                    let span = self.span();
+                    self.unsupported(span, "the `?` operator is");
+                    return Err(Reported);
+                }
+                _ => return Ok(expr),
+            }
+        }
+    }
+
+    /// args := '(' (expr (',' expr)* ','?)? ')'
+    fn call_args(&mut self) -> PResult<Vec<Expr>> {
+        self.expect(Tok::LParen, "to start the arguments")?;
+        let mut args = Vec::new();
+        while self.peek() != Tok::RParen {
+            args.push(self.expr()?);
+            if !self.eat(Tok::Comma) {
+                break;
+            }
+        }
+        self.expect(Tok::RParen, "to close the arguments")?;
+        Ok(args)
+    }
+
+    /// primary := INT | STRING | 'true' | 'false' | IDENT | IDENT args | '(' expr ')' | if | block
+    fn primary(&mut self) -> PResult<Expr> {
+        let span = self.span();
+        match self.peek() {
+            Tok::Int => {
+                self.bump();
+                let kind = match self.int_literal(span) {
+                    Some(value) => ExprKind::Int(value),
+                    None => ExprKind::Error,
+                };
+                Ok(Expr { kind, span })
+            }
+            Tok::Str => {
+                self.bump();
+                let kind = match self.string_literal(span) {
+                    Some(text) => ExprKind::Str(text),
+                    None => ExprKind::Error,
+                };
+                Ok(Expr { kind, span })
+            }
+            Tok::True | Tok::False => {
+                let value = self.bump().kind == Tok::True;
+                Ok(Expr {
+                    kind: ExprKind::Bool(value),
+                    span,
+                })
+            }
+            Tok::Ident => {
+                let name = self.ident("")?;
+                if self.peek() == Tok::LParen {
+                    let args = self.call_args()?;
+                    let span = span.to(self.prev_span());
+                    return Ok(Expr {
+                        kind: ExprKind::Call { callee: name, args },
+                        span,
+                    });
+                }
+                Ok(Expr {
+                    kind: ExprKind::Var(name.name),
+                    span,
+                })
+            }
+            Tok::Assert => {
+                self.unsupported(span, "`assert` is");
+                Err(Reported)
+            }
+            Tok::LParen => {
+                self.bump();
+                let inner = self.expr()?;
+                let close = self.expect(Tok::RParen, "to close the parenthesis")?.span;
+                Ok(Expr {
+                    kind: inner.kind,
+                    span: span.to(close),
+                })
+            }
+            Tok::If => self.if_expr(),
+            Tok::LBrace => {
+                let block = self.block()?;
+                let span = block.span;
+                Ok(Expr {
+                    kind: ExprKind::Block(block),
+                    span,
+                })
+            }
+            Tok::Float => {
+                self.bump();
+                self.unsupported(span, "`float` values are");
+                Ok(Expr {
+                    kind: ExprKind::Error,
+                    span,
+                })
+            }
+            Tok::LBracket => {
+                self.unsupported(span, "array literals are");
+                Err(Reported)
+            }
+            Tok::New => {
+                self.unsupported(span, "struct literals are");
+                Err(Reported)
+            }
+            Tok::Fn => {
+                self.unsupported(span, "closures are");
+                Err(Reported)
+            }
+            Tok::Match | Tok::Live => {
+                let what = if self.peek() == Tok::Match {
+                    "`match` is"
+                } else {
+                    "`live` blocks are"
+                };
+                self.unsupported(span, what);
+                Err(Reported)
+            }
+            _ => Err(self.error_expected("an expression", "")),
+        }
+    }
+
+    /// if := 'if' expr block ('else' (if | block))?
+    fn if_expr(&mut self) -> PResult<Expr> {
+        let start = self.expect(Tok::If, "")?.span;
+        let cond = self.expr()?;
+        let then = self.block()?;
+        let else_ = if self.eat(Tok::Else) {
+            let branch = if self.peek() == Tok::If {
+                self.if_expr()?
+            } else {
+                let block = self.block()?;
+                let span = block.span;
+                Expr {
+                    kind: ExprKind::Block(block),
+                    span,
+                }
+            };
+            Some(Box::new(branch))
+        } else {
+            None
+        };
+        let span = start.to(self.prev_span());
+        Ok(Expr {
+            kind: ExprKind::If {
+                cond: Box::new(cond),
+                then,
+                else_,
+            },
+            span,
+        })
+    }
+
+    // ---- literals ------------------------------------------------------------------------------
+
+    /// Decodes a decimal, `0x` or `0b` integer literal with `_` separators.
+    fn int_literal(&mut self, span: Span) -> Option<i64> {
+        let text = self.text(span);
+        let (digits, radix) = match text.get(..2) {
+            Some("0x" | "0X") => (&text[2..], 16),
+            Some("0b" | "0B") => (&text[2..], 2),
+            _ => (text, 10),
+        };
+        let digits: String = digits.chars().filter(|&c| c != '_').collect();
+        let valid = !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix));
+        if !valid {
+            self.diags.push(
+                Diagnostic::new("E0107", span, format!("invalid integer literal `{text}`"))
+                    .label(format!("not a base-{radix} number")),
+            );
+            return None;
+        }
+        match i64::from_str_radix(&digits, radix) {
+            Ok(value) => Some(value),
+            Err(_) => {
+                self.diags.push(
+                    Diagnostic::new("E0104", span, "integer literal out of range for `int`")
+                        .label("does not fit in 64 bits")
+                        .note("ints range from -9223372036854775808 to 9223372036854775807"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Decodes a string literal's escapes; reports each bad escape.
+    fn string_literal(&mut self, span: Span) -> Option<String> {
+        let raw = self.text(span);
+        let body = &raw[1..raw.len() - 1];
+        let body_start = span.start as usize + 1;
+        let mut out = String::with_capacity(body.len());
+        let mut ok = true;
+        let mut chars = body.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            let Some((_, esc)) = chars.next() else { break };
+            let decoded = match esc {
+                'n' => Some('\n'),
+                't' => Some('\t'),
+                'r' => Some('\r'),
+                '\\' => Some('\\'),
+                '"' => Some('"'),
+                '0' => Some('\0'),
+                'u' => {
+                    let rest = &body[i + 2..];
+                    let decoded = rest
+                        .strip_prefix('{')
+                        .and_then(|r| r.find('}').map(|end| &r[..end]))
+                        .filter(|hex| !hex.is_empty() && hex.len() <= 6)
+                        .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                        .and_then(char::from_u32);
+                    match decoded {
+                        Some(ch) => {
+                            let consumed = rest.find('}').map_or(0, |end| end + 1);
+                            while chars.peek().is_some_and(|&(j, _)| j < i + 2 + consumed) {
+                                chars.next();
+                            }
+                            Some(ch)
+                        }
+                        None => {
+                            self.diags.push(
+                                Diagnostic::new("E0103", Span::new(body_start + i, body_start + i + 2), "invalid unicode escape")
+                                    .label("expected `\\u{...}` with 1 to 6 hex digits naming a Unicode scalar value"),
+                            );
+                            ok = false;
+                            continue;
+                        }
+                    }
+                }
+                _ => None,
+            };
+            match decoded {
+                Some(ch) => out.push(ch),
+                None => {
+                    let end = body_start + i + 1 + esc.len_utf8();
+                    self.diags.push(
+                        Diagnostic::new(
+                            "E0103",
+                            Span::new(body_start + i, end),
+                            format!("unknown escape `\\{}`", esc.escape_default()),
+                        )
+                        .label("unknown escape")
+                        .note("the escapes are \\n \\t \\r \\\\ \\\" \\0 and \\u{...}"),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::lexer::lex;
+
+    fn parse_ok(source: &str) -> File {
+        let mut diags = Vec::new();
+        let tokens = lex(source, &mut diags);
+        let file = parse(source, &tokens, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        file
+    }
+
+    fn codes(source: &str) -> Vec<&'static str> {
+        let mut diags = Vec::new();
+        let tokens = lex(source, &mut diags);
+        parse(source, &tokens, &mut diags);
+        diags.iter().map(|d| d.code).collect()
+    }
+
+    fn first_expr(file: &File) -> &Expr {
+        match &file.items[0] {
+            Item::Stmt(Stmt {
+                kind: StmtKind::Expr(e),
+                ..
+            }) => e,
+            other => panic!("not an expression statement: {other:?}"),
+        }
+    }
+
+    fn shape(expr: &Expr) -> String {
+        match &expr.kind {
+            ExprKind::Int(v) => v.to_string(),
+            ExprKind::Var(n) => n.clone(),
+            ExprKind::Binary { op, lhs, rhs, .. } => {
+                format!("({} {} {})", shape(lhs), op.symbol(), shape(rhs))
+            }
+            ExprKind::Unary { op, operand } => format!("({op:?} {})", shape(operand)),
+            ExprKind::Call { callee, args } => {
+                format!(
+                    "{}({})",
+                    callee.name,
+                    args.iter().map(shape).collect::<Vec<_>>().join(", ")
+                )
+            }
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn precedence_follows_the_spec() {
+        let cases = [
+            ("1 + 2 * 3;", "(1 + (2 * 3))"),
+            ("1 - 2 - 3;", "((1 - 2) - 3)"),
+            ("a || b && c;", "(a || (b && c))"),
+            ("a | b ^ c & d;", "(a | (b ^ (c & d)))"),
+            ("a == b < c;", "(a == (b < c))"),
+            ("1 << 2 + 3;", "(1 << (2 + 3))"),
+            ("-a * b;", "((Neg a) * b)"),
+            ("x.f(1);", "f(x, 1)"),
+            ("0x1F + 0b101 + 1_000;", "((31 + 5) + 1000)"),
+        ];
+        for (source, expected) in cases {
+            assert_eq!(shape(first_expr(&parse_ok(source))), expected, "{source}");
+        }
+    }
+
+    #[test]
+    fn tail_expressions_end_blocks() {
+        let file = parse_ok("fn f() -> int { let x = 1; x + 1 }");
+        let Item::Fn(f) = &file.items[0] else {
+            panic!()
+        };
+        assert_eq!(f.body.stmts.len(), 1);
+        assert!(f.body.tail.is_some());
+    }
+
+    #[test]
+    fn several_errors_are_reported() {
+        assert_eq!(
+            codes("let = 1;\nlet y = ;\nprintln(1)"),
+            vec!["E0201", "E0201", "E0201"]
+        );
+    }
+
+    #[test]
+    fn literal_errors() {
+        assert_eq!(codes("9223372036854775808;"), vec!["E0104"]);
+        assert_eq!(codes("-9223372036854775808;"), vec!["E0104"]);
+        assert_eq!(codes("0x;"), vec!["E0107"]);
+        assert_eq!(codes(r#""a\qb";"#), vec!["E0103"]);
+        assert_eq!(codes(r#""\u{110000}";"#), vec!["E0103"]);
+        assert!(codes(r#""\u{e9}\n";"#).is_empty());
+    }
+
+    #[test]
+    fn unsupported_constructs_say_so() {
+        assert_eq!(
+            codes("struct P { int x, }\nlet a = 1.5;"),
+            vec!["E0901", "E0901"]
+        );
+    }
+}

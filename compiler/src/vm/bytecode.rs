@@ -1,0 +1,594 @@
+//! The VM's instruction set and the compiled [`Module`] the interpreter runs.
+//!
+//! # Machine model
+//! One contiguous *register file* of untagged 64-bit slots (`i64`): an `int` is its value, a `bool`
+//! is 0 or 1, a `string` is the address of a literal owned by the [`Module`]. Each active call owns
+//! a *frame window* of the register file starting at its base; `r5` means "slot 5 of the current
+//! window". A function's window is laid out as
+//!
+//! ```text
+//!   r0 .. rP-1        parameters        (= IR locals 0..P)
+//!   rP .. rL-1        other IR locals   (IR local n is register n)
+//!   rL, rL+1          two scratch registers for immediates that need a register
+//!   rL+2 ..           outgoing arguments: the callee's window starts here, so its parameters
+//!                     are written in place and a call copies nothing
+//! ```
+//!
+//! Instructions are specialised by static type (no tag checks) and have immediate forms for the
+//! IR's constant operands. Comparisons feeding a branch are fused into one compare-and-jump.
+//!
+//! # Encoding
+//! An instruction is one [`Instr`] value of 16 bytes (checked by a test): a one-byte opcode and
+//! up to three 32-bit fields, or one register and one 64-bit constant:
+//!
+//! ```text
+//!   byte  0        4          8          12         16
+//!         +--------+----------+----------+----------+
+//!         | opcode |   dst    |    a     |  b / imm |   three-operand forms (imm: i32)
+//!         | opcode |    a     | b / imm  |  target  |   compare-and-jump forms
+//!         | opcode |   func   |   base   |   dst    |   call
+//!         | opcode |   dst    |      value (i64)    |   load_int
+//!         +--------+----------+----------+----------+
+//! ```
+//!
+//! (The byte offsets are what rustc chooses today; nothing depends on them.) Registers are `u32`
+//! indices into the frame window; jump targets are absolute indices into [`Module`]'s single code
+//! array; immediates are `i32` (wider constants are loaded into a scratch register first). Rare
+//! wide data stays out of the instruction: the source site of each instruction that can fault
+//! lives in a side table indexed by code position ([`FaultSite`]), and call arguments need no list
+//! because the caller writes them straight into the callee's window.
+//!
+//! # Invariants
+//! [`Module::new`] checks everything the interpreter's unchecked accesses rely on (see
+//! [`Module::new`]); a `Module` cannot be built any other way, so the interpreter may trust it.
+//!
+//! What this module does not do: translate IR (that is `compile`), execute (`interp`) or render
+//! text (`disasm`).
+
+use keel_runtime::string::OwnedStaticStr;
+
+use crate::ir::Site;
+
+/// A register: an index into the current frame window.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Reg(pub u32);
+
+impl Reg {
+    #[inline(always)]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One instruction. Each line below is the opcode's whole meaning; `Int` ops with a `Fault` note
+/// end the process through the runtime when the check fails (see `vm::ops`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Instr {
+    // --- moves and constants ---
+    /// `dst = src`.
+    Mov { dst: Reg, src: Reg },
+    /// `dst = value` (an int, or a bool as 0/1).
+    LoadInt { dst: Reg, value: i64 },
+    /// `dst = ` the address of string literal `string`.
+    LoadStr { dst: Reg, string: u32 },
+
+    // --- checked integer arithmetic (Fault: see `vm::ops`) ---
+    /// `dst = a + b`. Fault: overflow.
+    AddInt { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a + imm`. Fault: overflow.
+    AddIntImm { dst: Reg, a: Reg, imm: i32 },
+    /// `dst = a - b`. Fault: overflow.
+    SubInt { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a - imm`. Fault: overflow.
+    SubIntImm { dst: Reg, a: Reg, imm: i32 },
+    /// `dst = a * b`. Fault: overflow.
+    MulInt { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a * imm`. Fault: overflow.
+    MulIntImm { dst: Reg, a: Reg, imm: i32 },
+    /// `dst = a / b`, truncating. Fault: `b == 0`, `MIN / -1`.
+    DivInt { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a / imm`, truncating. Fault: `imm == 0`, `MIN / -1`.
+    DivIntImm { dst: Reg, a: Reg, imm: i32 },
+    /// `dst = a % b`; `MIN % -1 == 0`. Fault: `b == 0`.
+    RemInt { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a % imm`; `MIN % -1 == 0`. Fault: `imm == 0`.
+    RemIntImm { dst: Reg, a: Reg, imm: i32 },
+    /// `dst = a << b`. Fault: `b` outside `0..=63`.
+    ShlInt { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a << imm`. Fault: `imm` outside `0..=63`.
+    ShlIntImm { dst: Reg, a: Reg, imm: i32 },
+    /// `dst = a >> b`, arithmetic. Fault: `b` outside `0..=63`.
+    ShrInt { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a >> imm`, arithmetic. Fault: `imm` outside `0..=63`.
+    ShrIntImm { dst: Reg, a: Reg, imm: i32 },
+    /// `dst = -src`. Fault: `src == MIN`.
+    NegInt { dst: Reg, src: Reg },
+
+    // --- bitwise, on ints and on bools (0/1) ---
+    /// `dst = a & b`.
+    BitAnd { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a & imm`.
+    BitAndImm { dst: Reg, a: Reg, imm: i32 },
+    /// `dst = a | b`.
+    BitOr { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a | imm`.
+    BitOrImm { dst: Reg, a: Reg, imm: i32 },
+    /// `dst = a ^ b`.
+    BitXor { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a ^ imm`.
+    BitXorImm { dst: Reg, a: Reg, imm: i32 },
+    /// `dst = !src` on a bool (`src ^ 1`).
+    Not { dst: Reg, src: Reg },
+
+    // --- comparisons yielding a bool (also used for bool ==, != on 0/1) ---
+    /// `dst = a == b`.
+    EqInt { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a != b`.
+    NeInt { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a < b` (`>` is emitted with the operands swapped).
+    LtInt { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a <= b` (`>=` is emitted with the operands swapped).
+    LeInt { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a == imm`.
+    EqIntImm { dst: Reg, a: Reg, imm: i32 },
+    /// `dst = a != imm`.
+    NeIntImm { dst: Reg, a: Reg, imm: i32 },
+    /// `dst = a < imm`.
+    LtIntImm { dst: Reg, a: Reg, imm: i32 },
+    /// `dst = a <= imm`.
+    LeIntImm { dst: Reg, a: Reg, imm: i32 },
+    /// `dst = a > imm`.
+    GtIntImm { dst: Reg, a: Reg, imm: i32 },
+    /// `dst = a >= imm`.
+    GeIntImm { dst: Reg, a: Reg, imm: i32 },
+
+    // --- control flow within a function ---
+    /// `goto target`.
+    Jump { target: u32 },
+    /// `if cond != 0 goto target`.
+    JumpIfTrue { cond: Reg, target: u32 },
+    /// `if cond == 0 goto target`.
+    JumpIfFalse { cond: Reg, target: u32 },
+    /// `if a == b goto target`.
+    EqIntJump { a: Reg, b: Reg, target: u32 },
+    /// `if a != b goto target`.
+    NeIntJump { a: Reg, b: Reg, target: u32 },
+    /// `if a < b goto target` (`>` swaps the operands).
+    LtIntJump { a: Reg, b: Reg, target: u32 },
+    /// `if a <= b goto target` (`>=` swaps the operands).
+    LeIntJump { a: Reg, b: Reg, target: u32 },
+    /// `if a == imm goto target`.
+    EqIntImmJump { a: Reg, imm: i32, target: u32 },
+    /// `if a != imm goto target`.
+    NeIntImmJump { a: Reg, imm: i32, target: u32 },
+    /// `if a < imm goto target`.
+    LtIntImmJump { a: Reg, imm: i32, target: u32 },
+    /// `if a <= imm goto target`.
+    LeIntImmJump { a: Reg, imm: i32, target: u32 },
+    /// `if a > imm goto target`.
+    GtIntImmJump { a: Reg, imm: i32, target: u32 },
+    /// `if a >= imm goto target`.
+    GeIntImmJump { a: Reg, imm: i32, target: u32 },
+
+    // --- calls ---
+    /// Calls function `func` with its window at `base` (its arguments already there); its result
+    /// goes to `dst` (ignored for void functions). Fault: stack overflow.
+    Call { func: u32, base: Reg, dst: Reg },
+    /// Returns `src` to the caller.
+    Ret { src: Reg },
+    /// Returns from a void function.
+    RetVoid,
+    /// Ends the process with status `src` (`keel_exit`).
+    Exit { src: Reg },
+
+    // --- output (`flags`: `keel_runtime::PRINT_NEWLINE` | `PRINT_STDERR`) ---
+    /// Prints int `src`.
+    PrintInt { src: Reg, flags: u32 },
+    /// Prints bool `src` as `true`/`false`.
+    PrintBool { src: Reg, flags: u32 },
+    /// Prints string `src`.
+    PrintStr { src: Reg, flags: u32 },
+}
+
+impl Instr {
+    /// Whether control never continues with the next instruction.
+    pub fn is_unconditional_transfer(&self) -> bool {
+        matches!(self, Instr::Jump { .. } | Instr::Ret { .. } | Instr::RetVoid | Instr::Exit { .. })
+    }
+
+    /// The jump target, for jumps and compare-and-jumps.
+    pub fn target(&self) -> Option<u32> {
+        match *self {
+            Instr::Jump { target }
+            | Instr::JumpIfTrue { target, .. }
+            | Instr::JumpIfFalse { target, .. }
+            | Instr::EqIntJump { target, .. }
+            | Instr::NeIntJump { target, .. }
+            | Instr::LtIntJump { target, .. }
+            | Instr::LeIntJump { target, .. }
+            | Instr::EqIntImmJump { target, .. }
+            | Instr::NeIntImmJump { target, .. }
+            | Instr::LtIntImmJump { target, .. }
+            | Instr::LeIntImmJump { target, .. }
+            | Instr::GtIntImmJump { target, .. }
+            | Instr::GeIntImmJump { target, .. } => Some(target),
+            _ => None,
+        }
+    }
+
+    /// Replaces the jump target (the compiler patches forward jumps once blocks are placed).
+    pub fn set_target(&mut self, new_target: u32) {
+        match self {
+            Instr::Jump { target }
+            | Instr::JumpIfTrue { target, .. }
+            | Instr::JumpIfFalse { target, .. }
+            | Instr::EqIntJump { target, .. }
+            | Instr::NeIntJump { target, .. }
+            | Instr::LtIntJump { target, .. }
+            | Instr::LeIntJump { target, .. }
+            | Instr::EqIntImmJump { target, .. }
+            | Instr::NeIntImmJump { target, .. }
+            | Instr::LtIntImmJump { target, .. }
+            | Instr::LeIntImmJump { target, .. }
+            | Instr::GtIntImmJump { target, .. }
+            | Instr::GeIntImmJump { target, .. } => *target = new_target,
+            _ => {}
+        }
+    }
+
+    /// The register written, if any (a call's `dst` counts; its window is checked separately).
+    pub fn written(&self) -> Option<Reg> {
+        use Instr::*;
+        match *self {
+            Mov { dst, .. } | LoadInt { dst, .. } | LoadStr { dst, .. } => Some(dst),
+            AddInt { dst, .. } | AddIntImm { dst, .. } | SubInt { dst, .. } | SubIntImm { dst, .. } => {
+                Some(dst)
+            }
+            MulInt { dst, .. } | MulIntImm { dst, .. } | DivInt { dst, .. } | DivIntImm { dst, .. } => {
+                Some(dst)
+            }
+            RemInt { dst, .. } | RemIntImm { dst, .. } | ShlInt { dst, .. } | ShlIntImm { dst, .. } => {
+                Some(dst)
+            }
+            ShrInt { dst, .. } | ShrIntImm { dst, .. } | NegInt { dst, .. } | Not { dst, .. } => {
+                Some(dst)
+            }
+            BitAnd { dst, .. } | BitAndImm { dst, .. } | BitOr { dst, .. } | BitOrImm { dst, .. } => {
+                Some(dst)
+            }
+            BitXor { dst, .. } | BitXorImm { dst, .. } => Some(dst),
+            EqInt { dst, .. } | NeInt { dst, .. } | LtInt { dst, .. } | LeInt { dst, .. } => Some(dst),
+            EqIntImm { dst, .. } | NeIntImm { dst, .. } | LtIntImm { dst, .. } => Some(dst),
+            LeIntImm { dst, .. } | GtIntImm { dst, .. } | GeIntImm { dst, .. } => Some(dst),
+            Call { dst, .. } => Some(dst),
+            Jump { .. } | JumpIfTrue { .. } | JumpIfFalse { .. } => None,
+            EqIntJump { .. } | NeIntJump { .. } | LtIntJump { .. } | LeIntJump { .. } => None,
+            EqIntImmJump { .. } | NeIntImmJump { .. } | LtIntImmJump { .. } => None,
+            LeIntImmJump { .. } | GtIntImmJump { .. } | GeIntImmJump { .. } => None,
+            Ret { .. } | RetVoid | Exit { .. } => None,
+            PrintInt { .. } | PrintBool { .. } | PrintStr { .. } => None,
+        }
+    }
+
+    /// The registers read (up to two), in operand order.
+    pub fn read(&self) -> ([Reg; 2], usize) {
+        use Instr::*;
+        const NONE: Reg = Reg(0);
+        match *self {
+            Mov { src, .. } | NegInt { src, .. } | Not { src, .. } => ([src, NONE], 1),
+            AddInt { a, b, .. } | SubInt { a, b, .. } | MulInt { a, b, .. } | DivInt { a, b, .. } => {
+                ([a, b], 2)
+            }
+            RemInt { a, b, .. } | ShlInt { a, b, .. } | ShrInt { a, b, .. } | BitAnd { a, b, .. } => {
+                ([a, b], 2)
+            }
+            BitOr { a, b, .. } | BitXor { a, b, .. } | EqInt { a, b, .. } | NeInt { a, b, .. } => {
+                ([a, b], 2)
+            }
+            LtInt { a, b, .. } | LeInt { a, b, .. } => ([a, b], 2),
+            EqIntJump { a, b, .. } | NeIntJump { a, b, .. } => ([a, b], 2),
+            LtIntJump { a, b, .. } | LeIntJump { a, b, .. } => ([a, b], 2),
+            AddIntImm { a, .. } | SubIntImm { a, .. } | MulIntImm { a, .. } | DivIntImm { a, .. } => {
+                ([a, NONE], 1)
+            }
+            RemIntImm { a, .. } | ShlIntImm { a, .. } | ShrIntImm { a, .. } => ([a, NONE], 1),
+            BitAndImm { a, .. } | BitOrImm { a, .. } | BitXorImm { a, .. } => ([a, NONE], 1),
+            EqIntImm { a, .. } | NeIntImm { a, .. } | LtIntImm { a, .. } => ([a, NONE], 1),
+            LeIntImm { a, .. } | GtIntImm { a, .. } | GeIntImm { a, .. } => ([a, NONE], 1),
+            EqIntImmJump { a, .. } | NeIntImmJump { a, .. } | LtIntImmJump { a, .. } => ([a, NONE], 1),
+            LeIntImmJump { a, .. } | GtIntImmJump { a, .. } | GeIntImmJump { a, .. } => {
+                ([a, NONE], 1)
+            }
+            JumpIfTrue { cond, .. } | JumpIfFalse { cond, .. } => ([cond, NONE], 1),
+            Ret { src } | Exit { src } => ([src, NONE], 1),
+            PrintInt { src, .. } | PrintBool { src, .. } | PrintStr { src, .. } => ([src, NONE], 1),
+            LoadInt { .. } | LoadStr { .. } | Jump { .. } | Call { .. } | RetVoid => ([NONE; 2], 0),
+        }
+    }
+}
+
+/// What the interpreter needs to enter a function: where its code starts and its window size.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct FrameInfo {
+    /// Index of the function's first instruction in [`Module::code`].
+    pub entry: u32,
+    /// Registers in the function's window (locals, scratch and outgoing arguments).
+    pub frame_size: u32,
+}
+
+/// A compiled function: its place in the code array and its frame layout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FuncInfo {
+    /// The IR function's name (`<main>` for the entry).
+    pub name: String,
+    /// Where its code starts and how many registers its window holds.
+    pub frame: FrameInfo,
+    /// One past its last instruction.
+    pub end: u32,
+    /// Number of parameters (registers `0..param_count`).
+    pub param_count: u32,
+    /// Number of IR locals (registers `0..local_count`); scratch and outgoing registers follow.
+    pub local_count: u32,
+}
+
+/// The source site of an instruction that can fault, as recorded in the side table.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct FaultSite {
+    /// Index into the module's sites, or [`FaultSite::NONE`]'s value for instructions that
+    /// cannot fault.
+    pub site: u32,
+    /// The immediate form was emitted with the IR operands swapped (`2 * x` as `x * 2`); the
+    /// fault message swaps them back.
+    pub swapped: bool,
+}
+
+impl FaultSite {
+    /// The entry of an instruction that cannot fault.
+    pub const NONE: FaultSite = FaultSite { site: u32::MAX, swapped: false };
+}
+
+/// The string literal pool: the objects the `string` registers point to.
+pub struct Literals {
+    texts: Vec<String>,
+    objects: Vec<OwnedStaticStr>,
+    /// `objects[i].as_ptr()` as a register value, so `load_str` is one load.
+    values: Vec<i64>,
+}
+
+impl Literals {
+    pub fn new(texts: Vec<String>) -> Literals {
+        let objects: Vec<OwnedStaticStr> = texts.iter().map(|t| OwnedStaticStr::new(t)).collect();
+        let values = objects.iter().map(|o| o.as_ptr() as i64).collect();
+        Literals { texts, objects, values }
+    }
+
+    pub fn texts(&self) -> &[String] {
+        &self.texts
+    }
+
+    /// Register values of the literals, valid while `self` lives (the boxes never move).
+    pub fn values(&self) -> &[i64] {
+        debug_assert_eq!(self.values.len(), self.objects.len());
+        &self.values
+    }
+}
+
+/// The parts of a module, as the compiler produces them, before validation.
+pub struct ModuleParts {
+    pub code: Vec<Instr>,
+    /// One entry per instruction of `code`.
+    pub fault_sites: Vec<FaultSite>,
+    pub functions: Vec<FuncInfo>,
+    pub entry: u32,
+    pub literals: Literals,
+    pub sites: Vec<Site>,
+}
+
+/// A whole program in bytecode, validated. It owns the string literals its code points to.
+pub struct Module {
+    code: Vec<Instr>,
+    fault_sites: Vec<FaultSite>,
+    functions: Vec<FuncInfo>,
+    /// `functions[i].frame`, densely, for the interpreter's calls.
+    frames: Vec<FrameInfo>,
+    entry: u32,
+    literals: Literals,
+    sites: Vec<Site>,
+    /// `sites[i].to_string()` (`file:line:col`), precomputed for fault reports.
+    site_texts: Vec<String>,
+}
+
+/// The most registers one frame may have; keeps every register index arithmetic in `u32`.
+pub const MAX_FRAME_SIZE: u32 = 1 << 24;
+
+impl Module {
+    /// Validates `parts` and builds the module.
+    ///
+    /// Checked here, relied on by the interpreter's unchecked accesses:
+    /// - `entry` names a function; each function's code range `entry..end` is non-empty and
+    ///   inside `code`, and its frame holds at most [`MAX_FRAME_SIZE`] registers;
+    /// - every register an instruction reads or writes is below its function's frame size;
+    /// - every jump target lies inside the jumping instruction's function;
+    /// - the last instruction of each function is an unconditional transfer (`jump`, `ret`,
+    ///   `ret_void`, `exit`), so execution never runs past a function's end, and an instruction
+    ///   after a `call` (its return address) always exists;
+    /// - a call names an existing function, its window `base` plus the callee's parameters fit in
+    ///   the caller's frame (arguments are written there before the call);
+    /// - every `load_str` names an existing literal; there is one fault-site entry per
+    ///   instruction and each names an existing site or none.
+    pub fn new(parts: ModuleParts) -> Result<Module, String> {
+        let ModuleParts { code, fault_sites, functions, entry, literals, sites } = parts;
+        if entry as usize >= functions.len() {
+            return Err(format!("entry function {entry} does not exist"));
+        }
+        if fault_sites.len() != code.len() {
+            return Err("fault-site table does not match the code".into());
+        }
+        for (ip, fault) in fault_sites.iter().enumerate() {
+            if *fault != FaultSite::NONE && fault.site as usize >= sites.len() {
+                return Err(format!("instruction {ip} names missing site {}", fault.site));
+            }
+        }
+        for func in &functions {
+            validate_function(func, &code, &functions, literals.texts.len())
+                .map_err(|e| format!("fn {}: {e}", func.name))?;
+        }
+        let frames = functions.iter().map(|f| f.frame).collect();
+        let site_texts = sites.iter().map(|s| s.to_string()).collect();
+        Ok(Module { code, fault_sites, functions, frames, entry, literals, sites, site_texts })
+    }
+
+    pub fn code(&self) -> &[Instr] {
+        &self.code
+    }
+
+    pub fn functions(&self) -> &[FuncInfo] {
+        &self.functions
+    }
+
+    /// Frame information of every function, indexed like [`Module::functions`].
+    pub fn frames(&self) -> &[FrameInfo] {
+        &self.frames
+    }
+
+    /// Index of the function that runs the program.
+    pub fn entry(&self) -> u32 {
+        self.entry
+    }
+
+    pub fn literals(&self) -> &Literals {
+        &self.literals
+    }
+
+    /// The side-table entry of the instruction at `ip`.
+    pub fn fault_site(&self, ip: usize) -> FaultSite {
+        self.fault_sites.get(ip).copied().unwrap_or(FaultSite::NONE)
+    }
+
+    /// The source site with index `site`, if it exists.
+    pub fn site(&self, site: u32) -> Option<&Site> {
+        self.sites.get(site as usize)
+    }
+
+    /// `file:line:col` of site `site`, as fault messages print it.
+    pub fn site_text(&self, site: u32) -> &str {
+        self.site_texts.get(site as usize).map_or("<unknown>", |s| s.as_str())
+    }
+
+    /// The function whose code contains `ip`.
+    pub fn function_at(&self, ip: usize) -> Option<&FuncInfo> {
+        // The compiler lays functions out in order, so their entries ascend.
+        let after = self.functions.partition_point(|f| f.frame.entry as usize <= ip);
+        let func = &self.functions[after.checked_sub(1)?];
+        (ip < func.end as usize).then_some(func)
+    }
+}
+
+fn validate_function(
+    func: &FuncInfo,
+    code: &[Instr],
+    functions: &[FuncInfo],
+    literal_count: usize,
+) -> Result<(), String> {
+    let (start, end) = (func.frame.entry, func.end);
+    if start >= end || end as usize > code.len() {
+        return Err(format!("bad code range {start}..{end}"));
+    }
+    let size = func.frame.frame_size;
+    if size > MAX_FRAME_SIZE {
+        return Err(format!("frame of {size} registers is too large"));
+    }
+    if func.param_count > size || func.local_count > size {
+        return Err("frame smaller than its locals".into());
+    }
+    let in_frame = |r: Reg| r.0 < size;
+    for ip in start..end {
+        let instr = &code[ip as usize];
+        let (read, count) = instr.read();
+        if !read[..count].iter().all(|r| in_frame(*r)) || !instr.written().is_none_or(in_frame) {
+            return Err(format!("instruction {ip} uses a register outside the frame"));
+        }
+        if let Some(target) = instr.target() {
+            if !(start..end).contains(&target) {
+                return Err(format!("instruction {ip} jumps outside its function"));
+            }
+        }
+        match *instr {
+            Instr::Call { func: callee, base, .. } => {
+                let Some(callee) = functions.get(callee as usize) else {
+                    return Err(format!("instruction {ip} calls missing function {callee}"));
+                };
+                if u64::from(base.0) + u64::from(callee.param_count) > u64::from(size) {
+                    return Err(format!("instruction {ip} passes arguments outside the frame"));
+                }
+            }
+            Instr::LoadStr { string, .. } if string as usize >= literal_count => {
+                return Err(format!("instruction {ip} loads missing literal {string}"));
+            }
+            _ => {}
+        }
+    }
+    if !code[end as usize - 1].is_unconditional_transfer() {
+        return Err("code can run past the function's end".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instructions_are_16_bytes() {
+        assert_eq!(std::mem::size_of::<Instr>(), 16);
+    }
+
+    fn parts(code: Vec<Instr>, frame_size: u32) -> ModuleParts {
+        let len = code.len() as u32;
+        ModuleParts {
+            fault_sites: vec![FaultSite::NONE; code.len()],
+            code,
+            functions: vec![FuncInfo {
+                name: "f".into(),
+                frame: FrameInfo { entry: 0, frame_size },
+                end: len,
+                param_count: 0,
+                local_count: 0,
+            }],
+            entry: 0,
+            literals: Literals::new(vec!["hi".into()]),
+            sites: vec![],
+        }
+    }
+
+    #[test]
+    fn accepts_a_well_formed_function() {
+        let code = vec![
+            Instr::LoadInt { dst: Reg(0), value: 1 },
+            Instr::JumpIfTrue { cond: Reg(0), target: 0 },
+            Instr::LoadStr { dst: Reg(1), string: 0 },
+            Instr::RetVoid,
+        ];
+        assert!(Module::new(parts(code, 2)).is_ok());
+    }
+
+    #[test]
+    fn rejects_what_the_interpreter_cannot_trust() {
+        let bad: Vec<(Vec<Instr>, &str)> = vec![
+            (vec![Instr::Mov { dst: Reg(0), src: Reg(2) }, Instr::RetVoid], "register"),
+            (vec![Instr::Jump { target: 5 }], "jumps outside"),
+            (vec![Instr::LoadInt { dst: Reg(0), value: 0 }], "past the function's end"),
+            (vec![Instr::LoadStr { dst: Reg(0), string: 1 }, Instr::RetVoid], "missing literal"),
+            (
+                vec![Instr::Call { func: 3, base: Reg(0), dst: Reg(0) }, Instr::RetVoid],
+                "missing function",
+            ),
+        ];
+        for (code, why) in bad {
+            match Module::new(parts(code, 2)) {
+                Ok(_) => panic!("accepted code with a bad {why}"),
+                Err(e) => assert!(e.contains(why), "{e} should mention {why}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! The interpreter: one loop that executes a validated [`Module`].
+//!
+//! State is a register file (`Vec<i64>`, one contiguous array of untagged slots), a frame base
+//! `bp` (the current function's window is `regs[bp..bp + frame_size]`), an instruction index `ip`
+//! into the module's single code array, and a stack of return records. A call moves `bp` to the
+//! callee's window (which starts at the caller's outgoing-argument slots, where the arguments
+//! already are) and pushes a record; nothing is allocated unless the register file or the record
+//! stack must grow for a deeper call than any before.
+//!
+//! # Stack overflow
+//! The VM never overflows the Rust stack: Keel calls do not recurse in Rust. Instead it limits
+//! nesting to [`MAX_CALL_DEPTH`] active calls and the register file to [`MAX_REGISTERS`] slots
+//! (256 MiB), whichever is reached first, and reports `stack overflow` at the call's site through
+//! `keel_runtime::fault::fault`.
+//!
+//! # Tracing
+//! With `trace` set (the `KEEL_TRACE=1` environment variable), every executed instruction is
+//! printed to standard error in the disassembler's format with the values of the registers it
+//! reads. The loop is generic over a `TRACE` constant, so the normal loop contains no trace code.
+//!
+//! # Safety
+//! The hot loop reads instructions and registers without bounds checks. It relies on the
+//! invariants [`Module::new`] validated, and on one maintained here: while a function runs,
+//! `bp + frame_size <= regs.len()` (checked at every call, growing the register file when
+//! needed; the file never shrinks). Together they make every access in bounds: each register
+//! operand is below its function's frame size, each jump lands inside its function, and no
+//! function's code can run past its last instruction.
+//!
+//! What this module does not do: compile, validate, or format instructions (see `disasm`).
+
+use std::io::Write;
+
+use keel_runtime::string::StrHeader;
+use keel_runtime::{keel_exit, keel_fault_int, keel_print_bool, keel_print_int, keel_print_str, IntOp};
+
+use super::bytecode::{FrameInfo, Instr, Module};
+use super::disasm;
+use super::ops;
+
+/// The most calls that may be active at once.
+pub const MAX_CALL_DEPTH: usize = 1_000_000;
+
+/// The most slots the register file may hold (8 bytes each).
+pub const MAX_REGISTERS: usize = 1 << 25;
+
+/// The register file's size when a program starts; it doubles as deeper calls need.
+const INITIAL_REGISTERS: usize = 1 << 12;
+
+/// What a return needs to resume the caller.
+#[derive(Copy, Clone, Debug)]
+struct ReturnRecord {
+    /// The instruction after the call.
+    return_ip: u32,
+    /// The caller's frame base.
+    bp: u32,
+    /// The absolute register that receives the result.
+    result: u32,
+}
+
+/// Runs function `func` of `module` with `args` as its parameters and returns its result (0 for
+/// a void function). `exit` and faults end the process inside.
+pub fn execute(module: &Module, func: u32, args: &[i64], trace: bool) -> i64 {
+    let Some(frame) = module.frames().get(func as usize).copied() else {
+        panic!("execute: no function {func}");
+    };
+    assert_eq!(args.len(), module.functions()[func as usize].param_count as usize, "execute: arity");
+    let mut machine = Machine {
+        regs: vec![0; INITIAL_REGISTERS.max(frame.frame_size as usize)],
+        returns: Vec::with_capacity(256),
+    };
+    machine.regs[..args.len()].copy_from_slice(args);
+    if trace {
+        machine.run::<true>(module, frame)
+    } else {
+        machine.run::<false>(module, frame)
+    }
+}
+
+struct Machine {
+    regs: Vec<i64>,
+    returns: Vec<ReturnRecord>,
+}
+
+/// Reports an integer fault of the instruction at `ip` and ends the process.
+#[cold]
+#[inline(never)]
+fn int_fault(module: &Module, ip: usize, op: IntOp, a: i64, b: i64) -> ! {
+    let fault = module.fault_site(ip);
+    let (a, b) = if fault.swapped { (b, a) } else { (a, b) };
+    let site = module.site_text(fault.site);
+    // SAFETY: `site` is a live `&str`, so the pointer and length describe valid UTF-8.
+    unsafe { keel_fault_int(site.as_ptr(), site.len(), op as u32, a, b) }
+}
+
+/// Reports a stack overflow at the call at `ip` and ends the process.
+#[cold]
+#[inline(never)]
+fn stack_overflow(module: &Module, ip: usize, limit: &str) -> ! {
+    let site = module.site_text(module.fault_site(ip).site);
+    keel_runtime::fault::fault(site, &format!("stack overflow: too many nested calls ({limit})"))
+}
+
+/// Writes one trace line: the instruction as the disassembler shows it, then what it reads.
+#[cold]
+#[inline(never)]
+fn trace_line(module: &Module, ip: usize, instr: &Instr, window: &[i64]) {
+    let name = module.function_at(ip).map_or("?", |f| f.name.as_str());
+    let mut line = format!("[{name}] {}", disasm::instruction_line(module, ip, instr));
+    let (read, count) = instr.read();
+    if count > 0 {
+        let values: Vec<String> =
+            read[..count].iter().map(|r| format!("r{}={}", r.0, window[r.index()])).collect();
+        line = format!("{line:<60} ; {}", values.join(" "));
+    }
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+impl Machine {
+    /// Makes room for a callee window ending at `top`, or reports a stack overflow at `ip`.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, module: &Module, ip: usize, top: usize) {
+        if self.returns.len() >= MAX_CALL_DEPTH {
+            stack_overflow(module, ip, &format!("limit {MAX_CALL_DEPTH}"));
+        }
+        if top > self.regs.len() {
+            if top > MAX_REGISTERS {
+                let limit = format!("the VM's register file is limited to {MAX_REGISTERS} slots");
+                stack_overflow(module, ip, &limit);
+            }
+            let new_len = top.max(self.regs.len() * 2).min(MAX_REGISTERS);
+            self.regs.resize(new_len, 0);
+        }
+    }
+
+    fn run<const TRACE: bool>(&mut self, module: &Module, entry: FrameInfo) -> i64 {
+        let code = module.code();
+        let frames = module.frames();
+        let literals = module.literals().values();
+        let mut ip = entry.entry as usize;
+        let mut bp = 0usize;
+        let mut base: *mut i64 = self.regs.as_mut_ptr();
+        // `r` points at the current window: `r.add(n)` is register n.
+        let mut r: *mut i64 = base;
+
+        // SAFETY (for every use of these two macros): register operands come from the current
+        // function's code, so they are below its frame size (validated by `Module::new`), and
+        // `bp + frame_size <= regs.len()` holds while it runs (see the module documentation);
+        // `r` is `regs.as_mut_ptr() + bp`, refreshed whenever `regs` reallocates.
+        macro_rules! get {
+            ($reg:expr) => {
+                unsafe { *r.add($reg.index()) }
+            };
+        }
+        macro_rules! set {
+            ($reg:expr, $value:expr) => {{
+                let value: i64 = $value;
+                unsafe { *r.add($reg.index()) = value }
+            }};
+        }
+        // A checked operation: its result, or the fault it reports.
+        macro_rules! checked {
+            ($result:expr, $a:expr, $b:expr) => {
+                match $result {
+                    Ok(value) => value,
+                    Err(op) => int_fault(module, ip - 1, op, $a, $b),
+                }
+            };
+        }
+
+        loop {
+            // SAFETY: `ip` is inside the current function's code: it starts at an entry, jumps
+            // land inside the function, and the function's last instruction never falls through
+            // (all validated by `Module::new`).
+            let instr = unsafe { *code.get_unchecked(ip) };
+            if TRACE {
+                // SAFETY: the window `r[..frame_size]` is in bounds, as for the macros above.
+                let window = unsafe {
+                    let size = module.function_at(ip).map_or(0, |f| f.frame.frame_size as usize);
+                    std::slice::from_raw_parts(r, size)
+                };
+                trace_line(module, ip, &instr, window);
+            }
+            ip += 1;
+            match instr {
+                Instr::Mov { dst, src } => set!(dst, get!(src)),
+                Instr::LoadInt { dst, value } => set!(dst, value),
+                Instr::LoadStr { dst, string } => {
+                    // SAFETY: `string` is a valid literal index (validated by `Module::new`).
+                    set!(dst, unsafe { *literals.get_unchecked(string as usize) })
+                }
+
+                Instr::AddInt { dst, a, b } => {
+                    let (a, b) = (get!(a), get!(b));
+                    set!(dst, checked!(ops::add(a, b), a, b))
+                }
+                Instr::AddIntImm { dst, a, imm } => {
+                    let (a, b) = (get!(a), i64::from(imm));
+                    set!(dst, checked!(ops::add(a, b), a, b))
+                }
+                Instr::SubInt { dst, a, b } => {
+                    let (a, b) = (get!(a), get!(b));
+                    set!(dst, checked!(ops::sub(a, b), a, b))
+                }
+                Instr::SubIntImm { dst, a, imm } => {
+                    let (a, b) = (get!(a), i64::from(imm));
+                    set!(dst, checked!(ops::sub(a, b), a, b))
+                }
+                Instr::MulInt { dst, a, b } => {
+                    let (a, b) = (get!(a), get!(b));
+                    set!(dst, checked!(ops::mul(a, b), a, b))
+                }
+                Instr::MulIntImm { dst, a, imm } => {
+                    let (a, b) = (get!(a), i64::from(imm));
+                    set!(dst, checked!(ops::mul(a, b), a, b))
+                }
+                Instr::DivInt { dst, a, b } => {
+                    let (a, b) = (get!(a), get!(b));
+                    set!(dst, checked!(ops::div(a, b), a, b))
+                }
+                Instr::DivIntImm { dst, a, imm } => {
+                    let (a, b) = (get!(a), i64::from(imm));
+                    set!(dst, checked!(ops::div(a, b), a, b))
+                }
+                Instr::RemInt { dst, a, b } => {
+                    let (a, b) = (get!(a), get!(b));
+                    set!(dst, checked!(ops::rem(a, b), a, b))
+                }
+                Instr::RemIntImm { dst, a, imm } => {
+                    let (a, b) = (get!(a), i64::from(imm));
+                    set!(dst, checked!(ops::rem(a, b), a, b))
+                }
+                Instr::ShlInt { dst, a, b } => {
+                    let (a, b) = (get!(a), get!(b));
+                    set!(dst, checked!(ops::shl(a, b), a, b))
+                }
+                Instr::ShlIntImm { dst, a, imm } => {
+                    let (a, b) = (get!(a), i64::from(imm));
+                    set!(dst, checked!(ops::shl(a, b), a, b))
+                }
+                Instr::ShrInt { dst, a, b } => {
+                    let (a, b) = (get!(a), get!(b));
+                    set!(dst, checked!(ops::shr(a, b), a, b))
+                }
+                Instr::ShrIntImm { dst, a, imm } => {
+                    let (a, b) = (get!(a), i64::from(imm));
+                    set!(dst, checked!(ops::shr(a, b), a, b))
+                }
+                Instr::NegInt { dst, src } => {
+                    let a = get!(src);
+                    set!(dst, checked!(ops::neg(a), a, 0))
+                }
+
+                Instr::BitAnd { dst, a, b } => set!(dst, get!(a) & get!(b)),
+                Instr::BitAndImm { dst, a, imm } => set!(dst, get!(a) & i64::from(imm)),
+                Instr::BitOr { dst, a, b } => set!(dst, get!(a) | get!(b)),
+                Instr::BitOrImm { dst, a, imm } => set!(dst, get!(a) | i64::from(imm)),
+                Instr::BitXor { dst, a, b } => set!(dst, get!(a) ^ get!(b)),
+                Instr::BitXorImm { dst, a, imm } => set!(dst, get!(a) ^ i64::from(imm)),
+                Instr::Not { dst, src } => set!(dst, get!(src) ^ 1),
+
+                Instr::EqInt { dst, a, b } => set!(dst, i64::from(get!(a) == get!(b))),
+                Instr::NeInt { dst, a, b } => set!(dst, i64::from(get!(a) != get!(b))),
+                Instr::LtInt { dst, a, b } => set!(dst, i64::from(get!(a) < get!(b))),
+                Instr::LeInt { dst, a, b } => set!(dst, i64::from(get!(a) <= get!(b))),
+                Instr::EqIntImm { dst, a, imm } => set!(dst, i64::from(get!(a) == i64::from(imm))),
+                Instr::NeIntImm { dst, a, imm } => set!(dst, i64::from(get!(a) != i64::from(imm))),
+                Instr::LtIntImm { dst, a, imm } => set!(dst, i64::from(get!(a) < i64::from(imm))),
+                Instr::LeIntImm { dst, a, imm } => set!(dst, i64::from(get!(a) <= i64::from(imm))),
+                Instr::GtIntImm { dst, a, imm } => set!(dst, i64::from(get!(a) > i64::from(imm))),
+                Instr::GeIntImm { dst, a, imm } => set!(dst, i64::from(get!(a) >= i64::from(imm))),
+
+                Instr::Jump { target } => ip = target as usize,
+                Instr::JumpIfTrue { cond, target } => {
+                    if get!(cond) != 0 {
+                        ip = target as usize;
+                    }
+                }
+                Instr::JumpIfFalse { cond, target } => {
+                    if get!(cond) == 0 {
+                        ip = target as usize;
+                    }
+                }
+                Instr::EqIntJump { a, b, target } => {
+                    if get!(a) == get!(b) {
+                        ip = target as usize;
+                    }
+                }
+                Instr::NeIntJump { a, b, target } => {
+                    if get!(a) != get!(b) {
+                        ip = target as usize;
+                    }
+                }
+                Instr::LtIntJump { a, b, target } => {
+                    if get!(a) < get!(b) {
+                        ip = target as usize;
+                    }
+                }
+                Instr::LeIntJump { a, b, target } => {
+                    if get!(a) <= get!(b) {
+                        ip = target as usize;
+                    }
+                }
+                Instr::EqIntImmJump { a, imm, target } => {
+                    if get!(a) == i64::from(imm) {
+                        ip = target as usize;
+                    }
+                }
+                Instr::NeIntImmJump { a, imm, target } => {
+                    if get!(a) != i64::from(imm) {
+                        ip = target as usize;
+                    }
+                }
+                Instr::LtIntImmJump { a, imm, target } => {
+                    if get!(a) < i64::from(imm) {
+                        ip = target as usize;
+                    }
+                }
+                Instr::LeIntImmJump { a, imm, target } => {
+                    if get!(a) <= i64::from(imm) {
+                        ip = target as usize;
+                    }
+                }
+                Instr::GtIntImmJump { a, imm, target } => {
+                    if get!(a) > i64::from(imm) {
+                        ip = target as usize;
+                    }
+                }
+                Instr::GeIntImmJump { a, imm, target } => {
+                    if get!(a) >= i64::from(imm) {
+                        ip = target as usize;
+                    }
+                }
+
+                Instr::Call { func, base: window, dst } => {
+                    // SAFETY: `func` names an existing function (validated by `Module::new`).
+                    let callee = unsafe { *frames.get_unchecked(func as usize) };
+                    let new_bp = bp + window.index();
+                    let top = new_bp + callee.frame_size as usize;
+                    if top > self.regs.len() || self.returns.len() >= MAX_CALL_DEPTH {
+                        self.grow(module, ip - 1, top);
+                        base = self.regs.as_mut_ptr();
+                    }
+                    // Every index fits in u32: the register file is at most `MAX_REGISTERS` and
+                    // the code was indexed with u32 by the compiler.
+                    self.returns.push(ReturnRecord {
+                        return_ip: ip as u32,
+                        bp: bp as u32,
+                        result: (bp + dst.index()) as u32,
+                    });
+                    bp = new_bp;
+                    // SAFETY: `new_bp + frame_size <= regs.len()` was just ensured.
+                    r = unsafe { base.add(bp) };
+                    ip = callee.entry as usize;
+                }
+                Instr::Ret { src } => {
+                    let value = get!(src);
+                    let Some(record) = self.returns.pop() else { return value };
+                    bp = record.bp as usize;
+                    ip = record.return_ip as usize;
+                    // SAFETY: the caller's window and its result register are below the
+                    // callee's window, which was in bounds.
+                    unsafe {
+                        r = base.add(bp);
+                        *base.add(record.result as usize) = value;
+                    }
+                }
+                Instr::RetVoid => {
+                    let Some(record) = self.returns.pop() else { return 0 };
+                    bp = record.bp as usize;
+                    ip = record.return_ip as usize;
+                    // SAFETY: the caller's window is below the callee's, which was in bounds.
+                    r = unsafe { base.add(bp) };
+                }
+                Instr::Exit { src } => keel_exit(get!(src)),
+
+                Instr::PrintInt { src, flags } => keel_print_int(get!(src), flags),
+                Instr::PrintBool { src, flags } => keel_print_bool(get!(src), flags),
+                Instr::PrintStr { src, flags } => {
+                    let string = get!(src) as *const StrHeader;
+                    // SAFETY: the compiler emits `print_str` only for a register holding a
+                    // `string` value of verified IR; every such value is a literal owned by
+                    // `module` (string locals are set to "" on entry, so none is stale).
+                    unsafe { keel_print_str(string, flags) }
+                }
+            }
+        }
+    }
+}
