@@ -57,6 +57,7 @@ def read_manifest(path):
                 row["mean"] = result["mean"]
                 row["stddev"] = result.get("stddev") or 0.0
                 row["runs"] = len(result.get("times") or [])
+                row["min"] = result.get("min") or result["mean"]
             rows.append(row)
     return rows
 
@@ -76,21 +77,24 @@ def shorten_command(command, repo_root):
 def render_table(rows, repo_root):
     baseline = next((r for r in rows if r["name"] == BASELINE and "mean" in r), None)
     lines = [
-        "| Implementation | Mean ± σ | × gcc -O2 | Runs | Command |",
-        "| --- | ---: | ---: | ---: | --- |",
+        "| Implementation | Mean ± σ | Min | × gcc -O2 | Runs | Command |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in rows:
         command = f"`{shorten_command(row['command'], repo_root)}`"
         if "mean" in row:
             timing = f"{format_seconds(row['mean'])} ± {format_seconds(row['stddev'])}"
             ratio = f"{row['mean'] / baseline['mean']:.2f}" if baseline else "n/a"
-            lines.append(f"| {row['name']} | {timing} | {ratio} | {row['runs']} | {command} |")
+            fastest = format_seconds(row["min"])
+            lines.append(
+                f"| {row['name']} | {timing} | {fastest} | {ratio} | {row['runs']} | {command} |"
+            )
         else:
             reason = {"skipped": "skipped", "wrong": "WRONG ANSWER", "failed": "FAILED"}.get(
                 row["status"], row["status"]
             )
             note = f": {row['note']}" if row["note"] else ""
-            lines.append(f"| {row['name']} | {reason}{note} | | | {command} |")
+            lines.append(f"| {row['name']} | {reason}{note} | | | | {command} |")
     return "\n".join(lines)
 
 
@@ -118,6 +122,7 @@ def main():
         "Each time is the wall-clock time of one whole process as measured by hyperfine (`-N`, no",
         "shell): `keel run --vm` and `keel run --jit` include compiling the program; the native and",
         "gcc executables were built beforehand. The ratio is the mean divided by gcc -O2's mean.",
+        "On a busy machine the minimum is the steadier figure; the mean and σ show the noise.",
         "Slow commands (over one second) get 3 runs after 1 warm-up, the others at least 10 after 3.",
         "",
         f"- Date: {now}",

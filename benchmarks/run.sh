@@ -63,9 +63,15 @@ measure() {
     local bench="$1" name="$2" tool="$3"
     shift 3
     local command="$*"
-    if ! command -v "$tool" >/dev/null 2>&1 && [[ ! -x "$tool" ]]; then
-        echo "   $name: skipped ($tool not available)"
-        record "$bench" "$name" skipped "$command" "" "$tool not available"
+    if [[ -z "$tool" ]] || { ! command -v "$tool" >/dev/null 2>&1 && [[ ! -x "$tool" ]]; }; then
+        local reason="$tool is not installed"
+        if [[ -z "$tool" ]]; then
+            reason="keel did not build"
+        elif [[ "$tool" == "$work"/* ]]; then
+            reason="$(basename "$tool") was not built"
+        fi
+        echo "   $name: skipped ($reason)"
+        record "$bench" "$name" skipped "${command:-keel}" "" "$reason"
         return
     fi
     local start end elapsed_ms output status=0
@@ -103,8 +109,8 @@ measure() {
 for bench in "${benchmarks[@]}"; do
     echo "== $bench (expected answer ${expected[$bench]})"
     build_native "$bench"
-    measure "$bench" "Keel VM" "$keel" "$keel" run --vm "$bench.kl"
-    measure "$bench" "Keel JIT" "$keel" "$keel" run --jit "$bench.kl"
+    measure "$bench" "Keel VM" "$keel" "${keel:-keel}" run --vm "$bench.kl"
+    measure "$bench" "Keel JIT" "$keel" "${keel:-keel}" run --jit "$bench.kl"
     measure "$bench" "Keel native" "$work/$bench-keel" "$work/$bench-keel"
     measure "$bench" "gcc -O2" "$work/$bench-c" "$work/$bench-c"
     measure "$bench" "lua5.4" lua5.4 lua5.4 "$bench.lua"

@@ -52,12 +52,8 @@ fn define_c_main(module: &mut ObjectModule, entry: FuncId) -> Result<(), String>
         .declare_function("main", Linkage::Export, &signature)
         .map_err(|e| describe_module_error(&e))?;
     let mut imports = RuntimeImports::default();
-    let init = imports
-        .get(module, RuntimeFn::Init)
-        .map_err(|e| describe_module_error(&e))?;
-    let finish = imports
-        .get(module, RuntimeFn::Finish)
-        .map_err(|e| describe_module_error(&e))?;
+    let init = imports.get(module, RuntimeFn::Init)?;
+    let finish = imports.get(module, RuntimeFn::Finish)?;
 
     let mut ctx = module.make_context();
     ctx.func.signature = signature;

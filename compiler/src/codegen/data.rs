@@ -11,7 +11,9 @@
 
 use std::collections::HashMap;
 
-use cranelift_module::{DataDescription, DataId, Linkage, Module, ModuleResult};
+use cranelift_module::{DataDescription, DataId, Linkage, Module};
+
+use super::describe_module_error;
 
 use crate::ir::{Program, SiteId, StrId};
 
@@ -33,7 +35,7 @@ impl DataObjects {
         module: &mut M,
         program: &Program,
         id: StrId,
-    ) -> ModuleResult<DataId> {
+    ) -> Result<DataId, String> {
         if let Some(&data) = self.strings.get(&id) {
             return Ok(data);
         }
@@ -49,7 +51,7 @@ impl DataObjects {
         module: &mut M,
         program: &Program,
         id: SiteId,
-    ) -> ModuleResult<(DataId, usize)> {
+    ) -> Result<(DataId, usize), String> {
         if let Some(&found) = self.sites.get(&id) {
             return Ok(found);
         }
@@ -66,11 +68,15 @@ fn define_readonly<M: Module>(
     name: &str,
     bytes: Vec<u8>,
     align: u64,
-) -> ModuleResult<DataId> {
-    let id = module.declare_data(name, Linkage::Local, false, false)?;
+) -> Result<DataId, String> {
+    let id = module
+        .declare_data(name, Linkage::Local, false, false)
+        .map_err(|e| describe_module_error(&e))?;
     let mut description = DataDescription::new();
     description.define(bytes.into_boxed_slice());
     description.set_align(align);
-    module.define_data(id, &description)?;
+    module
+        .define_data(id, &description)
+        .map_err(|e| describe_module_error(&e))?;
     Ok(id)
 }

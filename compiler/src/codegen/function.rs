@@ -22,7 +22,7 @@ use cranelift_module::{DataId, FuncId, Module};
 use keel_runtime::IntOp;
 
 use super::runtime::RuntimeFn;
-use super::{describe_module_error, value_type, Env};
+use super::{value_type, Env};
 use crate::ir::{self, BinaryOp, Inst, Operand, SiteId, Stream, Term, Ty, UnaryOp};
 
 /// The trap after a call that never returns; reaching it would be a runtime bug.
@@ -135,10 +135,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             Operand::Bool(value) => self.builder.ins().iconst(types::I8, i64::from(value)),
             Operand::Str(id) => {
                 let env = &mut *self.env;
-                let data = env
-                    .data
-                    .string(env.module, env.program, id)
-                    .map_err(|e| describe_module_error(&e))?;
+                let data = env.data.string(env.module, env.program, id)?;
                 self.data_address(data)
             }
         })
@@ -170,10 +167,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
 
     fn call_runtime(&mut self, function: RuntimeFn, args: &[Value]) -> Result<()> {
         let env = &mut *self.env;
-        let id = env
-            .imports
-            .get(env.module, function)
-            .map_err(|e| describe_module_error(&e))?;
+        let id = env.imports.get(env.module, function)?;
         let callee = self.func_ref(id);
         self.builder.ins().call(callee, args);
         Ok(())
@@ -189,7 +183,8 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 let value = self.operand(*src)?;
                 let result = match op {
                     UnaryOp::NegInt => {
-                        let overflows = self.builder.ins().icmp_imm_s(IntCC::Equal, value, i64::MIN);
+                        let overflows =
+                            self.builder.ins().icmp_imm_s(IntCC::Equal, value, i64::MIN);
                         let zero = self.builder.ins().iconst(types::I64, 0);
                         self.fault_if(overflows, IntOp::Neg, *site, value, zero)?;
                         self.builder.ins().ineg(value)
@@ -401,10 +396,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
     /// Calls `keel_fault_int` for `op` at `site` and ends the current block with a trap.
     fn report_int_fault(&mut self, op: IntOp, site: SiteId, a: Value, b: Value) -> Result<()> {
         let env = &mut *self.env;
-        let (text, len) = env
-            .data
-            .site(env.module, env.program, site)
-            .map_err(|e| describe_module_error(&e))?;
+        let (text, len) = env.data.site(env.module, env.program, site)?;
         let site_ptr = self.data_address(text);
         let site_len = self.builder.ins().iconst(self.env.pointer, len as i64);
         let code = self.builder.ins().iconst(types::I32, i64::from(op as u32));

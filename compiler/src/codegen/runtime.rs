@@ -12,7 +12,9 @@
 
 use cranelift_codegen::ir::{types, AbiParam, Signature, Type};
 use cranelift_codegen::isa::CallConv;
-use cranelift_module::{FuncId, Linkage, Module, ModuleResult};
+use cranelift_module::{FuncId, Linkage, Module};
+
+use super::describe_module_error;
 
 /// A runtime function generated code may call.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -97,8 +99,13 @@ pub struct RuntimeImports {
 }
 
 impl RuntimeImports {
-    /// The module's id for `function`, declaring it as an import on first use.
-    pub fn get<M: Module>(&mut self, module: &mut M, function: RuntimeFn) -> ModuleResult<FuncId> {
+    /// The module's id for `function`, declaring it as an import on first use; errors are rendered
+    /// module errors.
+    pub fn get<M: Module>(
+        &mut self,
+        module: &mut M,
+        function: RuntimeFn,
+    ) -> Result<FuncId, String> {
         let slot = &mut self.declared[function as usize];
         if let Some(id) = *slot {
             return Ok(id);
@@ -107,7 +114,9 @@ impl RuntimeImports {
             module.isa().default_call_conv(),
             module.target_config().pointer_type(),
         );
-        let id = module.declare_function(function.symbol(), Linkage::Import, &sig)?;
+        let id = module
+            .declare_function(function.symbol(), Linkage::Import, &sig)
+            .map_err(|e| describe_module_error(&e))?;
         *slot = Some(id);
         Ok(id)
     }

@@ -24,6 +24,7 @@
 //! - `BitAnd`, `BitOr`, `BitXor` work on ints and on bools (where they are the eager logical
 //!   operators).
 
+pub mod passes;
 pub mod print;
 pub mod verify;
 

@@ -5,8 +5,8 @@
 //! branches; `for i in a..b` evaluates both bounds once and counts in a hidden local, so assigning
 //! the loop variable in the body does not change the iteration. Every instruction that can fault
 //! gets the site of its operator (or callee) token. Code after `return`, `break`, `continue` or
-//! `exit` lands in fresh blocks that are pruned at the end, so every block in the output is
-//! reachable from the entry.
+//! `exit` lands in fresh blocks that `ir::passes::simplify_cfg` removes at the end, so every block
+//! in the output is reachable from the entry.
 //!
 //! Lowering assumes the program checked without errors; it does not re-check anything.
 
@@ -125,14 +125,15 @@ impl<'p, 's> FnLowerer<'p, 's> {
             (_, None) => Some(lowerer.default_value(ret)),
         };
         lowerer.terminate(Term::Return(value));
-        let blocks = prune_unreachable(lowerer.blocks);
-        ir::Function {
+        let mut lowered = ir::Function {
             name: func.name.clone(),
             param_count: func.param_count,
             ret,
             locals: lowerer.locals,
-            blocks,
-        }
+            blocks: lowerer.blocks,
+        };
+        ir::passes::simplify_cfg::simplify(&mut lowered);
+        lowered
     }
 
     // ---- building blocks ------------------------------------------------------------------------
@@ -549,46 +550,4 @@ fn binary_op(op: BinOp, operand: Type) -> BinaryOp {
         BinOp::Ge => BinaryOp::GeInt,
         BinOp::And | BinOp::Or => unreachable!("`&&` and `||` are lowered as control flow"),
     }
-}
-
-/// Drops blocks not reachable from the entry and renumbers the rest in order.
-fn prune_unreachable(blocks: Vec<ir::Block>) -> Vec<ir::Block> {
-    let mut reachable = vec![false; blocks.len()];
-    let mut stack = vec![0usize];
-    while let Some(b) = stack.pop() {
-        if std::mem::replace(&mut reachable[b], true) {
-            continue;
-        }
-        stack.extend(blocks[b].term.successors().iter().map(|s| s.0 as usize));
-    }
-    let mut new_index = vec![0u32; blocks.len()];
-    let mut next = 0;
-    for (i, &live) in reachable.iter().enumerate() {
-        if live {
-            new_index[i] = next;
-            next += 1;
-        }
-    }
-    let renumber = |b: BlockId| BlockId(new_index[b.0 as usize]);
-    blocks
-        .into_iter()
-        .zip(reachable)
-        .filter(|(_, live)| *live)
-        .map(|(mut block, _)| {
-            block.term = match block.term {
-                Term::Jump(b) => Term::Jump(renumber(b)),
-                Term::Branch {
-                    cond,
-                    then_to,
-                    else_to,
-                } => Term::Branch {
-                    cond,
-                    then_to: renumber(then_to),
-                    else_to: renumber(else_to),
-                },
-                other => other,
-            };
-            block
-        })
-        .collect()
 }

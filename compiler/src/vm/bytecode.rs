@@ -170,6 +170,16 @@ pub enum Instr {
     /// `if a >= imm goto target`.
     GeIntImmJump { a: Reg, imm: i32, target: u32 },
 
+    // --- loop steps: a counter increment fused with the loop's compare-and-jump ---
+    /// `a = a + 1; if a < b goto target`. Fault: overflow of the increment.
+    IncLtIntJump { a: Reg, b: Reg, target: u32 },
+    /// `a = a + 1; if a <= b goto target`. Fault: overflow of the increment.
+    IncLeIntJump { a: Reg, b: Reg, target: u32 },
+    /// `a = a + 1; if a < imm goto target`. Fault: overflow of the increment.
+    IncLtIntImmJump { a: Reg, imm: i32, target: u32 },
+    /// `a = a + 1; if a <= imm goto target`. Fault: overflow of the increment.
+    IncLeIntImmJump { a: Reg, imm: i32, target: u32 },
+
     // --- calls ---
     /// Calls function `func` with its window at `base` (its arguments already there); its result
     /// goes to `dst` (ignored for void functions). Fault: stack overflow.
@@ -193,7 +203,10 @@ pub enum Instr {
 impl Instr {
     /// Whether control never continues with the next instruction.
     pub fn is_unconditional_transfer(&self) -> bool {
-        matches!(self, Instr::Jump { .. } | Instr::Ret { .. } | Instr::RetVoid | Instr::Exit { .. })
+        matches!(
+            self,
+            Instr::Jump { .. } | Instr::Ret { .. } | Instr::RetVoid | Instr::Exit { .. }
+        )
     }
 
     /// The jump target, for jumps and compare-and-jumps.
@@ -211,7 +224,11 @@ impl Instr {
             | Instr::LtIntImmJump { target, .. }
             | Instr::LeIntImmJump { target, .. }
             | Instr::GtIntImmJump { target, .. }
-            | Instr::GeIntImmJump { target, .. } => Some(target),
+            | Instr::GeIntImmJump { target, .. }
+            | Instr::IncLtIntJump { target, .. }
+            | Instr::IncLeIntJump { target, .. }
+            | Instr::IncLtIntImmJump { target, .. }
+            | Instr::IncLeIntImmJump { target, .. } => Some(target),
             _ => None,
         }
     }
@@ -231,7 +248,11 @@ impl Instr {
             | Instr::LtIntImmJump { target, .. }
             | Instr::LeIntImmJump { target, .. }
             | Instr::GtIntImmJump { target, .. }
-            | Instr::GeIntImmJump { target, .. } => *target = new_target,
+            | Instr::GeIntImmJump { target, .. }
+            | Instr::IncLtIntJump { target, .. }
+            | Instr::IncLeIntJump { target, .. }
+            | Instr::IncLtIntImmJump { target, .. }
+            | Instr::IncLeIntImmJump { target, .. } => *target = new_target,
             _ => {}
         }
     }
@@ -241,26 +262,34 @@ impl Instr {
         use Instr::*;
         match *self {
             Mov { dst, .. } | LoadInt { dst, .. } | LoadStr { dst, .. } => Some(dst),
-            AddInt { dst, .. } | AddIntImm { dst, .. } | SubInt { dst, .. } | SubIntImm { dst, .. } => {
-                Some(dst)
-            }
-            MulInt { dst, .. } | MulIntImm { dst, .. } | DivInt { dst, .. } | DivIntImm { dst, .. } => {
-                Some(dst)
-            }
-            RemInt { dst, .. } | RemIntImm { dst, .. } | ShlInt { dst, .. } | ShlIntImm { dst, .. } => {
-                Some(dst)
-            }
+            AddInt { dst, .. }
+            | AddIntImm { dst, .. }
+            | SubInt { dst, .. }
+            | SubIntImm { dst, .. } => Some(dst),
+            MulInt { dst, .. }
+            | MulIntImm { dst, .. }
+            | DivInt { dst, .. }
+            | DivIntImm { dst, .. } => Some(dst),
+            RemInt { dst, .. }
+            | RemIntImm { dst, .. }
+            | ShlInt { dst, .. }
+            | ShlIntImm { dst, .. } => Some(dst),
             ShrInt { dst, .. } | ShrIntImm { dst, .. } | NegInt { dst, .. } | Not { dst, .. } => {
                 Some(dst)
             }
-            BitAnd { dst, .. } | BitAndImm { dst, .. } | BitOr { dst, .. } | BitOrImm { dst, .. } => {
+            BitAnd { dst, .. }
+            | BitAndImm { dst, .. }
+            | BitOr { dst, .. }
+            | BitOrImm { dst, .. } => Some(dst),
+            BitXor { dst, .. } | BitXorImm { dst, .. } => Some(dst),
+            EqInt { dst, .. } | NeInt { dst, .. } | LtInt { dst, .. } | LeInt { dst, .. } => {
                 Some(dst)
             }
-            BitXor { dst, .. } | BitXorImm { dst, .. } => Some(dst),
-            EqInt { dst, .. } | NeInt { dst, .. } | LtInt { dst, .. } | LeInt { dst, .. } => Some(dst),
             EqIntImm { dst, .. } | NeIntImm { dst, .. } | LtIntImm { dst, .. } => Some(dst),
             LeIntImm { dst, .. } | GtIntImm { dst, .. } | GeIntImm { dst, .. } => Some(dst),
             Call { dst, .. } => Some(dst),
+            IncLtIntJump { a, .. } | IncLeIntJump { a, .. } => Some(a),
+            IncLtIntImmJump { a, .. } | IncLeIntImmJump { a, .. } => Some(a),
             Jump { .. } | JumpIfTrue { .. } | JumpIfFalse { .. } => None,
             EqIntJump { .. } | NeIntJump { .. } | LtIntJump { .. } | LeIntJump { .. } => None,
             EqIntImmJump { .. } | NeIntImmJump { .. } | LtIntImmJump { .. } => None,
@@ -276,26 +305,33 @@ impl Instr {
         const NONE: Reg = Reg(0);
         match *self {
             Mov { src, .. } | NegInt { src, .. } | Not { src, .. } => ([src, NONE], 1),
-            AddInt { a, b, .. } | SubInt { a, b, .. } | MulInt { a, b, .. } | DivInt { a, b, .. } => {
-                ([a, b], 2)
-            }
-            RemInt { a, b, .. } | ShlInt { a, b, .. } | ShrInt { a, b, .. } | BitAnd { a, b, .. } => {
-                ([a, b], 2)
-            }
+            AddInt { a, b, .. }
+            | SubInt { a, b, .. }
+            | MulInt { a, b, .. }
+            | DivInt { a, b, .. } => ([a, b], 2),
+            RemInt { a, b, .. }
+            | ShlInt { a, b, .. }
+            | ShrInt { a, b, .. }
+            | BitAnd { a, b, .. } => ([a, b], 2),
             BitOr { a, b, .. } | BitXor { a, b, .. } | EqInt { a, b, .. } | NeInt { a, b, .. } => {
                 ([a, b], 2)
             }
             LtInt { a, b, .. } | LeInt { a, b, .. } => ([a, b], 2),
             EqIntJump { a, b, .. } | NeIntJump { a, b, .. } => ([a, b], 2),
             LtIntJump { a, b, .. } | LeIntJump { a, b, .. } => ([a, b], 2),
-            AddIntImm { a, .. } | SubIntImm { a, .. } | MulIntImm { a, .. } | DivIntImm { a, .. } => {
-                ([a, NONE], 1)
-            }
+            IncLtIntJump { a, b, .. } | IncLeIntJump { a, b, .. } => ([a, b], 2),
+            IncLtIntImmJump { a, .. } | IncLeIntImmJump { a, .. } => ([a, NONE], 1),
+            AddIntImm { a, .. }
+            | SubIntImm { a, .. }
+            | MulIntImm { a, .. }
+            | DivIntImm { a, .. } => ([a, NONE], 1),
             RemIntImm { a, .. } | ShlIntImm { a, .. } | ShrIntImm { a, .. } => ([a, NONE], 1),
             BitAndImm { a, .. } | BitOrImm { a, .. } | BitXorImm { a, .. } => ([a, NONE], 1),
             EqIntImm { a, .. } | NeIntImm { a, .. } | LtIntImm { a, .. } => ([a, NONE], 1),
             LeIntImm { a, .. } | GtIntImm { a, .. } | GeIntImm { a, .. } => ([a, NONE], 1),
-            EqIntImmJump { a, .. } | NeIntImmJump { a, .. } | LtIntImmJump { a, .. } => ([a, NONE], 1),
+            EqIntImmJump { a, .. } | NeIntImmJump { a, .. } | LtIntImmJump { a, .. } => {
+                ([a, NONE], 1)
+            }
             LeIntImmJump { a, .. } | GtIntImmJump { a, .. } | GeIntImmJump { a, .. } => {
                 ([a, NONE], 1)
             }
@@ -329,6 +365,8 @@ pub struct FuncInfo {
     pub param_count: u32,
     /// Number of IR locals (registers `0..local_count`); scratch and outgoing registers follow.
     pub local_count: u32,
+    /// Whether it returns a value (its calls write their `dst`).
+    pub has_result: bool,
 }
 
 /// The source site of an instruction that can fault, as recorded in the side table.
@@ -344,7 +382,10 @@ pub struct FaultSite {
 
 impl FaultSite {
     /// The entry of an instruction that cannot fault.
-    pub const NONE: FaultSite = FaultSite { site: u32::MAX, swapped: false };
+    pub const NONE: FaultSite = FaultSite {
+        site: u32::MAX,
+        swapped: false,
+    };
 }
 
 /// The string literal pool: the objects the `string` registers point to.
@@ -359,7 +400,11 @@ impl Literals {
     pub fn new(texts: Vec<String>) -> Literals {
         let objects: Vec<OwnedStaticStr> = texts.iter().map(|t| OwnedStaticStr::new(t)).collect();
         let values = objects.iter().map(|o| o.as_ptr() as i64).collect();
-        Literals { texts, objects, values }
+        Literals {
+            texts,
+            objects,
+            values,
+        }
     }
 
     pub fn texts(&self) -> &[String] {
@@ -417,7 +462,14 @@ impl Module {
     /// - every `load_str` names an existing literal; there is one fault-site entry per
     ///   instruction and each names an existing site or none.
     pub fn new(parts: ModuleParts) -> Result<Module, String> {
-        let ModuleParts { code, fault_sites, functions, entry, literals, sites } = parts;
+        let ModuleParts {
+            code,
+            fault_sites,
+            functions,
+            entry,
+            literals,
+            sites,
+        } = parts;
         if entry as usize >= functions.len() {
             return Err(format!("entry function {entry} does not exist"));
         }
@@ -426,7 +478,10 @@ impl Module {
         }
         for (ip, fault) in fault_sites.iter().enumerate() {
             if *fault != FaultSite::NONE && fault.site as usize >= sites.len() {
-                return Err(format!("instruction {ip} names missing site {}", fault.site));
+                return Err(format!(
+                    "instruction {ip} names missing site {}",
+                    fault.site
+                ));
             }
         }
         for func in &functions {
@@ -435,7 +490,16 @@ impl Module {
         }
         let frames = functions.iter().map(|f| f.frame).collect();
         let site_texts = sites.iter().map(|s| s.to_string()).collect();
-        Ok(Module { code, fault_sites, functions, frames, entry, literals, sites, site_texts })
+        Ok(Module {
+            code,
+            fault_sites,
+            functions,
+            frames,
+            entry,
+            literals,
+            sites,
+            site_texts,
+        })
     }
 
     pub fn code(&self) -> &[Instr] {
@@ -472,13 +536,17 @@ impl Module {
 
     /// `file:line:col` of site `site`, as fault messages print it.
     pub fn site_text(&self, site: u32) -> &str {
-        self.site_texts.get(site as usize).map_or("<unknown>", |s| s.as_str())
+        self.site_texts
+            .get(site as usize)
+            .map_or("<unknown>", |s| s.as_str())
     }
 
     /// The function whose code contains `ip`.
     pub fn function_at(&self, ip: usize) -> Option<&FuncInfo> {
         // The compiler lays functions out in order, so their entries ascend.
-        let after = self.functions.partition_point(|f| f.frame.entry as usize <= ip);
+        let after = self
+            .functions
+            .partition_point(|f| f.frame.entry as usize <= ip);
         let func = &self.functions[after.checked_sub(1)?];
         (ip < func.end as usize).then_some(func)
     }
@@ -506,7 +574,9 @@ fn validate_function(
         let instr = &code[ip as usize];
         let (read, count) = instr.read();
         if !read[..count].iter().all(|r| in_frame(*r)) || !instr.written().is_none_or(in_frame) {
-            return Err(format!("instruction {ip} uses a register outside the frame"));
+            return Err(format!(
+                "instruction {ip} uses a register outside the frame"
+            ));
         }
         if let Some(target) = instr.target() {
             if !(start..end).contains(&target) {
@@ -514,12 +584,16 @@ fn validate_function(
             }
         }
         match *instr {
-            Instr::Call { func: callee, base, .. } => {
+            Instr::Call {
+                func: callee, base, ..
+            } => {
                 let Some(callee) = functions.get(callee as usize) else {
                     return Err(format!("instruction {ip} calls missing function {callee}"));
                 };
                 if u64::from(base.0) + u64::from(callee.param_count) > u64::from(size) {
-                    return Err(format!("instruction {ip} passes arguments outside the frame"));
+                    return Err(format!(
+                        "instruction {ip} passes arguments outside the frame"
+                    ));
                 }
             }
             Instr::LoadStr { string, .. } if string as usize >= literal_count => {
@@ -550,10 +624,14 @@ mod tests {
             code,
             functions: vec![FuncInfo {
                 name: "f".into(),
-                frame: FrameInfo { entry: 0, frame_size },
+                frame: FrameInfo {
+                    entry: 0,
+                    frame_size,
+                },
                 end: len,
                 param_count: 0,
                 local_count: 0,
+                has_result: false,
             }],
             entry: 0,
             literals: Literals::new(vec!["hi".into()]),
@@ -564,9 +642,18 @@ mod tests {
     #[test]
     fn accepts_a_well_formed_function() {
         let code = vec![
-            Instr::LoadInt { dst: Reg(0), value: 1 },
-            Instr::JumpIfTrue { cond: Reg(0), target: 0 },
-            Instr::LoadStr { dst: Reg(1), string: 0 },
+            Instr::LoadInt {
+                dst: Reg(0),
+                value: 1,
+            },
+            Instr::JumpIfTrue {
+                cond: Reg(0),
+                target: 0,
+            },
+            Instr::LoadStr {
+                dst: Reg(1),
+                string: 0,
+            },
             Instr::RetVoid,
         ];
         assert!(Module::new(parts(code, 2)).is_ok());
@@ -575,12 +662,43 @@ mod tests {
     #[test]
     fn rejects_what_the_interpreter_cannot_trust() {
         let bad: Vec<(Vec<Instr>, &str)> = vec![
-            (vec![Instr::Mov { dst: Reg(0), src: Reg(2) }, Instr::RetVoid], "register"),
-            (vec![Instr::Jump { target: 5 }], "jumps outside"),
-            (vec![Instr::LoadInt { dst: Reg(0), value: 0 }], "past the function's end"),
-            (vec![Instr::LoadStr { dst: Reg(0), string: 1 }, Instr::RetVoid], "missing literal"),
             (
-                vec![Instr::Call { func: 3, base: Reg(0), dst: Reg(0) }, Instr::RetVoid],
+                vec![
+                    Instr::Mov {
+                        dst: Reg(0),
+                        src: Reg(2),
+                    },
+                    Instr::RetVoid,
+                ],
+                "register",
+            ),
+            (vec![Instr::Jump { target: 5 }], "jumps outside"),
+            (
+                vec![Instr::LoadInt {
+                    dst: Reg(0),
+                    value: 0,
+                }],
+                "past the function's end",
+            ),
+            (
+                vec![
+                    Instr::LoadStr {
+                        dst: Reg(0),
+                        string: 1,
+                    },
+                    Instr::RetVoid,
+                ],
+                "missing literal",
+            ),
+            (
+                vec![
+                    Instr::Call {
+                        func: 3,
+                        base: Reg(0),
+                        dst: Reg(0),
+                    },
+                    Instr::RetVoid,
+                ],
                 "missing function",
             ),
         ];

@@ -11,12 +11,10 @@
 
 use keel_runtime::{PRINT_NEWLINE, PRINT_STDERR};
 
-use super::bytecode::{
-    FaultSite, FrameInfo, FuncInfo, Instr, Literals, Module, ModuleParts, Reg,
-};
-use super::plan::{plan_function, Cond, Dest, Ending, FunctionPlan, InstPlan, Rel};
+use super::bytecode::{FaultSite, FrameInfo, FuncInfo, Instr, Literals, Module, ModuleParts, Reg};
+use super::plan::{defined, plan_function, Cond, Dest, Ending, FunctionPlan, InstPlan, Rel};
 use crate::ir::{
-    verify::verify, BinaryOp, BlockId, Function, Inst, Operand, Program, SiteId, Stream, Ty,
+    verify::verify, BinaryOp, BlockId, Function, Inst, Local, Operand, Program, SiteId, Stream, Ty,
     UnaryOp,
 };
 
@@ -31,13 +29,19 @@ pub fn compile(program: &Program) -> Module {
     }
     let mut literal_texts = program.strings.clone();
     let empty_literal = needs_string_init(program).then(|| {
-        let index = literal_texts.iter().position(|s| s.is_empty()).unwrap_or_else(|| {
-            literal_texts.push(String::new());
-            literal_texts.len() - 1
-        });
+        let index = literal_texts
+            .iter()
+            .position(|s| s.is_empty())
+            .unwrap_or_else(|| {
+                literal_texts.push(String::new());
+                literal_texts.len() - 1
+            });
         index as u32
     });
-    let mut out = Output { code: Vec::new(), fault_sites: Vec::new() };
+    let mut out = Output {
+        code: Vec::new(),
+        fault_sites: Vec::new(),
+    };
     let mut functions = Vec::with_capacity(program.functions.len());
     for func in &program.functions {
         let entry = code_index(out.code.len());
@@ -48,6 +52,7 @@ pub fn compile(program: &Program) -> Module {
             end: code_index(out.code.len()),
             param_count: func.param_count,
             local_count: func.locals.len() as u32,
+            has_result: func.ret != Ty::Void,
         });
     }
     let parts = ModuleParts {
@@ -62,18 +67,47 @@ pub fn compile(program: &Program) -> Module {
         .unwrap_or_else(|e| panic!("internal compiler error: invalid VM bytecode: {e}"))
 }
 
-/// Whether some function has a `string` local that is not a parameter: those are set to the
-/// empty string on entry, so that a `string` register always points to a live literal.
+/// Whether some function needs string locals set to `""` on entry.
 fn needs_string_init(program: &Program) -> bool {
-    program.functions.iter().any(|f| string_locals(f).next().is_some())
+    program
+        .functions
+        .iter()
+        .any(|f| !string_locals_to_initialise(f).is_empty())
 }
 
-fn string_locals(func: &Function) -> impl Iterator<Item = u32> + '_ {
-    (func.param_count..func.locals.len() as u32).filter(|&l| func.locals[l as usize].ty == Ty::Str)
+/// The `string` locals (not parameters) that the entry block may read before assigning. They are
+/// set to the empty string on entry, so that a `string` register always points to a live literal
+/// even if the IR read one unassigned (the front end never does; this keeps the interpreter's
+/// `print_str` memory-safe without trusting that).
+fn string_locals_to_initialise(func: &Function) -> Vec<u32> {
+    let entry = &func.blocks[0];
+    (func.param_count..func.locals.len() as u32)
+        .filter(|&l| func.locals[l as usize].ty == Ty::Str)
+        .filter(|&l| {
+            let local = Local(l);
+            let reads = |op: &Operand| *op == Operand::Local(local);
+            for inst in &entry.insts {
+                let read = match inst {
+                    Inst::Copy { src, .. } | Inst::Unary { src, .. } => reads(src),
+                    Inst::Binary { lhs, rhs, .. } => reads(lhs) || reads(rhs),
+                    Inst::Call { args, .. } => args.iter().any(reads),
+                    Inst::Print { value, .. } => reads(value),
+                };
+                if read {
+                    return true;
+                }
+                if defined(inst) == Some(local) {
+                    return false;
+                }
+            }
+            true
+        })
+        .collect()
 }
 
 fn code_index(len: usize) -> u32 {
-    u32::try_from(len).unwrap_or_else(|_| panic!("program too large for the VM: {len} instructions"))
+    u32::try_from(len)
+        .unwrap_or_else(|_| panic!("program too large for the VM: {len} instructions"))
 }
 
 /// The code and fault-site side table being built.
@@ -122,7 +156,10 @@ impl Arith {
     }
 
     fn commutative(self) -> bool {
-        matches!(self, Arith::Add | Arith::Mul | Arith::And | Arith::Or | Arith::Xor)
+        matches!(
+            self,
+            Arith::Add | Arith::Mul | Arith::And | Arith::Or | Arith::Xor
+        )
     }
 
     fn regs(self, dst: Reg, a: Reg, b: Reg) -> Instr {
@@ -222,6 +259,8 @@ struct FunctionCompiler<'a> {
     block_start: Vec<Option<u32>>,
     /// Jumps to patch once every block is placed: (instruction index, target block).
     fixups: Vec<(usize, BlockId)>,
+    /// Code index where the block being emitted starts (no jump lands after it within it).
+    block_begin: usize,
 }
 
 impl<'a> FunctionCompiler<'a> {
@@ -236,28 +275,38 @@ impl<'a> FunctionCompiler<'a> {
             arg_base: locals + 2,
             block_start: vec![None; func.blocks.len()],
             fixups: Vec::new(),
+            block_begin: 0,
         }
     }
 
     /// Emits the function; returns its frame size.
     fn compile(mut self) -> u32 {
-        let max_args = self.func.blocks.iter().flat_map(|b| &b.insts).map(|inst| match inst {
-            Inst::Call { args, .. } => args.len(),
-            _ => 0,
-        });
+        let max_args = self
+            .func
+            .blocks
+            .iter()
+            .flat_map(|b| &b.insts)
+            .map(|inst| match inst {
+                Inst::Call { args, .. } => args.len(),
+                _ => 0,
+            });
         let frame_size = u64::from(self.arg_base) + max_args.max().unwrap_or(0) as u64;
         let frame_size = u32::try_from(frame_size)
             .unwrap_or_else(|_| panic!("function {} has too many locals", self.func.name));
 
         if let Some(empty) = self.empty_literal {
-            for local in string_locals(self.func) {
-                self.emit(Instr::LoadStr { dst: Reg(local), string: empty });
+            for local in string_locals_to_initialise(self.func) {
+                self.emit(Instr::LoadStr {
+                    dst: Reg(local),
+                    string: empty,
+                });
             }
         }
         let order = self.plan.order.clone();
         for (position, &block) in order.iter().enumerate() {
             let next = order.get(position + 1).copied();
-            self.block_start[block.0 as usize] = Some(code_index(self.out.code.len()));
+            self.block_begin = self.out.code.len();
+            self.block_start[block.0 as usize] = Some(code_index(self.block_begin));
             let plan = self.plan.block(block).clone();
             let insts = &self.func.block(block).insts[..plan.kept];
             for (inst, inst_plan) in insts.iter().zip(&plan.insts) {
@@ -274,7 +323,10 @@ impl<'a> FunctionCompiler<'a> {
         }
         for (at, block) in std::mem::take(&mut self.fixups) {
             let Some(start) = self.block_start[block.0 as usize] else {
-                panic!("internal compiler error: jump to unplaced block b{}", block.0);
+                panic!(
+                    "internal compiler error: jump to unplaced block b{}",
+                    block.0
+                );
             };
             self.out.code[at].set_target(start);
         }
@@ -288,7 +340,10 @@ impl<'a> FunctionCompiler<'a> {
 
     fn emit_faulting(&mut self, instr: Instr, site: SiteId, swapped: bool) {
         self.out.code.push(instr);
-        self.out.fault_sites.push(FaultSite { site: site.0, swapped });
+        self.out.fault_sites.push(FaultSite {
+            site: site.0,
+            swapped,
+        });
     }
 
     /// Emits a jump-type instruction to `block`; its target is patched at the end.
@@ -321,9 +376,15 @@ impl<'a> FunctionCompiler<'a> {
     fn load(&mut self, dst: Reg, op: Operand) {
         match op {
             Operand::Local(src) if Reg(src.0) == dst => {}
-            Operand::Local(src) => self.emit(Instr::Mov { dst, src: Reg(src.0) }),
+            Operand::Local(src) => self.emit(Instr::Mov {
+                dst,
+                src: Reg(src.0),
+            }),
             Operand::Int(value) => self.emit(Instr::LoadInt { dst, value }),
-            Operand::Bool(b) => self.emit(Instr::LoadInt { dst, value: i64::from(b) }),
+            Operand::Bool(b) => self.emit(Instr::LoadInt {
+                dst,
+                value: i64::from(b),
+            }),
             Operand::Str(s) => self.emit(Instr::LoadStr { dst, string: s.0 }),
         }
     }
@@ -352,35 +413,74 @@ impl<'a> FunctionCompiler<'a> {
         let need_dst = || dst.unwrap_or_else(|| unreachable!("value instruction without a result"));
         match *inst {
             Inst::Copy { src, .. } => self.load(need_dst(), src),
-            Inst::Unary { op: UnaryOp::NegInt, src, site, .. } => {
+            Inst::Unary {
+                op: UnaryOp::NegInt,
+                src,
+                site,
+                ..
+            } => {
                 let src = self.in_reg(src, 0);
-                self.emit_faulting(Instr::NegInt { dst: need_dst(), src }, site, false);
+                self.emit_faulting(
+                    Instr::NegInt {
+                        dst: need_dst(),
+                        src,
+                    },
+                    site,
+                    false,
+                );
             }
-            Inst::Unary { op: UnaryOp::Not, src, .. } => match src {
-                Operand::Bool(b) => self.emit(Instr::LoadInt { dst: need_dst(), value: i64::from(!b) }),
+            Inst::Unary {
+                op: UnaryOp::Not,
+                src,
+                ..
+            } => match src {
+                Operand::Bool(b) => self.emit(Instr::LoadInt {
+                    dst: need_dst(),
+                    value: i64::from(!b),
+                }),
                 _ => {
                     let src = self.in_reg(src, 0);
-                    self.emit(Instr::Not { dst: need_dst(), src });
+                    self.emit(Instr::Not {
+                        dst: need_dst(),
+                        src,
+                    });
                 }
             },
-            Inst::Binary { op, lhs, rhs, site, .. } => match Rel::of(op) {
+            Inst::Binary {
+                op, lhs, rhs, site, ..
+            } => match Rel::of(op) {
                 Some(rel) => self.compare_value(need_dst(), rel, lhs, rhs),
                 None => {
-                    let arith = Arith::of(op).unwrap_or_else(|| unreachable!("{op:?} is arithmetic"));
+                    let arith =
+                        Arith::of(op).unwrap_or_else(|| unreachable!("{op:?} is arithmetic"));
                     self.arith(need_dst(), arith, lhs, rhs, site, op.can_fault());
                 }
             },
-            Inst::Call { func, ref args, site, .. } => {
+            Inst::Call {
+                func,
+                ref args,
+                site,
+                ..
+            } => {
                 for (k, &arg) in args.iter().enumerate() {
                     if !plan.args_in_place.get(k).copied().unwrap_or(false) {
                         self.load(self.argument(k), arg);
                     }
                 }
                 // A void call's `dst` is never written; register 0 keeps the operand in range.
-                let call = Instr::Call { func: func.0, base: Reg(self.arg_base), dst: dst.unwrap_or(Reg(0)) };
+                let call = Instr::Call {
+                    func: func.0,
+                    base: Reg(self.arg_base),
+                    dst: dst.unwrap_or(Reg(0)),
+                };
                 self.emit_faulting(call, site, false);
             }
-            Inst::Print { value, ty, newline, stream } => {
+            Inst::Print {
+                value,
+                ty,
+                newline,
+                stream,
+            } => {
                 let src = self.in_reg(value, 0);
                 let mut flags = if newline { PRINT_NEWLINE } else { 0 };
                 if stream == Stream::Stderr {
@@ -396,7 +496,15 @@ impl<'a> FunctionCompiler<'a> {
         }
     }
 
-    fn arith(&mut self, dst: Reg, arith: Arith, lhs: Operand, rhs: Operand, site: SiteId, faults: bool) {
+    fn arith(
+        &mut self,
+        dst: Reg,
+        arith: Arith,
+        lhs: Operand,
+        rhs: Operand,
+        site: SiteId,
+        faults: bool,
+    ) {
         let emit = |this: &mut Self, instr: Instr, swapped: bool| {
             if faults {
                 this.emit_faulting(instr, site, swapped);
@@ -418,7 +526,9 @@ impl<'a> FunctionCompiler<'a> {
                     Val::Imm(k) => self.imm_in_reg(k, 0),
                 };
                 match b {
-                    Val::Imm(k) if small(k).is_some() => emit(self, arith.imm(dst, a, k as i32), false),
+                    Val::Imm(k) if small(k).is_some() => {
+                        emit(self, arith.imm(dst, a, k as i32), false)
+                    }
                     Val::Imm(k) => {
                         let b = self.imm_in_reg(k, 1);
                         emit(self, arith.regs(dst, a, b), false)
@@ -431,9 +541,10 @@ impl<'a> FunctionCompiler<'a> {
 
     fn compare_value(&mut self, dst: Reg, rel: Rel, lhs: Operand, rhs: Operand) {
         match (Self::val(lhs), Self::val(rhs)) {
-            (Val::Imm(x), Val::Imm(y)) => {
-                self.emit(Instr::LoadInt { dst, value: i64::from(rel.holds(x, y)) })
-            }
+            (Val::Imm(x), Val::Imm(y)) => self.emit(Instr::LoadInt {
+                dst,
+                value: i64::from(rel.holds(x, y)),
+            }),
             (Val::Reg(a), Val::Reg(b)) => self.emit(compare_regs(rel, dst, a, b)),
             (Val::Reg(a), Val::Imm(k)) => match small(k) {
                 Some(imm) => self.emit(compare_imm(rel, dst, a, imm)),
@@ -455,7 +566,11 @@ impl<'a> FunctionCompiler<'a> {
     fn ending(&mut self, ending: Ending, next: Option<BlockId>) {
         match ending {
             Ending::Jump(to) => self.goto(to, next),
-            Ending::Branch { cond, then_to, else_to } => self.branch(cond, then_to, else_to, next),
+            Ending::Branch {
+                cond,
+                then_to,
+                else_to,
+            } => self.branch(cond, then_to, else_to, next),
             Ending::Return(None) => self.emit(Instr::RetVoid),
             Ending::Return(Some(value)) => {
                 let src = self.in_reg(value, 0);
@@ -498,6 +613,40 @@ impl<'a> FunctionCompiler<'a> {
         }
     }
 
+    /// The loop-step form of `jump` (a `<`/`<=` compare-and-jump on `x`) when the instruction
+    /// just emitted, in the same block, is `x = x + 1`.
+    fn fused_with_increment(&self, jump: Instr) -> Option<Instr> {
+        if self.out.code.len() <= self.block_begin {
+            return None;
+        }
+        let Some(&Instr::AddIntImm {
+            dst,
+            a: counter,
+            imm: 1,
+        }) = self.out.code.last()
+        else {
+            return None;
+        };
+        if dst != counter {
+            return None;
+        }
+        Some(match jump {
+            Instr::LtIntJump { a, b, target } if a == counter => {
+                Instr::IncLtIntJump { a, b, target }
+            }
+            Instr::LeIntJump { a, b, target } if a == counter => {
+                Instr::IncLeIntJump { a, b, target }
+            }
+            Instr::LtIntImmJump { a, imm, target } if a == counter => {
+                Instr::IncLtIntImmJump { a, imm, target }
+            }
+            Instr::LeIntImmJump { a, imm, target } if a == counter => {
+                Instr::IncLeIntImmJump { a, imm, target }
+            }
+            _ => return None,
+        })
+    }
+
     /// Jumps to `to` when `cond` holds (when it does not, if `negate`). `cond` is not constant.
     fn jump_if(&mut self, cond: Cond, negate: bool, to: BlockId) {
         match cond {
@@ -527,7 +676,15 @@ impl<'a> FunctionCompiler<'a> {
                         jump_regs(rel, a, self.imm_in_reg(y, 1), 0)
                     }
                 };
-                self.emit_jump(instr, to);
+                match self.fused_with_increment(instr) {
+                    Some(fused) => {
+                        // The fused instruction replaces the increment and keeps its fault site.
+                        let at = self.out.code.len() - 1;
+                        self.out.code[at] = fused;
+                        self.fixups.push((at, to));
+                    }
+                    None => self.emit_jump(instr, to),
+                }
             }
         }
     }

@@ -20,18 +20,25 @@ pub fn disassemble(module: &Module) -> String {
         if index > 0 || !module.literals().texts().is_empty() {
             out.push('\n');
         }
-        let entry = if index as u32 == module.entry() { " (entry)" } else { "" };
+        let entry = if index as u32 == module.entry() {
+            " (entry)"
+        } else {
+            ""
+        };
         let params = match func.param_count {
             1 => "1 param".to_string(),
             n => format!("{n} params"),
         };
         let scratch = func.local_count;
+        let locals = match scratch {
+            0 => "no locals".to_string(),
+            n => format!("locals r0..r{}", n - 1),
+        };
         let _ = writeln!(
             out,
-            "fn#{index} {}{entry}: {params}, {} registers (locals r0..r{}, scratch r{scratch} r{}, arguments from r{})",
+            "fn#{index} {}{entry}: {params}, {} registers ({locals}, scratch r{scratch} r{}, arguments from r{})",
             func.name,
             func.frame.frame_size,
-            scratch,
             scratch + 1,
             scratch + 2,
         );
@@ -73,7 +80,14 @@ fn parts(module: &Module, instr: &Instr) -> (&'static str, String) {
         LoadInt { dst, value } => ("load_int", format!("r{}, {value}", dst.0)),
         LoadStr { dst, string } => {
             let text = module.literals().texts().get(*string as usize);
-            ("load_str", format!("r{}, str#{string} {:?}", dst.0, text.map_or("?", |t| t.as_str())))
+            (
+                "load_str",
+                format!(
+                    "r{}, str#{string} {:?}",
+                    dst.0,
+                    text.map_or("?", |t| t.as_str())
+                ),
+            )
         }
         AddInt { dst, a, b } => ("add_int", three(dst, a, reg(b))),
         AddIntImm { dst, a, imm } => ("add_int_imm", three(dst, a, imm.to_string())),
@@ -114,22 +128,48 @@ fn parts(module: &Module, instr: &Instr) -> (&'static str, String) {
         NeIntJump { a, b, target } => ("ne_int_jump", format!("r{}, r{}, -> {target}", a.0, b.0)),
         LtIntJump { a, b, target } => ("lt_int_jump", format!("r{}, r{}, -> {target}", a.0, b.0)),
         LeIntJump { a, b, target } => ("le_int_jump", format!("r{}, r{}, -> {target}", a.0, b.0)),
-        EqIntImmJump { a, imm, target } => ("eq_int_imm_jump", format!("r{}, {imm}, -> {target}", a.0)),
-        NeIntImmJump { a, imm, target } => ("ne_int_imm_jump", format!("r{}, {imm}, -> {target}", a.0)),
-        LtIntImmJump { a, imm, target } => ("lt_int_imm_jump", format!("r{}, {imm}, -> {target}", a.0)),
-        LeIntImmJump { a, imm, target } => ("le_int_imm_jump", format!("r{}, {imm}, -> {target}", a.0)),
-        GtIntImmJump { a, imm, target } => ("gt_int_imm_jump", format!("r{}, {imm}, -> {target}", a.0)),
-        GeIntImmJump { a, imm, target } => ("ge_int_imm_jump", format!("r{}, {imm}, -> {target}", a.0)),
+        EqIntImmJump { a, imm, target } => {
+            ("eq_int_imm_jump", format!("r{}, {imm}, -> {target}", a.0))
+        }
+        NeIntImmJump { a, imm, target } => {
+            ("ne_int_imm_jump", format!("r{}, {imm}, -> {target}", a.0))
+        }
+        LtIntImmJump { a, imm, target } => {
+            ("lt_int_imm_jump", format!("r{}, {imm}, -> {target}", a.0))
+        }
+        LeIntImmJump { a, imm, target } => {
+            ("le_int_imm_jump", format!("r{}, {imm}, -> {target}", a.0))
+        }
+        GtIntImmJump { a, imm, target } => {
+            ("gt_int_imm_jump", format!("r{}, {imm}, -> {target}", a.0))
+        }
+        GeIntImmJump { a, imm, target } => {
+            ("ge_int_imm_jump", format!("r{}, {imm}, -> {target}", a.0))
+        }
+        IncLtIntJump { a, b, target } => (
+            "inc_lt_int_jump",
+            format!("r{}, r{}, -> {target}", a.0, b.0),
+        ),
+        IncLeIntJump { a, b, target } => (
+            "inc_le_int_jump",
+            format!("r{}, r{}, -> {target}", a.0, b.0),
+        ),
+        IncLtIntImmJump { a, imm, target } => (
+            "inc_lt_int_imm_jump",
+            format!("r{}, {imm}, -> {target}", a.0),
+        ),
+        IncLeIntImmJump { a, imm, target } => (
+            "inc_le_int_imm_jump",
+            format!("r{}, {imm}, -> {target}", a.0),
+        ),
         Call { func, base, dst } => {
             let callee = module.functions().get(*func as usize);
             let name = callee.map_or("?", |f| f.name.as_str());
-            let result = match callee {
-                Some(f) if f.param_count > 0 => {
-                    format!("args r{}..r{}", base.0, base.0 + f.param_count - 1)
-                }
-                _ => "no args".to_string(),
-            };
-            ("call", format!("fn#{func} {name}, {result}, window r{}, result r{}", base.0, dst.0))
+            let window = format!("fn#{func} {name}, window r{}", base.0);
+            match callee {
+                Some(f) if !f.has_result => ("call", window),
+                _ => ("call", format!("{window}, result r{}", dst.0)),
+            }
         }
         Ret { src } => ("ret", reg(src)),
         RetVoid => ("ret_void", String::new()),

@@ -31,7 +31,9 @@
 use std::io::Write;
 
 use keel_runtime::string::StrHeader;
-use keel_runtime::{keel_exit, keel_fault_int, keel_print_bool, keel_print_int, keel_print_str, IntOp};
+use keel_runtime::{
+    keel_exit, keel_fault_int, keel_print_bool, keel_print_int, keel_print_str, IntOp,
+};
 
 use super::bytecode::{FrameInfo, Instr, Module};
 use super::disasm;
@@ -63,7 +65,11 @@ pub fn execute(module: &Module, func: u32, args: &[i64], trace: bool) -> i64 {
     let Some(frame) = module.frames().get(func as usize).copied() else {
         panic!("execute: no function {func}");
     };
-    assert_eq!(args.len(), module.functions()[func as usize].param_count as usize, "execute: arity");
+    assert_eq!(
+        args.len(),
+        module.functions()[func as usize].param_count as usize,
+        "execute: arity"
+    );
     let mut machine = Machine {
         regs: vec![0; INITIAL_REGISTERS.max(frame.frame_size as usize)],
         returns: Vec::with_capacity(256),
@@ -97,20 +103,28 @@ fn int_fault(module: &Module, ip: usize, op: IntOp, a: i64, b: i64) -> ! {
 #[inline(never)]
 fn stack_overflow(module: &Module, ip: usize, limit: &str) -> ! {
     let site = module.site_text(module.fault_site(ip).site);
-    keel_runtime::fault::fault(site, &format!("stack overflow: too many nested calls ({limit})"))
+    keel_runtime::fault::fault(
+        site,
+        &format!("stack overflow: too many nested calls ({limit})"),
+    )
 }
 
-/// Writes one trace line: the instruction as the disassembler shows it, then what it reads.
+/// Writes one trace line: the function, the instruction as the disassembler shows it, then the
+/// values of the registers it reads. Program output buffered so far is flushed first, so the
+/// trace and the program's own output appear in the order they happened.
 #[cold]
 #[inline(never)]
 fn trace_line(module: &Module, ip: usize, instr: &Instr, window: &[i64]) {
+    keel_runtime::output::flush_stdout();
     let name = module.function_at(ip).map_or("?", |f| f.name.as_str());
-    let mut line = format!("[{name}] {}", disasm::instruction_line(module, ip, instr));
+    let mut line = format!("{name:<12} {}", disasm::instruction_line(module, ip, instr));
     let (read, count) = instr.read();
     if count > 0 {
-        let values: Vec<String> =
-            read[..count].iter().map(|r| format!("r{}={}", r.0, window[r.index()])).collect();
-        line = format!("{line:<60} ; {}", values.join(" "));
+        let values: Vec<String> = read[..count]
+            .iter()
+            .map(|r| format!("r{}={}", r.0, window[r.index()]))
+            .collect();
+        line = format!("{line:<76} ; {}", values.join(" "));
     }
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
@@ -168,6 +182,18 @@ impl Machine {
             };
         }
 
+        // A conditional jump. Written as a branch (not a conditional move of `ip`), so that the
+        // processor predicts it instead of waiting for the comparison.
+        macro_rules! jump_if {
+            ($cond:expr, $target:expr) => {
+                if $cond {
+                    ip = $target as usize;
+                } else {
+                    std::hint::cold_path();
+                }
+            };
+        }
+
         loop {
             // SAFETY: `ip` is inside the current function's code: it starts at an entry, jumps
             // land inside the function, and the function's last instruction never falls through
@@ -176,7 +202,9 @@ impl Machine {
             if TRACE {
                 // SAFETY: the window `r[..frame_size]` is in bounds, as for the macros above.
                 let window = unsafe {
-                    let size = module.function_at(ip).map_or(0, |f| f.frame.frame_size as usize);
+                    let size = module
+                        .function_at(ip)
+                        .map_or(0, |f| f.frame.frame_size as usize);
                     std::slice::from_raw_parts(r, size)
                 };
                 trace_line(module, ip, &instr, window);
@@ -271,68 +299,58 @@ impl Machine {
                 Instr::GeIntImm { dst, a, imm } => set!(dst, i64::from(get!(a) >= i64::from(imm))),
 
                 Instr::Jump { target } => ip = target as usize,
-                Instr::JumpIfTrue { cond, target } => {
-                    if get!(cond) != 0 {
-                        ip = target as usize;
-                    }
-                }
-                Instr::JumpIfFalse { cond, target } => {
-                    if get!(cond) == 0 {
-                        ip = target as usize;
-                    }
-                }
-                Instr::EqIntJump { a, b, target } => {
-                    if get!(a) == get!(b) {
-                        ip = target as usize;
-                    }
-                }
-                Instr::NeIntJump { a, b, target } => {
-                    if get!(a) != get!(b) {
-                        ip = target as usize;
-                    }
-                }
-                Instr::LtIntJump { a, b, target } => {
-                    if get!(a) < get!(b) {
-                        ip = target as usize;
-                    }
-                }
-                Instr::LeIntJump { a, b, target } => {
-                    if get!(a) <= get!(b) {
-                        ip = target as usize;
-                    }
-                }
+                Instr::JumpIfTrue { cond, target } => jump_if!(get!(cond) != 0, target),
+                Instr::JumpIfFalse { cond, target } => jump_if!(get!(cond) == 0, target),
+                Instr::EqIntJump { a, b, target } => jump_if!(get!(a) == get!(b), target),
+                Instr::NeIntJump { a, b, target } => jump_if!(get!(a) != get!(b), target),
+                Instr::LtIntJump { a, b, target } => jump_if!(get!(a) < get!(b), target),
+                Instr::LeIntJump { a, b, target } => jump_if!(get!(a) <= get!(b), target),
                 Instr::EqIntImmJump { a, imm, target } => {
-                    if get!(a) == i64::from(imm) {
-                        ip = target as usize;
-                    }
+                    jump_if!(get!(a) == i64::from(imm), target)
                 }
                 Instr::NeIntImmJump { a, imm, target } => {
-                    if get!(a) != i64::from(imm) {
-                        ip = target as usize;
-                    }
+                    jump_if!(get!(a) != i64::from(imm), target)
                 }
                 Instr::LtIntImmJump { a, imm, target } => {
-                    if get!(a) < i64::from(imm) {
-                        ip = target as usize;
-                    }
+                    jump_if!(get!(a) < i64::from(imm), target)
                 }
                 Instr::LeIntImmJump { a, imm, target } => {
-                    if get!(a) <= i64::from(imm) {
-                        ip = target as usize;
-                    }
+                    jump_if!(get!(a) <= i64::from(imm), target)
                 }
                 Instr::GtIntImmJump { a, imm, target } => {
-                    if get!(a) > i64::from(imm) {
-                        ip = target as usize;
-                    }
+                    jump_if!(get!(a) > i64::from(imm), target)
                 }
                 Instr::GeIntImmJump { a, imm, target } => {
-                    if get!(a) >= i64::from(imm) {
-                        ip = target as usize;
-                    }
+                    jump_if!(get!(a) >= i64::from(imm), target)
+                }
+                Instr::IncLtIntJump { a, b, target } => {
+                    let x = get!(a);
+                    set!(a, checked!(ops::add(x, 1), x, 1));
+                    jump_if!(get!(a) < get!(b), target)
+                }
+                Instr::IncLeIntJump { a, b, target } => {
+                    let x = get!(a);
+                    set!(a, checked!(ops::add(x, 1), x, 1));
+                    jump_if!(get!(a) <= get!(b), target)
+                }
+                Instr::IncLtIntImmJump { a, imm, target } => {
+                    let x = get!(a);
+                    let next = checked!(ops::add(x, 1), x, 1);
+                    set!(a, next);
+                    jump_if!(next < i64::from(imm), target)
+                }
+                Instr::IncLeIntImmJump { a, imm, target } => {
+                    let x = get!(a);
+                    let next = checked!(ops::add(x, 1), x, 1);
+                    set!(a, next);
+                    jump_if!(next <= i64::from(imm), target)
                 }
 
-                Instr::Call { func, base: window, dst } => {
+                Instr::Call {
+                    func,
+                    base: window,
+                    dst,
+                } => {
                     // SAFETY: `func` names an existing function (validated by `Module::new`).
                     let callee = unsafe { *frames.get_unchecked(func as usize) };
                     let new_bp = bp + window.index();
@@ -355,7 +373,9 @@ impl Machine {
                 }
                 Instr::Ret { src } => {
                     let value = get!(src);
-                    let Some(record) = self.returns.pop() else { return value };
+                    let Some(record) = self.returns.pop() else {
+                        return value;
+                    };
                     bp = record.bp as usize;
                     ip = record.return_ip as usize;
                     // SAFETY: the caller's window and its result register are below the
@@ -366,7 +386,9 @@ impl Machine {
                     }
                 }
                 Instr::RetVoid => {
-                    let Some(record) = self.returns.pop() else { return 0 };
+                    let Some(record) = self.returns.pop() else {
+                        return 0;
+                    };
                     bp = record.bp as usize;
                     ip = record.return_ip as usize;
                     // SAFETY: the caller's window is below the callee's, which was in bounds.

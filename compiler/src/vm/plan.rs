@@ -83,14 +83,22 @@ pub enum Cond {
     /// A bool operand.
     Value(Operand),
     /// `lhs rel rhs` on ints or bools, computed by the jump itself.
-    Compare { rel: Rel, lhs: Operand, rhs: Operand },
+    Compare {
+        rel: Rel,
+        lhs: Operand,
+        rhs: Operand,
+    },
 }
 
 /// How a planned block ends (its IR terminator, with targets threaded and fusion applied).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Ending {
     Jump(BlockId),
-    Branch { cond: Cond, then_to: BlockId, else_to: BlockId },
+    Branch {
+        cond: Cond,
+        then_to: BlockId,
+        else_to: BlockId,
+    },
     Return(Option<Operand>),
     Exit(Operand),
 }
@@ -184,7 +192,7 @@ fn count_uses(func: &Function) -> Vec<u32> {
 }
 
 /// The local an instruction assigns, if any.
-fn defined(inst: &Inst) -> Option<Local> {
+pub fn defined(inst: &Inst) -> Option<Local> {
     match inst {
         Inst::Copy { dst, .. } | Inst::Unary { dst, .. } | Inst::Binary { dst, .. } => Some(*dst),
         Inst::Call { dst, .. } => *dst,
@@ -202,7 +210,11 @@ fn plan_block(block: &Block, uses: &[u32]) -> BlockPlan {
         Term::Jump(to) => Ending::Jump(to),
         Term::Return(value) => Ending::Return(value),
         Term::Exit(code) => Ending::Exit(code),
-        Term::Branch { cond, mut then_to, mut else_to } => {
+        Term::Branch {
+            cond,
+            mut then_to,
+            mut else_to,
+        } => {
             let mut cond = Cond::Value(cond);
             // Peel the instructions that only compute the condition off the block's end.
             while let Cond::Value(Operand::Local(t)) = cond {
@@ -210,12 +222,19 @@ fn plan_block(block: &Block, uses: &[u32]) -> BlockPlan {
                     break;
                 }
                 match block.insts[kept - 1] {
-                    Inst::Binary { dst, op, lhs, rhs, .. } if dst == t => {
+                    Inst::Binary {
+                        dst, op, lhs, rhs, ..
+                    } if dst == t => {
                         let Some(rel) = Rel::of(op) else { break };
                         cond = Cond::Compare { rel, lhs, rhs };
                         kept -= 1;
                     }
-                    Inst::Unary { dst, op: UnaryOp::Not, src, .. } if dst == t => {
+                    Inst::Unary {
+                        dst,
+                        op: UnaryOp::Not,
+                        src,
+                        ..
+                    } if dst == t => {
                         cond = Cond::Value(src);
                         std::mem::swap(&mut then_to, &mut else_to);
                         kept -= 1;
@@ -223,17 +242,28 @@ fn plan_block(block: &Block, uses: &[u32]) -> BlockPlan {
                     _ => break,
                 }
             }
-            Ending::Branch { cond, then_to, else_to }
+            Ending::Branch {
+                cond,
+                then_to,
+                else_to,
+            }
         }
     };
     let insts = plan_insts(&block.insts[..kept], uses);
-    BlockPlan { kept, insts, ending }
+    BlockPlan {
+        kept,
+        insts,
+        ending,
+    }
 }
 
 fn plan_insts(insts: &[Inst], uses: &[u32]) -> Vec<InstPlan> {
     let mut plans: Vec<InstPlan> = insts
         .iter()
-        .map(|inst| InstPlan { dest: defined(inst).map(Dest::Local), ..InstPlan::default() })
+        .map(|inst| InstPlan {
+            dest: defined(inst).map(Dest::Local),
+            ..InstPlan::default()
+        })
         .collect();
 
     // Copy forwarding: `%t = op; %x = %t` → `%x = op`.
@@ -241,7 +271,13 @@ fn plan_insts(insts: &[Inst], uses: &[u32]) -> Vec<InstPlan> {
         if plans[i - 1].skip {
             continue;
         }
-        let Inst::Copy { dst: x, src: Operand::Local(t) } = insts[i] else { continue };
+        let Inst::Copy {
+            dst: x,
+            src: Operand::Local(t),
+        } = insts[i]
+        else {
+            continue;
+        };
         if plans[i - 1].dest == Some(Dest::Local(t)) && used_once(uses, t) {
             plans[i - 1].dest = Some(Dest::Local(x));
             plans[i].skip = true;
@@ -252,7 +288,9 @@ fn plan_insts(insts: &[Inst], uses: &[u32]) -> Vec<InstPlan> {
     // call goes straight into the argument slot. Slots are written only by these instructions and
     // by the call's own argument moves, and nothing between the write and the call reads them.
     for c in 0..insts.len() {
-        let Inst::Call { args, .. } = &insts[c] else { continue };
+        let Inst::Call { args, .. } = &insts[c] else {
+            continue;
+        };
         let mut in_place = vec![false; args.len()];
         for (k, arg) in args.iter().enumerate() {
             let Operand::Local(t) = *arg else { continue };
@@ -281,7 +319,9 @@ fn plan_insts(insts: &[Inst], uses: &[u32]) -> Vec<InstPlan> {
 fn successors(ending: &Ending) -> Vec<BlockId> {
     match *ending {
         Ending::Jump(to) => vec![to],
-        Ending::Branch { then_to, else_to, .. } => vec![then_to, else_to],
+        Ending::Branch {
+            then_to, else_to, ..
+        } => vec![then_to, else_to],
         Ending::Return(_) | Ending::Exit(_) => vec![],
     }
 }
@@ -292,20 +332,32 @@ fn thread_jumps(blocks: &mut [BlockPlan]) {
         let mut at = start;
         for _ in 0..blocks.len() {
             match blocks[at.0 as usize] {
-                BlockPlan { kept: 0, ending: Ending::Jump(next), .. } => at = next,
+                BlockPlan {
+                    kept: 0,
+                    ending: Ending::Jump(next),
+                    ..
+                } => at = next,
                 _ => return at,
             }
         }
         start // an empty infinite loop: leave it as it is
     };
-    let resolved: Vec<BlockId> = (0..blocks.len() as u32).map(|b| final_target(BlockId(b))).collect();
+    let resolved: Vec<BlockId> = (0..blocks.len() as u32)
+        .map(|b| final_target(BlockId(b)))
+        .collect();
     let resolve = |b: BlockId| resolved[b.0 as usize];
     for block in blocks.iter_mut() {
         block.ending = match block.ending {
             Ending::Jump(to) => Ending::Jump(resolve(to)),
-            Ending::Branch { cond, then_to, else_to } => {
-                Ending::Branch { cond, then_to: resolve(then_to), else_to: resolve(else_to) }
-            }
+            Ending::Branch {
+                cond,
+                then_to,
+                else_to,
+            } => Ending::Branch {
+                cond,
+                then_to: resolve(then_to),
+                else_to: resolve(else_to),
+            },
             other => other,
         };
     }
@@ -357,7 +409,10 @@ mod tests {
             name: "f".into(),
             param_count: 0,
             ret: Ty::Void,
-            locals: locals.iter().map(|&ty| LocalInfo { ty, name: None }).collect(),
+            locals: locals
+                .iter()
+                .map(|&ty| LocalInfo { ty, name: None })
+                .collect(),
             blocks,
         }
     }
@@ -374,7 +429,10 @@ mod tests {
             vec![
                 Block {
                     insts: vec![
-                        Inst::Copy { dst: Local(0), src: Operand::Int(3) },
+                        Inst::Copy {
+                            dst: Local(0),
+                            src: Operand::Int(3),
+                        },
                         Inst::Binary {
                             dst: Local(1),
                             op: BinaryOp::LtInt,
@@ -382,12 +440,27 @@ mod tests {
                             rhs: Operand::Int(10),
                             site: SiteId(0),
                         },
-                        Inst::Unary { dst: Local(2), op: UnaryOp::Not, src: local(1), site: SiteId(0) },
+                        Inst::Unary {
+                            dst: Local(2),
+                            op: UnaryOp::Not,
+                            src: local(1),
+                            site: SiteId(0),
+                        },
                     ],
-                    term: Term::Branch { cond: local(2), then_to: BlockId(1), else_to: BlockId(2) },
+                    term: Term::Branch {
+                        cond: local(2),
+                        then_to: BlockId(1),
+                        else_to: BlockId(2),
+                    },
                 },
-                Block { insts: vec![], term: Term::Return(None) },
-                Block { insts: vec![], term: Term::Return(None) },
+                Block {
+                    insts: vec![],
+                    term: Term::Return(None),
+                },
+                Block {
+                    insts: vec![],
+                    term: Term::Return(None),
+                },
             ],
         );
         let plan = plan_function(&f);
@@ -395,7 +468,11 @@ mod tests {
         assert_eq!(
             plan.blocks[0].ending,
             Ending::Branch {
-                cond: Cond::Compare { rel: Rel::Lt, lhs: local(0), rhs: Operand::Int(10) },
+                cond: Cond::Compare {
+                    rel: Rel::Lt,
+                    lhs: local(0),
+                    rhs: Operand::Int(10)
+                },
                 then_to: BlockId(2),
                 else_to: BlockId(1),
             }
@@ -415,10 +492,23 @@ mod tests {
                         rhs: Operand::Int(2),
                         site: SiteId(0),
                     }],
-                    term: Term::Branch { cond: local(0), then_to: BlockId(1), else_to: BlockId(1) },
+                    term: Term::Branch {
+                        cond: local(0),
+                        then_to: BlockId(1),
+                        else_to: BlockId(1),
+                    },
                 },
-                Block { insts: vec![], term: Term::Return(None) },
-                Block { insts: vec![Inst::Copy { dst: Local(0), src: local(0) }], term: Term::Return(None) },
+                Block {
+                    insts: vec![],
+                    term: Term::Return(None),
+                },
+                Block {
+                    insts: vec![Inst::Copy {
+                        dst: Local(0),
+                        src: local(0),
+                    }],
+                    term: Term::Return(None),
+                },
             ],
         );
         let plan = plan_function(&f);
@@ -446,12 +536,24 @@ mod tests {
         let insts = vec![
             bin(1, BinaryOp::SubInt),
             call(Some(2), 1),
-            Inst::Copy { dst: Local(3), src: local(2) },
+            Inst::Copy {
+                dst: Local(3),
+                src: local(2),
+            },
             bin(4, BinaryOp::AddInt),
-            Inst::Copy { dst: Local(5), src: local(4) },
+            Inst::Copy {
+                dst: Local(5),
+                src: local(4),
+            },
             call(None, 5),
         ];
-        let f = func(&[Ty::Int; 6], vec![Block { insts, term: Term::Return(None) }]);
+        let f = func(
+            &[Ty::Int; 6],
+            vec![Block {
+                insts,
+                term: Term::Return(None),
+            }],
+        );
         let plan = plan_function(&f);
         let p = &plan.blocks[0].insts;
         assert_eq!(p[0].dest, Some(Dest::Argument(0)));
@@ -488,7 +590,13 @@ mod tests {
                 site: SiteId(0),
             },
         ];
-        let f = func(&[Ty::Int; 3], vec![Block { insts, term: Term::Return(None) }]);
+        let f = func(
+            &[Ty::Int; 3],
+            vec![Block {
+                insts,
+                term: Term::Return(None),
+            }],
+        );
         let plan = plan_function(&f);
         let p = &plan.blocks[0].insts;
         assert_eq!(p[0].dest, Some(Dest::Local(Local(1))));
@@ -502,22 +610,41 @@ mod tests {
         let f = func(
             &[Ty::Bool],
             vec![
-                Block { insts: vec![], term: Term::Jump(BlockId(3)) },
                 Block {
                     insts: vec![],
-                    term: Term::Branch { cond: local(0), then_to: BlockId(2), else_to: BlockId(4) },
-                },
-                Block {
-                    insts: vec![Inst::Copy { dst: Local(0), src: Operand::Bool(false) }],
                     term: Term::Jump(BlockId(3)),
                 },
-                Block { insts: vec![], term: Term::Jump(BlockId(1)) },
-                Block { insts: vec![], term: Term::Return(None) },
+                Block {
+                    insts: vec![],
+                    term: Term::Branch {
+                        cond: local(0),
+                        then_to: BlockId(2),
+                        else_to: BlockId(4),
+                    },
+                },
+                Block {
+                    insts: vec![Inst::Copy {
+                        dst: Local(0),
+                        src: Operand::Bool(false),
+                    }],
+                    term: Term::Jump(BlockId(3)),
+                },
+                Block {
+                    insts: vec![],
+                    term: Term::Jump(BlockId(1)),
+                },
+                Block {
+                    insts: vec![],
+                    term: Term::Return(None),
+                },
             ],
         );
         let plan = plan_function(&f);
         assert_eq!(plan.blocks[2].ending, Ending::Jump(BlockId(1)));
-        assert_eq!(plan.order, vec![BlockId(0), BlockId(1), BlockId(2), BlockId(4)]);
+        assert_eq!(
+            plan.order,
+            vec![BlockId(0), BlockId(1), BlockId(2), BlockId(4)]
+        );
         assert!(plan.is_inlinable(BlockId(1)));
     }
 }

@@ -1,0 +1,15 @@
+//! IR-to-IR passes run after lowering, before any backend.
+//!
+//! Each pass keeps the program's meaning exactly (same output, same faults at the same sites)
+//! and leaves IR that still verifies. Passes here are cheap and always on.
+
+pub mod simplify_cfg;
+
+use super::Program;
+
+/// Runs every pass on every function.
+pub fn run_all(program: &mut Program) {
+    for func in &mut program.functions {
+        simplify_cfg::simplify(func);
+    }
+}
