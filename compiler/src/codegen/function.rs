@@ -256,16 +256,23 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let a = self.operand(lhs)?;
         let b = self.operand(rhs)?;
         Ok(match op {
-            BinaryOp::AddInt => {
-                let (sum, overflow) = self.builder.ins().sadd_overflow(a, b);
-                self.fault_if(overflow, IntOp::Add, site, a, b)?;
-                sum
-            }
-            BinaryOp::SubInt => {
-                let (difference, overflow) = self.builder.ins().ssub_overflow(a, b);
-                self.fault_if(overflow, IntOp::Sub, site, a, b)?;
-                difference
-            }
+            BinaryOp::AddInt => match (constant(lhs), constant(rhs)) {
+                (_, Some(c)) => self.add_constant(a, b, a, c, IntOp::Add, site)?,
+                (Some(c), None) => self.add_constant(a, b, b, c, IntOp::Add, site)?,
+                (None, None) => {
+                    let (sum, overflow) = self.builder.ins().sadd_overflow(a, b);
+                    self.fault_if(overflow, IntOp::Add, site, a, b)?;
+                    sum
+                }
+            },
+            BinaryOp::SubInt => match constant(rhs) {
+                Some(c) => self.add_constant(a, b, a, c, IntOp::Sub, site)?,
+                None => {
+                    let (difference, overflow) = self.builder.ins().ssub_overflow(a, b);
+                    self.fault_if(overflow, IntOp::Sub, site, a, b)?;
+                    difference
+                }
+            },
             BinaryOp::MulInt => {
                 let (product, overflow) = self.builder.ins().smul_overflow(a, b);
                 self.fault_if(overflow, IntOp::Mul, site, a, b)?;
@@ -307,6 +314,38 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 .ins()
                 .icmp(IntCC::SignedGreaterThanOrEqual, a, b),
         })
+    }
+
+    /// `x + c` (`op` is `Add`) or `x - c` (`Sub`) for a constant `c`, where `a` and `b` are the
+    /// operands as written (for the fault message). The result moves away from `x` in the
+    /// direction of `c` exactly when no overflow happened, so one compare of the result against
+    /// `x` is the whole check, and it fuses with the branch (an overflow flag does not, on x64).
+    fn add_constant(
+        &mut self,
+        a: Value,
+        b: Value,
+        x: Value,
+        c: i64,
+        op: IntOp,
+        site: SiteId,
+    ) -> Result<Value> {
+        let result = if op == IntOp::Add {
+            self.builder.ins().iadd(a, b)
+        } else {
+            self.builder.ins().isub(a, b)
+        };
+        if c == 0 {
+            return Ok(result);
+        }
+        let grows = (c > 0) == (op == IntOp::Add);
+        let wrapped = if grows {
+            IntCC::SignedLessThan
+        } else {
+            IntCC::SignedGreaterThan
+        };
+        let overflows = self.builder.ins().icmp(wrapped, result, x);
+        self.fault_if(overflows, op, site, a, b)?;
+        Ok(result)
     }
 
     /// `a / b`: faults on `b == 0` and on `i64::MIN / -1`, checking only what the constants allow.
@@ -426,10 +465,16 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 if then_block == else_block {
                     self.builder.ins().jump(then_block, &[]);
                 } else {
+                    // Cranelift lays blocks out in reverse postorder, which puts a branch's
+                    // second target right after it. Branching on the negated condition to
+                    // (else, then) makes `then` (a loop body) the fall-through, so a loop costs
+                    // one taken branch per iteration instead of two. The negation folds into
+                    // the comparison that computed the condition.
                     let cond = self.operand(*cond)?;
+                    let negated = self.builder.ins().icmp_imm_s(IntCC::Equal, cond, 0);
                     self.builder
                         .ins()
-                        .brif(cond, then_block, &[], else_block, &[]);
+                        .brif(negated, else_block, &[], then_block, &[]);
                 }
             }
             Term::Return(value) => match value {

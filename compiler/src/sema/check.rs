@@ -488,6 +488,7 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                 self.pop_scope();
                 TStmt::ForRange {
                     var,
+                    span: stmt.span,
                     start,
                     end,
                     body,

@@ -212,10 +212,13 @@ impl<'p, 's> FnLowerer<'p, 's> {
             }
             TStmt::ForRange {
                 var,
+                span,
                 start,
                 end,
                 body,
             } => {
+                // The loop's own instructions cannot fault; they name the `for` statement.
+                let site = self.site(*span);
                 let counter = self.temp(Ty::Int);
                 self.expr_into(start, counter);
                 let end_value = self.temp(Ty::Int);
@@ -233,7 +236,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
                     BinaryOp::LtInt,
                     Operand::Local(counter),
                     Operand::Local(end_value),
-                    SiteId(0),
+                    site,
                 ));
                 self.terminate(Term::Branch {
                     cond: Operand::Local(more),
@@ -256,7 +259,6 @@ impl<'p, 's> FnLowerer<'p, 's> {
 
                 // `counter < end` held, so `counter + 1` cannot overflow.
                 self.switch_to(step);
-                let site = self.first_site();
                 self.emit(binary(
                     counter,
                     BinaryOp::AddInt,
@@ -288,15 +290,6 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 let value = if self.ret == Ty::Void { None } else { value };
                 self.terminate(Term::Return(value));
             }
-        }
-    }
-
-    /// A site for instructions that cannot fault but must name one.
-    fn first_site(&mut self) -> SiteId {
-        if self.out.sites.is_empty() {
-            self.site(Span::default())
-        } else {
-            SiteId(0)
         }
     }
 

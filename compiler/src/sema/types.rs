@@ -119,8 +119,10 @@ pub enum TStmt {
         cond: TExpr,
         body: TBlock,
     },
+    /// `for var in start..end`; `span` is the whole statement's, named by its instructions.
     ForRange {
         var: VarId,
+        span: Span,
         start: TExpr,
         end: TExpr,
         body: TBlock,

@@ -10,12 +10,13 @@
 //!   r0 .. rP-1        parameters        (= IR locals 0..P)
 //!   rP .. rL-1        other IR locals   (IR local n is register n)
 //!   rL, rL+1          two scratch registers for immediates that need a register
-//!   rL+2 ..           outgoing arguments: the callee's window starts here, so its parameters
-//!                     are written in place and a call copies nothing
+//!   rL+2 ..           outgoing arguments: the callee's window starts here, so arguments are
+//!                     computed or moved into place and the call itself copies nothing
 //! ```
 //!
 //! Instructions are specialised by static type (no tag checks) and have immediate forms for the
-//! IR's constant operands. Comparisons feeding a branch are fused into one compare-and-jump.
+//! IR's constant operands. Comparisons feeding a branch are fused into one compare-and-jump, and
+//! a loop's `i = i + 1` followed by its `<`/`<=` test into one loop-step instruction.
 //!
 //! # Encoding
 //! An instruction is one [`Instr`] value of 16 bytes (checked by a test): a one-byte opcode and
@@ -25,7 +26,7 @@
 //!   byte  0        4          8          12         16
 //!         +--------+----------+----------+----------+
 //!         | opcode |   dst    |    a     |  b / imm |   three-operand forms (imm: i32)
-//!         | opcode |    a     | b / imm  |  target  |   compare-and-jump forms
+//!         | opcode |    a     | b / imm  |  target  |   compare-and-jump, loop-step forms
 //!         | opcode |   func   |   base   |   dst    |   call
 //!         | opcode |   dst    |      value (i64)    |   load_int
 //!         +--------+----------+----------+----------+

@@ -467,11 +467,12 @@ impl<'a> FunctionCompiler<'a> {
                         self.load(self.argument(k), arg);
                     }
                 }
-                // A void call's `dst` is never written; register 0 keeps the operand in range.
+                // A discarded result (or a void call's nothing) goes to a scratch register, which
+                // holds nothing live across an instruction.
                 let call = Instr::Call {
                     func: func.0,
                     base: Reg(self.arg_base),
-                    dst: dst.unwrap_or(Reg(0)),
+                    dst: dst.unwrap_or(self.scratch[0]),
                 };
                 self.emit_faulting(call, site, false);
             }

@@ -378,8 +378,8 @@ impl Machine {
                     };
                     bp = record.bp as usize;
                     ip = record.return_ip as usize;
-                    // SAFETY: the caller's window and its result register are below the
-                    // callee's window, which was in bounds.
+                    // SAFETY: the caller's window (which holds the result register) was in bounds
+                    // when the caller was entered, and the register file never shrinks.
                     unsafe {
                         r = base.add(bp);
                         *base.add(record.result as usize) = value;
@@ -391,7 +391,8 @@ impl Machine {
                     };
                     bp = record.bp as usize;
                     ip = record.return_ip as usize;
-                    // SAFETY: the caller's window is below the callee's, which was in bounds.
+                    // SAFETY: the caller's window was in bounds when the caller was entered, and
+                    // the register file never shrinks.
                     r = unsafe { base.add(bp) };
                 }
                 Instr::Exit { src } => keel_exit(get!(src)),

@@ -499,6 +499,141 @@ fn nested_calls_keep_argument_order() {
 }
 
 #[test]
+fn a_discarded_result_clobbers_nothing() {
+    // fn seven() -> int { return 7 }  fn main() -> int { let a = 5; seven(); return a }
+    let mut seven = FnBuilder::new("seven", &[], Ty::Int);
+    let block = seven.block();
+    seven.end(block, Term::Return(Some(Operand::Int(7))));
+    let mut main = FnBuilder::new("main", &[], Ty::Int);
+    let a = main.local(Ty::Int);
+    let block = main.block();
+    main.push(
+        block,
+        Inst::Copy {
+            dst: a,
+            src: Operand::Int(5),
+        },
+    );
+    main.call(block, None, 0, vec![]);
+    main.end(block, Term::Return(Some(l(a))));
+    let program = program(vec![seven.build(), main.build()], &[]);
+    assert_eq!(run(&program, 1, &[]), 5);
+}
+
+#[test]
+fn an_increment_ending_one_block_does_not_fuse_with_the_next_blocks_branch() {
+    // b0: i = 0; branch p, b1, b2   b1: i = i + 1; jump b2
+    // b2: c = i < 1; branch c, b3, b4   b3: return 1   b4: return 0
+    let mut f = FnBuilder::new("f", &[Ty::Bool], Ty::Int);
+    let (i, c) = (f.local(Ty::Int), f.local(Ty::Bool));
+    let (b0, b1, b2, b3, b4) = (f.block(), f.block(), f.block(), f.block(), f.block());
+    f.push(
+        b0,
+        Inst::Copy {
+            dst: i,
+            src: Operand::Int(0),
+        },
+    );
+    f.end(
+        b0,
+        Term::Branch {
+            cond: l(Local(0)),
+            then_to: b1,
+            else_to: b2,
+        },
+    );
+    f.binary(b1, i, BinaryOp::AddInt, l(i), Operand::Int(1));
+    f.end(b1, Term::Jump(b2));
+    f.binary(b2, c, BinaryOp::LtInt, l(i), Operand::Int(1));
+    f.end(
+        b2,
+        Term::Branch {
+            cond: l(c),
+            then_to: b3,
+            else_to: b4,
+        },
+    );
+    f.end(b3, Term::Return(Some(Operand::Int(1))));
+    f.end(b4, Term::Return(Some(Operand::Int(0))));
+    let program = program(vec![f.build()], &[]);
+    assert_eq!(run(&program, 0, &[0]), 1);
+    assert_eq!(run(&program, 0, &[1]), 0);
+    let module = compile(&program);
+    let code = module.code();
+    // The layout this test is about: b1's increment falls through into b2's compare-and-jump.
+    assert!(
+        matches!(code[2], Instr::AddIntImm { .. }),
+        "{}",
+        disassemble(&module)
+    );
+    assert!(
+        matches!(code[3], Instr::GeIntImmJump { .. }),
+        "{}",
+        disassemble(&module)
+    );
+}
+
+#[test]
+fn loop_steps_fuse_for_every_bound_shape() {
+    // fn count(n) -> int { let k = 0; let i = 0; while i OP bound { k = k + 2; i = 1 + i } return k }
+    for (op, bound_imm) in [
+        (BinaryOp::LtInt, false),
+        (BinaryOp::LtInt, true),
+        (BinaryOp::LeInt, false),
+        (BinaryOp::LeInt, true),
+    ] {
+        for n in [0i64, 1, 10] {
+            let mut f = FnBuilder::new("count", &[Ty::Int], Ty::Int);
+            let (k, i, c) = (f.local(Ty::Int), f.local(Ty::Int), f.local(Ty::Bool));
+            let (entry, header, body, exit) = (f.block(), f.block(), f.block(), f.block());
+            f.push(
+                entry,
+                Inst::Copy {
+                    dst: k,
+                    src: Operand::Int(0),
+                },
+            );
+            f.push(
+                entry,
+                Inst::Copy {
+                    dst: i,
+                    src: Operand::Int(0),
+                },
+            );
+            f.end(entry, Term::Jump(header));
+            let bound = if bound_imm {
+                Operand::Int(n)
+            } else {
+                l(Local(0))
+            };
+            f.binary(header, c, op, l(i), bound);
+            f.end(
+                header,
+                Term::Branch {
+                    cond: l(c),
+                    then_to: body,
+                    else_to: exit,
+                },
+            );
+            f.binary(body, k, BinaryOp::AddInt, l(k), Operand::Int(2));
+            f.binary(body, i, BinaryOp::AddInt, Operand::Int(1), l(i));
+            f.end(body, Term::Jump(header));
+            f.end(exit, Term::Return(Some(l(k))));
+            let program = program(vec![f.build()], &[]);
+            let module = compile(&program);
+            let listing = disassemble(&module);
+            assert!(listing.contains("inc_l"), "{listing}");
+            let iterations = if op == BinaryOp::LtInt { n } else { n + 1 };
+            assert_eq!(
+                execute(&module, 0, &[n], false),
+                2 * iterations,
+                "{op:?} {n}\n{listing}"
+            );
+        }
+    }
+}
+
+#[test]
 fn deep_recursion_grows_the_register_file() {
     // fn depth(n) -> int { if n == 0 { return 0 } return depth(n - 1) + 1 }
     let mut f = FnBuilder::new("depth", &[Ty::Int], Ty::Int);
