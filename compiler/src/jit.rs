@@ -123,6 +123,8 @@ mod tests {
             entry,
             strings: vec![],
             sites: vec![site()],
+            arrays: Vec::new(),
+            structs: Vec::new(),
         }
     }
 

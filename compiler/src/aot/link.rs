@@ -12,7 +12,7 @@
 //! What this module does not do: pick the runtime library or produce the object.
 
 use std::io::ErrorKind;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use target_lexicon::Triple;
@@ -67,6 +67,30 @@ pub fn link(target: &Target, object: &Path, runtime: &Path, output: &Path) -> Re
         message.push_str(&install_hint(target));
     }
     Err(message)
+}
+
+/// Where the C compiler driver for `target` is, or what to install (for `keel targets` and for
+/// skipping tests that cannot link).
+pub fn find_linker(target: &Target) -> Result<PathBuf, String> {
+    let (_, driver) = linker_command(target)?;
+    find_program(Path::new(&driver)).ok_or_else(|| {
+        format!(
+            "the C compiler `{driver}` was not found\n{}",
+            install_hint(target)
+        )
+    })
+}
+
+/// Resolves `program` as the shell would: a path with a directory as is, a bare name through
+/// `PATH`.
+pub fn find_program(program: &Path) -> Option<PathBuf> {
+    if program.components().count() > 1 {
+        return program.is_file().then(|| program.to_path_buf());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
 }
 
 /// The C compiler driver for `target` and its display name.

@@ -15,7 +15,7 @@ pub mod runtime_lib;
 pub mod target;
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::ir::Program;
 
@@ -34,6 +34,7 @@ pub struct BuildOptions {
 pub fn build(program: &Program, options: &BuildOptions) -> Result<(), String> {
     let target = Target::resolve(options.target.as_deref())?;
     let runtime = runtime_lib::for_target(&target)?;
+    check_output_directory(&options.output)?;
     let object = emit_object(program, &target).map_err(|e| e.to_string())?;
 
     let dir = tempfile::Builder::new()
@@ -49,10 +50,28 @@ pub fn build(program: &Program, options: &BuildOptions) -> Result<(), String> {
     link::link(&target, &object_path, &runtime_path, &options.output)
 }
 
+/// Fails early, with a plain message, when the executable's directory does not exist (the
+/// linker would say so in its own words, after all the work).
+fn check_output_directory(output: &Path) -> Result<(), String> {
+    let directory = match output.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    if directory.is_dir() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot write the executable `{}`: the directory `{}` does not exist",
+            output.display(),
+            directory.display()
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
     use std::process::{Command, Output};
+    use std::sync::OnceLock;
 
     use super::*;
     use crate::ir::{
@@ -83,23 +102,71 @@ mod tests {
         }
     }
 
-    /// Builds `program` into a temporary directory and runs it.
+    /// Builds `program` for the host and runs it. Also builds it for every other supported
+    /// target whose runtime, linker and emulator are installed, runs that under qemu, and asserts
+    /// it behaves exactly like the host executable.
     fn build_and_run(program: &Program) -> Output {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let exe = dir.path().join("program");
-        build(
-            program,
-            &BuildOptions {
-                output: exe.clone(),
-                target: None,
-            },
-        )
-        .expect("build succeeds");
-        run(&exe)
+        let host = Target::host().expect("tests run on a supported host");
+        let expected = build_and_run_on(program, &host, &[]);
+        for (target, runner) in cross_targets() {
+            let output = build_and_run_on(program, target, runner);
+            assert_eq!(
+                text(&output.stdout),
+                text(&expected.stdout),
+                "stdout on {target}"
+            );
+            assert_eq!(
+                text(&output.stderr),
+                text(&expected.stderr),
+                "stderr on {target}"
+            );
+            assert_eq!(
+                output.status.code(),
+                expected.status.code(),
+                "status on {target}"
+            );
+        }
+        expected
     }
 
-    fn run(exe: &Path) -> Output {
-        Command::new(exe).output().expect("executable runs")
+    /// The foreign targets executables can be built for and run here, with their runners.
+    fn cross_targets() -> &'static [(Target, Vec<String>)] {
+        static TARGETS: OnceLock<Vec<(Target, Vec<String>)>> = OnceLock::new();
+        TARGETS.get_or_init(|| {
+            target::SUPPORTED
+                .iter()
+                .filter_map(|name| Target::parse(name).ok())
+                .filter(|target| !target.is_host())
+                .filter(|target| {
+                    runtime_lib::for_target(target).is_ok() && link::find_linker(target).is_ok()
+                })
+                .filter_map(|target| {
+                    let runner = target.runner()?;
+                    Some((target, runner))
+                })
+                .collect()
+        })
+    }
+
+    fn build_and_run_on(program: &Program, target: &Target, runner: &[String]) -> Output {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let exe = dir.path().join("program");
+        let options = BuildOptions {
+            output: exe.clone(),
+            target: Some(target.name.to_string()),
+        };
+        build(program, &options).unwrap_or_else(|e| panic!("build for {target} failed: {e}"));
+        let mut command = match runner.split_first() {
+            Some((emulator, args)) => {
+                let mut command = Command::new(emulator);
+                command.args(args).arg(&exe);
+                command
+            }
+            None => Command::new(&exe),
+        };
+        command
+            .output()
+            .unwrap_or_else(|e| panic!("running the {target} executable failed: {e}"))
     }
 
     fn text(bytes: &[u8]) -> &str {
@@ -142,6 +209,8 @@ mod tests {
             entry: FuncId(0),
             strings: vec!["héllo, world".into(), "".into()],
             sites: vec![],
+            arrays: Vec::new(),
+            structs: Vec::new(),
         };
         let output = build_and_run(&program);
         assert_eq!(
@@ -249,6 +318,8 @@ mod tests {
                 line: 3,
                 col: 12,
             }],
+            arrays: Vec::new(),
+            structs: Vec::new(),
         };
         let output = build_and_run(&program);
         assert_eq!(text(&output.stdout), "75025\n");
@@ -298,6 +369,8 @@ mod tests {
                     col: 9,
                 },
             ],
+            arrays: Vec::new(),
+            structs: Vec::new(),
         }
     }
 
@@ -356,6 +429,8 @@ mod tests {
                 line: 4,
                 col: 2,
             }],
+            arrays: Vec::new(),
+            structs: Vec::new(),
         }
     }
 
@@ -426,6 +501,203 @@ mod tests {
         }
     }
 
+    /// `fn f(int x) -> int { return <lhs> <op> <rhs>; } println(f(x));` where an operand is
+    /// either `x` or a constant, so the lowering sees the constant but nothing folds.
+    fn operand_program(op: Option<BinaryOp>, lhs: Operand, rhs: Operand, x: i64) -> Program {
+        let s = SiteId(0);
+        let inst = match op {
+            Some(op) => Inst::Binary {
+                dst: Local(1),
+                op,
+                lhs,
+                rhs,
+                site: s,
+            },
+            None => Inst::Unary {
+                dst: Local(1),
+                op: crate::ir::UnaryOp::NegInt,
+                src: lhs,
+                site: s,
+            },
+        };
+        let f = Function {
+            name: "f".into(),
+            param_count: 1,
+            ret: Ty::Int,
+            locals: vec![local(Ty::Int), local(Ty::Int)],
+            blocks: vec![Block {
+                insts: vec![inst],
+                term: Term::Return(Some(Operand::Local(Local(1)))),
+            }],
+        };
+        let main = main_function(
+            vec![local(Ty::Int)],
+            vec![Block {
+                insts: vec![
+                    Inst::Call {
+                        dst: Some(Local(0)),
+                        func: FuncId(1),
+                        args: vec![Operand::Int(x)],
+                        site: s,
+                    },
+                    print(Operand::Local(Local(0)), Ty::Int),
+                ],
+                term: Term::Return(None),
+            }],
+        );
+        Program {
+            functions: vec![main, f],
+            entry: FuncId(0),
+            strings: vec![],
+            sites: vec![Site {
+                file: "c.kl".into(),
+                line: 7,
+                col: 5,
+            }],
+            arrays: Vec::new(),
+            structs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn checks_specialised_for_constant_operands() {
+        use BinaryOp::*;
+        let x = Operand::Local(Local(0));
+        let int = Operand::Int;
+        let fits = "does not fit in int";
+        let (max, min) = (i64::MAX, i64::MIN);
+        let cases: Vec<(Option<BinaryOp>, Operand, Operand, i64, Result<i64, String>)> = vec![
+            (Some(AddInt), x, int(1), max - 1, Ok(max)),
+            (
+                Some(AddInt),
+                x,
+                int(1),
+                max,
+                Err(format!("integer overflow: {max} + 1 {fits}")),
+            ),
+            (
+                Some(AddInt),
+                int(1),
+                x,
+                max,
+                Err(format!("integer overflow: 1 + {max} {fits}")),
+            ),
+            (Some(AddInt), x, int(-1), min + 1, Ok(min)),
+            (
+                Some(AddInt),
+                x,
+                int(-1),
+                min,
+                Err(format!("integer overflow: {min} + -1 {fits}")),
+            ),
+            (Some(AddInt), x, int(0), max, Ok(max)),
+            (Some(SubInt), x, int(1), min + 1, Ok(min)),
+            (
+                Some(SubInt),
+                x,
+                int(1),
+                min,
+                Err(format!("integer overflow: {min} - 1 {fits}")),
+            ),
+            (
+                Some(SubInt),
+                x,
+                int(-1),
+                max,
+                Err(format!("integer overflow: {max} - -1 {fits}")),
+            ),
+            (Some(SubInt), x, int(min), -1, Ok(max)),
+            (
+                Some(SubInt),
+                x,
+                int(min),
+                0,
+                Err(format!("integer overflow: 0 - {min} {fits}")),
+            ),
+            (
+                Some(SubInt),
+                int(0),
+                x,
+                min,
+                Err(format!("integer overflow: 0 - {min} {fits}")),
+            ),
+            (
+                Some(DivInt),
+                x,
+                int(0),
+                5,
+                Err("division by zero: 5 / 0".into()),
+            ),
+            (
+                Some(DivInt),
+                x,
+                int(-1),
+                min,
+                Err(format!("integer overflow: {min} / -1 {fits}")),
+            ),
+            (Some(DivInt), x, int(-1), max, Ok(-max)),
+            (
+                Some(DivInt),
+                int(min),
+                x,
+                -1,
+                Err(format!("integer overflow: {min} / -1 {fits}")),
+            ),
+            (Some(DivInt), x, int(7), -50, Ok(-7)),
+            (
+                Some(RemInt),
+                x,
+                int(0),
+                5,
+                Err("division by zero: 5 % 0".into()),
+            ),
+            (Some(RemInt), x, int(-1), min, Ok(0)),
+            (Some(RemInt), x, int(7), -50, Ok(-1)),
+            (
+                Some(Shl),
+                x,
+                int(64),
+                1,
+                Err("integer overflow: 1 << 64: shift amount must be in 0..64".into()),
+            ),
+            (Some(Shl), x, int(63), 1, Ok(min)),
+            (Some(Shr), int(-64), x, 3, Ok(-8)),
+            (
+                Some(Shr),
+                int(-64),
+                x,
+                -3,
+                Err("integer overflow: -64 >> -3: shift amount must be in 0..64".into()),
+            ),
+            (
+                None,
+                x,
+                x,
+                min,
+                Err(format!("integer overflow: -({min}) {fits}")),
+            ),
+            (None, x, x, max, Ok(-max)),
+        ];
+        for (op, lhs, rhs, value, expected) in cases {
+            let output = build_and_run(&operand_program(op, lhs, rhs, value));
+            let what = format!("{op:?} {lhs:?} {rhs:?} with x = {value}");
+            match expected {
+                Ok(result) => {
+                    assert_eq!(text(&output.stdout), format!("{result}\n"), "{what}");
+                    assert_eq!(output.status.code(), Some(0), "{what}");
+                }
+                Err(message) => {
+                    assert_eq!(
+                        text(&output.stderr),
+                        format!("c.kl:7:5: {message}\n"),
+                        "{what}"
+                    );
+                    assert_eq!(output.status.code(), Some(1), "{what}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn exit_flushes_and_sets_the_status() {
         let program = Program {
@@ -439,6 +711,8 @@ mod tests {
             entry: FuncId(0),
             strings: vec![],
             sites: vec![],
+            arrays: Vec::new(),
+            structs: Vec::new(),
         };
         let output = build_and_run(&program);
         assert_eq!(text(&output.stdout), "1\n");
@@ -456,12 +730,21 @@ mod tests {
     }
 
     #[test]
-    fn link_failure_is_reported_not_panicked() {
+    fn missing_output_directory_is_a_clear_error() {
         let options = BuildOptions {
             output: PathBuf::from("/nonexistent-dir/for/sure/x"),
             target: None,
         };
         let error = build(&overflow_program(), &options).expect_err("cannot write output");
-        assert!(error.starts_with("linking with `"), "{error}");
+        assert_eq!(
+            error,
+            "cannot write the executable `/nonexistent-dir/for/sure/x`: the directory \
+             `/nonexistent-dir/for/sure` does not exist"
+        );
+    }
+
+    #[test]
+    fn bare_file_names_go_to_the_current_directory() {
+        assert_eq!(check_output_directory(Path::new("program")), Ok(()));
     }
 }

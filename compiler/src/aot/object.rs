@@ -100,6 +100,8 @@ mod tests {
             entry: IrFuncId(0),
             strings: vec![],
             sites: vec![],
+            arrays: Vec::new(),
+            structs: Vec::new(),
         }
     }
 

@@ -7,8 +7,11 @@
 //! `arm64-unknown-linux-gnu`) are accepted and normalised.
 //!
 //! What this module does not do: check that a runtime or a linker exists for the target.
+//! [`Target::runner`] says how to run a target's executables here (qemu-user for a foreign
+//! architecture), for tests and `keel run --native`.
 
 use std::fmt;
+use std::path::Path;
 use std::str::FromStr;
 
 use target_lexicon::{Architecture, Environment, OperatingSystem, Triple};
@@ -65,6 +68,21 @@ impl Target {
     /// Whether executables for this target run on the machine this compiler was built for.
     pub fn is_host(&self) -> bool {
         Target::host().is_ok_and(|host| host.name == self.name)
+    }
+
+    /// The command prefix that runs this target's executables here: empty on the host,
+    /// `qemu-<arch> -L /usr/<arch>-linux-gnu` for another architecture when qemu-user and the
+    /// target's C library are installed (the Debian layout), `None` when they cannot run here.
+    pub fn runner(&self) -> Option<Vec<String>> {
+        if self.is_host() {
+            return Some(Vec::new());
+        }
+        let arch = self.name.split('-').next()?;
+        let qemu = format!("qemu-{arch}");
+        let sysroot = format!("/usr/{arch}-linux-gnu");
+        let available =
+            super::link::find_program(Path::new(&qemu)).is_some() && Path::new(&sysroot).is_dir();
+        available.then(|| vec![qemu, "-L".to_string(), sysroot])
     }
 
     fn from_triple(triple: &Triple) -> Option<Target> {

@@ -115,6 +115,9 @@ pub fn value_type(ty: Ty, pointer: Type) -> Option<Type> {
         Ty::Bool => Some(types::I8),
         Ty::Str => Some(pointer),
         Ty::Void => None,
+        // VALUES-TODO: the values work lowers these.
+        Ty::Float => Some(types::F64),
+        Ty::Array(_) | Ty::Struct(_) => Some(pointer),
     }
 }
 

@@ -23,6 +23,10 @@
 //!   (sign-propagating). Bits shifted out by `Shl` are discarded.
 //! - `BitAnd`, `BitOr`, `BitXor` work on ints and on bools (where they are the eager logical
 //!   operators).
+//! - `float` is an IEEE-754 `f64`; float arithmetic never faults (it gives `inf`/`NaN`).
+//!   `FloatToInt` truncates toward zero and faults on NaN, infinities and values outside `int`.
+//! - Heap values (`string`, arrays, structs), their layout, and which operands are *borrowed* or
+//!   *consumed* are specified in `docs/values.md`; each instruction below repeats its own rule.
 
 pub mod passes;
 pub mod print;
@@ -55,20 +59,57 @@ pub struct SiteId(pub u32);
 pub enum Ty {
     Int,
     Bool,
+    Float,
     Str,
+    /// `[T]`; the element type is `Program::arrays[id]`.
+    Array(ArrayId),
+    /// A struct declared in `Program::structs`.
+    Struct(StructId),
     /// Only as a function result: the function returns no value.
     Void,
 }
 
-impl fmt::Display for Ty {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Ty::Int => "int",
-            Ty::Bool => "bool",
-            Ty::Str => "string",
-            Ty::Void => "void",
-        })
+impl Ty {
+    /// Whether values of this type are pointers to reference-counted heap objects.
+    pub fn is_heap(self) -> bool {
+        matches!(self, Ty::Str | Ty::Array(_) | Ty::Struct(_))
     }
+}
+
+impl fmt::Display for Ty {
+    /// The short form used by `emit ir` (`Program::type_name` gives the source form).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ty::Int => f.write_str("int"),
+            Ty::Bool => f.write_str("bool"),
+            Ty::Float => f.write_str("float"),
+            Ty::Str => f.write_str("string"),
+            Ty::Array(id) => write!(f, "array#{}", id.0),
+            Ty::Struct(id) => write!(f, "struct#{}", id.0),
+            Ty::Void => f.write_str("void"),
+        }
+    }
+}
+
+/// Index of an array type in [`Program::arrays`] (which holds its element type).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ArrayId(pub u32);
+
+/// Index of a struct type in [`Program::structs`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StructId(pub u32);
+
+/// A struct type: its name and its fields in declaration (and memory) order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StructDef {
+    pub name: String,
+    pub fields: Vec<FieldDef>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldDef {
+    pub name: String,
+    pub ty: Ty,
 }
 
 /// A whole program, ready for any backend.
@@ -82,6 +123,10 @@ pub struct Program {
     pub strings: Vec<String>,
     /// Source locations of fault sites.
     pub sites: Vec<Site>,
+    /// Array types, interned: `arrays[id]` is the element type of `Ty::Array(id)`.
+    pub arrays: Vec<Ty>,
+    /// Struct types.
+    pub structs: Vec<StructDef>,
 }
 
 /// A source location that a fault message names.
@@ -112,6 +157,24 @@ impl Program {
 
     pub fn site(&self, id: SiteId) -> &Site {
         &self.sites[id.0 as usize]
+    }
+
+    /// The element type of an array type.
+    pub fn elem(&self, id: ArrayId) -> Ty {
+        self.arrays[id.0 as usize]
+    }
+
+    pub fn struct_def(&self, id: StructId) -> &StructDef {
+        &self.structs[id.0 as usize]
+    }
+
+    /// How a type is written in Keel source (`[int]`, `Point`).
+    pub fn type_name(&self, ty: Ty) -> String {
+        match ty {
+            Ty::Array(id) => format!("[{}]", self.type_name(self.elem(id))),
+            Ty::Struct(id) => self.struct_def(id).name.clone(),
+            other => other.to_string(),
+        }
     }
 }
 
@@ -164,7 +227,12 @@ pub enum Operand {
     Local(Local),
     Int(i64),
     Bool(bool),
+    /// A float constant, as the bits of its `f64` (`f64::from_bits`).
+    Float(u64),
+    /// A string literal: the address of its static string object (never freed; consuming it is free).
     Str(StrId),
+    /// The address of the type descriptor of a type (for runtime functions that build values).
+    Desc(Ty),
 }
 
 /// Unary operations.
@@ -174,6 +242,13 @@ pub enum UnaryOp {
     NegInt,
     /// `!b` on bool.
     Not,
+    /// `-x` on float (flips the sign, also of zero and NaN).
+    NegFloat,
+    /// `to_float(i)`: the nearest `f64` (round to nearest even).
+    IntToFloat,
+    /// `to_int(f)`: truncates toward zero; faults (`keel_fault_to_int`) on NaN, ±inf and values
+    /// outside `int` (valid: `-9223372036854775808.0 <= f < 9223372036854775808.0`).
+    FloatToInt,
 }
 
 /// Binary operations. Operand types are given by the op (`*Int` take ints, `*Bool` take bools,
@@ -198,6 +273,18 @@ pub enum BinaryOp {
     GeInt,
     EqBool,
     NeBool,
+    /// IEEE arithmetic on floats; never faults.
+    AddFloat,
+    SubFloat,
+    MulFloat,
+    DivFloat,
+    /// IEEE comparisons (every comparison with NaN is false, except `NeFloat`, which is true).
+    EqFloat,
+    NeFloat,
+    LtFloat,
+    LeFloat,
+    GtFloat,
+    GeFloat,
 }
 
 impl BinaryOp {
@@ -227,6 +314,29 @@ impl BinaryOp {
                 | BinaryOp::GeInt
                 | BinaryOp::EqBool
                 | BinaryOp::NeBool
+                | BinaryOp::EqFloat
+                | BinaryOp::NeFloat
+                | BinaryOp::LtFloat
+                | BinaryOp::LeFloat
+                | BinaryOp::GtFloat
+                | BinaryOp::GeFloat
+        )
+    }
+
+    /// Whether the operands are floats.
+    pub fn on_floats(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::AddFloat
+                | BinaryOp::SubFloat
+                | BinaryOp::MulFloat
+                | BinaryOp::DivFloat
+                | BinaryOp::EqFloat
+                | BinaryOp::NeFloat
+                | BinaryOp::LtFloat
+                | BinaryOp::LeFloat
+                | BinaryOp::GtFloat
+                | BinaryOp::GeFloat
         )
     }
 
@@ -246,17 +356,15 @@ impl BinaryOp {
     }
 }
 
-/// Where `print`/`println`/`eprintln` write.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Stream {
-    Stdout,
-    Stderr,
-}
-
 /// A three-address instruction.
+///
+/// Heap operands are *borrowed* unless the instruction says it *consumes* them; every `dst` of heap
+/// type receives an *owned* reference (see `docs/values.md`). Instructions that modify a container
+/// in place take it as a `Local` and first make it unique (copy-on-write: if its count is not 1,
+/// the local is replaced by a shallow copy and one reference of the original is released).
 #[derive(Clone, Debug)]
 pub enum Inst {
-    /// `dst = src`.
+    /// `dst = src`; consumes `src` (the RC pass retains it first if it is used again).
     Copy { dst: Local, src: Operand },
     /// `dst = op src`; `site` is used when the op faults.
     Unary {
@@ -273,11 +381,19 @@ pub enum Inst {
         rhs: Operand,
         site: SiteId,
     },
-    /// Calls a Keel function; `dst` receives the result unless the callee returns `void`. `site`
-    /// is the call's location, reported if the call overflows the stack.
+    /// Calls a Keel function, consuming the arguments; `dst` receives the result unless the callee
+    /// returns `void`. `site` is the call's location, reported if the call overflows the stack.
     Call {
         dst: Option<Local>,
         func: FuncId,
+        args: Vec<Operand>,
+        site: SiteId,
+    },
+    /// Calls a runtime function (see [`RtFunc`] for its signature, which arguments it consumes
+    /// and whether it takes the fault site).
+    CallRt {
+        dst: Option<Local>,
+        func: RtFunc,
         args: Vec<Operand>,
         site: SiteId,
     },
@@ -288,6 +404,464 @@ pub enum Inst {
         newline: bool,
         stream: Stream,
     },
+    /// Adds one reference to the heap value in `value` (nothing for static objects or null).
+    Retain { value: Local },
+    /// Drops one reference to the heap value in `value`, freeing it (and releasing its children)
+    /// when the count reaches 0 (nothing for static objects or null). The local is dead after.
+    Release { value: Local },
+    /// `dst = [items...]` of array type `ty`; consumes the items.
+    NewArray {
+        dst: Local,
+        ty: ArrayId,
+        items: Vec<Operand>,
+    },
+    /// `dst = new S { fields... }` with the fields in declaration order; consumes them.
+    NewStruct {
+        dst: Local,
+        ty: StructId,
+        fields: Vec<Operand>,
+    },
+    /// `dst = len(array)`.
+    ArrayLen { dst: Local, array: Operand },
+    /// `dst = array[index]` (a new reference for heap elements); faults when out of bounds.
+    ArrayGet {
+        dst: Local,
+        array: Operand,
+        index: Operand,
+        site: SiteId,
+    },
+    /// `array[index] = value`: makes `array` unique, releases the old element, stores `value`
+    /// (consumed). Faults when out of bounds (before changing anything).
+    ArraySet {
+        array: Local,
+        index: Operand,
+        value: Operand,
+        site: SiteId,
+    },
+    /// Moves `array[index]` (heap elements only) into `dst`, leaving null in the slot, after
+    /// making `array` unique. Faults when out of bounds. Always followed by an `ArraySet` of the
+    /// same slot.
+    ArrayTake {
+        dst: Local,
+        array: Local,
+        index: Operand,
+        site: SiteId,
+    },
+    /// `dst = object.field` (a new reference for heap fields).
+    FieldGet {
+        dst: Local,
+        object: Operand,
+        field: u32,
+    },
+    /// `object.field = value`: makes `object` unique, releases the old field, stores `value`
+    /// (consumed).
+    FieldSet {
+        object: Local,
+        field: u32,
+        value: Operand,
+    },
+    /// Moves `object.field` (heap fields only) into `dst`, leaving null, after making `object`
+    /// unique. Always followed by a `FieldSet` of the same field.
+    FieldTake {
+        dst: Local,
+        object: Local,
+        field: u32,
+    },
+}
+
+impl Inst {
+    /// Calls `f` on every operand the instruction reads, in evaluation order. Containers updated
+    /// in place (`ArraySet`, `ArrayTake`, `FieldSet`, `FieldTake`) are read too.
+    pub fn for_each_use(&self, mut f: impl FnMut(&Operand)) {
+        match self {
+            Inst::Copy { src, .. } | Inst::Unary { src, .. } => f(src),
+            Inst::Binary { lhs, rhs, .. } => {
+                f(lhs);
+                f(rhs);
+            }
+            Inst::Call { args, .. } | Inst::CallRt { args, .. } => args.iter().for_each(f),
+            Inst::Print { value, .. } => f(value),
+            Inst::Retain { value } | Inst::Release { value } => f(&Operand::Local(*value)),
+            Inst::NewArray { items, .. } => items.iter().for_each(f),
+            Inst::NewStruct { fields, .. } => fields.iter().for_each(f),
+            Inst::ArrayLen { array, .. } => f(array),
+            Inst::ArrayGet { array, index, .. } => {
+                f(array);
+                f(index);
+            }
+            Inst::ArraySet { array, index, value, .. } => {
+                f(&Operand::Local(*array));
+                f(index);
+                f(value);
+            }
+            Inst::ArrayTake { array, index, .. } => {
+                f(&Operand::Local(*array));
+                f(index);
+            }
+            Inst::FieldGet { object, .. } => f(object),
+            Inst::FieldSet { object, value, .. } => {
+                f(&Operand::Local(*object));
+                f(value);
+            }
+            Inst::FieldTake { object, .. } => f(&Operand::Local(*object)),
+        }
+    }
+
+    /// The local the instruction assigns a new value to, if any (not counting containers
+    /// updated in place; see [`Inst::updated_in_place`]).
+    pub fn def(&self) -> Option<Local> {
+        match self {
+            Inst::Copy { dst, .. }
+            | Inst::Unary { dst, .. }
+            | Inst::Binary { dst, .. }
+            | Inst::NewArray { dst, .. }
+            | Inst::NewStruct { dst, .. }
+            | Inst::ArrayLen { dst, .. }
+            | Inst::ArrayGet { dst, .. }
+            | Inst::ArrayTake { dst, .. }
+            | Inst::FieldGet { dst, .. }
+            | Inst::FieldTake { dst, .. } => Some(*dst),
+            Inst::Call { dst, .. } | Inst::CallRt { dst, .. } => *dst,
+            Inst::Print { .. }
+            | Inst::Retain { .. }
+            | Inst::Release { .. }
+            | Inst::ArraySet { .. }
+            | Inst::FieldSet { .. } => None,
+        }
+    }
+
+    /// The container local the instruction may replace (copy-on-write) and modify in place.
+    pub fn updated_in_place(&self) -> Option<Local> {
+        match self {
+            Inst::ArraySet { array, .. } | Inst::ArrayTake { array, .. } => Some(*array),
+            Inst::FieldSet { object, .. } | Inst::FieldTake { object, .. } => Some(*object),
+            _ => None,
+        }
+    }
+}
+
+/// The runtime functions generated code calls through [`Inst::CallRt`], with the symbols and
+/// signatures of `docs/values.md`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum RtFunc {
+    StrConcat,
+    StrEq,
+    StrCmp,
+    StrLen,
+    IntToStr,
+    FloatToStr,
+    BoolToStr,
+    ValueToStr,
+    StrSplit,
+    StrTrim,
+    StrToUpper,
+    StrToLower,
+    StrContains,
+    StrStartsWith,
+    StrEndsWith,
+    StrReplace,
+    StrSubstring,
+    StrCharAt,
+    StrIndexOf,
+    StrJoin,
+    ParseInt,
+    ParseFloat,
+    Input,
+    Args,
+    ArrayPush,
+    ArrayPop,
+    ArraySlice,
+    ArrayConcat,
+    ArrayReverse,
+    ArraySort,
+    ArrayContains,
+    ArrayIndexOf,
+    ArrayFill,
+    ValueEq,
+    IntPow,
+    IntAbs,
+    IntMin,
+    IntMax,
+    FloatAbs,
+    FloatSqrt,
+    FloatFloor,
+    FloatCeil,
+    FloatRound,
+    FloatSin,
+    FloatCos,
+    FloatTan,
+    FloatExp,
+    FloatLn,
+    FloatMin,
+    FloatMax,
+    FloatPow,
+    FloatAtan2,
+    ClockMs,
+}
+
+/// The machine-level kind of a runtime function's argument or result.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RtType {
+    I64,
+    F64,
+    /// A pointer (an object or a type descriptor).
+    Ptr,
+    /// An element value of any type passed in an integer register as its 64 bits: an `int`, the
+    /// bits of a `float`, a `bool` as 0/1, or a pointer.
+    Any,
+}
+
+/// A runtime function's signature, as the backends need it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RtSig {
+    /// The C symbol.
+    pub symbol: &'static str,
+    /// Parameter kinds, without the trailing site arguments.
+    pub params: &'static [RtType],
+    /// Which parameters are consumed (the rest are borrowed).
+    pub owned: &'static [bool],
+    pub ret: Option<RtType>,
+    /// Whether two trailing arguments (site text pointer and length) follow the parameters.
+    pub takes_site: bool,
+}
+
+impl RtFunc {
+    /// The function's symbol, parameters, ownership and result.
+    pub fn sig(self) -> RtSig {
+        use RtFunc::*;
+        use RtType::{Any, Ptr, F64, I64};
+        let (symbol, params, owned, ret, takes_site): (
+            _,
+            &'static [RtType],
+            &'static [bool],
+            _,
+            _,
+        ) = match self {
+            StrConcat => (
+                "keel_str_concat",
+                &[Ptr, Ptr],
+                &[true, false],
+                Some(Ptr),
+                false,
+            ),
+            StrEq => (
+                "keel_str_eq",
+                &[Ptr, Ptr],
+                &[false, false],
+                Some(I64),
+                false,
+            ),
+            StrCmp => (
+                "keel_str_cmp",
+                &[Ptr, Ptr],
+                &[false, false],
+                Some(I64),
+                false,
+            ),
+            StrLen => ("keel_str_len", &[Ptr], &[false], Some(I64), false),
+            IntToStr => ("keel_str_from_int", &[I64], &[false], Some(Ptr), false),
+            FloatToStr => ("keel_str_from_float", &[F64], &[false], Some(Ptr), false),
+            BoolToStr => ("keel_str_from_bool", &[I64], &[false], Some(Ptr), false),
+            ValueToStr => ("keel_value_to_str", &[Ptr], &[false], Some(Ptr), false),
+            StrSplit => (
+                "keel_str_split",
+                &[Ptr, Ptr],
+                &[false, false],
+                Some(Ptr),
+                false,
+            ),
+            StrTrim => ("keel_str_trim", &[Ptr], &[false], Some(Ptr), false),
+            StrToUpper => ("keel_str_to_upper", &[Ptr], &[false], Some(Ptr), false),
+            StrToLower => ("keel_str_to_lower", &[Ptr], &[false], Some(Ptr), false),
+            StrContains => (
+                "keel_str_contains",
+                &[Ptr, Ptr],
+                &[false, false],
+                Some(I64),
+                false,
+            ),
+            StrStartsWith => (
+                "keel_str_starts_with",
+                &[Ptr, Ptr],
+                &[false, false],
+                Some(I64),
+                false,
+            ),
+            StrEndsWith => (
+                "keel_str_ends_with",
+                &[Ptr, Ptr],
+                &[false, false],
+                Some(I64),
+                false,
+            ),
+            StrReplace => (
+                "keel_str_replace",
+                &[Ptr, Ptr, Ptr],
+                &[false, false, false],
+                Some(Ptr),
+                false,
+            ),
+            StrSubstring => (
+                "keel_str_substring",
+                &[Ptr, I64, I64],
+                &[false, false, false],
+                Some(Ptr),
+                true,
+            ),
+            StrCharAt => (
+                "keel_str_char_at",
+                &[Ptr, I64],
+                &[false, false],
+                Some(Ptr),
+                true,
+            ),
+            StrIndexOf => (
+                "keel_str_index_of",
+                &[Ptr, Ptr],
+                &[false, false],
+                Some(I64),
+                false,
+            ),
+            StrJoin => (
+                "keel_str_join",
+                &[Ptr, Ptr],
+                &[false, false],
+                Some(Ptr),
+                false,
+            ),
+            ParseInt => ("keel_parse_int", &[Ptr], &[false], Some(I64), true),
+            ParseFloat => ("keel_parse_float", &[Ptr], &[false], Some(F64), true),
+            Input => ("keel_input", &[], &[], Some(Ptr), false),
+            Args => ("keel_args", &[], &[], Some(Ptr), false),
+            ArrayPush => (
+                "keel_array_push",
+                &[Ptr, Any],
+                &[true, true],
+                Some(Ptr),
+                false,
+            ),
+            ArrayPop => ("keel_array_pop", &[Ptr], &[true], Some(Ptr), true),
+            ArraySlice => (
+                "keel_array_slice",
+                &[Ptr, I64, I64],
+                &[false, false, false],
+                Some(Ptr),
+                true,
+            ),
+            ArrayConcat => (
+                "keel_array_concat",
+                &[Ptr, Ptr],
+                &[true, false],
+                Some(Ptr),
+                false,
+            ),
+            ArrayReverse => ("keel_array_reverse", &[Ptr], &[true], Some(Ptr), false),
+            ArraySort => ("keel_array_sort", &[Ptr], &[true], Some(Ptr), false),
+            ArrayContains => (
+                "keel_array_contains",
+                &[Ptr, Any],
+                &[false, false],
+                Some(I64),
+                false,
+            ),
+            ArrayIndexOf => (
+                "keel_array_index_of",
+                &[Ptr, Any],
+                &[false, false],
+                Some(I64),
+                false,
+            ),
+            ArrayFill => (
+                "keel_array_fill",
+                &[Ptr, I64, Any],
+                &[false, false, true],
+                Some(Ptr),
+                true,
+            ),
+            ValueEq => (
+                "keel_value_eq",
+                &[Ptr, Ptr],
+                &[false, false],
+                Some(I64),
+                false,
+            ),
+            IntPow => (
+                "keel_int_pow",
+                &[I64, I64],
+                &[false, false],
+                Some(I64),
+                true,
+            ),
+            IntAbs => ("keel_int_abs", &[I64], &[false], Some(I64), true),
+            IntMin => (
+                "keel_int_min",
+                &[I64, I64],
+                &[false, false],
+                Some(I64),
+                false,
+            ),
+            IntMax => (
+                "keel_int_max",
+                &[I64, I64],
+                &[false, false],
+                Some(I64),
+                false,
+            ),
+            FloatAbs => ("keel_float_abs", &[F64], &[false], Some(F64), false),
+            FloatSqrt => ("keel_float_sqrt", &[F64], &[false], Some(F64), false),
+            FloatFloor => ("keel_float_floor", &[F64], &[false], Some(F64), false),
+            FloatCeil => ("keel_float_ceil", &[F64], &[false], Some(F64), false),
+            FloatRound => ("keel_float_round", &[F64], &[false], Some(F64), false),
+            FloatSin => ("keel_float_sin", &[F64], &[false], Some(F64), false),
+            FloatCos => ("keel_float_cos", &[F64], &[false], Some(F64), false),
+            FloatTan => ("keel_float_tan", &[F64], &[false], Some(F64), false),
+            FloatExp => ("keel_float_exp", &[F64], &[false], Some(F64), false),
+            FloatLn => ("keel_float_ln", &[F64], &[false], Some(F64), false),
+            FloatMin => (
+                "keel_float_min",
+                &[F64, F64],
+                &[false, false],
+                Some(F64),
+                false,
+            ),
+            FloatMax => (
+                "keel_float_max",
+                &[F64, F64],
+                &[false, false],
+                Some(F64),
+                false,
+            ),
+            FloatPow => (
+                "keel_float_pow",
+                &[F64, F64],
+                &[false, false],
+                Some(F64),
+                false,
+            ),
+            FloatAtan2 => (
+                "keel_float_atan2",
+                &[F64, F64],
+                &[false, false],
+                Some(F64),
+                false,
+            ),
+            ClockMs => ("keel_clock_ms", &[], &[], Some(I64), false),
+        };
+        RtSig {
+            symbol,
+            params,
+            owned,
+            ret,
+            takes_site,
+        }
+    }
+}
+
+/// Where `print`/`println`/`eprintln` write.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
 }
 
 /// How a block ends.

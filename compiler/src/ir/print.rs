@@ -12,10 +12,21 @@ use super::{BinaryOp, Function, Inst, Operand, Program, SiteId, Stream, Term, Un
 /// Renders a whole program.
 pub fn program_to_string(program: &Program) -> String {
     let mut out = String::new();
+    for (i, def) in program.structs.iter().enumerate() {
+        let fields: Vec<String> = def
+            .fields
+            .iter()
+            .map(|f| format!("{}: {}", f.name, program.type_name(f.ty)))
+            .collect();
+        let _ = writeln!(out, "struct#{i} {} {{ {} }}", def.name, fields.join(", "));
+    }
+    for (i, elem) in program.arrays.iter().enumerate() {
+        let _ = writeln!(out, "array#{i} = [{}]", program.type_name(*elem));
+    }
     for (i, text) in program.strings.iter().enumerate() {
         let _ = writeln!(out, "str#{i} = {text:?}");
     }
-    if !program.strings.is_empty() {
+    if !(program.strings.is_empty() && program.structs.is_empty() && program.arrays.is_empty()) {
         out.push('\n');
     }
     for (i, func) in program.functions.iter().enumerate() {
@@ -75,7 +86,9 @@ fn operand(op: &Operand) -> String {
         Operand::Local(l) => format!("%{}", l.0),
         Operand::Int(v) => v.to_string(),
         Operand::Bool(b) => b.to_string(),
+        Operand::Float(bits) => format!("{:?}", f64::from_bits(*bits)),
         Operand::Str(s) => format!("str#{}", s.0),
+        Operand::Desc(ty) => format!("desc({ty})"),
     }
 }
 
@@ -104,6 +117,16 @@ fn binary_name(op: BinaryOp) -> &'static str {
         BinaryOp::GeInt => "ge.int",
         BinaryOp::EqBool => "eq.bool",
         BinaryOp::NeBool => "ne.bool",
+        BinaryOp::AddFloat => "add.float",
+        BinaryOp::SubFloat => "sub.float",
+        BinaryOp::MulFloat => "mul.float",
+        BinaryOp::DivFloat => "div.float",
+        BinaryOp::EqFloat => "eq.float",
+        BinaryOp::NeFloat => "ne.float",
+        BinaryOp::LtFloat => "lt.float",
+        BinaryOp::LeFloat => "le.float",
+        BinaryOp::GtFloat => "gt.float",
+        BinaryOp::GeFloat => "ge.float",
     }
 }
 
@@ -123,6 +146,14 @@ fn inst_to_string(program: &Program, inst: &Inst) -> String {
                 site(program, *s)
             ),
             UnaryOp::Not => format!("%{} = not {}", dst.0, operand(src)),
+            UnaryOp::NegFloat => format!("%{} = neg.float {}", dst.0, operand(src)),
+            UnaryOp::IntToFloat => format!("%{} = int_to_float {}", dst.0, operand(src)),
+            UnaryOp::FloatToInt => format!(
+                "%{} = float_to_int {} {}",
+                dst.0,
+                operand(src),
+                site(program, *s)
+            ),
         },
         Inst::Binary {
             dst,
@@ -153,6 +184,94 @@ fn inst_to_string(program: &Program, inst: &Inst) -> String {
                 Some(d) => format!("%{} = call {callee}({})", d.0, args.join(", ")),
                 None => format!("call {callee}({})", args.join(", ")),
             }
+        }
+        Inst::CallRt {
+            dst,
+            func,
+            args,
+            site: s,
+        } => {
+            let args: Vec<String> = args.iter().map(operand).collect();
+            let sig = func.sig();
+            let at = if sig.takes_site {
+                format!(" {}", site(program, *s))
+            } else {
+                String::new()
+            };
+            match dst {
+                Some(d) => format!("%{} = call_rt {}({}){at}", d.0, sig.symbol, args.join(", ")),
+                None => format!("call_rt {}({}){at}", sig.symbol, args.join(", ")),
+            }
+        }
+        Inst::Retain { value } => format!("retain %{}", value.0),
+        Inst::Release { value } => format!("release %{}", value.0),
+        Inst::NewArray { dst, ty, items } => {
+            let items: Vec<String> = items.iter().map(operand).collect();
+            format!(
+                "%{} = new_array array#{} [{}]",
+                dst.0,
+                ty.0,
+                items.join(", ")
+            )
+        }
+        Inst::NewStruct { dst, ty, fields } => {
+            let fields: Vec<String> = fields.iter().map(operand).collect();
+            format!(
+                "%{} = new_struct struct#{} {{{}}}",
+                dst.0,
+                ty.0,
+                fields.join(", ")
+            )
+        }
+        Inst::ArrayLen { dst, array } => format!("%{} = array_len {}", dst.0, operand(array)),
+        Inst::ArrayGet {
+            dst,
+            array,
+            index,
+            site: s,
+        } => format!(
+            "%{} = array_get {}[{}] {}",
+            dst.0,
+            operand(array),
+            operand(index),
+            site(program, *s)
+        ),
+        Inst::ArraySet {
+            array,
+            index,
+            value,
+            site: s,
+        } => format!(
+            "array_set %{}[{}] = {} {}",
+            array.0,
+            operand(index),
+            operand(value),
+            site(program, *s)
+        ),
+        Inst::ArrayTake {
+            dst,
+            array,
+            index,
+            site: s,
+        } => format!(
+            "%{} = array_take %{}[{}] {}",
+            dst.0,
+            array.0,
+            operand(index),
+            site(program, *s)
+        ),
+        Inst::FieldGet { dst, object, field } => {
+            format!("%{} = field_get {}.{field}", dst.0, operand(object))
+        }
+        Inst::FieldSet {
+            object,
+            field,
+            value,
+        } => {
+            format!("field_set %{}.{field} = {}", object.0, operand(value))
+        }
+        Inst::FieldTake { dst, object, field } => {
+            format!("%{} = field_take %{}.{field}", dst.0, object.0)
         }
         Inst::Print {
             value,

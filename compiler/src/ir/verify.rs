@@ -1,12 +1,16 @@
 //! The IR verifier: checks the invariants every backend relies on.
 //!
-//! It checks that every block, local, function, string and site index is in range, that operand
-//! types match what each instruction expects, that calls pass the right number and types of
-//! arguments, and that returns match the function's result type. The front end's output must
-//! always verify; the test suite runs the verifier on every program. It does not check that
-//! locals are assigned before use (the front end guarantees it by construction).
+//! It checks that every block, local, function, string, site, array-type, struct-type and field
+//! index is in range, that operand types match what each instruction expects, that calls pass the
+//! right number and types of arguments, and that returns match the function's result type. The
+//! front end's output must always verify; the test suite runs the verifier on every program. It
+//! does not check that locals are assigned before use, nor that reference counts balance (the
+//! front end and the RC pass guarantee both by construction).
 
-use super::{BinaryOp, Function, Inst, Operand, Program, Term, Ty, UnaryOp};
+use super::{
+    ArrayId, BinaryOp, Function, Inst, Local, Operand, Program, RtType, SiteId, StructId, Term, Ty,
+    UnaryOp,
+};
 
 /// Checks `program`, returning a description of every violation found.
 pub fn verify(program: &Program) -> Result<(), Vec<String>> {
@@ -14,7 +18,40 @@ pub fn verify(program: &Program) -> Result<(), Vec<String>> {
     if program.entry.0 as usize >= program.functions.len() {
         errors.push(format!("entry fn#{} does not exist", program.entry.0));
     }
+    let types_ok = |ty: Ty| match ty {
+        Ty::Array(id) => (id.0 as usize) < program.arrays.len(),
+        Ty::Struct(id) => (id.0 as usize) < program.structs.len(),
+        _ => true,
+    };
+    for (i, elem) in program.arrays.iter().enumerate() {
+        if !types_ok(*elem) || *elem == Ty::Void {
+            errors.push(format!("array#{i} has an invalid element type"));
+        }
+    }
+    for (i, def) in program.structs.iter().enumerate() {
+        if def
+            .fields
+            .iter()
+            .any(|f| !types_ok(f.ty) || f.ty == Ty::Void)
+        {
+            errors.push(format!(
+                "struct#{i} {} has a field of invalid type",
+                def.name
+            ));
+        }
+    }
     for (index, func) in program.functions.iter().enumerate() {
+        if func
+            .locals
+            .iter()
+            .any(|l| !types_ok(l.ty) || l.ty == Ty::Void)
+        {
+            errors.push(format!(
+                "fn#{index} {} has a local of invalid type",
+                func.name
+            ));
+            continue;
+        }
         let mut checker = Checker {
             program,
             func,
@@ -44,12 +81,11 @@ impl Checker<'_> {
 
     fn function(&mut self, index: usize) {
         let func = self.func;
+        self.where_ = format!("fn#{index} {}", func.name);
         if func.blocks.is_empty() {
-            self.where_ = format!("fn#{index} {}", func.name);
             self.error("function has no blocks".into());
         }
         if func.param_count as usize > func.locals.len() {
-            self.where_ = format!("fn#{index} {}", func.name);
             self.error("more parameters than locals".into());
         }
         for (b, block) in func.blocks.iter().enumerate() {
@@ -62,23 +98,30 @@ impl Checker<'_> {
         }
     }
 
+    fn local_ty(&mut self, local: Local) -> Option<Ty> {
+        match self.func.locals.get(local.0 as usize) {
+            Some(info) => Some(info.ty),
+            None => {
+                self.error(format!("local %{} does not exist", local.0));
+                None
+            }
+        }
+    }
+
     fn operand_ty(&mut self, op: &Operand) -> Option<Ty> {
         match op {
-            Operand::Local(l) => match self.func.locals.get(l.0 as usize) {
-                Some(info) => Some(info.ty),
-                None => {
-                    self.error(format!("local %{} does not exist", l.0));
-                    None
-                }
-            },
+            Operand::Local(l) => self.local_ty(*l),
             Operand::Int(_) => Some(Ty::Int),
             Operand::Bool(_) => Some(Ty::Bool),
+            Operand::Float(_) => Some(Ty::Float),
             Operand::Str(s) => {
                 if s.0 as usize >= self.program.strings.len() {
                     self.error(format!("string str#{} does not exist", s.0));
                 }
                 Some(Ty::Str)
             }
+            // A descriptor is a pointer, not a Keel value; only runtime calls take it.
+            Operand::Desc(_) => None,
         }
     }
 
@@ -90,14 +133,63 @@ impl Checker<'_> {
         }
     }
 
-    fn def(&mut self, dst: super::Local, want: Ty) {
+    fn def(&mut self, dst: Local, want: Ty) {
         self.expect(&Operand::Local(dst), want);
     }
 
-    fn site(&mut self, site: super::SiteId) {
+    fn site(&mut self, site: SiteId) {
         if site.0 as usize >= self.program.sites.len() {
             self.error(format!("site {} does not exist", site.0));
         }
+    }
+
+    /// The element type of an array-typed operand.
+    fn array_elem(&mut self, op: &Operand) -> Option<Ty> {
+        match self.operand_ty(op) {
+            Some(Ty::Array(id)) => Some(self.program.elem(id)),
+            Some(other) => {
+                self.error(format!("expected an array operand, found {other}"));
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// The type of field `field` of a struct-typed operand.
+    fn field_ty(&mut self, op: &Operand, field: u32) -> Option<Ty> {
+        match self.operand_ty(op) {
+            Some(Ty::Struct(id)) => {
+                let def = self.program.struct_def(id);
+                match def.fields.get(field as usize) {
+                    Some(f) => Some(f.ty),
+                    None => {
+                        self.error(format!("{} has no field {field}", def.name));
+                        None
+                    }
+                }
+            }
+            Some(other) => {
+                self.error(format!("expected a struct operand, found {other}"));
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn array_id(&mut self, id: ArrayId) -> bool {
+        let ok = (id.0 as usize) < self.program.arrays.len();
+        if !ok {
+            self.error(format!("array#{} does not exist", id.0));
+        }
+        ok
+    }
+
+    fn struct_id(&mut self, id: StructId) -> bool {
+        let ok = (id.0 as usize) < self.program.structs.len();
+        if !ok {
+            self.error(format!("struct#{} does not exist", id.0));
+        }
+        ok
     }
 
     fn inst(&mut self, inst: &Inst) {
@@ -108,13 +200,16 @@ impl Checker<'_> {
                 }
             }
             Inst::Unary { dst, op, src, site } => {
-                let ty = match op {
-                    UnaryOp::NegInt => Ty::Int,
-                    UnaryOp::Not => Ty::Bool,
+                let (from, to) = match op {
+                    UnaryOp::NegInt => (Ty::Int, Ty::Int),
+                    UnaryOp::Not => (Ty::Bool, Ty::Bool),
+                    UnaryOp::NegFloat => (Ty::Float, Ty::Float),
+                    UnaryOp::IntToFloat => (Ty::Int, Ty::Float),
+                    UnaryOp::FloatToInt => (Ty::Float, Ty::Int),
                 };
                 self.site(*site);
-                self.expect(src, ty);
-                self.def(*dst, ty);
+                self.expect(src, from);
+                self.def(*dst, to);
             }
             Inst::Binary {
                 dst,
@@ -138,13 +233,14 @@ impl Checker<'_> {
                         self.expect(rhs, Ty::Bool);
                         self.def(*dst, Ty::Bool);
                     }
-                    _ => {
-                        self.expect(lhs, Ty::Int);
-                        self.expect(rhs, Ty::Int);
+                    op => {
+                        let operand = if op.on_floats() { Ty::Float } else { Ty::Int };
+                        self.expect(lhs, operand);
+                        self.expect(rhs, operand);
                         let ty = if op.is_comparison() {
                             Ty::Bool
                         } else {
-                            Ty::Int
+                            operand
                         };
                         self.def(*dst, ty);
                     }
@@ -179,11 +275,156 @@ impl Checker<'_> {
                     (Some(d), ret) => self.def(*d, ret),
                 }
             }
+            Inst::CallRt {
+                dst,
+                func,
+                args,
+                site,
+            } => {
+                self.site(*site);
+                let sig = func.sig();
+                if args.len() != sig.params.len() {
+                    self.error(format!(
+                        "{} takes {} arguments, given {}",
+                        sig.symbol,
+                        sig.params.len(),
+                        args.len()
+                    ));
+                }
+                for (arg, kind) in args.iter().zip(sig.params) {
+                    let ok = match (kind, arg) {
+                        (RtType::Ptr, Operand::Desc(_)) => true,
+                        (_, Operand::Desc(_)) => false,
+                        (RtType::I64, _) => {
+                            matches!(self.operand_ty(arg), Some(Ty::Int | Ty::Bool))
+                        }
+                        (RtType::F64, _) => self.operand_ty(arg) == Some(Ty::Float),
+                        (RtType::Ptr, _) => self.operand_ty(arg).is_some_and(Ty::is_heap),
+                        (RtType::Any, _) => self.operand_ty(arg).is_some(),
+                    };
+                    if !ok {
+                        self.error(format!(
+                            "argument {arg:?} does not fit {kind:?} of {}",
+                            sig.symbol
+                        ));
+                    }
+                }
+                if let Some(d) = dst {
+                    let ty = self.local_ty(*d);
+                    let ok = match (sig.ret, ty) {
+                        (None, _) | (_, None) => sig.ret.is_some(),
+                        (Some(RtType::I64), Some(t)) => matches!(t, Ty::Int | Ty::Bool),
+                        (Some(RtType::F64), Some(t)) => t == Ty::Float,
+                        (Some(RtType::Ptr), Some(t)) => t.is_heap(),
+                        (Some(RtType::Any), Some(_)) => true,
+                    };
+                    if !ok {
+                        self.error(format!("result of {} does not fit %{}", sig.symbol, d.0));
+                    }
+                }
+            }
             Inst::Print { value, ty, .. } => {
                 if *ty == Ty::Void {
                     self.error("print of void".into());
                 }
                 self.expect(value, *ty);
+            }
+            Inst::Retain { value } | Inst::Release { value } => {
+                if self.local_ty(*value).is_some_and(|t| !t.is_heap()) {
+                    self.error(format!("reference counting of non-heap local %{}", value.0));
+                }
+            }
+            Inst::NewArray { dst, ty, items } => {
+                if self.array_id(*ty) {
+                    let elem = self.program.elem(*ty);
+                    for item in items {
+                        self.expect(item, elem);
+                    }
+                    self.def(*dst, Ty::Array(*ty));
+                }
+            }
+            Inst::NewStruct { dst, ty, fields } => {
+                if self.struct_id(*ty) {
+                    let def = self.program.struct_def(*ty);
+                    if def.fields.len() != fields.len() {
+                        self.error(format!(
+                            "{} has {} fields, given {}",
+                            def.name,
+                            def.fields.len(),
+                            fields.len()
+                        ));
+                    }
+                    let tys: Vec<Ty> = def.fields.iter().map(|f| f.ty).collect();
+                    for (value, ty) in fields.iter().zip(tys) {
+                        self.expect(value, ty);
+                    }
+                    self.def(*dst, Ty::Struct(*ty));
+                }
+            }
+            Inst::ArrayLen { dst, array } => {
+                self.array_elem(array);
+                self.def(*dst, Ty::Int);
+            }
+            Inst::ArrayGet {
+                dst,
+                array,
+                index,
+                site,
+            } => {
+                self.site(*site);
+                self.expect(index, Ty::Int);
+                if let Some(elem) = self.array_elem(array) {
+                    self.def(*dst, elem);
+                }
+            }
+            Inst::ArraySet {
+                array,
+                index,
+                value,
+                site,
+            } => {
+                self.site(*site);
+                self.expect(index, Ty::Int);
+                if let Some(elem) = self.array_elem(&Operand::Local(*array)) {
+                    self.expect(value, elem);
+                }
+            }
+            Inst::ArrayTake {
+                dst,
+                array,
+                index,
+                site,
+            } => {
+                self.site(*site);
+                self.expect(index, Ty::Int);
+                if let Some(elem) = self.array_elem(&Operand::Local(*array)) {
+                    if !elem.is_heap() {
+                        self.error("array_take of a scalar element".into());
+                    }
+                    self.def(*dst, elem);
+                }
+            }
+            Inst::FieldGet { dst, object, field } => {
+                if let Some(ty) = self.field_ty(object, *field) {
+                    self.def(*dst, ty);
+                }
+            }
+            Inst::FieldSet {
+                object,
+                field,
+                value,
+            } => {
+                if let Some(ty) = self.field_ty(&Operand::Local(*object), *field) {
+                    self.expect(value, ty);
+                }
+            }
+            Inst::FieldTake { dst, object, field } => {
+                if let Some(ty) = self.field_ty(&Operand::Local(*object), *field) {
+                    if !ty.is_heap() {
+                        self.error("field_take of a scalar field".into());
+                    }
+                    self.def(*dst, ty);
+                }
             }
         }
     }

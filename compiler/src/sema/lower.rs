@@ -27,6 +27,8 @@ pub fn lower_program(program: &TProgram, source: &SourceFile) -> ir::Program {
         entry: FuncId(program.funcs.len() as u32),
         strings: Vec::new(),
         sites: Vec::new(),
+        arrays: Vec::new(),
+        structs: Vec::new(),
     };
     let mut pools = Pools {
         source,
@@ -173,7 +175,9 @@ impl<'p, 's> FnLowerer<'p, 's> {
         match ty {
             Ty::Bool => Operand::Bool(false),
             Ty::Str => Operand::Str(self.pools.string("", self.out)),
+            Ty::Float => Operand::Float(0),
             Ty::Int | Ty::Void => Operand::Int(0),
+            Ty::Array(_) | Ty::Struct(_) => unreachable!("no array or struct types yet"),
         }
     }
 

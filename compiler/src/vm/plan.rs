@@ -172,15 +172,7 @@ fn count_uses(func: &Function) -> Vec<u32> {
     };
     for block in &func.blocks {
         for inst in &block.insts {
-            match inst {
-                Inst::Copy { src, .. } | Inst::Unary { src, .. } => read(src),
-                Inst::Binary { lhs, rhs, .. } => {
-                    read(lhs);
-                    read(rhs);
-                }
-                Inst::Call { args, .. } => args.iter().for_each(&mut read),
-                Inst::Print { value, .. } => read(value),
-            }
+            inst.for_each_use(&mut read);
         }
         match &block.term {
             Term::Branch { cond, .. } => read(cond),
@@ -193,11 +185,7 @@ fn count_uses(func: &Function) -> Vec<u32> {
 
 /// The local an instruction assigns, if any.
 pub fn defined(inst: &Inst) -> Option<Local> {
-    match inst {
-        Inst::Copy { dst, .. } | Inst::Unary { dst, .. } | Inst::Binary { dst, .. } => Some(*dst),
-        Inst::Call { dst, .. } => *dst,
-        Inst::Print { .. } => None,
-    }
+    inst.def()
 }
 
 fn used_once(uses: &[u32], local: Local) -> bool {

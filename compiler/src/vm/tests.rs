@@ -96,6 +96,8 @@ fn program(functions: Vec<Function>, strings: &[&str]) -> Program {
             line: 1,
             col: 1,
         }],
+        arrays: Vec::new(),
+        structs: Vec::new(),
     };
     if let Err(errors) = crate::ir::verify::verify(&program) {
         panic!("test program does not verify: {errors:?}");
