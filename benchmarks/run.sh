@@ -8,7 +8,10 @@
 # answer is reported in the table and makes this script exit with status 1.
 #
 # `keel run --vm` and `keel run --jit` are timed as a user runs them: compile time is included.
-# Usage: benchmarks/run.sh            (from anywhere; needs hyperfine and python3)
+# Each benchmark program takes its size from its arguments (see bench_args below); without
+# arguments it runs at the small size that its copy in tests/programs/values/bench_*.kl checks on
+# every backend, and this script warns when such a copy differs from the benchmark.
+# Usage: benchmarks/run.sh [BENCH...]  (from anywhere; needs hyperfine and python3; default: all)
 set -euo pipefail
 
 bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,6 +30,8 @@ manifest="$work/manifest.tsv"
 
 # Commands slower than this (one run, in milliseconds) get --runs 3 --warmup 1.
 slow_ms=1000
+# Commands slower than this get a single timed run and no warm-up.
+very_slow_ms=30000
 
 echo "== building keel (release)"
 keel=""
@@ -36,8 +41,39 @@ else
     echo "run.sh: cargo build --release failed; Keel rows are skipped" >&2
 fi
 
-benchmarks=(fib loop)
-declare -A expected=([fib]=2178309 [loop]=5000000050000000)
+all_benchmarks=(fib loop nbody spectral sieve strings)
+if (($# > 0)); then
+    benchmarks=("$@")
+else
+    benchmarks=("${all_benchmarks[@]}")
+fi
+# The arguments every implementation of a benchmark gets, and the output it must print.
+declare -A bench_args=(
+    [fib]=""
+    [loop]=""
+    [nbody]="5000000"
+    [spectral]="2000"
+    [sieve]="10000000 25"
+    [strings]="2000000"
+)
+declare -A expected=(
+    [fib]=2178309
+    [loop]=5000000050000000
+    [nbody]=$'-0.169075164\n-0.169083134'
+    [spectral]=1.274224152
+    [sieve]=$'664579\n9999991'
+    [strings]=$'22888890\n2000001\n20888890\n22888890\n22888878'
+)
+for bench in "${benchmarks[@]}"; do
+    if [[ -z "${expected[$bench]+set}" ]]; then
+        echo "run.sh: unknown benchmark '$bench' (known: ${all_benchmarks[*]})" >&2
+        exit 1
+    fi
+    test_copy="$repo_root/tests/programs/values/bench_$bench.kl"
+    if [[ -f "$test_copy" ]] && ! cmp -s "$bench.kl" "$test_copy"; then
+        echo "run.sh: warning: $test_copy differs from benchmarks/$bench.kl" >&2
+    fi
+done
 
 # Builds the native programs of one benchmark into $work; failures leave the file missing.
 build_native() {
@@ -47,7 +83,7 @@ build_native() {
             echo "run.sh: keel build $bench.kl failed" >&2
     fi
     if command -v gcc >/dev/null 2>&1; then
-        gcc -O2 -o "$work/$bench-c" "$bench.c" || echo "run.sh: gcc failed on $bench.c" >&2
+        gcc -O2 -o "$work/$bench-c" "$bench.c" -lm || echo "run.sh: gcc failed on $bench.c" >&2
     fi
 }
 
@@ -86,13 +122,16 @@ measure() {
     end=$(date +%s%N)
     elapsed_ms=$(((end - start) / 1000000))
     if [[ "$output" != "${expected[$bench]}" ]]; then
-        echo "   $name: WRONG ANSWER: printed '$output', expected '${expected[$bench]}'"
-        record "$bench" "$name" wrong "$command" "" "printed $output"
+        local shown="${output//$'\n'/ \/ }" wanted="${expected[$bench]//$'\n'/ \/ }"
+        echo "   $name: WRONG ANSWER: printed '$shown', expected '$wanted'"
+        record "$bench" "$name" wrong "$command" "" "printed ${shown:0:200}"
         wrong_answers=$((wrong_answers + 1))
         return
     fi
     local runs=(--warmup 3)
-    if ((elapsed_ms > slow_ms)); then
+    if ((elapsed_ms > very_slow_ms)); then
+        runs=(--runs 1)
+    elif ((elapsed_ms > slow_ms)); then
         runs=(--runs 3 --warmup 1)
     fi
     local json="$work/$bench-${name//[^A-Za-z0-9]/_}.json"
@@ -107,15 +146,20 @@ measure() {
 }
 
 for bench in "${benchmarks[@]}"; do
-    echo "== $bench (expected answer ${expected[$bench]})"
+    read -r -a args <<<"${bench_args[$bench]}"
+    keel_args=()
+    if ((${#args[@]} > 0)); then
+        keel_args=(-- "${args[@]}")
+    fi
+    echo "== $bench ${args[*]} (expected answer ${expected[$bench]//$'\n'/ \/ })"
     build_native "$bench"
-    measure "$bench" "Keel VM" "$keel" "${keel:-keel}" run --vm "$bench.kl"
-    measure "$bench" "Keel JIT" "$keel" "${keel:-keel}" run --jit "$bench.kl"
-    measure "$bench" "Keel native" "$work/$bench-keel" "$work/$bench-keel"
-    measure "$bench" "gcc -O2" "$work/$bench-c" "$work/$bench-c"
-    measure "$bench" "lua5.4" lua5.4 lua5.4 "$bench.lua"
-    measure "$bench" "luajit" luajit luajit "$bench.lua"
-    measure "$bench" "python3" python3 python3 "$bench.py"
+    measure "$bench" "Keel VM" "$keel" "${keel:-keel}" run --vm "$bench.kl" "${keel_args[@]}"
+    measure "$bench" "Keel JIT" "$keel" "${keel:-keel}" run --jit "$bench.kl" "${keel_args[@]}"
+    measure "$bench" "Keel native" "$work/$bench-keel" "$work/$bench-keel" "${args[@]}"
+    measure "$bench" "gcc -O2" "$work/$bench-c" "$work/$bench-c" "${args[@]}"
+    measure "$bench" "lua5.4" lua5.4 lua5.4 "$bench.lua" "${args[@]}"
+    measure "$bench" "luajit" luajit luajit "$bench.lua" "${args[@]}"
+    measure "$bench" "python3" python3 python3 "$bench.py" "${args[@]}"
 done
 
 python3 "$bench_dir/render_results.py" "$manifest" "$bench_dir/RESULTS.md" "$repo_root"

@@ -48,9 +48,15 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// Target triple (default: this machine); see `keel targets`.
-        #[arg(long)]
+        #[arg(long, value_name = "TRIPLE")]
         target: Option<String>,
+        /// Link a fully static executable (glibc inside): runs on any Linux of its architecture,
+        /// the choice for copying it to another machine.
+        #[arg(long = "static")]
+        static_link: bool,
     },
+    /// List the targets `keel build --target` supports and what this machine has for each.
+    Targets,
     /// Check a program for errors without running it.
     Check {
         /// The program's source file.
@@ -98,10 +104,23 @@ pub fn main() -> ExitCode {
             file,
             output,
             target,
+            static_link,
         } => with_program(&file, |program| {
-            let output = output.unwrap_or_else(|| default_output(&file));
-            aot::build(&program, &aot::BuildOptions { output, target }).map(|()| 0)
+            let options = aot::BuildOptions {
+                output: output.unwrap_or_else(|| default_output(&file)),
+                target,
+                link_mode: if static_link {
+                    aot::LinkMode::Static
+                } else {
+                    aot::LinkMode::Dynamic
+                },
+            };
+            aot::build(&program, &options).map(|()| 0)
         }),
+        Command::Targets => {
+            print!("{}", targets_report(&aot::readiness::all()));
+            0
+        }
         Command::Check { file } => with_program(&file, |_| Ok(0)),
         Command::Emit { what, file } => with_program(&file, |program| {
             let text = match what {
@@ -205,6 +224,7 @@ fn run_native(program: &ir::Program, file: &Path, args: Vec<String>) -> Result<i
         &aot::BuildOptions {
             output: exe.clone(),
             target: None,
+            link_mode: aot::LinkMode::Dynamic,
         },
     )?;
     let status = std::process::Command::new(&exe)
@@ -222,6 +242,80 @@ fn exit_status_code(status: std::process::ExitStatus) -> i32 {
         .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }
 
+/// `keel targets`: one block per supported target, the host first, saying whether this `keel`
+/// can build for it and with what.
+fn targets_report(targets: &[aot::readiness::Readiness]) -> String {
+    let mut text = String::new();
+    for ready in targets {
+        let mut heading = ready.target.name.to_string();
+        if ready.target.is_host() {
+            heading.push_str(" (host, the default)");
+        }
+        let verdict = if ready.can_build() {
+            "can build"
+        } else {
+            "cannot build"
+        };
+        text.push_str(&format!("{heading:<45} {verdict}\n"));
+        let mut line = |label: &str, value: String| {
+            let mut lines = value.lines();
+            text.push_str(&format!("  {label:<9}{}\n", lines.next().unwrap_or("")));
+            for more in lines {
+                text.push_str(&format!("  {:<9}{more}\n", ""));
+            }
+        };
+        line(
+            "runtime",
+            match &ready.runtime {
+                Ok(()) => "built in".to_string(),
+                Err(reason) => format!("missing: {reason}"),
+            },
+        );
+        line(
+            "linker",
+            match &ready.linker {
+                Ok(linker) => {
+                    let from = match linker.source.as_str() {
+                        "default" => "the default".to_string(),
+                        variable => format!("from {variable}"),
+                    };
+                    match linker.resolved_path() {
+                        Some(path) => format!("{} ({}, {from})", linker.name, path.display()),
+                        None => format!("{} ({from})", linker.name),
+                    }
+                }
+                Err(reason) => format!("missing: {reason}"),
+            },
+        );
+        line(
+            "static",
+            match &ready.static_libc {
+                Ok(libc) => format!("yes (--static links {})", libc.display()),
+                Err(_) if ready.linker.is_err() => "no linker".to_string(),
+                Err(reason) => format!("no: {reason}"),
+            },
+        );
+        line(
+            "runs",
+            match (&ready.dynamic_runner, &ready.static_runner) {
+                (Ok(runner), _) if runner.is_empty() => "directly".to_string(),
+                (Ok(dynamic), Ok(fixed)) => {
+                    format!("`{}` (--static: `{}`)", dynamic.join(" "), fixed.join(" "))
+                }
+                (Err(reason), Ok(fixed)) => {
+                    format!("--static only: `{}`\n{reason}", fixed.join(" "))
+                }
+                (_, Err(reason)) => format!("not here: {reason}"),
+            },
+        );
+    }
+    text.push_str(&format!(
+        "\nThe linker is ${} if set, else $CC_<triple>, else $CC, else the default above.\n",
+        aot::link::LINKER_ENV
+    ));
+    text
+}
+
 fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
@@ -233,4 +327,84 @@ fn install_panic_hook() {
         eprintln!("error: the Keel compiler crashed. This is a bug in Keel, not in your program; please report it with the program that caused it.");
         default(info);
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use aot::link::Linker;
+    use aot::readiness::Readiness;
+
+    fn linker(name: &str, source: &str) -> Linker {
+        Linker {
+            name: name.into(),
+            source: source.into(),
+            program: PathBuf::from(name),
+            args: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    fn foreign() -> aot::Target {
+        aot::target::SUPPORTED
+            .iter()
+            .filter_map(|name| aot::Target::parse(name).ok())
+            .find(|target| !target.is_host())
+            .expect("two supported targets")
+    }
+
+    #[test]
+    fn a_ready_cross_target_shows_its_linker_libc_and_runners() {
+        let ready = Readiness {
+            target: foreign(),
+            runtime: Ok(()),
+            linker: Ok(linker("cross-gcc", "CC_x")),
+            static_libc: Ok(PathBuf::from("/sysroot/libc.a")),
+            dynamic_runner: Ok(vec!["qemu-x".into(), "-L".into(), "/usr/x".into()]),
+            static_runner: Ok(vec!["qemu-x".into()]),
+        };
+        let report = targets_report(&[ready]);
+        let lines: Vec<&str> = report.lines().collect();
+        assert!(lines[0].starts_with(foreign().name), "{report}");
+        assert!(lines[0].ends_with(" can build"), "{report}");
+        assert_eq!(lines[1], "  runtime  built in");
+        assert_eq!(lines[2], "  linker   cross-gcc (from CC_x)");
+        assert_eq!(lines[3], "  static   yes (--static links /sysroot/libc.a)");
+        assert_eq!(
+            lines[4],
+            "  runs     `qemu-x -L /usr/x` (--static: `qemu-x`)"
+        );
+        assert!(report.contains("KEEL_LINKER"), "{report}");
+    }
+
+    #[test]
+    fn a_missing_runtime_or_linker_says_cannot_build_and_why() {
+        let ready = Readiness {
+            target: foreign(),
+            runtime: Err("not built\nhelp: rustup target add".into()),
+            linker: Err("no cross-gcc".into()),
+            static_libc: Err("no cross-gcc".into()),
+            dynamic_runner: Err("no sysroot".into()),
+            static_runner: Ok(vec!["qemu-x".into()]),
+        };
+        let report = targets_report(&[ready]);
+        let lines: Vec<&str> = report.lines().collect();
+        assert!(lines[0].ends_with(" cannot build"), "{report}");
+        assert_eq!(lines[1], "  runtime  missing: not built");
+        assert_eq!(lines[2], "           help: rustup target add");
+        assert_eq!(lines[3], "  linker   missing: no cross-gcc");
+        assert_eq!(lines[4], "  static   no linker");
+        assert_eq!(lines[5], "  runs     --static only: `qemu-x`");
+        assert_eq!(lines[6], "           no sysroot");
+    }
+
+    #[test]
+    fn the_host_is_marked_and_runs_directly() {
+        let host = Readiness::of(aot::Target::host().expect("supported host"));
+        let report = targets_report(&[host]);
+        assert!(report.contains("(host, the default)"), "{report}");
+        assert!(report.contains("  runs     directly\n"), "{report}");
+    }
 }

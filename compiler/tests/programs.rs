@@ -1,11 +1,33 @@
 //! The program suite: every Keel program under `tests/programs/` run on every backend.
 //!
 //! Each `NAME.kl` sits beside its expectations: `NAME.stdout`, `NAME.stderr` (each absent when
-//! empty) and `NAME.status` (absent when 0); `NAME.stdin`, if present, is fed to standard input.
-//! Every program becomes one named test per backend (`group/name::vm`, `::jit`, `::native`), run
-//! with the program's directory as working directory and its bare file name as argument, so
-//! messages read `NAME.kl:line:col`. A backend that cannot run here is reported as ignored, with
-//! the reason, never as passed. A further `::ir` test runs the IR verifier on the program.
+//! empty) and `NAME.status` (absent when 0). Optional inputs, used on every backend:
+//!
+//! - `NAME.stdin`: fed to standard input.
+//! - `NAME.args`: the program's command-line arguments, one per line (after `--` for
+//!   `keel run`); an empty line is an empty argument.
+//! - `NAME.env`: `KEY=VALUE` lines set in the program's environment (blank lines and lines
+//!   starting with `#` are skipped), e.g. `KEEL_LEAK_CHECK=1`. Every other `KEEL_*` variable of
+//!   the harness's own environment is removed from the program's, so a `KEEL_TRACE` or
+//!   `KEEL_LEAK_CHECK` in the developer's shell cannot change the results.
+//!
+//! Every program becomes one named test per backend, run with the program's directory as working
+//! directory and its bare file name as argument, so messages read `NAME.kl:line:col`:
+//!
+//! - `group/name::vm` and `::jit`: `keel run --vm` / `--jit`;
+//! - `::native`: `keel build` for this machine, then the executable;
+//! - `::cross`: `keel build --static --target` for the *other* supported architecture (aarch64 on
+//!   an x86_64 host, x86_64 on an aarch64 host), then the executable under `qemu-aarch64` /
+//!   `qemu-x86_64`. Static, so qemu needs no copy of the target's shared libraries (`-L`), and
+//!   the suite covers what `--static` is for: binaries copied to another machine. Dynamically
+//!   linked cross executables under qemu are covered by the unit tests in `compiler/src/aot/`.
+//!
+//! A backend that cannot run here (no C compiler driver; for `cross`, no runtime library for the
+//! other target in this `keel`, no cross linker, no static libc for it, or no qemu-user) is
+//! reported as ignored, its kind saying why (`[skipped: aarch64: cannot run here]`, the full
+//! reason printed once before the tests), never as passed. With `CI` set (`true` or `1`, as `.ci/run`
+//! does) the harness requires every backend: those tests run and fail with the reason instead.
+//! A further `::ir` test compiles the program in-process and runs the IR verifier on it.
 //!
 //! `KEEL_BLESS=1 cargo test --test programs` rewrites the expectations from the VM's behaviour
 //! before comparing every backend against them; review the diff before committing it.
@@ -26,18 +48,107 @@ enum Backend {
     Vm,
     Jit,
     Native,
+    Cross,
 }
 
 impl Backend {
-    const ALL: [Backend; 3] = [Backend::Vm, Backend::Jit, Backend::Native];
+    const ALL: [Backend; 4] = [Backend::Vm, Backend::Jit, Backend::Native, Backend::Cross];
 
     fn name(self) -> &'static str {
         match self {
             Backend::Vm => "vm",
             Backend::Jit => "jit",
             Backend::Native => "native",
+            Backend::Cross => "cross",
         }
     }
+}
+
+/// How the native and cross backends build and run executables here, or why they cannot.
+#[derive(Clone, Debug)]
+struct Machine {
+    native: Result<(), Unavailable>,
+    cross: Result<CrossTarget, Unavailable>,
+}
+
+/// The foreign target of the `cross` backend and the command prefix that runs its executables.
+#[derive(Clone, Debug)]
+struct CrossTarget {
+    triple: String,
+    runner: Vec<String>,
+}
+
+/// Why a backend cannot run here: a few words for the test's kind, and the whole story.
+#[derive(Clone, Debug)]
+struct Unavailable {
+    summary: String,
+    reason: String,
+}
+
+impl Machine {
+    fn survey() -> Machine {
+        use keel::aot::readiness::Readiness;
+        use keel::aot::{target::SUPPORTED, LinkMode, Target};
+
+        let host = match Target::host() {
+            Ok(host) => host,
+            Err(reason) => {
+                let unavailable = Unavailable {
+                    summary: "unsupported host".into(),
+                    reason,
+                };
+                return Machine {
+                    native: Err(unavailable.clone()),
+                    cross: Err(unavailable),
+                };
+            }
+        };
+        let native = Readiness::of(host.clone())
+            .build_and_run(LinkMode::Dynamic)
+            .map(|_| ())
+            .map_err(|gap| Unavailable {
+                summary: gap.summary().into(),
+                reason: gap.reason().into(),
+            });
+        let other = SUPPORTED
+            .iter()
+            .filter_map(|name| Target::parse(name).ok())
+            .find(|target| *target != host);
+        let cross = match other {
+            None => Err(Unavailable {
+                summary: "no other target".into(),
+                reason: format!("keel supports no target besides the host {host}"),
+            }),
+            Some(target) => {
+                let ready = Readiness::of(target.clone());
+                match ready.build_and_run(LinkMode::Static) {
+                    Ok(runner) => Ok(CrossTarget {
+                        triple: target.name.to_string(),
+                        runner: runner.to_vec(),
+                    }),
+                    Err(gap) => Err(Unavailable {
+                        summary: format!("{}: {}", target.arch(), gap.summary()),
+                        reason: format!("{target}: {}", gap.reason()),
+                    }),
+                }
+            }
+        };
+        Machine { native, cross }
+    }
+
+    /// Why `backend` cannot run here, if it cannot.
+    fn unavailable(&self, backend: Backend) -> Option<&Unavailable> {
+        match backend {
+            Backend::Vm | Backend::Jit => None,
+            Backend::Native => self.native.as_ref().err(),
+            Backend::Cross => self.cross.as_ref().err(),
+        }
+    }
+}
+
+/// Whether this run is CI's, where every backend must run (`CI=true` or `CI=1`).
+fn every_backend_required() -> bool {
+    std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
 }
 
 /// What a program did: the three things a test compares.
@@ -52,14 +163,29 @@ fn main() {
     let args = Arguments::from_args();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/programs");
     let programs = find_programs(&root);
+    let machine = Machine::survey();
     if std::env::var_os("KEEL_BLESS").is_some() {
         for program in &programs {
-            let outcome =
-                run(program, Backend::Vm).unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+            let outcome = run(program, Backend::Vm, &machine)
+                .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
             write_expected(program, &outcome);
         }
     }
-    let native_skip = native_unavailable();
+    let required = every_backend_required();
+    for backend in Backend::ALL {
+        if let Some(unavailable) = machine.unavailable(backend) {
+            let outcome = if required {
+                "fail (CI is set)"
+            } else {
+                "are skipped"
+            };
+            eprintln!(
+                "note: the {} tests {outcome}: {}",
+                backend.name(),
+                unavailable.reason.replace('\n', "\n      ")
+            );
+        }
+    }
     let mut trials = Vec::new();
     for program in programs {
         let name = program
@@ -70,13 +196,14 @@ fn main() {
             .to_string();
         for backend in Backend::ALL {
             let path = program.clone();
+            let for_trial = machine.clone();
             let trial = Trial::test(format!("{name}::{}", backend.name()), move || {
-                check(&path, backend)
+                check(&path, backend, &for_trial)
             });
-            let trial = match (backend, &native_skip) {
-                (Backend::Native, Some(reason)) => trial
+            let trial = match machine.unavailable(backend) {
+                Some(unavailable) if !required => trial
                     .with_ignored_flag(true)
-                    .with_kind(format!("skipped: {reason}")),
+                    .with_kind(format!("skipped: {}", unavailable.summary)),
                 _ => trial,
             };
             trials.push(trial);
@@ -107,23 +234,17 @@ fn find_programs(root: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// Why native executables cannot be built here, if they cannot.
-fn native_unavailable() -> Option<String> {
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-    match Command::new(&cc)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-    {
-        Ok(status) if status.success() => None,
-        _ => Some(format!("no C compiler driver (`{cc}`) to link with")),
+fn check(program: &Path, backend: Backend, machine: &Machine) -> Result<(), Failed> {
+    if let Some(unavailable) = machine.unavailable(backend) {
+        return Err(format!(
+            "the {} backend cannot run here: {}",
+            backend.name(),
+            unavailable.reason
+        )
+        .into());
     }
-}
-
-fn check(program: &Path, backend: Backend) -> Result<(), Failed> {
     let expected = read_expected(program);
-    let actual = run(program, backend)?;
+    let actual = run(program, backend, machine)?;
     if actual == expected {
         return Ok(());
     }
@@ -147,7 +268,23 @@ fn check(program: &Path, backend: Backend) -> Result<(), Failed> {
     Err(report.into())
 }
 
+/// Stack for the in-process front end of the `::ir` tests: libtest-mimic's worker threads have
+/// 2 MiB, which a debug build's recursive descent through a long `else if` chain can exhaust,
+/// and a stack overflow aborts the whole suite.
+const FRONT_END_STACK: usize = 64 << 20;
+
+/// Compiles `program` in-process and runs the IR verifier on the result.
 fn verify_ir(program: &Path) -> Result<(), Failed> {
+    let program = program.to_path_buf();
+    std::thread::Builder::new()
+        .stack_size(FRONT_END_STACK)
+        .spawn(move || verify_ir_here(&program))
+        .map_err(|e| format!("cannot start the front-end thread: {e}"))?
+        .join()
+        .map_err(|_| Failed::from("the front end panicked"))?
+}
+
+fn verify_ir_here(program: &Path) -> Result<(), Failed> {
     let text = fs::read_to_string(program).map_err(|e| e.to_string())?;
     let name = program
         .file_name()
@@ -200,39 +337,110 @@ fn keel() -> Command {
 }
 
 /// Runs `program` on `backend` and collects what it did.
-fn run(program: &Path, backend: Backend) -> Result<Outcome, String> {
+fn run(program: &Path, backend: Backend, machine: &Machine) -> Result<Outcome, String> {
     let dir = program.parent().ok_or("program has no directory")?;
     let file = program.file_name().ok_or("program has no file name")?;
-    let stdin = fs::read(program.with_extension("stdin")).unwrap_or_default();
-    match backend {
-        Backend::Vm | Backend::Jit => {
+    let inputs = Inputs::read(program)?;
+    let (target, runner) = match (backend, &machine.cross) {
+        (Backend::Vm | Backend::Jit, _) => {
             let mut cmd = keel();
             cmd.arg("run")
                 .arg(format!("--{}", backend.name()))
                 .arg(file)
+                .arg("--")
+                .args(&inputs.args)
                 .current_dir(dir);
-            run_command(cmd, &stdin)
+            inputs.apply_env(&mut cmd);
+            return run_command(cmd, &inputs.stdin);
         }
-        Backend::Native => {
-            let out_dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-            let exe = out_dir.path().join("program");
-            let mut build = keel();
-            build
-                .arg("build")
-                .arg(file)
-                .arg("-o")
-                .arg(&exe)
-                .current_dir(dir);
-            let built = run_command(build, &[])?;
-            if built.status != 0 {
-                // A program that does not compile reports the same diagnostics on every backend.
-                return Ok(built);
+        (Backend::Native, _) => (None, &[][..]),
+        (Backend::Cross, Ok(cross)) => (Some(cross.triple.as_str()), &cross.runner[..]),
+        (Backend::Cross, Err(unavailable)) => return Err(unavailable.reason.clone()),
+    };
+    let out_dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let exe = out_dir.path().join("program");
+    let mut build = keel();
+    build
+        .arg("build")
+        .arg(file)
+        .arg("-o")
+        .arg(&exe)
+        .current_dir(dir);
+    if let Some(triple) = target {
+        build.args(["--static", "--target", triple]);
+    }
+    let built = run_command(build, &[])?;
+    if built.status != 0 {
+        // A program that does not compile reports the same diagnostics on every backend.
+        return Ok(built);
+    }
+    let mut cmd = match runner.split_first() {
+        Some((emulator, emulator_args)) => {
+            let mut cmd = Command::new(emulator);
+            cmd.args(emulator_args).arg(&exe);
+            cmd
+        }
+        None => Command::new(&exe),
+    };
+    cmd.args(&inputs.args).current_dir(dir);
+    inputs.apply_env(&mut cmd);
+    run_command(cmd, &inputs.stdin)
+}
+
+/// What a program is given besides its source: `NAME.stdin`, `NAME.args` and `NAME.env`.
+struct Inputs {
+    stdin: Vec<u8>,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Inputs {
+    fn read(program: &Path) -> Result<Inputs, String> {
+        let stdin = fs::read(program.with_extension("stdin")).unwrap_or_default();
+        let args = match fs::read_to_string(program.with_extension("args")) {
+            Ok(text) => text.lines().map(str::to_string).collect(),
+            Err(_) => Vec::new(),
+        };
+        let env_path = program.with_extension("env");
+        let env = match fs::read_to_string(&env_path) {
+            Ok(text) => parse_env(&text).map_err(|e| format!("{}: {e}", env_path.display()))?,
+            Err(_) => Vec::new(),
+        };
+        Ok(Inputs { stdin, args, env })
+    }
+
+    /// Removes the harness's own `KEEL_*` variables from `cmd`'s environment, then sets the
+    /// program's.
+    fn apply_env(&self, cmd: &mut Command) {
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("KEEL_") {
+                cmd.env_remove(key);
             }
-            let mut cmd = Command::new(&exe);
-            cmd.current_dir(dir);
-            run_command(cmd, &stdin)
+        }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+    }
+}
+
+/// `KEY=VALUE` lines; blank lines and `#` comments skipped.
+fn parse_env(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut pairs = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        match line.split_once('=') {
+            Some((key, value)) if !key.is_empty() && !key.contains(char::is_whitespace) => {
+                pairs.push((key.to_string(), value.to_string()));
+            }
+            _ => {
+                return Err(format!(
+                    "line {}: expected KEY=VALUE, got `{line}`",
+                    index + 1
+                ))
+            }
         }
     }
+    Ok(pairs)
 }
 
 /// Runs a command to completion (or the time limit) with the given standard input.

@@ -4,6 +4,10 @@
 //! status 1, after flushing standard output. Generated code calls these functions only on the cold
 //! path, after its own inline check failed; the check itself never calls into the runtime.
 //!
+//! The messages of faults raised inside runtime functions (bounds of strings, `parse_int`, `pow`,
+//! ...) are written where they are detected; this module formats the ones generated code reports
+//! itself ([`keel_fault_int`], [`keel_fault_bounds`], [`keel_fault_to_int`]).
+//!
 //! Not here yet: recovery into `live` blocks, contracts and stack overflow.
 
 use std::io::Write;
@@ -83,14 +87,93 @@ pub unsafe extern "C" fn keel_fault_int(
     a: i64,
     b: i64,
 ) -> ! {
-    // SAFETY: the caller passes a valid byte range.
-    let site = unsafe { std::slice::from_raw_parts(site, site_len) };
-    let site = String::from_utf8_lossy(site);
     let message = match IntOp::from_code(op) {
         Some(op) => int_fault_message(op, a, b),
         None => format!("internal error: unknown integer operation {op}"),
     };
-    fault(&site, &message)
+    // SAFETY: the caller passes a valid site.
+    unsafe { fault_at(site, site_len, &message) }
+}
+
+/// What [`index_message`] and [`slice_message`] say an array is.
+pub const OF_ARRAY: &str = "an array";
+/// What [`index_message`] and [`slice_message`] say a string is.
+pub const OF_STRING: &str = "a string";
+
+/// The message of `index` out of bounds for a container (`of`: [`OF_ARRAY`] or [`OF_STRING`]) of
+/// length `len`.
+pub fn index_message(index: i64, len: i64, of: &str) -> String {
+    format!("index out of bounds: index {index} is out of range for {of} of length {len}")
+}
+
+/// The message of the slice `i..j` out of bounds for a container of length `len`.
+pub fn slice_message(i: i64, j: i64, len: i64, of: &str) -> String {
+    format!("index out of bounds: slice {i}..{j} is out of range for {of} of length {len}")
+}
+
+/// The message of an array index out of bounds.
+pub fn bounds_message(index: i64, len: i64) -> String {
+    index_message(index, len, OF_ARRAY)
+}
+
+/// Reports `array[index]` out of bounds for an array of length `len` at `site` and ends the
+/// process.
+///
+/// # Safety
+/// `site` must point to `site_len` bytes of UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn keel_fault_bounds(
+    site: *const u8,
+    site_len: usize,
+    index: i64,
+    len: i64,
+) -> ! {
+    // SAFETY: the caller passes a valid site.
+    unsafe { fault_at(site, site_len, &bounds_message(index, len)) }
+}
+
+/// The message of a failed `to_int(value)`.
+pub fn to_int_message(value: f64) -> String {
+    let text = crate::float::FloatText::new(value);
+    if value.is_nan() {
+        format!("invalid conversion: to_int({text}) is not a number")
+    } else {
+        format!("invalid conversion: to_int({text}) is out of range for int")
+    }
+}
+
+/// Reports a failed `to_int(value)` (NaN, infinite or out of range) at `site` and ends the
+/// process.
+///
+/// # Safety
+/// `site` must point to `site_len` bytes of UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn keel_fault_to_int(site: *const u8, site_len: usize, value: f64) -> ! {
+    // SAFETY: the caller passes a valid site.
+    unsafe { fault_at(site, site_len, &to_int_message(value)) }
+}
+
+/// Reports `message` at the site passed to a runtime function as `(site, site_len)`.
+///
+/// # Safety
+/// `site` must point to `site_len` bytes (UTF-8; invalid bytes are replaced).
+pub unsafe fn fault_at(site: *const u8, site_len: usize, message: &str) -> ! {
+    let site = if site.is_null() {
+        &[][..]
+    } else {
+        // SAFETY: the caller passes a valid byte range.
+        unsafe { std::slice::from_raw_parts(site, site_len) }
+    };
+    fault(&String::from_utf8_lossy(site), message)
+}
+
+/// Reports that the heap cannot provide `bytes` more bytes and ends the process.
+pub fn out_of_memory(bytes: usize) -> ! {
+    flush_stdout();
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "out of memory: cannot allocate {bytes} bytes");
+    let _ = err.flush();
+    std::process::exit(1)
 }
 
 /// Prints `site: message` to standard error and exits with status 1.
@@ -123,6 +206,136 @@ mod tests {
         assert_eq!(
             int_fault_message(IntOp::Shl, 1, 64),
             "integer overflow: 1 << 64: shift amount must be in 0..64"
+        );
+    }
+
+    /// Each runtime fault prints `site: message` to standard error after the buffered output and
+    /// ends the process with status 1.
+    #[test]
+    fn faults_report_their_site_and_exit_1() {
+        use crate::string::OwnedStaticStr;
+        use crate::test_support::{in_child, scenario};
+
+        const SITE: &[u8] = b"t.kl:3:7";
+        if let Some(case) = scenario() {
+            let text = OwnedStaticStr::new("héllo");
+            let (site, site_len) = (SITE.as_ptr(), SITE.len());
+            crate::output::keel_print_int(5, crate::output::PRINT_NEWLINE);
+            // SAFETY: every argument is live; each call ends the process.
+            unsafe {
+                match case.as_str() {
+                    "bounds" => keel_fault_bounds(site, site_len, 5, 3),
+                    "to_int" => keel_fault_to_int(site, site_len, f64::INFINITY),
+                    "substring" => {
+                        crate::string_ops::keel_str_substring(text.as_ptr(), 2, 9, site, site_len);
+                    }
+                    "char_at" => {
+                        crate::string_ops::keel_str_char_at(text.as_ptr(), -1, site, site_len);
+                    }
+                    "pop" => {
+                        let empty =
+                            crate::array::keel_array_alloc(&crate::desc::STRING_ARRAY_DESC, 0);
+                        crate::array::keel_array_pop(empty, site, site_len);
+                    }
+                    "slice" => {
+                        let empty =
+                            crate::array::keel_array_alloc(&crate::desc::STRING_ARRAY_DESC, 4);
+                        crate::array::keel_array_slice(empty, 2, 9, site, site_len);
+                    }
+                    "fill" => {
+                        crate::array::keel_array_fill(
+                            &crate::desc::STRING_ARRAY_DESC,
+                            -1,
+                            0,
+                            site,
+                            site_len,
+                        );
+                    }
+                    "parse" => {
+                        crate::parse::keel_parse_int(text.as_ptr(), site, site_len);
+                    }
+                    "abs" => {
+                        crate::math::keel_int_abs(i64::MIN, site, site_len);
+                    }
+                    _ => {}
+                }
+            }
+            std::process::exit(99);
+        }
+        let cases = [
+            (
+                "bounds",
+                "index out of bounds: index 5 is out of range for an array of length 3",
+            ),
+            (
+                "to_int",
+                "invalid conversion: to_int(inf) is out of range for int",
+            ),
+            (
+                "substring",
+                "index out of bounds: slice 2..9 is out of range for a string of length 5",
+            ),
+            (
+                "char_at",
+                "index out of bounds: index -1 is out of range for a string of length 5",
+            ),
+            ("pop", "invalid argument: pop of an empty array"),
+            (
+                "slice",
+                "index out of bounds: slice 2..9 is out of range for an array of length 4",
+            ),
+            (
+                "fill",
+                "invalid argument: array_fill with negative length -1",
+            ),
+            (
+                "parse",
+                r#"invalid argument: parse_int("héllo") is not an int"#,
+            ),
+            (
+                "abs",
+                "integer overflow: abs(-9223372036854775808) does not fit in int",
+            ),
+        ];
+        for (case, message) in cases {
+            let output = in_child(
+                "fault::tests::faults_report_their_site_and_exit_1",
+                case,
+                b"",
+                &[],
+            );
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert_eq!(output.status.code(), Some(1), "{case}: {stderr}");
+            assert!(
+                stderr.contains(&format!("t.kl:3:7: {message}\n")),
+                "{case}: {stderr}"
+            );
+            assert!(stdout.contains("5\n"), "{case}: output flushed first");
+        }
+    }
+
+    #[test]
+    fn bounds_and_conversion_messages() {
+        assert_eq!(
+            bounds_message(5, 3),
+            "index out of bounds: index 5 is out of range for an array of length 3"
+        );
+        assert_eq!(
+            slice_message(2, 9, 4, OF_STRING),
+            "index out of bounds: slice 2..9 is out of range for a string of length 4"
+        );
+        assert_eq!(
+            to_int_message(f64::NAN),
+            "invalid conversion: to_int(NaN) is not a number"
+        );
+        assert_eq!(
+            to_int_message(1e300),
+            "invalid conversion: to_int(1e300) is out of range for int"
+        );
+        assert_eq!(
+            to_int_message(f64::NEG_INFINITY),
+            "invalid conversion: to_int(-inf) is out of range for int"
         );
     }
 }

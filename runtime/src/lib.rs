@@ -2,33 +2,166 @@
 //!
 //! The native executable links this crate as a static library built for its target; the JIT binds
 //! the same functions in-process (see [`symbols`]); the bytecode VM calls them as Rust functions.
-//! Because printing and fault reporting are written once, here, the three backends cannot drift
-//! apart in what a program prints.
+//! Because printing, formatting, the value library and fault reporting are written once, here, the
+//! three backends cannot drift apart in what a program does.
 //!
-//! The boundary carries only scalars and pointers: `int` is `i64`, `bool` is an `i64` holding 0 or 1,
-//! a string is a pointer to a [`string::StrHeader`]. No function here unwinds: a Rust panic inside an
-//! `extern "C"` function aborts the process rather than crossing generated code.
+//! The boundary carries only scalars and pointers: `int` is `i64`, `float` is `f64`, `bool` is an
+//! `i64` holding 0 or 1, strings, arrays and structs are pointers to heap objects laid out as
+//! [`layout`] describes, with type descriptors from [`desc`]. Ownership follows docs/values.md:
+//! arguments are borrowed unless a function says it consumes them; results are owned. No function
+//! here unwinds: a Rust panic inside an `extern "C"` function aborts the process rather than
+//! crossing generated code.
 //!
-//! What this crate does not do: it knows nothing of the IR, of source text or of Cranelift.
+//! Modules: [`layout`] (object layout constants), [`desc`] (type descriptors), [`object`]
+//! (allocation, reference counting, copy-on-write), [`string`] and [`string_ops`],
+//! [`array`](mod@array), [`value`] (deep equality and printed text), [`float`] (float text),
+//! [`math`], [`parse`], [`system`] (input, arguments, clock), [`output`], [`fault`], [`process`]
+//! (start, end, leak check).
+//!
+//! What this crate does not do: it knows nothing of the IR, of source text or of Cranelift, and it
+//! depends on no other crate (the compiler's build script compiles it with `rustc` alone).
 
+pub mod array;
+pub mod desc;
 pub mod fault;
+pub mod float;
+pub mod layout;
+pub mod math;
+pub mod object;
 pub mod output;
+pub mod parse;
 pub mod process;
 pub mod string;
+pub mod string_ops;
+pub mod system;
+#[cfg(test)]
+mod test_support;
+pub mod value;
 
-pub use fault::{keel_fault_int, IntOp};
-pub use output::{keel_print_bool, keel_print_int, keel_print_str, PRINT_NEWLINE, PRINT_STDERR};
+pub use array::{
+    keel_array_alloc, keel_array_concat, keel_array_contains, keel_array_fill, keel_array_index_of,
+    keel_array_pop, keel_array_push, keel_array_reverse, keel_array_slice, keel_array_sort,
+};
+pub use desc::{FieldDesc, TypeDesc};
+pub use fault::{keel_fault_bounds, keel_fault_int, keel_fault_to_int, IntOp};
+pub use math::{
+    keel_float_abs, keel_float_atan2, keel_float_ceil, keel_float_cos, keel_float_exp,
+    keel_float_floor, keel_float_ln, keel_float_max, keel_float_min, keel_float_pow,
+    keel_float_round, keel_float_sin, keel_float_sqrt, keel_float_tan, keel_int_abs, keel_int_max,
+    keel_int_min, keel_int_pow,
+};
+pub use object::{
+    keel_free, keel_make_unique, keel_release, keel_retain, keel_struct_alloc, live_objects,
+};
+pub use output::{
+    keel_print_bool, keel_print_float, keel_print_int, keel_print_str, keel_print_value,
+    PRINT_NEWLINE, PRINT_STDERR,
+};
+pub use parse::{keel_parse_float, keel_parse_int};
 pub use process::{keel_exit, keel_finish, keel_init};
+pub use string::{
+    keel_str_cmp, keel_str_concat, keel_str_eq, keel_str_from_bool, keel_str_from_float,
+    keel_str_from_int, keel_str_len,
+};
+pub use string_ops::{
+    keel_str_char_at, keel_str_contains, keel_str_ends_with, keel_str_index_of, keel_str_join,
+    keel_str_replace, keel_str_split, keel_str_starts_with, keel_str_substring, keel_str_to_lower,
+    keel_str_to_upper, keel_str_trim,
+};
+pub use system::{keel_args, keel_clock_ms, keel_input};
+pub use value::{keel_value_eq, keel_value_to_str};
 
 /// Every runtime entry point generated code may call, by its symbol name, for the JIT to bind.
 pub fn symbols() -> Vec<(&'static str, *const u8)> {
     vec![
+        // process, output, faults
         ("keel_init", keel_init as *const u8),
         ("keel_finish", keel_finish as *const u8),
         ("keel_exit", keel_exit as *const u8),
         ("keel_print_int", keel_print_int as *const u8),
         ("keel_print_bool", keel_print_bool as *const u8),
         ("keel_print_str", keel_print_str as *const u8),
+        ("keel_print_float", keel_print_float as *const u8),
+        ("keel_print_value", keel_print_value as *const u8),
         ("keel_fault_int", keel_fault_int as *const u8),
+        ("keel_fault_bounds", keel_fault_bounds as *const u8),
+        ("keel_fault_to_int", keel_fault_to_int as *const u8),
+        // objects
+        ("keel_free", keel_free as *const u8),
+        ("keel_retain", keel_retain as *const u8),
+        ("keel_release", keel_release as *const u8),
+        ("keel_make_unique", keel_make_unique as *const u8),
+        ("keel_array_alloc", keel_array_alloc as *const u8),
+        ("keel_struct_alloc", keel_struct_alloc as *const u8),
+        // strings
+        ("keel_str_concat", keel_str_concat as *const u8),
+        ("keel_str_eq", keel_str_eq as *const u8),
+        ("keel_str_cmp", keel_str_cmp as *const u8),
+        ("keel_str_len", keel_str_len as *const u8),
+        ("keel_str_from_int", keel_str_from_int as *const u8),
+        ("keel_str_from_float", keel_str_from_float as *const u8),
+        ("keel_str_from_bool", keel_str_from_bool as *const u8),
+        ("keel_value_to_str", keel_value_to_str as *const u8),
+        ("keel_str_split", keel_str_split as *const u8),
+        ("keel_str_trim", keel_str_trim as *const u8),
+        ("keel_str_to_upper", keel_str_to_upper as *const u8),
+        ("keel_str_to_lower", keel_str_to_lower as *const u8),
+        ("keel_str_contains", keel_str_contains as *const u8),
+        ("keel_str_starts_with", keel_str_starts_with as *const u8),
+        ("keel_str_ends_with", keel_str_ends_with as *const u8),
+        ("keel_str_replace", keel_str_replace as *const u8),
+        ("keel_str_substring", keel_str_substring as *const u8),
+        ("keel_str_char_at", keel_str_char_at as *const u8),
+        ("keel_str_index_of", keel_str_index_of as *const u8),
+        ("keel_str_join", keel_str_join as *const u8),
+        ("keel_parse_int", keel_parse_int as *const u8),
+        ("keel_parse_float", keel_parse_float as *const u8),
+        ("keel_input", keel_input as *const u8),
+        ("keel_args", keel_args as *const u8),
+        // arrays and values
+        ("keel_array_push", keel_array_push as *const u8),
+        ("keel_array_pop", keel_array_pop as *const u8),
+        ("keel_array_slice", keel_array_slice as *const u8),
+        ("keel_array_concat", keel_array_concat as *const u8),
+        ("keel_array_reverse", keel_array_reverse as *const u8),
+        ("keel_array_sort", keel_array_sort as *const u8),
+        ("keel_array_contains", keel_array_contains as *const u8),
+        ("keel_array_index_of", keel_array_index_of as *const u8),
+        ("keel_array_fill", keel_array_fill as *const u8),
+        ("keel_value_eq", keel_value_eq as *const u8),
+        // numbers and time
+        ("keel_int_pow", keel_int_pow as *const u8),
+        ("keel_int_abs", keel_int_abs as *const u8),
+        ("keel_int_min", keel_int_min as *const u8),
+        ("keel_int_max", keel_int_max as *const u8),
+        ("keel_float_abs", keel_float_abs as *const u8),
+        ("keel_float_sqrt", keel_float_sqrt as *const u8),
+        ("keel_float_floor", keel_float_floor as *const u8),
+        ("keel_float_ceil", keel_float_ceil as *const u8),
+        ("keel_float_round", keel_float_round as *const u8),
+        ("keel_float_sin", keel_float_sin as *const u8),
+        ("keel_float_cos", keel_float_cos as *const u8),
+        ("keel_float_tan", keel_float_tan as *const u8),
+        ("keel_float_exp", keel_float_exp as *const u8),
+        ("keel_float_ln", keel_float_ln as *const u8),
+        ("keel_float_min", keel_float_min as *const u8),
+        ("keel_float_max", keel_float_max as *const u8),
+        ("keel_float_pow", keel_float_pow as *const u8),
+        ("keel_float_atan2", keel_float_atan2 as *const u8),
+        ("keel_clock_ms", keel_clock_ms as *const u8),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::symbols;
+
+    #[test]
+    fn symbol_names_are_unique() {
+        let mut names: Vec<&str> = symbols().into_iter().map(|(name, _)| name).collect();
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count);
+    }
 }

@@ -4,12 +4,14 @@
 //! anything is written to standard error, and when the program ends, exits or faults
 //! ([`flush_stdout`]). Standard error is written at once.
 //!
-//! Not here: the text of values other than `int`, `bool` and `string` (floats, arrays and structs
-//! arrive with the values work).
+//! The text of a float comes from `float`, that of arrays and structs from `value`; this module
+//! only writes it.
 
 use std::cell::RefCell;
 use std::io::Write;
 
+use crate::float::FloatText;
+use crate::layout::ObjHeader;
 use crate::string::{as_bytes, StrHeader};
 
 /// `flags` bit: write a newline after the value.
@@ -85,8 +87,26 @@ pub unsafe extern "C" fn keel_print_str(s: *const StrHeader, flags: u32) {
     emit(text, flags);
 }
 
+/// Prints a `float` by the float text rule (`3.0`, `0.1`, `1e300`, `NaN`, `-inf`).
+#[no_mangle]
+pub extern "C" fn keel_print_float(value: f64, flags: u32) {
+    emit(FloatText::new(value).as_bytes(), flags);
+}
+
+/// Prints an array or struct as `[1, 2, 3]`, `Point { x: 1, y: 2 }` (strings inside quoted).
+///
+/// # Safety
+/// `value` must be a live array or struct with a valid descriptor.
+#[no_mangle]
+pub unsafe extern "C" fn keel_print_value(value: *const ObjHeader, flags: u32) {
+    let mut text = Vec::new();
+    // SAFETY: the caller passes a live object.
+    unsafe { crate::value::write_object(&mut text, value) };
+    emit(&text, flags);
+}
+
 /// Formats `value` in decimal into `buf`, returning the used tail.
-fn format_int(value: i64, buf: &mut [u8; 20]) -> &[u8] {
+pub(crate) fn format_int(value: i64, buf: &mut [u8; 20]) -> &[u8] {
     let negative = value < 0;
     let mut magnitude = value.unsigned_abs();
     let mut start = buf.len();

@@ -3,9 +3,14 @@
 //! Every backend calls [`keel_init`] before the program body and [`keel_finish`] after it; `exit(n)`
 //! calls [`keel_exit`], which flushes output and ends the process with status `n & 0xff`, as the
 //! operating system reports it.
+//!
+//! **Leak check:** with `KEEL_LEAK_CHECK=1` in the environment, [`keel_finish`] prints
+//! `leak check: N objects still live` to standard error and returns 1 when heap objects allocated
+//! on this thread are still live (`exit` and faults end the process without checking).
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr};
+use std::io::Write;
 
 use crate::output::flush_stdout;
 
@@ -38,11 +43,30 @@ pub fn args() -> Vec<String> {
     ARGS.with(|a| a.borrow().clone())
 }
 
-/// Ends a program whose body ran to completion: flushes output and returns exit status 0.
+/// The environment variable that turns the leak check on (with the value `1`).
+pub const LEAK_CHECK_VAR: &str = "KEEL_LEAK_CHECK";
+
+/// Ends a program whose body ran to completion: flushes output and returns exit status 0, or 1
+/// when the leak check is on and finds live objects.
 #[no_mangle]
 pub extern "C" fn keel_finish() -> i32 {
     flush_stdout();
+    let leak_check = std::env::var_os(LEAK_CHECK_VAR).is_some_and(|value| value == "1");
+    if leak_check {
+        let live = crate::object::live_objects();
+        if let Some(report) = leak_report(live) {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "{report}");
+            let _ = err.flush();
+            return 1;
+        }
+    }
     0
+}
+
+/// What the leak check reports for `live` objects still allocated (nothing when there are none).
+pub fn leak_report(live: i64) -> Option<String> {
+    (live != 0).then(|| format!("leak check: {live} objects still live"))
 }
 
 /// `exit(code)`: flushes output and ends the process.
@@ -50,4 +74,45 @@ pub extern "C" fn keel_finish() -> i32 {
 pub extern "C" fn keel_exit(code: i64) -> ! {
     flush_stdout();
     std::process::exit((code & 0xff) as i32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With `KEEL_LEAK_CHECK=1`, `keel_finish` reports live objects and returns 1; without it, or
+    /// with nothing live, it returns 0.
+    #[test]
+    fn finish_runs_the_leak_check() {
+        use crate::test_support::{in_child, scenario};
+
+        const TEST: &str = "process::tests::finish_runs_the_leak_check";
+        if let Some(case) = scenario() {
+            let s = crate::string::new_string(b"kept");
+            if case == "clean" {
+                // SAFETY: `s` is owned here and released once.
+                unsafe { crate::object::release(s.cast()) };
+            }
+            std::process::exit(keel_finish());
+        }
+        let leak = [(LEAK_CHECK_VAR, "1")];
+        let output = in_child(TEST, "leak", b"", &leak);
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("leak check: 1 objects still live\n"),
+            "{stderr}"
+        );
+        assert_eq!(in_child(TEST, "clean", b"", &leak).status.code(), Some(0));
+        assert_eq!(in_child(TEST, "leak", b"", &[]).status.code(), Some(0));
+    }
+
+    #[test]
+    fn leak_report_counts_objects() {
+        assert_eq!(leak_report(0), None);
+        assert_eq!(
+            leak_report(3).as_deref(),
+            Some("leak check: 3 objects still live")
+        );
+    }
 }

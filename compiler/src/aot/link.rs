@@ -1,16 +1,24 @@
 //! Linking: the program's object and the runtime library into an executable, with the target's
 //! C compiler driver.
 //!
-//! The driver is found by the `cc` crate's rules, as in a build script but with target, host and
-//! optimisation level given by hand (`CC_<triple>`, `CC`, then `cc` for the host or e.g.
-//! `aarch64-linux-gnu-gcc` for a cross target). It links a PIE against the system C library only:
-//! `-static-libgcc` (the unwinder the Rust standard library references comes from `libgcc_eh.a`,
-//! not from `libgcc_s.so`), `--gc-sections` to drop unreferenced code, `-s` to drop symbols, and
-//! the system libraries `rustc --print native-static-libs` lists for the runtime (`--as-needed`,
-//! so on a current glibc they cost nothing).
+//! The driver ([`find_linker`]) is `KEEL_LINKER` when that is set: a command, its words separated
+//! by spaces (`KEEL_LINKER='clang --target=aarch64-linux-gnu'`), used for whatever target is being
+//! built. Otherwise the `cc` crate's rules decide, as in a build script but with target, host and
+//! optimisation level given by hand: `CC_<triple>` (either spelling, `CC_aarch64-unknown-linux-gnu`
+//! or `CC_aarch64_unknown_linux_gnu`), `TARGET_CC` (cross) or `HOST_CC` (native), `CC`, then `cc`
+//! for the host or the Debian cross compiler (`aarch64-linux-gnu-gcc`, `x86_64-linux-gnu-gcc`).
+//!
+//! Every executable is position independent and needs no Rust: `-static-libgcc` (the unwinder the
+//! Rust standard library references comes from `libgcc_eh.a`, not from `libgcc_s.so`),
+//! `--gc-sections` to drop unreferenced code, `-s` to drop symbols, and the system libraries
+//! `rustc --print native-static-libs` lists for the runtime (`--as-needed`, so on a current glibc
+//! they cost nothing). [`LinkMode`] says how the C library (glibc) comes in: loaded at start from
+//! the machine the program runs on (the default), or copied into the executable (`-static-pie`,
+//! from glibc's `libc.a`: `libc6-dev` on the host, `libc6-dev-arm64-cross` for aarch64 on x86_64).
 //!
 //! What this module does not do: pick the runtime library or produce the object.
 
+use std::ffi::{OsStr, OsString};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,12 +27,65 @@ use target_lexicon::Triple;
 
 use super::target::Target;
 
+/// The environment variable that overrides the C compiler driver for every target.
+pub const LINKER_ENV: &str = "KEEL_LINKER";
+
 /// Libraries a Rust `std` static library needs on Linux with glibc.
 const SYSTEM_LIBS: &[&str] = &["-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"];
 
+/// How the executable gets the C library.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum LinkMode {
+    /// A PIE that loads the shared glibc of the machine it runs on: small, but needs a glibc at
+    /// least as new as the one it was linked against (and, under qemu, the target's libraries).
+    #[default]
+    Dynamic,
+    /// A static PIE with glibc inside: runs on any Linux kernel of its architecture, with no
+    /// files around it; 0.5-0.7 MB larger. glibc's name-service functions (`getaddrinfo`,
+    /// `getpwnam`, ...) would still want shared libraries at run time; Keel's runtime calls none.
+    Static,
+}
+
+/// The C compiler driver that links for a target, and where that choice came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Linker {
+    /// How the user knows it: the value of the variable it came from, or the default's name.
+    pub name: String,
+    /// Where the choice came from: `KEEL_LINKER`, `CC_<triple>`, ..., or `default`.
+    pub source: String,
+    /// The program to run: a path, or a bare name looked up in `PATH`.
+    pub program: PathBuf,
+    /// Arguments that come before keel's own: from `KEEL_LINKER` or `CC`, and the `cc` crate's
+    /// defaults for the target (compile flags, inert when linking, and `--target` for clang).
+    pub args: Vec<OsString>,
+    /// Environment variables the `cc` crate asks to set.
+    pub env: Vec<(OsString, OsString)>,
+}
+
+impl Linker {
+    /// Where the program is, if it can be found.
+    pub fn resolved_path(&self) -> Option<PathBuf> {
+        find_program(&self.program)
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args);
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
+    }
+}
+
 /// Links `object` and `runtime` into the executable `output`.
-pub fn link(target: &Target, object: &Path, runtime: &Path, output: &Path) -> Result<(), String> {
-    let (mut command, driver) = linker_command(target)?;
+pub fn link(
+    target: &Target,
+    mode: LinkMode,
+    object: &Path,
+    runtime: &Path,
+    output: &Path,
+) -> Result<(), String> {
+    let linker = choose_linker(target)?;
+    let mut command = linker.command();
     command
         .arg("-o")
         .arg(output)
@@ -35,15 +96,19 @@ pub fn link(target: &Target, object: &Path, runtime: &Path, output: &Path) -> Re
             "-Wl,--gc-sections",
             "-s",
             "-Wl,--as-needed",
-        ])
-        .args(SYSTEM_LIBS);
-    let result = command.output();
-    let output_text = match result {
+        ]);
+    if mode == LinkMode::Static {
+        command.arg("-static-pie");
+    }
+    command.args(SYSTEM_LIBS);
+    let driver = &linker.name;
+    let output_text = match command.output() {
         Ok(out) if out.status.success() => return Ok(()),
         Ok(out) => out,
         Err(error) if error.kind() == ErrorKind::NotFound => {
             return Err(format!(
-                "cannot link: the C compiler `{driver}` was not found\n{}",
+                "cannot link: the C compiler `{driver}` (from {}) was not found\n{}",
+                linker.source,
                 install_hint(target)
             ))
         }
@@ -55,7 +120,10 @@ pub fn link(target: &Target, object: &Path, runtime: &Path, output: &Path) -> Re
     };
     let stderr = String::from_utf8_lossy(&output_text.stderr);
     let stdout = String::from_utf8_lossy(&output_text.stdout);
-    let mut message = format!("linking with `{driver}` failed ({})", output_text.status);
+    let mut message = format!(
+        "linking with `{driver}` (from {}) failed ({})",
+        linker.source, output_text.status
+    );
     for text in [stderr.trim(), stdout.trim()] {
         if !text.is_empty() {
             message.push('\n');
@@ -69,16 +137,45 @@ pub fn link(target: &Target, object: &Path, runtime: &Path, output: &Path) -> Re
     Err(message)
 }
 
-/// Where the C compiler driver for `target` is, or what to install (for `keel targets` and for
-/// skipping tests that cannot link).
-pub fn find_linker(target: &Target) -> Result<PathBuf, String> {
-    let (_, driver) = linker_command(target)?;
-    find_program(Path::new(&driver)).ok_or_else(|| {
+/// The C compiler driver for `target`, checked to exist (for `keel targets` and for skipping
+/// tests that cannot link), or what to install.
+pub fn find_linker(target: &Target) -> Result<Linker, String> {
+    let linker = choose_linker(target)?;
+    if linker.resolved_path().is_none() {
+        return Err(format!(
+            "the C compiler `{}` (from {}) was not found\n{}",
+            linker.name,
+            linker.source,
+            install_hint(target)
+        ));
+    }
+    Ok(linker)
+}
+
+/// Where `target`'s static C library (`libc.a`, for [`LinkMode::Static`]) is, as its C
+/// compiler driver sees it, or what to install.
+pub fn find_static_libc(target: &Target) -> Result<PathBuf, String> {
+    let linker = find_linker(target)?;
+    let missing = || {
         format!(
-            "the C compiler `{driver}` was not found\n{}",
+            "`{}` finds no static C library (libc.a) for {target}\n{}",
+            linker.name,
             install_hint(target)
         )
-    })
+    };
+    let output = linker
+        .command()
+        .arg("-print-file-name=libc.a")
+        .output()
+        .map_err(|_| missing())?;
+    let answer = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    // The driver echoes the bare name back when it does not find the file.
+    let path = PathBuf::from(answer);
+    if output.status.success() && path.is_absolute() && path.is_file() {
+        Ok(path.canonicalize().unwrap_or(path))
+    } else {
+        Err(missing())
+    }
 }
 
 /// Resolves `program` as the shell would: a path with a directory as is, a bare name through
@@ -93,8 +190,13 @@ pub fn find_program(program: &Path) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-/// The C compiler driver for `target` and its display name.
-fn linker_command(target: &Target) -> Result<(Command, String), String> {
+/// The C compiler driver for `target`, without checking that it exists.
+fn choose_linker(target: &Target) -> Result<Linker, String> {
+    if let Some(value) = std::env::var_os(LINKER_ENV) {
+        return linker_from_override(&value).ok_or_else(|| {
+            format!("{LINKER_ENV} is set but empty; unset it or name a C compiler driver")
+        });
+    }
     let host = Triple::host().to_string();
     let tool = cc::Build::new()
         .target(target.name)
@@ -111,8 +213,49 @@ fn linker_command(target: &Target) -> Result<(Command, String), String> {
                 install_hint(target)
             )
         })?;
-    let driver = tool.path().display().to_string();
-    Ok((tool.to_command(), driver))
+    let source = cc_source(target);
+    let name = match std::env::var_os(&source) {
+        Some(value) => value.to_string_lossy().trim().to_string(),
+        None => tool.path().display().to_string(),
+    };
+    Ok(Linker {
+        name,
+        source,
+        program: tool.path().to_path_buf(),
+        args: tool.args().to_vec(),
+        env: tool
+            .get_envs()
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect(),
+    })
+}
+
+/// `KEEL_LINKER`'s value as a linker: the first word is the program, the rest its arguments.
+fn linker_from_override(value: &OsStr) -> Option<Linker> {
+    let text = value.to_string_lossy();
+    let mut words = text.split_whitespace();
+    let program = PathBuf::from(words.next()?);
+    Some(Linker {
+        name: text.trim().to_string(),
+        source: LINKER_ENV.to_string(),
+        program,
+        args: words.map(OsString::from).collect(),
+        env: Vec::new(),
+    })
+}
+
+/// Which environment variable the `cc` crate takes the driver from for `target`, in its order.
+fn cc_source(target: &Target) -> String {
+    let kind = if target.is_host() { "HOST" } else { "TARGET" };
+    [
+        format!("CC_{}", target.name),
+        format!("CC_{}", target.name.replace('-', "_")),
+        format!("{kind}_CC"),
+        "CC".to_string(),
+    ]
+    .into_iter()
+    .find(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
+    .unwrap_or_else(|| "default".to_string())
 }
 
 /// What to install (or set) to get a working linker for `target`.
@@ -121,16 +264,67 @@ fn install_hint(target: &Target) -> String {
     if target.is_host() {
         format!(
             "help: keel links executables with the system C toolchain; install one (Debian/Ubuntu: \
-             `apt-get install gcc libc6-dev`) or set {env_name} or CC to a C compiler"
+             `apt-get install gcc libc6-dev`) or set {LINKER_ENV}, {env_name} or CC to a C compiler"
         )
     } else {
-        let packages = match target.name {
-            "aarch64-unknown-linux-gnu" => "gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
-            _ => "gcc-x86-64-linux-gnu libc6-dev-amd64-cross",
-        };
         format!(
-            "help: cross-linking for {target} needs its C toolchain (Debian/Ubuntu: `apt-get install \
-             {packages}`), or set {env_name} to a C compiler for {target}"
+            "help: cross-linking for {target} needs its C toolchain (Debian/Ubuntu: \
+             `apt-get install {}`), or set {LINKER_ENV} or {env_name} to a C compiler for {target}",
+            target.cross_packages()
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn override_splits_program_from_arguments() {
+        let linker = linker_from_override(OsStr::new(
+            "  clang  --target=aarch64-linux-gnu -fuse-ld=lld ",
+        ))
+        .expect("non-empty");
+        assert_eq!(linker.program, PathBuf::from("clang"));
+        assert_eq!(
+            linker.args,
+            vec![
+                OsString::from("--target=aarch64-linux-gnu"),
+                OsString::from("-fuse-ld=lld")
+            ]
+        );
+        assert_eq!(linker.source, LINKER_ENV);
+        assert_eq!(
+            linker.name,
+            "clang  --target=aarch64-linux-gnu -fuse-ld=lld"
+        );
+    }
+
+    #[test]
+    fn empty_override_is_rejected() {
+        assert_eq!(linker_from_override(OsStr::new("   ")), None);
+    }
+
+    #[test]
+    fn bare_names_are_found_through_path_and_paths_as_they_are() {
+        assert_eq!(find_program(Path::new("/nonexistent/cc")), None);
+        assert_eq!(find_program(Path::new("surely-no-such-program-keel")), None);
+        assert_eq!(
+            find_program(Path::new("/bin/sh")),
+            Some(PathBuf::from("/bin/sh"))
+        );
+    }
+
+    #[test]
+    fn hints_name_the_packages_and_the_overrides() {
+        for name in super::super::target::SUPPORTED {
+            let target = Target::parse(name).expect("supported");
+            let hint = install_hint(&target);
+            assert!(hint.contains("apt-get install"), "{hint}");
+            assert!(hint.contains(LINKER_ENV), "{hint}");
+            if !target.is_host() {
+                assert!(hint.contains(target.cross_packages()), "{hint}");
+            }
+        }
     }
 }

@@ -4,13 +4,16 @@
 //! lowering into an object file that also defines C `main` ([`object`]), writes it and the
 //! target's runtime static library (built into `keel` by `build.rs`, see [`runtime_lib`]) to a
 //! temporary directory, and links them with the target's C compiler driver ([`link`]). The
-//! executable needs nothing but the system C library.
+//! executable needs nothing but the system C library, or nothing at all with
+//! [`LinkMode::Static`]. [`readiness`] says what this machine can build and run for each target
+//! (`keel targets`).
 //!
 //! What this module does not do: run the executable, or run foreign-architecture executables
 //! under an emulator (the test harness does).
 
 pub mod link;
 pub mod object;
+pub mod readiness;
 pub mod runtime_lib;
 pub mod target;
 
@@ -19,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use crate::ir::Program;
 
+pub use link::LinkMode;
 pub use object::emit_object;
 pub use target::Target;
 
@@ -28,6 +32,8 @@ pub struct BuildOptions {
     pub output: PathBuf,
     /// Target triple; `None` means the host.
     pub target: Option<String>,
+    /// How the C library comes in.
+    pub link_mode: LinkMode,
 }
 
 /// Compiles `program` to a native executable.
@@ -47,7 +53,13 @@ pub fn build(program: &Program, options: &BuildOptions) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", object_path.display()))?;
     fs::write(&runtime_path, runtime)
         .map_err(|e| format!("cannot write {}: {e}", runtime_path.display()))?;
-    link::link(&target, &object_path, &runtime_path, &options.output)
+    link::link(
+        &target,
+        options.link_mode,
+        &object_path,
+        &runtime_path,
+        &options.output,
+    )
 }
 
 /// Fails early, with a plain message, when the executable's directory does not exist (the
@@ -107,9 +119,9 @@ mod tests {
     /// it behaves exactly like the host executable.
     fn build_and_run(program: &Program) -> Output {
         let host = Target::host().expect("tests run on a supported host");
-        let expected = build_and_run_on(program, &host, &[]);
-        for (target, runner) in cross_targets() {
-            let output = build_and_run_on(program, target, runner);
+        let expected = build_and_run_on(program, &host, LinkMode::Dynamic, &[]);
+        for (target, runner) in cross_targets(LinkMode::Dynamic) {
+            let output = build_and_run_on(program, &target, LinkMode::Dynamic, &runner);
             assert_eq!(
                 text(&output.stdout),
                 text(&expected.stdout),
@@ -129,33 +141,28 @@ mod tests {
         expected
     }
 
-    /// The foreign targets executables can be built for and run here, with their runners.
-    fn cross_targets() -> &'static [(Target, Vec<String>)] {
-        static TARGETS: OnceLock<Vec<(Target, Vec<String>)>> = OnceLock::new();
-        TARGETS.get_or_init(|| {
-            target::SUPPORTED
-                .iter()
-                .filter_map(|name| Target::parse(name).ok())
-                .filter(|target| !target.is_host())
-                .filter(|target| {
-                    runtime_lib::for_target(target).is_ok() && link::find_linker(target).is_ok()
-                })
-                .filter_map(|target| {
-                    let runner = target.runner()?;
-                    Some((target, runner))
-                })
-                .collect()
-        })
+    /// The foreign targets whose executables linked with `mode` can be built and run here, with
+    /// their runners.
+    fn cross_targets(mode: LinkMode) -> Vec<(Target, Vec<String>)> {
+        static READINESS: OnceLock<Vec<readiness::Readiness>> = OnceLock::new();
+        READINESS
+            .get_or_init(readiness::all)
+            .iter()
+            .filter(|ready| !ready.target.is_host())
+            .filter_map(|ready| {
+                let runner = ready.build_and_run(mode).ok()?;
+                Some((ready.target.clone(), runner.to_vec()))
+            })
+            .collect()
     }
 
-    fn build_and_run_on(program: &Program, target: &Target, runner: &[String]) -> Output {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let exe = dir.path().join("program");
-        let options = BuildOptions {
-            output: exe.clone(),
-            target: Some(target.name.to_string()),
-        };
-        build(program, &options).unwrap_or_else(|e| panic!("build for {target} failed: {e}"));
+    fn build_and_run_on(
+        program: &Program,
+        target: &Target,
+        mode: LinkMode,
+        runner: &[String],
+    ) -> Output {
+        let (_dir, exe) = build_in_temp_dir(program, target, mode);
         let mut command = match runner.split_first() {
             Some((emulator, args)) => {
                 let mut command = Command::new(emulator);
@@ -167,6 +174,104 @@ mod tests {
         command
             .output()
             .unwrap_or_else(|e| panic!("running the {target} executable failed: {e}"))
+    }
+
+    /// Builds `program` into a new temporary directory, which the caller keeps alive.
+    fn build_in_temp_dir(
+        program: &Program,
+        target: &Target,
+        mode: LinkMode,
+    ) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let exe = dir.path().join("program");
+        let options = BuildOptions {
+            output: exe.clone(),
+            target: Some(target.name.to_string()),
+            link_mode: mode,
+        };
+        build(program, &options)
+            .unwrap_or_else(|e| panic!("{mode:?} build for {target} failed: {e}"));
+        (dir, exe)
+    }
+
+    /// The ELF header's machine field and whether the program headers ask for an interpreter
+    /// (the dynamic loader), read from a 64-bit little-endian executable.
+    fn elf_machine_and_interpreter(exe: &Path) -> (u16, bool) {
+        let bytes = fs::read(exe).expect("read executable");
+        assert!(
+            bytes.starts_with(b"\x7fELF\x02\x01"),
+            "64-bit little-endian ELF"
+        );
+        let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
+        let u32_at = |at: usize| {
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
+        let u64_at = |at: usize| {
+            let mut word = [0; 8];
+            word.copy_from_slice(&bytes[at..at + 8]);
+            u64::from_le_bytes(word)
+        };
+        const PT_INTERP: u32 = 3;
+        let (table, entry_size, count) = (u64_at(0x20) as usize, u16_at(0x36), u16_at(0x38));
+        let has_interpreter = (0..usize::from(count)).any(|index| {
+            let at = table + index * usize::from(entry_size);
+            u32_at(at) == PT_INTERP
+        });
+        (u16_at(0x12), has_interpreter)
+    }
+
+    /// The ELF machine number of a target's executables.
+    fn elf_machine(target: &Target) -> u16 {
+        match target.arch() {
+            "x86_64" => 62,
+            "aarch64" => 183,
+            other => panic!("no ELF machine number for {other}"),
+        }
+    }
+
+    #[test]
+    fn executables_are_for_their_target_and_static_ones_have_no_loader() {
+        let host = Target::host().expect("tests run on a supported host");
+        let mut builds = vec![(host.clone(), LinkMode::Dynamic)];
+        if readiness::Readiness::of(host.clone())
+            .build_and_run(LinkMode::Static)
+            .is_ok()
+        {
+            builds.push((host, LinkMode::Static));
+        }
+        for mode in [LinkMode::Dynamic, LinkMode::Static] {
+            builds.extend(cross_targets(mode).into_iter().map(|(t, _)| (t, mode)));
+        }
+        for (target, mode) in builds {
+            let (_dir, exe) = build_in_temp_dir(&overflow_program(), &target, mode);
+            let (machine, has_interpreter) = elf_machine_and_interpreter(&exe);
+            assert_eq!(machine, elf_machine(&target), "{target} {mode:?}");
+            assert_eq!(
+                has_interpreter,
+                mode == LinkMode::Dynamic,
+                "{target} {mode:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn static_executables_behave_like_dynamic_ones() {
+        let program = overflow_program();
+        let host = Target::host().expect("tests run on a supported host");
+        let expected = build_and_run_on(&program, &host, LinkMode::Dynamic, &[]);
+        let mut runs = cross_targets(LinkMode::Static);
+        if readiness::Readiness::of(host.clone())
+            .build_and_run(LinkMode::Static)
+            .is_ok()
+        {
+            runs.push((host, Vec::new()));
+        }
+        for (target, runner) in runs {
+            let output = build_and_run_on(&program, &target, LinkMode::Static, &runner);
+            assert_eq!(output.stdout, expected.stdout, "stdout on {target}");
+            assert_eq!(output.stderr, expected.stderr, "stderr on {target}");
+            assert_eq!(output.status.code(), Some(1), "status on {target}");
+        }
     }
 
     fn text(bytes: &[u8]) -> &str {
@@ -559,6 +664,10 @@ mod tests {
         }
     }
 
+    /// An operation (`None`: negation), its operands, the value of `x`, and the printed result or
+    /// the fault message.
+    type OperandCase = (Option<BinaryOp>, Operand, Operand, i64, Result<i64, String>);
+
     #[test]
     fn checks_specialised_for_constant_operands() {
         use BinaryOp::*;
@@ -566,7 +675,7 @@ mod tests {
         let int = Operand::Int;
         let fits = "does not fit in int";
         let (max, min) = (i64::MAX, i64::MIN);
-        let cases: Vec<(Option<BinaryOp>, Operand, Operand, i64, Result<i64, String>)> = vec![
+        let cases: Vec<OperandCase> = vec![
             (Some(AddInt), x, int(1), max - 1, Ok(max)),
             (
                 Some(AddInt),
@@ -724,6 +833,7 @@ mod tests {
         let options = BuildOptions {
             output: PathBuf::from("/nonexistent/x"),
             target: Some("mips-unknown-linux-gnu".into()),
+            link_mode: LinkMode::Dynamic,
         };
         let error = build(&overflow_program(), &options).expect_err("unsupported target");
         assert!(error.contains("not supported"), "{error}");
@@ -734,6 +844,7 @@ mod tests {
         let options = BuildOptions {
             output: PathBuf::from("/nonexistent-dir/for/sure/x"),
             target: None,
+            link_mode: LinkMode::Static,
         };
         let error = build(&overflow_program(), &options).expect_err("cannot write output");
         assert_eq!(

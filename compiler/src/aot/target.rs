@@ -8,13 +8,15 @@
 //!
 //! What this module does not do: check that a runtime or a linker exists for the target.
 //! [`Target::runner`] says how to run a target's executables here (qemu-user for a foreign
-//! architecture), for tests and `keel run --native`.
+//! architecture), for `keel targets` and the tests.
 
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
 use target_lexicon::{Architecture, Environment, OperatingSystem, Triple};
+
+use super::link::LinkMode;
 
 /// Rust triples of the supported targets.
 pub const SUPPORTED: &[&str] = &["x86_64-unknown-linux-gnu", "aarch64-unknown-linux-gnu"];
@@ -70,19 +72,47 @@ impl Target {
         Target::host().is_ok_and(|host| host.name == self.name)
     }
 
-    /// The command prefix that runs this target's executables here: empty on the host,
-    /// `qemu-<arch> -L /usr/<arch>-linux-gnu` for another architecture when qemu-user and the
-    /// target's C library are installed (the Debian layout), `None` when they cannot run here.
-    pub fn runner(&self) -> Option<Vec<String>> {
-        if self.is_host() {
-            return Some(Vec::new());
+    /// The architecture part of the triple (`x86_64`, `aarch64`), as qemu and Debian name it.
+    pub fn arch(&self) -> &'static str {
+        self.name.split('-').next().unwrap_or(self.name)
+    }
+
+    /// The Debian/Ubuntu packages that cross-link for this target from another architecture:
+    /// its C compiler driver and its C library (shared and static).
+    pub fn cross_packages(&self) -> &'static str {
+        match self.arch() {
+            "aarch64" => "gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
+            _ => "gcc-x86-64-linux-gnu libc6-dev-amd64-cross",
         }
-        let arch = self.name.split('-').next()?;
+    }
+
+    /// The command prefix that runs this target's executables here: empty on the host; for
+    /// another architecture `qemu-<arch>`, and for a dynamically linked executable also
+    /// `-L /usr/<arch>-linux-gnu`, the target's C library in the Debian layout. Or why they
+    /// cannot run here.
+    pub fn runner(&self, mode: LinkMode) -> Result<Vec<String>, String> {
+        if self.is_host() {
+            return Ok(Vec::new());
+        }
+        let arch = self.arch();
         let qemu = format!("qemu-{arch}");
+        if super::link::find_program(Path::new(&qemu)).is_none() {
+            return Err(format!(
+                "{qemu} is not installed (Debian/Ubuntu: `apt-get install qemu-user`)"
+            ));
+        }
+        if mode == LinkMode::Static {
+            return Ok(vec![qemu]);
+        }
         let sysroot = format!("/usr/{arch}-linux-gnu");
-        let available =
-            super::link::find_program(Path::new(&qemu)).is_some() && Path::new(&sysroot).is_dir();
-        available.then(|| vec![qemu, "-L".to_string(), sysroot])
+        if !Path::new(&sysroot).join("lib").is_dir() {
+            return Err(format!(
+                "{qemu} needs {arch}'s shared C library in {sysroot} (Debian/Ubuntu: \
+                 `apt-get install {}`), or build with --static",
+                self.cross_packages()
+            ));
+        }
+        Ok(vec![qemu, "-L".to_string(), sysroot])
     }
 
     fn from_triple(triple: &Triple) -> Option<Target> {
@@ -133,6 +163,41 @@ mod tests {
         assert!(error.contains("is not supported"), "{error}");
         let error = Target::parse("bogus").expect_err("unknown");
         assert!(error.starts_with("unknown target `bogus`"), "{error}");
+    }
+
+    #[test]
+    fn architectures_and_cross_packages_follow_debian_names() {
+        let arm = Target::parse("aarch64-unknown-linux-gnu").expect("supported");
+        let intel = Target::parse("x86_64-unknown-linux-gnu").expect("supported");
+        assert_eq!((arm.arch(), intel.arch()), ("aarch64", "x86_64"));
+        assert_eq!(
+            arm.cross_packages(),
+            "gcc-aarch64-linux-gnu libc6-dev-arm64-cross"
+        );
+        assert_eq!(
+            intel.cross_packages(),
+            "gcc-x86-64-linux-gnu libc6-dev-amd64-cross"
+        );
+    }
+
+    #[test]
+    fn host_executables_run_directly_and_foreign_ones_under_qemu() {
+        for name in SUPPORTED {
+            let target = Target::parse(name).expect("supported");
+            for mode in [LinkMode::Dynamic, LinkMode::Static] {
+                match target.runner(mode) {
+                    Ok(runner) if target.is_host() => assert!(runner.is_empty()),
+                    Ok(runner) => {
+                        assert_eq!(runner[0], format!("qemu-{}", target.arch()));
+                        assert_eq!(runner.len(), if mode == LinkMode::Static { 1 } else { 3 });
+                    }
+                    Err(reason) => {
+                        assert!(!target.is_host(), "{reason}");
+                        assert!(reason.contains("apt-get install"), "{reason}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,29 +1,38 @@
 //! Lowers one IR function to Cranelift IR with `cranelift_frontend`.
 //!
-//! Each IR local is a `Variable` (the frontend builds SSA form from the assignments), each IR
-//! block a Cranelift block; a fresh entry block binds the parameters, zeroes every other local
-//! and jumps to IR block 0 (so IR block 0 may be a loop header). The checks the IR's semantics
-//! demand are inline: the happy path pays one compare (or overflow flag) and one branch per
-//! check, to a cold block that calls `keel_fault_int(site, site_len, op, a, b)` and then traps,
+//! Each IR local is a `Variable` (the frontend builds SSA form from the assignments; `float`s
+//! live in float registers as `f64`), each IR block a Cranelift block; a fresh entry block binds
+//! the parameters, zeroes every other local and jumps to IR block 0 (so IR block 0 may be a loop
+//! header). The checks the IR's semantics demand are inline: the happy path pays one compare (or
+//! overflow flag) and one branch per check, to a cold block that calls the runtime's fault
+//! function (`keel_fault_int`, `keel_fault_to_int`, `keel_fault_bounds`) and then traps,
 //! unreachably, because that call never returns. Checks that an operand constant makes
 //! impossible are not emitted (`x / 2`, `x << 3`).
+//!
+//! Scalars, calls, printing and control flow are here; heap values (reference counting, arrays,
+//! structs, copy-on-write) are in the `heap` submodule.
 //!
 //! What this module does not do: declare functions, verify or compile the result (the caller
 //! does), or decide what a fault prints (the runtime does).
 
+mod heap;
+
 use std::collections::HashMap;
 
-use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::condcodes::{CondCode, FloatCC, IntCC};
+use cranelift_codegen::ir::immediates::Ieee64;
 use cranelift_codegen::ir::{
-    self as clif, types, Block, FuncRef, GlobalValue, InstBuilder, TrapCode, Value,
+    self as clif, types, AliasRegion, Block, FuncRef, GlobalValue, InstBuilder, InstructionData,
+    MemFlagsData, StackSlot, TrapCode, Value, ValueDef,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataId, FuncId, Module};
 use keel_runtime::IntOp;
 
-use super::runtime::RuntimeFn;
+use super::runtime::{rt_type, RuntimeFn};
 use super::{value_type, Env};
-use crate::ir::{self, BinaryOp, Inst, Operand, SiteId, Stream, Term, Ty, UnaryOp};
+use crate::ir::{self, BinaryOp, Inst, Operand, RtFunc, RtType, SiteId, Stream, Term, Ty, UnaryOp};
+use heap::Region;
 
 /// The trap after a call that never returns; reaching it would be a runtime bug.
 const UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
@@ -64,6 +73,7 @@ pub(super) fn lower_function<M: Module>(
     for (index, &(var, ty)) in vars.iter().enumerate() {
         let initial = match params.get(index) {
             Some(&param) => param,
+            None if ty == types::F64 => builder.ins().f64const(0.0),
             None => builder.ins().iconst(ty, 0),
         };
         builder.def_var(var, initial);
@@ -74,8 +84,11 @@ pub(super) fn lower_function<M: Module>(
         env,
         builder,
         vars: vars.into_iter().map(|(var, _)| var).collect(),
+        types: func.locals.iter().map(|info| info.ty).collect(),
         func_refs: HashMap::new(),
         data_refs: HashMap::new(),
+        regions: HashMap::new(),
+        unique_slot: None,
     };
     for (block, &clif_block) in func.blocks.iter().zip(&blocks) {
         lowering.builder.switch_to_block(clif_block);
@@ -96,9 +109,15 @@ struct FunctionLowering<'e, 'a, 'f, M: Module> {
     builder: FunctionBuilder<'f>,
     /// The variable of each IR local.
     vars: Vec<Variable>,
+    /// The IR type of each local.
+    types: Vec<Ty>,
     /// Functions and data objects referenced so far from this function.
     func_refs: HashMap<FuncId, FuncRef>,
     data_refs: HashMap<DataId, GlobalValue>,
+    /// The alias regions of this function's memory accesses (see `heap::Region`).
+    regions: HashMap<Region, AliasRegion>,
+    /// Where `keel_make_unique`'s trampoline puts its result, once needed.
+    unique_slot: Option<StackSlot>,
 }
 
 /// The value of an immediate int operand, if it is one.
@@ -108,6 +127,22 @@ fn constant(operand: Operand) -> Option<i64> {
         _ => None,
     }
 }
+
+/// The Cranelift condition of a float comparison (IEEE: only `NeFloat` is true on NaN).
+fn float_condition(op: BinaryOp) -> Option<FloatCC> {
+    Some(match op {
+        BinaryOp::EqFloat => FloatCC::Equal,
+        BinaryOp::NeFloat => FloatCC::NotEqual,
+        BinaryOp::LtFloat => FloatCC::LessThan,
+        BinaryOp::LeFloat => FloatCC::LessThanOrEqual,
+        BinaryOp::GtFloat => FloatCC::GreaterThan,
+        BinaryOp::GeFloat => FloatCC::GreaterThanOrEqual,
+        _ => return None,
+    })
+}
+
+/// `-2^63`, the smallest float `FloatToInt` accepts; `2^63` is the first one it rejects above.
+const INT_MIN_AS_FLOAT: f64 = -9_223_372_036_854_775_808.0;
 
 fn print_flags(newline: bool, stream: Stream) -> i64 {
     let mut flags = 0;
@@ -133,14 +168,32 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             }
             Operand::Int(value) => self.builder.ins().iconst(types::I64, value),
             Operand::Bool(value) => self.builder.ins().iconst(types::I8, i64::from(value)),
+            Operand::Float(bits) => self.builder.ins().f64const(Ieee64::with_bits(bits)),
             Operand::Str(id) => {
                 let env = &mut *self.env;
                 let data = env.data.string(env.module, env.program, id)?;
                 self.data_address(data)
             }
-            // VALUES-TODO: the values work lowers these.
-            Operand::Float(_) | Operand::Desc(_) => return Err("values are not lowered yet".into()),
+            Operand::Desc(ty) => self.descriptor(ty)?,
         })
+    }
+
+    /// The IR type of an operand (`Desc` operands, which are addresses, count as `Int`).
+    fn operand_ty(&self, operand: Operand) -> Ty {
+        match operand {
+            Operand::Local(local) => self.types[local.0 as usize],
+            Operand::Int(_) | Operand::Desc(_) => Ty::Int,
+            Operand::Bool(_) => Ty::Bool,
+            Operand::Float(_) => Ty::Float,
+            Operand::Str(_) => Ty::Str,
+        }
+    }
+
+    /// The address of `ty`'s type descriptor.
+    fn descriptor(&mut self, ty: Ty) -> Result<Value> {
+        let env = &mut *self.env;
+        let data = env.descriptors.get(env.module, env.program, ty)?;
+        Ok(self.data_address(data))
     }
 
     fn data_address(&mut self, data: DataId) -> Value {
@@ -168,11 +221,148 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
     }
 
     fn call_runtime(&mut self, function: RuntimeFn, args: &[Value]) -> Result<()> {
+        self.call_runtime_for(function, args)?;
+        Ok(())
+    }
+
+    /// Calls a runtime function that returns one value, and returns it.
+    fn call_runtime_value(&mut self, function: RuntimeFn, args: &[Value]) -> Result<Value> {
+        let call = self.call_runtime_for(function, args)?;
+        self.builder
+            .inst_results(call)
+            .first()
+            .copied()
+            .ok_or_else(|| format!("{} returns nothing", function.symbol()))
+    }
+
+    fn call_runtime_for(&mut self, function: RuntimeFn, args: &[Value]) -> Result<clif::Inst> {
         let env = &mut *self.env;
         let id = env.imports.get(env.module, function)?;
         let callee = self.func_ref(id);
-        self.builder.ins().call(callee, args);
+        Ok(self.builder.ins().call(callee, args))
+    }
+
+    /// `dst = func(args...)` for a library function: each argument converted to the kind the
+    /// signature gives it, the site text appended when the function takes it, and the result
+    /// narrowed back to `dst`'s type (a runtime `bool` is an `i64`).
+    fn call_library(
+        &mut self,
+        dst: Option<ir::Local>,
+        func: RtFunc,
+        args: &[Operand],
+        site: SiteId,
+    ) -> Result<()> {
+        let sig = func.sig();
+        if let Some(result) = self.inline_library(func, args, site)? {
+            if let Some(dst) = dst {
+                self.builder.def_var(self.var(dst), result);
+            }
+            return Ok(());
+        }
+        if args.len() != sig.params.len() {
+            return Err(format!(
+                "{} takes {} arguments, the IR passes {}",
+                sig.symbol,
+                sig.params.len(),
+                args.len()
+            ));
+        }
+        let mut values = Vec::with_capacity(args.len() + 2);
+        for (&arg, &kind) in args.iter().zip(sig.params) {
+            let value = self.operand(arg)?;
+            let value = self.runtime_arg(value, self.operand_ty(arg), kind);
+            values.push(value);
+        }
+        if sig.takes_site {
+            values.extend(self.site_args(site)?);
+        }
+        let env = &mut *self.env;
+        let id = env.imports.get_rt(env.module, func)?;
+        let callee = self.func_ref(id);
+        let call = self.builder.ins().call(callee, &values);
+        let Some(dst) = dst else { return Ok(()) };
+        let Some(ret) = sig.ret else {
+            return Err(format!(
+                "{} returns nothing, the IR uses its result",
+                sig.symbol
+            ));
+        };
+        let mut result = *self
+            .builder
+            .inst_results(call)
+            .first()
+            .ok_or_else(|| format!("{} returns nothing", sig.symbol))?;
+        if self.types[dst.0 as usize] == Ty::Bool && ret != RtType::F64 {
+            result = self.builder.ins().ireduce(types::I8, result);
+        }
+        self.builder.def_var(self.var(dst), result);
         Ok(())
+    }
+
+    /// The result of the library functions that are single instructions (`sqrt`, `abs`, `min`
+    /// and `max` on ints, `abs` on floats), computed inline with exactly the runtime's result;
+    /// `None` for the others. `abs` of an int checks for `int_min` inline and lets the runtime
+    /// function report the fault.
+    fn inline_library(
+        &mut self,
+        func: RtFunc,
+        args: &[Operand],
+        site: SiteId,
+    ) -> Result<Option<Value>> {
+        let inline = matches!(
+            func,
+            RtFunc::FloatSqrt | RtFunc::FloatAbs | RtFunc::IntMin | RtFunc::IntMax | RtFunc::IntAbs
+        );
+        if !inline || args.len() != func.sig().params.len() {
+            return Ok(None);
+        }
+        let mut values = Vec::with_capacity(args.len());
+        for &arg in args {
+            values.push(self.operand(arg)?);
+        }
+        Ok(Some(match (func, values.as_slice()) {
+            (RtFunc::FloatSqrt, &[x]) => self.builder.ins().sqrt(x),
+            (RtFunc::FloatAbs, &[x]) => self.builder.ins().fabs(x),
+            (RtFunc::IntMin, &[a, b]) => self.builder.ins().smin(a, b),
+            (RtFunc::IntMax, &[a, b]) => self.builder.ins().smax(a, b),
+            (RtFunc::IntAbs, &[x]) => {
+                let overflows = self.builder.ins().icmp_imm_s(IntCC::Equal, x, i64::MIN);
+                self.fault_if_with(overflows, |this| {
+                    let [site_ptr, site_len] = this.site_args(site)?;
+                    let env = &mut *this.env;
+                    let id = env.imports.get_rt(env.module, RtFunc::IntAbs)?;
+                    let callee = this.func_ref(id);
+                    this.builder.ins().call(callee, &[x, site_ptr, site_len]);
+                    Ok(())
+                })?;
+                self.builder.ins().iabs(x)
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// Converts a value of IR type `ty` to what a runtime parameter of kind `kind` expects:
+    /// bools widen to `i64`; `Any` also carries a float as its bits.
+    fn runtime_arg(&mut self, value: Value, ty: Ty, kind: RtType) -> Value {
+        let wanted = rt_type(kind, self.env.pointer);
+        match ty {
+            Ty::Bool if wanted == types::I64 => self.builder.ins().uextend(types::I64, value),
+            Ty::Float if wanted == types::I64 => {
+                self.builder
+                    .ins()
+                    .bitcast(types::I64, MemFlagsData::new(), value)
+            }
+            _ => value,
+        }
+    }
+
+    /// The site text's address and length, the trailing arguments of faulting runtime calls.
+    fn site_args(&mut self, site: SiteId) -> Result<[Value; 2]> {
+        let env = &mut *self.env;
+        let (text, len) = env.data.site(env.module, env.program, site)?;
+        let site_ptr = self.data_address(text);
+        let site_len = self.builder.ins().iconst(self.env.pointer, len as i64);
+        Ok([site_ptr, site_len])
     }
 
     fn inst(&mut self, inst: &Inst) -> Result<()> {
@@ -192,8 +382,9 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                         self.builder.ins().ineg(value)
                     }
                     UnaryOp::Not => self.builder.ins().bxor_imm_u(value, 1),
-                    // VALUES-TODO
-                    _ => return Err("values are not lowered yet".into()),
+                    UnaryOp::NegFloat => self.builder.ins().fneg(value),
+                    UnaryOp::IntToFloat => self.builder.ins().fcvt_from_sint(types::F64, value),
+                    UnaryOp::FloatToInt => self.float_to_int(value, *site)?,
                 };
                 self.builder.def_var(self.var(*dst), result);
             }
@@ -249,15 +440,82 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                         self.call_runtime(RuntimeFn::PrintBool, &[wide, flags])?;
                     }
                     Ty::Str => self.call_runtime(RuntimeFn::PrintStr, &[value, flags])?,
+                    Ty::Float => self.call_runtime(RuntimeFn::PrintFloat, &[value, flags])?,
+                    Ty::Array(_) | Ty::Struct(_) => {
+                        self.call_runtime(RuntimeFn::PrintValue, &[value, flags])?
+                    }
                     Ty::Void => return Err("print of a void value".into()),
-                    // VALUES-TODO
-                    _ => return Err("values are not lowered yet".into()),
                 }
             }
-            // VALUES-TODO: the values work lowers these.
-            _ => return Err("values are not lowered yet".into()),
+            Inst::CallRt {
+                dst,
+                func,
+                args,
+                site,
+            } => self.call_library(*dst, *func, args, *site)?,
+            Inst::Retain { value } => {
+                let object = self.builder.use_var(self.var(*value));
+                self.retain(object, true);
+            }
+            Inst::Release { value } => {
+                let object = self.builder.use_var(self.var(*value));
+                self.release(object)?;
+            }
+            Inst::NewArray { dst, ty, items } => self.new_array(*dst, *ty, items)?,
+            Inst::NewStruct { dst, ty, fields } => self.new_struct(*dst, *ty, fields)?,
+            Inst::ArrayLen { dst, array } => {
+                let array = self.operand(*array)?;
+                let len = self.array_len(array);
+                self.builder.def_var(self.var(*dst), len);
+            }
+            Inst::ArrayGet {
+                dst,
+                array,
+                index,
+                site,
+            } => self.array_get(*dst, *array, *index, *site)?,
+            Inst::ArraySet {
+                array,
+                index,
+                value,
+                site,
+            } => self.array_set(*array, *index, *value, *site)?,
+            Inst::ArrayTake {
+                dst,
+                array,
+                index,
+                site,
+            } => self.array_take(*dst, *array, *index, *site)?,
+            Inst::FieldGet { dst, object, field } => self.field_get(*dst, *object, *field)?,
+            Inst::FieldSet {
+                object,
+                field,
+                value,
+            } => self.field_set(*object, *field, *value)?,
+            Inst::FieldTake { dst, object, field } => self.field_take(*dst, *object, *field)?,
         }
         Ok(())
+    }
+
+    /// `to_int(value)`: one range check (two compares, false on NaN) in front of the conversion.
+    fn float_to_int(&mut self, value: Value, site: SiteId) -> Result<Value> {
+        let low = self.builder.ins().f64const(INT_MIN_AS_FLOAT);
+        let high = self.builder.ins().f64const(-INT_MIN_AS_FLOAT);
+        let below = self
+            .builder
+            .ins()
+            .fcmp(FloatCC::UnorderedOrLessThan, value, low);
+        let above = self
+            .builder
+            .ins()
+            .fcmp(FloatCC::GreaterThanOrEqual, value, high);
+        let bad = self.builder.ins().bor(below, above);
+        self.fault_if_with(bad, |this| {
+            let [site_ptr, site_len] = this.site_args(site)?;
+            this.call_runtime(RuntimeFn::FaultToInt, &[site_ptr, site_len, value])
+        })?;
+        // In range, so the saturating conversion is exact (and a single instruction on arm64).
+        Ok(self.builder.ins().fcvt_to_sint_sat(types::I64, value))
     }
 
     fn binary(&mut self, op: BinaryOp, lhs: Operand, rhs: Operand, site: SiteId) -> Result<Value> {
@@ -321,8 +579,19 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 .builder
                 .ins()
                 .icmp(IntCC::SignedGreaterThanOrEqual, a, b),
-            // VALUES-TODO
-            _ => return Err("values are not lowered yet".into()),
+            BinaryOp::AddFloat => self.builder.ins().fadd(a, b),
+            BinaryOp::SubFloat => self.builder.ins().fsub(a, b),
+            BinaryOp::MulFloat => self.builder.ins().fmul(a, b),
+            BinaryOp::DivFloat => self.builder.ins().fdiv(a, b),
+            BinaryOp::EqFloat
+            | BinaryOp::NeFloat
+            | BinaryOp::LtFloat
+            | BinaryOp::LeFloat
+            | BinaryOp::GtFloat
+            | BinaryOp::GeFloat => {
+                let cc = float_condition(op).ok_or("not a float comparison")?;
+                self.builder.ins().fcmp(cc, a, b)
+            }
         })
     }
 
@@ -422,17 +691,11 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         a: Value,
         b: Value,
     ) -> Result<()> {
-        let cold = self.builder.create_block();
-        self.builder.set_cold_block(cold);
-        let next = self.builder.create_block();
-        self.builder.ins().brif(failed, cold, &[], next, &[]);
-        self.builder.seal_block(cold);
-        self.builder.seal_block(next);
-
-        self.builder.switch_to_block(cold);
-        self.report_int_fault(op, site, a, b)?;
-        self.builder.switch_to_block(next);
-        Ok(())
+        self.fault_if_with(failed, |this| {
+            let [site_ptr, site_len] = this.site_args(site)?;
+            let code = this.builder.ins().iconst(types::I32, i64::from(op as u32));
+            this.call_runtime(RuntimeFn::FaultInt, &[site_ptr, site_len, code, a, b])
+        })
     }
 
     /// Reports an integer fault unconditionally (an operand constant makes it certain). Code
@@ -442,16 +705,39 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         self.fault_if(always, op, site, a, b)
     }
 
-    /// Calls `keel_fault_int` for `op` at `site` and ends the current block with a trap.
-    fn report_int_fault(&mut self, op: IntOp, site: SiteId, a: Value, b: Value) -> Result<()> {
-        let env = &mut *self.env;
-        let (text, len) = env.data.site(env.module, env.program, site)?;
-        let site_ptr = self.data_address(text);
-        let site_len = self.builder.ins().iconst(self.env.pointer, len as i64);
-        let code = self.builder.ins().iconst(types::I32, i64::from(op as u32));
-        self.call_runtime(RuntimeFn::FaultInt, &[site_ptr, site_len, code, a, b])?;
+    /// Branches to a cold block when `failed` (an `i8`) is nonzero; `report` fills that block
+    /// with the call of a fault function that never returns, after which it traps. Lowering
+    /// continues on the happy path.
+    fn fault_if_with(
+        &mut self,
+        failed: Value,
+        report: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        let cold = self.builder.create_block();
+        self.builder.set_cold_block(cold);
+        let next = self.builder.create_block();
+        self.builder.ins().brif(failed, cold, &[], next, &[]);
+        self.builder.seal_block(cold);
+        self.builder.seal_block(next);
+
+        self.builder.switch_to_block(cold);
+        report(self)?;
         self.builder.ins().trap(UNREACHABLE);
+        self.builder.switch_to_block(next);
         Ok(())
+    }
+
+    /// The negation of the bool `cond`, folded into the comparison that computed it when that
+    /// was a float comparison (Cranelift folds integer comparisons itself).
+    fn negate_condition(&mut self, cond: Value) -> Value {
+        if let ValueDef::Result(inst, 0) = self.builder.func.dfg.value_def(cond) {
+            if let InstructionData::FloatCompare { cond: cc, args, .. } =
+                self.builder.func.dfg.insts[inst]
+            {
+                return self.builder.ins().fcmp(cc.complement(), args[0], args[1]);
+            }
+        }
+        self.builder.ins().icmp_imm_s(IntCC::Equal, cond, 0)
     }
 
     fn term(&mut self, term: &Term, blocks: &[Block]) -> Result<()> {
@@ -481,7 +767,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                     // one taken branch per iteration instead of two. The negation folds into
                     // the comparison that computed the condition.
                     let cond = self.operand(*cond)?;
-                    let negated = self.builder.ins().icmp_imm_s(IntCC::Equal, cond, 0);
+                    let negated = self.negate_condition(cond);
                     self.builder
                         .ins()
                         .brif(negated, else_block, &[], then_block, &[]);

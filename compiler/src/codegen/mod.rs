@@ -11,15 +11,21 @@
 //! once each and only when used.
 //!
 //! Submodules: [`isa`] builds the target ISA with Keel's settings; [`runtime`] declares the
-//! runtime's C-ABI entry points; `data` owns literal and site data; `function` lowers one function.
+//! runtime's C-ABI entry points; `data` owns literal and site data; `descriptors` owns type
+//! descriptors; `helpers` defines register-preserving trampolines for reference-counting slow
+//! paths; `function` lowers one function (its `heap` part: reference counts, arrays, structs).
 //!
 //! What this module does not do: it chooses no module kind, emits no C `main`, links nothing and
 //! runs nothing (that is `jit` and `aot`). It trusts its input to pass `ir::verify`.
 
 mod data;
+mod descriptors;
 mod function;
+mod helpers;
 pub mod isa;
 pub mod runtime;
+#[cfg(test)]
+mod values_tests;
 
 use std::fmt;
 
@@ -30,6 +36,8 @@ use cranelift_module::{FuncId, Linkage, Module, ModuleError};
 
 use crate::ir::{self, Program, Ty};
 use data::DataObjects;
+use descriptors::Descriptors;
+use helpers::Helpers;
 use runtime::RuntimeImports;
 
 /// A failure to generate code: a Cranelift verifier or backend error, or an unusable ISA.
@@ -113,11 +121,9 @@ pub fn value_type(ty: Ty, pointer: Type) -> Option<Type> {
     match ty {
         Ty::Int => Some(types::I64),
         Ty::Bool => Some(types::I8),
-        Ty::Str => Some(pointer),
-        Ty::Void => None,
-        // VALUES-TODO: the values work lowers these.
         Ty::Float => Some(types::F64),
-        Ty::Array(_) | Ty::Struct(_) => Some(pointer),
+        Ty::Str | Ty::Array(_) | Ty::Struct(_) => Some(pointer),
+        Ty::Void => None,
     }
 }
 
@@ -171,6 +177,8 @@ pub fn lower_program<M: Module>(
         functions: &functions,
         imports: RuntimeImports::default(),
         data: DataObjects::default(),
+        descriptors: Descriptors::default(),
+        helpers: Helpers::default(),
         pointer,
     };
     let mut ctx = env.module.make_context();
@@ -218,6 +226,8 @@ struct Env<'a, M: Module> {
     functions: &'a [FuncId],
     imports: RuntimeImports,
     data: DataObjects,
+    descriptors: Descriptors,
+    helpers: Helpers,
     pointer: Type,
 }
 

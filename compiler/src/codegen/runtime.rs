@@ -1,22 +1,31 @@
 //! The runtime's C-ABI entry points as generated code sees them: symbol names and signatures.
 //!
-//! Each [`RuntimeFn`] names one `extern "C"` function of `keel_runtime` (the names are those of
-//! `keel_runtime::symbols()`, which the JIT binds in-process) with a Cranelift signature that
-//! matches its Rust definition: `i64` for `int`, `i64` holding 0/1 for `bool` (callers
-//! zero-extend their `i8`), pointers for strings and byte ranges, `i32` for `u32` flags and
-//! operation codes. [`RuntimeImports`] declares them in a module with `Linkage::Import`, each once
-//! and only when first used.
+//! Two kinds of runtime function are called from generated code:
+//! - the fixed set of [`RuntimeFn`]s the lowering itself needs (process start and end, printing,
+//!   faults, allocation, freeing, copy-on-write), each with a Cranelift signature that matches
+//!   its Rust definition: `i64` for `int`, `i64` holding 0/1 for `bool` (callers zero-extend
+//!   their `i8`), `f64` for `float`, pointers for objects, descriptors and byte ranges, `i32` for
+//!   `u32` flags and operation codes;
+//! - the library functions an [`ir::Inst::CallRt`] names, whose signatures come from
+//!   [`RtFunc::sig`] (see [`rt_signature`]).
+//!
+//! [`RuntimeImports`] declares both in a module with `Linkage::Import`, each once and only when
+//! first used. The symbol names are those of `keel_runtime::symbols()`, which the JIT binds
+//! in-process.
 //!
 //! What this module does not do: call anything, or know how the JIT or the linker resolves the
 //! symbols.
+
+use std::collections::HashMap;
 
 use cranelift_codegen::ir::{types, AbiParam, Signature, Type};
 use cranelift_codegen::isa::CallConv;
 use cranelift_module::{FuncId, Linkage, Module};
 
 use super::describe_module_error;
+use crate::ir::{self, RtFunc, RtSig, RtType};
 
-/// A runtime function generated code may call.
+/// A runtime function the lowering calls on its own account (not through `CallRt`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RuntimeFn {
     /// `keel_init(argc: i32, argv: *const *const c_char)`.
@@ -31,20 +40,44 @@ pub enum RuntimeFn {
     PrintBool,
     /// `keel_print_str(s: *const StrHeader, flags: u32)`.
     PrintStr,
+    /// `keel_print_float(value: f64, flags: u32)`.
+    PrintFloat,
+    /// `keel_print_value(v: *const Object, flags: u32)`: an array or a struct.
+    PrintValue,
     /// `keel_fault_int(site: *const u8, site_len: usize, op: u32, a: i64, b: i64) -> !`.
     FaultInt,
+    /// `keel_fault_bounds(site: *const u8, site_len: usize, index: i64, len: i64) -> !`.
+    FaultBounds,
+    /// `keel_fault_to_int(site: *const u8, site_len: usize, value: f64) -> !`.
+    FaultToInt,
+    /// `keel_free(obj)`: frees an object whose count reached 0, releasing its children.
+    Free,
+    /// `keel_make_unique(obj) -> obj`: consumes `obj`, returns a copy with count 1.
+    MakeUnique,
+    /// `keel_array_alloc(desc, len: i64) -> arr`, elements zeroed.
+    ArrayAlloc,
+    /// `keel_struct_alloc(desc) -> struct`, fields zeroed.
+    StructAlloc,
 }
 
 impl RuntimeFn {
     /// Every runtime function, in declaration order.
-    pub const ALL: [RuntimeFn; 7] = [
+    pub const ALL: [RuntimeFn; 15] = [
         RuntimeFn::Init,
         RuntimeFn::Finish,
         RuntimeFn::Exit,
         RuntimeFn::PrintInt,
         RuntimeFn::PrintBool,
         RuntimeFn::PrintStr,
+        RuntimeFn::PrintFloat,
+        RuntimeFn::PrintValue,
         RuntimeFn::FaultInt,
+        RuntimeFn::FaultBounds,
+        RuntimeFn::FaultToInt,
+        RuntimeFn::Free,
+        RuntimeFn::MakeUnique,
+        RuntimeFn::ArrayAlloc,
+        RuntimeFn::StructAlloc,
     ];
 
     /// The linker symbol.
@@ -56,34 +89,39 @@ impl RuntimeFn {
             RuntimeFn::PrintInt => "keel_print_int",
             RuntimeFn::PrintBool => "keel_print_bool",
             RuntimeFn::PrintStr => "keel_print_str",
+            RuntimeFn::PrintFloat => "keel_print_float",
+            RuntimeFn::PrintValue => "keel_print_value",
             RuntimeFn::FaultInt => "keel_fault_int",
+            RuntimeFn::FaultBounds => "keel_fault_bounds",
+            RuntimeFn::FaultToInt => "keel_fault_to_int",
+            RuntimeFn::Free => "keel_free",
+            RuntimeFn::MakeUnique => "keel_make_unique",
+            RuntimeFn::ArrayAlloc => "keel_array_alloc",
+            RuntimeFn::StructAlloc => "keel_struct_alloc",
         }
     }
 
     /// The C signature, for a target with pointers of type `pointer`.
     pub fn signature(self, call_conv: CallConv, pointer: Type) -> Signature {
         let flags = AbiParam::new(types::I32).uext();
+        let ptr = AbiParam::new(pointer);
+        let int = AbiParam::new(types::I64);
         let (params, returns) = match self {
-            RuntimeFn::Init => (
-                vec![AbiParam::new(types::I32).sext(), AbiParam::new(pointer)],
-                vec![],
-            ),
+            RuntimeFn::Init => (vec![AbiParam::new(types::I32).sext(), ptr], vec![]),
             RuntimeFn::Finish => (vec![], vec![AbiParam::new(types::I32).sext()]),
-            RuntimeFn::Exit => (vec![AbiParam::new(types::I64)], vec![]),
-            RuntimeFn::PrintInt | RuntimeFn::PrintBool => {
-                (vec![AbiParam::new(types::I64), flags], vec![])
-            }
-            RuntimeFn::PrintStr => (vec![AbiParam::new(pointer), flags], vec![]),
+            RuntimeFn::Exit => (vec![int], vec![]),
+            RuntimeFn::PrintInt | RuntimeFn::PrintBool => (vec![int, flags], vec![]),
+            RuntimeFn::PrintStr | RuntimeFn::PrintValue => (vec![ptr, flags], vec![]),
+            RuntimeFn::PrintFloat => (vec![AbiParam::new(types::F64), flags], vec![]),
             RuntimeFn::FaultInt => (
-                vec![
-                    AbiParam::new(pointer),
-                    AbiParam::new(pointer),
-                    AbiParam::new(types::I32).uext(),
-                    AbiParam::new(types::I64),
-                    AbiParam::new(types::I64),
-                ],
+                vec![ptr, ptr, AbiParam::new(types::I32).uext(), int, int],
                 vec![],
             ),
+            RuntimeFn::FaultBounds => (vec![ptr, ptr, int, int], vec![]),
+            RuntimeFn::FaultToInt => (vec![ptr, ptr, AbiParam::new(types::F64)], vec![]),
+            RuntimeFn::Free => (vec![ptr], vec![]),
+            RuntimeFn::MakeUnique | RuntimeFn::StructAlloc => (vec![ptr], vec![ptr]),
+            RuntimeFn::ArrayAlloc => (vec![ptr, int], vec![ptr]),
         };
         let mut sig = Signature::new(call_conv);
         sig.params = params;
@@ -92,10 +130,36 @@ impl RuntimeFn {
     }
 }
 
-/// Runtime functions declared in one module so far.
+/// The Cranelift type of a runtime parameter or result kind.
+pub fn rt_type(kind: RtType, pointer: Type) -> Type {
+    match kind {
+        RtType::I64 | RtType::Any => types::I64,
+        RtType::F64 => types::F64,
+        RtType::Ptr => pointer,
+    }
+}
+
+/// The C signature of a library function called through `CallRt`: its parameters, then the site
+/// text's pointer and length when it takes a site, and its result.
+pub fn rt_signature(sig: &RtSig, call_conv: CallConv, pointer: Type) -> Signature {
+    let mut signature = Signature::new(call_conv);
+    for &kind in sig.params {
+        signature.params.push(AbiParam::new(rt_type(kind, pointer)));
+    }
+    if sig.takes_site {
+        signature.params.push(AbiParam::new(pointer));
+        signature.params.push(AbiParam::new(pointer));
+    }
+    if let Some(ret) = sig.ret {
+        signature.returns.push(AbiParam::new(rt_type(ret, pointer)));
+    }
+    signature
+}
+
+/// Runtime functions declared in one module so far, by symbol.
 #[derive(Default)]
 pub struct RuntimeImports {
-    declared: [Option<FuncId>; RuntimeFn::ALL.len()],
+    declared: HashMap<&'static str, FuncId>,
 }
 
 impl RuntimeImports {
@@ -106,42 +170,144 @@ impl RuntimeImports {
         module: &mut M,
         function: RuntimeFn,
     ) -> Result<FuncId, String> {
-        let slot = &mut self.declared[function as usize];
-        if let Some(id) = *slot {
+        let (call_conv, pointer) = conventions(module);
+        self.declare(module, function.symbol(), || {
+            function.signature(call_conv, pointer)
+        })
+    }
+
+    /// The module's id for the library function `function`, declaring it on first use.
+    pub fn get_rt<M: Module>(
+        &mut self,
+        module: &mut M,
+        function: ir::RtFunc,
+    ) -> Result<FuncId, String> {
+        let (call_conv, pointer) = conventions(module);
+        let sig = RtFunc::sig(function);
+        self.declare(module, sig.symbol, || {
+            rt_signature(&sig, call_conv, pointer)
+        })
+    }
+
+    fn declare<M: Module>(
+        &mut self,
+        module: &mut M,
+        symbol: &'static str,
+        signature: impl FnOnce() -> Signature,
+    ) -> Result<FuncId, String> {
+        if let Some(&id) = self.declared.get(symbol) {
             return Ok(id);
         }
-        let sig = function.signature(
-            module.isa().default_call_conv(),
-            module.target_config().pointer_type(),
-        );
         let id = module
-            .declare_function(function.symbol(), Linkage::Import, &sig)
+            .declare_function(symbol, Linkage::Import, &signature())
             .map_err(|e| describe_module_error(&e))?;
-        *slot = Some(id);
+        self.declared.insert(symbol, id);
         Ok(id)
     }
+}
+
+fn conventions<M: Module>(module: &M) -> (CallConv, Type) {
+    (
+        module.isa().default_call_conv(),
+        module.target_config().pointer_type(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Every `RtFunc` variant (the IR has no list of them).
+    const ALL_RT: [RtFunc; 53] = {
+        use RtFunc::*;
+        [
+            StrConcat,
+            StrEq,
+            StrCmp,
+            StrLen,
+            IntToStr,
+            FloatToStr,
+            BoolToStr,
+            ValueToStr,
+            StrSplit,
+            StrTrim,
+            StrToUpper,
+            StrToLower,
+            StrContains,
+            StrStartsWith,
+            StrEndsWith,
+            StrReplace,
+            StrSubstring,
+            StrCharAt,
+            StrIndexOf,
+            StrJoin,
+            ParseInt,
+            ParseFloat,
+            Input,
+            Args,
+            ArrayPush,
+            ArrayPop,
+            ArraySlice,
+            ArrayConcat,
+            ArrayReverse,
+            ArraySort,
+            ArrayContains,
+            ArrayIndexOf,
+            ArrayFill,
+            ValueEq,
+            IntPow,
+            IntAbs,
+            IntMin,
+            IntMax,
+            FloatAbs,
+            FloatSqrt,
+            FloatFloor,
+            FloatCeil,
+            FloatRound,
+            FloatSin,
+            FloatCos,
+            FloatTan,
+            FloatExp,
+            FloatLn,
+            FloatMin,
+            FloatMax,
+            FloatPow,
+            FloatAtan2,
+            ClockMs,
+        ]
+    };
+
     #[test]
-    fn names_match_the_runtime_symbol_table() {
-        let mut ours: Vec<&str> = RuntimeFn::ALL.iter().map(|f| f.symbol()).collect();
-        let mut theirs: Vec<&str> = keel_runtime::symbols()
+    fn every_symbol_we_call_is_bound_by_the_runtime() {
+        let theirs: Vec<&str> = keel_runtime::symbols()
             .into_iter()
             .map(|(name, _)| name)
             .collect();
-        ours.sort_unstable();
-        theirs.sort_unstable();
-        assert_eq!(ours, theirs);
+        let ours = RuntimeFn::ALL
+            .iter()
+            .map(|f| f.symbol())
+            .chain(ALL_RT.iter().map(|f| f.sig().symbol));
+        for symbol in ours {
+            assert!(theirs.contains(&symbol), "{symbol} is not in symbols()");
+        }
     }
 
     #[test]
-    fn discriminants_index_the_table() {
-        for (index, function) in RuntimeFn::ALL.iter().enumerate() {
-            assert_eq!(*function as usize, index);
-        }
+    fn library_signatures_add_the_site_arguments() {
+        let pointer = types::I64;
+        let sig = rt_signature(&RtFunc::StrSubstring.sig(), CallConv::SystemV, pointer);
+        assert_eq!(sig.params.len(), 5);
+        assert_eq!(sig.returns, vec![AbiParam::new(pointer)]);
+        let sig = rt_signature(&RtFunc::FloatAtan2.sig(), CallConv::SystemV, pointer);
+        assert_eq!(
+            sig.params,
+            vec![AbiParam::new(types::F64), AbiParam::new(types::F64)]
+        );
+        assert_eq!(sig.returns, vec![AbiParam::new(types::F64)]);
+        let sig = rt_signature(&RtFunc::ArrayPush.sig(), CallConv::SystemV, pointer);
+        assert_eq!(
+            sig.params,
+            vec![AbiParam::new(pointer), AbiParam::new(types::I64)]
+        );
     }
 }

@@ -489,7 +489,12 @@ impl Inst {
                 f(array);
                 f(index);
             }
-            Inst::ArraySet { array, index, value, .. } => {
+            Inst::ArraySet {
+                array,
+                index,
+                value,
+                ..
+            } => {
                 f(&Operand::Local(*array));
                 f(index);
                 f(value);
@@ -527,6 +532,24 @@ impl Inst {
             | Inst::Release { .. }
             | Inst::ArraySet { .. }
             | Inst::FieldSet { .. } => None,
+        }
+    }
+
+    /// Redirects the instruction's result into `to` (it must have one).
+    pub fn set_def(&mut self, to: Local) {
+        match self {
+            Inst::Copy { dst, .. }
+            | Inst::Unary { dst, .. }
+            | Inst::Binary { dst, .. }
+            | Inst::NewArray { dst, .. }
+            | Inst::NewStruct { dst, .. }
+            | Inst::ArrayLen { dst, .. }
+            | Inst::ArrayGet { dst, .. }
+            | Inst::ArrayTake { dst, .. }
+            | Inst::FieldGet { dst, .. }
+            | Inst::FieldTake { dst, .. } => *dst = to,
+            Inst::Call { dst, .. } | Inst::CallRt { dst, .. } => *dst = Some(to),
+            _ => unreachable!("only instructions with a result are redirected"),
         }
     }
 

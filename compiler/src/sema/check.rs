@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use super::builtins::{self, BuiltinError};
 use super::types::*;
 use crate::diag::{Diagnostic, Span};
 use crate::syntax::ast::*;
@@ -20,7 +21,7 @@ pub fn check_file(file: &File, diags: &mut Vec<Diagnostic>) -> TProgram {
         .iter()
         .filter_map(|item| match item {
             Item::Fn(decl) => Some(decl),
-            Item::Stmt(_) => None,
+            _ => None,
         })
         .collect();
     let top_level: Vec<&Stmt> = file
@@ -28,7 +29,7 @@ pub fn check_file(file: &File, diags: &mut Vec<Diagnostic>) -> TProgram {
         .iter()
         .filter_map(|item| match item {
             Item::Stmt(stmt) => Some(stmt),
-            Item::Fn(_) => None,
+            _ => None,
         })
         .collect();
     let top_level_vars = top_level
@@ -39,12 +40,25 @@ pub fn check_file(file: &File, diags: &mut Vec<Diagnostic>) -> TProgram {
         })
         .collect();
 
+    let structs: Vec<&StructDecl> = file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(decl) => Some(decl),
+            _ => None,
+        })
+        .collect();
+
     let mut checker = Checker {
         decls: &decls,
         sigs: Vec::new(),
         by_name: HashMap::new(),
         top_level_vars,
+        types: TypeTable::default(),
+        struct_ids: HashMap::new(),
+        ambiguous: Vec::new(),
     };
+    checker.collect_structs(&structs, diags);
     checker.collect_signatures(diags);
 
     let mut funcs = Vec::new();
@@ -65,7 +79,11 @@ pub fn check_file(file: &File, diags: &mut Vec<Diagnostic>) -> TProgram {
         funcs.push(func);
     }
     let main = checker.check_top_level(&top_level, diags);
-    TProgram { funcs, main }
+    TProgram {
+        funcs,
+        main,
+        types: checker.types,
+    }
 }
 
 /// A function's signature as the checker knows it.
@@ -92,13 +110,110 @@ struct Checker<'a> {
     by_name: HashMap<String, u32>,
     /// Names of top-level `let`s, to explain why functions cannot see them.
     top_level_vars: Vec<String>,
+    types: TypeTable,
+    struct_ids: HashMap<String, u32>,
+    /// Names defined more than once: calls to them are not checked further.
+    ambiguous: Vec<String>,
 }
 
 impl<'a> Checker<'a> {
+    /// Declares every struct (names first, so fields may name any struct), then its fields.
+    fn collect_structs(&mut self, decls: &[&StructDecl], diags: &mut Vec<Diagnostic>) {
+        for decl in decls {
+            let name = &decl.name;
+            if let Some(&first) = self.struct_ids.get(&name.name) {
+                diags.push(
+                    Diagnostic::new(
+                        "E0303",
+                        name.span,
+                        format!("struct `{}` is defined twice", name.name),
+                    )
+                    .label("second definition")
+                    .secondary(
+                        self.types.structs[first as usize].span,
+                        "first defined here",
+                    ),
+                );
+            } else if is_builtin_type(&name.name) {
+                diags.push(
+                    Diagnostic::new(
+                        "E0303",
+                        name.span,
+                        format!("`{}` is a builtin type", name.name),
+                    )
+                    .label("choose another name"),
+                );
+            } else {
+                self.struct_ids
+                    .insert(name.name.clone(), self.types.structs.len() as u32);
+            }
+            self.types.structs.push(StructInfo {
+                name: name.name.clone(),
+                span: name.span,
+                fields: Vec::new(),
+            });
+        }
+        for (index, decl) in decls.iter().enumerate() {
+            let mut fields: Vec<(String, Type)> = Vec::new();
+            let mut seen: HashMap<&str, Span> = HashMap::new();
+            for field in &decl.fields {
+                let ty = self.resolve_type(&field.ty, false, diags);
+                if let Some(first) = seen.insert(&field.name.name, field.name.span) {
+                    diags.push(
+                        Diagnostic::new(
+                            "E0304",
+                            field.name.span,
+                            format!("field `{}` is declared twice", field.name.name),
+                        )
+                        .label("declared again")
+                        .secondary(first, "first declared here"),
+                    );
+                }
+                fields.push((field.name.name.clone(), ty));
+            }
+            self.types.structs[index].fields = fields;
+        }
+    }
+
+    /// Resolves a written type. `void` is allowed only as a result type.
+    fn resolve_type(&mut self, ty: &TypeExpr, result: bool, diags: &mut Vec<Diagnostic>) -> Type {
+        match ty {
+            TypeExpr::Named(ident) => match ident.name.as_str() {
+                "int" => Type::Int,
+                "bool" => Type::Bool,
+                "float" => Type::Float,
+                "string" => Type::Str,
+                "void" if result => Type::Void,
+                "void" => {
+                    diags.push(
+                        Diagnostic::new("E0305", ident.span, "`void` is not a value type")
+                            .label("a parameter, field or element needs a value type"),
+                    );
+                    Type::Error
+                }
+                other => match self.struct_ids.get(other) {
+                    Some(&id) => Type::Struct(id),
+                    None => {
+                        diags.push(
+                            Diagnostic::new("E0305", ident.span, format!("unknown type `{other}`"))
+                                .label("not a type")
+                                .note("the types are `int`, `float`, `bool`, `string`, `[T]`, `void` and declared structs"),
+                        );
+                        Type::Error
+                    }
+                },
+            },
+            TypeExpr::Array(elem, _) => match self.resolve_type(elem, false, diags) {
+                Type::Error => Type::Error,
+                elem => self.types.array_of(elem),
+            },
+        }
+    }
+
     fn collect_signatures(&mut self, diags: &mut Vec<Diagnostic>) {
         for (index, decl) in self.decls.iter().enumerate() {
             let name = &decl.name;
-            if Builtin::from_name(&name.name).is_some() {
+            if BUILTIN_NAMES.contains(&name.name.as_str()) {
                 diags.push(
                     Diagnostic::new(
                         "E0303",
@@ -121,16 +236,17 @@ impl<'a> Checker<'a> {
                     .label("second definition")
                     .secondary(self.decls[first as usize].name.span, "first defined here"),
                 );
+                self.ambiguous.push(name.name.clone());
             } else {
                 self.by_name.insert(name.name.clone(), index as u32);
             }
             let params = decl
                 .params
                 .iter()
-                .map(|p| resolve_type(&p.ty, false, diags))
+                .map(|p| self.resolve_type(&p.ty, false, diags))
                 .collect();
             let ret = match &decl.ret {
-                Some(ty) => RetState::Known(resolve_type(ty, true, diags)),
+                Some(ty) => RetState::Known(self.resolve_type(ty, true, diags)),
                 None => RetState::Pending,
             };
             self.sigs.push(Sig {
@@ -176,7 +292,7 @@ impl<'a> Checker<'a> {
         }
         let block = body.block(&decl.body, true);
         let tail_ty = block.tail.as_ref().map(|t| t.ty);
-        let diverges = block_diverges(&block);
+        let diverges = block_diverges(&block) || body.saw_broken_stmt;
         let vars = std::mem::take(&mut body.vars);
         let mode = std::mem::replace(&mut body.ret, RetMode::TopLevel);
 
@@ -185,6 +301,7 @@ impl<'a> Checker<'a> {
                 if let Some(tail) = block.tail.as_ref().filter(|t| t.ty != Type::Void) {
                     if !tail.ty.fits(ret) && ret != Type::Void {
                         diags.push(mismatch(
+                            &self.types,
                             tail.span,
                             ret,
                             tail.ty,
@@ -201,7 +318,7 @@ impl<'a> Checker<'a> {
                                 decl.name.name
                             ),
                         )
-                        .label(format!("declared to return `{ret}`"))
+                        .label(format!("declared to return `{}`", self.types.name(ret)))
                         .secondary(
                             Span::new(decl.body.span.end as usize - 1, decl.body.span.end as usize),
                             "control can reach the end here",
@@ -249,48 +366,12 @@ impl<'a> Checker<'a> {
     }
 }
 
-/// Resolves a written type. `void` is allowed only as a result type.
-fn resolve_type(ty: &TypeExpr, result: bool, diags: &mut Vec<Diagnostic>) -> Type {
-    match ty {
-        TypeExpr::Named(ident) => match ident.name.as_str() {
-            "int" => Type::Int,
-            "bool" => Type::Bool,
-            "string" => Type::Str,
-            "void" if result => Type::Void,
-            "void" => {
-                diags.push(
-                    Diagnostic::new("E0305", ident.span, "`void` is not a parameter type")
-                        .label("a parameter needs a value type"),
-                );
-                Type::Error
-            }
-            "float" => {
-                diags.push(unsupported(ident.span, "the `float` type is"));
-                Type::Error
-            }
-            other => {
-                diags.push(
-                    Diagnostic::new("E0305", ident.span, format!("unknown type `{other}`"))
-                        .label("not a type")
-                        .note("the types are `int`, `bool`, `string` and `void`"),
-                );
-                Type::Error
-            }
-        },
-        TypeExpr::Array(_, span) => {
-            diags.push(unsupported(*span, "array types are"));
-            Type::Error
-        }
-    }
+fn is_builtin_type(name: &str) -> bool {
+    matches!(name, "int" | "bool" | "float" | "string" | "void")
 }
 
-fn unsupported(span: Span, what: &str) -> Diagnostic {
-    Diagnostic::new("E0901", span, format!("{what} not supported yet"))
-        .label("not supported by this version of Keel")
-        .note("see docs/language.md for what this version implements")
-}
-
-fn mismatch(span: Span, expected: Type, found: Type, what: &str) -> Diagnostic {
+fn mismatch(types: &TypeTable, span: Span, expected: Type, found: Type, what: &str) -> Diagnostic {
+    let (expected, found) = (types.name(expected), types.name(found));
     Diagnostic::new("E0401", span, "mismatched types")
         .label(format!("expected `{expected}`, found `{found}`"))
         .note(format!("{what} must be `{expected}`"))
@@ -314,6 +395,8 @@ struct BodyChecker<'c, 'a> {
     scopes: Vec<HashMap<String, (VarId, Span)>>,
     vars: Vec<(String, Type)>,
     loop_depth: u32,
+    /// Whether a statement of this body failed to parse (its control flow is unknown).
+    saw_broken_stmt: bool,
 }
 
 impl<'c, 'a> BodyChecker<'c, 'a> {
@@ -325,7 +408,17 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
             scopes: Vec::new(),
             vars: Vec::new(),
             loop_depth: 0,
+            saw_broken_stmt: false,
         }
+    }
+
+    fn name(&self, ty: Type) -> String {
+        self.cx.types.name(ty)
+    }
+
+    fn mismatch(&mut self, span: Span, expected: Type, found: Type, what: &str) {
+        let diag = mismatch(&self.cx.types, span, expected, found, what);
+        self.diags.push(diag);
     }
 
     fn push_scope(&mut self) {
@@ -379,7 +472,9 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
         } else if !matches!(self.ret, RetMode::TopLevel)
             && self.cx.top_level_vars.iter().any(|v| v == name)
         {
-            diag = diag.note("variables declared at the top level belong to the program body and are not visible inside functions; pass the value as a parameter");
+            diag = diag.note(
+                "variables declared at the top level belong to the program body and are not visible inside functions; pass the value as a parameter",
+            );
         }
         self.diags.push(diag);
     }
@@ -392,7 +487,7 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
         let tail = block
             .tail
             .as_ref()
-            .map(|e| Box::new(self.expr(e, want_value)));
+            .map(|e| Box::new(self.expr(e, want_value, None)));
         self.pop_scope();
         TBlock { stmts, tail }
     }
@@ -400,18 +495,20 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
     fn stmt(&mut self, stmt: &Stmt) -> Option<TStmt> {
         Some(match &stmt.kind {
             StmtKind::Let { name, ty, value } => {
-                let declared = ty.as_ref().map(|t| resolve_type(t, false, self.diags));
-                let value = self.expr(value, true);
+                let declared = ty
+                    .as_ref()
+                    .map(|t| self.cx.resolve_type(t, false, self.diags));
+                let value = self.expr(value, true, declared);
                 self.require_value(&value);
                 let ty = match declared {
                     Some(declared) => {
                         if !value.ty.fits(declared) {
-                            self.diags.push(mismatch(
+                            self.mismatch(
                                 value.span,
                                 declared,
                                 value.ty,
                                 &format!("the value of `{}`", name.name),
-                            ));
+                            );
                         }
                         declared
                     }
@@ -419,46 +516,35 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                     None => value.ty,
                 };
                 let var = self.declare(name, ty);
-                TStmt::Assign { var, value }
+                TStmt::Assign {
+                    place: Place {
+                        var,
+                        path: Vec::new(),
+                    },
+                    value,
+                }
             }
             StmtKind::Assign { target, op, value } => {
-                let ExprKind::Var(name) = &target.kind else {
-                    self.diags.push(
-                        Diagnostic::new("E0412", target.span, "cannot assign to this expression")
-                            .label("only variables can be assigned"),
-                    );
-                    return None;
-                };
-                let Some(var) = self.lookup(name) else {
-                    self.unknown_variable(name, target.span);
-                    self.expr(value, true);
-                    return None;
-                };
-                let var_ty = self.var_type(var);
-                let rhs = self.expr(value, true);
+                let (place, place_ty) = self.place(target)?;
                 let value = match op {
                     Some((op, op_span)) => {
-                        let lhs = TExpr {
-                            kind: TExprKind::Var(var),
-                            ty: var_ty,
+                        let rhs = self.expr(value, true, None);
+                        let current = TExpr {
+                            kind: TExprKind::Current,
+                            ty: place_ty,
                             span: target.span,
                         };
-                        self.binary(*op, *op_span, lhs, rhs, stmt.span)
+                        self.binary(*op, *op_span, current, rhs, stmt.span)
                     }
-                    None => rhs,
+                    None => self.expr(value, true, Some(place_ty)),
                 };
                 self.require_value(&value);
-                if !value.ty.fits(var_ty) {
-                    self.diags.push(mismatch(
-                        value.span,
-                        var_ty,
-                        value.ty,
-                        &format!("a value assigned to `{name}`"),
-                    ));
+                if !value.ty.fits(place_ty) {
+                    self.mismatch(value.span, place_ty, value.ty, "the assigned value");
                 }
-                TStmt::Assign { var, value }
+                TStmt::Assign { place, value }
             }
-            StmtKind::Expr(expr) => TStmt::Expr(self.expr(expr, false)),
+            StmtKind::Expr(expr) => TStmt::Expr(self.expr(expr, false, None)),
             StmtKind::While { cond, body } => {
                 let cond = self.condition(cond);
                 self.loop_depth += 1;
@@ -472,12 +558,11 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                 end,
                 body,
             } => {
-                let start = self.expr(start, true);
-                let end = self.expr(end, true);
+                let start = self.expr(start, true, None);
+                let end = self.expr(end, true, None);
                 for bound in [&start, &end] {
                     if !bound.ty.fits(Type::Int) {
-                        self.diags
-                            .push(mismatch(bound.span, Type::Int, bound.ty, "a range bound"));
+                        self.mismatch(bound.span, Type::Int, bound.ty, "a range bound");
                     }
                 }
                 self.push_scope();
@@ -491,6 +576,37 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                     span: stmt.span,
                     start,
                     end,
+                    body,
+                }
+            }
+            StmtKind::ForEach { var, array, body } => {
+                let array = self.expr(array, true, None);
+                let elem = match array.ty {
+                    Type::Array(_) => self.cx.types.elem(array.ty).unwrap_or(Type::Error),
+                    Type::Error => Type::Error,
+                    other => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                "E0413",
+                                array.span,
+                                format!("cannot iterate over `{}`", self.name(other)),
+                            )
+                            .label("not an array")
+                            .note("`for x in a` needs an array; for numbers write `for i in 0..n`"),
+                        );
+                        Type::Error
+                    }
+                };
+                self.push_scope();
+                let var = self.declare(var, elem);
+                self.loop_depth += 1;
+                let body = self.block(body, false);
+                self.loop_depth -= 1;
+                self.pop_scope();
+                TStmt::ForEach {
+                    var,
+                    array,
+                    span: stmt.span,
                     body,
                 }
             }
@@ -511,12 +627,129 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                 }
             }
             StmtKind::Return(value) => self.return_stmt(stmt.span, value.as_ref())?,
-            StmtKind::Error => return None,
+            StmtKind::Error => {
+                self.saw_broken_stmt = true;
+                return None;
+            }
         })
     }
 
+    /// Resolves an assignment target: a variable followed by indexing and fields.
+    fn place(&mut self, target: &Expr) -> Option<(Place, Type)> {
+        match &target.kind {
+            ExprKind::Var(name) => match self.lookup(name) {
+                Some(var) => Some((
+                    Place {
+                        var,
+                        path: Vec::new(),
+                    },
+                    self.var_type(var),
+                )),
+                None => {
+                    self.unknown_variable(name, target.span);
+                    None
+                }
+            },
+            ExprKind::Index {
+                base,
+                index,
+                bracket,
+            } => {
+                let (mut place, ty) = self.place(base)?;
+                let index = self.expr(index, true, None);
+                if !index.ty.fits(Type::Int) {
+                    self.mismatch(index.span, Type::Int, index.ty, "an index");
+                }
+                let elem = match ty {
+                    Type::Array(_) => self.cx.types.elem(ty)?,
+                    Type::Error => return None,
+                    other => {
+                        self.not_indexable(base.span, other);
+                        return None;
+                    }
+                };
+                place.path.push(PathStep::Index {
+                    index,
+                    bracket: *bracket,
+                });
+                Some((place, elem))
+            }
+            ExprKind::Field { base, field } => {
+                let (mut place, ty) = self.place(base)?;
+                let (index, fty) = self.field(ty, field)?;
+                place.path.push(PathStep::Field(index));
+                Some((place, fty))
+            }
+            _ => {
+                self.diags.push(
+                    Diagnostic::new("E0412", target.span, "cannot assign to this expression")
+                        .label("only variables, their elements and their fields can be assigned"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Looks up a field of a struct type: its position and type.
+    fn field(&mut self, ty: Type, field: &Ident) -> Option<(u32, Type)> {
+        match ty {
+            Type::Struct(id) => {
+                let info = &self.cx.types.structs[id as usize];
+                match info.fields.iter().position(|(n, _)| *n == field.name) {
+                    Some(i) => Some((i as u32, info.fields[i].1)),
+                    None => {
+                        let names: Vec<String> =
+                            info.fields.iter().map(|(n, _)| format!("`{n}`")).collect();
+                        let diag = Diagnostic::new(
+                            "E0414",
+                            field.span,
+                            format!("`{}` has no field `{}`", info.name, field.name),
+                        )
+                        .label("unknown field")
+                        .note(if names.is_empty() {
+                            format!("`{}` has no fields", info.name)
+                        } else {
+                            format!("the fields of `{}` are {}", info.name, names.join(", "))
+                        });
+                        self.diags.push(diag);
+                        None
+                    }
+                }
+            }
+            Type::Error => None,
+            other => {
+                self.diags.push(
+                    Diagnostic::new(
+                        "E0414",
+                        field.span,
+                        format!("`{}` has no fields", self.name(other)),
+                    )
+                    .label("not a struct"),
+                );
+                None
+            }
+        }
+    }
+
+    fn not_indexable(&mut self, span: Span, ty: Type) {
+        let mut diag = Diagnostic::new(
+            "E0413",
+            span,
+            format!("cannot index into `{}`", self.name(ty)),
+        )
+        .label("not an array");
+        if ty == Type::Str {
+            diag = diag.note("use `char_at(s, i)` for one character or `s[i..j]` for a substring");
+        }
+        self.diags.push(diag);
+    }
+
     fn return_stmt(&mut self, span: Span, value: Option<&Expr>) -> Option<TStmt> {
-        let value = value.map(|v| self.expr(v, true));
+        let expected = match self.ret {
+            RetMode::Declared(ty) => Some(ty),
+            _ => None,
+        };
+        let value = value.map(|v| self.expr(v, true, expected));
         match &mut self.ret {
             RetMode::TopLevel => {
                 self.diags.push(
@@ -535,18 +768,20 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                 let ret = *ret;
                 match (&value, ret) {
                     (None, Type::Void | Type::Error) => {}
-                    (None, _) => self.diags.push(
-                        Diagnostic::new("E0405", span, "missing return value")
-                            .label(format!("this function returns `{ret}`")),
-                    ),
+                    (None, _) => {
+                        let label = format!("this function returns `{}`", self.name(ret));
+                        self.diags.push(
+                            Diagnostic::new("E0405", span, "missing return value").label(label),
+                        );
+                    }
                     (Some(v), Type::Void) if v.ty != Type::Void => self.diags.push(
                         Diagnostic::new("E0405", v.span, "this function returns no value")
                             .label("unexpected value")
                             .note("declare the result type with `-> T` after the parameters"),
                     ),
                     (Some(v), _) if !v.ty.fits(ret) => {
-                        self.diags
-                            .push(mismatch(v.span, ret, v.ty, "the returned value"))
+                        let (s, t) = (v.span, v.ty);
+                        self.mismatch(s, ret, t, "the returned value");
                     }
                     _ => {}
                 }
@@ -566,11 +801,11 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
     }
 
     fn condition(&mut self, cond: &Expr) -> TExpr {
-        let cond = self.expr(cond, true);
+        let cond = self.expr(cond, true, None);
         if !cond.ty.fits(Type::Bool) {
             self.diags.push(
                 Diagnostic::new("E0404", cond.span, "condition is not a `bool`")
-                    .label(format!("expected `bool`, found `{}`", cond.ty))
+                    .label(format!("expected `bool`, found `{}`", self.name(cond.ty)))
                     .note("there are no implicit conversions to `bool`; compare explicitly, e.g. `n != 0`"),
             );
         }
@@ -579,12 +814,14 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
 
     // ---- expressions ---------------------------------------------------------------------------
 
-    /// Checks an expression. `want_value` is false where the value is discarded (statements), which
-    /// lets `if` without `else` and branches of different types stand.
-    fn expr(&mut self, expr: &Expr, want_value: bool) -> TExpr {
+    /// Checks an expression. `want_value` is false where the value is discarded (statements),
+    /// which lets `if` without `else` and branches of different types stand. `expected` is the
+    /// type the context wants, if it knows (it gives `[]` its element type).
+    fn expr(&mut self, expr: &Expr, want_value: bool, expected: Option<Type>) -> TExpr {
         let span = expr.span;
         let (kind, ty) = match &expr.kind {
             ExprKind::Int(v) => (TExprKind::Int(*v), Type::Int),
+            ExprKind::Float(v) => (TExprKind::Float(*v), Type::Float),
             ExprKind::Bool(b) => (TExprKind::Bool(*b), Type::Bool),
             ExprKind::Str(s) => (TExprKind::Str(s.clone()), Type::Str),
             ExprKind::Var(name) => match self.lookup(name) {
@@ -600,89 +837,51 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                 lhs,
                 rhs,
             } => {
-                let lhs = self.expr(lhs, true);
-                let rhs = self.expr(rhs, true);
+                let lhs = self.expr(lhs, true, None);
+                let rhs_expected = if lhs.ty.is_heap() { Some(lhs.ty) } else { None };
+                let rhs = self.expr(rhs, true, rhs_expected);
                 return self.binary(*op, *op_span, lhs, rhs, span);
             }
             ExprKind::Unary { op, operand } => {
-                let operand = self.expr(operand, true);
-                let want = if *op == UnOp::Neg {
-                    Type::Int
-                } else {
-                    Type::Bool
+                let operand = self.expr(operand, true, None);
+                let ok = match op {
+                    UnOp::Neg => matches!(operand.ty, Type::Int | Type::Float),
+                    UnOp::Not => operand.ty == Type::Bool,
                 };
-                if !operand.ty.fits(want) {
-                    let symbol = if *op == UnOp::Neg { "-" } else { "!" };
+                if operand.ty == Type::Error {
+                    return TExpr::error(span);
+                }
+                if !ok {
+                    let (symbol, want) = if *op == UnOp::Neg {
+                        ("-", "`int` or `float`")
+                    } else {
+                        ("!", "`bool`")
+                    };
                     self.diags.push(
                         Diagnostic::new(
                             "E0403",
                             span,
-                            format!("operator `{symbol}` cannot be applied to `{}`", operand.ty),
+                            format!(
+                                "operator `{symbol}` cannot be applied to `{}`",
+                                self.name(operand.ty)
+                            ),
                         )
-                        .label(format!("expected `{want}`")),
+                        .label(format!("expected {want}")),
                     );
                     return TExpr::error(span);
                 }
+                let ty = operand.ty;
                 (
                     TExprKind::Unary {
                         op: *op,
                         operand: Box::new(operand),
                     },
-                    want,
+                    ty,
                 )
             }
             ExprKind::Call { callee, args } => return self.call(callee, args, span),
             ExprKind::If { cond, then, else_ } => {
-                let cond = self.condition(cond);
-                let then = self.block(then, want_value);
-                let else_ = else_.as_ref().map(|e| Box::new(self.expr(e, want_value)));
-                let then_ty = then.tail.as_ref().map_or(Type::Void, |t| t.ty);
-                let ty = match &else_ {
-                    _ if !want_value => Type::Void,
-                    None => {
-                        if then_ty != Type::Void && then_ty != Type::Error {
-                            self.diags.push(
-                                Diagnostic::new("E0411", span, "`if` without `else` has no value")
-                                    .label(format!("the `then` branch gives `{then_ty}`"))
-                                    .note("add an `else` branch giving the same type"),
-                            );
-                            Type::Error
-                        } else {
-                            Type::Void
-                        }
-                    }
-                    Some(else_) => {
-                        if then_ty.fits(else_.ty) {
-                            if then_ty == Type::Error {
-                                else_.ty
-                            } else {
-                                then_ty
-                            }
-                        } else {
-                            self.diags.push(
-                                Diagnostic::new(
-                                    "E0401",
-                                    else_.span,
-                                    "`if` and `else` have different types",
-                                )
-                                .label(format!("expected `{then_ty}`, found `{}`", else_.ty))
-                                .secondary(
-                                    then.tail.as_ref().map_or(span, |t| t.span),
-                                    format!("this is `{then_ty}`"),
-                                ),
-                            );
-                            Type::Error
-                        }
-                    }
-                };
-                (
-                    TExprKind::If {
-                        cond: Box::new(cond),
-                        then,
-                        else_,
-                    },
-                    ty,
-                )
+                return self.if_expr(cond, then, else_.as_deref(), want_value, expected, span)
             }
             ExprKind::Block(block) => {
                 let block = self.block(block, want_value);
@@ -693,9 +892,291 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                 };
                 (TExprKind::Block(block), ty)
             }
+            ExprKind::Array(items) => {
+                let expected_elem = expected.and_then(|t| self.cx.types.elem(t));
+                let mut typed = Vec::with_capacity(items.len());
+                let mut elem = expected_elem;
+                for item in items {
+                    let value = self.expr(item, true, elem);
+                    self.require_value(&value);
+                    match elem {
+                        None if value.ty != Type::Error && value.ty != Type::Void => {
+                            elem = Some(value.ty)
+                        }
+                        Some(want) if !value.ty.fits(want) => {
+                            self.mismatch(value.span, want, value.ty, "every element of an array")
+                        }
+                        _ => {}
+                    }
+                    typed.push(value);
+                }
+                let ty = match elem {
+                    Some(elem) => self.cx.types.array_of(elem),
+                    None if items.is_empty() => {
+                        self.diags.push(
+                            Diagnostic::new(
+                                "E0415",
+                                span,
+                                "cannot tell the element type of this empty array",
+                            )
+                            .label("type unknown")
+                            .note("give it a type, e.g. `let a: [int] = [];`"),
+                        );
+                        Type::Error
+                    }
+                    None => Type::Error,
+                };
+                (TExprKind::Array(typed), ty)
+            }
+            ExprKind::New { name, fields } => return self.new_struct(name, fields, span),
+            ExprKind::Index {
+                base,
+                index,
+                bracket,
+            } => {
+                let base = self.expr(base, true, None);
+                let index = self.expr(index, true, None);
+                if !index.ty.fits(Type::Int) {
+                    self.mismatch(index.span, Type::Int, index.ty, "an index");
+                }
+                let elem = match base.ty {
+                    Type::Array(_) => self.cx.types.elem(base.ty).unwrap_or(Type::Error),
+                    Type::Error => return TExpr::error(span),
+                    other => {
+                        self.not_indexable(base.span, other);
+                        return TExpr::error(span);
+                    }
+                };
+                (
+                    TExprKind::Index {
+                        base: Box::new(base),
+                        index: Box::new(index),
+                        bracket: *bracket,
+                    },
+                    elem,
+                )
+            }
+            ExprKind::Slice {
+                base,
+                start,
+                end,
+                bracket,
+            } => {
+                let base = self.expr(base, true, None);
+                let start = self.expr(start, true, None);
+                let end = self.expr(end, true, None);
+                for bound in [&start, &end] {
+                    if !bound.ty.fits(Type::Int) {
+                        self.mismatch(bound.span, Type::Int, bound.ty, "a slice bound");
+                    }
+                }
+                match base.ty {
+                    Type::Array(_) | Type::Str => {}
+                    Type::Error => return TExpr::error(span),
+                    other => {
+                        self.not_indexable(base.span, other);
+                        return TExpr::error(span);
+                    }
+                }
+                let ty = base.ty;
+                (
+                    TExprKind::Slice {
+                        base: Box::new(base),
+                        start: Box::new(start),
+                        end: Box::new(end),
+                        bracket: *bracket,
+                    },
+                    ty,
+                )
+            }
+            ExprKind::Field { base, field } => {
+                let base = self.expr(base, true, None);
+                let Some((index, ty)) = self.field(base.ty, field) else {
+                    return TExpr::error(span);
+                };
+                (
+                    TExprKind::Field {
+                        base: Box::new(base),
+                        index,
+                    },
+                    ty,
+                )
+            }
             ExprKind::Error => return TExpr::error(span),
         };
         TExpr { kind, ty, span }
+    }
+
+    fn if_expr(
+        &mut self,
+        cond: &Expr,
+        then: &Block,
+        else_: Option<&Expr>,
+        want_value: bool,
+        expected: Option<Type>,
+        span: Span,
+    ) -> TExpr {
+        let cond = self.condition(cond);
+        let then = self.block_expecting(then, want_value, expected);
+        let else_ = else_.map(|e| Box::new(self.expr(e, want_value, expected)));
+        let then_ty = then.tail.as_ref().map_or(Type::Void, |t| t.ty);
+        let ty = match &else_ {
+            _ if !want_value => Type::Void,
+            None => {
+                if then_ty != Type::Void && then_ty != Type::Error {
+                    self.diags.push(
+                        Diagnostic::new("E0411", span, "`if` without `else` has no value")
+                            .label(format!("the `then` branch gives `{}`", self.name(then_ty)))
+                            .note("add an `else` branch giving the same type"),
+                    );
+                    Type::Error
+                } else {
+                    Type::Void
+                }
+            }
+            Some(else_) => {
+                if then_ty.fits(else_.ty) {
+                    if then_ty == Type::Error {
+                        else_.ty
+                    } else {
+                        then_ty
+                    }
+                } else {
+                    let diag = Diagnostic::new(
+                        "E0401",
+                        else_.span,
+                        "`if` and `else` have different types",
+                    )
+                    .label(format!(
+                        "expected `{}`, found `{}`",
+                        self.name(then_ty),
+                        self.name(else_.ty)
+                    ))
+                    .secondary(
+                        then.tail.as_ref().map_or(span, |t| t.span),
+                        format!("this is `{}`", self.name(then_ty)),
+                    );
+                    self.diags.push(diag);
+                    Type::Error
+                }
+            }
+        };
+        TExpr {
+            kind: TExprKind::If {
+                cond: Box::new(cond),
+                then,
+                else_,
+            },
+            ty,
+            span,
+        }
+    }
+
+    /// A block whose tail is checked against an expected type (for `[]` in `if` branches).
+    fn block_expecting(
+        &mut self,
+        block: &Block,
+        want_value: bool,
+        expected: Option<Type>,
+    ) -> TBlock {
+        self.push_scope();
+        let stmts = block.stmts.iter().filter_map(|s| self.stmt(s)).collect();
+        let tail = block
+            .tail
+            .as_ref()
+            .map(|e| Box::new(self.expr(e, want_value, expected)));
+        self.pop_scope();
+        TBlock { stmts, tail }
+    }
+
+    fn new_struct(&mut self, name: &Ident, fields: &[(Ident, Expr)], span: Span) -> TExpr {
+        let Some(&id) = self.cx.struct_ids.get(&name.name) else {
+            self.diags.push(
+                Diagnostic::new(
+                    "E0305",
+                    name.span,
+                    format!("unknown struct `{}`", name.name),
+                )
+                .label("not a declared struct"),
+            );
+            for (_, value) in fields {
+                self.expr(value, true, None);
+            }
+            return TExpr::error(span);
+        };
+        let declared = self.cx.types.structs[id as usize].fields.clone();
+        let mut values: Vec<Option<TExpr>> = declared.iter().map(|_| None).collect();
+        let mut order = Vec::new();
+        let mut ok = true;
+        for (field, value) in fields {
+            let position = declared.iter().position(|(n, _)| *n == field.name);
+            let expected = position.map(|i| declared[i].1);
+            let value = self.expr(value, true, expected);
+            match position {
+                None => {
+                    ok = false;
+                    self.field(Type::Struct(id), field);
+                }
+                Some(i) if values[i].is_some() => {
+                    ok = false;
+                    self.diags.push(
+                        Diagnostic::new(
+                            "E0304",
+                            field.span,
+                            format!("field `{}` is given twice", field.name),
+                        )
+                        .label("given again"),
+                    );
+                }
+                Some(i) => {
+                    if !value.ty.fits(declared[i].1) {
+                        self.mismatch(
+                            value.span,
+                            declared[i].1,
+                            value.ty,
+                            &format!("field `{}`", field.name),
+                        );
+                    }
+                    values[i] = Some(value);
+                    order.push(i);
+                }
+            }
+        }
+        let missing: Vec<String> = declared
+            .iter()
+            .zip(&values)
+            .filter(|(_, v)| v.is_none())
+            .map(|((n, _), _)| format!("`{n}`"))
+            .collect();
+        if ok && !missing.is_empty() {
+            self.diags.push(
+                Diagnostic::new(
+                    "E0416",
+                    span,
+                    format!(
+                        "missing field{} {} in `{}`",
+                        plural(missing.len()),
+                        missing.join(", "),
+                        name.name
+                    ),
+                )
+                .label("every field must be given")
+                .secondary(self.cx.types.structs[id as usize].span, "declared here"),
+            );
+            return TExpr::error(span);
+        }
+        if !ok {
+            return TExpr::error(span);
+        }
+        let fields = values
+            .into_iter()
+            .map(|v| v.expect("every field was checked present"))
+            .collect();
+        TExpr {
+            kind: TExprKind::New { id, fields, order },
+            ty: Type::Struct(id),
+            span,
+        }
     }
 
     fn binary(&mut self, op: BinOp, op_span: Span, lhs: TExpr, rhs: TExpr, span: Span) -> TExpr {
@@ -704,12 +1185,19 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
         if l == Type::Error || r == Type::Error {
             return TExpr::error(span);
         }
+        let renderable = |t: Type| matches!(t, Type::Int | Type::Float | Type::Bool | Type::Str);
         let ty = match op {
+            Add if (l == Type::Str && renderable(r)) || (r == Type::Str && renderable(l)) => {
+                Type::Str
+            }
             Add | Sub | Mul | Div | Rem | Shl | Shr if l == Type::Int && r == Type::Int => {
                 Type::Int
             }
-            Lt | Gt | Le | Ge if l == Type::Int && r == Type::Int => Type::Bool,
-            Eq | Ne if l == r && matches!(l, Type::Int | Type::Bool) => Type::Bool,
+            Add | Sub | Mul | Div if l == Type::Float && r == Type::Float => Type::Float,
+            Lt | Gt | Le | Ge if l == r && matches!(l, Type::Int | Type::Float | Type::Str) => {
+                Type::Bool
+            }
+            Eq | Ne if l == r && l != Type::Void => Type::Bool,
             BitAnd | BitOr | BitXor if l == r && matches!(l, Type::Int | Type::Bool) => l,
             And | Or if l == Type::Bool && r == Type::Bool => {
                 let kind = TExprKind::Logic {
@@ -724,23 +1212,25 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                 };
             }
             _ => {
+                let (ln, rn) = (self.name(l), self.name(r));
                 let mut diag = Diagnostic::new(
                     "E0403",
                     op_span,
                     format!(
-                        "operator `{}` cannot be applied to `{l}` and `{r}`",
+                        "operator `{}` cannot be applied to `{ln}` and `{rn}`",
                         op.symbol()
                     ),
                 )
-                .label(format!("`{l}` {} `{r}`", op.symbol()))
-                .secondary(lhs.span, format!("`{l}`"))
-                .secondary(rhs.span, format!("`{r}`"));
-                if (l == Type::Str || r == Type::Str)
-                    && matches!(op, Add | Eq | Ne | Lt | Gt | Le | Ge)
+                .label(format!("`{ln}` {} `{rn}`", op.symbol()))
+                .secondary(lhs.span, format!("`{ln}`"))
+                .secondary(rhs.span, format!("`{rn}`"));
+                if l != r
+                    && matches!(l, Type::Int | Type::Float)
+                    && matches!(r, Type::Int | Type::Float)
                 {
-                    diag = diag.note(
-                        "string operations are not supported yet: strings can only be printed",
-                    );
+                    diag = diag.note("there are no implicit conversions between `int` and `float`; use `to_float` or `to_int`");
+                } else if op == Rem && l == Type::Float {
+                    diag = diag.note("`%` works on ints only");
                 } else if l != r {
                     diag = diag.note("there are no implicit conversions between types");
                 }
@@ -761,24 +1251,86 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
     }
 
     fn call(&mut self, callee: &Ident, args: &[Expr], span: Span) -> TExpr {
-        let args: Vec<TExpr> = args.iter().map(|a| self.expr(a, true)).collect();
-        if let Some(builtin) = Builtin::from_name(&callee.name) {
-            return self.builtin_call(builtin, callee, args, span);
-        }
-        let Some(&func) = self.cx.by_name.get(&callee.name) else {
-            let mut diag = Diagnostic::new(
-                "E0302",
-                callee.span,
-                format!("unknown function `{}`", callee.name),
-            )
-            .label("not defined");
-            if self.lookup(&callee.name).is_some() {
-                diag = diag.note(format!("`{}` is a variable, not a function", callee.name));
+        if self.cx.ambiguous.contains(&callee.name) {
+            for arg in args {
+                self.expr(arg, true, None);
             }
-            self.diags.push(diag);
             return TExpr::error(span);
-        };
+        }
+        if let Some(&func) = self.cx.by_name.get(&callee.name) {
+            return self.user_call(func, callee, args, span);
+        }
+        // Builtins: the first argument is checked alone so that the second can expect its
+        // element type (`push(a, [])`).
+        let mut typed: Vec<TExpr> = Vec::with_capacity(args.len());
+        for (i, arg) in args.iter().enumerate() {
+            let expected = match (i, typed.first().map(|a| a.ty)) {
+                (1, Some(first))
+                    if matches!(callee.name.as_str(), "push" | "contains" | "index_of") =>
+                {
+                    self.cx.types.elem(first)
+                }
+                (1, Some(first)) if callee.name == "concat" => Some(first),
+                _ => None,
+            };
+            typed.push(self.expr(arg, true, expected));
+        }
+        let tys: Vec<Type> = typed.iter().map(|a| a.ty).collect();
+        match builtins::resolve(&callee.name, &tys, &mut self.cx.types) {
+            Some(Ok((builtin, ty))) => TExpr {
+                kind: TExprKind::Builtin {
+                    builtin,
+                    args: typed,
+                },
+                ty,
+                span,
+            },
+            Some(Err(BuiltinError::Arity(message))) => {
+                self.diags.push(
+                    Diagnostic::new(
+                        "E0402",
+                        callee.span,
+                        format!("wrong number of arguments to `{}`", callee.name),
+                    )
+                    .label(format!("given {}", typed.len()))
+                    .note(message),
+                );
+                TExpr::error(span)
+            }
+            Some(Err(BuiltinError::Arg(i, message))) => {
+                if typed[i].ty != Type::Error {
+                    let found = self.name(typed[i].ty);
+                    self.diags.push(
+                        Diagnostic::new("E0401", typed[i].span, "mismatched types")
+                            .label(format!("found `{found}`"))
+                            .note(message),
+                    );
+                }
+                TExpr::error(span)
+            }
+            None => {
+                let mut diag = Diagnostic::new(
+                    "E0302",
+                    callee.span,
+                    format!("unknown function `{}`", callee.name),
+                )
+                .label("not defined");
+                if self.lookup(&callee.name).is_some() {
+                    diag = diag.note(format!("`{}` is a variable, not a function", callee.name));
+                }
+                self.diags.push(diag);
+                TExpr::error(span)
+            }
+        }
+    }
+
+    fn user_call(&mut self, func: u32, callee: &Ident, args: &[Expr], span: Span) -> TExpr {
         let params = self.cx.sigs[func as usize].params.clone();
+        let args: Vec<TExpr> = args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| self.expr(a, true, params.get(i).copied()))
+            .collect();
         if params.len() != args.len() {
             let decl = self.cx.decls[func as usize];
             self.diags.push(
@@ -801,12 +1353,12 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
             for (arg, param) in args.iter().zip(&params) {
                 self.require_value(arg);
                 if !arg.ty.fits(*param) {
-                    self.diags.push(mismatch(
+                    self.mismatch(
                         arg.span,
                         *param,
                         arg.ty,
                         &format!("this argument of `{}`", callee.name),
-                    ));
+                    );
                 }
             }
         }
@@ -818,45 +1370,6 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                 callee_span: callee.span,
             },
             ty,
-            span,
-        }
-    }
-
-    fn builtin_call(
-        &mut self,
-        builtin: Builtin,
-        callee: &Ident,
-        args: Vec<TExpr>,
-        span: Span,
-    ) -> TExpr {
-        if args.len() != 1 {
-            self.diags.push(
-                Diagnostic::new(
-                    "E0402",
-                    callee.span,
-                    format!(
-                        "`{}` takes 1 argument, but {} were given",
-                        callee.name,
-                        args.len()
-                    ),
-                )
-                .label("wrong number of arguments"),
-            );
-            return TExpr::error(span);
-        }
-        let arg = &args[0];
-        match builtin {
-            Builtin::Exit => {
-                if !arg.ty.fits(Type::Int) {
-                    self.diags
-                        .push(mismatch(arg.span, Type::Int, arg.ty, "the exit status"));
-                }
-            }
-            Builtin::Print | Builtin::Println | Builtin::Eprintln => self.require_value(arg),
-        }
-        TExpr {
-            kind: TExprKind::Builtin { builtin, args },
-            ty: Type::Void,
             span,
         }
     }
@@ -883,7 +1396,7 @@ fn stmt_diverges(stmt: &TStmt) -> bool {
         TStmt::While { cond, body } => {
             matches!(cond.kind, TExprKind::Bool(true)) && !breaks_out(body)
         }
-        TStmt::ForRange { .. } | TStmt::Break | TStmt::Continue => false,
+        TStmt::ForRange { .. } | TStmt::ForEach { .. } | TStmt::Break | TStmt::Continue => false,
     }
 }
 

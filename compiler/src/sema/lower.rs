@@ -3,10 +3,15 @@
 //! Each function becomes a control-flow graph. Variables become IR locals (parameters first, in
 //! order); intermediate values become fresh temporary locals. `&&`, `||`, `if` and loops become
 //! branches; `for i in a..b` evaluates both bounds once and counts in a hidden local, so assigning
-//! the loop variable in the body does not change the iteration. Every instruction that can fault
-//! gets the site of its operator (or callee) token. Code after `return`, `break`, `continue` or
-//! `exit` lands in fresh blocks that `ir::passes::simplify_cfg` removes at the end, so every block
-//! in the output is reachable from the entry.
+//! the loop variable in the body does not change the iteration; `for x in a` iterates over the
+//! array as it was when the loop began. Every instruction that can fault gets the site of its
+//! operator, bracket or call. Assignments into elements and fields (`ps[i].x = v`) take each
+//! container out of its parent, update it and put it back, so every level stays uniquely owned
+//! and is updated in place.
+//!
+//! The IR produced here has no reference counting: operands are used as values, and the RC pass
+//! (`ir::passes::rc`) then adds the retains and releases. Code after `return`, `break`,
+//! `continue` or `exit` lands in fresh blocks that `ir::passes::simplify_cfg` removes.
 //!
 //! Lowering assumes the program checked without errors; it does not re-check anything.
 
@@ -15,20 +20,21 @@ use std::collections::HashMap;
 use super::types::*;
 use crate::diag::{SourceFile, Span};
 use crate::ir::{
-    self, BinaryOp, BlockId, FuncId, Inst, Local, LocalInfo, Operand, SiteId, Stream, Term, Ty,
-    UnaryOp,
+    self, BinaryOp, BlockId, FuncId, Inst, Local, LocalInfo, Operand, RtFunc, SiteId, Stream, Term,
+    Ty, UnaryOp,
 };
 use crate::syntax::ast::{BinOp, UnOp};
 
 /// Lowers a checked program. User functions keep their indices; the top-level body comes last.
 pub fn lower_program(program: &TProgram, source: &SourceFile) -> ir::Program {
+    let (arrays, structs) = program.types.to_ir();
     let mut out = ir::Program {
         functions: Vec::new(),
         entry: FuncId(program.funcs.len() as u32),
         strings: Vec::new(),
         sites: Vec::new(),
-        arrays: Vec::new(),
-        structs: Vec::new(),
+        arrays,
+        structs,
     };
     let mut pools = Pools {
         source,
@@ -80,16 +86,25 @@ struct LoopTargets {
     continue_to: BlockId,
 }
 
+/// One step of an assignment path, with its index already evaluated.
+#[derive(Copy, Clone)]
+enum Step {
+    Index(Operand, SiteId),
+    Field(u32),
+}
+
 struct FnLowerer<'p, 's> {
     signatures: &'p [Ty],
     pools: &'p mut Pools<'s>,
     out: &'p mut ir::Program,
     locals: Vec<LocalInfo>,
     blocks: Vec<ir::Block>,
-    /// The block being filled; `None` right after a terminator.
+    /// The block being filled.
     current: BlockId,
     loops: Vec<LoopTargets>,
     ret: Ty,
+    /// The value `TExprKind::Current` stands for, while lowering a compound assignment.
+    current_value: Option<Operand>,
 }
 
 impl<'p, 's> FnLowerer<'p, 's> {
@@ -117,6 +132,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             current: BlockId(0),
             loops: Vec::new(),
             ret,
+            current_value: None,
         };
         lowerer.current = lowerer.new_block();
         let tail = lowerer.block(&func.body);
@@ -135,6 +151,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             blocks: lowerer.blocks,
         };
         ir::passes::simplify_cfg::simplify(&mut lowered);
+        ir::passes::rc::insert_rc(&mut lowered);
         lowered
     }
 
@@ -171,14 +188,59 @@ impl<'p, 's> FnLowerer<'p, 's> {
         self.pools.site(span, self.out)
     }
 
+    fn string(&mut self, text: &str) -> Operand {
+        Operand::Str(self.pools.string(text, self.out))
+    }
+
+    /// A value of type `ty`, for places the checker proved unreachable.
     fn default_value(&mut self, ty: Ty) -> Operand {
         match ty {
             Ty::Bool => Operand::Bool(false),
-            Ty::Str => Operand::Str(self.pools.string("", self.out)),
+            Ty::Str => self.string(""),
             Ty::Float => Operand::Float(0),
             Ty::Int | Ty::Void => Operand::Int(0),
-            Ty::Array(_) | Ty::Struct(_) => unreachable!("no array or struct types yet"),
+            Ty::Array(id) => {
+                let dst = self.temp(ty);
+                self.emit(Inst::NewArray {
+                    dst,
+                    ty: id,
+                    items: Vec::new(),
+                });
+                Operand::Local(dst)
+            }
+            Ty::Struct(id) => {
+                let field_tys: Vec<Ty> = self
+                    .out
+                    .struct_def(id)
+                    .fields
+                    .iter()
+                    .map(|f| f.ty)
+                    .collect();
+                let fields = field_tys
+                    .into_iter()
+                    .map(|t| self.default_value(t))
+                    .collect();
+                let dst = self.temp(ty);
+                self.emit(Inst::NewStruct {
+                    dst,
+                    ty: id,
+                    fields,
+                });
+                Operand::Local(dst)
+            }
         }
+    }
+
+    /// Runs a runtime function into a fresh temporary of type `ty`.
+    fn call_rt(&mut self, func: RtFunc, args: Vec<Operand>, ty: Ty, site: SiteId) -> Operand {
+        let dst = self.temp(ty);
+        self.emit(Inst::CallRt {
+            dst: Some(dst),
+            func,
+            args,
+            site,
+        });
+        Operand::Local(dst)
     }
 
     // ---- statements ----------------------------------------------------------------------------
@@ -193,7 +255,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
 
     fn stmt(&mut self, stmt: &TStmt) {
         match stmt {
-            TStmt::Assign { var, value } => self.expr_into(value, Local(var.0)),
+            TStmt::Assign { place, value } => self.assign(place, value),
             TStmt::Expr(expr) => {
                 self.expr(expr);
             }
@@ -227,51 +289,42 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 self.expr_into(start, counter);
                 let end_value = self.temp(Ty::Int);
                 self.expr_into(end, end_value);
-                let header = self.new_block();
-                let body_block = self.new_block();
-                let step = self.new_block();
-                let exit = self.new_block();
-                self.terminate(Term::Jump(header));
-
-                self.switch_to(header);
-                let more = self.temp(Ty::Bool);
-                self.emit(binary(
-                    more,
-                    BinaryOp::LtInt,
-                    Operand::Local(counter),
-                    Operand::Local(end_value),
-                    site,
-                ));
-                self.terminate(Term::Branch {
-                    cond: Operand::Local(more),
-                    then_to: body_block,
-                    else_to: exit,
+                self.counted_loop(counter, Operand::Local(end_value), site, |this| {
+                    this.emit(Inst::Copy {
+                        dst: Local(var.0),
+                        src: Operand::Local(counter),
+                    });
+                    this.block(body);
                 });
-
-                self.switch_to(body_block);
+            }
+            TStmt::ForEach {
+                var,
+                array,
+                span,
+                body,
+            } => {
+                let site = self.site(*span);
+                let snapshot = self.temp(array.ty.to_ir());
+                self.expr_into(array, snapshot);
+                let len = self.temp(Ty::Int);
+                self.emit(Inst::ArrayLen {
+                    dst: len,
+                    array: Operand::Local(snapshot),
+                });
+                let counter = self.temp(Ty::Int);
                 self.emit(Inst::Copy {
-                    dst: Local(var.0),
-                    src: Operand::Local(counter),
+                    dst: counter,
+                    src: Operand::Int(0),
                 });
-                self.loops.push(LoopTargets {
-                    break_to: exit,
-                    continue_to: step,
+                self.counted_loop(counter, Operand::Local(len), site, |this| {
+                    this.emit(Inst::ArrayGet {
+                        dst: Local(var.0),
+                        array: Operand::Local(snapshot),
+                        index: Operand::Local(counter),
+                        site,
+                    });
+                    this.block(body);
                 });
-                self.block(body);
-                self.loops.pop();
-                self.terminate(Term::Jump(step));
-
-                // `counter < end` held, so `counter + 1` cannot overflow.
-                self.switch_to(step);
-                self.emit(binary(
-                    counter,
-                    BinaryOp::AddInt,
-                    Operand::Local(counter),
-                    Operand::Int(1),
-                    site,
-                ));
-                self.terminate(Term::Jump(header));
-                self.switch_to(exit);
             }
             TStmt::Break => {
                 let target = self
@@ -295,6 +348,208 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 self.terminate(Term::Return(value));
             }
         }
+    }
+
+    /// `while counter < end { body; counter += 1 }`, with `continue` going to the increment.
+    fn counted_loop(
+        &mut self,
+        counter: Local,
+        end: Operand,
+        site: SiteId,
+        body: impl FnOnce(&mut Self),
+    ) {
+        let header = self.new_block();
+        let body_block = self.new_block();
+        let step = self.new_block();
+        let exit = self.new_block();
+        self.terminate(Term::Jump(header));
+
+        self.switch_to(header);
+        let more = self.temp(Ty::Bool);
+        self.emit(binary(
+            more,
+            BinaryOp::LtInt,
+            Operand::Local(counter),
+            end,
+            site,
+        ));
+        self.terminate(Term::Branch {
+            cond: Operand::Local(more),
+            then_to: body_block,
+            else_to: exit,
+        });
+
+        self.switch_to(body_block);
+        self.loops.push(LoopTargets {
+            break_to: exit,
+            continue_to: step,
+        });
+        body(self);
+        self.loops.pop();
+        self.terminate(Term::Jump(step));
+
+        // `counter < end` held, so `counter + 1` cannot overflow.
+        self.switch_to(step);
+        self.emit(binary(
+            counter,
+            BinaryOp::AddInt,
+            Operand::Local(counter),
+            Operand::Int(1),
+            site,
+        ));
+        self.terminate(Term::Jump(header));
+        self.switch_to(exit);
+    }
+
+    /// `place = value` (or `place op= rhs`, when `value` reads `Current`).
+    fn assign(&mut self, place: &Place, value: &TExpr) {
+        let root = Local(place.var.0);
+        if place.path.is_empty() {
+            if let TExprKind::Binary { lhs, .. } = &value.kind {
+                if matches!(lhs.kind, TExprKind::Current) {
+                    self.current_value = Some(Operand::Local(root));
+                }
+            }
+            self.expr_into(value, root);
+            self.current_value = None;
+            return;
+        }
+        // Indices first, left to right, then the value (or the right-hand side of a compound
+        // assignment), all before any container is taken apart.
+        let mut steps = Vec::with_capacity(place.path.len());
+        let mut tys = vec![self.locals[root.0 as usize].ty];
+        for step in &place.path {
+            let container = *tys.last().expect("the root type is always there");
+            match step {
+                PathStep::Index { index, bracket } => {
+                    let index = self.stable_operand(index, &[value]);
+                    let site = self.site(*bracket);
+                    steps.push(Step::Index(index, site));
+                    let Ty::Array(id) = container else {
+                        unreachable!("checked: indexing an array")
+                    };
+                    tys.push(self.out.elem(id));
+                }
+                PathStep::Field(i) => {
+                    steps.push(Step::Field(*i));
+                    let Ty::Struct(id) = container else {
+                        unreachable!("checked: a field of a struct")
+                    };
+                    tys.push(self.out.struct_def(id).fields[*i as usize].ty);
+                }
+            }
+        }
+        let compound = match &value.kind {
+            TExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } if matches!(lhs.kind, TExprKind::Current) => {
+                Some((*op, *op_span, lhs.ty, self.value(rhs)))
+            }
+            _ => None,
+        };
+        let plain = match compound {
+            None => {
+                let v = self.value(value);
+                // The root is about to change in place: keep the value's own reference.
+                Some(if v == Operand::Local(root) {
+                    self.copied(v)
+                } else {
+                    v
+                })
+            }
+            Some(_) => None,
+        };
+        let mut containers = vec![root];
+        for (k, step) in steps[..steps.len() - 1].iter().enumerate() {
+            let parent = *containers.last().expect("non-empty");
+            let child = self.temp(tys[k + 1]);
+            self.emit(match *step {
+                Step::Index(index, site) => Inst::ArrayTake {
+                    dst: child,
+                    array: parent,
+                    index,
+                    site,
+                },
+                Step::Field(field) => Inst::FieldTake {
+                    dst: child,
+                    object: parent,
+                    field,
+                },
+            });
+            containers.push(child);
+        }
+        let last = *containers.last().expect("non-empty");
+        let last_step = steps[steps.len() - 1];
+        let new_value = match (plain, compound) {
+            (Some(v), _) => v,
+            (None, Some((op, op_span, lhs_ty, rhs))) => {
+                let current = self.temp(tys[tys.len() - 1]);
+                self.emit(match last_step {
+                    Step::Index(index, site) => Inst::ArrayGet {
+                        dst: current,
+                        array: Operand::Local(last),
+                        index,
+                        site,
+                    },
+                    Step::Field(field) => Inst::FieldGet {
+                        dst: current,
+                        object: Operand::Local(last),
+                        field,
+                    },
+                });
+                self.binary_values(
+                    op,
+                    op_span,
+                    lhs_ty,
+                    value.ty,
+                    Operand::Local(current),
+                    rhs,
+                    None,
+                )
+            }
+            (None, None) => unreachable!("either a plain or a compound assignment"),
+        };
+        self.set(last, last_step, new_value);
+        for k in (1..containers.len()).rev() {
+            self.set(
+                containers[k - 1],
+                steps[k - 1],
+                Operand::Local(containers[k]),
+            );
+        }
+    }
+
+    fn set(&mut self, container: Local, step: Step, value: Operand) {
+        self.emit(match step {
+            Step::Index(index, site) => Inst::ArraySet {
+                array: container,
+                index,
+                value,
+                site,
+            },
+            Step::Field(field) => Inst::FieldSet {
+                object: container,
+                field,
+                value,
+            },
+        });
+    }
+
+    /// Copies an operand into a fresh temporary.
+    fn copied(&mut self, value: Operand) -> Operand {
+        let ty = match value {
+            Operand::Local(l) => self.locals[l.0 as usize].ty,
+            _ => return value,
+        };
+        let copy = self.temp(ty);
+        self.emit(Inst::Copy {
+            dst: copy,
+            src: value,
+        });
+        Operand::Local(copy)
     }
 
     /// Lowers a condition straight into a branch, short-circuiting `&&`, `||` and `!`.
@@ -342,22 +597,37 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 self.compute(expr, Some(dst));
             }
             _ => {
-                if let Some(src) = self.expr(expr) {
-                    if src != Operand::Local(dst) {
-                        self.emit(Inst::Copy { dst, src });
+                let Some(src) = self.expr(expr) else { return };
+                if src == Operand::Local(dst) {
+                    return;
+                }
+                // A fresh temporary just computed by the last instruction: compute into `dst`.
+                if let Operand::Local(t) = src {
+                    let fresh = self.locals[t.0 as usize].name.is_none();
+                    let insts = &mut self.blocks[self.current.0 as usize].insts;
+                    if let Some(last) = insts.last_mut().filter(|i| fresh && i.def() == Some(t)) {
+                        last.set_def(dst);
+                        return;
                     }
                 }
+                self.emit(Inst::Copy { dst, src });
             }
         }
     }
 
     /// Lowers an expression, returning its value (`None` for `void`).
     fn expr(&mut self, expr: &TExpr) -> Option<Operand> {
+        let ty = expr.ty.to_ir();
         match &expr.kind {
             TExprKind::Int(v) => Some(Operand::Int(*v)),
+            TExprKind::Float(v) => Some(Operand::Float(v.to_bits())),
             TExprKind::Bool(b) => Some(Operand::Bool(*b)),
-            TExprKind::Str(s) => Some(Operand::Str(self.pools.string(s, self.out))),
+            TExprKind::Str(s) => Some(self.string(s)),
             TExprKind::Var(var) => Some(Operand::Local(Local(var.0))),
+            TExprKind::Current => Some(
+                self.current_value
+                    .expect("Current appears only in compound assignments"),
+            ),
             TExprKind::Binary { .. } | TExprKind::Unary { .. } | TExprKind::Call { .. } => {
                 self.compute(expr, None)
             }
@@ -376,12 +646,8 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 self.switch_to(join);
                 Some(Operand::Local(result))
             }
-            TExprKind::Builtin { builtin, args } => {
-                self.builtin(*builtin, args);
-                None
-            }
+            TExprKind::Builtin { builtin, args } => self.builtin(*builtin, args, ty, expr.span),
             TExprKind::If { cond, then, else_ } => {
-                let ty = expr.ty.to_ir();
                 let result = (ty != Ty::Void).then(|| self.temp(ty));
                 let (then_block, else_block, join) =
                     (self.new_block(), self.new_block(), self.new_block());
@@ -407,6 +673,78 @@ impl<'p, 's> FnLowerer<'p, 's> {
                     value
                 }
             }
+            TExprKind::Array(items) => {
+                let Ty::Array(id) = ty else {
+                    unreachable!("checked: an array literal has an array type")
+                };
+                let refs: Vec<&TExpr> = items.iter().collect();
+                let values = self.operands_in_order(&refs);
+                let dst = self.temp(ty);
+                self.emit(Inst::NewArray {
+                    dst,
+                    ty: id,
+                    items: values,
+                });
+                Some(Operand::Local(dst))
+            }
+            TExprKind::New { id, fields, order } => {
+                // Evaluate in the order written, store in declaration order.
+                let written: Vec<&TExpr> = order.iter().map(|&i| &fields[i]).collect();
+                let values = self.operands_in_order(&written);
+                let mut by_field = vec![Operand::Int(0); fields.len()];
+                for (&i, value) in order.iter().zip(values) {
+                    by_field[i] = value;
+                }
+                let dst = self.temp(ty);
+                self.emit(Inst::NewStruct {
+                    dst,
+                    ty: ir::StructId(*id),
+                    fields: by_field,
+                });
+                Some(Operand::Local(dst))
+            }
+            TExprKind::Index {
+                base,
+                index,
+                bracket,
+            } => {
+                let array = self.stable_operand(base, &[index]);
+                let index = self.value(index);
+                let site = self.site(*bracket);
+                let dst = self.temp(ty);
+                self.emit(Inst::ArrayGet {
+                    dst,
+                    array,
+                    index,
+                    site,
+                });
+                Some(Operand::Local(dst))
+            }
+            TExprKind::Slice {
+                base,
+                start,
+                end,
+                bracket,
+            } => {
+                let values = self.operands_in_order(&[base, start, end]);
+                let site = self.site(*bracket);
+                let func = if base.ty == Type::Str {
+                    RtFunc::StrSubstring
+                } else {
+                    RtFunc::ArraySlice
+                };
+                Some(self.call_rt(func, values, ty, site))
+            }
+            TExprKind::Field { base, index } => {
+                let object = self.value(base);
+                let dst = self.temp(ty);
+                self.emit(Inst::FieldGet {
+                    dst,
+                    object,
+                    field: *index,
+                });
+                Some(Operand::Local(dst))
+            }
             TExprKind::Error => unreachable!("lowering runs only on programs that checked"),
         }
     }
@@ -424,14 +762,18 @@ impl<'p, 's> FnLowerer<'p, 's> {
         if matches!(value, Operand::Local(l) if self.locals[l.0 as usize].name.is_some())
             && later.iter().any(|e| e.may_assign())
         {
-            let copy = self.temp(expr.ty.to_ir());
-            self.emit(Inst::Copy {
-                dst: copy,
-                src: value,
-            });
-            return Operand::Local(copy);
+            return self.copied(value);
         }
         value
+    }
+
+    /// Lowers several expressions left to right.
+    fn operands_in_order(&mut self, exprs: &[&TExpr]) -> Vec<Operand> {
+        let mut values = Vec::with_capacity(exprs.len());
+        for (i, expr) in exprs.iter().enumerate() {
+            values.push(self.stable_operand(expr, &exprs[i + 1..]));
+        }
+        values
     }
 
     /// Lowers a unary op, binary op or call, into `dst` or a fresh temporary.
@@ -446,18 +788,16 @@ impl<'p, 's> FnLowerer<'p, 's> {
             } => {
                 let a = self.stable_operand(lhs, &[rhs]);
                 let b = self.value(rhs);
-                let site = self.site(*op_span);
-                let dst = dst.unwrap_or_else(|| self.temp(ty));
-                self.emit(binary(dst, binary_op(*op, lhs.ty), a, b, site));
-                Some(Operand::Local(dst))
+                Some(self.binary_values(*op, *op_span, lhs.ty, expr.ty, a, b, dst))
             }
             TExprKind::Unary { op, operand } => {
                 let src = self.value(operand);
                 let site = self.site(expr.span);
                 let dst = dst.unwrap_or_else(|| self.temp(ty));
-                let op = match op {
-                    UnOp::Neg => UnaryOp::NegInt,
-                    UnOp::Not => UnaryOp::Not,
+                let op = match (op, operand.ty) {
+                    (UnOp::Neg, Type::Float) => UnaryOp::NegFloat,
+                    (UnOp::Neg, _) => UnaryOp::NegInt,
+                    (UnOp::Not, _) => UnaryOp::Not,
                 };
                 self.emit(Inst::Unary { dst, op, src, site });
                 Some(Operand::Local(dst))
@@ -467,11 +807,8 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 args,
                 callee_span,
             } => {
-                let mut values = Vec::with_capacity(args.len());
-                for (i, arg) in args.iter().enumerate() {
-                    let later: Vec<&TExpr> = args[i + 1..].iter().collect();
-                    values.push(self.stable_operand(arg, &later));
-                }
+                let refs: Vec<&TExpr> = args.iter().collect();
+                let values = self.operands_in_order(&refs);
                 let site = self.site(*callee_span);
                 let ret = self.signatures[*func as usize];
                 let dst = if ret == Ty::Void {
@@ -491,10 +828,101 @@ impl<'p, 's> FnLowerer<'p, 's> {
         }
     }
 
-    fn builtin(&mut self, builtin: Builtin, args: &[TExpr]) {
-        let value = self.value(&args[0]);
+    /// `a op b` for operands already evaluated; `operand` is the type of `a`, `result` of the
+    /// whole expression. The result goes to `dst` when given.
+    #[allow(clippy::too_many_arguments)]
+    fn binary_values(
+        &mut self,
+        op: BinOp,
+        op_span: Span,
+        operand: Type,
+        result: Type,
+        a: Operand,
+        b: Operand,
+        dst: Option<Local>,
+    ) -> Operand {
+        let site = self.site(op_span);
+        let ty = result.to_ir();
+        let dst = dst.unwrap_or_else(|| self.temp(ty));
+        let rhs_ty = match b {
+            Operand::Local(l) => self.locals[l.0 as usize].ty,
+            Operand::Int(_) => Ty::Int,
+            Operand::Bool(_) => Ty::Bool,
+            Operand::Float(_) => Ty::Float,
+            Operand::Str(_) => Ty::Str,
+            Operand::Desc(_) => unreachable!("descriptors are not values"),
+        };
+        if op == BinOp::Add && result == Type::Str {
+            let a = self.render(a, operand.to_ir(), site);
+            let b = self.render(b, rhs_ty, site);
+            self.emit(Inst::CallRt {
+                dst: Some(dst),
+                func: RtFunc::StrConcat,
+                args: vec![a, b],
+                site,
+            });
+            return Operand::Local(dst);
+        }
+        if operand.is_heap() {
+            // Comparisons of strings, arrays and structs go through the runtime.
+            match op {
+                BinOp::Eq | BinOp::Ne => {
+                    let func = if operand == Type::Str {
+                        RtFunc::StrEq
+                    } else {
+                        RtFunc::ValueEq
+                    };
+                    if op == BinOp::Eq {
+                        self.emit(Inst::CallRt {
+                            dst: Some(dst),
+                            func,
+                            args: vec![a, b],
+                            site,
+                        });
+                    } else {
+                        let eq = self.call_rt(func, vec![a, b], Ty::Bool, site);
+                        self.emit(Inst::Unary {
+                            dst,
+                            op: UnaryOp::Not,
+                            src: eq,
+                            site,
+                        });
+                    }
+                }
+                _ => {
+                    let order = self.call_rt(RtFunc::StrCmp, vec![a, b], Ty::Int, site);
+                    let cmp = binary_op(op, Type::Int);
+                    self.emit(binary(dst, cmp, order, Operand::Int(0), site));
+                }
+            }
+            return Operand::Local(dst);
+        }
+        self.emit(binary(dst, binary_op(op, operand), a, b, site));
+        Operand::Local(dst)
+    }
+
+    /// A string with the text of `value` (of type `ty`), for `+` and `to_string`.
+    fn render(&mut self, value: Operand, ty: Ty, site: SiteId) -> Operand {
+        let func = match ty {
+            Ty::Str => return value,
+            Ty::Int => RtFunc::IntToStr,
+            Ty::Float => RtFunc::FloatToStr,
+            Ty::Bool => RtFunc::BoolToStr,
+            Ty::Array(_) | Ty::Struct(_) => RtFunc::ValueToStr,
+            Ty::Void => unreachable!("checked: void is never rendered"),
+        };
+        self.call_rt(func, vec![value], Ty::Str, site)
+    }
+
+    fn builtin(&mut self, builtin: Builtin, args: &[TExpr], ty: Ty, span: Span) -> Option<Operand> {
+        let refs: Vec<&TExpr> = args.iter().collect();
+        let values = self.operands_in_order(&refs);
+        let site = self.site(span);
         match builtin {
-            Builtin::Exit => self.terminate(Term::Exit(value)),
+            Builtin::Exit => {
+                self.terminate(Term::Exit(values[0]));
+                None
+            }
             Builtin::Print | Builtin::Println | Builtin::Eprintln => {
                 let stream = if builtin == Builtin::Eprintln {
                     Stream::Stderr
@@ -503,12 +931,42 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 };
                 let newline = builtin != Builtin::Print;
                 self.emit(Inst::Print {
-                    value,
+                    value: values[0],
                     ty: args[0].ty.to_ir(),
                     newline,
                     stream,
                 });
+                None
             }
+            Builtin::ArrayLen => {
+                let dst = self.temp(Ty::Int);
+                self.emit(Inst::ArrayLen {
+                    dst,
+                    array: values[0],
+                });
+                Some(Operand::Local(dst))
+            }
+            Builtin::ToString => Some(self.render(values[0], args[0].ty.to_ir(), site)),
+            Builtin::ToFloat | Builtin::ToInt => {
+                let op = if builtin == Builtin::ToFloat {
+                    UnaryOp::IntToFloat
+                } else {
+                    UnaryOp::FloatToInt
+                };
+                let dst = self.temp(ty);
+                self.emit(Inst::Unary {
+                    dst,
+                    op,
+                    src: values[0],
+                    site,
+                });
+                Some(Operand::Local(dst))
+            }
+            Builtin::ArrayFill => {
+                let args = vec![Operand::Desc(ty), values[0], values[1]];
+                Some(self.call_rt(RtFunc::ArrayFill, args, ty, site))
+            }
+            Builtin::Rt(func) => Some(self.call_rt(func, values, ty, site)),
         }
     }
 }
@@ -523,10 +981,21 @@ fn binary(dst: Local, op: BinaryOp, lhs: Operand, rhs: Operand, site: SiteId) ->
     }
 }
 
-/// The IR operation for a checked binary operator whose left operand has type `operand`.
+/// The IR operation for a checked binary operator on scalars whose left operand has type `operand`.
 fn binary_op(op: BinOp, operand: Type) -> BinaryOp {
     let on_bool = operand == Type::Bool;
+    let on_float = operand == Type::Float;
     match op {
+        BinOp::Add if on_float => BinaryOp::AddFloat,
+        BinOp::Sub if on_float => BinaryOp::SubFloat,
+        BinOp::Mul if on_float => BinaryOp::MulFloat,
+        BinOp::Div if on_float => BinaryOp::DivFloat,
+        BinOp::Eq if on_float => BinaryOp::EqFloat,
+        BinOp::Ne if on_float => BinaryOp::NeFloat,
+        BinOp::Lt if on_float => BinaryOp::LtFloat,
+        BinOp::Le if on_float => BinaryOp::LeFloat,
+        BinOp::Gt if on_float => BinaryOp::GtFloat,
+        BinOp::Ge if on_float => BinaryOp::GeFloat,
         BinOp::Add => BinaryOp::AddInt,
         BinOp::Sub => BinaryOp::SubInt,
         BinOp::Mul => BinaryOp::MulInt,

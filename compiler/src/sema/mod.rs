@@ -3,6 +3,7 @@
 //! [`check`] resolves names and checks types, producing the typed tree of [`types`]; [`lower`]
 //! turns that into the [`crate::ir`]. Lowering runs only when checking reported nothing.
 
+pub mod builtins;
 pub mod check;
 pub mod lower;
 pub mod types;
@@ -10,8 +11,31 @@ pub mod types;
 use crate::diag::{Diagnostic, SourceFile};
 use crate::ir;
 
+/// Stack for the front end's thread. Checking and lowering recurse once per nesting level of the
+/// tree (a 20,000-term sum is 20,000 levels deep), so they run on a thread with a large stack;
+/// the parser bounds how deep a tree can get (`syntax::parser::MAX_NESTING`, `MAX_CHAIN`).
+const FRONT_END_STACK: usize = 1 << 30;
+
 /// Runs the whole front end on one file: the IR, or every diagnostic found.
 pub fn compile(source: &SourceFile) -> Result<ir::Program, Vec<Diagnostic>> {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("keel-front-end".into())
+            .stack_size(FRONT_END_STACK)
+            .spawn_scoped(scope, || compile_here(source));
+        match worker {
+            Ok(handle) => match handle.join() {
+                Ok(result) => result,
+                // Keep the compiler's own panic visible (the panic hook has printed it).
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            // No thread could be made: run on this one.
+            Err(_) => compile_here(source),
+        }
+    })
+}
+
+fn compile_here(source: &SourceFile) -> Result<ir::Program, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let file = crate::syntax::parse_source(&source.text, &mut diags);
     let typed = check::check_file(&file, &mut diags);
@@ -55,9 +79,23 @@ mod tests {
             "let a = 1; let ok = a > 0 && a < 10 || !(a == 5); println(ok & true ^ false);",
             "fn loop_forever() -> int { while true { } } fn g() -> int { exit(3); }",
             "let x = 1; { let x = 2; println(x); } println(x);",
+            "struct P { float x, [string] tags, } let ps = [new P { x: 1.5, tags: [] }]; ps[0].tags = push(ps[0].tags, \"a\"); ps[0].x += 2.0; println(ps);",
+            "let a: [[int]] = [[1], []]; a[1] = push(a[1], 2); a[0][0] = a[1][0]; for row in a { println(row); } println(a == [[2], [2]]);",
+            "let s = \"a\" + 1 + 2.5 + true; s += \"!\"; println(s < \"b\" && s != \"c\"); println(s[1..3]); println(to_int(sqrt(16.0)));",
+            "fn f(string s, string t) -> string { s + t } let x = \"q\"; println(f(x, x)); println(x);",
         ] {
             ir(source);
         }
+    }
+
+    #[test]
+    fn values_move_on_last_use_and_are_retained_otherwise() {
+        let text =
+            ir("let a = [1]; let b = a; b[0] = 2; println(a); let c = push(b, 3); println(c);");
+        // `a` is used after `b = a`, so it is retained; `b` is last used by `push`, so it moves.
+        assert!(text.contains("retain %0"), "{text}");
+        assert!(!text.contains("retain %1"), "{text}");
+        assert_eq!(text.matches("release").count(), 2, "{text}");
     }
 
     #[test]
@@ -94,7 +132,20 @@ mod tests {
         assert_eq!(codes("return;"), ["E0410"]);
         assert_eq!(codes("let x = if true { 1 };"), ["E0411"]);
         assert_eq!(codes("fn print(int x) {}"), ["E0303"]);
-        assert_eq!(codes("fn f(float x) {}"), ["E0901"]);
+        assert_eq!(codes("fn f(float x) {} f(1);"), ["E0401"]);
+        assert_eq!(codes("let a = [];"), ["E0415"]);
+        assert_eq!(codes("let a = [1, true];"), ["E0401"]);
+        assert_eq!(codes("struct P { int x, } let p = new P { };"), ["E0416"]);
+        assert_eq!(
+            codes("struct P { int x, } let p = new P { x: 1 }; println(p.y);"),
+            ["E0414"]
+        );
+        assert_eq!(codes("let x = 1; x[0] = 2;"), ["E0413"]);
+        assert_eq!(codes("for c in \"abc\" { }"), ["E0413"]);
+        assert_eq!(codes("println(1 + 2.0);"), ["E0403"]);
+        assert_eq!(codes("println(len(1));"), ["E0401"]);
+        assert_eq!(codes("println(push([1], 2, 3));"), ["E0402"]);
+        assert_eq!(codes("fn len(int x) {}"), ["E0303"]);
     }
 
     #[test]

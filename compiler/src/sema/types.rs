@@ -4,21 +4,25 @@
 //! their function, callees are function indices or [`Builtin`]s) and every expression typed.
 //! It exists only between `check` and `lower`; no backend sees it.
 
-use std::fmt;
+use std::collections::HashMap;
 
 use crate::diag::Span;
-use crate::ir::Ty;
+use crate::ir::{ArrayId, FieldDef, RtFunc, StructDef, StructId, Ty};
 use crate::syntax::ast::{BinOp, UnOp};
 
 /// A type during checking. `Error` stands for "already reported": it is compatible with
-/// everything, so one mistake produces one diagnostic.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// everything, so one mistake produces one diagnostic. Array and struct types are indices into
+/// the program's [`TypeTable`] (arrays are interned, so equal types have equal indices).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Type {
     Int,
     Bool,
+    Float,
     Str,
     Void,
     Error,
+    Array(u32),
+    Struct(u32),
 }
 
 impl Type {
@@ -31,21 +35,89 @@ impl Type {
         match self {
             Type::Int | Type::Error => Ty::Int,
             Type::Bool => Ty::Bool,
+            Type::Float => Ty::Float,
             Type::Str => Ty::Str,
             Type::Void => Ty::Void,
+            Type::Array(id) => Ty::Array(ArrayId(id)),
+            Type::Struct(id) => Ty::Struct(StructId(id)),
         }
+    }
+
+    pub fn is_heap(self) -> bool {
+        matches!(self, Type::Str | Type::Array(_) | Type::Struct(_))
     }
 }
 
-impl fmt::Display for Type {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Type::Int => "int",
-            Type::Bool => "bool",
-            Type::Str => "string",
-            Type::Void => "void",
-            Type::Error => "{unknown}",
-        })
+/// A declared struct: its name, where it is declared, and its fields in order.
+#[derive(Clone, Debug)]
+pub struct StructInfo {
+    pub name: String,
+    pub span: Span,
+    pub fields: Vec<(String, Type)>,
+}
+
+/// Every array and struct type of the program.
+#[derive(Clone, Debug, Default)]
+pub struct TypeTable {
+    /// `arrays[i]` is the element type of `Type::Array(i)`.
+    pub arrays: Vec<Type>,
+    array_ids: HashMap<Type, u32>,
+    pub structs: Vec<StructInfo>,
+}
+
+impl TypeTable {
+    /// The array type with elements of type `elem` (interned).
+    pub fn array_of(&mut self, elem: Type) -> Type {
+        if let Some(&id) = self.array_ids.get(&elem) {
+            return Type::Array(id);
+        }
+        let id = self.arrays.len() as u32;
+        self.arrays.push(elem);
+        self.array_ids.insert(elem, id);
+        Type::Array(id)
+    }
+
+    /// The element type of an array type.
+    pub fn elem(&self, ty: Type) -> Option<Type> {
+        match ty {
+            Type::Array(id) => Some(self.arrays[id as usize]),
+            _ => None,
+        }
+    }
+
+    /// How the type is written in source, for messages: `int`, `[string]`, `Point`.
+    pub fn name(&self, ty: Type) -> String {
+        match ty {
+            Type::Int => "int".into(),
+            Type::Bool => "bool".into(),
+            Type::Float => "float".into(),
+            Type::Str => "string".into(),
+            Type::Void => "void".into(),
+            Type::Error => "{unknown}".into(),
+            Type::Array(id) => format!("[{}]", self.name(self.arrays[id as usize])),
+            Type::Struct(id) => self.structs[id as usize].name.clone(),
+        }
+    }
+
+    /// The IR's tables for these types.
+    pub fn to_ir(&self) -> (Vec<Ty>, Vec<StructDef>) {
+        let arrays = self.arrays.iter().map(|t| t.to_ir()).collect();
+        let structs = self
+            .structs
+            .iter()
+            .map(|s| StructDef {
+                name: s.name.clone(),
+                fields: s
+                    .fields
+                    .iter()
+                    .map(|(name, ty)| FieldDef {
+                        name: name.clone(),
+                        ty: ty.to_ir(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        (arrays, structs)
     }
 }
 
@@ -53,42 +125,81 @@ impl fmt::Display for Type {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct VarId(pub u32);
 
-/// The functions the language provides.
+/// What a call of a builtin function does, once its argument types are known.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Builtin {
     Print,
     Println,
     Eprintln,
     Exit,
+    /// `len` of an array (strings use `Rt(StrLen)`).
+    ArrayLen,
+    /// `to_string` (and the implicit rendering of `+`) of a value of the argument's type.
+    ToString,
+    ToFloat,
+    ToInt,
+    /// `array_fill(n, v)`: the runtime call, with the array's descriptor in front.
+    ArrayFill,
+    /// A runtime function taking exactly the call's arguments.
+    Rt(RtFunc),
 }
 
-impl Builtin {
-    pub const ALL: [Builtin; 4] = [
-        Builtin::Print,
-        Builtin::Println,
-        Builtin::Eprintln,
-        Builtin::Exit,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Builtin::Print => "print",
-            Builtin::Println => "println",
-            Builtin::Eprintln => "eprintln",
-            Builtin::Exit => "exit",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Builtin> {
-        Builtin::ALL.into_iter().find(|b| b.name() == name)
-    }
-}
+/// The names of the builtin functions, which user functions may not reuse.
+pub const BUILTIN_NAMES: &[&str] = &[
+    "print",
+    "println",
+    "eprintln",
+    "exit",
+    "len",
+    "to_string",
+    "to_float",
+    "to_int",
+    "abs",
+    "min",
+    "max",
+    "pow",
+    "sqrt",
+    "floor",
+    "ceil",
+    "round",
+    "sin",
+    "cos",
+    "tan",
+    "atan2",
+    "exp",
+    "ln",
+    "parse_int",
+    "parse_float",
+    "split",
+    "trim",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "to_upper",
+    "to_lower",
+    "replace",
+    "substring",
+    "char_at",
+    "index_of",
+    "join",
+    "input",
+    "args",
+    "push",
+    "pop",
+    "slice",
+    "concat",
+    "reverse",
+    "sort",
+    "array_fill",
+    "clock_ms",
+];
 
 /// The checked program: user functions (indexed as declared) and the top-level body.
 #[derive(Debug)]
 pub struct TProgram {
     pub funcs: Vec<TFunc>,
     pub main: TFunc,
+    pub types: TypeTable,
 }
 
 #[derive(Debug)]
@@ -109,9 +220,10 @@ pub struct TBlock {
 
 #[derive(Debug)]
 pub enum TStmt {
-    /// `let` or plain assignment: `var = value`.
+    /// `let` or assignment: `place = value`. With `op`, a compound assignment whose `value`
+    /// reads the place's current value through [`TExprKind::Current`].
     Assign {
-        var: VarId,
+        place: Place,
         value: TExpr,
     },
     Expr(TExpr),
@@ -127,9 +239,31 @@ pub enum TStmt {
         end: TExpr,
         body: TBlock,
     },
+    /// `for var in array`: iterates over the array as it was when the loop started.
+    ForEach {
+        var: VarId,
+        array: TExpr,
+        span: Span,
+        body: TBlock,
+    },
     Break,
     Continue,
     Return(Option<TExpr>),
+}
+
+/// Something that can be assigned: a variable, or a path of indexing and fields inside one.
+#[derive(Debug)]
+pub struct Place {
+    pub var: VarId,
+    pub path: Vec<PathStep>,
+}
+
+#[derive(Debug)]
+pub enum PathStep {
+    /// `[index]`, faulting at `bracket` when out of bounds.
+    Index { index: TExpr, bracket: Span },
+    /// `.field` (its position in the struct).
+    Field(u32),
 }
 
 #[derive(Debug)]
@@ -142,9 +276,37 @@ pub struct TExpr {
 #[derive(Debug)]
 pub enum TExprKind {
     Int(i64),
+    Float(f64),
     Bool(bool),
     Str(String),
     Var(VarId),
+    /// In a compound assignment's value: the current value of the place being assigned.
+    Current,
+    /// `[items...]`.
+    Array(Vec<TExpr>),
+    /// `new S { ... }` with the field values in declaration order (evaluated in source order,
+    /// given by `order`: `fields[order[k]]` is the k-th written).
+    New {
+        id: u32,
+        fields: Vec<TExpr>,
+        order: Vec<usize>,
+    },
+    Index {
+        base: Box<TExpr>,
+        index: Box<TExpr>,
+        bracket: Span,
+    },
+    /// `base[start..end]` of an array or a string.
+    Slice {
+        base: Box<TExpr>,
+        start: Box<TExpr>,
+        end: Box<TExpr>,
+        bracket: Span,
+    },
+    Field {
+        base: Box<TExpr>,
+        index: u32,
+    },
     /// A non-short-circuit binary operation (`&&` and `||` are [`TExprKind::Logic`]).
     Binary {
         op: BinOp,
@@ -198,6 +360,14 @@ impl TExpr {
                 lhs.may_assign() || rhs.may_assign()
             }
             TExprKind::Unary { operand, .. } => operand.may_assign(),
+            TExprKind::Field { base, .. } => base.may_assign(),
+            TExprKind::Index { base, index, .. } => base.may_assign() || index.may_assign(),
+            TExprKind::Slice {
+                base, start, end, ..
+            } => base.may_assign() || start.may_assign() || end.may_assign(),
+            TExprKind::Array(items) | TExprKind::New { fields: items, .. } => {
+                items.iter().any(TExpr::may_assign)
+            }
             TExprKind::Call { args, .. } | TExprKind::Builtin { args, .. } => {
                 args.iter().any(TExpr::may_assign)
             }

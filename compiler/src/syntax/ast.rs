@@ -14,7 +14,15 @@ pub struct File {
 #[derive(Clone, Debug)]
 pub enum Item {
     Fn(FnDecl),
+    Struct(StructDecl),
     Stmt(Stmt),
+}
+
+/// `struct Name { T field, ... }`.
+#[derive(Clone, Debug)]
+pub struct StructDecl {
+    pub name: Ident,
+    pub fields: Vec<Param>,
 }
 
 /// A name and where it is written.
@@ -93,6 +101,12 @@ pub enum StmtKind {
         cond: Expr,
         body: Block,
     },
+    /// `for var in array { body }`.
+    ForEach {
+        var: Ident,
+        array: Expr,
+        body: Block,
+    },
     /// `for var in start..end { body }`.
     ForRange {
         var: Ident,
@@ -116,9 +130,35 @@ pub struct Expr {
 #[derive(Clone, Debug)]
 pub enum ExprKind {
     Int(i64),
+    Float(f64),
     Bool(bool),
     Str(String),
     Var(String),
+    /// `[a, b, c]`.
+    Array(Vec<Expr>),
+    /// `new Name { field: value, ... }` (shorthand `field` means `field: field`).
+    New {
+        name: Ident,
+        fields: Vec<(Ident, Expr)>,
+    },
+    /// `base[index]`; `bracket` is the `[` token, where bounds faults are reported.
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+        bracket: Span,
+    },
+    /// `base[start..end]`.
+    Slice {
+        base: Box<Expr>,
+        start: Box<Expr>,
+        end: Box<Expr>,
+        bracket: Span,
+    },
+    /// `base.field`.
+    Field {
+        base: Box<Expr>,
+        field: Ident,
+    },
     /// `lhs op rhs`; `op_span` is the operator token, where faults are reported.
     Binary {
         op: BinOp,

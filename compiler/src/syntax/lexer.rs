@@ -82,10 +82,10 @@ pub enum Tok {
     #[regex(r"[0-9][0-9_]*\.[0-9][0-9_]*([eE][+-]?[0-9_]+)?")]
     #[regex(r"[0-9][0-9_]*[eE][+-]?[0-9_]+")]
     Float,
-    #[regex(r#""([^"\\]|\\(.|\n))*""#)]
+    #[regex(r#""([^"\\\n]|\\.)*""#)]
     Str,
-    /// A string literal missing its closing quote (runs to the end of the file).
-    #[regex(r#""([^"\\]|\\(.|\n))*"#)]
+    /// A string literal missing its closing quote on its line (strings cannot span lines).
+    #[regex(r#""([^"\\\n]|\\.)*"#)]
     UnterminatedStr,
     /// A block comment missing its `*/`.
     #[regex(r"/\*([^*]|\*+[^*/])*\**")]
@@ -276,7 +276,8 @@ pub fn lex(source: &str, diags: &mut Vec<Diagnostic>) -> Vec<Token> {
                         Span::new(span.start as usize, span.start as usize + 1),
                         "unterminated string literal",
                     )
-                    .label("this string has no closing `\"`"),
+                    .label("this string has no closing `\"` on its line")
+                    .note("strings cannot span lines; write `\\n` for a line break"),
                 );
             }
             Ok(Tok::UnterminatedComment) => {

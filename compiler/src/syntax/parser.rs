@@ -17,6 +17,7 @@ pub fn parse(source: &str, tokens: &[Token], diags: &mut Vec<Diagnostic>) -> Fil
         tokens,
         pos: 0,
         diags,
+        depth: 0,
     };
     parser.file()
 }
@@ -26,7 +27,16 @@ struct Parser<'a> {
     tokens: &'a [Token],
     pos: usize,
     diags: &'a mut Vec<Diagnostic>,
+    /// Current nesting of expressions and blocks, bounded by [`MAX_NESTING`].
+    depth: usize,
 }
+
+/// How deeply expressions and blocks may nest. Later stages recurse once per level.
+pub const MAX_NESTING: usize = 1_000;
+
+/// How many binary operators one chain (`a + b + c ...`) may have: each makes the tree one level
+/// deeper on the left.
+pub const MAX_CHAIN: usize = 100_000;
 
 /// A syntax error has been reported; the caller recovers.
 struct Reported;
@@ -122,7 +132,11 @@ impl<'a> Parser<'a> {
         let mut diag = Diagnostic::new(
             "E0201",
             span,
-            format!("expected {what} {context}, found {}", found.describe()),
+            if context.is_empty() {
+                format!("expected {what}, found {}", found.describe())
+            } else {
+                format!("expected {what} {context}, found {}", found.describe())
+            },
         )
         .label(format!("expected {what}"));
         if what == "`;`" && self.pos > 0 {
@@ -199,7 +213,11 @@ impl<'a> Parser<'a> {
                     Ok(decl) => file.items.push(Item::Fn(decl)),
                     Err(Reported) => self.recover_statement(),
                 },
-                Tok::Struct | Tok::Enum | Tok::Type | Tok::Use | Tok::Impl | Tok::Trait => {
+                Tok::Struct => match self.struct_decl() {
+                    Ok(decl) => file.items.push(Item::Struct(decl)),
+                    Err(Reported) => self.recover_statement(),
+                },
+                Tok::Enum | Tok::Type | Tok::Use | Tok::Impl | Tok::Trait => {
                     let span = self.span();
                     let what = format!("{} declarations are", self.peek().describe());
                     self.unsupported(span, &what);
@@ -263,6 +281,24 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// struct_decl := 'struct' IDENT '{' (type IDENT (',' type IDENT)* ','?)? '}'
+    fn struct_decl(&mut self) -> PResult<StructDecl> {
+        self.expect(Tok::Struct, "")?;
+        let name = self.ident("after `struct`")?;
+        self.expect(Tok::LBrace, "after the struct name")?;
+        let mut fields = Vec::new();
+        while self.peek() != Tok::RBrace {
+            let ty = self.type_expr("for a field")?;
+            let fname = self.ident("as the field name (fields are written `int x`)")?;
+            fields.push(Param { ty, name: fname });
+            if !self.eat(Tok::Comma) {
+                break;
+            }
+        }
+        self.expect(Tok::RBrace, "to close the struct")?;
+        Ok(StructDecl { name, fields })
+    }
+
     /// type := IDENT | '[' type ']'
     fn type_expr(&mut self, context: &str) -> PResult<TypeExpr> {
         if self.peek() == Tok::LBracket {
@@ -281,6 +317,10 @@ impl<'a> Parser<'a> {
 
     /// block := '{' stmt* expr? '}'
     fn block(&mut self) -> PResult<Block> {
+        self.nested(|this| this.block_inner())
+    }
+
+    fn block_inner(&mut self) -> PResult<Block> {
         let open = self.expect(Tok::LBrace, "to start a block")?.span;
         let mut stmts = Vec::new();
         let mut tail = None;
@@ -349,15 +389,28 @@ impl<'a> Parser<'a> {
             Tok::Let => {
                 self.bump();
                 let name = self.ident("after `let`")?;
-                let ty = if self.eat(Tok::Colon) {
-                    Some(self.type_expr("after `:`")?)
-                } else {
-                    None
-                };
-                self.expect(Tok::Eq, "in a `let` (every variable starts with a value)")?;
-                let value = self.expr()?;
-                self.expect(Tok::Semi, "after the `let` statement")?;
-                Ok(StmtKind::Let { name, ty, value })
+                match self.let_rest() {
+                    Ok((ty, value)) => {
+                        // A missing `;` is reported, but the statement stands.
+                        if !self.eat(Tok::Semi) {
+                            self.error_expected("`;`", "after the `let` statement");
+                        }
+                        Ok(StmtKind::Let { name, ty, value })
+                    }
+                    Err(Reported) => {
+                        // Keep the variable declared, so later uses do not cascade into errors.
+                        self.recover_statement();
+                        let span = name.span;
+                        Ok(StmtKind::Let {
+                            name,
+                            ty: None,
+                            value: Expr {
+                                kind: ExprKind::Error,
+                                span,
+                            },
+                        })
+                    }
+                }
             }
             Tok::While => {
                 self.bump();
@@ -371,9 +424,12 @@ impl<'a> Parser<'a> {
                 self.expect(Tok::In, "after the loop variable")?;
                 let start = self.expr()?;
                 if !self.eat(Tok::DotDot) {
-                    let span = start.span;
-                    self.unsupported(span, "`for` loops over arrays are");
-                    return Err(Reported);
+                    let body = self.block()?;
+                    return Ok(StmtKind::ForEach {
+                        var,
+                        array: start,
+                        body,
+                    });
                 }
                 let end = self.expr()?;
                 let body = self.block()?;
@@ -439,18 +495,63 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// let_rest := (':' type)? '=' expr   (after `let NAME`)
+    fn let_rest(&mut self) -> PResult<(Option<TypeExpr>, Expr)> {
+        let ty = if self.eat(Tok::Colon) {
+            Some(self.type_expr("after `:`")?)
+        } else {
+            None
+        };
+        self.expect(Tok::Eq, "in a `let` (every variable starts with a value)")?;
+        let value = self.expr()?;
+        Ok((ty, value))
+    }
+
     // ---- expressions ---------------------------------------------------------------------------
 
     fn expr(&mut self) -> PResult<Expr> {
-        self.binary(1)
+        self.nested(|this| this.binary(1))
+    }
+
+    /// Runs `parse` one nesting level deeper, refusing to go past [`MAX_NESTING`].
+    fn nested<T>(&mut self, parse: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        if self.depth >= MAX_NESTING {
+            let span = self.span();
+            self.diags.push(
+                Diagnostic::new("E0204", span, "code nested too deeply")
+                    .label(format!(
+                        "more than {MAX_NESTING} levels of nested expressions or blocks"
+                    ))
+                    .note("split the code into functions or intermediate variables"),
+            );
+            // Skip the rest of the file: every enclosing level would report the same.
+            self.pos = self.tokens.len() - 1;
+            return Err(Reported);
+        }
+        self.depth += 1;
+        let result = parse(self);
+        self.depth -= 1;
+        result
     }
 
     /// binary := unary (OP binary)*, by precedence climbing; all operators are left-associative.
     fn binary(&mut self, min_prec: u8) -> PResult<Expr> {
         let mut lhs = self.unary()?;
+        let mut chain = 0;
         while let Some((op, prec)) = binary_op(self.peek()) {
             if prec < min_prec {
                 break;
+            }
+            chain += 1;
+            if chain > MAX_CHAIN {
+                let span = self.span();
+                self.diags.push(
+                    Diagnostic::new("E0204", span, "expression too long")
+                        .label(format!("more than {MAX_CHAIN} operators in one expression"))
+                        .note("split the expression with intermediate variables"),
+                );
+                self.pos = self.tokens.len() - 1;
+                return Err(Reported);
             }
             let op_span = self.bump().span;
             let rhs = self.binary(prec + 1)?;
@@ -470,6 +571,13 @@ impl<'a> Parser<'a> {
 
     /// unary := ('-' | '!') unary | postfix
     fn unary(&mut self) -> PResult<Expr> {
+        if matches!(self.peek(), Tok::Minus | Tok::Bang) {
+            return self.nested(|this| this.unary_inner());
+        }
+        self.unary_inner()
+    }
+
+    fn unary_inner(&mut self) -> PResult<Expr> {
         let op = match self.peek() {
             Tok::Minus => UnOp::Neg,
             Tok::Bang => UnOp::Not,
@@ -502,7 +610,7 @@ impl<'a> Parser<'a> {
         })
     }
 
-    /// postfix := primary ( '.' IDENT '(' args ')' )*
+    /// postfix := primary ( '.' IDENT '(' args ')' | '.' IDENT | '[' expr ']' | '[' expr '..' expr ']' )*
     fn postfix(&mut self) -> PResult<Expr> {
         let mut expr = self.primary()?;
         loop {
@@ -520,14 +628,45 @@ impl<'a> Parser<'a> {
                     };
                 }
                 Tok::Dot => {
-                    let span = self.span();
-                    self.unsupported(span, "field access is");
-                    return Err(Reported);
+                    self.bump();
+                    let field = self.ident("after `.` (a field name)")?;
+                    let span = expr.span.to(field.span);
+                    expr = Expr {
+                        kind: ExprKind::Field {
+                            base: Box::new(expr),
+                            field,
+                        },
+                        span,
+                    };
                 }
                 Tok::LBracket => {
-                    let span = self.span();
-                    self.unsupported(span, "indexing is");
-                    return Err(Reported);
+                    let bracket = self.bump().span;
+                    let index = self.expr()?;
+                    let base = Box::new(expr);
+                    let kind = if self.eat(Tok::DotDot) {
+                        let end = Box::new(self.expr()?);
+                        ExprKind::Slice {
+                            base,
+                            start: Box::new(index),
+                            end,
+                            bracket,
+                        }
+                    } else {
+                        ExprKind::Index {
+                            base,
+                            index: Box::new(index),
+                            bracket,
+                        }
+                    };
+                    let close = self.expect(Tok::RBracket, "to close the index")?.span;
+                    let start = match &kind {
+                        ExprKind::Slice { base, .. } | ExprKind::Index { base, .. } => base.span,
+                        _ => bracket,
+                    };
+                    expr = Expr {
+                        kind,
+                        span: start.to(close),
+                    };
                 }
                 Tok::Question => {
                     let span = self.span();
@@ -553,7 +692,8 @@ impl<'a> Parser<'a> {
         Ok(args)
     }
 
-    /// primary := INT | STRING | 'true' | 'false' | IDENT | IDENT args | '(' expr ')' | if | block
+    /// primary := INT | FLOAT | STRING | 'true' | 'false' | IDENT | IDENT args | '(' expr ')' | if | block
+    ///          | '[' (expr (',' expr)* ','?)? ']' | 'new' IDENT '{' (IDENT (':' expr)? ,)* '}'
     fn primary(&mut self) -> PResult<Expr> {
         let span = self.span();
         match self.peek() {
@@ -619,19 +759,63 @@ impl<'a> Parser<'a> {
             }
             Tok::Float => {
                 self.bump();
-                self.unsupported(span, "`float` values are");
-                Ok(Expr {
-                    kind: ExprKind::Error,
-                    span,
-                })
+                let text: String = self.text(span).chars().filter(|&c| c != '_').collect();
+                let kind = match text.parse::<f64>() {
+                    Ok(value) if value.is_finite() => ExprKind::Float(value),
+                    _ => {
+                        self.diags.push(
+                            Diagnostic::new("E0108", span, "float literal out of range")
+                                .label("too large for a 64-bit float"),
+                        );
+                        ExprKind::Error
+                    }
+                };
+                Ok(Expr { kind, span })
             }
             Tok::LBracket => {
-                self.unsupported(span, "array literals are");
-                Err(Reported)
+                self.bump();
+                let mut items = Vec::new();
+                while self.peek() != Tok::RBracket {
+                    items.push(self.expr()?);
+                    if !self.eat(Tok::Comma) {
+                        break;
+                    }
+                }
+                let close = self
+                    .expect(Tok::RBracket, "to close the array literal")?
+                    .span;
+                Ok(Expr {
+                    kind: ExprKind::Array(items),
+                    span: span.to(close),
+                })
             }
             Tok::New => {
-                self.unsupported(span, "struct literals are");
-                Err(Reported)
+                self.bump();
+                let name = self.ident("after `new` (a struct name)")?;
+                self.expect(Tok::LBrace, "after the struct name")?;
+                let mut fields = Vec::new();
+                while self.peek() != Tok::RBrace {
+                    let field = self.ident("(a field name)")?;
+                    let value = if self.eat(Tok::Colon) {
+                        self.expr()?
+                    } else {
+                        Expr {
+                            kind: ExprKind::Var(field.name.clone()),
+                            span: field.span,
+                        }
+                    };
+                    fields.push((field, value));
+                    if !self.eat(Tok::Comma) {
+                        break;
+                    }
+                }
+                let close = self
+                    .expect(Tok::RBrace, "to close the struct literal")?
+                    .span;
+                Ok(Expr {
+                    kind: ExprKind::New { name, fields },
+                    span: span.to(close),
+                })
             }
             Tok::Fn => {
                 self.unsupported(span, "closures are");
@@ -880,9 +1064,6 @@ mod tests {
 
     #[test]
     fn unsupported_constructs_say_so() {
-        assert_eq!(
-            codes("struct P { int x, }\nlet a = 1.5;"),
-            vec!["E0901", "E0901"]
-        );
+        assert_eq!(codes("enum P { A }\nlive { }"), vec!["E0901", "E0901"]);
     }
 }

@@ -2,15 +2,20 @@
 //!
 //! # Machine model
 //! One contiguous *register file* of untagged 64-bit slots (`i64`): an `int` is its value, a `bool`
-//! is 0 or 1, a `string` is the address of a literal owned by the [`Module`]. Each active call owns
-//! a *frame window* of the register file starting at its base; `r5` means "slot 5 of the current
-//! window". A function's window is laid out as
+//! is 0 or 1, a `float` is its IEEE bits (`f64::to_bits`), and a `string`, array or struct is the
+//! address of a heap object (docs/values.md; string literals are static objects owned by the
+//! [`Module`], type descriptors too). Each active call owns a *frame window* of the register file
+//! starting at its base; `r5` means "slot 5 of the current window". A function's window is laid
+//! out as
 //!
 //! ```text
 //!   r0 .. rP-1        parameters        (= IR locals 0..P)
 //!   rP .. rL-1        other IR locals   (IR local n is register n)
-//!   rL, rL+1          two scratch registers for immediates that need a register
-//!   rL+2 ..           outgoing arguments: the callee's window starts here, so arguments are
+//!   rL, rL+1          two scratch registers for constants an instruction needs in a register
+//!   rL+2 ..           registers for the constant operands of register lists (see below)
+//!   .. rA-1           the function's float constants, loaded once on entry (floats have no
+//!                     immediate forms)
+//!   rA ..             outgoing arguments: the callee's window starts here, so arguments are
 //!                     computed or moved into place and the call itself copies nothing
 //! ```
 //!
@@ -28,6 +33,8 @@
 //!         | opcode |   dst    |    a     |  b / imm |   three-operand forms (imm: i32)
 //!         | opcode |    a     | b / imm  |  target  |   compare-and-jump, loop-step forms
 //!         | opcode |   func   |   base   |   dst    |   call
+//!         | opcode |   dst    |   desc   |   list   |   new_array, new_struct
+//!         | op|fn  |   dst    |   list   |          |   call_rt (fn: the runtime function)
 //!         | opcode |   dst    |      value (i64)    |   load_int
 //!         +--------+----------+----------+----------+
 //! ```
@@ -37,7 +44,9 @@
 //! array; immediates are `i32` (wider constants are loaded into a scratch register first). Rare
 //! wide data stays out of the instruction: the source site of each instruction that can fault
 //! lives in a side table indexed by code position ([`FaultSite`]), and call arguments need no list
-//! because the caller writes them straight into the callee's window.
+//! because the caller writes them straight into the callee's window. The operands of
+//! `new_array`, `new_struct` and `call_rt` (any number of registers) are a [`RegList`] in another
+//! side table; the instruction holds its index. `call_rt` holds its [`RtFunc`] directly.
 //!
 //! # Invariants
 //! [`Module::new`] checks everything the interpreter's unchecked accesses rely on (see
@@ -48,7 +57,8 @@
 
 use keel_runtime::string::OwnedStaticStr;
 
-use crate::ir::Site;
+pub use super::descs::TypeDescs;
+use crate::ir::{RtFunc, Site};
 
 /// A register: an index into the current frame window.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -72,6 +82,10 @@ pub enum Instr {
     LoadInt { dst: Reg, value: i64 },
     /// `dst = ` the address of string literal `string`.
     LoadStr { dst: Reg, string: u32 },
+    /// `dst = ` the float whose bits are `bits`.
+    LoadFloat { dst: Reg, bits: u64 },
+    /// `dst = ` the address of type descriptor `desc` of the module's [`TypeDescs`].
+    LoadDesc { dst: Reg, desc: u32 },
 
     // --- checked integer arithmetic (Fault: see `vm::ops`) ---
     /// `dst = a + b`. Fault: overflow.
@@ -143,6 +157,30 @@ pub enum Instr {
     /// `dst = a >= imm`.
     GeIntImm { dst: Reg, a: Reg, imm: i32 },
 
+    // --- floats (registers hold `f64::to_bits`; IEEE semantics, nothing faults but `to_int`) ---
+    /// `dst = a + b`.
+    AddFloat { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a - b`.
+    SubFloat { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a * b`.
+    MulFloat { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a / b`.
+    DivFloat { dst: Reg, a: Reg, b: Reg },
+    /// `dst = -src` (flips the sign bit).
+    NegFloat { dst: Reg, src: Reg },
+    /// `dst = to_float(src)`, rounding to nearest even.
+    IntToFloat { dst: Reg, src: Reg },
+    /// `dst = to_int(src)`, truncating. Fault: NaN, infinite or outside `int`.
+    FloatToInt { dst: Reg, src: Reg },
+    /// `dst = a == b` (false when either is NaN).
+    EqFloat { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a != b` (true when either is NaN).
+    NeFloat { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a < b` (`>` is emitted with the operands swapped).
+    LtFloat { dst: Reg, a: Reg, b: Reg },
+    /// `dst = a <= b` (`>=` is emitted with the operands swapped).
+    LeFloat { dst: Reg, a: Reg, b: Reg },
+
     // --- control flow within a function ---
     /// `goto target`.
     Jump { target: u32 },
@@ -171,6 +209,19 @@ pub enum Instr {
     /// `if a >= imm goto target`.
     GeIntImmJump { a: Reg, imm: i32, target: u32 },
 
+    /// `if a == b goto target` on floats.
+    EqFloatJump { a: Reg, b: Reg, target: u32 },
+    /// `if a != b goto target` on floats (taken when either is NaN).
+    NeFloatJump { a: Reg, b: Reg, target: u32 },
+    /// `if a < b goto target` on floats (`>` swaps the operands).
+    LtFloatJump { a: Reg, b: Reg, target: u32 },
+    /// `if a <= b goto target` on floats (`>=` swaps the operands).
+    LeFloatJump { a: Reg, b: Reg, target: u32 },
+    /// `if !(a < b) goto target` on floats (taken when either is NaN, unlike `a >= b`).
+    NotLtFloatJump { a: Reg, b: Reg, target: u32 },
+    /// `if !(a <= b) goto target` on floats (taken when either is NaN).
+    NotLeFloatJump { a: Reg, b: Reg, target: u32 },
+
     // --- loop steps: a counter increment fused with the loop's compare-and-jump ---
     /// `a = a + 1; if a < b goto target`. Fault: overflow of the increment.
     IncLtIntJump { a: Reg, b: Reg, target: u32 },
@@ -180,6 +231,49 @@ pub enum Instr {
     IncLtIntImmJump { a: Reg, imm: i32, target: u32 },
     /// `a = a + 1; if a <= imm goto target`. Fault: overflow of the increment.
     IncLeIntImmJump { a: Reg, imm: i32, target: u32 },
+
+    // --- reference counting (null and static objects, rc == -1, are left alone) ---
+    /// Adds one reference to the object in `src`.
+    Retain { src: Reg },
+    /// Drops one reference to the object in `src`, freeing it (`keel_free`) at 0.
+    Release { src: Reg },
+
+    // --- heap values (layouts in docs/values.md; `list` names a [`RegList`]) ---
+    /// `dst = ` a new array of type descriptor `desc` holding the registers of `items`, which
+    /// it consumes.
+    NewArray { dst: Reg, desc: u32, items: u32 },
+    /// `dst = ` a new struct of type descriptor `desc` with the registers of `fields`, which it
+    /// consumes.
+    NewStruct { dst: Reg, desc: u32, fields: u32 },
+    /// `dst = len(array)`.
+    ArrayLen { dst: Reg, array: Reg },
+    /// `dst = array[index]`, a scalar element. Fault: out of bounds.
+    ArrayGet { dst: Reg, array: Reg, index: Reg },
+    /// `dst = array[index]`, a heap element, retained. Fault: out of bounds.
+    ArrayGetRc { dst: Reg, array: Reg, index: Reg },
+    /// `array[index] = value`, a scalar, after making `array` unique. Fault: out of bounds.
+    ArraySet { array: Reg, index: Reg, value: Reg },
+    /// `array[index] = value`, a heap value it consumes, after making `array` unique; the old
+    /// element is released. Fault: out of bounds.
+    ArraySetRc { array: Reg, index: Reg, value: Reg },
+    /// Moves heap element `array[index]` into `dst`, leaving null, after making `array` unique.
+    /// Fault: out of bounds.
+    ArrayTake { dst: Reg, array: Reg, index: Reg },
+    /// `dst = object.field`, a scalar field.
+    FieldGet { dst: Reg, object: Reg, field: u32 },
+    /// `dst = object.field`, a heap field, retained.
+    FieldGetRc { dst: Reg, object: Reg, field: u32 },
+    /// `object.field = value`, a scalar, after making `object` unique.
+    FieldSet { object: Reg, field: u32, value: Reg },
+    /// `object.field = value`, a heap value it consumes, after making `object` unique; the old
+    /// field is released.
+    FieldSetRc { object: Reg, field: u32, value: Reg },
+    /// Moves heap field `object.field` into `dst`, leaving null, after making `object` unique.
+    FieldTake { dst: Reg, object: Reg, field: u32 },
+    /// `dst = func(args...)`: calls a runtime function with the registers of list `args` (and
+    /// the instruction's fault site when the function takes one); void results leave `dst`
+    /// alone. Fault: whatever the function reports.
+    CallRt { func: RtFunc, dst: Reg, args: u32 },
 
     // --- calls ---
     /// Calls function `func` with its window at `base` (its arguments already there); its result
@@ -199,6 +293,10 @@ pub enum Instr {
     PrintBool { src: Reg, flags: u32 },
     /// Prints string `src`.
     PrintStr { src: Reg, flags: u32 },
+    /// Prints float `src` (its bits) by the float text rule.
+    PrintFloat { src: Reg, flags: u32 },
+    /// Prints the array or struct `src` (`keel_print_value`).
+    PrintValue { src: Reg, flags: u32 },
 }
 
 impl Instr {
@@ -212,136 +310,255 @@ impl Instr {
 
     /// The jump target, for jumps and compare-and-jumps.
     pub fn target(&self) -> Option<u32> {
+        use Instr::*;
         match *self {
-            Instr::Jump { target }
-            | Instr::JumpIfTrue { target, .. }
-            | Instr::JumpIfFalse { target, .. }
-            | Instr::EqIntJump { target, .. }
-            | Instr::NeIntJump { target, .. }
-            | Instr::LtIntJump { target, .. }
-            | Instr::LeIntJump { target, .. }
-            | Instr::EqIntImmJump { target, .. }
-            | Instr::NeIntImmJump { target, .. }
-            | Instr::LtIntImmJump { target, .. }
-            | Instr::LeIntImmJump { target, .. }
-            | Instr::GtIntImmJump { target, .. }
-            | Instr::GeIntImmJump { target, .. }
-            | Instr::IncLtIntJump { target, .. }
-            | Instr::IncLeIntJump { target, .. }
-            | Instr::IncLtIntImmJump { target, .. }
-            | Instr::IncLeIntImmJump { target, .. } => Some(target),
+            Jump { target } | JumpIfTrue { target, .. } | JumpIfFalse { target, .. } => {
+                Some(target)
+            }
+            EqIntJump { target, .. }
+            | NeIntJump { target, .. }
+            | LtIntJump { target, .. }
+            | LeIntJump { target, .. } => Some(target),
+            EqIntImmJump { target, .. }
+            | NeIntImmJump { target, .. }
+            | LtIntImmJump { target, .. }
+            | LeIntImmJump { target, .. }
+            | GtIntImmJump { target, .. }
+            | GeIntImmJump { target, .. } => Some(target),
+            EqFloatJump { target, .. }
+            | NeFloatJump { target, .. }
+            | LtFloatJump { target, .. }
+            | LeFloatJump { target, .. }
+            | NotLtFloatJump { target, .. }
+            | NotLeFloatJump { target, .. } => Some(target),
+            IncLtIntJump { target, .. }
+            | IncLeIntJump { target, .. }
+            | IncLtIntImmJump { target, .. }
+            | IncLeIntImmJump { target, .. } => Some(target),
             _ => None,
         }
     }
 
     /// Replaces the jump target (the compiler patches forward jumps once blocks are placed).
     pub fn set_target(&mut self, new_target: u32) {
+        use Instr::*;
         match self {
-            Instr::Jump { target }
-            | Instr::JumpIfTrue { target, .. }
-            | Instr::JumpIfFalse { target, .. }
-            | Instr::EqIntJump { target, .. }
-            | Instr::NeIntJump { target, .. }
-            | Instr::LtIntJump { target, .. }
-            | Instr::LeIntJump { target, .. }
-            | Instr::EqIntImmJump { target, .. }
-            | Instr::NeIntImmJump { target, .. }
-            | Instr::LtIntImmJump { target, .. }
-            | Instr::LeIntImmJump { target, .. }
-            | Instr::GtIntImmJump { target, .. }
-            | Instr::GeIntImmJump { target, .. }
-            | Instr::IncLtIntJump { target, .. }
-            | Instr::IncLeIntJump { target, .. }
-            | Instr::IncLtIntImmJump { target, .. }
-            | Instr::IncLeIntImmJump { target, .. } => *target = new_target,
+            Jump { target } | JumpIfTrue { target, .. } | JumpIfFalse { target, .. } => {
+                *target = new_target
+            }
+            EqIntJump { target, .. }
+            | NeIntJump { target, .. }
+            | LtIntJump { target, .. }
+            | LeIntJump { target, .. } => *target = new_target,
+            EqIntImmJump { target, .. }
+            | NeIntImmJump { target, .. }
+            | LtIntImmJump { target, .. }
+            | LeIntImmJump { target, .. }
+            | GtIntImmJump { target, .. }
+            | GeIntImmJump { target, .. } => *target = new_target,
+            EqFloatJump { target, .. }
+            | NeFloatJump { target, .. }
+            | LtFloatJump { target, .. }
+            | LeFloatJump { target, .. }
+            | NotLtFloatJump { target, .. }
+            | NotLeFloatJump { target, .. } => *target = new_target,
+            IncLtIntJump { target, .. }
+            | IncLeIntJump { target, .. }
+            | IncLtIntImmJump { target, .. }
+            | IncLeIntImmJump { target, .. } => *target = new_target,
             _ => {}
         }
     }
 
     /// The register written, if any (a call's `dst` counts; its window is checked separately).
+    /// Containers updated in place (`array_set`, ...) count as read, not written.
     pub fn written(&self) -> Option<Reg> {
         use Instr::*;
         match *self {
-            Mov { dst, .. } | LoadInt { dst, .. } | LoadStr { dst, .. } => Some(dst),
+            Mov { dst, .. }
+            | LoadInt { dst, .. }
+            | LoadStr { dst, .. }
+            | LoadFloat { dst, .. }
+            | LoadDesc { dst, .. } => Some(dst),
             AddInt { dst, .. }
             | AddIntImm { dst, .. }
             | SubInt { dst, .. }
-            | SubIntImm { dst, .. } => Some(dst),
-            MulInt { dst, .. }
+            | SubIntImm { dst, .. }
+            | MulInt { dst, .. }
             | MulIntImm { dst, .. }
             | DivInt { dst, .. }
-            | DivIntImm { dst, .. } => Some(dst),
-            RemInt { dst, .. }
+            | DivIntImm { dst, .. }
+            | RemInt { dst, .. }
             | RemIntImm { dst, .. }
             | ShlInt { dst, .. }
-            | ShlIntImm { dst, .. } => Some(dst),
-            ShrInt { dst, .. } | ShrIntImm { dst, .. } | NegInt { dst, .. } | Not { dst, .. } => {
-                Some(dst)
-            }
+            | ShlIntImm { dst, .. }
+            | ShrInt { dst, .. }
+            | ShrIntImm { dst, .. }
+            | NegInt { dst, .. } => Some(dst),
             BitAnd { dst, .. }
             | BitAndImm { dst, .. }
             | BitOr { dst, .. }
-            | BitOrImm { dst, .. } => Some(dst),
-            BitXor { dst, .. } | BitXorImm { dst, .. } => Some(dst),
-            EqInt { dst, .. } | NeInt { dst, .. } | LtInt { dst, .. } | LeInt { dst, .. } => {
-                Some(dst)
-            }
-            EqIntImm { dst, .. } | NeIntImm { dst, .. } | LtIntImm { dst, .. } => Some(dst),
-            LeIntImm { dst, .. } | GtIntImm { dst, .. } | GeIntImm { dst, .. } => Some(dst),
+            | BitOrImm { dst, .. }
+            | BitXor { dst, .. }
+            | BitXorImm { dst, .. }
+            | Not { dst, .. } => Some(dst),
+            EqInt { dst, .. }
+            | NeInt { dst, .. }
+            | LtInt { dst, .. }
+            | LeInt { dst, .. }
+            | EqIntImm { dst, .. }
+            | NeIntImm { dst, .. }
+            | LtIntImm { dst, .. }
+            | LeIntImm { dst, .. }
+            | GtIntImm { dst, .. }
+            | GeIntImm { dst, .. } => Some(dst),
+            AddFloat { dst, .. }
+            | SubFloat { dst, .. }
+            | MulFloat { dst, .. }
+            | DivFloat { dst, .. }
+            | NegFloat { dst, .. }
+            | IntToFloat { dst, .. }
+            | FloatToInt { dst, .. } => Some(dst),
+            EqFloat { dst, .. }
+            | NeFloat { dst, .. }
+            | LtFloat { dst, .. }
+            | LeFloat { dst, .. } => Some(dst),
+            IncLtIntJump { a, .. }
+            | IncLeIntJump { a, .. }
+            | IncLtIntImmJump { a, .. }
+            | IncLeIntImmJump { a, .. } => Some(a),
+            NewArray { dst, .. }
+            | NewStruct { dst, .. }
+            | ArrayLen { dst, .. }
+            | ArrayGet { dst, .. }
+            | ArrayGetRc { dst, .. }
+            | ArrayTake { dst, .. }
+            | FieldGet { dst, .. }
+            | FieldGetRc { dst, .. }
+            | FieldTake { dst, .. }
+            | CallRt { dst, .. } => Some(dst),
             Call { dst, .. } => Some(dst),
-            IncLtIntJump { a, .. } | IncLeIntJump { a, .. } => Some(a),
-            IncLtIntImmJump { a, .. } | IncLeIntImmJump { a, .. } => Some(a),
             Jump { .. } | JumpIfTrue { .. } | JumpIfFalse { .. } => None,
             EqIntJump { .. } | NeIntJump { .. } | LtIntJump { .. } | LeIntJump { .. } => None,
             EqIntImmJump { .. } | NeIntImmJump { .. } | LtIntImmJump { .. } => None,
             LeIntImmJump { .. } | GtIntImmJump { .. } | GeIntImmJump { .. } => None,
+            EqFloatJump { .. } | NeFloatJump { .. } | LtFloatJump { .. } => None,
+            LeFloatJump { .. } | NotLtFloatJump { .. } | NotLeFloatJump { .. } => None,
+            Retain { .. } | Release { .. } => None,
+            ArraySet { .. } | ArraySetRc { .. } | FieldSet { .. } | FieldSetRc { .. } => None,
             Ret { .. } | RetVoid | Exit { .. } => None,
             PrintInt { .. } | PrintBool { .. } | PrintStr { .. } => None,
+            PrintFloat { .. } | PrintValue { .. } => None,
         }
     }
 
-    /// The registers read (up to two), in operand order.
-    pub fn read(&self) -> ([Reg; 2], usize) {
+    /// The registers read (up to three), in operand order. Registers named by a [`RegList`]
+    /// (`new_array`, `new_struct`, `call_rt`) are not included.
+    pub fn read(&self) -> ([Reg; 3], usize) {
         use Instr::*;
         const NONE: Reg = Reg(0);
+        let one = |a: Reg| ([a, NONE, NONE], 1);
+        let two = |a: Reg, b: Reg| ([a, b, NONE], 2);
         match *self {
-            Mov { src, .. } | NegInt { src, .. } | Not { src, .. } => ([src, NONE], 1),
+            Mov { src, .. } | NegInt { src, .. } | Not { src, .. } => one(src),
+            NegFloat { src, .. } | IntToFloat { src, .. } | FloatToInt { src, .. } => one(src),
             AddInt { a, b, .. }
             | SubInt { a, b, .. }
             | MulInt { a, b, .. }
-            | DivInt { a, b, .. } => ([a, b], 2),
-            RemInt { a, b, .. }
+            | DivInt { a, b, .. }
+            | RemInt { a, b, .. }
             | ShlInt { a, b, .. }
-            | ShrInt { a, b, .. }
-            | BitAnd { a, b, .. } => ([a, b], 2),
-            BitOr { a, b, .. } | BitXor { a, b, .. } | EqInt { a, b, .. } | NeInt { a, b, .. } => {
-                ([a, b], 2)
+            | ShrInt { a, b, .. } => two(a, b),
+            BitAnd { a, b, .. } | BitOr { a, b, .. } | BitXor { a, b, .. } => two(a, b),
+            EqInt { a, b, .. } | NeInt { a, b, .. } | LtInt { a, b, .. } | LeInt { a, b, .. } => {
+                two(a, b)
             }
-            LtInt { a, b, .. } | LeInt { a, b, .. } => ([a, b], 2),
-            EqIntJump { a, b, .. } | NeIntJump { a, b, .. } => ([a, b], 2),
-            LtIntJump { a, b, .. } | LeIntJump { a, b, .. } => ([a, b], 2),
-            IncLtIntJump { a, b, .. } | IncLeIntJump { a, b, .. } => ([a, b], 2),
-            IncLtIntImmJump { a, .. } | IncLeIntImmJump { a, .. } => ([a, NONE], 1),
+            AddFloat { a, b, .. }
+            | SubFloat { a, b, .. }
+            | MulFloat { a, b, .. }
+            | DivFloat { a, b, .. } => two(a, b),
+            EqFloat { a, b, .. }
+            | NeFloat { a, b, .. }
+            | LtFloat { a, b, .. }
+            | LeFloat { a, b, .. } => two(a, b),
+            EqIntJump { a, b, .. }
+            | NeIntJump { a, b, .. }
+            | LtIntJump { a, b, .. }
+            | LeIntJump { a, b, .. } => two(a, b),
+            EqFloatJump { a, b, .. }
+            | NeFloatJump { a, b, .. }
+            | LtFloatJump { a, b, .. }
+            | LeFloatJump { a, b, .. }
+            | NotLtFloatJump { a, b, .. }
+            | NotLeFloatJump { a, b, .. } => two(a, b),
+            IncLtIntJump { a, b, .. } | IncLeIntJump { a, b, .. } => two(a, b),
+            IncLtIntImmJump { a, .. } | IncLeIntImmJump { a, .. } => one(a),
             AddIntImm { a, .. }
             | SubIntImm { a, .. }
             | MulIntImm { a, .. }
-            | DivIntImm { a, .. } => ([a, NONE], 1),
-            RemIntImm { a, .. } | ShlIntImm { a, .. } | ShrIntImm { a, .. } => ([a, NONE], 1),
-            BitAndImm { a, .. } | BitOrImm { a, .. } | BitXorImm { a, .. } => ([a, NONE], 1),
-            EqIntImm { a, .. } | NeIntImm { a, .. } | LtIntImm { a, .. } => ([a, NONE], 1),
-            LeIntImm { a, .. } | GtIntImm { a, .. } | GeIntImm { a, .. } => ([a, NONE], 1),
-            EqIntImmJump { a, .. } | NeIntImmJump { a, .. } | LtIntImmJump { a, .. } => {
-                ([a, NONE], 1)
+            | DivIntImm { a, .. }
+            | RemIntImm { a, .. }
+            | ShlIntImm { a, .. }
+            | ShrIntImm { a, .. } => one(a),
+            BitAndImm { a, .. } | BitOrImm { a, .. } | BitXorImm { a, .. } => one(a),
+            EqIntImm { a, .. }
+            | NeIntImm { a, .. }
+            | LtIntImm { a, .. }
+            | LeIntImm { a, .. }
+            | GtIntImm { a, .. }
+            | GeIntImm { a, .. } => one(a),
+            EqIntImmJump { a, .. }
+            | NeIntImmJump { a, .. }
+            | LtIntImmJump { a, .. }
+            | LeIntImmJump { a, .. }
+            | GtIntImmJump { a, .. }
+            | GeIntImmJump { a, .. } => one(a),
+            JumpIfTrue { cond, .. } | JumpIfFalse { cond, .. } => one(cond),
+            Ret { src } | Exit { src } | Retain { src } | Release { src } => one(src),
+            PrintInt { src, .. } | PrintBool { src, .. } | PrintStr { src, .. } => one(src),
+            PrintFloat { src, .. } | PrintValue { src, .. } => one(src),
+            ArrayLen { array, .. } => one(array),
+            ArrayGet { array, index, .. }
+            | ArrayGetRc { array, index, .. }
+            | ArrayTake { array, index, .. } => two(array, index),
+            ArraySet {
+                array,
+                index,
+                value,
             }
-            LeIntImmJump { a, .. } | GtIntImmJump { a, .. } | GeIntImmJump { a, .. } => {
-                ([a, NONE], 1)
+            | ArraySetRc {
+                array,
+                index,
+                value,
+            } => ([array, index, value], 3),
+            FieldGet { object, .. } | FieldGetRc { object, .. } | FieldTake { object, .. } => {
+                one(object)
             }
-            JumpIfTrue { cond, .. } | JumpIfFalse { cond, .. } => ([cond, NONE], 1),
-            Ret { src } | Exit { src } => ([src, NONE], 1),
-            PrintInt { src, .. } | PrintBool { src, .. } | PrintStr { src, .. } => ([src, NONE], 1),
-            LoadInt { .. } | LoadStr { .. } | Jump { .. } | Call { .. } | RetVoid => ([NONE; 2], 0),
+            FieldSet { object, value, .. } | FieldSetRc { object, value, .. } => two(object, value),
+            LoadInt { .. } | LoadStr { .. } | LoadFloat { .. } | LoadDesc { .. } => ([NONE; 3], 0),
+            NewArray { .. } | NewStruct { .. } | CallRt { .. } => ([NONE; 3], 0),
+            Jump { .. } | Call { .. } | RetVoid => ([NONE; 3], 0),
         }
     }
+
+    /// The register list the instruction reads, if any.
+    pub fn list(&self) -> Option<u32> {
+        match *self {
+            Instr::NewArray { items: list, .. }
+            | Instr::NewStruct { fields: list, .. }
+            | Instr::CallRt { args: list, .. } => Some(list),
+            _ => None,
+        }
+    }
+}
+
+/// A run of registers in [`Module::list_regs`]: the operands of one `new_array`, `new_struct`
+/// or `call_rt`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct RegList {
+    /// Index of the first register in the module's flat register array.
+    pub start: u32,
+    pub len: u32,
 }
 
 /// What the interpreter needs to enter a function: where its code starts and its window size.
@@ -364,8 +581,10 @@ pub struct FuncInfo {
     pub end: u32,
     /// Number of parameters (registers `0..param_count`).
     pub param_count: u32,
-    /// Number of IR locals (registers `0..local_count`); scratch and outgoing registers follow.
+    /// Number of IR locals (registers `0..local_count`); scratch registers follow.
     pub local_count: u32,
+    /// The first outgoing-argument register (after the scratch registers).
+    pub arg_base: u32,
     /// Whether it returns a value (its calls write their `dst`).
     pub has_result: bool,
 }
@@ -428,6 +647,12 @@ pub struct ModuleParts {
     pub entry: u32,
     pub literals: Literals,
     pub sites: Vec<Site>,
+    /// The register lists of `new_array`, `new_struct` and `call_rt`, indexed by their `list`.
+    pub lists: Vec<RegList>,
+    /// The registers of all lists, back to back.
+    pub list_regs: Vec<Reg>,
+    /// The type descriptors `load_desc`, `new_array` and `new_struct` name.
+    pub descs: TypeDescs,
 }
 
 /// A whole program in bytecode, validated. It owns the string literals its code points to.
@@ -442,6 +667,9 @@ pub struct Module {
     sites: Vec<Site>,
     /// `sites[i].to_string()` (`file:line:col`), precomputed for fault reports.
     site_texts: Vec<String>,
+    lists: Vec<RegList>,
+    list_regs: Vec<Reg>,
+    descs: TypeDescs,
 }
 
 /// The most registers one frame may have; keeps every register index arithmetic in `u32`.
@@ -461,7 +689,14 @@ impl Module {
     /// - a call names an existing function, its window `base` plus the callee's parameters fit in
     ///   the caller's frame (arguments are written there before the call);
     /// - every `load_str` names an existing literal; there is one fault-site entry per
-    ///   instruction and each names an existing site or none.
+    ///   instruction and each names an existing site or none;
+    /// - every `load_desc`, `new_array` and `new_struct` names an existing descriptor of the
+    ///   right kind (a struct's with as many fields as its list has registers);
+    /// - every register list exists, lies inside the list registers, and names registers of
+    ///   its function's frame; a `call_rt` list has one register per parameter of its function.
+    ///
+    /// What it cannot check is what a register holds: the interpreter trusts that registers
+    /// of heap type hold live objects of the type verified IR says (as the other backends do).
     pub fn new(parts: ModuleParts) -> Result<Module, String> {
         let ModuleParts {
             code,
@@ -470,7 +705,18 @@ impl Module {
             entry,
             literals,
             sites,
+            lists,
+            list_regs,
+            descs,
         } = parts;
+        for (index, list) in lists.iter().enumerate() {
+            let end = u64::from(list.start) + u64::from(list.len);
+            if end > list_regs.len() as u64 {
+                return Err(format!(
+                    "register list {index} lies outside the list registers"
+                ));
+            }
+        }
         if entry as usize >= functions.len() {
             return Err(format!("entry function {entry} does not exist"));
         }
@@ -485,8 +731,15 @@ impl Module {
                 ));
             }
         }
+        let tables = Tables {
+            functions: &functions,
+            literal_count: literals.texts.len(),
+            lists: &lists,
+            list_regs: &list_regs,
+            descs: &descs,
+        };
         for func in &functions {
-            validate_function(func, &code, &functions, literals.texts.len())
+            validate_function(func, &code, &tables)
                 .map_err(|e| format!("fn {}: {e}", func.name))?;
         }
         let frames = functions.iter().map(|f| f.frame).collect();
@@ -500,7 +753,24 @@ impl Module {
             literals,
             sites,
             site_texts,
+            lists,
+            list_regs,
+            descs,
         })
+    }
+
+    /// The registers of list `list` (empty if it does not exist).
+    #[inline(always)]
+    pub fn list(&self, list: u32) -> &[Reg] {
+        match self.lists.get(list as usize) {
+            Some(l) => &self.list_regs[l.start as usize..(l.start + l.len) as usize],
+            None => &[],
+        }
+    }
+
+    /// The module's type descriptors.
+    pub fn descs(&self) -> &TypeDescs {
+        &self.descs
     }
 
     pub fn code(&self) -> &[Instr] {
@@ -553,12 +823,25 @@ impl Module {
     }
 }
 
-fn validate_function(
-    func: &FuncInfo,
-    code: &[Instr],
-    functions: &[FuncInfo],
+/// The module tables instructions refer to, for validation.
+struct Tables<'a> {
+    functions: &'a [FuncInfo],
     literal_count: usize,
-) -> Result<(), String> {
+    lists: &'a [RegList],
+    list_regs: &'a [Reg],
+    descs: &'a TypeDescs,
+}
+
+impl Tables<'_> {
+    fn list(&self, list: u32) -> Option<&[Reg]> {
+        let l = self.lists.get(list as usize)?;
+        self.list_regs
+            .get(l.start as usize..(l.start as usize + l.len as usize))
+    }
+}
+
+fn validate_function(func: &FuncInfo, code: &[Instr], tables: &Tables) -> Result<(), String> {
+    let functions = tables.functions;
     let (start, end) = (func.frame.entry, func.end);
     if start >= end || end as usize > code.len() {
         return Err(format!("bad code range {start}..{end}"));
@@ -579,6 +862,28 @@ fn validate_function(
                 "instruction {ip} uses a register outside the frame"
             ));
         }
+        if let Some(list) = instr.list() {
+            let Some(regs) = tables.list(list) else {
+                return Err(format!("instruction {ip} names missing list {list}"));
+            };
+            if !regs.iter().all(|r| in_frame(*r)) {
+                return Err(format!(
+                    "instruction {ip} lists a register outside the frame"
+                ));
+            }
+            let expected = match *instr {
+                Instr::CallRt { func, .. } => Some(func.sig().params.len()),
+                Instr::NewStruct { desc, .. } => {
+                    tables.descs.struct_field_count(desc).map(|n| n as usize)
+                }
+                _ => None,
+            };
+            if expected.is_some_and(|n| n != regs.len()) {
+                return Err(format!(
+                    "instruction {ip} lists the wrong number of registers"
+                ));
+            }
+        }
         if let Some(target) = instr.target() {
             if !(start..end).contains(&target) {
                 return Err(format!("instruction {ip} jumps outside its function"));
@@ -597,8 +902,17 @@ fn validate_function(
                     ));
                 }
             }
-            Instr::LoadStr { string, .. } if string as usize >= literal_count => {
+            Instr::LoadStr { string, .. } if string as usize >= tables.literal_count => {
                 return Err(format!("instruction {ip} loads missing literal {string}"));
+            }
+            Instr::LoadDesc { desc, .. } if !tables.descs.contains(desc) => {
+                return Err(format!("instruction {ip} loads missing descriptor {desc}"));
+            }
+            Instr::NewArray { desc, .. } if !tables.descs.is_array(desc) => {
+                return Err(format!("instruction {ip} needs an array descriptor"));
+            }
+            Instr::NewStruct { desc, .. } if tables.descs.struct_field_count(desc).is_none() => {
+                return Err(format!("instruction {ip} needs a struct descriptor"));
             }
             _ => {}
         }
@@ -632,11 +946,26 @@ mod tests {
                 end: len,
                 param_count: 0,
                 local_count: 0,
+                arg_base: 2,
                 has_result: false,
             }],
             entry: 0,
             literals: Literals::new(vec!["hi".into()]),
             sites: vec![],
+            lists: vec![RegList { start: 0, len: 2 }, RegList { start: 0, len: 1 }],
+            list_regs: vec![Reg(0), Reg(5)],
+            descs: TypeDescs::new(&empty_program()),
+        }
+    }
+
+    fn empty_program() -> crate::ir::Program {
+        crate::ir::Program {
+            functions: Vec::new(),
+            entry: crate::ir::FuncId(0),
+            strings: Vec::new(),
+            sites: Vec::new(),
+            arrays: vec![crate::ir::Ty::Int],
+            structs: Vec::new(),
         }
     }
 
@@ -701,6 +1030,60 @@ mod tests {
                     Instr::RetVoid,
                 ],
                 "missing function",
+            ),
+            (
+                vec![
+                    Instr::LoadDesc {
+                        dst: Reg(0),
+                        desc: 9,
+                    },
+                    Instr::RetVoid,
+                ],
+                "missing descriptor",
+            ),
+            (
+                vec![
+                    Instr::NewArray {
+                        dst: Reg(0),
+                        desc: 0,
+                        items: 1,
+                    },
+                    Instr::RetVoid,
+                ],
+                "array descriptor",
+            ),
+            (
+                vec![
+                    Instr::NewArray {
+                        dst: Reg(0),
+                        desc: 4,
+                        items: 2,
+                    },
+                    Instr::RetVoid,
+                ],
+                "missing list",
+            ),
+            (
+                vec![
+                    Instr::NewArray {
+                        dst: Reg(0),
+                        desc: 4,
+                        items: 0,
+                    },
+                    Instr::RetVoid,
+                ],
+                "lists a register outside",
+            ),
+            (
+                vec![
+                    Instr::CallRt {
+                        func: RtFunc::IntMin,
+                        dst: Reg(0),
+                        args: 1,
+                    },
+                    Instr::RetVoid,
+                ],
+                "wrong number of registers",
             ),
         ];
         for (code, why) in bad {

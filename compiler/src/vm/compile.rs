@@ -11,11 +11,14 @@
 
 use keel_runtime::{PRINT_NEWLINE, PRINT_STDERR};
 
-use super::bytecode::{FaultSite, FrameInfo, FuncInfo, Instr, Literals, Module, ModuleParts, Reg};
+use super::bytecode::{
+    FaultSite, FrameInfo, FuncInfo, Instr, Literals, Module, ModuleParts, Reg, RegList,
+};
+use super::descs::TypeDescs;
 use super::plan::{defined, plan_function, Cond, Dest, Ending, FunctionPlan, InstPlan, Rel};
 use crate::ir::{
-    verify::verify, BinaryOp, BlockId, Function, Inst, Local, Operand, Program, SiteId, Stream, Ty,
-    UnaryOp,
+    verify::verify, BinaryOp, BlockId, Function, Inst, Local, Operand, Program, SiteId, Stream,
+    Term, Ty, UnaryOp,
 };
 
 /// Compiles a verified program. Panics (a compiler bug) if the IR does not verify or the emitted
@@ -38,20 +41,26 @@ pub fn compile(program: &Program) -> Module {
             });
         index as u32
     });
+    let descs = TypeDescs::new(program);
     let mut out = Output {
         code: Vec::new(),
         fault_sites: Vec::new(),
+        lists: Vec::new(),
+        list_regs: Vec::new(),
     };
     let mut functions = Vec::with_capacity(program.functions.len());
     for func in &program.functions {
         let entry = code_index(out.code.len());
-        let frame_size = FunctionCompiler::new(func, &mut out, empty_literal).compile();
+        let compiler = FunctionCompiler::new(program, func, &descs, &mut out, empty_literal);
+        let arg_base = compiler.arg_base;
+        let frame_size = compiler.compile();
         functions.push(FuncInfo {
             name: func.name.clone(),
             frame: FrameInfo { entry, frame_size },
             end: code_index(out.code.len()),
             param_count: func.param_count,
             local_count: func.locals.len() as u32,
+            arg_base,
             has_result: func.ret != Ty::Void,
         });
     }
@@ -62,6 +71,9 @@ pub fn compile(program: &Program) -> Module {
         entry: program.entry.0,
         literals: Literals::new(literal_texts),
         sites: program.sites.clone(),
+        lists: out.lists,
+        list_regs: out.list_regs,
+        descs,
     };
     Module::new(parts)
         .unwrap_or_else(|e| panic!("internal compiler error: invalid VM bytecode: {e}"))
@@ -106,10 +118,12 @@ fn code_index(len: usize) -> u32 {
         .unwrap_or_else(|_| panic!("program too large for the VM: {len} instructions"))
 }
 
-/// The code and fault-site side table being built.
+/// The code and side tables being built.
 struct Output {
     code: Vec<Instr>,
     fault_sites: Vec<FaultSite>,
+    lists: Vec<RegList>,
+    list_regs: Vec<Reg>,
 }
 
 /// A value an instruction reads: a register, or a constant not yet placed in one.
@@ -237,18 +251,105 @@ fn jump_imm(rel: Rel, a: Reg, imm: i32, target: u32) -> Instr {
     }
 }
 
+/// `dst = a rel b` on two float registers.
+fn compare_floats(rel: Rel, dst: Reg, a: Reg, b: Reg) -> Instr {
+    match rel {
+        Rel::Eq => Instr::EqFloat { dst, a, b },
+        Rel::Ne => Instr::NeFloat { dst, a, b },
+        Rel::Lt => Instr::LtFloat { dst, a, b },
+        Rel::Le => Instr::LeFloat { dst, a, b },
+        Rel::Gt => Instr::LtFloat { dst, a: b, b: a },
+        Rel::Ge => Instr::LeFloat { dst, a: b, b: a },
+    }
+}
+
+/// `if a rel b goto target` on floats, or with `negate`, `if !(a rel b) goto target` (which
+/// differs from the negated relation when an operand is NaN).
+fn jump_floats(rel: Rel, negate: bool, a: Reg, b: Reg, target: u32) -> Instr {
+    match (rel, negate) {
+        (Rel::Eq, false) | (Rel::Ne, true) => Instr::EqFloatJump { a, b, target },
+        (Rel::Ne, false) | (Rel::Eq, true) => Instr::NeFloatJump { a, b, target },
+        (Rel::Lt, false) => Instr::LtFloatJump { a, b, target },
+        (Rel::Lt, true) => Instr::NotLtFloatJump { a, b, target },
+        (Rel::Le, false) => Instr::LeFloatJump { a, b, target },
+        (Rel::Le, true) => Instr::NotLeFloatJump { a, b, target },
+        (Rel::Gt, false) => Instr::LtFloatJump { a: b, b: a, target },
+        (Rel::Gt, true) => Instr::NotLtFloatJump { a: b, b: a, target },
+        (Rel::Ge, false) => Instr::LeFloatJump { a: b, b: a, target },
+        (Rel::Ge, true) => Instr::NotLeFloatJump { a: b, b: a, target },
+    }
+}
+
+/// `x rel y` on two float constants (given as bits), as the IR defines it.
+fn floats_hold(rel: Rel, x: u64, y: u64) -> bool {
+    let (x, y) = (f64::from_bits(x), f64::from_bits(y));
+    match rel {
+        Rel::Eq => x == y,
+        Rel::Ne => x != y,
+        Rel::Lt => x < y,
+        Rel::Le => x <= y,
+        Rel::Gt => x > y,
+        Rel::Ge => x >= y,
+    }
+}
+
 fn small(value: i64) -> Option<i32> {
     i32::try_from(value).ok()
 }
 
+/// The most float constants a function keeps in registers; others are loaded where used.
+const MAX_FLOAT_CONSTANTS: usize = 64;
+
+/// The distinct float constants `func` uses, in order of first use (at most
+/// [`MAX_FLOAT_CONSTANTS`]). Floats have no immediate forms, so each gets a register loaded on
+/// entry instead of a load before every use (which would double the length of a loop like
+/// `x = x * 0.5` ).
+fn float_constants(func: &Function) -> Vec<u64> {
+    let mut found: Vec<u64> = Vec::new();
+    let mut note = |op: &Operand| {
+        if let Operand::Float(bits) = *op {
+            if !found.contains(&bits) && found.len() < MAX_FLOAT_CONSTANTS {
+                found.push(bits);
+            }
+        }
+    };
+    for block in &func.blocks {
+        for inst in &block.insts {
+            inst.for_each_use(&mut note);
+        }
+        match &block.term {
+            Term::Branch { cond, .. } => note(cond),
+            Term::Return(Some(v)) | Term::Exit(v) => note(v),
+            Term::Return(None) | Term::Jump(_) => {}
+        }
+    }
+    found
+}
+
+/// The operand lists of an instruction that reads a [`RegList`].
+fn list_operands(inst: &Inst) -> Option<&[Operand]> {
+    match inst {
+        Inst::CallRt { args, .. } => Some(args),
+        Inst::NewArray { items, .. } => Some(items),
+        Inst::NewStruct { fields, .. } => Some(fields),
+        _ => None,
+    }
+}
+
 struct FunctionCompiler<'a> {
+    program: &'a Program,
     func: &'a Function,
+    descs: &'a TypeDescs,
     out: &'a mut Output,
     plan: FunctionPlan,
     /// Literal index of `""`, when this program has string locals to initialise.
     empty_literal: Option<u32>,
     /// The two scratch registers.
     scratch: [Reg; 2],
+    /// The first of the registers that hold the constant operands of a register list.
+    list_scratch: u32,
+    /// Float constants held in registers of their own, loaded once on entry: `(bits, reg)`.
+    float_constants: Vec<(u64, Reg)>,
     /// The first outgoing-argument slot: where callees' windows start.
     arg_base: u32,
     /// Code index where each block starts, once emitted.
@@ -260,15 +361,45 @@ struct FunctionCompiler<'a> {
 }
 
 impl<'a> FunctionCompiler<'a> {
-    fn new(func: &'a Function, out: &'a mut Output, empty_literal: Option<u32>) -> Self {
+    fn new(
+        program: &'a Program,
+        func: &'a Function,
+        descs: &'a TypeDescs,
+        out: &'a mut Output,
+        empty_literal: Option<u32>,
+    ) -> Self {
         let locals = func.locals.len() as u32;
+        // Constant operands of lists get registers of their own, apart from the argument
+        // slots: an argument written in place may be waiting there for its call.
+        let list_constants = func
+            .blocks
+            .iter()
+            .flat_map(|b| &b.insts)
+            .filter_map(list_operands)
+            .map(|ops| {
+                ops.iter()
+                    .filter(|op| !matches!(op, Operand::Local(_)))
+                    .count()
+            })
+            .max()
+            .unwrap_or(0) as u32;
+        let constants_base = locals + 2 + list_constants;
+        let float_constants: Vec<(u64, Reg)> = float_constants(func)
+            .into_iter()
+            .zip(constants_base..)
+            .map(|(bits, reg)| (bits, Reg(reg)))
+            .collect();
         FunctionCompiler {
+            program,
             func,
+            descs,
             out,
             plan: plan_function(func),
             empty_literal,
             scratch: [Reg(locals), Reg(locals + 1)],
-            arg_base: locals + 2,
+            list_scratch: locals + 2,
+            arg_base: constants_base + float_constants.len() as u32,
+            float_constants,
             block_start: vec![None; func.blocks.len()],
             fixups: Vec::new(),
             block_begin: 0,
@@ -290,6 +421,9 @@ impl<'a> FunctionCompiler<'a> {
         let frame_size = u32::try_from(frame_size)
             .unwrap_or_else(|_| panic!("function {} has too many locals", self.func.name));
 
+        for (bits, dst) in self.float_constants.clone() {
+            self.emit(Instr::LoadFloat { dst, bits });
+        }
         if let Some(empty) = self.empty_literal {
             for local in string_locals_to_initialise(self.func) {
                 self.emit(Instr::LoadStr {
@@ -359,14 +493,15 @@ impl<'a> FunctionCompiler<'a> {
         Reg(self.arg_base + k as u32)
     }
 
+    /// An int or bool operand (verified IR gives integer instructions no other kind).
     fn val(op: Operand) -> Val {
         match op {
             Operand::Local(l) => Val::Reg(Reg(l.0)),
             Operand::Int(v) => Val::Imm(v),
             Operand::Bool(b) => Val::Imm(i64::from(b)),
-            Operand::Str(_) => unreachable!("string operands are only loaded"),
-            // VALUES-TODO: floats and descriptors arrive with the values work.
-            Operand::Float(_) | Operand::Desc(_) => unreachable!("not produced by the front end yet"),
+            Operand::Str(_) | Operand::Float(_) | Operand::Desc(_) => {
+                unreachable!("{op:?} in an integer instruction")
+            }
         }
     }
 
@@ -384,13 +519,94 @@ impl<'a> FunctionCompiler<'a> {
                 value: i64::from(b),
             }),
             Operand::Str(s) => self.emit(Instr::LoadStr { dst, string: s.0 }),
-            // VALUES-TODO: floats and descriptors arrive with the values work.
-            Operand::Float(_) | Operand::Desc(_) => unreachable!("not produced by the front end yet"),
+            Operand::Float(bits) => self.emit(Instr::LoadFloat { dst, bits }),
+            Operand::Desc(ty) => {
+                let desc = self.desc(ty);
+                self.emit(Instr::LoadDesc { dst, desc });
+            }
+        }
+    }
+
+    /// The register that holds constant `op` for the whole function, if there is one.
+    fn constant_reg(&self, op: Operand) -> Option<Reg> {
+        let Operand::Float(bits) = op else {
+            return None;
+        };
+        self.float_constants
+            .iter()
+            .find(|(b, _)| *b == bits)
+            .map(|&(_, reg)| reg)
+    }
+
+    /// The index of `ty`'s type descriptor.
+    fn desc(&self, ty: Ty) -> u32 {
+        self.descs
+            .index(ty)
+            .unwrap_or_else(|| unreachable!("verified IR has no descriptor of {ty}"))
+    }
+
+    /// Records a register list for `operands`: locals are named directly, constants are
+    /// loaded into the list's own scratch registers first.
+    fn list(&mut self, operands: &[Operand]) -> u32 {
+        let mut regs = Vec::with_capacity(operands.len());
+        let mut constants = 0;
+        for &op in operands {
+            let reg = match op {
+                Operand::Local(l) => Reg(l.0),
+                _ if self.constant_reg(op).is_some() => self.in_reg(op, 0),
+                _ => {
+                    let reg = Reg(self.list_scratch + constants);
+                    constants += 1;
+                    self.load(reg, op);
+                    reg
+                }
+            };
+            regs.push(reg);
+        }
+        let start = code_index(self.out.list_regs.len());
+        self.out.list_regs.extend(regs);
+        self.out.lists.push(RegList {
+            start,
+            len: operands.len() as u32,
+        });
+        code_index(self.out.lists.len() - 1)
+    }
+
+    /// The type of an operand of this function.
+    fn operand_ty(&self, op: Operand) -> Ty {
+        match op {
+            Operand::Local(l) => self.func.local_ty(l),
+            Operand::Int(_) => Ty::Int,
+            Operand::Bool(_) => Ty::Bool,
+            Operand::Float(_) => Ty::Float,
+            Operand::Str(_) => Ty::Str,
+            Operand::Desc(_) => unreachable!("a descriptor has no Keel type"),
+        }
+    }
+
+    /// Whether the elements of array operand `array` are heap values.
+    fn heap_elements(&self, array: Operand) -> bool {
+        match self.operand_ty(array) {
+            Ty::Array(id) => self.program.elem(id).is_heap(),
+            ty => unreachable!("indexing a {ty}"),
+        }
+    }
+
+    /// Whether field `field` of struct operand `object` holds a heap value.
+    fn heap_field(&self, object: Operand, field: u32) -> bool {
+        match self.operand_ty(object) {
+            Ty::Struct(id) => self.program.struct_def(id).fields[field as usize]
+                .ty
+                .is_heap(),
+            ty => unreachable!("field of a {ty}"),
         }
     }
 
     /// The register holding `op`, loading a constant into scratch register `which` if needed.
     fn in_reg(&mut self, op: Operand, which: usize) -> Reg {
+        if let Some(reg) = self.constant_reg(op) {
+            return reg;
+        }
         match op {
             Operand::Local(l) => Reg(l.0),
             _ => {
@@ -446,6 +662,40 @@ impl<'a> FunctionCompiler<'a> {
                     });
                 }
             },
+            Inst::Unary {
+                op: op @ (UnaryOp::NegFloat | UnaryOp::IntToFloat | UnaryOp::FloatToInt),
+                src,
+                site,
+                ..
+            } => {
+                let (dst, src) = (need_dst(), self.in_reg(src, 0));
+                match op {
+                    UnaryOp::NegFloat => self.emit(Instr::NegFloat { dst, src }),
+                    UnaryOp::IntToFloat => self.emit(Instr::IntToFloat { dst, src }),
+                    _ => self.emit_faulting(Instr::FloatToInt { dst, src }, site, false),
+                }
+            }
+            Inst::Binary { op, lhs, rhs, .. } if op.on_floats() => {
+                let dst = need_dst();
+                if let Some(rel) = Rel::of_float(op) {
+                    if let (Operand::Float(x), Operand::Float(y)) = (lhs, rhs) {
+                        let value = i64::from(floats_hold(rel, x, y));
+                        return self.emit(Instr::LoadInt { dst, value });
+                    }
+                }
+                // Float arithmetic never faults: no site.
+                let (a, b) = (self.in_reg(lhs, 0), self.in_reg(rhs, 1));
+                self.emit(match op {
+                    BinaryOp::AddFloat => Instr::AddFloat { dst, a, b },
+                    BinaryOp::SubFloat => Instr::SubFloat { dst, a, b },
+                    BinaryOp::MulFloat => Instr::MulFloat { dst, a, b },
+                    BinaryOp::DivFloat => Instr::DivFloat { dst, a, b },
+                    _ => match Rel::of_float(op) {
+                        Some(rel) => compare_floats(rel, dst, a, b),
+                        None => unreachable!("{op:?} is a float op"),
+                    },
+                });
+            }
             Inst::Binary {
                 op, lhs, rhs, site, ..
             } => match Rel::of(op) {
@@ -491,13 +741,140 @@ impl<'a> FunctionCompiler<'a> {
                     Ty::Int => Instr::PrintInt { src, flags },
                     Ty::Bool => Instr::PrintBool { src, flags },
                     Ty::Str => Instr::PrintStr { src, flags },
+                    Ty::Float => Instr::PrintFloat { src, flags },
+                    Ty::Array(_) | Ty::Struct(_) => Instr::PrintValue { src, flags },
                     Ty::Void => unreachable!("verified IR prints no void"),
-                    // VALUES-TODO
-                    Ty::Float | Ty::Array(_) | Ty::Struct(_) => unreachable!("not produced by the front end yet"),
                 });
             }
-            // VALUES-TODO: the values work adds these.
-            _ => unreachable!("not produced by the front end yet"),
+            Inst::CallRt {
+                func,
+                ref args,
+                site,
+                ..
+            } => {
+                let args = self.list(args);
+                // A discarded result goes to a scratch register, like a call's.
+                let instr = Instr::CallRt {
+                    func,
+                    dst: dst.unwrap_or(self.scratch[0]),
+                    args,
+                };
+                if func.sig().takes_site {
+                    self.emit_faulting(instr, site, false);
+                } else {
+                    self.emit(instr);
+                }
+            }
+            Inst::Retain { value } => self.emit(Instr::Retain { src: Reg(value.0) }),
+            Inst::Release { value } => self.emit(Instr::Release { src: Reg(value.0) }),
+            Inst::NewArray { ty, ref items, .. } => {
+                let desc = self.desc(Ty::Array(ty));
+                let items = self.list(items);
+                self.emit(Instr::NewArray {
+                    dst: need_dst(),
+                    desc,
+                    items,
+                });
+            }
+            Inst::NewStruct { ty, ref fields, .. } => {
+                let desc = self.desc(Ty::Struct(ty));
+                let fields = self.list(fields);
+                self.emit(Instr::NewStruct {
+                    dst: need_dst(),
+                    desc,
+                    fields,
+                });
+            }
+            Inst::ArrayLen { array, .. } => {
+                let array = self.in_reg(array, 0);
+                self.emit(Instr::ArrayLen {
+                    dst: need_dst(),
+                    array,
+                });
+            }
+            Inst::ArrayGet {
+                array, index, site, ..
+            } => {
+                let heap = self.heap_elements(array);
+                let (array, index) = (self.in_reg(array, 0), self.in_reg(index, 1));
+                let dst = need_dst();
+                let instr = if heap {
+                    Instr::ArrayGetRc { dst, array, index }
+                } else {
+                    Instr::ArrayGet { dst, array, index }
+                };
+                self.emit_faulting(instr, site, false);
+            }
+            Inst::ArraySet {
+                array,
+                index,
+                value,
+                site,
+            } => {
+                let heap = self.heap_elements(Operand::Local(array));
+                let (index, value) = (self.in_reg(index, 0), self.in_reg(value, 1));
+                let array = Reg(array.0);
+                let instr = if heap {
+                    Instr::ArraySetRc {
+                        array,
+                        index,
+                        value,
+                    }
+                } else {
+                    Instr::ArraySet {
+                        array,
+                        index,
+                        value,
+                    }
+                };
+                self.emit_faulting(instr, site, false);
+            }
+            Inst::ArrayTake {
+                array, index, site, ..
+            } => {
+                let index = self.in_reg(index, 0);
+                let instr = Instr::ArrayTake {
+                    dst: need_dst(),
+                    array: Reg(array.0),
+                    index,
+                };
+                self.emit_faulting(instr, site, false);
+            }
+            Inst::FieldGet { object, field, .. } => {
+                let heap = self.heap_field(object, field);
+                let (dst, object) = (need_dst(), self.in_reg(object, 0));
+                self.emit(if heap {
+                    Instr::FieldGetRc { dst, object, field }
+                } else {
+                    Instr::FieldGet { dst, object, field }
+                });
+            }
+            Inst::FieldSet {
+                object,
+                field,
+                value,
+            } => {
+                let heap = self.heap_field(Operand::Local(object), field);
+                let (object, value) = (Reg(object.0), self.in_reg(value, 0));
+                self.emit(if heap {
+                    Instr::FieldSetRc {
+                        object,
+                        field,
+                        value,
+                    }
+                } else {
+                    Instr::FieldSet {
+                        object,
+                        field,
+                        value,
+                    }
+                });
+            }
+            Inst::FieldTake { object, field, .. } => self.emit(Instr::FieldTake {
+                dst: need_dst(),
+                object: Reg(object.0),
+                field,
+            }),
         }
     }
 
@@ -602,7 +979,12 @@ impl<'a> FunctionCompiler<'a> {
                 (Val::Imm(x), Val::Imm(y)) => Some(rel.holds(x, y)),
                 _ => None,
             },
-            Cond::Value(_) => None,
+            Cond::CompareFloat {
+                rel,
+                lhs: Operand::Float(x),
+                rhs: Operand::Float(y),
+            } => Some(floats_hold(rel, x, y)),
+            Cond::CompareFloat { .. } | Cond::Value(_) => None,
         };
         if let Some(taken) = constant {
             return self.goto(if taken { then_to } else { else_to }, next);
@@ -655,6 +1037,10 @@ impl<'a> FunctionCompiler<'a> {
     /// Jumps to `to` when `cond` holds (when it does not, if `negate`). `cond` is not constant.
     fn jump_if(&mut self, cond: Cond, negate: bool, to: BlockId) {
         match cond {
+            Cond::CompareFloat { rel, lhs, rhs } => {
+                let (a, b) = (self.in_reg(lhs, 0), self.in_reg(rhs, 1));
+                self.emit_jump(jump_floats(rel, negate, a, b, 0), to);
+            }
             Cond::Value(value) => {
                 let cond = self.in_reg(value, 0);
                 let instr = if negate {

@@ -3,7 +3,9 @@
 //! A listing has the string literals, then one paragraph per function: a header with its frame
 //! layout, then one line per instruction: its code index, mnemonic and operands, and for
 //! instructions that can fault the `line:col` they report. Registers print as `r<n>`, jump
-//! targets as `-> <index>`, literals as `str#<n>` with their text. Nothing parses it back.
+//! targets as `-> <index>`, literals as `str#<n>` with their text, float constants in Rust's
+//! shortest form, type descriptors as `desc#<n>` with the type, register lists as `[r1, r2]`,
+//! runtime functions by their symbol. Nothing parses it back.
 
 use std::fmt::Write;
 
@@ -40,7 +42,7 @@ pub fn disassemble(module: &Module) -> String {
             func.name,
             func.frame.frame_size,
             scratch + 1,
-            scratch + 2,
+            func.arg_base,
         );
         for ip in func.frame.entry..func.end {
             let instr = &module.code()[ip as usize];
@@ -77,6 +79,14 @@ fn parts(module: &Module, instr: &Instr) -> (&'static str, String) {
     let reg = |r: &super::bytecode::Reg| format!("r{}", r.0);
     match instr {
         Mov { dst, src } => ("mov", format!("r{}, r{}", dst.0, src.0)),
+        LoadFloat { dst, bits } => (
+            "load_float",
+            format!("r{}, {:?}", dst.0, f64::from_bits(*bits)),
+        ),
+        LoadDesc { dst, desc } => (
+            "load_desc",
+            format!("r{}, {}", dst.0, desc_text(module, *desc)),
+        ),
         LoadInt { dst, value } => ("load_int", format!("r{}, {value}", dst.0)),
         LoadStr { dst, string } => {
             let text = module.literals().texts().get(*string as usize);
@@ -111,6 +121,17 @@ fn parts(module: &Module, instr: &Instr) -> (&'static str, String) {
         BitXor { dst, a, b } => ("bit_xor", three(dst, a, reg(b))),
         BitXorImm { dst, a, imm } => ("bit_xor_imm", three(dst, a, imm.to_string())),
         Not { dst, src } => ("not", format!("r{}, r{}", dst.0, src.0)),
+        AddFloat { dst, a, b } => ("add_float", three(dst, a, reg(b))),
+        SubFloat { dst, a, b } => ("sub_float", three(dst, a, reg(b))),
+        MulFloat { dst, a, b } => ("mul_float", three(dst, a, reg(b))),
+        DivFloat { dst, a, b } => ("div_float", three(dst, a, reg(b))),
+        NegFloat { dst, src } => ("neg_float", format!("r{}, r{}", dst.0, src.0)),
+        IntToFloat { dst, src } => ("int_to_float", format!("r{}, r{}", dst.0, src.0)),
+        FloatToInt { dst, src } => ("float_to_int", format!("r{}, r{}", dst.0, src.0)),
+        EqFloat { dst, a, b } => ("eq_float", three(dst, a, reg(b))),
+        NeFloat { dst, a, b } => ("ne_float", three(dst, a, reg(b))),
+        LtFloat { dst, a, b } => ("lt_float", three(dst, a, reg(b))),
+        LeFloat { dst, a, b } => ("le_float", three(dst, a, reg(b))),
         EqInt { dst, a, b } => ("eq_int", three(dst, a, reg(b))),
         NeInt { dst, a, b } => ("ne_int", three(dst, a, reg(b))),
         LtInt { dst, a, b } => ("lt_int", three(dst, a, reg(b))),
@@ -146,6 +167,12 @@ fn parts(module: &Module, instr: &Instr) -> (&'static str, String) {
         GeIntImmJump { a, imm, target } => {
             ("ge_int_imm_jump", format!("r{}, {imm}, -> {target}", a.0))
         }
+        EqFloatJump { a, b, target } => ("eq_float_jump", jump2(a, b, *target)),
+        NeFloatJump { a, b, target } => ("ne_float_jump", jump2(a, b, *target)),
+        LtFloatJump { a, b, target } => ("lt_float_jump", jump2(a, b, *target)),
+        LeFloatJump { a, b, target } => ("le_float_jump", jump2(a, b, *target)),
+        NotLtFloatJump { a, b, target } => ("not_lt_float_jump", jump2(a, b, *target)),
+        NotLeFloatJump { a, b, target } => ("not_le_float_jump", jump2(a, b, *target)),
         IncLtIntJump { a, b, target } => (
             "inc_lt_int_jump",
             format!("r{}, r{}, -> {target}", a.0, b.0),
@@ -177,13 +204,100 @@ fn parts(module: &Module, instr: &Instr) -> (&'static str, String) {
         PrintInt { src, flags } => (print_name(*flags, "int"), reg(src)),
         PrintBool { src, flags } => (print_name(*flags, "bool"), reg(src)),
         PrintStr { src, flags } => (print_name(*flags, "str"), reg(src)),
+        PrintFloat { src, flags } => (print_name(*flags, "float"), reg(src)),
+        PrintValue { src, flags } => (print_name(*flags, "value"), reg(src)),
+        Retain { src } => ("retain", reg(src)),
+        Release { src } => ("release", reg(src)),
+        NewArray { dst, desc, items } => (
+            "new_array",
+            format!(
+                "r{}, {}, {}",
+                dst.0,
+                desc_text(module, *desc),
+                list_text(module, *items)
+            ),
+        ),
+        NewStruct { dst, desc, fields } => (
+            "new_struct",
+            format!(
+                "r{}, {}, {}",
+                dst.0,
+                desc_text(module, *desc),
+                list_text(module, *fields)
+            ),
+        ),
+        ArrayLen { dst, array } => ("array_len", format!("r{}, r{}", dst.0, array.0)),
+        ArrayGet { dst, array, index } => ("array_get", three(dst, array, reg(index))),
+        ArrayGetRc { dst, array, index } => ("array_get_rc", three(dst, array, reg(index))),
+        ArraySet {
+            array,
+            index,
+            value,
+        } => ("array_set", three(array, index, reg(value))),
+        ArraySetRc {
+            array,
+            index,
+            value,
+        } => ("array_set_rc", three(array, index, reg(value))),
+        ArrayTake { dst, array, index } => ("array_take", three(dst, array, reg(index))),
+        FieldGet { dst, object, field } => ("field_get", three(dst, object, format!(".{field}"))),
+        FieldGetRc { dst, object, field } => {
+            ("field_get_rc", three(dst, object, format!(".{field}")))
+        }
+        FieldSet {
+            object,
+            field,
+            value,
+        } => ("field_set", format!("r{}.{field}, r{}", object.0, value.0)),
+        FieldSetRc {
+            object,
+            field,
+            value,
+        } => (
+            "field_set_rc",
+            format!("r{}.{field}, r{}", object.0, value.0),
+        ),
+        FieldTake { dst, object, field } => ("field_take", three(dst, object, format!(".{field}"))),
+        CallRt { func, dst, args } => {
+            let sig = func.sig();
+            let call = format!("{}{}", sig.symbol, list_text(module, *args));
+            match sig.ret {
+                Some(_) => ("call_rt", format!("r{}, {call}", dst.0)),
+                None => ("call_rt", call),
+            }
+        }
     }
+}
+
+fn jump2(a: &super::bytecode::Reg, b: &super::bytecode::Reg, target: u32) -> String {
+    format!("r{}, r{}, -> {target}", a.0, b.0)
+}
+
+fn desc_text(module: &Module, desc: u32) -> String {
+    format!("desc#{desc} {}", module.descs().type_name(desc))
+}
+
+fn list_text(module: &Module, list: u32) -> String {
+    let regs: Vec<String> = module
+        .list(list)
+        .iter()
+        .map(|r| format!("r{}", r.0))
+        .collect();
+    format!("({})", regs.join(", "))
 }
 
 fn print_name(flags: u32, ty: &str) -> &'static str {
     let newline = flags & PRINT_NEWLINE != 0;
     let stderr = flags & PRINT_STDERR != 0;
     match (ty, stderr, newline) {
+        ("float", false, false) => "print_float",
+        ("float", false, true) => "println_float",
+        ("float", true, false) => "eprint_float",
+        ("float", true, true) => "eprintln_float",
+        ("value", false, false) => "print_value",
+        ("value", false, true) => "println_value",
+        ("value", true, false) => "eprint_value",
+        ("value", true, true) => "eprintln_value",
         ("int", false, false) => "print_int",
         ("int", false, true) => "println_int",
         ("int", true, false) => "eprint_int",

@@ -30,14 +30,16 @@
 
 use std::io::Write;
 
-use keel_runtime::string::StrHeader;
+use keel_runtime::layout::{ObjHeader, StrHeader};
+use keel_runtime::output::{keel_print_float, keel_print_value};
 use keel_runtime::{
     keel_exit, keel_fault_int, keel_print_bool, keel_print_int, keel_print_str, IntOp,
 };
 
 use super::bytecode::{FrameInfo, Instr, Module};
-use super::disasm;
+use super::heap;
 use super::ops;
+use super::{disasm, rt};
 
 /// The most calls that may be active at once.
 pub const MAX_CALL_DEPTH: usize = 1_000_000;
@@ -98,6 +100,29 @@ fn int_fault(module: &Module, ip: usize, op: IntOp, a: i64, b: i64) -> ! {
     unsafe { keel_fault_int(site.as_ptr(), site.len(), op as u32, a, b) }
 }
 
+/// The site text (`file:line:col`) of the instruction at `ip`.
+fn site_of(module: &Module, ip: usize) -> &str {
+    module.site_text(module.fault_site(ip).site)
+}
+
+/// Reports `array[index]` out of bounds (length `len`) at the instruction at `ip`.
+#[cold]
+#[inline(never)]
+fn bounds_fault(module: &Module, ip: usize, index: i64, len: i64) -> ! {
+    let site = site_of(module, ip);
+    // SAFETY: `site` is a live `&str`.
+    unsafe { keel_runtime::fault::keel_fault_bounds(site.as_ptr(), site.len(), index, len) }
+}
+
+/// Reports a failed `to_int(value)` at the instruction at `ip`.
+#[cold]
+#[inline(never)]
+fn to_int_fault(module: &Module, ip: usize, value: f64) -> ! {
+    let site = site_of(module, ip);
+    // SAFETY: `site` is a live `&str`.
+    unsafe { keel_runtime::fault::keel_fault_to_int(site.as_ptr(), site.len(), value) }
+}
+
 /// Reports a stack overflow at the call at `ip` and ends the process.
 #[cold]
 #[inline(never)]
@@ -119,8 +144,10 @@ fn trace_line(module: &Module, ip: usize, instr: &Instr, window: &[i64]) {
     let name = module.function_at(ip).map_or("?", |f| f.name.as_str());
     let mut line = format!("{name:<12} {}", disasm::instruction_line(module, ip, instr));
     let (read, count) = instr.read();
-    if count > 0 {
-        let values: Vec<String> = read[..count]
+    let listed = instr.list().map_or(&[][..], |list| module.list(list));
+    let read: Vec<_> = read[..count].iter().chain(listed).collect();
+    if !read.is_empty() {
+        let values: Vec<String> = read
             .iter()
             .map(|r| format!("r{}={}", r.0, window[r.index()]))
             .collect();
@@ -151,6 +178,7 @@ impl Machine {
         let code = module.code();
         let frames = module.frames();
         let literals = module.literals().values();
+        let descs = module.descs().values();
         let mut ip = entry.entry as usize;
         let mut bp = 0usize;
         let mut base: *mut i64 = self.regs.as_mut_ptr();
@@ -170,6 +198,43 @@ impl Machine {
             ($reg:expr, $value:expr) => {{
                 let value: i64 = $value;
                 unsafe { *r.add($reg.index()) = value }
+            }};
+        }
+        // Float registers hold `f64::to_bits`.
+        macro_rules! getf {
+            ($reg:expr) => {
+                f64::from_bits(get!($reg) as u64)
+            };
+        }
+        macro_rules! setf {
+            ($reg:expr, $value:expr) => {{
+                let value: f64 = $value;
+                set!($reg, value.to_bits() as i64)
+            }};
+        }
+        // The register values of list `list`. Not hot: used by allocation and runtime calls.
+        macro_rules! list_values {
+            ($list:expr) => {
+                module.list($list).iter().map(|&reg| get!(reg))
+            };
+        }
+        // SAFETY (for every use): verified IR gives heap instructions registers holding live
+        // objects of the types they expect (arrays, structs with the named field, descriptors
+        // of the right kind, validated by `Module::new`), each owned as the IR's ownership
+        // rules say; `heap` documents what each operation requires.
+        macro_rules! heap {
+            ($($body:tt)*) => {
+                unsafe { $($body)* }
+            };
+        }
+        // An array index: the element's address, or the bounds fault of this instruction.
+        macro_rules! element {
+            ($array:expr, $index:expr) => {{
+                let (array, index) = ($array, $index);
+                match heap! { heap::element(array, index) } {
+                    Ok(slot) => slot,
+                    Err(len) => bounds_fault(module, ip - 1, index, len),
+                }
             }};
         }
         // A checked operation: its result, or the fault it reports.
@@ -216,6 +281,11 @@ impl Machine {
                 Instr::LoadStr { dst, string } => {
                     // SAFETY: `string` is a valid literal index (validated by `Module::new`).
                     set!(dst, unsafe { *literals.get_unchecked(string as usize) })
+                }
+                Instr::LoadFloat { dst, bits } => set!(dst, bits as i64),
+                Instr::LoadDesc { dst, desc } => {
+                    // SAFETY: `desc` is a valid descriptor index (validated by `Module::new`).
+                    set!(dst, unsafe { *descs.get_unchecked(desc as usize) })
                 }
 
                 Instr::AddInt { dst, a, b } => {
@@ -298,6 +368,24 @@ impl Machine {
                 Instr::GtIntImm { dst, a, imm } => set!(dst, i64::from(get!(a) > i64::from(imm))),
                 Instr::GeIntImm { dst, a, imm } => set!(dst, i64::from(get!(a) >= i64::from(imm))),
 
+                Instr::AddFloat { dst, a, b } => setf!(dst, getf!(a) + getf!(b)),
+                Instr::SubFloat { dst, a, b } => setf!(dst, getf!(a) - getf!(b)),
+                Instr::MulFloat { dst, a, b } => setf!(dst, getf!(a) * getf!(b)),
+                Instr::DivFloat { dst, a, b } => setf!(dst, getf!(a) / getf!(b)),
+                Instr::NegFloat { dst, src } => setf!(dst, -getf!(src)),
+                Instr::IntToFloat { dst, src } => setf!(dst, get!(src) as f64),
+                Instr::FloatToInt { dst, src } => {
+                    let value = getf!(src);
+                    match ops::float_to_int(value) {
+                        Some(int) => set!(dst, int),
+                        None => to_int_fault(module, ip - 1, value),
+                    }
+                }
+                Instr::EqFloat { dst, a, b } => set!(dst, i64::from(getf!(a) == getf!(b))),
+                Instr::NeFloat { dst, a, b } => set!(dst, i64::from(getf!(a) != getf!(b))),
+                Instr::LtFloat { dst, a, b } => set!(dst, i64::from(getf!(a) < getf!(b))),
+                Instr::LeFloat { dst, a, b } => set!(dst, i64::from(getf!(a) <= getf!(b))),
+
                 Instr::Jump { target } => ip = target as usize,
                 Instr::JumpIfTrue { cond, target } => jump_if!(get!(cond) != 0, target),
                 Instr::JumpIfFalse { cond, target } => jump_if!(get!(cond) == 0, target),
@@ -322,6 +410,16 @@ impl Machine {
                 }
                 Instr::GeIntImmJump { a, imm, target } => {
                     jump_if!(get!(a) >= i64::from(imm), target)
+                }
+                Instr::EqFloatJump { a, b, target } => jump_if!(getf!(a) == getf!(b), target),
+                Instr::NeFloatJump { a, b, target } => jump_if!(getf!(a) != getf!(b), target),
+                Instr::LtFloatJump { a, b, target } => jump_if!(getf!(a) < getf!(b), target),
+                Instr::LeFloatJump { a, b, target } => jump_if!(getf!(a) <= getf!(b), target),
+                Instr::NotLtFloatJump { a, b, target } => {
+                    jump_if!(ops::not_less(getf!(a), getf!(b)), target)
+                }
+                Instr::NotLeFloatJump { a, b, target } => {
+                    jump_if!(ops::not_less_or_equal(getf!(a), getf!(b)), target)
                 }
                 Instr::IncLtIntJump { a, b, target } => {
                     let x = get!(a);
@@ -402,9 +500,143 @@ impl Machine {
                 Instr::PrintStr { src, flags } => {
                     let string = get!(src) as *const StrHeader;
                     // SAFETY: the compiler emits `print_str` only for a register holding a
-                    // `string` value of verified IR; every such value is a literal owned by
-                    // `module` (string locals are set to "" on entry, so none is stale).
+                    // `string` value of verified IR: a live string object.
                     unsafe { keel_print_str(string, flags) }
+                }
+                Instr::PrintFloat { src, flags } => keel_print_float(getf!(src), flags),
+                Instr::PrintValue { src, flags } => {
+                    let value = get!(src) as *const ObjHeader;
+                    // SAFETY: verified IR prints an array or struct register: a live object.
+                    unsafe { keel_print_value(value, flags) }
+                }
+
+                Instr::Retain { src } => {
+                    let value = get!(src);
+                    heap! { heap::retain(value) }
+                }
+                Instr::Release { src } => {
+                    let value = get!(src);
+                    heap! { heap::release(value) }
+                }
+                Instr::NewArray { dst, desc, items } => {
+                    // SAFETY: `desc` is a valid descriptor index (validated by `Module::new`).
+                    let desc = unsafe { *descs.get_unchecked(desc as usize) };
+                    let mut values = list_values!(items);
+                    let array = heap! { heap::new_array(desc, &mut values) };
+                    set!(dst, array)
+                }
+                Instr::NewStruct { dst, desc, fields } => {
+                    // SAFETY: `desc` is a valid descriptor index (validated by `Module::new`).
+                    let desc = unsafe { *descs.get_unchecked(desc as usize) };
+                    let mut values = list_values!(fields);
+                    let object = heap! { heap::new_struct(desc, &mut values) };
+                    set!(dst, object)
+                }
+                Instr::ArrayLen { dst, array } => {
+                    let array = get!(array);
+                    set!(dst, heap! { heap::array_len(array) })
+                }
+                Instr::ArrayGet { dst, array, index } => {
+                    let slot = element!(get!(array), get!(index));
+                    set!(dst, heap! { *slot })
+                }
+                Instr::ArrayGetRc { dst, array, index } => {
+                    let slot = element!(get!(array), get!(index));
+                    let value = heap! { *slot };
+                    heap! { heap::retain(value) };
+                    set!(dst, value)
+                }
+                Instr::ArraySet {
+                    array: container,
+                    index,
+                    value,
+                } => {
+                    let (array, i, value) = (get!(container), get!(index), get!(value));
+                    element!(array, i);
+                    let unique = heap! { heap::make_unique(array) };
+                    set!(container, unique);
+                    heap! { *heap::element_unchecked(unique, i) = value };
+                }
+                Instr::ArraySetRc {
+                    array: container,
+                    index,
+                    value,
+                } => {
+                    let (array, i, value) = (get!(container), get!(index), get!(value));
+                    element!(array, i);
+                    let unique = heap! { heap::make_unique(array) };
+                    set!(container, unique);
+                    let old =
+                        heap! { std::ptr::replace(heap::element_unchecked(unique, i), value) };
+                    heap! { heap::release(old) };
+                }
+                Instr::ArrayTake {
+                    dst,
+                    array: container,
+                    index,
+                } => {
+                    let (array, i) = (get!(container), get!(index));
+                    element!(array, i);
+                    let unique = heap! { heap::make_unique(array) };
+                    set!(container, unique);
+                    set!(
+                        dst,
+                        heap! { std::ptr::replace(heap::element_unchecked(unique, i), 0) }
+                    )
+                }
+                Instr::FieldGet { dst, object, field } => {
+                    let object = get!(object);
+                    set!(dst, heap! { *heap::field(object, field) })
+                }
+                Instr::FieldGetRc { dst, object, field } => {
+                    let object = get!(object);
+                    let value = heap! { *heap::field(object, field) };
+                    heap! { heap::retain(value) };
+                    set!(dst, value)
+                }
+                Instr::FieldSet {
+                    object: container,
+                    field,
+                    value,
+                } => {
+                    let (object, value) = (get!(container), get!(value));
+                    let unique = heap! { heap::make_unique(object) };
+                    set!(container, unique);
+                    heap! { *heap::field(unique, field) = value };
+                }
+                Instr::FieldSetRc {
+                    object: container,
+                    field,
+                    value,
+                } => {
+                    let (object, value) = (get!(container), get!(value));
+                    let unique = heap! { heap::make_unique(object) };
+                    set!(container, unique);
+                    let old = heap! { std::ptr::replace(heap::field(unique, field), value) };
+                    heap! { heap::release(old) };
+                }
+                Instr::FieldTake {
+                    dst,
+                    object: container,
+                    field,
+                } => {
+                    let object = get!(container);
+                    let unique = heap! { heap::make_unique(object) };
+                    set!(container, unique);
+                    set!(
+                        dst,
+                        heap! { std::ptr::replace(heap::field(unique, field), 0) }
+                    )
+                }
+                Instr::CallRt { func, dst, args } => {
+                    let mut values = [0i64; rt::MAX_PARAMS];
+                    for (slot, value) in values.iter_mut().zip(list_values!(args)) {
+                        *slot = value;
+                    }
+                    // SAFETY: the list has one register per parameter (validated), holding
+                    // values of the parameter types (verified IR).
+                    let result = unsafe { rt::call(func, &values, site_of(module, ip - 1)) };
+                    set!(dst, result)
                 }
             }
         }

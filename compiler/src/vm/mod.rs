@@ -8,22 +8,33 @@
 //! - instructions specialised by static type, with immediate forms and fused compare-and-jump;
 //! - blocks laid out so most jumps are fallthroughs, loop conditions duplicated at the loop's end.
 //!
+//! Values are untagged words too: a `float` is its bits, a string, array or struct the address of
+//! a reference-counted heap object laid out as `keel_runtime::layout` says. Element and field
+//! access, reference counting and the copy-on-write check run inline in the interpreter; anything
+//! larger (allocation, freeing, copying, string and array functions) calls the runtime.
+//!
 //! Modules: [`bytecode`] (instruction set, encoding, validated [`Module`]), [`plan`] (fusion,
 //! forwarding, layout decisions), [`compile`] (IR → bytecode), [`interp`] (the loop),
-//! [`disasm`] (text), [`ops`] (checked integer operations).
+//! [`disasm`] (text), [`ops`] (checked integer operations), [`heap`] (inline object access),
+//! [`rt`] (runtime calls), [`descs`] (the type descriptors the runtime reads).
 //!
 //! Every observable effect (printing, faults, `exit`) goes through `keel_runtime`, like the other
 //! backends. `KEEL_TRACE=1` prints each executed instruction to standard error.
 
 pub mod bytecode;
 pub mod compile;
+pub mod descs;
 pub mod disasm;
+pub mod heap;
 pub mod interp;
 pub mod ops;
 pub mod plan;
+pub mod rt;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod value_tests;
 
 pub use bytecode::Module;
 

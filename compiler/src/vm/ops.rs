@@ -1,4 +1,5 @@
-//! The checked integer operations of the VM, as pure functions the interpreter calls.
+//! The checked integer operations of the VM (and `to_int`), as pure functions the interpreter
+//! calls.
 //!
 //! Each function computes one IR operation with exactly the semantics documented in `ir/mod.rs`
 //! and returns `Err(op)` when the operation faults, naming the [`IntOp`] the runtime reports.
@@ -70,9 +71,62 @@ pub fn neg(a: i64) -> Result<i64, IntOp> {
     a.checked_neg().ok_or(IntOp::Neg)
 }
 
+/// `to_int(value)`: truncates toward zero; `None` (a fault) for NaN, infinities and values
+/// outside `int` (valid: `-9223372036854775808.0 <= value < 9223372036854775808.0`).
+#[inline(always)]
+pub fn float_to_int(value: f64) -> Option<i64> {
+    // 2^63 is exact as an f64; NaN fails both comparisons.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    if (-LIMIT..LIMIT).contains(&value) {
+        Some(value as i64)
+    } else {
+        None
+    }
+}
+
+/// `!(a < b)`: true when `a >= b` or either is NaN (what a branch on `not (a < b)` tests).
+#[inline(always)]
+#[allow(clippy::neg_cmp_op_on_partial_ord)] // the negation, NaN included, is the point
+pub fn not_less(a: f64, b: f64) -> bool {
+    !(a < b)
+}
+
+/// `!(a <= b)`: true when `a > b` or either is NaN.
+#[inline(always)]
+#[allow(clippy::neg_cmp_op_on_partial_ord)] // the negation, NaN included, is the point
+pub fn not_less_or_equal(a: f64, b: f64) -> bool {
+    !(a <= b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn negated_float_comparisons_hold_for_nan() {
+        assert!(not_less(1.0, 1.0) && !not_less(0.0, 1.0) && not_less(f64::NAN, 1.0));
+        assert!(not_less_or_equal(2.0, 1.0) && !not_less_or_equal(1.0, 1.0));
+        assert!(not_less_or_equal(1.0, f64::NAN));
+    }
+
+    #[test]
+    fn float_to_int_truncates_and_checks_the_range() {
+        assert_eq!(float_to_int(2.9), Some(2));
+        assert_eq!(float_to_int(-2.9), Some(-2));
+        assert_eq!(float_to_int(-0.0), Some(0));
+        assert_eq!(float_to_int(-9_223_372_036_854_775_808.0), Some(MIN));
+        assert_eq!(float_to_int(9_223_372_036_854_775_808.0), None);
+        // The largest f64 below 2^63.
+        assert_eq!(
+            float_to_int(9_223_372_036_854_774_784.0),
+            Some(9_223_372_036_854_774_784)
+        );
+        assert_eq!(float_to_int(-9_223_372_036_854_777_856.0), None);
+        assert_eq!(float_to_int(f64::NAN), None);
+        assert_eq!(float_to_int(f64::INFINITY), None);
+        assert_eq!(float_to_int(f64::NEG_INFINITY), None);
+        assert_eq!(float_to_int(1e300), None);
+    }
 
     const MIN: i64 = i64::MIN;
     const MAX: i64 = i64::MAX;

@@ -41,7 +41,20 @@ impl Rel {
         })
     }
 
-    /// `!(a rel b)` is `a rel.negate() b`.
+    /// The relation an IR float comparison tests, or `None` for other ops.
+    pub fn of_float(op: BinaryOp) -> Option<Rel> {
+        Some(match op {
+            BinaryOp::EqFloat => Rel::Eq,
+            BinaryOp::NeFloat => Rel::Ne,
+            BinaryOp::LtFloat => Rel::Lt,
+            BinaryOp::LeFloat => Rel::Le,
+            BinaryOp::GtFloat => Rel::Gt,
+            BinaryOp::GeFloat => Rel::Ge,
+            _ => return None,
+        })
+    }
+
+    /// `!(a rel b)` is `a rel.negate() b` (on ints and bools; not on floats, because of NaN).
     pub fn negate(self) -> Rel {
         match self {
             Rel::Eq => Rel::Ne,
@@ -84,6 +97,12 @@ pub enum Cond {
     Value(Operand),
     /// `lhs rel rhs` on ints or bools, computed by the jump itself.
     Compare {
+        rel: Rel,
+        lhs: Operand,
+        rhs: Operand,
+    },
+    /// `lhs rel rhs` on floats (IEEE: false when either is NaN, except `Ne`).
+    CompareFloat {
         rel: Rel,
         lhs: Operand,
         rhs: Operand,
@@ -213,8 +232,13 @@ fn plan_block(block: &Block, uses: &[u32]) -> BlockPlan {
                     Inst::Binary {
                         dst, op, lhs, rhs, ..
                     } if dst == t => {
-                        let Some(rel) = Rel::of(op) else { break };
-                        cond = Cond::Compare { rel, lhs, rhs };
+                        cond = if let Some(rel) = Rel::of(op) {
+                            Cond::Compare { rel, lhs, rhs }
+                        } else if let Some(rel) = Rel::of_float(op) {
+                            Cond::CompareFloat { rel, lhs, rhs }
+                        } else {
+                            break;
+                        };
                         kept -= 1;
                     }
                     Inst::Unary {

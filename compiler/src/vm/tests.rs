@@ -1,4 +1,6 @@
-//! Whole-VM tests: small IR programs built by hand, compiled and run in-process.
+//! Whole-VM tests: small IR programs built by hand, compiled and run in-process (scalars,
+//! control flow and calls here; floats and heap values in `value_tests`, which shares the
+//! builders below).
 //!
 //! Programs here never fault or exit (that would end the test process); fault detection is
 //! tested on the pure operations in `ops`, which the interpreter itself uses.
@@ -11,15 +13,15 @@ use crate::ir::{
     SiteId, StrId, Term, Ty, UnaryOp,
 };
 
-const SITE: SiteId = SiteId(0);
+pub(super) const SITE: SiteId = SiteId(0);
 
 /// Builds one IR function.
-struct FnBuilder {
+pub(super) struct FnBuilder {
     func: Function,
 }
 
 impl FnBuilder {
-    fn new(name: &str, params: &[Ty], ret: Ty) -> FnBuilder {
+    pub(super) fn new(name: &str, params: &[Ty], ret: Ty) -> FnBuilder {
         let locals = params
             .iter()
             .map(|&ty| LocalInfo { ty, name: None })
@@ -35,12 +37,12 @@ impl FnBuilder {
         }
     }
 
-    fn local(&mut self, ty: Ty) -> Local {
+    pub(super) fn local(&mut self, ty: Ty) -> Local {
         self.func.locals.push(LocalInfo { ty, name: None });
         Local(self.func.locals.len() as u32 - 1)
     }
 
-    fn block(&mut self) -> BlockId {
+    pub(super) fn block(&mut self) -> BlockId {
         self.func.blocks.push(Block {
             insts: Vec::new(),
             term: Term::Return(None),
@@ -48,11 +50,18 @@ impl FnBuilder {
         BlockId(self.func.blocks.len() as u32 - 1)
     }
 
-    fn push(&mut self, block: BlockId, inst: Inst) {
+    pub(super) fn push(&mut self, block: BlockId, inst: Inst) {
         self.func.blocks[block.0 as usize].insts.push(inst);
     }
 
-    fn binary(&mut self, block: BlockId, dst: Local, op: BinaryOp, lhs: Operand, rhs: Operand) {
+    pub(super) fn binary(
+        &mut self,
+        block: BlockId,
+        dst: Local,
+        op: BinaryOp,
+        lhs: Operand,
+        rhs: Operand,
+    ) {
         self.push(
             block,
             Inst::Binary {
@@ -65,7 +74,13 @@ impl FnBuilder {
         );
     }
 
-    fn call(&mut self, block: BlockId, dst: Option<Local>, func: u32, args: Vec<Operand>) {
+    pub(super) fn call(
+        &mut self,
+        block: BlockId,
+        dst: Option<Local>,
+        func: u32,
+        args: Vec<Operand>,
+    ) {
         self.push(
             block,
             Inst::Call {
@@ -77,16 +92,26 @@ impl FnBuilder {
         );
     }
 
-    fn end(&mut self, block: BlockId, term: Term) {
+    pub(super) fn end(&mut self, block: BlockId, term: Term) {
         self.func.blocks[block.0 as usize].term = term;
     }
 
-    fn build(self) -> Function {
+    pub(super) fn build(self) -> Function {
         self.func
     }
 }
 
-fn program(functions: Vec<Function>, strings: &[&str]) -> Program {
+pub(super) fn program(functions: Vec<Function>, strings: &[&str]) -> Program {
+    typed_program(functions, strings, Vec::new(), Vec::new())
+}
+
+/// A program with array and struct types.
+pub(super) fn typed_program(
+    functions: Vec<Function>,
+    strings: &[&str],
+    arrays: Vec<Ty>,
+    structs: Vec<crate::ir::StructDef>,
+) -> Program {
     let program = Program {
         functions,
         entry: FuncId(0),
@@ -96,8 +121,8 @@ fn program(functions: Vec<Function>, strings: &[&str]) -> Program {
             line: 1,
             col: 1,
         }],
-        arrays: Vec::new(),
-        structs: Vec::new(),
+        arrays,
+        structs,
     };
     if let Err(errors) = crate::ir::verify::verify(&program) {
         panic!("test program does not verify: {errors:?}");
@@ -105,12 +130,12 @@ fn program(functions: Vec<Function>, strings: &[&str]) -> Program {
     program
 }
 
-fn l(local: Local) -> Operand {
+pub(super) fn l(local: Local) -> Operand {
     Operand::Local(local)
 }
 
 /// Compiles `program` and runs function `func` on `args`.
-fn run(program: &Program, func: u32, args: &[i64]) -> i64 {
+pub(super) fn run(program: &Program, func: u32, args: &[i64]) -> i64 {
     let module = compile(program);
     execute(&module, func, args, false)
 }

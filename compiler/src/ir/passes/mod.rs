@@ -3,6 +3,7 @@
 //! Each pass keeps the program's meaning exactly (same output, same faults at the same sites)
 //! and leaves IR that still verifies. Passes here are cheap and always on.
 
+pub mod rc;
 pub mod simplify_cfg;
 
 use super::Program;
@@ -11,5 +12,6 @@ use super::Program;
 pub fn run_all(program: &mut Program) {
     for func in &mut program.functions {
         simplify_cfg::simplify(func);
+        rc::insert_rc(func);
     }
 }

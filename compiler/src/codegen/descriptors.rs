@@ -1,0 +1,174 @@
+//! Type descriptors as read-only data objects, laid out as `keel_runtime::desc::TypeDesc`.
+//!
+//! Each Keel type that a value needs described (the operand of `Operand::Desc`, the type of an
+//! array or struct the generated code allocates, and, transitively, every type those refer to)
+//! gets one data object, declared and defined on first use with `Linkage::Local`:
+//! - `int`, `float`, `bool`, `string`: a bare `TypeDesc` of that kind;
+//! - `[T]`: a `TypeDesc` whose `elem` points (by relocation) to `T`'s descriptor;
+//! - a struct: its `TypeDesc`, then its `FieldDesc` table, then the struct's and fields' names,
+//!   all in one object, pointing into itself and to the fields' descriptors.
+//!
+//! Struct types may be recursive through arrays (`struct Node { [Node] kids, }`), so descriptors
+//! may form cycles: an object is declared (and remembered) before the descriptors it refers to
+//! are requested, so a cycle ends at an already declared symbol. Objects that hold relocations
+//! land in `.data.rel.ro` in executables, which is fine for a PIE (the dynamic loader fills them
+//! in before making them read-only).
+//!
+//! What this module does not do: emit instructions that take a descriptor's address (that is
+//! `function`), or decide what the runtime does with a descriptor.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::Endianness;
+use cranelift_module::{DataDescription, DataId, Linkage, Module};
+use keel_runtime::desc::{
+    DESC_ELEM_OFFSET, DESC_FIELDS_OFFSET, DESC_FIELD_COUNT_OFFSET, DESC_KIND_OFFSET,
+    DESC_NAME_LEN_OFFSET, DESC_NAME_OFFSET, FIELD_DESC_SIZE, FIELD_NAME_LEN_OFFSET,
+    FIELD_NAME_OFFSET, FIELD_TY_OFFSET, KIND_ARRAY, KIND_BOOL, KIND_FLOAT, KIND_INT, KIND_STRING,
+    KIND_STRUCT, TYPE_DESC_SIZE,
+};
+use keel_runtime::layout::OBJECT_ALIGN;
+
+use super::describe_module_error;
+use crate::ir::{Program, Ty};
+
+/// The descriptor objects defined in one module so far.
+#[derive(Default)]
+pub(super) struct Descriptors {
+    objects: HashMap<Ty, DataId>,
+}
+
+impl Descriptors {
+    /// The descriptor object of `ty`, defining it (and every descriptor it refers to) on first
+    /// use.
+    pub(super) fn get<M: Module>(
+        &mut self,
+        module: &mut M,
+        program: &Program,
+        ty: Ty,
+    ) -> Result<DataId, String> {
+        if let Some(&id) = self.objects.get(&ty) {
+            return Ok(id);
+        }
+        if module.target_config().pointer_bytes() != 8 {
+            return Err("type descriptors need a 64-bit target".into());
+        }
+        let name = match ty {
+            Ty::Int => "keel.desc.int".to_string(),
+            Ty::Float => "keel.desc.float".to_string(),
+            Ty::Bool => "keel.desc.bool".to_string(),
+            Ty::Str => "keel.desc.string".to_string(),
+            Ty::Array(id) => format!("keel.desc.array{}", id.0),
+            Ty::Struct(id) => format!("keel.desc.struct{}", id.0),
+            Ty::Void => return Err("the type void has no descriptor".into()),
+        };
+        let id = module
+            .declare_data(&name, Linkage::Local, false, false)
+            .map_err(|e| describe_module_error(&e))?;
+        self.objects.insert(ty, id);
+
+        let endianness = module.isa().endianness();
+        let mut object = DescriptorObject::new(endianness);
+        let mut description = DataDescription::new();
+        match ty {
+            Ty::Int => object.put_u32(DESC_KIND_OFFSET, KIND_INT),
+            Ty::Float => object.put_u32(DESC_KIND_OFFSET, KIND_FLOAT),
+            Ty::Bool => object.put_u32(DESC_KIND_OFFSET, KIND_BOOL),
+            Ty::Str => object.put_u32(DESC_KIND_OFFSET, KIND_STRING),
+            Ty::Array(array) => {
+                object.put_u32(DESC_KIND_OFFSET, KIND_ARRAY);
+                let elem = self.get(module, program, program.elem(array))?;
+                let elem = module.declare_data_in_data(elem, &mut description);
+                description.write_data_addr(DESC_ELEM_OFFSET as u32, elem, 0);
+            }
+            Ty::Struct(structure) => {
+                let def = program.struct_def(structure);
+                let field_count = u32::try_from(def.fields.len())
+                    .map_err(|_| format!("struct {} has too many fields", def.name))?;
+                object.put_u32(DESC_KIND_OFFSET, KIND_STRUCT);
+                object.put_u32(DESC_FIELD_COUNT_OFFSET, field_count);
+                let own = module.declare_data_in_data(id, &mut description);
+                let table = TYPE_DESC_SIZE;
+                let mut names = table + FIELD_DESC_SIZE * def.fields.len();
+                let name_at = object.append(names, def.name.as_bytes());
+                description.write_data_addr(DESC_NAME_OFFSET as u32, own, name_at as i64);
+                object.put_u64(DESC_NAME_LEN_OFFSET, def.name.len() as u64);
+                names = name_at + def.name.len();
+                if !def.fields.is_empty() {
+                    description.write_data_addr(DESC_FIELDS_OFFSET as u32, own, table as i64);
+                }
+                for (index, field) in def.fields.iter().enumerate() {
+                    let entry = (table + FIELD_DESC_SIZE * index) as i32;
+                    let field_name_at = object.append(names, field.name.as_bytes());
+                    names = field_name_at + field.name.len();
+                    description.write_data_addr(
+                        (entry + FIELD_NAME_OFFSET) as u32,
+                        own,
+                        field_name_at as i64,
+                    );
+                    object.put_u64(entry + FIELD_NAME_LEN_OFFSET, field.name.len() as u64);
+                    let field_desc = self.get(module, program, field.ty)?;
+                    let field_desc = module.declare_data_in_data(field_desc, &mut description);
+                    description.write_data_addr((entry + FIELD_TY_OFFSET) as u32, field_desc, 0);
+                }
+            }
+            Ty::Void => unreachable!("rejected above"),
+        }
+        description.define(object.bytes.into_boxed_slice());
+        description.set_align(OBJECT_ALIGN as u64);
+        module
+            .define_data(id, &description)
+            .map_err(|e| describe_module_error(&e))?;
+        Ok(id)
+    }
+}
+
+/// The bytes of one descriptor object under construction (pointer fields stay zero: their
+/// values come from relocations).
+struct DescriptorObject {
+    bytes: Vec<u8>,
+    endianness: Endianness,
+}
+
+impl DescriptorObject {
+    fn new(endianness: Endianness) -> DescriptorObject {
+        DescriptorObject {
+            bytes: vec![0; TYPE_DESC_SIZE],
+            endianness,
+        }
+    }
+
+    fn put(&mut self, offset: i32, value: &[u8]) {
+        let start = offset as usize;
+        let end = start + value.len();
+        if self.bytes.len() < end {
+            self.bytes.resize(end, 0);
+        }
+        self.bytes[start..end].copy_from_slice(value);
+    }
+
+    fn put_u32(&mut self, offset: i32, value: u32) {
+        let bytes = match self.endianness {
+            Endianness::Little => value.to_le_bytes(),
+            Endianness::Big => value.to_be_bytes(),
+        };
+        self.put(offset, &bytes);
+    }
+
+    fn put_u64(&mut self, offset: i32, value: u64) {
+        let bytes = match self.endianness {
+            Endianness::Little => value.to_le_bytes(),
+            Endianness::Big => value.to_be_bytes(),
+        };
+        self.put(offset, &bytes);
+    }
+
+    /// Writes `text` at `at` (at least the current end of the fixed part) and returns `at`.
+    fn append(&mut self, at: usize, text: &[u8]) -> usize {
+        if self.bytes.len() < at {
+            self.bytes.resize(at, 0);
+        }
+        self.put(at as i32, text);
+        at
+    }
+}

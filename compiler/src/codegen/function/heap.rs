@@ -1,0 +1,487 @@
+//! Heap values in generated code: reference counting, arrays, structs and copy-on-write, inline.
+//!
+//! Objects are laid out as `keel_runtime::layout` says (its constants are the only offsets used
+//! here). Everything on the happy path is inline:
+//! - `Retain`: skip null and static objects (`rc == -1`), else `rc += 1`;
+//! - `Release`: skip null; when `rc > 1`, `rc -= 1`; otherwise (a cold block) free the object
+//!   with `keel_free` when `rc == 1` and do nothing for a static one;
+//! - element and field access: a bounds check (one unsigned compare of the index against the
+//!   length, which also rejects negative indexes) branching to a cold `keel_fault_bounds` call,
+//!   then a load or store; a heap value read out of a container is retained inline;
+//! - in-place updates first check `rc == 1` and otherwise call `keel_make_unique` (cold), which
+//!   replaces the container in its local with a copy; the old heap element is released inline.
+//!
+//! `keel_free` and `keel_make_unique` are called through the register-preserving trampolines of
+//! `codegen::helpers`, so these slow paths do not make values spill on the fast ones.
+//!
+//! Every load and store is tagged with an alias [`Region`] (type-based alias analysis): counts,
+//! the elements of each array type and each field of each struct type are disjoint memory, so
+//! Cranelift may reuse a loaded field across stores to other regions. Runtime calls clobber every
+//! region. Array lengths are pure (see [`FunctionLowering::array_len`]).
+//!
+//! What this module does not do: decide where references are counted (the IR's RC pass does;
+//! this module implements each instruction exactly as `ir/mod.rs` documents it).
+
+use std::borrow::Cow;
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, AliasRegionData, InstBuilder, MemFlagsData, StackSlot, StackSlotData, StackSlotKind,
+    Type, Value,
+};
+use cranelift_module::Module;
+use keel_runtime::layout::{
+    ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, RC_OFFSET, SLOT_SIZE, STATIC_RC, STRUCT_FIELDS_OFFSET,
+};
+
+use super::{FunctionLowering, Result};
+use crate::codegen::helpers::Helper;
+use crate::codegen::runtime::RuntimeFn;
+use crate::ir::{self, ArrayId, Operand, SiteId, StructId, Ty};
+
+/// A class of memory that no access of another class can touch.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Region {
+    /// Reference counts of every object.
+    Rc,
+    /// Elements of arrays of one type.
+    Elements(ArrayId),
+    /// One field of one struct type.
+    Field(StructId, u32),
+}
+
+/// `log2(SLOT_SIZE)`: element `i` is `i << SLOT_SHIFT` bytes after the first.
+const SLOT_SHIFT: i64 = SLOT_SIZE.trailing_zeros() as i64;
+const _: () = assert!(1 << SLOT_SHIFT == SLOT_SIZE);
+
+/// A slot being replaced: its region, its offset from the base address, and its type.
+struct Slot {
+    region: Region,
+    /// The slot's address is `base + offset` (base: the object, or the element's address less
+    /// the array's header).
+    offset: i32,
+    ty: Ty,
+}
+
+impl<M: Module> FunctionLowering<'_, '_, '_, M> {
+    /// Memory flags for an access to `region`: never traps, aligned, and disjoint from every
+    /// other region.
+    fn flags(&mut self, region: Region) -> MemFlagsData {
+        let next_id = self.regions.len() as u32;
+        let alias = *self.regions.entry(region).or_insert_with(|| {
+            self.builder.func.dfg.alias_regions.insert(AliasRegionData {
+                user_id: next_id,
+                description: Cow::Owned(format!("{region:?}")),
+            })
+        });
+        MemFlagsData::trusted().with_alias_region(Some(alias))
+    }
+
+    fn load(&mut self, ty: Type, region: Region, address: Value, offset: i32) -> Value {
+        let flags = self.flags(region);
+        self.builder.ins().load(ty, flags, address, offset)
+    }
+
+    fn store(&mut self, region: Region, value: Value, address: Value, offset: i32) {
+        let flags = self.flags(region);
+        self.builder.ins().store(flags, value, address, offset);
+    }
+
+    /// Adds one reference to `object` unless it is static (or null, when `may_be_null`).
+    pub(super) fn retain(&mut self, object: Value, may_be_null: bool) {
+        let done = self.builder.create_block();
+        if may_be_null {
+            self.skip_if_null(object, done);
+        }
+        let rc = self.load(types::I64, Region::Rc, object, RC_OFFSET);
+        let is_static = self.builder.ins().icmp_imm_s(IntCC::Equal, rc, STATIC_RC);
+        let count = self.builder.create_block();
+        self.builder.ins().brif(is_static, done, &[], count, &[]);
+        self.builder.seal_block(count);
+
+        self.builder.switch_to_block(count);
+        let incremented = self.builder.ins().iadd_imm_s(rc, 1);
+        self.store(Region::Rc, incremented, object, RC_OFFSET);
+        self.builder.ins().jump(done, &[]);
+        self.builder.seal_block(done);
+        self.builder.switch_to_block(done);
+    }
+
+    /// Drops one reference to `object` (which may be null), freeing it on the last one.
+    pub(super) fn release(&mut self, object: Value) -> Result<()> {
+        let done = self.builder.create_block();
+        self.skip_if_null(object, done);
+        let rc = self.load(types::I64, Region::Rc, object, RC_OFFSET);
+        // `rc <= 1` is the last reference (1) or a static object (-1): both leave the hot path.
+        let last_or_static = self
+            .builder
+            .ins()
+            .icmp_imm_s(IntCC::SignedLessThanOrEqual, rc, 1);
+        let slow = self.builder.create_block();
+        self.builder.set_cold_block(slow);
+        let count = self.builder.create_block();
+        self.builder
+            .ins()
+            .brif(last_or_static, slow, &[], count, &[]);
+        self.builder.seal_block(slow);
+        self.builder.seal_block(count);
+
+        self.builder.switch_to_block(count);
+        let decremented = self.builder.ins().iadd_imm_s(rc, -1);
+        self.store(Region::Rc, decremented, object, RC_OFFSET);
+        self.builder.ins().jump(done, &[]);
+
+        self.builder.switch_to_block(slow);
+        let free = self.builder.create_block();
+        self.builder.set_cold_block(free);
+        let is_static = self.builder.ins().icmp_imm_s(IntCC::Equal, rc, STATIC_RC);
+        self.builder.ins().brif(is_static, done, &[], free, &[]);
+        self.builder.seal_block(free);
+
+        self.builder.switch_to_block(free);
+        self.call_helper(Helper::Free, &[object])?;
+        self.builder.ins().jump(done, &[]);
+        self.builder.seal_block(done);
+        self.builder.switch_to_block(done);
+        Ok(())
+    }
+
+    /// Jumps to `done` when `object` is null; continues in a new block otherwise.
+    fn skip_if_null(&mut self, object: Value, done: cranelift_codegen::ir::Block) {
+        let live = self.builder.create_block();
+        self.builder.ins().brif(object, live, &[], done, &[]);
+        self.builder.seal_block(live);
+        self.builder.switch_to_block(live);
+    }
+
+    /// The length of the array `array`.
+    ///
+    /// The load is marked `readonly` and `can_move`, which makes it a pure expression of the
+    /// pointer: Cranelift merges repeated loads and hoists them out of loops. That is sound
+    /// because the length of the array an SSA value points to never changes while that value
+    /// is in use: only runtime functions that *consume* an array (`push`, `pop`, ...) change a
+    /// length in place, and only when they hold its sole reference, so no other value pointing
+    /// to it is used afterwards (their result is a new SSA value, even at the same address).
+    /// Copy-on-write (`make_unique`) and element updates keep the length. And a value is never
+    /// read before it holds an array: the front end rejects uses of unassigned variables.
+    pub(super) fn array_len(&mut self, array: Value) -> Value {
+        let flags = MemFlagsData::trusted().with_readonly().with_can_move();
+        self.builder
+            .ins()
+            .load(types::I64, flags, array, ARRAY_LEN_OFFSET)
+    }
+
+    /// `dst = [items...]`: allocates the array (elements zeroed) and stores the items.
+    pub(super) fn new_array(
+        &mut self,
+        dst: ir::Local,
+        ty: ArrayId,
+        items: &[Operand],
+    ) -> Result<()> {
+        let desc = self.descriptor(Ty::Array(ty))?;
+        let len = self.builder.ins().iconst(types::I64, items.len() as i64);
+        let array = self.call_runtime_value(RuntimeFn::ArrayAlloc, &[desc, len])?;
+        for (index, &item) in items.iter().enumerate() {
+            let value = self.operand(item)?;
+            let value = self.slot_word(value, self.program_elem(ty));
+            let offset = slot_offset(ARRAY_ELEMS_OFFSET, index)?;
+            self.store(Region::Elements(ty), value, array, offset);
+        }
+        self.builder.def_var(self.var(dst), array);
+        Ok(())
+    }
+
+    /// `dst = new S { fields... }`: allocates the struct (fields zeroed) and stores the fields.
+    pub(super) fn new_struct(
+        &mut self,
+        dst: ir::Local,
+        ty: StructId,
+        fields: &[Operand],
+    ) -> Result<()> {
+        let desc = self.descriptor(Ty::Struct(ty))?;
+        let object = self.call_runtime_value(RuntimeFn::StructAlloc, &[desc])?;
+        for (index, &field) in fields.iter().enumerate() {
+            let field_ty = self.field_ty(ty, index as u32)?;
+            let value = self.operand(field)?;
+            let value = self.slot_word(value, field_ty);
+            let offset = slot_offset(STRUCT_FIELDS_OFFSET, index)?;
+            self.store(Region::Field(ty, index as u32), value, object, offset);
+        }
+        self.builder.def_var(self.var(dst), object);
+        Ok(())
+    }
+
+    /// `dst = array[index]`, retaining a heap element.
+    pub(super) fn array_get(
+        &mut self,
+        dst: ir::Local,
+        array: Operand,
+        index: Operand,
+        site: SiteId,
+    ) -> Result<()> {
+        let ty = self.array_type(self.operand_ty(array))?;
+        let elem = self.program_elem(ty);
+        let array = self.operand(array)?;
+        let index = self.operand(index)?;
+        let base = self.checked_element_base(array, index, site)?;
+        let value = self.load_slot(Region::Elements(ty), base, ARRAY_ELEMS_OFFSET, elem);
+        if elem.is_heap() {
+            self.retain(value, false);
+        }
+        self.builder.def_var(self.var(dst), value);
+        Ok(())
+    }
+
+    /// `array[index] = value`: bounds check, make unique, release the old element, store.
+    pub(super) fn array_set(
+        &mut self,
+        array: ir::Local,
+        index: Operand,
+        value: Operand,
+        site: SiteId,
+    ) -> Result<()> {
+        let ty = self.array_type(self.types[array.0 as usize])?;
+        let elem = self.program_elem(ty);
+        let index = self.operand(index)?;
+        let value = self.operand(value)?;
+        let object = self.builder.use_var(self.var(array));
+        self.check_index(object, index, site)?;
+        let object = self.make_unique(array, object)?;
+        let base = self.element_base(object, index);
+        let slot = Slot {
+            region: Region::Elements(ty),
+            offset: ARRAY_ELEMS_OFFSET,
+            ty: elem,
+        };
+        self.replace_slot(&slot, base, value)
+    }
+
+    /// `dst = array[index]`, moving a heap element out and leaving null, after making `array`
+    /// unique.
+    pub(super) fn array_take(
+        &mut self,
+        dst: ir::Local,
+        array: ir::Local,
+        index: Operand,
+        site: SiteId,
+    ) -> Result<()> {
+        let ty = self.array_type(self.types[array.0 as usize])?;
+        let index = self.operand(index)?;
+        let object = self.builder.use_var(self.var(array));
+        self.check_index(object, index, site)?;
+        let object = self.make_unique(array, object)?;
+        let base = self.element_base(object, index);
+        let value = self.take_slot(Region::Elements(ty), base, ARRAY_ELEMS_OFFSET);
+        self.builder.def_var(self.var(dst), value);
+        Ok(())
+    }
+
+    /// `dst = object.field`, retaining a heap field.
+    pub(super) fn field_get(&mut self, dst: ir::Local, object: Operand, field: u32) -> Result<()> {
+        let ty = self.struct_type(self.operand_ty(object))?;
+        let field_ty = self.field_ty(ty, field)?;
+        let object = self.operand(object)?;
+        let offset = slot_offset(STRUCT_FIELDS_OFFSET, field as usize)?;
+        let value = self.load_slot(Region::Field(ty, field), object, offset, field_ty);
+        if field_ty.is_heap() {
+            self.retain(value, false);
+        }
+        self.builder.def_var(self.var(dst), value);
+        Ok(())
+    }
+
+    /// `object.field = value`: make unique, release the old field, store.
+    pub(super) fn field_set(
+        &mut self,
+        object: ir::Local,
+        field: u32,
+        value: Operand,
+    ) -> Result<()> {
+        let ty = self.struct_type(self.types[object.0 as usize])?;
+        let field_ty = self.field_ty(ty, field)?;
+        let value = self.operand(value)?;
+        let current = self.builder.use_var(self.var(object));
+        let unique = self.make_unique(object, current)?;
+        let slot = Slot {
+            region: Region::Field(ty, field),
+            offset: slot_offset(STRUCT_FIELDS_OFFSET, field as usize)?,
+            ty: field_ty,
+        };
+        self.replace_slot(&slot, unique, value)
+    }
+
+    /// `dst = object.field`, moving a heap field out and leaving null, after making `object`
+    /// unique.
+    pub(super) fn field_take(
+        &mut self,
+        dst: ir::Local,
+        object: ir::Local,
+        field: u32,
+    ) -> Result<()> {
+        let ty = self.struct_type(self.types[object.0 as usize])?;
+        let current = self.builder.use_var(self.var(object));
+        let unique = self.make_unique(object, current)?;
+        let offset = slot_offset(STRUCT_FIELDS_OFFSET, field as usize)?;
+        let value = self.take_slot(Region::Field(ty, field), unique, offset);
+        self.builder.def_var(self.var(dst), value);
+        Ok(())
+    }
+
+    /// Faults at `site` unless `0 <= index < len(array)`: one unsigned compare.
+    fn check_index(&mut self, array: Value, index: Value, site: SiteId) -> Result<()> {
+        let len = self.array_len(array);
+        let outside = self
+            .builder
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, index, len);
+        self.fault_if_with(outside, |this| {
+            let [site_ptr, site_len] = this.site_args(site)?;
+            this.call_runtime(RuntimeFn::FaultBounds, &[site_ptr, site_len, index, len])
+        })
+    }
+
+    /// `array + index * SLOT_SIZE`: element `index` is at this plus `ARRAY_ELEMS_OFFSET`.
+    fn element_base(&mut self, array: Value, index: Value) -> Value {
+        let scaled = self.builder.ins().ishl_imm_s(index, SLOT_SHIFT);
+        self.builder.ins().iadd(array, scaled)
+    }
+
+    fn checked_element_base(&mut self, array: Value, index: Value, site: SiteId) -> Result<Value> {
+        self.check_index(array, index, site)?;
+        Ok(self.element_base(array, index))
+    }
+
+    /// Makes the container in `local` (whose current value is `object`) unique: when its count
+    /// is not 1, `keel_make_unique` replaces it with a copy (releasing one reference of the
+    /// original). Returns the unique container.
+    fn make_unique(&mut self, local: ir::Local, object: Value) -> Result<Value> {
+        let rc = self.load(types::I64, Region::Rc, object, RC_OFFSET);
+        let shared = self.builder.ins().icmp_imm_s(IntCC::NotEqual, rc, 1);
+        let copy = self.builder.create_block();
+        self.builder.set_cold_block(copy);
+        let done = self.builder.create_block();
+        self.builder.append_block_param(done, self.env.pointer);
+        self.builder
+            .ins()
+            .brif(shared, copy, &[], done, &[object.into()]);
+        self.builder.seal_block(copy);
+
+        self.builder.switch_to_block(copy);
+        let slot = self.unique_slot();
+        let pointer = self.env.pointer;
+        let out = self.builder.ins().stack_addr(pointer, slot, 0);
+        self.call_helper(Helper::MakeUnique, &[object, out])?;
+        let unique = self.builder.ins().stack_load(pointer, pointer, slot, 0);
+        self.builder.ins().jump(done, &[unique.into()]);
+        self.builder.seal_block(done);
+        self.builder.switch_to_block(done);
+        let unique = self.builder.block_params(done)[0];
+        self.builder.def_var(self.var(local), unique);
+        Ok(unique)
+    }
+
+    /// Calls a register-preserving trampoline (see `codegen::helpers`).
+    fn call_helper(&mut self, helper: Helper, args: &[Value]) -> Result<()> {
+        let env = &mut *self.env;
+        let id = env.helpers.get(env.module, &mut env.imports, helper)?;
+        let callee = self.func_ref(id);
+        self.builder.ins().call(callee, args);
+        Ok(())
+    }
+
+    /// The stack slot `keel_make_unique`'s trampoline writes its result to (one per function).
+    fn unique_slot(&mut self) -> StackSlot {
+        if let Some(slot) = self.unique_slot {
+            return slot;
+        }
+        let size = u32::from(self.env.pointer.bytes());
+        let align_shift = self.env.pointer.bytes().trailing_zeros() as u8;
+        let slot = self.builder.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            size,
+            align_shift,
+        ));
+        self.unique_slot = Some(slot);
+        slot
+    }
+
+    /// Releases the heap value in a slot (null after a take), then stores `value` (consumed).
+    fn replace_slot(&mut self, slot: &Slot, base: Value, value: Value) -> Result<()> {
+        if slot.ty.is_heap() {
+            let old = self.load(types::I64, slot.region, base, slot.offset);
+            self.release(old)?;
+        }
+        let value = self.slot_word(value, slot.ty);
+        self.store(slot.region, value, base, slot.offset);
+        Ok(())
+    }
+
+    /// Loads a heap value out of a slot and leaves null behind.
+    fn take_slot(&mut self, region: Region, base: Value, offset: i32) -> Value {
+        let pointer = self.env.pointer;
+        let value = self.load(pointer, region, base, offset);
+        let null = self.builder.ins().iconst(pointer, 0);
+        self.store(region, null, base, offset);
+        value
+    }
+
+    /// Loads a slot holding a value of `ty` (a `bool` slot holds a whole word of 0 or 1).
+    fn load_slot(&mut self, region: Region, base: Value, offset: i32, ty: Ty) -> Value {
+        match ty {
+            Ty::Float => self.load(types::F64, region, base, offset),
+            Ty::Bool => {
+                let word = self.load(types::I64, region, base, offset);
+                self.builder.ins().ireduce(types::I8, word)
+            }
+            _ => {
+                let pointer = self.env.pointer;
+                let word_ty = if ty.is_heap() { pointer } else { types::I64 };
+                self.load(word_ty, region, base, offset)
+            }
+        }
+    }
+
+    /// The word a slot stores for `value` of `ty`: bools widen to a whole word.
+    fn slot_word(&mut self, value: Value, ty: Ty) -> Value {
+        if ty == Ty::Bool {
+            self.builder.ins().uextend(types::I64, value)
+        } else {
+            value
+        }
+    }
+
+    fn program_elem(&self, ty: ArrayId) -> Ty {
+        self.env.program.elem(ty)
+    }
+
+    fn field_ty(&self, ty: StructId, field: u32) -> Result<Ty> {
+        let def = self.env.program.struct_def(ty);
+        def.fields
+            .get(field as usize)
+            .map(|f| f.ty)
+            .ok_or_else(|| format!("struct {} has no field #{field}", def.name))
+    }
+
+    fn array_type(&self, ty: Ty) -> Result<ArrayId> {
+        match ty {
+            Ty::Array(id) => Ok(id),
+            other => Err(format!("array operation on a value of type {other}")),
+        }
+    }
+
+    fn struct_type(&self, ty: Ty) -> Result<StructId> {
+        match ty {
+            Ty::Struct(id) => Ok(id),
+            other => Err(format!("field operation on a value of type {other}")),
+        }
+    }
+}
+
+/// The offset of slot `index` after a header of `header` bytes.
+fn slot_offset(header: i32, index: usize) -> Result<i32> {
+    i32::try_from(index)
+        .ok()
+        .and_then(|i| i.checked_mul(SLOT_SIZE))
+        .and_then(|bytes| bytes.checked_add(header))
+        .ok_or_else(|| format!("slot {index} is too far into its object"))
+}

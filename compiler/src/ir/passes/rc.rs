@@ -1,0 +1,391 @@
+//! Reference counting: makes every heap value's ownership explicit, Perceus style.
+//!
+//! Lowering produces IR that uses heap values (strings, arrays, structs) freely. This pass adds
+//! the `Retain`s and `Release`s that make each reference owned by exactly one local at a time:
+//!
+//! - an operand an instruction *consumes* (see `ir::Inst` and `RtFunc::sig().owned`) is retained
+//!   first only if its local is still live afterwards; on its last use the value simply moves;
+//! - a local whose value dies without being consumed (its last use borrows it, or it is never
+//!   used at all) is released right after that point, or on the control-flow edge where it stops
+//!   being live (critical edges are split for that);
+//! - an instruction that reads a local it also overwrites (`s = trim(s)`) writes a temporary
+//!   first, so the old value can be released before the local takes the new one;
+//! - an instruction that consumes a local twice, or consumes and borrows it, gets retained
+//!   temporaries for the extra uses, so no runtime function sees one object as both.
+//!
+//! Liveness is the usual backward data-flow over heap locals. The pass runs once per function
+//! after lowering; it changes no instruction's meaning and adds no faults.
+
+use crate::ir::{Block, BlockId, Function, Inst, Local, LocalInfo, Operand, Term};
+
+/// Adds reference counting to `func`.
+pub fn insert_rc(func: &mut Function) {
+    let heap: Vec<bool> = func.locals.iter().map(|l| l.ty.is_heap()).collect();
+    if !heap.iter().any(|&h| h) {
+        return;
+    }
+    let n = func.locals.len();
+    let liveness = Liveness::compute(func, &heap);
+    let mut extra_locals: Vec<LocalInfo> = Vec::new();
+    let mut new_blocks: Vec<Block> = Vec::with_capacity(func.blocks.len());
+    for (b, block) in func.blocks.iter().enumerate() {
+        let mut rewriter = BlockRewriter {
+            heap: &heap,
+            locals: &func.locals,
+            extra: &mut extra_locals,
+            base: n,
+        };
+        new_blocks.push(rewriter.rewrite(block, liveness.live_out[b].clone()));
+    }
+    func.locals.extend(extra_locals);
+    func.blocks = new_blocks;
+
+    // Parameters never used at all die at the entry.
+    let entry_dead: Vec<Inst> = (0..func.param_count as usize)
+        .filter(|&p| heap[p] && !liveness.live_in[0][p])
+        .map(|p| Inst::Release {
+            value: Local(p as u32),
+        })
+        .collect();
+    release_on_edges(func, &liveness, &heap);
+    if !entry_dead.is_empty() {
+        let entry = &mut func.blocks[0];
+        let mut insts = entry_dead;
+        insts.append(&mut entry.insts);
+        entry.insts = insts;
+    }
+}
+
+/// Live heap locals at each block's start and end.
+struct Liveness {
+    live_in: Vec<Vec<bool>>,
+    live_out: Vec<Vec<bool>>,
+}
+
+impl Liveness {
+    fn compute(func: &Function, heap: &[bool]) -> Liveness {
+        let n = func.locals.len();
+        let blocks = func.blocks.len();
+        let mut gen = vec![vec![false; n]; blocks];
+        let mut kill = vec![vec![false; n]; blocks];
+        for (b, block) in func.blocks.iter().enumerate() {
+            for inst in &block.insts {
+                for (local, _) in heap_uses(inst, heap) {
+                    if !kill[b][local] {
+                        gen[b][local] = true;
+                    }
+                }
+                if let Some(d) = inst.def() {
+                    if heap[d.0 as usize] {
+                        kill[b][d.0 as usize] = true;
+                    }
+                }
+            }
+            for (local, _) in term_uses(&block.term, heap) {
+                if !kill[b][local] {
+                    gen[b][local] = true;
+                }
+            }
+        }
+        let mut live_in = vec![vec![false; n]; blocks];
+        let mut live_out = vec![vec![false; n]; blocks];
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for b in (0..blocks).rev() {
+                let mut out = vec![false; n];
+                for succ in func.blocks[b].term.successors() {
+                    for (o, &l) in out.iter_mut().zip(&live_in[succ.0 as usize]) {
+                        *o |= l;
+                    }
+                }
+                let inn: Vec<bool> = (0..n)
+                    .map(|i| gen[b][i] || (out[i] && !kill[b][i]))
+                    .collect();
+                if inn != live_in[b] || out != live_out[b] {
+                    live_in[b] = inn;
+                    live_out[b] = out;
+                    changed = true;
+                }
+            }
+        }
+        Liveness { live_in, live_out }
+    }
+}
+
+/// For each operand position (in `for_each_use` order), whether the instruction consumes it.
+fn consumes(inst: &Inst) -> Vec<bool> {
+    match inst {
+        Inst::Copy { .. } => vec![true],
+        Inst::Call { args, .. } => vec![true; args.len()],
+        Inst::CallRt { func, .. } => func.sig().owned.to_vec(),
+        Inst::NewArray { items, .. } => vec![true; items.len()],
+        Inst::NewStruct { fields, .. } => vec![true; fields.len()],
+        // Container (borrowed and kept), index, value (consumed).
+        Inst::ArraySet { .. } => vec![false, false, true],
+        Inst::FieldSet { .. } => vec![false, true],
+        _ => Vec::new(),
+    }
+}
+
+/// The heap locals an instruction reads: (local, operand position, consumed), in order.
+fn heap_uses(inst: &Inst, heap: &[bool]) -> Vec<(usize, bool)> {
+    heap_uses_at(inst, heap)
+        .into_iter()
+        .map(|(x, _, c)| (x, c))
+        .collect()
+}
+
+fn heap_uses_at(inst: &Inst, heap: &[bool]) -> Vec<(usize, usize, bool)> {
+    let owned = consumes(inst);
+    let mut uses = Vec::new();
+    let mut position = 0;
+    inst.for_each_use(|op| {
+        if let Operand::Local(l) = op {
+            if heap[l.0 as usize] {
+                uses.push((
+                    l.0 as usize,
+                    position,
+                    owned.get(position).copied().unwrap_or(false),
+                ));
+            }
+        }
+        position += 1;
+    });
+    uses
+}
+
+fn term_uses(term: &Term, heap: &[bool]) -> Vec<(usize, bool)> {
+    match term {
+        Term::Return(Some(Operand::Local(l))) if heap[l.0 as usize] => vec![(l.0 as usize, true)],
+        _ => Vec::new(),
+    }
+}
+
+/// Rewrites one block, walking it backwards from its live-out set.
+struct BlockRewriter<'a> {
+    heap: &'a [bool],
+    locals: &'a [LocalInfo],
+    extra: &'a mut Vec<LocalInfo>,
+    /// Number of locals before this pass (new temporaries are numbered from here).
+    base: usize,
+}
+
+impl BlockRewriter<'_> {
+    fn temp_like(&mut self, local: usize) -> Local {
+        let ty = if local < self.base {
+            self.locals[local].ty
+        } else {
+            self.extra[local - self.base].ty
+        };
+        self.extra.push(LocalInfo { ty, name: None });
+        Local((self.base + self.extra.len() - 1) as u32)
+    }
+
+    fn rewrite(&mut self, block: &Block, mut live: Vec<bool>) -> Block {
+        // Output in reverse, flipped at the end.
+        let mut out: Vec<Inst> = Vec::new();
+        let term = block.term.clone();
+        // The terminator: a returned local moves out; nothing is live after a return.
+        let mut pre_term = Vec::new();
+        if let Term::Return(Some(Operand::Local(l))) = &term {
+            let x = l.0 as usize;
+            if self.heap[x] && live[x] {
+                pre_term.push(Inst::Retain { value: *l });
+            }
+        }
+        for (x, _) in term_uses(&term, self.heap) {
+            live[x] = true;
+        }
+        for inst in block.insts.iter().rev() {
+            let (pre, inst, post) = self.instruction(inst, &mut live);
+            out.extend(post.into_iter().rev());
+            out.push(inst);
+            out.extend(pre.into_iter().rev());
+        }
+        out.reverse();
+        out.extend(pre_term);
+        Block { insts: out, term }
+    }
+
+    /// Rewrites one instruction given the heap locals live after it, updating `live` to those
+    /// live before it. Returns the instructions to put before, the instruction, and after.
+    fn instruction(&mut self, inst: &Inst, live: &mut [bool]) -> (Vec<Inst>, Inst, Vec<Inst>) {
+        let mut pre = Vec::new();
+        let mut post = Vec::new();
+        let mut inst = inst.clone();
+        let uses = heap_uses(&inst, self.heap);
+        let def = inst.def().map(|d| d.0 as usize).filter(|&d| self.heap[d]);
+
+        // 1. Split extra consuming uses into retained temporaries.
+        let mut consumed_once: Vec<usize> = Vec::new();
+        let mut borrowed: Vec<usize> = Vec::new();
+        for &(x, _) in &uses {
+            if consumed_once.contains(&x) || borrowed.contains(&x) {
+                continue;
+            }
+            let consumes = uses.iter().filter(|&&(y, c)| y == x && c).count();
+            let borrows = uses.iter().filter(|&&(y, c)| y == x && !c).count();
+            let keep = if borrows > 0 { 0 } else { 1 };
+            if consumes > keep {
+                // Replace all but `keep` consuming occurrences with retained copies.
+                let positions: Vec<usize> = heap_uses_at(&inst, self.heap)
+                    .into_iter()
+                    .filter(|&(y, _, c)| y == x && c)
+                    .map(|(_, p, _)| p)
+                    .take(consumes - keep)
+                    .collect();
+                for p in positions {
+                    let t = self.temp_like(x);
+                    pre.push(Inst::Copy {
+                        dst: t,
+                        src: Operand::Local(Local(x as u32)),
+                    });
+                    pre.push(Inst::Retain { value: t });
+                    set_operand_at(&mut inst, p, Operand::Local(t));
+                }
+            }
+            if borrows > 0 {
+                borrowed.push(x);
+            } else if consumes > 0 {
+                consumed_once.push(x);
+            }
+        }
+
+        // 2. Consumed once: move, or retain if still needed afterwards.
+        for &x in &consumed_once {
+            let live_after = live[x] && def != Some(x);
+            if live_after {
+                pre.push(Inst::Retain {
+                    value: Local(x as u32),
+                });
+            }
+        }
+
+        // 3. Borrowed and dead afterwards: release after (through a temporary when the
+        //    instruction also overwrites the local).
+        let mut renamed = None;
+        for &x in &borrowed {
+            let dies = !live[x] || def == Some(x);
+            if !dies {
+                continue;
+            }
+            if def == Some(x) {
+                let t = self.temp_like(x);
+                inst.set_def(t);
+                renamed = Some(t);
+                post.push(Inst::Release {
+                    value: Local(x as u32),
+                });
+                post.push(Inst::Copy {
+                    dst: Local(x as u32),
+                    src: Operand::Local(t),
+                });
+            } else {
+                post.push(Inst::Release {
+                    value: Local(x as u32),
+                });
+            }
+        }
+
+        // 4. A result nobody reads.
+        if let Some(d) = def {
+            if !live[d] {
+                match renamed {
+                    // The copy back into `d` would be dead: drop the temporary instead.
+                    Some(t) => {
+                        post.retain(|i| !matches!(i, Inst::Copy { .. }));
+                        post.push(Inst::Release { value: t });
+                    }
+                    None => post.push(Inst::Release {
+                        value: Local(d as u32),
+                    }),
+                }
+            }
+        }
+
+        // 5. Liveness before the instruction.
+        if let Some(d) = def {
+            live[d] = false;
+        }
+        for &(x, _) in &uses {
+            live[x] = true;
+        }
+        (pre, inst, post)
+    }
+}
+
+/// Replaces the operand at a consuming position (only value operands are ever replaced).
+fn set_operand_at(inst: &mut Inst, position: usize, value: Operand) {
+    match inst {
+        Inst::Copy { src, .. } if position == 0 => *src = value,
+        Inst::Call { args, .. } | Inst::CallRt { args, .. } => args[position] = value,
+        Inst::NewArray { items, .. } => items[position] = value,
+        Inst::NewStruct { fields, .. } => fields[position] = value,
+        Inst::ArraySet { value: v, .. } if position == 2 => *v = value,
+        Inst::FieldSet { value: v, .. } if position == 1 => *v = value,
+        _ => unreachable!("only consumed value operands are replaced"),
+    }
+}
+
+/// Releases locals on the edges where they stop being live, splitting critical edges.
+fn release_on_edges(func: &mut Function, liveness: &Liveness, heap: &[bool]) {
+    let original = func.blocks.len();
+    let mut preds = vec![0usize; original];
+    for block in &func.blocks {
+        for s in block.term.successors() {
+            preds[s.0 as usize] += 1;
+        }
+    }
+    let mut at_start: Vec<Vec<Inst>> = vec![Vec::new(); original];
+    for p in 0..original {
+        let succs = func.blocks[p].term.successors();
+        for (edge, s) in succs.iter().enumerate() {
+            let s_index = s.0 as usize;
+            let dying: Vec<Inst> = (0..heap.len())
+                .filter(|&x| heap[x] && liveness.live_out[p][x] && !liveness.live_in[s_index][x])
+                .map(|x| Inst::Release {
+                    value: Local(x as u32),
+                })
+                .collect();
+            if dying.is_empty() {
+                continue;
+            }
+            if preds[s_index] == 1 {
+                at_start[s_index].extend(dying);
+            } else if succs.len() == 1 {
+                func.blocks[p].insts.extend(dying);
+            } else {
+                let split = BlockId(func.blocks.len() as u32);
+                func.blocks.push(Block {
+                    insts: dying,
+                    term: Term::Jump(*s),
+                });
+                retarget(&mut func.blocks[p].term, edge, split);
+            }
+        }
+    }
+    for (b, mut releases) in at_start.into_iter().enumerate() {
+        if !releases.is_empty() {
+            releases.append(&mut func.blocks[b].insts);
+            func.blocks[b].insts = releases;
+        }
+    }
+}
+
+/// Points successor number `edge` of a terminator at `to`.
+fn retarget(term: &mut Term, edge: usize, to: BlockId) {
+    match term {
+        Term::Jump(b) => *b = to,
+        Term::Branch {
+            then_to, else_to, ..
+        } => {
+            if edge == 0 {
+                *then_to = to;
+            } else {
+                *else_to = to;
+            }
+        }
+        Term::Return(_) | Term::Exit(_) => {}
+    }
+}

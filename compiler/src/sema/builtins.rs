@@ -1,0 +1,333 @@
+//! Typing of builtin function calls: from a name and argument types to what the call does.
+//!
+//! Builtins are overloaded by argument type (`len` of a string or an array, `abs` of an int or a
+//! float, `contains` on strings or arrays). [`resolve`] picks the operation and the result type,
+//! or explains what was expected. It knows nothing of spans or diagnostics; the checker wraps its
+//! answer.
+
+use super::types::{Builtin, Type, TypeTable};
+use crate::ir::RtFunc;
+
+/// Why a builtin call does not type-check.
+pub enum BuiltinError {
+    /// The number of arguments is wrong; the message says what the builtin takes.
+    Arity(String),
+    /// Argument `index` has the wrong type; the message says what was expected.
+    Arg(usize, String),
+}
+
+/// Resolves `name(args...)`. Returns `None` when `name` is not a builtin.
+pub fn resolve(
+    name: &str,
+    args: &[Type],
+    types: &mut TypeTable,
+) -> Option<Result<(Builtin, Type), BuiltinError>> {
+    use Type::*;
+    let arity = |n: usize, usage: &str| -> Result<(), BuiltinError> {
+        if args.len() == n {
+            Ok(())
+        } else {
+            Err(BuiltinError::Arity(format!(
+                "`{name}` takes {n} argument{}: `{usage}`",
+                if n == 1 { "" } else { "s" }
+            )))
+        }
+    };
+    let arg = |i: usize, want: &str| BuiltinError::Arg(i, format!("`{name}` expects {want} here"));
+    let rt = |f: RtFunc, ty: Type| Ok((Builtin::Rt(f), ty));
+    // Any argument already in error: accept, the error was reported.
+    let result = (|| -> Result<(Builtin, Type), BuiltinError> {
+        match name {
+            "print" | "println" | "eprintln" => {
+                arity(1, &format!("{name}(value)"))?;
+                let b = match name {
+                    "print" => Builtin::Print,
+                    "println" => Builtin::Println,
+                    _ => Builtin::Eprintln,
+                };
+                if args[0] == Void {
+                    return Err(arg(0, "a value"));
+                }
+                Ok((b, Void))
+            }
+            "exit" => {
+                arity(1, "exit(status)")?;
+                int_arg(args, 0, &arg)?;
+                Ok((Builtin::Exit, Void))
+            }
+            "len" => {
+                arity(1, "len(string or array)")?;
+                match args[0] {
+                    Str => rt(RtFunc::StrLen, Int),
+                    Array(_) => Ok((Builtin::ArrayLen, Int)),
+                    _ => Err(arg(0, "a string or an array")),
+                }
+            }
+            "to_string" => {
+                arity(1, "to_string(value)")?;
+                if args[0] == Void {
+                    return Err(arg(0, "a value"));
+                }
+                Ok((Builtin::ToString, Str))
+            }
+            "to_float" => {
+                arity(1, "to_float(int)")?;
+                int_arg(args, 0, &arg)?;
+                Ok((Builtin::ToFloat, Float))
+            }
+            "to_int" => {
+                arity(1, "to_int(float)")?;
+                float_arg(args, 0, &arg)?;
+                Ok((Builtin::ToInt, Int))
+            }
+            "abs" => {
+                arity(1, "abs(int or float)")?;
+                match args[0] {
+                    Int => rt(RtFunc::IntAbs, Int),
+                    Float => rt(RtFunc::FloatAbs, Float),
+                    _ => Err(arg(0, "an int or a float")),
+                }
+            }
+            "min" | "max" | "pow" => {
+                arity(2, &format!("{name}(a, b)"))?;
+                let (fi, ff) = match name {
+                    "min" => (RtFunc::IntMin, RtFunc::FloatMin),
+                    "max" => (RtFunc::IntMax, RtFunc::FloatMax),
+                    _ => (RtFunc::IntPow, RtFunc::FloatPow),
+                };
+                match (args[0], args[1]) {
+                    (Int, Int) => rt(fi, Int),
+                    (Float, Float) => rt(ff, Float),
+                    (Int | Float, _) => Err(arg(
+                        1,
+                        &format!(
+                            "a value of the first argument's type ({})",
+                            types.name(args[0])
+                        ),
+                    )),
+                    _ => Err(arg(0, "an int or a float")),
+                }
+            }
+            "sqrt" | "floor" | "ceil" | "round" | "sin" | "cos" | "tan" | "exp" | "ln" => {
+                arity(1, &format!("{name}(float)"))?;
+                float_arg(args, 0, &arg)?;
+                let f = match name {
+                    "sqrt" => RtFunc::FloatSqrt,
+                    "floor" => RtFunc::FloatFloor,
+                    "ceil" => RtFunc::FloatCeil,
+                    "round" => RtFunc::FloatRound,
+                    "sin" => RtFunc::FloatSin,
+                    "cos" => RtFunc::FloatCos,
+                    "tan" => RtFunc::FloatTan,
+                    "exp" => RtFunc::FloatExp,
+                    _ => RtFunc::FloatLn,
+                };
+                rt(f, Float)
+            }
+            "atan2" => {
+                arity(2, "atan2(y, x)")?;
+                float_arg(args, 0, &arg)?;
+                float_arg(args, 1, &arg)?;
+                rt(RtFunc::FloatAtan2, Float)
+            }
+            "parse_int" | "parse_float" | "trim" | "to_upper" | "to_lower" => {
+                arity(1, &format!("{name}(string)"))?;
+                str_arg(args, 0, &arg)?;
+                match name {
+                    "parse_int" => rt(RtFunc::ParseInt, Int),
+                    "parse_float" => rt(RtFunc::ParseFloat, Float),
+                    "trim" => rt(RtFunc::StrTrim, Str),
+                    "to_upper" => rt(RtFunc::StrToUpper, Str),
+                    _ => rt(RtFunc::StrToLower, Str),
+                }
+            }
+            "split" | "starts_with" | "ends_with" => {
+                arity(2, &format!("{name}(string, string)"))?;
+                str_arg(args, 0, &arg)?;
+                str_arg(args, 1, &arg)?;
+                match name {
+                    "split" => rt(RtFunc::StrSplit, types.array_of(Str)),
+                    "starts_with" => rt(RtFunc::StrStartsWith, Bool),
+                    _ => rt(RtFunc::StrEndsWith, Bool),
+                }
+            }
+            "contains" | "index_of" => {
+                arity(2, &format!("{name}(string or array, value)"))?;
+                let is_contains = name == "contains";
+                match args[0] {
+                    Str => {
+                        str_arg(args, 1, &arg)?;
+                        rt(
+                            if is_contains {
+                                RtFunc::StrContains
+                            } else {
+                                RtFunc::StrIndexOf
+                            },
+                            if is_contains { Bool } else { Int },
+                        )
+                    }
+                    Array(_) => {
+                        elem_arg(types, args, 0, 1, &arg)?;
+                        rt(
+                            if is_contains {
+                                RtFunc::ArrayContains
+                            } else {
+                                RtFunc::ArrayIndexOf
+                            },
+                            if is_contains { Bool } else { Int },
+                        )
+                    }
+                    _ => Err(arg(0, "a string or an array")),
+                }
+            }
+            "replace" => {
+                arity(3, "replace(string, from, to)")?;
+                for i in 0..3 {
+                    str_arg(args, i, &arg)?;
+                }
+                rt(RtFunc::StrReplace, Str)
+            }
+            "substring" => {
+                arity(3, "substring(string, start, end)")?;
+                str_arg(args, 0, &arg)?;
+                int_arg(args, 1, &arg)?;
+                int_arg(args, 2, &arg)?;
+                rt(RtFunc::StrSubstring, Str)
+            }
+            "char_at" => {
+                arity(2, "char_at(string, index)")?;
+                str_arg(args, 0, &arg)?;
+                int_arg(args, 1, &arg)?;
+                rt(RtFunc::StrCharAt, Str)
+            }
+            "join" => {
+                arity(2, "join([string], separator)")?;
+                if !matches!(args[0], Array(_) | Error)
+                    || !types.elem(args[0]).is_none_or(|e| e == Str || e == Error)
+                {
+                    return Err(arg(0, "a [string]"));
+                }
+                str_arg(args, 1, &arg)?;
+                rt(RtFunc::StrJoin, Str)
+            }
+            "input" | "args" | "clock_ms" => {
+                arity(0, &format!("{name}()"))?;
+                match name {
+                    "input" => rt(RtFunc::Input, Str),
+                    "args" => rt(RtFunc::Args, types.array_of(Str)),
+                    _ => rt(RtFunc::ClockMs, Int),
+                }
+            }
+            "push" => {
+                arity(2, "push(array, value)")?;
+                array_arg(args, 0, &arg)?;
+                elem_arg(types, args, 0, 1, &arg)?;
+                rt(RtFunc::ArrayPush, args[0])
+            }
+            "pop" | "reverse" => {
+                arity(1, &format!("{name}(array)"))?;
+                array_arg(args, 0, &arg)?;
+                rt(
+                    if name == "pop" {
+                        RtFunc::ArrayPop
+                    } else {
+                        RtFunc::ArrayReverse
+                    },
+                    args[0],
+                )
+            }
+            "sort" => {
+                arity(1, "sort(array)")?;
+                array_arg(args, 0, &arg)?;
+                match types.elem(args[0]) {
+                    Some(Int | Float | Str | Error) | None => rt(RtFunc::ArraySort, args[0]),
+                    Some(_) => Err(arg(0, "an array of ints, floats or strings")),
+                }
+            }
+            "slice" => {
+                arity(3, "slice(array, start, end)")?;
+                array_arg(args, 0, &arg)?;
+                int_arg(args, 1, &arg)?;
+                int_arg(args, 2, &arg)?;
+                rt(RtFunc::ArraySlice, args[0])
+            }
+            "concat" => {
+                arity(2, "concat(array, array)")?;
+                array_arg(args, 0, &arg)?;
+                if !args[1].fits(args[0]) {
+                    return Err(arg(1, &format!("a `{}`", types.name(args[0]))));
+                }
+                rt(RtFunc::ArrayConcat, args[0])
+            }
+            "array_fill" => {
+                arity(2, "array_fill(length, value)")?;
+                int_arg(args, 0, &arg)?;
+                if args[1] == Void {
+                    return Err(arg(1, "a value"));
+                }
+                if args[1] == Error {
+                    return Ok((Builtin::ArrayFill, Error));
+                }
+                Ok((Builtin::ArrayFill, types.array_of(args[1])))
+            }
+            _ => Err(BuiltinError::Arity(String::new())),
+        }
+    })();
+    match result {
+        Err(BuiltinError::Arity(m)) if m.is_empty() => None,
+        other => Some(other),
+    }
+}
+
+type ArgError<'a> = dyn Fn(usize, &str) -> BuiltinError + 'a;
+
+fn expect(
+    args: &[Type],
+    i: usize,
+    want: Type,
+    what: &str,
+    arg: &ArgError,
+) -> Result<(), BuiltinError> {
+    if args[i].fits(want) {
+        Ok(())
+    } else {
+        Err(arg(i, what))
+    }
+}
+
+fn int_arg(args: &[Type], i: usize, arg: &ArgError) -> Result<(), BuiltinError> {
+    expect(args, i, Type::Int, "an int", arg)
+}
+
+fn float_arg(args: &[Type], i: usize, arg: &ArgError) -> Result<(), BuiltinError> {
+    expect(args, i, Type::Float, "a float", arg)
+}
+
+fn str_arg(args: &[Type], i: usize, arg: &ArgError) -> Result<(), BuiltinError> {
+    expect(args, i, Type::Str, "a string", arg)
+}
+
+fn array_arg(args: &[Type], i: usize, arg: &ArgError) -> Result<(), BuiltinError> {
+    if matches!(args[i], Type::Array(_) | Type::Error) {
+        Ok(())
+    } else {
+        Err(arg(i, "an array"))
+    }
+}
+
+/// Argument `i` must be an element of the array in argument `array`.
+fn elem_arg(
+    types: &TypeTable,
+    args: &[Type],
+    array: usize,
+    i: usize,
+    arg: &ArgError,
+) -> Result<(), BuiltinError> {
+    match types.elem(args[array]) {
+        Some(elem) if !args[i].fits(elem) => Err(arg(
+            i,
+            &format!("a `{}` (an element of the array)", types.name(elem)),
+        )),
+        _ => Ok(()),
+    }
+}

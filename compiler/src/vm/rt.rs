@@ -1,0 +1,93 @@
+//! Runtime calls: `call_rt` dispatched to the runtime's Rust functions.
+//!
+//! One `match` on [`RtFunc`] calls the function the IR names with its documented signature
+//! (docs/values.md): registers are untagged words, so each argument is converted to the
+//! parameter's machine type (`f64` from its bits, pointers from addresses, bools as 0/1 `i64`)
+//! and the result back to a word. Functions that take a fault site get the instruction's site
+//! text. These are the same functions the JIT and native executables call, so every backend
+//! computes, prints and faults alike.
+//!
+//! What this module does not do: decide ownership (the runtime function consumes exactly the
+//! arguments its signature marks *owned*) or read registers (the interpreter passes values).
+
+use keel_runtime as krt;
+
+use crate::ir::RtFunc;
+
+/// The most parameters a runtime function has (without the site).
+pub const MAX_PARAMS: usize = 3;
+
+/// Calls `func` with `args` (its parameters, in order; extra entries are ignored) and returns
+/// its result as a register word. `site` is the
+/// `file:line:col` reported if the function faults.
+///
+/// # Safety
+/// `args` must hold values of `func`'s parameter types: live objects of the right kinds for
+/// pointer parameters, owned by the caller where the parameter is consumed.
+pub unsafe fn call(func: RtFunc, args: &[i64; MAX_PARAMS], site: &str) -> i64 {
+    let [a, b, c] = *args;
+    let float = |word: i64| f64::from_bits(word as u64);
+    let word = |value: f64| value.to_bits() as i64;
+    let (site, site_len) = (site.as_ptr(), site.len());
+    use RtFunc::*;
+    // SAFETY: the caller guarantees the arguments fit the signature; `site` is a live `&str`.
+    unsafe {
+        match func {
+            StrConcat => krt::string::keel_str_concat(a as _, b as _) as i64,
+            StrEq => krt::string::keel_str_eq(a as _, b as _),
+            StrCmp => krt::string::keel_str_cmp(a as _, b as _),
+            StrLen => krt::string::keel_str_len(a as _),
+            IntToStr => krt::string::keel_str_from_int(a) as i64,
+            FloatToStr => krt::string::keel_str_from_float(float(a)) as i64,
+            BoolToStr => krt::string::keel_str_from_bool(a) as i64,
+            ValueToStr => krt::value::keel_value_to_str(a as _) as i64,
+            StrSplit => krt::string_ops::keel_str_split(a as _, b as _) as i64,
+            StrTrim => krt::string_ops::keel_str_trim(a as _) as i64,
+            StrToUpper => krt::string_ops::keel_str_to_upper(a as _) as i64,
+            StrToLower => krt::string_ops::keel_str_to_lower(a as _) as i64,
+            StrContains => krt::string_ops::keel_str_contains(a as _, b as _),
+            StrStartsWith => krt::string_ops::keel_str_starts_with(a as _, b as _),
+            StrEndsWith => krt::string_ops::keel_str_ends_with(a as _, b as _),
+            StrReplace => krt::string_ops::keel_str_replace(a as _, b as _, c as _) as i64,
+            StrSubstring => {
+                krt::string_ops::keel_str_substring(a as _, b, c, site, site_len) as i64
+            }
+            StrCharAt => krt::string_ops::keel_str_char_at(a as _, b, site, site_len) as i64,
+            StrIndexOf => krt::string_ops::keel_str_index_of(a as _, b as _),
+            StrJoin => krt::string_ops::keel_str_join(a as _, b as _) as i64,
+            ParseInt => krt::parse::keel_parse_int(a as _, site, site_len),
+            ParseFloat => word(krt::parse::keel_parse_float(a as _, site, site_len)),
+            Input => krt::system::keel_input() as i64,
+            Args => krt::system::keel_args() as i64,
+            ArrayPush => krt::array::keel_array_push(a as _, b) as i64,
+            ArrayPop => krt::array::keel_array_pop(a as _, site, site_len) as i64,
+            ArraySlice => krt::array::keel_array_slice(a as _, b, c, site, site_len) as i64,
+            ArrayConcat => krt::array::keel_array_concat(a as _, b as _) as i64,
+            ArrayReverse => krt::array::keel_array_reverse(a as _) as i64,
+            ArraySort => krt::array::keel_array_sort(a as _) as i64,
+            ArrayContains => krt::array::keel_array_contains(a as _, b),
+            ArrayIndexOf => krt::array::keel_array_index_of(a as _, b),
+            ArrayFill => krt::array::keel_array_fill(a as _, b, c, site, site_len) as i64,
+            ValueEq => krt::value::keel_value_eq(a as _, b as _),
+            IntPow => krt::math::keel_int_pow(a, b, site, site_len),
+            IntAbs => krt::math::keel_int_abs(a, site, site_len),
+            IntMin => krt::math::keel_int_min(a, b),
+            IntMax => krt::math::keel_int_max(a, b),
+            FloatAbs => word(krt::math::keel_float_abs(float(a))),
+            FloatSqrt => word(krt::math::keel_float_sqrt(float(a))),
+            FloatFloor => word(krt::math::keel_float_floor(float(a))),
+            FloatCeil => word(krt::math::keel_float_ceil(float(a))),
+            FloatRound => word(krt::math::keel_float_round(float(a))),
+            FloatSin => word(krt::math::keel_float_sin(float(a))),
+            FloatCos => word(krt::math::keel_float_cos(float(a))),
+            FloatTan => word(krt::math::keel_float_tan(float(a))),
+            FloatExp => word(krt::math::keel_float_exp(float(a))),
+            FloatLn => word(krt::math::keel_float_ln(float(a))),
+            FloatMin => word(krt::math::keel_float_min(float(a), float(b))),
+            FloatMax => word(krt::math::keel_float_max(float(a), float(b))),
+            FloatPow => word(krt::math::keel_float_pow(float(a), float(b))),
+            FloatAtan2 => word(krt::math::keel_float_atan2(float(a), float(b))),
+            ClockMs => krt::system::keel_clock_ms(),
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Type descriptors: the read-only data that tells the runtime what is inside an array or struct.
+//!
+//! Every array and struct object points to its type's [`TypeDesc`] (strings point to null). The
+//! compiler emits descriptors as read-only data with exactly this `repr(C)` layout (the `*_OFFSET`
+//! constants below); the VM builds the same structs in memory; the runtime has its own for the
+//! values it creates itself ([`STRING_ARRAY_DESC`] for `split` and `args`). Descriptors are
+//! compared by content, never by address, and may form cycles (`struct Node { [Node] kids, }`).
+//!
+//! What this module does not do: walk objects (see `object` and `value`).
+
+/// `kind` of `int`.
+pub const KIND_INT: u32 = 0;
+/// `kind` of `float`.
+pub const KIND_FLOAT: u32 = 1;
+/// `kind` of `bool`.
+pub const KIND_BOOL: u32 = 2;
+/// `kind` of `string`.
+pub const KIND_STRING: u32 = 3;
+/// `kind` of an array type; `elem` is the element type.
+pub const KIND_ARRAY: u32 = 4;
+/// `kind` of a struct type; `name` and `fields` describe it.
+pub const KIND_STRUCT: u32 = 5;
+
+/// The description of one Keel type.
+#[repr(C)]
+#[derive(Debug)]
+pub struct TypeDesc {
+    /// One of the `KIND_*` constants.
+    pub kind: u32,
+    /// Number of fields of a struct (0 otherwise).
+    pub field_count: u32,
+    /// The element type of an array (null otherwise).
+    pub elem: *const TypeDesc,
+    /// A struct's name, UTF-8 (null otherwise).
+    pub name: *const u8,
+    pub name_len: u64,
+    /// A struct's `field_count` fields in declaration order (null otherwise).
+    pub fields: *const FieldDesc,
+}
+
+/// One field of a struct type.
+#[repr(C)]
+#[derive(Debug)]
+pub struct FieldDesc {
+    /// The field's name, UTF-8.
+    pub name: *const u8,
+    pub name_len: u64,
+    /// The field's type.
+    pub ty: *const TypeDesc,
+}
+
+/// Offset of `TypeDesc::kind`.
+pub const DESC_KIND_OFFSET: i32 = 0;
+/// Offset of `TypeDesc::field_count`.
+pub const DESC_FIELD_COUNT_OFFSET: i32 = 4;
+/// Offset of `TypeDesc::elem`.
+pub const DESC_ELEM_OFFSET: i32 = 8;
+/// Offset of `TypeDesc::name`.
+pub const DESC_NAME_OFFSET: i32 = 16;
+/// Offset of `TypeDesc::name_len`.
+pub const DESC_NAME_LEN_OFFSET: i32 = 24;
+/// Offset of `TypeDesc::fields`.
+pub const DESC_FIELDS_OFFSET: i32 = 32;
+/// Size of a `TypeDesc`.
+pub const TYPE_DESC_SIZE: usize = 40;
+/// Offset of `FieldDesc::name`.
+pub const FIELD_NAME_OFFSET: i32 = 0;
+/// Offset of `FieldDesc::name_len`.
+pub const FIELD_NAME_LEN_OFFSET: i32 = 8;
+/// Offset of `FieldDesc::ty`.
+pub const FIELD_TY_OFFSET: i32 = 16;
+/// Size of a `FieldDesc`.
+pub const FIELD_DESC_SIZE: usize = 24;
+
+const _: () = {
+    assert!(std::mem::offset_of!(TypeDesc, kind) == DESC_KIND_OFFSET as usize);
+    assert!(std::mem::offset_of!(TypeDesc, field_count) == DESC_FIELD_COUNT_OFFSET as usize);
+    assert!(std::mem::offset_of!(TypeDesc, elem) == DESC_ELEM_OFFSET as usize);
+    assert!(std::mem::offset_of!(TypeDesc, name) == DESC_NAME_OFFSET as usize);
+    assert!(std::mem::offset_of!(TypeDesc, name_len) == DESC_NAME_LEN_OFFSET as usize);
+    assert!(std::mem::offset_of!(TypeDesc, fields) == DESC_FIELDS_OFFSET as usize);
+    assert!(std::mem::size_of::<TypeDesc>() == TYPE_DESC_SIZE);
+    assert!(std::mem::offset_of!(FieldDesc, name) == FIELD_NAME_OFFSET as usize);
+    assert!(std::mem::offset_of!(FieldDesc, name_len) == FIELD_NAME_LEN_OFFSET as usize);
+    assert!(std::mem::offset_of!(FieldDesc, ty) == FIELD_TY_OFFSET as usize);
+    assert!(std::mem::size_of::<FieldDesc>() == FIELD_DESC_SIZE);
+};
+
+// SAFETY: descriptors are immutable once built; the pointers they hold lead only to other
+// immutable descriptors and names, so sharing them between threads cannot race.
+unsafe impl Sync for TypeDesc {}
+// SAFETY: as for `TypeDesc`.
+unsafe impl Sync for FieldDesc {}
+// SAFETY: a descriptor is plain immutable data; moving it to another thread moves no ownership
+// (whoever builds descriptors keeps what they point to alive, as on any thread).
+unsafe impl Send for TypeDesc {}
+// SAFETY: as for `TypeDesc`.
+unsafe impl Send for FieldDesc {}
+
+impl TypeDesc {
+    /// The descriptor of a scalar or string type (`KIND_INT` ... `KIND_STRING`).
+    pub const fn simple(kind: u32) -> TypeDesc {
+        TypeDesc {
+            kind,
+            field_count: 0,
+            elem: std::ptr::null(),
+            name: std::ptr::null(),
+            name_len: 0,
+            fields: std::ptr::null(),
+        }
+    }
+
+    /// The descriptor of an array of `elem`.
+    pub const fn array(elem: *const TypeDesc) -> TypeDesc {
+        TypeDesc {
+            kind: KIND_ARRAY,
+            field_count: 0,
+            elem,
+            name: std::ptr::null(),
+            name_len: 0,
+            fields: std::ptr::null(),
+        }
+    }
+
+    /// The descriptor of a struct named `name` with `fields`; both must outlive every use.
+    pub const fn structure(name: &[u8], fields: &[FieldDesc]) -> TypeDesc {
+        TypeDesc {
+            kind: KIND_STRUCT,
+            field_count: fields.len() as u32,
+            elem: std::ptr::null(),
+            name: name.as_ptr(),
+            name_len: name.len() as u64,
+            fields: fields.as_ptr(),
+        }
+    }
+
+    /// Whether values of this type are pointers to heap objects (strings, arrays, structs).
+    pub fn is_heap(&self) -> bool {
+        is_heap_kind(self.kind)
+    }
+
+    /// A struct's name (empty for other kinds).
+    ///
+    /// # Safety
+    /// `name` must point to `name_len` bytes that outlive the result (or be null).
+    pub unsafe fn name_bytes<'a>(&self) -> &'a [u8] {
+        if self.name.is_null() {
+            return &[];
+        }
+        // SAFETY: the caller guarantees the name range is valid.
+        unsafe { std::slice::from_raw_parts(self.name, self.name_len as usize) }
+    }
+
+    /// A struct's fields (empty for other kinds).
+    ///
+    /// # Safety
+    /// `fields` must point to `field_count` descriptors that outlive the result (or be null).
+    pub unsafe fn field_descs<'a>(&self) -> &'a [FieldDesc] {
+        if self.fields.is_null() {
+            return &[];
+        }
+        // SAFETY: the caller guarantees the field table is valid.
+        unsafe { std::slice::from_raw_parts(self.fields, self.field_count as usize) }
+    }
+}
+
+impl FieldDesc {
+    /// The field `name` of type `ty`; the name must outlive every use.
+    pub const fn new(name: &[u8], ty: *const TypeDesc) -> FieldDesc {
+        FieldDesc {
+            name: name.as_ptr(),
+            name_len: name.len() as u64,
+            ty,
+        }
+    }
+
+    /// The field's name.
+    ///
+    /// # Safety
+    /// `name` must point to `name_len` bytes that outlive the result.
+    pub unsafe fn name_bytes<'a>(&self) -> &'a [u8] {
+        if self.name.is_null() {
+            return &[];
+        }
+        // SAFETY: the caller guarantees the name range is valid.
+        unsafe { std::slice::from_raw_parts(self.name, self.name_len as usize) }
+    }
+}
+
+/// Whether values of `kind` are pointers to heap objects.
+pub fn is_heap_kind(kind: u32) -> bool {
+    matches!(kind, KIND_STRING | KIND_ARRAY | KIND_STRUCT)
+}
+
+/// Whether the descriptor `desc` (which may be null) describes a heap type.
+///
+/// # Safety
+/// `desc` must be null or point to a valid descriptor.
+pub unsafe fn desc_is_heap(desc: *const TypeDesc) -> bool {
+    // SAFETY: the caller guarantees `desc` is null or valid.
+    !desc.is_null() && unsafe { (*desc).is_heap() }
+}
+
+/// `int`.
+pub static INT_DESC: TypeDesc = TypeDesc::simple(KIND_INT);
+/// `float`.
+pub static FLOAT_DESC: TypeDesc = TypeDesc::simple(KIND_FLOAT);
+/// `bool`.
+pub static BOOL_DESC: TypeDesc = TypeDesc::simple(KIND_BOOL);
+/// `string`.
+pub static STRING_DESC: TypeDesc = TypeDesc::simple(KIND_STRING);
+/// `[string]`, the type of `split`'s and `args`'s results.
+pub static STRING_ARRAY_DESC: TypeDesc = TypeDesc::array(&STRING_DESC);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heap_kinds() {
+        assert!(!INT_DESC.is_heap());
+        assert!(!FLOAT_DESC.is_heap());
+        assert!(!BOOL_DESC.is_heap());
+        assert!(STRING_DESC.is_heap());
+        assert!(STRING_ARRAY_DESC.is_heap());
+        // SAFETY: a null descriptor is allowed.
+        assert!(!unsafe { desc_is_heap(std::ptr::null()) });
+    }
+
+    #[test]
+    fn struct_descriptor_reads_back() {
+        static FIELDS: [FieldDesc; 2] = [
+            FieldDesc::new(b"x", &INT_DESC),
+            FieldDesc::new(b"name", &STRING_DESC),
+        ];
+        static POINT: TypeDesc = TypeDesc::structure(b"Point", &FIELDS);
+        // SAFETY: the statics live forever.
+        unsafe {
+            assert_eq!(POINT.name_bytes(), b"Point");
+            let fields = POINT.field_descs();
+            assert_eq!(fields.len(), 2);
+            assert_eq!(fields[1].name_bytes(), b"name");
+            assert_eq!((*fields[1].ty).kind, KIND_STRING);
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Numeric library functions: `pow`, `abs`, `min`, `max` on ints (faulting on overflow), and the
+//! float functions (`sqrt`, `floor`, `round`, `sin`, `atan2`, ...), which never fault.
+//!
+//! Float functions are Rust's `f64` methods; `round` rounds half away from zero, `min`/`max`
+//! return the other operand when one is NaN.
+//!
+//! What this module does not do: arithmetic operators (backends do them inline) or report a
+//! failed `to_int` (backends check it inline, [`float_to_int`] is the VM's check, and the fault is
+//! `fault::keel_fault_to_int`).
+
+use crate::fault::fault_at;
+
+/// `pow(base, exponent)` on ints, or the `<kind>: <message>` of its fault.
+pub fn int_pow(base: i64, exponent: i64) -> Result<i64, String> {
+    if exponent < 0 {
+        return Err(format!(
+            "invalid argument: pow with negative exponent {exponent}"
+        ));
+    }
+    let result = match u32::try_from(exponent) {
+        Ok(small) => base.checked_pow(small),
+        // Only 0, 1 and -1 survive an exponent this large.
+        Err(_) => match base {
+            0 | 1 => Some(base),
+            -1 => Some(if exponent % 2 == 0 { 1 } else { -1 }),
+            _ => None,
+        },
+    };
+    result.ok_or_else(|| format!("integer overflow: pow({base}, {exponent}) does not fit in int"))
+}
+
+/// `pow(base, exponent)` on ints; faults on a negative exponent or overflow.
+///
+/// # Safety
+/// `site` must point to `site_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn keel_int_pow(
+    base: i64,
+    exponent: i64,
+    site: *const u8,
+    site_len: usize,
+) -> i64 {
+    match int_pow(base, exponent) {
+        Ok(value) => value,
+        // SAFETY: forwarded from the caller.
+        Err(message) => unsafe { fault_at(site, site_len, &message) },
+    }
+}
+
+/// `abs(value)` on ints; faults for `i64::MIN`.
+///
+/// # Safety
+/// `site` must point to `site_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn keel_int_abs(value: i64, site: *const u8, site_len: usize) -> i64 {
+    match value.checked_abs() {
+        Some(magnitude) => magnitude,
+        None => {
+            let message = format!("integer overflow: abs({value}) does not fit in int");
+            // SAFETY: forwarded from the caller.
+            unsafe { fault_at(site, site_len, &message) }
+        }
+    }
+}
+
+/// `to_int(f)` as the VM computes it: truncation toward zero, or `None` for NaN, infinities and
+/// values outside `int` (valid: `-9223372036854775808.0 <= f < 9223372036854775808.0`), where
+/// the caller reports `fault::keel_fault_to_int`.
+pub fn float_to_int(value: f64) -> Option<i64> {
+    /// 2^63, exactly representable.
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    (-LIMIT..LIMIT).contains(&value).then_some(value as i64)
+}
+
+/// `min(a, b)` on ints.
+#[no_mangle]
+pub extern "C" fn keel_int_min(a: i64, b: i64) -> i64 {
+    a.min(b)
+}
+
+/// `max(a, b)` on ints.
+#[no_mangle]
+pub extern "C" fn keel_int_max(a: i64, b: i64) -> i64 {
+    a.max(b)
+}
+
+/// Defines `extern "C" fn name(value: f64) -> f64` forwarding to an `f64` method.
+macro_rules! unary_float_functions {
+    ($($(#[$doc:meta])* $name:ident => $method:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[no_mangle]
+            pub extern "C" fn $name(value: f64) -> f64 {
+                value.$method()
+            }
+        )*
+    };
+}
+
+/// Defines `extern "C" fn name(a: f64, b: f64) -> f64` forwarding to an `f64` method.
+macro_rules! binary_float_functions {
+    ($($(#[$doc:meta])* $name:ident => $method:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[no_mangle]
+            pub extern "C" fn $name(a: f64, b: f64) -> f64 {
+                a.$method(b)
+            }
+        )*
+    };
+}
+
+unary_float_functions! {
+    /// `abs(f)`.
+    keel_float_abs => abs;
+    /// `sqrt(f)` (NaN for negative numbers).
+    keel_float_sqrt => sqrt;
+    /// `floor(f)`.
+    keel_float_floor => floor;
+    /// `ceil(f)`.
+    keel_float_ceil => ceil;
+    /// `round(f)`: to the nearest integer, halves away from zero.
+    keel_float_round => round;
+    /// `sin(f)` (radians).
+    keel_float_sin => sin;
+    /// `cos(f)` (radians).
+    keel_float_cos => cos;
+    /// `tan(f)` (radians).
+    keel_float_tan => tan;
+    /// `exp(f)`.
+    keel_float_exp => exp;
+    /// `ln(f)`: the natural logarithm.
+    keel_float_ln => ln;
+}
+
+binary_float_functions! {
+    /// `min(a, b)` on floats (the other operand when one is NaN).
+    keel_float_min => min;
+    /// `max(a, b)` on floats (the other operand when one is NaN).
+    keel_float_max => max;
+    /// `pow(a, b)` on floats.
+    keel_float_pow => powf;
+    /// `atan2(y, x)`: the angle of the point `(x, y)`.
+    keel_float_atan2 => atan2;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn int_pow_values_and_faults() {
+        assert_eq!(int_pow(2, 10), Ok(1024));
+        assert_eq!(int_pow(0, 0), Ok(1));
+        assert_eq!(int_pow(-2, 63), Ok(i64::MIN));
+        assert_eq!(int_pow(-1, 1 << 40), Ok(1));
+        assert_eq!(int_pow(-1, (1 << 40) + 1), Ok(-1));
+        assert_eq!(int_pow(1, i64::MAX), Ok(1));
+        assert_eq!(int_pow(0, i64::MAX), Ok(0));
+        assert_eq!(
+            int_pow(10, 19),
+            Err("integer overflow: pow(10, 19) does not fit in int".to_string())
+        );
+        assert_eq!(
+            int_pow(2, 1 << 40),
+            Err(format!(
+                "integer overflow: pow(2, {}) does not fit in int",
+                1i64 << 40
+            ))
+        );
+        assert_eq!(
+            int_pow(3, -1),
+            Err("invalid argument: pow with negative exponent -1".to_string())
+        );
+    }
+
+    #[test]
+    fn int_helpers() {
+        // SAFETY: no fault is reached, so the site is never read.
+        unsafe {
+            assert_eq!(keel_int_abs(-5, std::ptr::null(), 0), 5);
+            assert_eq!(keel_int_abs(i64::MAX, std::ptr::null(), 0), i64::MAX);
+            assert_eq!(keel_int_pow(3, 4, std::ptr::null(), 0), 81);
+        }
+        assert_eq!(keel_int_min(-3, 2), -3);
+        assert_eq!(keel_int_max(-3, 2), 2);
+    }
+
+    #[test]
+    fn float_to_int_truncates_and_checks_range() {
+        assert_eq!(float_to_int(2.9), Some(2));
+        assert_eq!(float_to_int(-2.9), Some(-2));
+        assert_eq!(float_to_int(-0.0), Some(0));
+        assert_eq!(float_to_int(-9_223_372_036_854_775_808.0), Some(i64::MIN));
+        assert_eq!(
+            float_to_int(9_223_372_036_854_774_784.0),
+            Some(9_223_372_036_854_774_784)
+        );
+        assert_eq!(float_to_int(9_223_372_036_854_775_808.0), None);
+        assert_eq!(float_to_int(f64::NAN), None);
+        assert_eq!(float_to_int(f64::INFINITY), None);
+        assert_eq!(float_to_int(f64::NEG_INFINITY), None);
+        assert_eq!(float_to_int(-1e19), None);
+    }
+
+    #[test]
+    fn float_functions() {
+        assert_eq!(keel_float_round(2.5), 3.0);
+        assert_eq!(keel_float_round(-2.5), -3.0);
+        assert_eq!(keel_float_round(0.49999999999999994), 0.0);
+        assert_eq!(keel_float_floor(-1.5), -2.0);
+        assert_eq!(keel_float_ceil(-1.5), -1.0);
+        assert_eq!(keel_float_abs(-0.0).to_bits(), 0.0f64.to_bits());
+        assert_eq!(keel_float_sqrt(16.0), 4.0);
+        assert!(keel_float_sqrt(-1.0).is_nan());
+        assert_eq!(keel_float_min(1.0, f64::NAN), 1.0);
+        assert_eq!(keel_float_max(f64::NAN, 2.0), 2.0);
+        assert_eq!(keel_float_pow(2.0, 0.5), 2.0f64.sqrt());
+        assert_eq!(keel_float_atan2(1.0, 1.0), std::f64::consts::FRAC_PI_4);
+        assert_eq!(keel_float_exp(0.0), 1.0);
+        assert_eq!(keel_float_ln(1.0), 0.0);
+        assert_eq!(keel_float_sin(0.0), 0.0);
+        assert_eq!(keel_float_cos(0.0), 1.0);
+        assert_eq!(keel_float_tan(0.0), 0.0);
+    }
+}

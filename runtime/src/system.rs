@@ -1,0 +1,131 @@
+//! What a program reads from its surroundings: `input()` (a line of standard input), `args()`
+//! (the command-line arguments) and `clock_ms()` (a monotonic clock).
+//!
+//! `input` flushes buffered output first, so a prompt printed with `print` appears before the
+//! program waits. Bytes that are not UTF-8 are replaced by U+FFFD.
+//!
+//! What this module does not do: record the arguments (see `process`) or write output (see
+//! `output`).
+
+use std::io::BufRead;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use crate::array::{keel_array_alloc, slots};
+use crate::desc::STRING_ARRAY_DESC;
+use crate::layout::{ArrayHeader, StrHeader};
+use crate::output::flush_stdout;
+use crate::string::new_string;
+
+/// Reads one line from standard input, without its `\n` or `\r\n`; `None` at end of input (or
+/// on a read error).
+pub fn read_line() -> Option<Vec<u8>> {
+    flush_stdout();
+    let mut line = Vec::new();
+    match std::io::stdin().lock().read_until(b'\n', &mut line) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => {
+            if line.last() == Some(&b'\n') {
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+            }
+            Some(line)
+        }
+    }
+}
+
+/// `input()`: the next line of standard input without its line ending; `""` at end of input.
+#[no_mangle]
+pub extern "C" fn keel_input() -> *mut StrHeader {
+    let line = read_line().unwrap_or_default();
+    new_string(String::from_utf8_lossy(&line).as_bytes())
+}
+
+/// `args()`: the program's arguments as a `[string]` (without the program's own name).
+#[no_mangle]
+pub extern "C" fn keel_args() -> *mut ArrayHeader {
+    let args = crate::process::args();
+    // SAFETY: the array has room for one string per argument, each taken over by the array.
+    unsafe {
+        let array = keel_array_alloc(&STRING_ARRAY_DESC, args.len() as i64);
+        for (index, arg) in args.iter().enumerate() {
+            *slots(array).add(index) = new_string(arg.as_bytes()) as i64;
+        }
+        array
+    }
+}
+
+/// The instant `clock_ms` counts from (its first use).
+static CLOCK_ORIGIN: OnceLock<Instant> = OnceLock::new();
+
+/// `clock_ms()`: milliseconds on a monotonic clock (from an arbitrary origin); only differences
+/// are meaningful.
+#[no_mangle]
+pub extern "C" fn keel_clock_ms() -> i64 {
+    let origin = *CLOCK_ORIGIN.get_or_init(Instant::now);
+    i64::try_from(origin.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::array::elements;
+    use crate::object::{live_objects, release};
+    use crate::string::as_str;
+
+    #[test]
+    fn args_become_strings() {
+        let before = live_objects();
+        crate::process::set_args(vec!["one".to_string(), "twö".to_string()]);
+        let array = keel_args();
+        // SAFETY: `array` is a live array of strings.
+        unsafe {
+            let texts: Vec<&str> = elements(array)
+                .iter()
+                .map(|&s| as_str(s as *const StrHeader))
+                .collect();
+            assert_eq!(texts, ["one", "twö"]);
+            release(array.cast());
+        }
+        crate::process::set_args(Vec::new());
+        assert_eq!(live_objects(), before);
+    }
+
+    /// `input()` returns lines without `\n` or `\r\n`, then "" at the end of input, and
+    /// replaces bytes that are not UTF-8.
+    #[test]
+    fn input_reads_lines() {
+        use crate::test_support::{in_child, scenario};
+
+        if scenario().is_some() {
+            for _ in 0..5 {
+                let line = keel_input();
+                // SAFETY: `line` is a live string owned here.
+                unsafe {
+                    let text = crate::string::new_string(format!("[{}]", as_str(line)).as_bytes());
+                    crate::output::keel_print_str(text, 0);
+                    release(text.cast());
+                    release(line.cast());
+                }
+            }
+            std::process::exit(crate::process::keel_finish());
+        }
+        let output = in_child(
+            "system::tests::input_reads_lines",
+            "input",
+            b"one\r\ntw\xffo\n\nlast",
+            &[],
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("[one][tw\u{fffd}o][][last][]"), "{stdout}");
+    }
+
+    #[test]
+    fn clock_is_monotonic() {
+        let first = keel_clock_ms();
+        let second = keel_clock_ms();
+        assert!(first >= 0 && second >= first);
+    }
+}
