@@ -15,9 +15,10 @@
 //! What this module does not do: declare functions, verify or compile the result (the caller
 //! does), or decide what a fault prints (the runtime does).
 
+mod facts;
 mod heap;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use cranelift_codegen::ir::condcodes::{CondCode, FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::Ieee64;
@@ -32,6 +33,7 @@ use keel_runtime::IntOp;
 use super::runtime::{rt_type, RuntimeFn};
 use super::{value_type, Env};
 use crate::ir::{self, BinaryOp, Inst, Operand, RtFunc, RtType, SiteId, Stream, Term, Ty, UnaryOp};
+use facts::{BlockFacts, Borrows};
 use heap::Region;
 
 /// The trap after a call that never returns; reaching it would be a runtime bug.
@@ -89,11 +91,19 @@ pub(super) fn lower_function<M: Module>(
         data_refs: HashMap::new(),
         regions: HashMap::new(),
         unique_slot: None,
+        borrows: Borrows::default(),
+        facts: BlockFacts::default(),
+        inst_index: 0,
+        non_null: HashSet::new(),
     };
     for (block, &clif_block) in func.blocks.iter().zip(&blocks) {
         lowering.builder.switch_to_block(clif_block);
-        for inst in &block.insts {
+        lowering.borrows = facts::elided_borrows(&lowering.types, block);
+        lowering.facts.clear();
+        for (index, inst) in block.insts.iter().enumerate() {
+            lowering.inst_index = index;
             lowering.inst(inst)?;
+            lowering.facts.after(inst);
         }
         lowering.term(&block.term, &blocks)?;
     }
@@ -118,6 +128,14 @@ struct FunctionLowering<'e, 'a, 'f, M: Module> {
     regions: HashMap<Region, AliasRegion>,
     /// Where `keel_make_unique`'s trampoline puts its result, once needed.
     unique_slot: Option<StackSlot>,
+    /// The current IR block's borrowed reads (see `facts`).
+    borrows: Borrows,
+    /// What is known about the current IR block's containers at this point (see `facts`).
+    facts: BlockFacts,
+    /// The index of the instruction being lowered in its IR block.
+    inst_index: usize,
+    /// Values known to be object pointers (never null), which `Release` need not test.
+    non_null: HashSet<Value>,
 }
 
 /// The value of an immediate int operand, if it is one.
@@ -295,6 +313,10 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         if self.types[dst.0 as usize] == Ty::Bool && ret != RtType::F64 {
             result = self.builder.ins().ireduce(types::I8, result);
         }
+        if ret == RtType::Ptr {
+            // The runtime returns objects, never null.
+            self.non_null.insert(result);
+        }
         self.builder.def_var(self.var(dst), result);
         Ok(())
     }
@@ -455,11 +477,15 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             } => self.call_library(*dst, *func, args, *site)?,
             Inst::Retain { value } => {
                 let object = self.builder.use_var(self.var(*value));
-                self.retain(object, true);
+                let may_be_null = !self.non_null.contains(&object);
+                self.retain(object, may_be_null);
             }
             Inst::Release { value } => {
-                let object = self.builder.use_var(self.var(*value));
-                self.release(object)?;
+                if !self.borrows.releases.contains(&self.inst_index) {
+                    let object = self.builder.use_var(self.var(*value));
+                    let may_be_null = !self.non_null.contains(&object);
+                    self.release(object, may_be_null)?;
+                }
             }
             Inst::NewArray { dst, ty, items } => self.new_array(*dst, *ty, items)?,
             Inst::NewStruct { dst, ty, fields } => self.new_struct(*dst, *ty, fields)?,

@@ -441,3 +441,54 @@ mod library {
         );
     }
 }
+
+mod copy_on_write {
+    use super::*;
+
+    #[test]
+    fn updates_never_show_through_copies() {
+        assert_prints(
+            "struct P { float x, [int] tags, }
+             fn main() {
+                 let ps = [new P { x: 0.0, tags: [] }, new P { x: 1.0, tags: [7] }];
+                 let i = 1;
+                 ps[i].x = 5.0;
+                 let q = ps[i];
+                 ps[i].x = 6.0;
+                 ps[i].tags[0] = 8;
+                 let copy = ps;
+                 ps[i].x = 7.0;
+                 ps[0] = q;
+                 ps[i].x = 9.0;
+                 ps[0].tags = push(ps[0].tags, 1);
+                 i = 0;
+                 ps[i].x = -1.0;
+                 println(q); println(copy); println(ps);
+             }
+             main();",
+            "P { x: 5.0, tags: [7] }\n\
+             [P { x: 0.0, tags: [] }, P { x: 6.0, tags: [8] }]\n\
+             [P { x: -1.0, tags: [7, 1] }, P { x: 9.0, tags: [8] }]\n",
+        );
+    }
+
+    #[test]
+    fn shared_values_in_loops_are_copied_once() {
+        let source = "fn f(int n) -> int {
+                          let a = array_fill(n, 0);
+                          let b = a;
+                          for i in 0..n { a[i] = i; b[n - 1 - i] = i * 2; }
+                          let s = 0;
+                          for i in 0..n { s += a[i] * 1000 + b[i]; }
+                          return s;
+                      }";
+        let (_jit, f) = jit_function(source, "f");
+        // SAFETY: `f` is `fn(int) -> int`.
+        let f = unsafe { std::mem::transmute::<*const u8, extern "C" fn(i64) -> i64>(f) };
+        let live = keel_runtime::object::live_objects();
+        let n = 50;
+        let expected: i64 = (0..n).map(|i| i * 1000 + (n - 1 - i) * 2).sum();
+        assert_eq!(f(n), expected);
+        assert_eq!(keel_runtime::object::live_objects(), live);
+    }
+}

@@ -1019,7 +1019,18 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
         let cond = self.condition(cond);
         let then = self.block_expecting(then, want_value, expected);
         let else_ = else_.map(|e| Box::new(self.expr(e, want_value, expected)));
-        let then_ty = then.tail.as_ref().map_or(Type::Void, |t| t.ty);
+        // A branch that never finishes (it returns, breaks or exits) takes the other's type.
+        let then_ty = if block_diverges(&then) && else_.is_some() {
+            else_.as_ref().map_or(Type::Void, |e| e.ty)
+        } else {
+            then.tail.as_ref().map_or(Type::Void, |t| t.ty)
+        };
+        let else_ = match else_ {
+            Some(e) if expr_diverges(&e) && then_ty != Type::Void => {
+                Some(Box::new(TExpr { ty: then_ty, ..*e }))
+            }
+            other => other,
+        };
         let ty = match &else_ {
             _ if !want_value => Type::Void,
             None => {

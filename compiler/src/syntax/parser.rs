@@ -472,7 +472,20 @@ impl<'a> Parser<'a> {
                 Err(Reported)
             }
             Tok::If | Tok::LBrace => {
-                let expr = self.expr()?;
+                // A statement that starts with `if` or `{` ends at its closing `}` (as in Rust):
+                // `if c { return; } -1` is two statements, not a subtraction.
+                let expr = self.nested(|this| {
+                    if this.peek() == Tok::If {
+                        this.if_expr()
+                    } else {
+                        let block = this.block()?;
+                        let span = block.span;
+                        Ok(Expr {
+                            kind: ExprKind::Block(block),
+                            span,
+                        })
+                    }
+                })?;
                 // Block-like statements need no `;`, but one is allowed.
                 self.eat(Tok::Semi);
                 Ok(StmtKind::Expr(expr))

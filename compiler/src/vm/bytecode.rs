@@ -13,8 +13,8 @@
 //!   rP .. rL-1        other IR locals   (IR local n is register n)
 //!   rL, rL+1          two scratch registers for constants an instruction needs in a register
 //!   rL+2 ..           registers for the constant operands of register lists (see below)
-//!   .. rA-1           the function's float constants, loaded once on entry (floats have no
-//!                     immediate forms)
+//!   .. rA-1           constants without an immediate form (floats; ints stored into or
+//!                     indexing arrays), loaded once on entry
 //!   rA ..             outgoing arguments: the callee's window starts here, so arguments are
 //!                     computed or moved into place and the call itself copies nothing
 //! ```
@@ -259,6 +259,26 @@ pub enum Instr {
     /// Moves heap element `array[index]` into `dst`, leaving null, after making `array` unique.
     /// Fault: out of bounds.
     ArrayTake { dst: Reg, array: Reg, index: Reg },
+    /// `dst = array[index].field`, a scalar field of a struct element (neither retained nor
+    /// released). Fault: out of bounds.
+    ArrayGetField {
+        dst: Reg,
+        array: Reg,
+        index: Reg,
+        field: u16,
+    },
+    /// `dst = array[index].field`, a heap field of a struct element, retained. Fault: out of
+    /// bounds.
+    ArrayGetFieldRc {
+        dst: Reg,
+        array: Reg,
+        index: Reg,
+        field: u16,
+    },
+    /// Makes `array` unique, then its element `array[index]` unique in place, and borrows it
+    /// into `dst` (it stays in the array; the update it starts writes into it directly).
+    /// Fault: out of bounds.
+    ArrayElemMut { dst: Reg, array: Reg, index: Reg },
     /// `dst = object.field`, a scalar field.
     FieldGet { dst: Reg, object: Reg, field: u32 },
     /// `dst = object.field`, a heap field, retained.
@@ -270,6 +290,9 @@ pub enum Instr {
     FieldSetRc { object: Reg, field: u32, value: Reg },
     /// Moves heap field `object.field` into `dst`, leaving null, after making `object` unique.
     FieldTake { dst: Reg, object: Reg, field: u32 },
+    /// Makes `object` unique, then its heap field `object.field` unique in place, and borrows
+    /// it into `dst` (it stays in the object).
+    FieldMut { dst: Reg, object: Reg, field: u32 },
     /// `dst = func(args...)`: calls a runtime function with the registers of list `args` (and
     /// the instruction's fault site when the function takes one); void results leave `dst`
     /// alone. Fault: whatever the function reports.
@@ -433,6 +456,10 @@ impl Instr {
             | ArrayGet { dst, .. }
             | ArrayGetRc { dst, .. }
             | ArrayTake { dst, .. }
+            | ArrayGetField { dst, .. }
+            | ArrayGetFieldRc { dst, .. }
+            | ArrayElemMut { dst, .. }
+            | FieldMut { dst, .. }
             | FieldGet { dst, .. }
             | FieldGetRc { dst, .. }
             | FieldTake { dst, .. }
@@ -520,7 +547,10 @@ impl Instr {
             ArrayLen { array, .. } => one(array),
             ArrayGet { array, index, .. }
             | ArrayGetRc { array, index, .. }
-            | ArrayTake { array, index, .. } => two(array, index),
+            | ArrayTake { array, index, .. }
+            | ArrayGetField { array, index, .. }
+            | ArrayGetFieldRc { array, index, .. }
+            | ArrayElemMut { array, index, .. } => two(array, index),
             ArraySet {
                 array,
                 index,
@@ -531,9 +561,10 @@ impl Instr {
                 index,
                 value,
             } => ([array, index, value], 3),
-            FieldGet { object, .. } | FieldGetRc { object, .. } | FieldTake { object, .. } => {
-                one(object)
-            }
+            FieldGet { object, .. }
+            | FieldGetRc { object, .. }
+            | FieldTake { object, .. }
+            | FieldMut { object, .. } => one(object),
             FieldSet { object, value, .. } | FieldSetRc { object, value, .. } => two(object, value),
             LoadInt { .. } | LoadStr { .. } | LoadFloat { .. } | LoadDesc { .. } => ([NONE; 3], 0),
             NewArray { .. } | NewStruct { .. } | CallRt { .. } => ([NONE; 3], 0),

@@ -1,10 +1,14 @@
 //! IR → bytecode: emits each function's planned blocks as specialised register instructions.
 //!
 //! IR local `n` is register `n`; two scratch registers follow the locals (for constants an
-//! instruction needs in a register), then the outgoing-argument slots where callees' windows
-//! start (see `bytecode`). Operands that are constants use immediate forms where one exists and
-//! the value fits in `i32`; commutative ops and comparisons swap their operands to get one.
-//! Which instructions fuse, forward or move is decided by `plan`; this module only emits.
+//! instruction needs in a register), then registers for the constant operands of register lists,
+//! then registers holding the function's frequent constants without an immediate form (floats,
+//! ints stored into arrays; loaded once on entry), then the outgoing-argument slots where
+//! callees' windows start (see `bytecode`). Operands that are constants use immediate forms where
+//! one exists and the value fits in `i32`; commutative ops and comparisons swap their operands to
+//! get one. Heap values are addresses; the type descriptors `new_array`, `new_struct` and
+//! `load_desc` name are built by `descs`. Which instructions fuse, forward or move is decided by
+//! `plan`; this module only emits.
 //!
 //! What this module does not do: optimise beyond those local rewrites, or execute anything. It
 //! expects verified IR (it verifies again and treats a failure as a compiler bug).
@@ -15,10 +19,10 @@ use super::bytecode::{
     FaultSite, FrameInfo, FuncInfo, Instr, Literals, Module, ModuleParts, Reg, RegList,
 };
 use super::descs::TypeDescs;
-use super::plan::{defined, plan_function, Cond, Dest, Ending, FunctionPlan, InstPlan, Rel};
+use super::plan::{plan_function, Cond, Dest, Ending, FunctionPlan, InstPlan, Rel};
 use crate::ir::{
-    verify::verify, BinaryOp, BlockId, Function, Inst, Local, Operand, Program, SiteId, Stream,
-    Term, Ty, UnaryOp,
+    verify::verify, BinaryOp, BlockId, Function, Inst, Operand, Program, SiteId, Stream, Term, Ty,
+    UnaryOp,
 };
 
 /// Compiles a verified program. Panics (a compiler bug) if the IR does not verify or the emitted
@@ -30,17 +34,6 @@ pub fn compile(program: &Program) -> Module {
             errors.join("\n  ")
         );
     }
-    let mut literal_texts = program.strings.clone();
-    let empty_literal = needs_string_init(program).then(|| {
-        let index = literal_texts
-            .iter()
-            .position(|s| s.is_empty())
-            .unwrap_or_else(|| {
-                literal_texts.push(String::new());
-                literal_texts.len() - 1
-            });
-        index as u32
-    });
     let descs = TypeDescs::new(program);
     let mut out = Output {
         code: Vec::new(),
@@ -51,7 +44,7 @@ pub fn compile(program: &Program) -> Module {
     let mut functions = Vec::with_capacity(program.functions.len());
     for func in &program.functions {
         let entry = code_index(out.code.len());
-        let compiler = FunctionCompiler::new(program, func, &descs, &mut out, empty_literal);
+        let compiler = FunctionCompiler::new(program, func, &descs, &mut out);
         let arg_base = compiler.arg_base;
         let frame_size = compiler.compile();
         functions.push(FuncInfo {
@@ -69,7 +62,7 @@ pub fn compile(program: &Program) -> Module {
         fault_sites: out.fault_sites,
         functions,
         entry: program.entry.0,
-        literals: Literals::new(literal_texts),
+        literals: Literals::new(program.strings.clone()),
         sites: program.sites.clone(),
         lists: out.lists,
         list_regs: out.list_regs,
@@ -77,40 +70,6 @@ pub fn compile(program: &Program) -> Module {
     };
     Module::new(parts)
         .unwrap_or_else(|e| panic!("internal compiler error: invalid VM bytecode: {e}"))
-}
-
-/// Whether some function needs string locals set to `""` on entry.
-fn needs_string_init(program: &Program) -> bool {
-    program
-        .functions
-        .iter()
-        .any(|f| !string_locals_to_initialise(f).is_empty())
-}
-
-/// The `string` locals (not parameters) that the entry block may read before assigning. They are
-/// set to the empty string on entry, so that a `string` register always points to a live literal
-/// even if the IR read one unassigned (the front end never does; this keeps the interpreter's
-/// `print_str` memory-safe without trusting that).
-fn string_locals_to_initialise(func: &Function) -> Vec<u32> {
-    let entry = &func.blocks[0];
-    (func.param_count..func.locals.len() as u32)
-        .filter(|&l| func.locals[l as usize].ty == Ty::Str)
-        .filter(|&l| {
-            let local = Local(l);
-            let reads = |op: &Operand| *op == Operand::Local(local);
-            for inst in &entry.insts {
-                let mut read = false;
-                inst.for_each_use(|op| read |= reads(op));
-                if read {
-                    return true;
-                }
-                if defined(inst) == Some(local) {
-                    return false;
-                }
-            }
-            true
-        })
-        .collect()
 }
 
 fn code_index(len: usize) -> u32 {
@@ -297,29 +256,41 @@ fn small(value: i64) -> Option<i32> {
     i32::try_from(value).ok()
 }
 
-/// The most float constants a function keeps in registers; others are loaded where used.
-const MAX_FLOAT_CONSTANTS: usize = 64;
+/// The most constants a function keeps in registers; others are loaded where used.
+const MAX_REGISTER_CONSTANTS: usize = 64;
 
-/// The distinct float constants `func` uses, in order of first use (at most
-/// [`MAX_FLOAT_CONSTANTS`]). Floats have no immediate forms, so each gets a register loaded on
-/// entry instead of a load before every use (which would double the length of a loop like
-/// `x = x * 0.5` ).
-fn float_constants(func: &Function) -> Vec<u64> {
-    let mut found: Vec<u64> = Vec::new();
-    let mut note = |op: &Operand| {
-        if let Operand::Float(bits) = *op {
-            if !found.contains(&bits) && found.len() < MAX_FLOAT_CONSTANTS {
-                found.push(bits);
-            }
+/// The distinct constants `func` uses that have no immediate form, in order of first use (at
+/// most [`MAX_REGISTER_CONSTANTS`]): every float, and ints and bools used as an array index or
+/// as a value stored into an array or struct. Each gets a register loaded on entry instead of a
+/// load before every use, which would add an instruction to loops like `x = x * 0.5` or
+/// `flags[j] = true`.
+fn register_constants(func: &Function) -> Vec<Operand> {
+    let mut found: Vec<Operand> = Vec::new();
+    let mut note = |op: &Operand, any_kind: bool| {
+        let wanted = match op {
+            Operand::Float(_) => true,
+            Operand::Int(_) | Operand::Bool(_) => any_kind,
+            _ => false,
+        };
+        if wanted && !found.contains(op) && found.len() < MAX_REGISTER_CONSTANTS {
+            found.push(*op);
         }
     };
     for block in &func.blocks {
         for inst in &block.insts {
-            inst.for_each_use(&mut note);
+            match inst {
+                Inst::ArrayGet { index, .. } | Inst::ArrayTake { index, .. } => note(index, true),
+                Inst::ArraySet { index, value, .. } => {
+                    note(index, true);
+                    note(value, true);
+                }
+                Inst::FieldSet { value, .. } => note(value, true),
+                _ => inst.for_each_use(|op| note(op, false)),
+            }
         }
         match &block.term {
-            Term::Branch { cond, .. } => note(cond),
-            Term::Return(Some(v)) | Term::Exit(v) => note(v),
+            Term::Branch { cond, .. } => note(cond, false),
+            Term::Return(Some(v)) | Term::Exit(v) => note(v, false),
             Term::Return(None) | Term::Jump(_) => {}
         }
     }
@@ -342,14 +313,12 @@ struct FunctionCompiler<'a> {
     descs: &'a TypeDescs,
     out: &'a mut Output,
     plan: FunctionPlan,
-    /// Literal index of `""`, when this program has string locals to initialise.
-    empty_literal: Option<u32>,
     /// The two scratch registers.
     scratch: [Reg; 2],
     /// The first of the registers that hold the constant operands of a register list.
     list_scratch: u32,
-    /// Float constants held in registers of their own, loaded once on entry: `(bits, reg)`.
-    float_constants: Vec<(u64, Reg)>,
+    /// Constants held in registers of their own, loaded once on entry.
+    constants: Vec<(Operand, Reg)>,
     /// The first outgoing-argument slot: where callees' windows start.
     arg_base: u32,
     /// Code index where each block starts, once emitted.
@@ -366,7 +335,6 @@ impl<'a> FunctionCompiler<'a> {
         func: &'a Function,
         descs: &'a TypeDescs,
         out: &'a mut Output,
-        empty_literal: Option<u32>,
     ) -> Self {
         let locals = func.locals.len() as u32;
         // Constant operands of lists get registers of their own, apart from the argument
@@ -384,10 +352,10 @@ impl<'a> FunctionCompiler<'a> {
             .max()
             .unwrap_or(0) as u32;
         let constants_base = locals + 2 + list_constants;
-        let float_constants: Vec<(u64, Reg)> = float_constants(func)
+        let constants: Vec<(Operand, Reg)> = register_constants(func)
             .into_iter()
             .zip(constants_base..)
-            .map(|(bits, reg)| (bits, Reg(reg)))
+            .map(|(op, reg)| (op, Reg(reg)))
             .collect();
         FunctionCompiler {
             program,
@@ -395,11 +363,10 @@ impl<'a> FunctionCompiler<'a> {
             descs,
             out,
             plan: plan_function(func),
-            empty_literal,
             scratch: [Reg(locals), Reg(locals + 1)],
             list_scratch: locals + 2,
-            arg_base: constants_base + float_constants.len() as u32,
-            float_constants,
+            arg_base: constants_base + constants.len() as u32,
+            constants,
             block_start: vec![None; func.blocks.len()],
             fixups: Vec::new(),
             block_begin: 0,
@@ -421,16 +388,8 @@ impl<'a> FunctionCompiler<'a> {
         let frame_size = u32::try_from(frame_size)
             .unwrap_or_else(|_| panic!("function {} has too many locals", self.func.name));
 
-        for (bits, dst) in self.float_constants.clone() {
-            self.emit(Instr::LoadFloat { dst, bits });
-        }
-        if let Some(empty) = self.empty_literal {
-            for local in string_locals_to_initialise(self.func) {
-                self.emit(Instr::LoadStr {
-                    dst: Reg(local),
-                    string: empty,
-                });
-            }
+        for (op, dst) in self.constants.clone() {
+            self.load(dst, op);
         }
         let order = self.plan.order.clone();
         for (position, &block) in order.iter().enumerate() {
@@ -529,12 +488,9 @@ impl<'a> FunctionCompiler<'a> {
 
     /// The register that holds constant `op` for the whole function, if there is one.
     fn constant_reg(&self, op: Operand) -> Option<Reg> {
-        let Operand::Float(bits) = op else {
-            return None;
-        };
-        self.float_constants
+        self.constants
             .iter()
-            .find(|(b, _)| *b == bits)
+            .find(|(constant, _)| *constant == op)
             .map(|&(_, reg)| reg)
     }
 
@@ -589,6 +545,20 @@ impl<'a> FunctionCompiler<'a> {
         match self.operand_ty(array) {
             Ty::Array(id) => self.program.elem(id).is_heap(),
             ty => unreachable!("indexing a {ty}"),
+        }
+    }
+
+    /// Whether field `field` of the struct elements of array operand `array` is a heap value.
+    fn heap_field_of_element(&self, array: Operand, field: u32) -> bool {
+        let elem = match self.operand_ty(array) {
+            Ty::Array(id) => self.program.elem(id),
+            ty => unreachable!("indexing a {ty}"),
+        };
+        match elem {
+            Ty::Struct(id) => self.program.struct_def(id).fields[field as usize]
+                .ty
+                .is_heap(),
+            ty => unreachable!("field of a {ty}"),
         }
     }
 
@@ -794,6 +764,32 @@ impl<'a> FunctionCompiler<'a> {
             }
             Inst::ArrayGet {
                 array, index, site, ..
+            } if plan.element_field.is_some() => {
+                let field = plan.element_field.unwrap_or_default();
+                let heap = self.heap_field_of_element(array, field);
+                let (array, index) = (self.in_reg(array, 0), self.in_reg(index, 1));
+                let dst = need_dst();
+                let field = u16::try_from(field)
+                    .unwrap_or_else(|_| unreachable!("only narrow fields are fused"));
+                let instr = if heap {
+                    Instr::ArrayGetFieldRc {
+                        dst,
+                        array,
+                        index,
+                        field,
+                    }
+                } else {
+                    Instr::ArrayGetField {
+                        dst,
+                        array,
+                        index,
+                        field,
+                    }
+                };
+                self.emit_faulting(instr, site, false);
+            }
+            Inst::ArrayGet {
+                array, index, site, ..
             } => {
                 let heap = self.heap_elements(array);
                 let (array, index) = (self.in_reg(array, 0), self.in_reg(index, 1));
@@ -832,11 +828,11 @@ impl<'a> FunctionCompiler<'a> {
             Inst::ArrayTake {
                 array, index, site, ..
             } => {
-                let index = self.in_reg(index, 0);
-                let instr = Instr::ArrayTake {
-                    dst: need_dst(),
-                    array: Reg(array.0),
-                    index,
+                let (dst, index, array) = (need_dst(), self.in_reg(index, 0), Reg(array.0));
+                let instr = if plan.take_in_place {
+                    Instr::ArrayElemMut { dst, array, index }
+                } else {
+                    Instr::ArrayTake { dst, array, index }
                 };
                 self.emit_faulting(instr, site, false);
             }
@@ -870,11 +866,14 @@ impl<'a> FunctionCompiler<'a> {
                     }
                 });
             }
-            Inst::FieldTake { object, field, .. } => self.emit(Instr::FieldTake {
-                dst: need_dst(),
-                object: Reg(object.0),
-                field,
-            }),
+            Inst::FieldTake { object, field, .. } => {
+                let (dst, object) = (need_dst(), Reg(object.0));
+                self.emit(if plan.take_in_place {
+                    Instr::FieldMut { dst, object, field }
+                } else {
+                    Instr::FieldTake { dst, object, field }
+                });
+            }
         }
     }
 

@@ -240,6 +240,26 @@ fn parts(module: &Module, instr: &Instr) -> (&'static str, String) {
             value,
         } => ("array_set_rc", three(array, index, reg(value))),
         ArrayTake { dst, array, index } => ("array_take", three(dst, array, reg(index))),
+        ArrayElemMut { dst, array, index } => ("array_elem_mut", three(dst, array, reg(index))),
+        ArrayGetField {
+            dst,
+            array,
+            index,
+            field,
+        } => (
+            "array_get_field",
+            format!("r{}, r{}[r{}].{field}", dst.0, array.0, index.0),
+        ),
+        ArrayGetFieldRc {
+            dst,
+            array,
+            index,
+            field,
+        } => (
+            "array_get_field_rc",
+            format!("r{}, r{}[r{}].{field}", dst.0, array.0, index.0),
+        ),
+        FieldMut { dst, object, field } => ("field_mut", three(dst, object, format!(".{field}"))),
         FieldGet { dst, object, field } => ("field_get", three(dst, object, format!(".{field}"))),
         FieldGetRc { dst, object, field } => {
             ("field_get_rc", three(dst, object, format!(".{field}")))

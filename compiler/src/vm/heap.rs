@@ -54,6 +54,22 @@ pub unsafe fn make_unique(word: i64) -> i64 {
     }
 }
 
+/// Makes the object in `slot` (an element or field) unique where it is, replacing it with a
+/// copy when it is shared, and returns it. The container keeps its reference: the result is
+/// borrowed from it.
+///
+/// # Safety
+/// `slot` must point into a live, unique container and hold a live array or struct.
+#[inline(always)]
+pub unsafe fn make_unique_in_place(slot: *mut i64) -> i64 {
+    // SAFETY: the caller guarantees a valid slot holding a live object, owned by the container.
+    unsafe {
+        let unique = make_unique(*slot);
+        *slot = unique;
+        unique
+    }
+}
+
 /// The length of the array at `word`.
 ///
 /// # Safety

@@ -584,6 +584,53 @@ impl Machine {
                         heap! { std::ptr::replace(heap::element_unchecked(unique, i), 0) }
                     )
                 }
+                Instr::ArrayGetField {
+                    dst,
+                    array,
+                    index,
+                    field,
+                } => {
+                    let slot = element!(get!(array), get!(index));
+                    let element = heap! { *slot };
+                    set!(dst, heap! { *heap::field(element, u32::from(field)) })
+                }
+                Instr::ArrayGetFieldRc {
+                    dst,
+                    array,
+                    index,
+                    field,
+                } => {
+                    let slot = element!(get!(array), get!(index));
+                    let element = heap! { *slot };
+                    let value = heap! { *heap::field(element, u32::from(field)) };
+                    heap! { heap::retain(value) };
+                    set!(dst, value)
+                }
+                Instr::ArrayElemMut {
+                    dst,
+                    array: container,
+                    index,
+                } => {
+                    let (array, i) = (get!(container), get!(index));
+                    element!(array, i);
+                    let unique = heap! { heap::make_unique(array) };
+                    set!(container, unique);
+                    let slot = heap! { heap::element_unchecked(unique, i) };
+                    let element = heap! { heap::make_unique_in_place(slot) };
+                    set!(dst, element)
+                }
+                Instr::FieldMut {
+                    dst,
+                    object: container,
+                    field,
+                } => {
+                    let object = get!(container);
+                    let unique = heap! { heap::make_unique(object) };
+                    set!(container, unique);
+                    let slot = heap! { heap::field(unique, field) };
+                    let value = heap! { heap::make_unique_in_place(slot) };
+                    set!(dst, value)
+                }
                 Instr::FieldGet { dst, object, field } => {
                     let object = get!(object);
                     set!(dst, heap! { *heap::field(object, field) })

@@ -7,6 +7,12 @@
 //!   directly and drops the copy.
 //! - **Arguments in place.** An argument temporary used only by a call and computed in the same
 //!   block after the previous call is written straight into the callee's window.
+//! - **Element fields.** `%t = a[i]; %x = %t.f; release %t` (reading one field of an array
+//!   element, `ps[i].x`) is one instruction that neither retains nor releases the element.
+//! - **Updates in place.** A nested update `take %t = a[i]; ...; a[i] = %t`, where the
+//!   instructions between only read or update `%t` as a container and never touch `a`, makes
+//!   `a` and its element unique and works on the element where it is, without moving it out
+//!   and back (the same for `take %t = o.f; ...; o.f = %t`).
 //! - **Jump threading and layout.** Jumps through empty blocks go to their final target;
 //!   unreachable blocks are dropped; blocks are ordered in chains so that most jumps become
 //!   fallthroughs.
@@ -140,6 +146,12 @@ pub struct InstPlan {
     pub skip: bool,
     /// For calls: which arguments an earlier instruction already wrote into place.
     pub args_in_place: Vec<bool>,
+    /// For an `ArrayGet` of a struct element: the field read from it (the `FieldGet` and the
+    /// `Release` that follow are skipped; `dest` is the field's destination).
+    pub element_field: Option<u32>,
+    /// For an `ArrayTake` or `FieldTake`: borrow the element in place instead of moving it out
+    /// (its `ArraySet`/`FieldSet` back is skipped).
+    pub take_in_place: bool,
 }
 
 /// What to emit for one block.
@@ -325,7 +337,143 @@ fn plan_insts(insts: &[Inst], uses: &[u32]) -> Vec<InstPlan> {
         }
         plans[c].args_in_place = in_place;
     }
+
+    fuse_element_fields(insts, uses, &mut plans);
+    borrow_updates_in_place(insts, uses, &mut plans);
     plans
+}
+
+/// `%t = a[i]; %x = %t.f; release %t` with `%t` used nowhere else → one element-field read.
+fn fuse_element_fields(insts: &[Inst], uses: &[u32], plans: &mut [InstPlan]) {
+    for i in 0..insts.len().saturating_sub(2) {
+        let Inst::ArrayGet { dst: t, .. } = insts[i] else {
+            continue;
+        };
+        let Inst::FieldGet {
+            object: Operand::Local(object),
+            field,
+            ..
+        } = insts[i + 1]
+        else {
+            continue;
+        };
+        let released = matches!(insts[i + 2], Inst::Release { value } if value == t);
+        let untouched = plans[i..i + 3].iter().all(|p| !p.skip);
+        if object == t
+            && field <= u32::from(u16::MAX)
+            && released
+            && untouched
+            && uses[t.0 as usize] == 2
+            && plans[i].dest == Some(Dest::Local(t))
+        {
+            plans[i].dest = plans[i + 1].dest;
+            plans[i].element_field = Some(field);
+            plans[i + 1].skip = true;
+            plans[i + 2].skip = true;
+        }
+    }
+}
+
+/// How `inst` uses `t`: `Some(true)` only as the container or object it reads or updates,
+/// `Some(false)` not at all, `None` some other way (as a value, consumed or released).
+fn uses_only_as_container(inst: &Inst, t: Local) -> Option<bool> {
+    let mut total = 0;
+    inst.for_each_use(|op| total += u32::from(*op == Operand::Local(t)));
+    if inst.def() == Some(t) {
+        return None;
+    }
+    let container = match *inst {
+        Inst::ArrayLen {
+            array: Operand::Local(a),
+            ..
+        }
+        | Inst::ArrayGet {
+            array: Operand::Local(a),
+            ..
+        }
+        | Inst::FieldGet {
+            object: Operand::Local(a),
+            ..
+        } => Some(a),
+        Inst::ArraySet { array: a, .. }
+        | Inst::ArrayTake { array: a, .. }
+        | Inst::FieldSet { object: a, .. }
+        | Inst::FieldTake { object: a, .. } => Some(a),
+        _ => None,
+    };
+    match (total, container == Some(t)) {
+        (0, _) => Some(false),
+        (1, true) => Some(true),
+        _ => None,
+    }
+}
+
+/// Finds `take %t = c[k]; ...; c[k] = %t` (or the field form) that can work in place: between
+/// the two, `c` is not mentioned and the index local (if any) not reassigned, and `%t` is used
+/// only as a container; `%t` is used nowhere else in the function.
+fn borrow_updates_in_place(insts: &[Inst], uses: &[u32], plans: &mut [InstPlan]) {
+    for i in 0..insts.len() {
+        if plans[i].skip || plans[i].dest != defined(&insts[i]).map(Dest::Local) {
+            continue;
+        }
+        let (t, container, index_local) = match insts[i] {
+            Inst::ArrayTake {
+                dst, array, index, ..
+            } => (
+                dst,
+                array,
+                match index {
+                    Operand::Local(l) => Some(l),
+                    _ => None,
+                },
+            ),
+            Inst::FieldTake { dst, object, .. } => (dst, object, None),
+            _ => continue,
+        };
+        let mut container_uses = 0;
+        for j in i + 1..insts.len() {
+            let set_back = match (&insts[i], &insts[j]) {
+                (
+                    Inst::ArrayTake { index, .. },
+                    Inst::ArraySet {
+                        array,
+                        index: set_index,
+                        value,
+                        ..
+                    },
+                ) => *array == container && set_index == index && *value == Operand::Local(t),
+                (
+                    Inst::FieldTake { field, .. },
+                    Inst::FieldSet {
+                        object,
+                        field: set_field,
+                        value,
+                    },
+                ) => *object == container && set_field == field && *value == Operand::Local(t),
+                _ => false,
+            };
+            if set_back {
+                if uses[t.0 as usize] == container_uses + 1 && !plans[j].skip {
+                    plans[i].take_in_place = true;
+                    plans[j].skip = true;
+                }
+                break;
+            }
+            let inst = &insts[j];
+            let mut mentions_container = false;
+            inst.for_each_use(|op| mentions_container |= *op == Operand::Local(container));
+            let redefines =
+                |l: Option<Local>| l.is_some() && (inst.def() == l || inst.updated_in_place() == l);
+            if mentions_container || redefines(Some(container)) || redefines(index_local) {
+                break;
+            }
+            match uses_only_as_container(inst, t) {
+                Some(true) => container_uses += 1,
+                Some(false) => {}
+                None => break,
+            }
+        }
+    }
 }
 
 fn successors(ending: &Ending) -> Vec<BlockId> {

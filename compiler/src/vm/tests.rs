@@ -690,35 +690,40 @@ fn deep_recursion_grows_the_register_file() {
 }
 
 #[test]
-fn strings_are_literal_pointers_and_string_locals_start_empty() {
-    // fn pick(b) -> string { var s: string; if b { s = "yes" } return s }
+fn string_literals_are_static_objects_owned_by_the_module() {
+    // fn pick(b) -> string { var s: string; if b { s = "yes" } else { s = "no" } return s }
     let mut f = FnBuilder::new("pick", &[Ty::Bool], Ty::Str);
     let s = f.local(Ty::Str);
-    let (entry, set, done) = (f.block(), f.block(), f.block());
+    let (entry, yes, no, done) = (f.block(), f.block(), f.block(), f.block());
     f.end(
         entry,
         Term::Branch {
             cond: l(Local(0)),
-            then_to: set,
-            else_to: done,
+            then_to: yes,
+            else_to: no,
         },
     );
-    f.push(
-        set,
-        Inst::Copy {
-            dst: s,
-            src: Operand::Str(StrId(0)),
-        },
-    );
-    f.end(set, Term::Jump(done));
+    for (block, text) in [(yes, 0), (no, 1)] {
+        f.push(
+            block,
+            Inst::Copy {
+                dst: s,
+                src: Operand::Str(StrId(text)),
+            },
+        );
+        f.end(block, Term::Jump(done));
+    }
     f.end(done, Term::Return(Some(l(s))));
-    let program = program(vec![f.build()], &["yes"]);
+    let program = program(vec![f.build()], &["yes", "no"]);
     let module: Module = compile(&program);
     let values = module.literals().values();
-    let texts = module.literals().texts();
-    assert_eq!(texts, ["yes".to_string(), String::new()]);
+    assert_eq!(module.literals().texts(), ["yes".to_string(), "no".into()]);
     assert_eq!(execute(&module, 0, &[1], false), values[0]);
     assert_eq!(execute(&module, 0, &[0], false), values[1]);
+    let header = values[0] as *const keel_runtime::layout::StrHeader;
+    // SAFETY: `values[0]` is the literal "yes", alive as long as `module`.
+    let (rc, text) = unsafe { ((*header).rc, keel_runtime::string::as_bytes(header)) };
+    assert_eq!((rc, text), (keel_runtime::layout::STATIC_RC, &b"yes"[..]));
 }
 
 #[test]

@@ -645,11 +645,37 @@ fn an_unshared_array_is_updated_in_place() {
 
 #[test]
 fn nested_updates_take_and_set_back_without_touching_a_shared_copy() {
-    // let outer = [[1, 2], [3, 4]]; let copy = outer;
-    // var t = take outer[1]; t[0] = 30; outer[1] = t  (outer[1][0] = 30)
-    // return outer[1][0] * 100 + copy[1][0]
+    for look_between in [false, true] {
+        let program = nested_update_program(look_between);
+        assert_eq!(
+            run_without_leaks(&program),
+            3003,
+            "look between: {look_between}"
+        );
+        let listing = disassemble(&compile(&program));
+        // Without a use of the taken row between take and set, the update works in place.
+        let ops: &[&str] = if look_between {
+            &["array_take", "array_set_rc", "array_get_rc", "new_array"]
+        } else {
+            &["array_elem_mut", "array_get_rc", "new_array"]
+        };
+        for op in ops {
+            assert!(listing.contains(op), "{op} missing:\n{listing}");
+        }
+        if !look_between {
+            assert!(!listing.contains("array_take"), "{listing}");
+            assert!(!listing.contains("array_set_rc"), "{listing}");
+        }
+    }
+}
+
+/// let outer = [[1, 2], [3, 4]]; let copy = outer;
+/// var t = take outer[1]; t[0] = 30; [to_string(t);] outer[1] = t  (outer[1][0] = 30)
+/// return outer[1][0] * 100 + copy[1][0]
+fn nested_update_program(look_between: bool) -> crate::ir::Program {
     let nested = Ty::Array(ArrayId(1));
     let mut f = FnBuilder::new("main", &[], Ty::Int);
+    let text = f.local(Ty::Str);
     let (inner1, inner2, outer, copy, t, got1, got2, v, w, r1, r2) = (
         f.local(INTS),
         f.local(INTS),
@@ -708,6 +734,10 @@ fn nested_updates_take_and_set_back_without_touching_a_shared_copy() {
             site: SITE,
         },
     );
+    if look_between {
+        rt(&mut f, block, text, RtFunc::ValueToStr, vec![l(t)]);
+        f.push(block, Inst::Release { value: text });
+    }
     f.push(
         block,
         Inst::ArraySet {
@@ -743,12 +773,7 @@ fn nested_updates_take_and_set_back_without_touching_a_shared_copy() {
     f.binary(block, r1, BinaryOp::MulInt, l(v), Operand::Int(100));
     f.binary(block, r2, BinaryOp::AddInt, l(r1), l(w));
     f.end(block, Term::Return(Some(l(r2))));
-    let program = typed_program(vec![f.build()], &[], vec![Ty::Int, INTS], vec![]);
-    assert_eq!(run_without_leaks(&program), 3003);
-    let listing = disassemble(&compile(&program));
-    for op in ["array_take", "array_set_rc", "array_get_rc", "new_array"] {
-        assert!(listing.contains(op), "{op} missing:\n{listing}");
-    }
+    typed_program(vec![f.build()], &[], vec![Ty::Int, INTS], vec![])
 }
 
 /// `struct Point { x: float, y: float }` and `struct Bag { label: string, items: [int] }`.
@@ -1085,4 +1110,204 @@ fn constant_list_operands_do_not_clobber_arguments_written_in_place() {
 #[test]
 fn instructions_stay_16_bytes_with_the_new_forms() {
     assert_eq!(std::mem::size_of::<Instr>(), 16);
+}
+
+#[test]
+fn element_fields_read_and_update_in_place_and_copies_stay_apart() {
+    // let ps = [Point { x: 1.0, y: 2.0 }, Point { x: 3.0, y: 4.0 }]; let copy = ps;
+    // ps[1].x = ps[1].x + 10.0;
+    // let h = Holder { p: Point { x: 5.0, y: 6.0 }, name: "h" }; let h2 = h; h.p.y = 60.0;
+    // return ps[1].x * 10000.0 + copy[1].x * 1000.0 + h.p.y * 10.0 + h2.p.y
+    let point = Ty::Struct(StructId(0));
+    let holder = Ty::Struct(StructId(1));
+    let points = Ty::Array(ArrayId(0));
+    let field = |name: &str, ty: Ty| FieldDef {
+        name: name.into(),
+        ty,
+    };
+    let defs = vec![
+        StructDef {
+            name: "Point".into(),
+            fields: vec![field("x", Ty::Float), field("y", Ty::Float)],
+        },
+        StructDef {
+            name: "Holder".into(),
+            fields: vec![field("p", point), field("name", Ty::Str)],
+        },
+    ];
+    let mut f = FnBuilder::new("main", &[], Ty::Float);
+    let [p0, p1, p2, t1, t2, t3, u, v, g, g2] = [(); 10].map(|_| f.local(point));
+    let (ps, copy, h, h2) = (
+        f.local(points),
+        f.local(points),
+        f.local(holder),
+        f.local(holder),
+    );
+    let [x, y, a, b, c, d, s1, s2, s3, s4, s5, s6, s7] = [(); 13].map(|_| f.local(Ty::Float));
+    let block = f.block();
+    let new_point = |f: &mut FnBuilder, dst: Local, x: f64, y: f64| {
+        f.push(
+            block,
+            Inst::NewStruct {
+                dst,
+                ty: StructId(0),
+                fields: vec![fl(x), fl(y)],
+            },
+        )
+    };
+    let element_x = |f: &mut FnBuilder, dst: Local, from: Local, tmp: Local| {
+        f.push(
+            block,
+            Inst::ArrayGet {
+                dst: tmp,
+                array: l(from),
+                index: Operand::Int(1),
+                site: SITE,
+            },
+        );
+        f.push(
+            block,
+            Inst::FieldGet {
+                dst,
+                object: l(tmp),
+                field: 0,
+            },
+        );
+        f.push(block, Inst::Release { value: tmp });
+    };
+    new_point(&mut f, p0, 1.0, 2.0);
+    new_point(&mut f, p1, 3.0, 4.0);
+    f.push(
+        block,
+        Inst::NewArray {
+            dst: ps,
+            ty: ArrayId(0),
+            items: vec![l(p0), l(p1)],
+        },
+    );
+    f.push(block, Inst::Retain { value: ps });
+    f.push(
+        block,
+        Inst::Copy {
+            dst: copy,
+            src: l(ps),
+        },
+    );
+    element_x(&mut f, x, ps, t1);
+    f.binary(block, y, BinaryOp::AddFloat, l(x), fl(10.0));
+    f.push(
+        block,
+        Inst::ArrayTake {
+            dst: u,
+            array: ps,
+            index: Operand::Int(1),
+            site: SITE,
+        },
+    );
+    f.push(
+        block,
+        Inst::FieldSet {
+            object: u,
+            field: 0,
+            value: l(y),
+        },
+    );
+    f.push(
+        block,
+        Inst::ArraySet {
+            array: ps,
+            index: Operand::Int(1),
+            value: l(u),
+            site: SITE,
+        },
+    );
+    element_x(&mut f, a, ps, t2);
+    element_x(&mut f, b, copy, t3);
+    new_point(&mut f, p2, 5.0, 6.0);
+    f.push(
+        block,
+        Inst::NewStruct {
+            dst: h,
+            ty: StructId(1),
+            fields: vec![l(p2), Operand::Str(StrId(0))],
+        },
+    );
+    f.push(block, Inst::Retain { value: h });
+    f.push(block, Inst::Copy { dst: h2, src: l(h) });
+    f.push(
+        block,
+        Inst::FieldTake {
+            dst: v,
+            object: h,
+            field: 0,
+        },
+    );
+    f.push(
+        block,
+        Inst::FieldSet {
+            object: v,
+            field: 1,
+            value: fl(60.0),
+        },
+    );
+    f.push(
+        block,
+        Inst::FieldSet {
+            object: h,
+            field: 0,
+            value: l(v),
+        },
+    );
+    for (got, from, value) in [(g, h, c), (g2, h2, d)] {
+        f.push(
+            block,
+            Inst::FieldGet {
+                dst: got,
+                object: l(from),
+                field: 0,
+            },
+        );
+        f.push(
+            block,
+            Inst::FieldGet {
+                dst: value,
+                object: l(got),
+                field: 1,
+            },
+        );
+        f.push(block, Inst::Release { value: got });
+    }
+    for dead in [ps, copy, h, h2] {
+        f.push(block, Inst::Release { value: dead });
+    }
+    f.binary(block, s1, BinaryOp::MulFloat, l(a), fl(10000.0));
+    f.binary(block, s2, BinaryOp::MulFloat, l(b), fl(1000.0));
+    f.binary(block, s3, BinaryOp::MulFloat, l(c), fl(10.0));
+    f.binary(block, s4, BinaryOp::AddFloat, l(s1), l(s2));
+    f.binary(block, s5, BinaryOp::AddFloat, l(s3), l(d));
+    f.binary(block, s6, BinaryOp::AddFloat, l(s4), l(s5));
+    f.push(
+        block,
+        Inst::Copy {
+            dst: s7,
+            src: l(s6),
+        },
+    );
+    f.end(block, Term::Return(Some(l(s7))));
+    let program = typed_program(vec![f.build()], &["h"], vec![point], defs);
+    assert_eq!(float_of(run_without_leaks(&program)), 133_606.0);
+    let listing = disassemble(&compile(&program));
+    assert_eq!(listing.matches("array_get_field ").count(), 3, "{listing}");
+    for op in ["array_elem_mut", "field_mut", "field_get_rc"] {
+        assert!(listing.contains(op), "{op} missing:\n{listing}");
+    }
+    for op in [
+        "array_take",
+        "field_take",
+        "array_set_rc",
+        "release          r",
+    ] {
+        let expected = usize::from(op.starts_with("release")) * 6;
+        assert_eq!(listing.matches(op).count(), expected, "{op}:\n{listing}");
+    }
 }

@@ -11,14 +11,18 @@
 //!   share or replace it: no other reference to a count-1 object exists, so nothing else can
 //!   share it. Later updates of the same local skip the count check.
 //! - **Taken slots** ([`BlockFacts::is_taken`]): after `x = take a[i]` (or `a.f`), the slot holds
-//!   null, so the `a[i] = x` that puts the value back needs neither a bounds check (the take
-//!   checked the same index of the same, unchanged array) nor a release of the old element.
+//!   null, so the `a[i] = x` that puts the value back needs no release of the old element.
+//! - **Checked indexes** ([`BlockFacts::is_checked`]): after an access to `a[i]`, later accesses
+//!   with the same index operand to the same array local need no bounds check.
+//! - **Unique slots**: after `a[i] = x` (or `a.f = x`) with `x` unique, taking that slot again
+//!   yields a unique value (unless the slot was read, which shares its value, in between), so
+//!   a chain of nested updates (`ps[i].x = ...; ps[i].y = ...;`) checks each count once.
 //!
 //! What this module does not do: emit code (see `function` and `heap`); it only reads the IR.
 
 use std::collections::{HashMap, HashSet};
 
-use crate::ir::{Block, Inst, Local, Operand, Program, RtFunc, Ty};
+use crate::ir::{Block, Inst, Local, Operand, RtFunc, Ty};
 
 /// A slot of a container, as named by an instruction.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -38,8 +42,9 @@ pub(super) struct Borrows {
     pub(super) releases: HashSet<usize>,
 }
 
-/// Finds the borrowed reads of `block` (see the module documentation).
-pub(super) fn elided_borrows(program: &Program, types: &[Ty], block: &Block) -> Borrows {
+/// Finds the borrowed reads of `block`, whose locals have `types` (see the module
+/// documentation).
+pub(super) fn elided_borrows(types: &[Ty], block: &Block) -> Borrows {
     let mut borrows = Borrows::default();
     for (read, inst) in block.insts.iter().enumerate() {
         let (value, container) = match *inst {
@@ -64,7 +69,7 @@ pub(super) fn elided_borrows(program: &Program, types: &[Ty], block: &Block) -> 
                 borrows.releases.insert(read + 1 + offset);
                 break;
             }
-            if !only_reads(program, later, &[value, container]) {
+            if !only_reads(later, &[value, container]) {
                 break;
             }
         }
@@ -74,8 +79,7 @@ pub(super) fn elided_borrows(program: &Program, types: &[Ty], block: &Block) -> 
 
 /// Whether `inst` at most reads the values of `locals`: it neither assigns them nor consumes,
 /// retains, releases or updates them.
-fn only_reads(program: &Program, inst: &Inst, locals: &[Local]) -> bool {
-    let _ = program;
+fn only_reads(inst: &Inst, locals: &[Local]) -> bool {
     let mentions = |operand: &Operand| matches!(operand, Operand::Local(l) if locals.contains(l));
     if inst.def().is_some_and(|def| locals.contains(&def))
         || inst
@@ -85,10 +89,12 @@ fn only_reads(program: &Program, inst: &Inst, locals: &[Local]) -> bool {
         return false;
     }
     match inst {
-        Inst::ArrayGet { index, .. } => !mentions(index),
-        Inst::FieldGet { .. } | Inst::ArrayLen { .. } | Inst::Print { .. } => true,
-        Inst::Unary { src, .. } => !mentions(src),
-        Inst::Binary { .. } => true,
+        Inst::ArrayGet { .. }
+        | Inst::FieldGet { .. }
+        | Inst::ArrayLen { .. }
+        | Inst::Print { .. }
+        | Inst::Unary { .. }
+        | Inst::Binary { .. } => true,
         Inst::CallRt { func, args, .. } => borrows_args(*func, args, &mentions),
         Inst::Retain { value } | Inst::Release { value } => !locals.contains(value),
         Inst::Copy { src, .. } => !mentions(src),
@@ -110,11 +116,17 @@ fn borrows_args(func: RtFunc, args: &[Operand], mentions: &impl Fn(&Operand) -> 
         .all(|(index, arg)| !mentions(arg) || !owned.get(index).copied().unwrap_or(true))
 }
 
-/// The unique containers and taken slots known at the current point of a block.
+/// What is known about containers at the current point of a block.
 #[derive(Default, Debug)]
 pub(super) struct BlockFacts {
+    /// Locals whose container has count 1.
     unique: HashSet<Local>,
+    /// The slot of each local's container that a take emptied.
     taken: HashMap<Local, SlotKey>,
+    /// Array locals and index operands already checked in bounds (few: a linear set).
+    checked: Vec<(Local, Operand)>,
+    /// Slots that hold a value with count 1 (set from a unique local).
+    unique_slots: Vec<(Local, SlotKey)>,
 }
 
 impl BlockFacts {
@@ -122,6 +134,8 @@ impl BlockFacts {
     pub(super) fn clear(&mut self) {
         self.unique.clear();
         self.taken.clear();
+        self.checked.clear();
+        self.unique_slots.clear();
     }
 
     /// Whether `local`'s container is known to have count 1.
@@ -134,16 +148,45 @@ impl BlockFacts {
         self.taken.get(&local) == Some(&key)
     }
 
+    /// Whether `index` is known to be in bounds of the array in `local`: an earlier access
+    /// checked the same index operand on the same array (the length of an array does not
+    /// change while a local holds it, and copy-on-write keeps it).
+    pub(super) fn is_checked(&self, local: Local, index: Operand) -> bool {
+        self.checked.contains(&(local, index))
+    }
+
     /// Updates the facts for the effect of `inst`, which has just been lowered.
     pub(super) fn after(&mut self, inst: &Inst) {
-        // The container an update made unique, and the slot a take emptied.
-        let (updated, taken) = match *inst {
-            Inst::ArrayTake { array, index, .. } => (Some(array), Some(SlotKey::Index(index))),
-            Inst::FieldTake { object, field, .. } => (Some(object), Some(SlotKey::Field(field))),
-            Inst::ArraySet { array, .. } => (Some(array), None),
-            Inst::FieldSet { object, .. } => (Some(object), None),
+        // The container an update made unique, and the slot it names.
+        let (updated, slot) = match *inst {
+            Inst::ArrayTake { array, index, .. } | Inst::ArraySet { array, index, .. } => {
+                (Some(array), Some(SlotKey::Index(index)))
+            }
+            Inst::FieldTake { object, field, .. } | Inst::FieldSet { object, field, .. } => {
+                (Some(object), Some(SlotKey::Field(field)))
+            }
             _ => (None, None),
         };
+        // Uniqueness flowing into or out of a slot, decided before anything is forgotten.
+        let (stored_unique, taken_unique) = match (inst, updated, slot) {
+            (
+                Inst::ArraySet {
+                    value: Operand::Local(value),
+                    ..
+                }
+                | Inst::FieldSet {
+                    value: Operand::Local(value),
+                    ..
+                },
+                _,
+                _,
+            ) => (self.unique.contains(value), false),
+            (Inst::ArrayTake { .. } | Inst::FieldTake { .. }, Some(container), Some(key)) => {
+                (false, self.unique_slots.contains(&(container, key)))
+            }
+            _ => (false, false),
+        };
+
         let mut forget = Vec::new();
         inst.for_each_use(|operand| {
             if let Operand::Local(local) = *operand {
@@ -152,27 +195,79 @@ impl BlockFacts {
                 }
             }
         });
-        if let Some(def) = inst.def() {
-            forget.push(def);
-            // A take's slot is named by its index: a new index value names another slot.
-            self.taken
-                .retain(|_, key| *key != SlotKey::Index(Operand::Local(def)));
-        }
+        forget.extend(inst.def());
         for local in forget {
-            self.unique.remove(&local);
-            self.taken.remove(&local);
+            self.forget(local);
         }
-        if let Some(container) = updated {
-            self.unique.insert(container);
-            match taken {
-                Some(key) => {
-                    self.taken.insert(container, key);
+        match *inst {
+            // A read of a heap element shares it: no slot of that container is unique any more.
+            Inst::ArrayGet {
+                array: Operand::Local(array),
+                index,
+                ..
+            } => {
+                self.unique_slots
+                    .retain(|(container, _)| *container != array);
+                insert(&mut self.checked, (array, index));
+            }
+            Inst::FieldGet {
+                object: Operand::Local(object),
+                ..
+            } => self
+                .unique_slots
+                .retain(|(container, _)| *container != object),
+            _ => {}
+        }
+
+        let (Some(container), Some(key)) = (updated, slot) else {
+            return;
+        };
+        self.unique.insert(container);
+        if let SlotKey::Index(index) = key {
+            insert(&mut self.checked, (container, index));
+        }
+        match inst {
+            Inst::ArrayTake { dst, .. } | Inst::FieldTake { dst, .. } => {
+                self.taken.insert(container, key);
+                self.unique_slots.retain(|slot| *slot != (container, key));
+                if taken_unique {
+                    self.unique.insert(*dst);
                 }
-                None => {
-                    self.taken.remove(&container);
+            }
+            _ => {
+                self.taken.remove(&container);
+                if let SlotKey::Index(_) = key {
+                    // Another index operand may name the same slot at run time.
+                    self.unique_slots.retain(|(other, other_key)| {
+                        *other != container || !matches!(other_key, SlotKey::Index(_))
+                    });
+                }
+                if stored_unique {
+                    insert(&mut self.unique_slots, (container, key));
+                } else {
+                    self.unique_slots.retain(|slot| *slot != (container, key));
                 }
             }
         }
+    }
+
+    /// Drops every fact about `local`, as a container or as an index.
+    fn forget(&mut self, local: Local) {
+        let index = SlotKey::Index(Operand::Local(local));
+        self.unique.remove(&local);
+        self.taken.remove(&local);
+        self.taken.retain(|_, key| *key != index);
+        self.checked
+            .retain(|(array, i)| *array != local && *i != Operand::Local(local));
+        self.unique_slots
+            .retain(|(container, key)| *container != local && *key != index);
+    }
+}
+
+/// Adds `item` to a set kept as a vector.
+fn insert<T: PartialEq>(set: &mut Vec<T>, item: T) {
+    if !set.contains(&item) {
+        set.push(item);
     }
 }
 
@@ -193,31 +288,18 @@ fn is_plain_read(inst: &Inst, local: Local) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::{ArrayId, BlockId, FieldDef, SiteId, StructDef, StructId, Term};
+    use crate::ir::{ArrayId, BlockId, SiteId, StructId, Term};
 
     const A: Local = Local(0);
     const T: Local = Local(1);
     const I: Local = Local(2);
     const F: Local = Local(3);
 
-    /// `[Point]` in `a` (%0), a `Point` temporary (%1), an int (%2), a float (%3).
-    fn program() -> (Program, Vec<Ty>) {
+    /// The types of the locals: `[Point]` in `a` (%0), a `Point` temporary (%1), an int (%2), a
+    /// float (%3), another `Point` (%4).
+    fn types() -> Vec<Ty> {
         let point = Ty::Struct(StructId(0));
-        let program = Program {
-            functions: vec![],
-            entry: crate::ir::FuncId(0),
-            strings: vec![],
-            sites: vec![],
-            arrays: vec![point],
-            structs: vec![StructDef {
-                name: "Point".into(),
-                fields: vec![FieldDef {
-                    name: "x".into(),
-                    ty: Ty::Float,
-                }],
-            }],
-        };
-        (program, vec![Ty::Array(ArrayId(0)), point, Ty::Int, Ty::Float])
+        vec![Ty::Array(ArrayId(0)), point, Ty::Int, Ty::Float, point]
     }
 
     fn block(insts: Vec<Inst>) -> Block {
@@ -246,7 +328,7 @@ mod tests {
 
     #[test]
     fn a_read_then_release_borrows() {
-        let (program, types) = program();
+        let types = types();
         let insts = vec![
             get(Operand::Local(I)),
             field_x(),
@@ -256,15 +338,19 @@ mod tests {
             },
             Inst::Release { value: T },
         ];
-        let borrows = elided_borrows(&program, &types, &block(insts));
+        let borrows = elided_borrows(&types, &block(insts));
         assert_eq!(borrows.reads, HashSet::from([0]));
         assert_eq!(borrows.releases, HashSet::from([3]));
     }
 
     #[test]
     fn touching_the_container_or_consuming_the_value_keeps_the_counts() {
-        let (program, types) = program();
-        let release_a = vec![get(Operand::Int(0)), Inst::Release { value: A }, Inst::Release { value: T }];
+        let types = types();
+        let release_a = vec![
+            get(Operand::Int(0)),
+            Inst::Release { value: A },
+            Inst::Release { value: T },
+        ];
         let set_a = vec![
             get(Operand::Int(0)),
             Inst::ArraySet {
@@ -284,22 +370,19 @@ mod tests {
             Inst::Release { value: T },
         ];
         for insts in [release_a, set_a, consume_t] {
-            let borrows = elided_borrows(&program, &types, &block(insts));
+            let borrows = elided_borrows(&types, &block(insts));
             assert_eq!(borrows, Borrows::default());
         }
     }
 
     #[test]
     fn scalar_reads_and_other_blocks_are_not_borrows() {
-        let (program, types) = program();
+        let types = types();
         let scalar = vec![field_x(), Inst::Release { value: F }];
-        assert_eq!(
-            elided_borrows(&program, &types, &block(scalar)),
-            Borrows::default()
-        );
+        assert_eq!(elided_borrows(&types, &block(scalar)), Borrows::default());
         let no_release = vec![get(Operand::Int(0))];
         assert_eq!(
-            elided_borrows(&program, &types, &block(no_release)),
+            elided_borrows(&types, &block(no_release)),
             Borrows::default()
         );
     }
@@ -334,6 +417,93 @@ mod tests {
         assert!(!facts.is_taken(A, SlotKey::Index(Operand::Local(I))));
         facts.after(&Inst::Retain { value: A });
         assert!(!facts.is_unique(A));
+    }
+
+    fn take(index: Operand) -> Inst {
+        Inst::ArrayTake {
+            dst: T,
+            array: A,
+            index,
+            site: SiteId(0),
+        }
+    }
+
+    fn set(index: Operand, value: Local) -> Inst {
+        Inst::ArraySet {
+            array: A,
+            index,
+            value: Operand::Local(value),
+            site: SiteId(0),
+        }
+    }
+
+    fn set_x(object: Local) -> Inst {
+        Inst::FieldSet {
+            object,
+            field: 0,
+            value: Operand::Float(0),
+        }
+    }
+
+    #[test]
+    fn indexes_stay_checked_until_the_array_or_index_changes() {
+        let i = Operand::Local(I);
+        let mut facts = BlockFacts::default();
+        facts.after(&get(i));
+        assert!(facts.is_checked(A, i));
+        assert!(!facts.is_checked(A, Operand::Int(0)));
+        facts.after(&take(Operand::Int(0)));
+        assert!(facts.is_checked(A, i), "copy-on-write keeps the length");
+        assert!(facts.is_checked(A, Operand::Int(0)));
+        facts.after(&Inst::Copy {
+            dst: I,
+            src: Operand::Int(5),
+        });
+        assert!(!facts.is_checked(A, i));
+        assert!(facts.is_checked(A, Operand::Int(0)));
+        facts.after(&Inst::Call {
+            dst: None,
+            func: crate::ir::FuncId(0),
+            args: vec![Operand::Local(A)],
+            site: SiteId(0),
+        });
+        assert!(!facts.is_checked(A, Operand::Int(0)));
+    }
+
+    #[test]
+    fn a_slot_set_from_a_unique_value_gives_it_back_unique() {
+        let i = Operand::Local(I);
+        let mut facts = BlockFacts::default();
+        facts.after(&take(i));
+        assert!(!facts.is_unique(T), "the element may be shared");
+        facts.after(&set_x(T));
+        facts.after(&set(i, T));
+        facts.after(&take(i));
+        assert!(
+            facts.is_unique(T),
+            "the slot holds the value made unique above"
+        );
+        facts.after(&set(i, T));
+        facts.after(&get(Operand::Int(3)));
+        facts.after(&Inst::Release { value: T });
+        facts.after(&take(i));
+        assert!(
+            !facts.is_unique(T),
+            "a read of the array may have shared the element"
+        );
+    }
+
+    #[test]
+    fn setting_another_index_forgets_unique_slots() {
+        let i = Operand::Local(I);
+        let mut facts = BlockFacts::default();
+        facts.after(&take(i));
+        facts.after(&set_x(T));
+        facts.after(&set(i, T));
+        // `a[0] = shared`: index 0 may be `i`.
+        facts.after(&set(Operand::Int(0), Local(4)));
+        facts.after(&take(i));
+        assert!(!facts.is_unique(T));
     }
 
     #[test]

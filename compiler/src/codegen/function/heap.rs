@@ -34,6 +34,7 @@ use keel_runtime::layout::{
     ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, RC_OFFSET, SLOT_SIZE, STATIC_RC, STRUCT_FIELDS_OFFSET,
 };
 
+use super::facts::SlotKey;
 use super::{FunctionLowering, Result};
 use crate::codegen::helpers::Helper;
 use crate::codegen::runtime::RuntimeFn;
@@ -54,8 +55,10 @@ pub(super) enum Region {
 const SLOT_SHIFT: i64 = SLOT_SIZE.trailing_zeros() as i64;
 const _: () = assert!(1 << SLOT_SHIFT == SLOT_SIZE);
 
-/// A slot being replaced: its region, its offset from the base address, and its type.
+/// A slot being replaced: its region, its offset from the base address, its type, and whether
+/// it is known to hold null (after a take).
 struct Slot {
+    holds_null: bool,
     region: Region,
     /// The slot's address is `base + offset` (base: the object, or the element's address less
     /// the array's header).
@@ -107,10 +110,13 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         self.builder.switch_to_block(done);
     }
 
-    /// Drops one reference to `object` (which may be null), freeing it on the last one.
-    pub(super) fn release(&mut self, object: Value) -> Result<()> {
+    /// Drops one reference to `object` (null only when `may_be_null`), freeing it on the last
+    /// one.
+    pub(super) fn release(&mut self, object: Value, may_be_null: bool) -> Result<()> {
         let done = self.builder.create_block();
-        self.skip_if_null(object, done);
+        if may_be_null {
+            self.skip_if_null(object, done);
+        }
         let rc = self.load(types::I64, Region::Rc, object, RC_OFFSET);
         // `rc <= 1` is the last reference (1) or a static object (-1): both leave the hot path.
         let last_or_static = self
@@ -181,6 +187,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let desc = self.descriptor(Ty::Array(ty))?;
         let len = self.builder.ins().iconst(types::I64, items.len() as i64);
         let array = self.call_runtime_value(RuntimeFn::ArrayAlloc, &[desc, len])?;
+        self.non_null.insert(array);
         for (index, &item) in items.iter().enumerate() {
             let value = self.operand(item)?;
             let value = self.slot_word(value, self.program_elem(ty));
@@ -200,6 +207,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
     ) -> Result<()> {
         let desc = self.descriptor(Ty::Struct(ty))?;
         let object = self.call_runtime_value(RuntimeFn::StructAlloc, &[desc])?;
+        self.non_null.insert(object);
         for (index, &field) in fields.iter().enumerate() {
             let field_ty = self.field_ty(ty, index as u32)?;
             let value = self.operand(field)?;
@@ -221,13 +229,18 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
     ) -> Result<()> {
         let ty = self.array_type(self.operand_ty(array))?;
         let elem = self.program_elem(ty);
+        let checked = match array {
+            Operand::Local(local) => self.facts.is_checked(local, index),
+            _ => false,
+        };
         let array = self.operand(array)?;
         let index = self.operand(index)?;
-        let base = self.checked_element_base(array, index, site)?;
-        let value = self.load_slot(Region::Elements(ty), base, ARRAY_ELEMS_OFFSET, elem);
-        if elem.is_heap() {
-            self.retain(value, false);
+        if !checked {
+            self.check_index(array, index, site)?;
         }
+        let base = self.element_base(array, index);
+        let value = self.load_slot(Region::Elements(ty), base, ARRAY_ELEMS_OFFSET, elem);
+        self.read_heap_value(value, elem);
         self.builder.def_var(self.var(dst), value);
         Ok(())
     }
@@ -242,16 +255,22 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
     ) -> Result<()> {
         let ty = self.array_type(self.types[array.0 as usize])?;
         let elem = self.program_elem(ty);
+        // After `take array[index]`, the slot holds null.
+        let taken = self.facts.is_taken(array, SlotKey::Index(index));
+        let checked = self.facts.is_checked(array, index);
         let index = self.operand(index)?;
         let value = self.operand(value)?;
         let object = self.builder.use_var(self.var(array));
-        self.check_index(object, index, site)?;
+        if !checked {
+            self.check_index(object, index, site)?;
+        }
         let object = self.make_unique(array, object)?;
         let base = self.element_base(object, index);
         let slot = Slot {
             region: Region::Elements(ty),
             offset: ARRAY_ELEMS_OFFSET,
             ty: elem,
+            holds_null: taken,
         };
         self.replace_slot(&slot, base, value)
     }
@@ -266,12 +285,16 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         site: SiteId,
     ) -> Result<()> {
         let ty = self.array_type(self.types[array.0 as usize])?;
+        let checked = self.facts.is_checked(array, index);
         let index = self.operand(index)?;
         let object = self.builder.use_var(self.var(array));
-        self.check_index(object, index, site)?;
+        if !checked {
+            self.check_index(object, index, site)?;
+        }
         let object = self.make_unique(array, object)?;
         let base = self.element_base(object, index);
         let value = self.take_slot(Region::Elements(ty), base, ARRAY_ELEMS_OFFSET);
+        self.non_null.insert(value);
         self.builder.def_var(self.var(dst), value);
         Ok(())
     }
@@ -283,9 +306,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let object = self.operand(object)?;
         let offset = slot_offset(STRUCT_FIELDS_OFFSET, field as usize)?;
         let value = self.load_slot(Region::Field(ty, field), object, offset, field_ty);
-        if field_ty.is_heap() {
-            self.retain(value, false);
-        }
+        self.read_heap_value(value, field_ty);
         self.builder.def_var(self.var(dst), value);
         Ok(())
     }
@@ -306,6 +327,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             region: Region::Field(ty, field),
             offset: slot_offset(STRUCT_FIELDS_OFFSET, field as usize)?,
             ty: field_ty,
+            holds_null: self.facts.is_taken(object, SlotKey::Field(field)),
         };
         self.replace_slot(&slot, unique, value)
     }
@@ -323,8 +345,21 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let unique = self.make_unique(object, current)?;
         let offset = slot_offset(STRUCT_FIELDS_OFFSET, field as usize)?;
         let value = self.take_slot(Region::Field(ty, field), unique, offset);
+        self.non_null.insert(value);
         self.builder.def_var(self.var(dst), value);
         Ok(())
+    }
+
+    /// A value of type `ty` just read out of a container: a heap value is retained, unless the
+    /// read is a borrow (see `facts`), and is known not to be null.
+    fn read_heap_value(&mut self, value: Value, ty: Ty) {
+        if !ty.is_heap() {
+            return;
+        }
+        if !self.borrows.reads.contains(&self.inst_index) {
+            self.retain(value, false);
+        }
+        self.non_null.insert(value);
     }
 
     /// Faults at `site` unless `0 <= index < len(array)`: one unsigned compare.
@@ -346,15 +381,14 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         self.builder.ins().iadd(array, scaled)
     }
 
-    fn checked_element_base(&mut self, array: Value, index: Value, site: SiteId) -> Result<Value> {
-        self.check_index(array, index, site)?;
-        Ok(self.element_base(array, index))
-    }
-
     /// Makes the container in `local` (whose current value is `object`) unique: when its count
     /// is not 1, `keel_make_unique` replaces it with a copy (releasing one reference of the
-    /// original). Returns the unique container.
+    /// original). Returns the unique container. Nothing to do when an earlier update in this
+    /// block already made it unique (see `facts`).
     fn make_unique(&mut self, local: ir::Local, object: Value) -> Result<Value> {
+        if self.facts.is_unique(local) {
+            return Ok(object);
+        }
         let rc = self.load(types::I64, Region::Rc, object, RC_OFFSET);
         let shared = self.builder.ins().icmp_imm_s(IntCC::NotEqual, rc, 1);
         let copy = self.builder.create_block();
@@ -377,6 +411,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         self.builder.switch_to_block(done);
         let unique = self.builder.block_params(done)[0];
         self.builder.def_var(self.var(local), unique);
+        self.non_null.insert(unique);
         Ok(unique)
     }
 
@@ -394,7 +429,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         if let Some(slot) = self.unique_slot {
             return slot;
         }
-        let size = u32::from(self.env.pointer.bytes());
+        let size = self.env.pointer.bytes();
         let align_shift = self.env.pointer.bytes().trailing_zeros() as u8;
         let slot = self.builder.create_sized_stack_slot(StackSlotData::new(
             StackSlotKind::ExplicitSlot,
@@ -407,9 +442,9 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
 
     /// Releases the heap value in a slot (null after a take), then stores `value` (consumed).
     fn replace_slot(&mut self, slot: &Slot, base: Value, value: Value) -> Result<()> {
-        if slot.ty.is_heap() {
+        if slot.ty.is_heap() && !slot.holds_null {
             let old = self.load(types::I64, slot.region, base, slot.offset);
-            self.release(old)?;
+            self.release(old, true)?;
         }
         let value = self.slot_word(value, slot.ty);
         self.store(slot.region, value, base, slot.offset);
