@@ -51,9 +51,14 @@ enum Command {
         #[arg(long, value_name = "TRIPLE")]
         target: Option<String>,
         /// Link a fully static executable (glibc inside): runs on any Linux of its architecture,
-        /// the choice for copying it to another machine.
-        #[arg(long = "static")]
+        /// the choice for copying it to another machine. The default for `--target` builds
+        /// for another architecture.
+        #[arg(long = "static", conflicts_with = "dynamic")]
         static_link: bool,
+        /// Link against the system's shared libc, also when cross-compiling (the default for
+        /// this machine's own target).
+        #[arg(long)]
+        dynamic: bool,
     },
     /// List the targets `keel build --target` supports and what this machine has for each.
     Targets,
@@ -105,15 +110,22 @@ pub fn main() -> ExitCode {
             output,
             target,
             static_link,
+            dynamic,
         } => with_program(&file, |program| {
+            // A binary built for another architecture is meant to be copied elsewhere: link it
+            // statically unless told otherwise.
+            let foreign = target
+                .as_deref()
+                .is_some_and(|t| aot::target::Target::parse(t).is_ok_and(|t| !t.is_host()));
+            let link_mode = if static_link || (foreign && !dynamic) {
+                aot::LinkMode::Static
+            } else {
+                aot::LinkMode::Dynamic
+            };
             let options = aot::BuildOptions {
                 output: output.unwrap_or_else(|| default_output(&file)),
                 target,
-                link_mode: if static_link {
-                    aot::LinkMode::Static
-                } else {
-                    aot::LinkMode::Dynamic
-                },
+                link_mode,
             };
             aot::build(&program, &options).map(|()| 0)
         }),

@@ -10,13 +10,15 @@
 //! impossible are not emitted (`x / 2`, `x << 3`).
 //!
 //! Scalars, calls, printing and control flow are here; heap values (reference counting, arrays,
-//! structs, copy-on-write) are in the `heap` submodule.
+//! structs, copy-on-write) are in the `heap` submodule, what it may assume about them within a
+//! block in `facts`, and calls of runtime library functions in `library`.
 //!
 //! What this module does not do: declare functions, verify or compile the result (the caller
 //! does), or decide what a fault prints (the runtime does).
 
 mod facts;
 mod heap;
+mod library;
 
 use std::collections::{HashMap, HashSet};
 
@@ -24,15 +26,15 @@ use cranelift_codegen::ir::condcodes::{CondCode, FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::Ieee64;
 use cranelift_codegen::ir::{
     self as clif, types, AliasRegion, Block, FuncRef, GlobalValue, InstBuilder, InstructionData,
-    MemFlagsData, StackSlot, TrapCode, Value, ValueDef,
+    StackSlot, TrapCode, Value, ValueDef,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataId, FuncId, Module};
 use keel_runtime::IntOp;
 
-use super::runtime::{rt_type, RuntimeFn};
+use super::runtime::RuntimeFn;
 use super::{value_type, Env};
-use crate::ir::{self, BinaryOp, Inst, Operand, RtFunc, RtType, SiteId, Stream, Term, Ty, UnaryOp};
+use crate::ir::{self, BinaryOp, Inst, Operand, SiteId, Stream, Term, Ty, UnaryOp};
 use facts::{BlockFacts, Borrows};
 use heap::Region;
 
@@ -95,6 +97,7 @@ pub(super) fn lower_function<M: Module>(
         facts: BlockFacts::default(),
         inst_index: 0,
         non_null: HashSet::new(),
+        preserve_floats: func.locals.iter().any(|info| info.ty == Ty::Float),
     };
     for (block, &clif_block) in func.blocks.iter().zip(&blocks) {
         lowering.builder.switch_to_block(clif_block);
@@ -136,6 +139,9 @@ struct FunctionLowering<'e, 'a, 'f, M: Module> {
     inst_index: usize,
     /// Values known to be object pointers (never null), which `Release` need not test.
     non_null: HashSet<Value>,
+    /// Whether the function has float locals, whose registers slow-path calls should preserve
+    /// (see `heap`).
+    preserve_floats: bool,
 }
 
 /// The value of an immediate int operand, if it is one.
@@ -258,124 +264,6 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let id = env.imports.get(env.module, function)?;
         let callee = self.func_ref(id);
         Ok(self.builder.ins().call(callee, args))
-    }
-
-    /// `dst = func(args...)` for a library function: each argument converted to the kind the
-    /// signature gives it, the site text appended when the function takes it, and the result
-    /// narrowed back to `dst`'s type (a runtime `bool` is an `i64`).
-    fn call_library(
-        &mut self,
-        dst: Option<ir::Local>,
-        func: RtFunc,
-        args: &[Operand],
-        site: SiteId,
-    ) -> Result<()> {
-        let sig = func.sig();
-        if let Some(result) = self.inline_library(func, args, site)? {
-            if let Some(dst) = dst {
-                self.builder.def_var(self.var(dst), result);
-            }
-            return Ok(());
-        }
-        if args.len() != sig.params.len() {
-            return Err(format!(
-                "{} takes {} arguments, the IR passes {}",
-                sig.symbol,
-                sig.params.len(),
-                args.len()
-            ));
-        }
-        let mut values = Vec::with_capacity(args.len() + 2);
-        for (&arg, &kind) in args.iter().zip(sig.params) {
-            let value = self.operand(arg)?;
-            let value = self.runtime_arg(value, self.operand_ty(arg), kind);
-            values.push(value);
-        }
-        if sig.takes_site {
-            values.extend(self.site_args(site)?);
-        }
-        let env = &mut *self.env;
-        let id = env.imports.get_rt(env.module, func)?;
-        let callee = self.func_ref(id);
-        let call = self.builder.ins().call(callee, &values);
-        let Some(dst) = dst else { return Ok(()) };
-        let Some(ret) = sig.ret else {
-            return Err(format!(
-                "{} returns nothing, the IR uses its result",
-                sig.symbol
-            ));
-        };
-        let mut result = *self
-            .builder
-            .inst_results(call)
-            .first()
-            .ok_or_else(|| format!("{} returns nothing", sig.symbol))?;
-        if self.types[dst.0 as usize] == Ty::Bool && ret != RtType::F64 {
-            result = self.builder.ins().ireduce(types::I8, result);
-        }
-        if ret == RtType::Ptr {
-            // The runtime returns objects, never null.
-            self.non_null.insert(result);
-        }
-        self.builder.def_var(self.var(dst), result);
-        Ok(())
-    }
-
-    /// The result of the library functions that are single instructions (`sqrt`, `abs`, `min`
-    /// and `max` on ints, `abs` on floats), computed inline with exactly the runtime's result;
-    /// `None` for the others. `abs` of an int checks for `int_min` inline and lets the runtime
-    /// function report the fault.
-    fn inline_library(
-        &mut self,
-        func: RtFunc,
-        args: &[Operand],
-        site: SiteId,
-    ) -> Result<Option<Value>> {
-        let inline = matches!(
-            func,
-            RtFunc::FloatSqrt | RtFunc::FloatAbs | RtFunc::IntMin | RtFunc::IntMax | RtFunc::IntAbs
-        );
-        if !inline || args.len() != func.sig().params.len() {
-            return Ok(None);
-        }
-        let mut values = Vec::with_capacity(args.len());
-        for &arg in args {
-            values.push(self.operand(arg)?);
-        }
-        Ok(Some(match (func, values.as_slice()) {
-            (RtFunc::FloatSqrt, &[x]) => self.builder.ins().sqrt(x),
-            (RtFunc::FloatAbs, &[x]) => self.builder.ins().fabs(x),
-            (RtFunc::IntMin, &[a, b]) => self.builder.ins().smin(a, b),
-            (RtFunc::IntMax, &[a, b]) => self.builder.ins().smax(a, b),
-            (RtFunc::IntAbs, &[x]) => {
-                let overflows = self.builder.ins().icmp_imm_s(IntCC::Equal, x, i64::MIN);
-                self.fault_if_with(overflows, |this| {
-                    let [site_ptr, site_len] = this.site_args(site)?;
-                    let env = &mut *this.env;
-                    let id = env.imports.get_rt(env.module, RtFunc::IntAbs)?;
-                    let callee = this.func_ref(id);
-                    this.builder.ins().call(callee, &[x, site_ptr, site_len]);
-                    Ok(())
-                })?;
-                self.builder.ins().iabs(x)
-            }
-            _ => return Ok(None),
-        }))
-    }
-
-    /// Converts a value of IR type `ty` to what a runtime parameter of kind `kind` expects:
-    /// bools widen to `i64`; `Any` also carries a float as its bits.
-    fn runtime_arg(&mut self, value: Value, ty: Ty, kind: RtType) -> Value {
-        let wanted = rt_type(kind, self.env.pointer);
-        match ty {
-            Ty::Bool if wanted == types::I64 => self.builder.ins().uextend(types::I64, value),
-            Ty::Float if wanted == types::I64 => {
-                self.builder
-                    .ins()
-                    .bitcast(types::I64, MemFlagsData::new(), value)
-            }
-            _ => value,
-        }
     }
 
     /// The site text's address and length, the trailing arguments of faulting runtime calls.

@@ -5,9 +5,9 @@
 //! call-free code, often inside or just after hot loops. A C call clobbers every caller-saved
 //! register (on x86-64 that is every float register), and Cranelift's register allocator then
 //! tends to spill the values that live across such a call at their definitions, inside the loop,
-//! even though the call is rarely or never reached. So generated code does not call these two
-//! functions directly: it calls a small local function with Cranelift's `preserve_all`
-//! convention, which saves what the C call clobbers itself, so the call site clobbers nothing.
+//! even though the call is rarely or never reached. So generated code may call, instead, a small
+//! local function with Cranelift's `preserve_all` convention, which saves what the C call
+//! clobbers itself, so the call site clobbers nothing (`function::heap` says when it does).
 //! `preserve_all` functions cannot return values, so the make-unique trampoline writes its result
 //! through a pointer argument (a stack slot of the caller).
 //!

@@ -492,3 +492,59 @@ mod copy_on_write {
         assert_eq!(keel_runtime::object::live_objects(), live);
     }
 }
+
+mod programs {
+    use super::*;
+
+    #[test]
+    fn sorting_and_searching_with_every_value_kind() {
+        let run = run_native(
+            "struct Item { string name, float price, bool sold, int id, }
+             fn swap([Item] xs, int i, int j) -> [Item] {
+                 let t = xs[i];
+                 xs[i] = xs[j];
+                 xs[j] = t;
+                 return xs;
+             }
+             fn sort_by_price([Item] xs) -> [Item] {
+                 for i in 0..len(xs) {
+                     for j in 0..len(xs) - 1 - i {
+                         if xs[j].price > xs[j + 1].price { xs = swap(xs, j, j + 1); }
+                     }
+                 }
+                 return xs;
+             }
+             fn main() {
+                 let items: [Item] = [];
+                 let names = split(\"pear,fig,kiwi,plum\", \",\");
+                 for i in 0..len(names) {
+                     items = push(items, new Item { name: names[i], price: to_float(7 - i * 2) / 4.0,
+                                                    sold: i % 2 == 0, id: i });
+                 }
+                 let sorted = sort_by_price(items);
+                 sorted[0].sold = !sorted[0].sold;
+                 println(sorted[0]);
+                 println(items[0] == sorted[3]);
+                 println(items == sorted);
+                 let grid = [[1.5, 2.5], [3.5]];
+                 grid[1] = push(grid[1], 4.5);
+                 eprintln(grid);
+                 eprintln(sorted[1].price);
+                 let total = 0.0;
+                 for row in grid { for x in row { total += x; } }
+                 println(total);
+                 if sorted[3].sold && names[0] == \"pear\" { println(\"first\"); }
+             }
+             main();",
+        );
+        assert_eq!(
+            run,
+            Run {
+                stdout: "Item { name: \"plum\", price: 0.25, sold: true, id: 3 }\ntrue\nfalse\n12.0\nfirst\n"
+                    .into(),
+                stderr: "[[1.5, 2.5], [3.5, 4.5]]\n0.75\n".into(),
+                status: Some(0),
+            }
+        );
+    }
+}

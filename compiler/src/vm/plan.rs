@@ -344,32 +344,54 @@ fn plan_insts(insts: &[Inst], uses: &[u32]) -> Vec<InstPlan> {
 }
 
 /// `%t = a[i]; %x = %t.f; release %t` with `%t` used nowhere else → one element-field read.
+/// Releases of other locals may come between (the RC pass often drops `a` right after its last
+/// use); they stay where they are, after the fused read.
 fn fuse_element_fields(insts: &[Inst], uses: &[u32], plans: &mut [InstPlan]) {
-    for i in 0..insts.len().saturating_sub(2) {
+    for i in 0..insts.len() {
         let Inst::ArrayGet { dst: t, .. } = insts[i] else {
             continue;
         };
+        if plans[i].skip || plans[i].dest != Some(Dest::Local(t)) || uses[t.0 as usize] != 2 {
+            continue;
+        }
+        // The next instruction after `from` that is not a release of a local other than `t`
+        // and those in `written`.
+        let next = |from: usize, written: &[Local]| {
+            (from + 1..insts.len()).find(|&k| match insts[k] {
+                Inst::Release { value } => value == t || written.contains(&value) || plans[k].skip,
+                _ => true,
+            })
+        };
+        let Some(j) = next(i, &[]) else { continue };
         let Inst::FieldGet {
+            dst: x,
             object: Operand::Local(object),
             field,
-            ..
-        } = insts[i + 1]
+        } = insts[j]
         else {
             continue;
         };
-        let released = matches!(insts[i + 2], Inst::Release { value } if value == t);
-        let untouched = plans[i..i + 3].iter().all(|p| !p.skip);
+        // The field is written early, at `i`: the releases it moves before must not touch its
+        // local (nor the local a forwarded copy writes instead).
+        let mut written = vec![x];
+        if let Some(Dest::Local(d)) = plans[j].dest {
+            written.push(d);
+        }
+        if next(i, &written) != Some(j) {
+            continue;
+        }
+        let Some(k) = next(j, &written) else { continue };
+        let released = matches!(insts[k], Inst::Release { value } if value == t);
         if object == t
             && field <= u32::from(u16::MAX)
             && released
-            && untouched
-            && uses[t.0 as usize] == 2
-            && plans[i].dest == Some(Dest::Local(t))
+            && !plans[j].skip
+            && !plans[k].skip
         {
-            plans[i].dest = plans[i + 1].dest;
+            plans[i].dest = plans[j].dest;
             plans[i].element_field = Some(field);
-            plans[i + 1].skip = true;
-            plans[i + 2].skip = true;
+            plans[j].skip = true;
+            plans[k].skip = true;
         }
     }
 }
@@ -806,5 +828,52 @@ mod tests {
             vec![BlockId(0), BlockId(1), BlockId(2), BlockId(4)]
         );
         assert!(plan.is_inlinable(BlockId(1)));
+    }
+
+    /// `%t = %a[0]; [release %r;] %x = %t.f; release %t` in one block.
+    fn element_field_block(between: Option<Local>) -> Vec<InstPlan> {
+        // locals: %0 array, %1 element, %2 field value, %3 another heap local
+        let mut insts = vec![Inst::ArrayGet {
+            dst: Local(1),
+            array: local(0),
+            index: Operand::Int(0),
+            site: SiteId(0),
+        }];
+        if let Some(r) = between {
+            insts.push(Inst::Release { value: r });
+        }
+        insts.push(Inst::FieldGet {
+            dst: Local(2),
+            object: local(1),
+            field: 1,
+        });
+        insts.push(Inst::Release { value: Local(1) });
+        let array = Ty::Array(crate::ir::ArrayId(0));
+        let point = Ty::Struct(crate::ir::StructId(0));
+        let f = func(
+            &[array, point, Ty::Str, Ty::Str],
+            vec![Block {
+                insts,
+                term: Term::Return(None),
+            }],
+        );
+        plan_function(&f).blocks[0].insts.clone()
+    }
+
+    #[test]
+    fn element_field_reads_fuse_across_unrelated_releases_only() {
+        for between in [None, Some(Local(0)), Some(Local(3))] {
+            let p = element_field_block(between);
+            assert_eq!(p[0].element_field, Some(1), "{between:?}");
+            assert_eq!(p[0].dest, Some(Dest::Local(Local(2))));
+            let n = p.len();
+            assert!(p[n - 2].skip && p[n - 1].skip);
+            assert!(between.is_none() || !p[1].skip);
+        }
+        // The field's local is written early by the fused read; a release of its old value
+        // between would release the new one, so that does not fuse.
+        let p = element_field_block(Some(Local(2)));
+        assert_eq!(p[0].element_field, None);
+        assert!(p.iter().all(|p| !p.skip));
     }
 }
