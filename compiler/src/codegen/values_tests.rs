@@ -548,3 +548,26 @@ mod programs {
         );
     }
 }
+
+mod regressions {
+    use super::*;
+
+    /// A length read from an array that is released before the length is used: the load must
+    /// stay before the release (a pure, movable load once sank past the free).
+    #[test]
+    fn length_of_a_temporary_array() {
+        let source = "fn f(int n) -> int { let k = len(array_fill(n, false)); return k * 2; }
+                      fn g(int n) -> int { return len(array_fill(n, [1])) + len(array_fill(n, 2.5)); }";
+        let (_jit, f) = jit_function(source, "f");
+        // SAFETY: `f` is `fn(int) -> int`.
+        let f = unsafe { std::mem::transmute::<*const u8, extern "C" fn(i64) -> i64>(f) };
+        let (_jit, g) = jit_function(source, "g");
+        // SAFETY: `g` is `fn(int) -> int`.
+        let g = unsafe { std::mem::transmute::<*const u8, extern "C" fn(i64) -> i64>(g) };
+        for n in [0, 1, 1000, 100_000] {
+            assert_eq!(f(n), 2 * n);
+            assert_eq!(g(n), 2 * n);
+        }
+        assert_prints("println(len(array_fill(1000, false)));", "1000\n");
+    }
+}

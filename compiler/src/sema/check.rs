@@ -1282,6 +1282,7 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                     self.cx.types.elem(first)
                 }
                 (1, Some(first)) if callee.name == "concat" => Some(first),
+                (0, _) if callee.name == "join" => Some(self.cx.types.array_of(Type::Str)),
                 _ => None,
             };
             typed.push(self.expr(arg, true, expected));

@@ -19,9 +19,9 @@
 //! fifth of the time of a free-heavy loop, and integers and pointers have callee-saved registers.
 //!
 //! Every load and store is tagged with an alias [`Region`] (type-based alias analysis): counts,
-//! the elements of each array type and each field of each struct type are disjoint memory, so
-//! Cranelift may reuse a loaded field across stores to other regions. Runtime calls clobber every
-//! region. Array lengths are pure (see [`FunctionLowering::array_len`]).
+//! array lengths, the elements of each array type and each field of each struct type are
+//! disjoint memory, so Cranelift may reuse a loaded length or field across stores to other
+//! regions. Runtime calls clobber every region.
 //!
 //! What this module does not do: decide where references are counted (the IR's RC pass does;
 //! this module implements each instruction exactly as `ir/mod.rs` documents it).
@@ -49,6 +49,8 @@ use crate::ir::{self, ArrayId, Operand, SiteId, StructId, Ty};
 pub(super) enum Region {
     /// Reference counts of every object.
     Rc,
+    /// Lengths of arrays (only the runtime writes them).
+    ArrayLen,
     /// Elements of arrays of one type.
     Elements(ArrayId),
     /// One field of one struct type.
@@ -170,19 +172,13 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
 
     /// The length of the array `array`.
     ///
-    /// The load is marked `readonly` and `can_move`, which makes it a pure expression of the
-    /// pointer: Cranelift merges repeated loads and hoists them out of loops. That is sound
-    /// because the length of the array an SSA value points to never changes while that value
-    /// is in use: only runtime functions that *consume* an array (`push`, `pop`, ...) change a
-    /// length in place, and only when they hold its sole reference, so no other value pointing
-    /// to it is used afterwards (their result is a new SSA value, even at the same address).
-    /// Copy-on-write (`make_unique`) and element updates keep the length. And a value is never
-    /// read before it holds an array: the front end rejects uses of unassigned variables.
+    /// Only the runtime writes lengths, so length loads have a region of their own that no
+    /// store of generated code touches: Cranelift reuses a dominating load of the same array's
+    /// length until a call intervenes. (Marking the load `readonly` and `can_move` would make it
+    /// a pure expression that Cranelift also hoists out of loops, but it may then sink it past
+    /// the `Release` that frees the array, as in `println(len(f()))`.)
     pub(super) fn array_len(&mut self, array: Value) -> Value {
-        let flags = MemFlagsData::trusted().with_readonly().with_can_move();
-        self.builder
-            .ins()
-            .load(types::I64, flags, array, ARRAY_LEN_OFFSET)
+        self.load(types::I64, Region::ArrayLen, array, ARRAY_LEN_OFFSET)
     }
 
     /// `dst = [items...]`: allocates the array (elements zeroed) and stores the items.
