@@ -895,9 +895,16 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
             ExprKind::Array(items) => {
                 let expected_elem = expected.and_then(|t| self.cx.types.elem(t));
                 let mut typed = Vec::with_capacity(items.len());
-                let mut elem = expected_elem;
+                // The elements decide the type (the context only types an empty literal, and is
+                // passed down for nested ones), so `join([1], ",")` is one mismatch, not one per
+                // element.
+                let mut elem = if items.is_empty() {
+                    expected_elem
+                } else {
+                    None
+                };
                 for item in items {
-                    let value = self.expr(item, true, elem);
+                    let value = self.expr(item, true, elem.or(expected_elem));
                     self.require_value(&value);
                     match elem {
                         None if value.ty != Type::Error && value.ty != Type::Void => {

@@ -42,6 +42,10 @@ pub(super) struct Borrows {
     pub(super) releases: HashSet<usize>,
 }
 
+/// How far after a read its release is looked for (releases follow the last use closely; the
+/// bound keeps long blocks linear to compile).
+const MAX_BORROW_WINDOW: usize = 256;
+
 /// Finds the borrowed reads of `block`, whose locals have `types` (see the module
 /// documentation).
 pub(super) fn elided_borrows(types: &[Ty], block: &Block) -> Borrows {
@@ -63,7 +67,8 @@ pub(super) fn elided_borrows(types: &[Ty], block: &Block) -> Borrows {
         if value == container || !types[value.0 as usize].is_heap() {
             continue;
         }
-        for (offset, later) in block.insts[read + 1..].iter().enumerate() {
+        let window = block.insts[read + 1..].iter().take(MAX_BORROW_WINDOW);
+        for (offset, later) in window.enumerate() {
             if matches!(*later, Inst::Release { value: released } if released == value) {
                 borrows.reads.insert(read);
                 borrows.releases.insert(read + 1 + offset);
@@ -264,11 +269,19 @@ impl BlockFacts {
     }
 }
 
-/// Adds `item` to a set kept as a vector.
+/// How many checked indexes or unique slots are remembered: enough for the accesses of one
+/// statement or loop body, and it keeps huge straight-line blocks linear to compile.
+const MAX_REMEMBERED: usize = 32;
+
+/// Adds `item` to a set kept as a short vector, forgetting the oldest item when it is full.
 fn insert<T: PartialEq>(set: &mut Vec<T>, item: T) {
-    if !set.contains(&item) {
-        set.push(item);
+    if set.contains(&item) {
+        return;
     }
+    if set.len() == MAX_REMEMBERED {
+        set.remove(0);
+    }
+    set.push(item);
 }
 
 /// Whether `inst` mentions `local` only as a container it reads or an index (which cannot share

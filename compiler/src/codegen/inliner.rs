@@ -1,0 +1,127 @@
+//! Inlining of small Keel functions into their callers, with Cranelift's inliner.
+//!
+//! Every function is first lowered to Cranelift IR on its own; then, before a function is
+//! compiled, each direct call in it to a *small leaf* function is replaced by a copy of the
+//! callee's body (`cranelift_codegen::Context::inline` does the mechanics). A leaf calls no Keel
+//! function (calls into the runtime are fine: they are fault reports and slow paths), so
+//! recursion cannot make inlining loop, and a callee is small when its body has at most
+//! [`MAX_INLINED_INSTS`] instructions outside cold blocks. Inlining removes the call and return,
+//! keeps the caller's values in registers across what was a call (a C call clobbers every float
+//! register on x86-64), and lets Cranelift optimise the callee's body with the caller's
+//! arguments: `a(i, j)` in a loop costs what its arithmetic costs.
+//!
+//! Inlined bodies keep their semantics exactly: the IR's checks are already in them. Alias
+//! regions are shared across functions by name (see `function::heap`), so an inlined body's
+//! memory accesses keep their meaning in the caller.
+//!
+//! What this module does not do: inline anything the IR does not call directly, or inline into
+//! functions of other modules.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use cranelift_codegen::inline::{Inline, InlineCommand};
+use cranelift_codegen::ir::{self as clif, ExternalName, FuncRef, InstructionData, Opcode};
+use cranelift_module::FuncId;
+
+/// The largest callee body (in instructions outside cold blocks) that is inlined.
+pub(super) const MAX_INLINED_INSTS: usize = 40;
+
+/// Decides, for each call, whether to inline the callee, and supplies its body.
+pub(super) struct Inliner<'a> {
+    /// The lowered body of each Keel function, by IR function index.
+    bodies: &'a [clif::Function],
+    /// Whether each body may be inlined.
+    inlinable: Vec<bool>,
+    /// The IR function index of each Keel function's module id.
+    by_id: HashMap<FuncId, usize>,
+}
+
+impl<'a> Inliner<'a> {
+    /// An inliner for the Keel functions `functions` (module ids) with lowered `bodies` (in the
+    /// same order).
+    pub(super) fn new(functions: &[FuncId], bodies: &'a [clif::Function]) -> Inliner<'a> {
+        let by_id: HashMap<FuncId, usize> = functions
+            .iter()
+            .enumerate()
+            .map(|(index, &id)| (id, index))
+            .collect();
+        let inlinable = bodies
+            .iter()
+            .map(|body| is_small(body) && !calls_keel_function(body, &by_id))
+            .collect();
+        Inliner {
+            bodies,
+            inlinable,
+            by_id,
+        }
+    }
+
+    /// Whether the IR function with index `index` is inlined at its call sites.
+    pub(super) fn is_inlinable(&self, index: usize) -> bool {
+        self.inlinable.get(index).copied().unwrap_or(false)
+    }
+}
+
+impl Inline for &Inliner<'_> {
+    fn inline(
+        &mut self,
+        caller: &clif::Function,
+        _call: clif::Inst,
+        opcode: Opcode,
+        callee: FuncRef,
+        _args: &[clif::Value],
+    ) -> InlineCommand<'_> {
+        if opcode != Opcode::Call {
+            return InlineCommand::KeepCall;
+        }
+        match keel_callee(caller, callee, &self.by_id) {
+            Some(index) if self.inlinable[index] => InlineCommand::Inline {
+                callee: Cow::Borrowed(&self.bodies[index]),
+                visit_callee: false,
+            },
+            _ => InlineCommand::KeepCall,
+        }
+    }
+}
+
+/// The IR function index `callee` (a function reference of `caller`) names, if it is a Keel
+/// function. `cranelift_module` names its functions `user(0, id)`.
+fn keel_callee(
+    caller: &clif::Function,
+    callee: FuncRef,
+    by_id: &HashMap<FuncId, usize>,
+) -> Option<usize> {
+    let ExternalName::User(name) = &caller.dfg.ext_funcs[callee].name else {
+        return None;
+    };
+    let name = caller.params.user_named_funcs().get(*name)?;
+    if name.namespace != 0 {
+        return None;
+    }
+    by_id.get(&FuncId::from_u32(name.index)).copied()
+}
+
+fn is_small(body: &clif::Function) -> bool {
+    let mut count = 0;
+    for block in body.layout.blocks() {
+        if !body.layout.is_cold(block) {
+            count += body.layout.block_insts(block).count();
+        }
+    }
+    count <= MAX_INLINED_INSTS
+}
+
+fn calls_keel_function(body: &clif::Function, by_id: &HashMap<FuncId, usize>) -> bool {
+    body.layout.blocks().any(|block| {
+        body.layout
+            .block_insts(block)
+            .any(|inst| match body.dfg.insts[inst] {
+                InstructionData::Call { func_ref, .. } => {
+                    keel_callee(body, func_ref, by_id).is_some()
+                }
+                InstructionData::CallIndirect { .. } => true,
+                _ => false,
+            })
+    })
+}
