@@ -768,18 +768,3 @@ fn disassembly_names_functions_sites_and_literals() {
     assert!(listing.contains("call             fn#0 fib"), "{listing}");
     assert!(listing.contains("@1:1"), "{listing}");
 }
-
-#[test]
-#[ignore = "benchmark: cargo test --release -p keel --lib vm::tests::bench -- --ignored --nocapture"]
-fn bench() {
-    let program = fib_program();
-    let module = compile(&program);
-    let start = std::time::Instant::now();
-    let result = execute(&module, 0, &[32], false);
-    eprintln!("fib(32) = {result} in {:?}", start.elapsed());
-    let program = sum_program(Operand::Int(100_000_000));
-    let module = compile(&program);
-    let start = std::time::Instant::now();
-    let result = execute(&module, 0, &[0], false);
-    eprintln!("sum(1..1e8) = {result} in {:?}", start.elapsed());
-}
