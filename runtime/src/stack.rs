@@ -7,8 +7,8 @@
 //! same call everywhere:
 //! - compiled code (JIT and native) keeps the count in the exported global [`CALL_DEPTH`]
 //!   (symbol [`CALL_DEPTH_SYMBOL`]): before each Keel-to-Keel call it adds 1 and calls
-//!   [`keel_fault_stack_overflow`] when the count exceeds the limit; after the call it stores the
-//!   count it had before. Keel programs are single-threaded, so relaxed accesses suffice;
+//!   [`keel_fault_stack_overflow`] when the count exceeds the limit; after the call it subtracts
+//!   1 again. Keel programs are single-threaded, so plain loads and stores suffice;
 //! - the bytecode VM counts its own return records against the same constant.
 //!
 //! Compiled code really recurses on the machine stack, so the program body runs on a thread with

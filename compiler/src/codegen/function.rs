@@ -10,7 +10,7 @@
 //! impossible are not emitted (`x / 2`, `x << 3`).
 //!
 //! Every Keel-to-Keel call counts itself in the runtime's call-depth counter (load, add, store,
-//! compare and branch before the call, a store after it) and reports `stack overflow` at its site
+//! compare and branch before the call; load, subtract, store after it) and reports `stack overflow` at its site
 //! beyond `keel_runtime::MAX_CALL_DEPTH`, like the VM.
 //!
 //! Scalars, calls, printing and control flow are here; heap values (reference counting, arrays,
@@ -329,9 +329,9 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                     .get(func.0 as usize)
                     .ok_or_else(|| format!("call to fn#{} which does not exist", func.0))?;
                 let callee = self.func_ref(id);
-                let depth_before = self.enter_call(*site)?;
+                self.enter_call(*site)?;
                 let call = self.builder.ins().call(callee, &values);
-                self.leave_call(depth_before)?;
+                self.leave_call()?;
                 if let Some(dst) = dst {
                     let result = *self.builder.inst_results(call).first().ok_or_else(|| {
                         format!("call to fn#{} uses the result of a void function", func.0)
@@ -614,8 +614,8 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
     }
 
     /// Counts a Keel call about to be made at `site`, reporting a stack overflow there when it
-    /// would nest more than `MAX_CALL_DEPTH` calls; returns the depth before the call.
-    fn enter_call(&mut self, site: SiteId) -> Result<Value> {
+    /// would nest more than `MAX_CALL_DEPTH` calls.
+    fn enter_call(&mut self, site: SiteId) -> Result<()> {
         let counter = self.call_depth_address()?;
         let flags = MemFlagsData::trusted();
         let before = self.builder.ins().load(types::I64, flags, counter, 0);
@@ -628,16 +628,18 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         self.fault_if_with(too_deep, |this| {
             let [site_ptr, site_len] = this.site_args(site)?;
             this.call_runtime(RuntimeFn::FaultStackOverflow, &[site_ptr, site_len])
-        })?;
-        Ok(before)
+        })
     }
 
-    /// Restores the call depth `before` a Keel call, after it returned.
-    fn leave_call(&mut self, before: Value) -> Result<()> {
+    /// Uncounts a Keel call that returned. The counter is reloaded rather than the old depth kept
+    /// live across the call: that would hold a callee-saved register in every calling function
+    /// (measured: fib(32) +32% instead of +15%).
+    fn leave_call(&mut self) -> Result<()> {
         let counter = self.call_depth_address()?;
-        self.builder
-            .ins()
-            .store(MemFlagsData::trusted(), before, counter, 0);
+        let flags = MemFlagsData::trusted();
+        let depth = self.builder.ins().load(types::I64, flags, counter, 0);
+        let restored = self.builder.ins().iadd_imm_s(depth, -1);
+        self.builder.ins().store(flags, restored, counter, 0);
         Ok(())
     }
 
