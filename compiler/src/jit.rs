@@ -7,8 +7,11 @@
 //! code and the VM print and fault through the very same functions. [`run`] then does what a
 //! native executable's `main` does: record the arguments, run the entry function, finish.
 //!
-//! What this module does not do: stack-overflow detection or `live`-block recovery (not yet
-//! built), or caching of compiled code between runs.
+//! Deep recursion ends in the runtime's `stack overflow` fault: compiled calls count their depth
+//! (see `codegen`), and [`run`] runs the body on a thread with a large stack.
+//!
+//! What this module does not do: `live`-block recovery (not yet built), or caching of compiled
+//! code between runs.
 
 use cranelift_jit::{JITBuilder, JITModule};
 
@@ -29,6 +32,10 @@ impl JitProgram {
         let isa = codegen::isa::jit_isa()?;
         let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
         builder.symbols(keel_runtime::symbols());
+        builder.symbol(
+            keel_runtime::stack::CALL_DEPTH_SYMBOL,
+            keel_runtime::stack::call_depth_address(),
+        );
         let mut module = JITModule::new(builder);
         let lowered = codegen::lower_program(&mut module, program)?;
         module.finalize_definitions().map_err(|e| {
@@ -55,15 +62,20 @@ impl JitProgram {
 
     /// Runs the program's entry function (its top-level statements) on this thread. Output stays
     /// buffered until `keel_runtime::keel_finish` or the program's end; faults and `exit` end the
-    /// process.
+    /// process. Deep recursion needs a large stack: see [`run`].
     pub fn run_entry(&self) {
-        let Some(module) = &self.module else { return };
+        if let Some(entry) = self.entry() {
+            entry();
+        }
+    }
+
+    /// The entry function, callable while `self` lives.
+    fn entry(&self) -> Option<extern "C" fn()> {
+        let module = self.module.as_ref()?;
         let address = module.get_finalized_function(self.lowered.entry());
         // SAFETY: the entry function was compiled from the IR as `fn() -> void` with the host's
         // default (C) calling convention, and its memory stays mapped while `self` lives.
-        let entry: extern "C" fn() =
-            unsafe { std::mem::transmute::<*const u8, extern "C" fn()>(address) };
-        entry();
+        Some(unsafe { std::mem::transmute::<*const u8, extern "C" fn()>(address) })
     }
 }
 
@@ -77,12 +89,21 @@ impl Drop for JitProgram {
     }
 }
 
-/// Compiles `program` in-process and runs it, returning its exit status.
+/// Compiles `program` in-process and runs it on a thread with a stack large enough for
+/// `keel_runtime::MAX_CALL_DEPTH` nested calls, returning its exit status.
 pub fn run(program: &Program, args: Vec<String>) -> Result<i32, String> {
     let compiled = JitProgram::compile(program).map_err(|e| e.to_string())?;
-    keel_runtime::process::set_args(args);
-    compiled.run_entry();
-    Ok(keel_runtime::keel_finish())
+    let Some(entry) = compiled.entry() else {
+        return Ok(keel_runtime::keel_finish());
+    };
+    // The whole run happens on the body's thread: arguments and output buffers are per-thread.
+    let status = keel_runtime::stack::with_body_stack(move || {
+        keel_runtime::process::set_args(args);
+        entry();
+        keel_runtime::keel_finish()
+    });
+    drop(compiled);
+    Ok(status)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! ...) are written where they are detected; this module formats the ones generated code reports
 //! itself ([`keel_fault_int`], [`keel_fault_bounds`], [`keel_fault_to_int`]).
 //!
-//! Not here yet: recovery into `live` blocks, contracts and stack overflow.
+//! Not here yet: recovery into `live` blocks and contracts. Stack overflow is in `stack`.
 
 use std::io::Write;
 

@@ -16,7 +16,7 @@
 //! (allocation, reference counting, copy-on-write), [`string`] and [`string_ops`],
 //! [`array`](mod@array), [`value`] (deep equality and printed text), [`float`] (float text),
 //! [`math`], [`parse`], [`system`] (input, arguments, clock), [`output`], [`fault`], [`process`]
-//! (start, end, leak check).
+//! (start, end, leak check), [`stack`] (call depth limit, the body's thread, stack overflow).
 //!
 //! What this crate does not do: it knows nothing of the IR, of source text or of Cranelift, and it
 //! depends on no other crate (the compiler's build script compiles it with `rustc` alone).
@@ -31,6 +31,7 @@ pub mod object;
 pub mod output;
 pub mod parse;
 pub mod process;
+pub mod stack;
 pub mod string;
 pub mod string_ops;
 pub mod system;
@@ -59,6 +60,7 @@ pub use output::{
 };
 pub use parse::{keel_parse_float, keel_parse_int};
 pub use process::{keel_exit, keel_finish, keel_init};
+pub use stack::{keel_fault_stack_overflow, keel_run_main, MAX_CALL_DEPTH};
 pub use string::{
     keel_str_cmp, keel_str_concat, keel_str_eq, keel_str_from_bool, keel_str_from_float,
     keel_str_from_int, keel_str_len,
@@ -86,6 +88,11 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("keel_fault_int", keel_fault_int as *const u8),
         ("keel_fault_bounds", keel_fault_bounds as *const u8),
         ("keel_fault_to_int", keel_fault_to_int as *const u8),
+        (
+            "keel_fault_stack_overflow",
+            keel_fault_stack_overflow as *const u8,
+        ),
+        ("keel_run_main", keel_run_main as *const u8),
         // objects
         ("keel_free", keel_free as *const u8),
         ("keel_retain", keel_retain as *const u8),

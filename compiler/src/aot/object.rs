@@ -3,9 +3,11 @@
 //! Keel functions are lowered by [`crate::codegen`] into a `cranelift-object` module built for
 //! the target's ISA (position independent, baseline CPU features), each in its own section so the
 //! linker's `--gc-sections` drops unused ones. Then a C `main(argc, argv) -> int` is added that
-//! does what every backend does around a program: `keel_init(argc, argv)`, the entry function,
-//! `return keel_finish()`. No unwind tables are emitted (nothing unwinds through Keel code: the
-//! runtime aborts on panic), so the object carries no text relocations into the PIE.
+//! hands the entry function to `keel_run_main(argc, argv, entry)`, which does what every backend
+//! does around a program (`keel_init`, the entry function, `keel_finish`) on a thread with a
+//! stack large enough for `MAX_CALL_DEPTH` nested calls, and returns the exit status. No unwind
+//! tables are emitted (nothing unwinds through Keel code: the runtime aborts on panic), so the
+//! object carries no text relocations into the PIE.
 //!
 //! What this module does not do: write files or link (see `link`).
 
@@ -41,7 +43,7 @@ pub fn emit_object(program: &Program, target: &Target) -> Result<Vec<u8>, Codege
         .map_err(|e| CodegenError::general(format!("writing the object file: {e}")))
 }
 
-/// Defines `int main(int argc, char **argv)` calling the runtime around the entry function.
+/// Defines `int main(int argc, char **argv)` as `return keel_run_main(argc, argv, &entry)`.
 fn define_c_main(module: &mut ObjectModule, entry: FuncId) -> Result<(), String> {
     let pointer = module.target_config().pointer_type();
     let mut signature = Signature::new(module.isa().default_call_conv());
@@ -52,8 +54,7 @@ fn define_c_main(module: &mut ObjectModule, entry: FuncId) -> Result<(), String>
         .declare_function("main", Linkage::Export, &signature)
         .map_err(|e| describe_module_error(&e))?;
     let mut imports = RuntimeImports::default();
-    let init = imports.get(module, RuntimeFn::Init)?;
-    let finish = imports.get(module, RuntimeFn::Finish)?;
+    let run_main = imports.get(module, RuntimeFn::RunMain)?;
 
     let mut ctx = module.make_context();
     ctx.func.signature = signature;
@@ -63,14 +64,12 @@ fn define_c_main(module: &mut ObjectModule, entry: FuncId) -> Result<(), String>
     builder.append_block_params_for_function_params(block);
     builder.switch_to_block(block);
     builder.seal_block(block);
-    let args = builder.block_params(block).to_vec();
+    let mut args = builder.block_params(block).to_vec();
 
-    let init = module.declare_func_in_func(init, builder.func);
+    let run_main = module.declare_func_in_func(run_main, builder.func);
     let entry = module.declare_func_in_func(entry, builder.func);
-    let finish = module.declare_func_in_func(finish, builder.func);
-    builder.ins().call(init, &args);
-    builder.ins().call(entry, &[]);
-    let call = builder.ins().call(finish, &[]);
+    args.push(builder.ins().func_addr(pointer, entry));
+    let call = builder.ins().call(run_main, &args);
     let status = builder.inst_results(call).to_vec();
     builder.ins().return_(&status);
     builder.finalize(module.target_config());

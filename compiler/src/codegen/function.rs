@@ -9,6 +9,10 @@
 //! unreachably, because that call never returns. Checks that an operand constant makes
 //! impossible are not emitted (`x / 2`, `x << 3`).
 //!
+//! Every Keel-to-Keel call counts itself in the runtime's call-depth counter (load, add, store,
+//! compare and branch before the call; load, subtract, store after it) and reports `stack overflow` at its site
+//! beyond `keel_runtime::MAX_CALL_DEPTH`, like the VM.
+//!
 //! Scalars, calls, printing and control flow are here; heap values (reference counting, arrays,
 //! structs, copy-on-write) are in the `heap` submodule, what it may assume about them within a
 //! block in `facts`, and calls of runtime library functions in `library`.
@@ -26,10 +30,11 @@ use cranelift_codegen::ir::condcodes::{CondCode, FloatCC, IntCC};
 use cranelift_codegen::ir::immediates::Ieee64;
 use cranelift_codegen::ir::{
     self as clif, types, AliasRegion, Block, FuncRef, GlobalValue, InstBuilder, InstructionData,
-    StackSlot, TrapCode, Value, ValueDef,
+    MemFlagsData, StackSlot, TrapCode, Value, ValueDef,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
-use cranelift_module::{DataId, FuncId, Module};
+use cranelift_module::{DataId, FuncId, Linkage, Module};
+use keel_runtime::stack::{CALL_DEPTH_SYMBOL, MAX_CALL_DEPTH};
 use keel_runtime::IntOp;
 
 use super::runtime::RuntimeFn;
@@ -312,7 +317,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 dst,
                 func,
                 args,
-                site: _,
+                site,
             } => {
                 let mut values = Vec::with_capacity(args.len());
                 for arg in args {
@@ -324,7 +329,9 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                     .get(func.0 as usize)
                     .ok_or_else(|| format!("call to fn#{} which does not exist", func.0))?;
                 let callee = self.func_ref(id);
+                self.enter_call(*site)?;
                 let call = self.builder.ins().call(callee, &values);
+                self.leave_call()?;
                 if let Some(dst) = dst {
                     let result = *self.builder.inst_results(call).first().ok_or_else(|| {
                         format!("call to fn#{} uses the result of a void function", func.0)
@@ -594,6 +601,46 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 Ok(self.builder.ins().srem(a, safe_divisor))
             }
         }
+    }
+
+    /// The address of the runtime's call-depth counter (`keel_runtime::stack::CALL_DEPTH`).
+    fn call_depth_address(&mut self) -> Result<Value> {
+        let counter = self
+            .env
+            .module
+            .declare_data(CALL_DEPTH_SYMBOL, Linkage::Import, true, false)
+            .map_err(|e| super::describe_module_error(&e))?;
+        Ok(self.data_address(counter))
+    }
+
+    /// Counts a Keel call about to be made at `site`, reporting a stack overflow there when it
+    /// would nest more than `MAX_CALL_DEPTH` calls.
+    fn enter_call(&mut self, site: SiteId) -> Result<()> {
+        let counter = self.call_depth_address()?;
+        let flags = MemFlagsData::trusted();
+        let before = self.builder.ins().load(types::I64, flags, counter, 0);
+        let after = self.builder.ins().iadd_imm_s(before, 1);
+        self.builder.ins().store(flags, after, counter, 0);
+        let too_deep =
+            self.builder
+                .ins()
+                .icmp_imm_s(IntCC::SignedGreaterThan, after, MAX_CALL_DEPTH);
+        self.fault_if_with(too_deep, |this| {
+            let [site_ptr, site_len] = this.site_args(site)?;
+            this.call_runtime(RuntimeFn::FaultStackOverflow, &[site_ptr, site_len])
+        })
+    }
+
+    /// Uncounts a Keel call that returned. The counter is reloaded rather than the old depth kept
+    /// live across the call: that would hold a callee-saved register in every calling function
+    /// (measured: fib(32) +32% instead of +15%).
+    fn leave_call(&mut self) -> Result<()> {
+        let counter = self.call_depth_address()?;
+        let flags = MemFlagsData::trusted();
+        let depth = self.builder.ins().load(types::I64, flags, counter, 0);
+        let restored = self.builder.ins().iadd_imm_s(depth, -1);
+        self.builder.ins().store(flags, restored, counter, 0);
+        Ok(())
     }
 
     /// Branches to a cold block that reports an integer fault when `failed` (an `i8`) is nonzero.

@@ -50,6 +50,10 @@ pub enum RuntimeFn {
     FaultBounds,
     /// `keel_fault_to_int(site: *const u8, site_len: usize, value: f64) -> !`.
     FaultToInt,
+    /// `keel_fault_stack_overflow(site: *const u8, site_len: usize) -> !`.
+    FaultStackOverflow,
+    /// `keel_run_main(argc: i32, argv: *const *const c_char, entry: extern "C" fn()) -> i32`.
+    RunMain,
     /// `keel_free(obj)`: frees an object whose count reached 0, releasing its children.
     Free,
     /// `keel_make_unique(obj) -> obj`: consumes `obj`, returns a copy with count 1.
@@ -62,7 +66,7 @@ pub enum RuntimeFn {
 
 impl RuntimeFn {
     /// Every runtime function, in declaration order.
-    pub const ALL: [RuntimeFn; 15] = [
+    pub const ALL: [RuntimeFn; 17] = [
         RuntimeFn::Init,
         RuntimeFn::Finish,
         RuntimeFn::Exit,
@@ -74,6 +78,8 @@ impl RuntimeFn {
         RuntimeFn::FaultInt,
         RuntimeFn::FaultBounds,
         RuntimeFn::FaultToInt,
+        RuntimeFn::FaultStackOverflow,
+        RuntimeFn::RunMain,
         RuntimeFn::Free,
         RuntimeFn::MakeUnique,
         RuntimeFn::ArrayAlloc,
@@ -94,6 +100,8 @@ impl RuntimeFn {
             RuntimeFn::FaultInt => "keel_fault_int",
             RuntimeFn::FaultBounds => "keel_fault_bounds",
             RuntimeFn::FaultToInt => "keel_fault_to_int",
+            RuntimeFn::FaultStackOverflow => "keel_fault_stack_overflow",
+            RuntimeFn::RunMain => "keel_run_main",
             RuntimeFn::Free => "keel_free",
             RuntimeFn::MakeUnique => "keel_make_unique",
             RuntimeFn::ArrayAlloc => "keel_array_alloc",
@@ -119,6 +127,11 @@ impl RuntimeFn {
             ),
             RuntimeFn::FaultBounds => (vec![ptr, ptr, int, int], vec![]),
             RuntimeFn::FaultToInt => (vec![ptr, ptr, AbiParam::new(types::F64)], vec![]),
+            RuntimeFn::FaultStackOverflow => (vec![ptr, ptr], vec![]),
+            RuntimeFn::RunMain => (
+                vec![AbiParam::new(types::I32).sext(), ptr, ptr],
+                vec![AbiParam::new(types::I32).sext()],
+            ),
             RuntimeFn::Free => (vec![ptr], vec![]),
             RuntimeFn::MakeUnique | RuntimeFn::StructAlloc => (vec![ptr], vec![ptr]),
             RuntimeFn::ArrayAlloc => (vec![ptr, int], vec![ptr]),

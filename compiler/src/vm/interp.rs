@@ -9,9 +9,11 @@
 //!
 //! # Stack overflow
 //! The VM never overflows the Rust stack: Keel calls do not recurse in Rust. Instead it limits
-//! nesting to [`MAX_CALL_DEPTH`] active calls and the register file to [`MAX_REGISTERS`] slots
-//! (256 MiB), whichever is reached first, and reports `stack overflow` at the call's site through
-//! `keel_runtime::fault::fault`.
+//! nesting to [`MAX_CALL_DEPTH`] active calls (the runtime's limit, the same on every backend)
+//! and the register file to [`MAX_REGISTERS`] slots (1 GiB, room for frames of 671 registers at
+//! the full depth), whichever is reached first, and reports
+//! `stack overflow: too many nested calls` at the call's site through
+//! `keel_runtime::keel_fault_stack_overflow`, as compiled code does.
 //!
 //! # Tracing
 //! With `trace` set (the `KEEL_TRACE=1` environment variable), every executed instruction is
@@ -41,11 +43,11 @@ use super::heap;
 use super::ops;
 use super::{disasm, rt};
 
-/// The most calls that may be active at once.
-pub const MAX_CALL_DEPTH: usize = 1_000_000;
+/// The most calls that may be active at once: `keel_runtime::MAX_CALL_DEPTH`.
+pub const MAX_CALL_DEPTH: usize = keel_runtime::MAX_CALL_DEPTH as usize;
 
 /// The most slots the register file may hold (8 bytes each).
-pub const MAX_REGISTERS: usize = 1 << 25;
+pub const MAX_REGISTERS: usize = 1 << 27;
 
 /// The register file's size when a program starts; it doubles as deeper calls need.
 const INITIAL_REGISTERS: usize = 1 << 12;
@@ -126,12 +128,10 @@ fn to_int_fault(module: &Module, ip: usize, value: f64) -> ! {
 /// Reports a stack overflow at the call at `ip` and ends the process.
 #[cold]
 #[inline(never)]
-fn stack_overflow(module: &Module, ip: usize, limit: &str) -> ! {
+fn stack_overflow(module: &Module, ip: usize) -> ! {
     let site = module.site_text(module.fault_site(ip).site);
-    keel_runtime::fault::fault(
-        site,
-        &format!("stack overflow: too many nested calls ({limit})"),
-    )
+    // SAFETY: `site` is a live `&str`.
+    unsafe { keel_runtime::keel_fault_stack_overflow(site.as_ptr(), site.len()) }
 }
 
 /// Writes one trace line: the function, the instruction as the disassembler shows it, then the
@@ -162,12 +162,11 @@ impl Machine {
     #[inline(never)]
     fn grow(&mut self, module: &Module, ip: usize, top: usize) {
         if self.returns.len() >= MAX_CALL_DEPTH {
-            stack_overflow(module, ip, &format!("limit {MAX_CALL_DEPTH}"));
+            stack_overflow(module, ip);
         }
         if top > self.regs.len() {
             if top > MAX_REGISTERS {
-                let limit = format!("the VM's register file is limited to {MAX_REGISTERS} slots");
-                stack_overflow(module, ip, &limit);
+                stack_overflow(module, ip);
             }
             let new_len = top.max(self.regs.len() * 2).min(MAX_REGISTERS);
             self.regs.resize(new_len, 0);
