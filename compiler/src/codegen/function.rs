@@ -10,8 +10,10 @@
 //! impossible are not emitted (`x / 2`, `x << 3`).
 //!
 //! Every Keel-to-Keel call counts itself in the runtime's call-depth counter (load, add, store,
-//! compare and branch before the call; load, subtract, store after it) and reports `stack overflow` at its site
-//! beyond `keel_runtime::MAX_CALL_DEPTH`, like the VM.
+//! compare and branch before the call; load, subtract, store after it) and reports `stack
+//! overflow` at its site beyond `keel_runtime::MAX_CALL_DEPTH`, like the VM. A call of a leaf
+//! function (one that calls no Keel function) only checks that there is room for it: nothing
+//! reads the count while a leaf runs, so the fault comes at the same call.
 //!
 //! Scalars, calls, printing and control flow are here; heap values (reference counting, arrays,
 //! structs, copy-on-write) are in the `heap` submodule, what it may assume about them within a
@@ -27,16 +29,17 @@ mod library;
 use std::collections::{HashMap, HashSet};
 
 use cranelift_codegen::ir::condcodes::{CondCode, FloatCC, IntCC};
-use cranelift_codegen::ir::immediates::Ieee64;
+use cranelift_codegen::ir::immediates::{Ieee64, Imm64};
 use cranelift_codegen::ir::{
-    self as clif, types, AliasRegion, Block, FuncRef, GlobalValue, InstBuilder, InstructionData,
-    MemFlagsData, StackSlot, TrapCode, Value, ValueDef,
+    self as clif, types, AliasRegion, Block, FuncRef, GlobalValue, GlobalValueData, InstBuilder,
+    InstructionData, MemFlagsData, StackSlot, TrapCode, Value, ValueDef,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataId, FuncId, Linkage, Module};
 use keel_runtime::stack::{CALL_DEPTH_SYMBOL, MAX_CALL_DEPTH};
 use keel_runtime::IntOp;
 
+use super::data::PoolAddress;
 use super::runtime::RuntimeFn;
 use super::{value_type, Env};
 use crate::ir::{self, BinaryOp, Inst, Operand, SiteId, Stream, Term, Ty, UnaryOp};
@@ -131,7 +134,7 @@ struct FunctionLowering<'e, 'a, 'f, M: Module> {
     types: Vec<Ty>,
     /// Functions and data objects referenced so far from this function.
     func_refs: HashMap<FuncId, FuncRef>,
-    data_refs: HashMap<DataId, GlobalValue>,
+    data_refs: HashMap<PoolAddress, GlobalValue>,
     /// The alias regions of this function's memory accesses (see `heap::Region`).
     regions: HashMap<Region, AliasRegion>,
     /// Where `keel_make_unique`'s trampoline puts its result, once needed.
@@ -200,8 +203,8 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             Operand::Float(bits) => self.builder.ins().f64const(Ieee64::with_bits(bits)),
             Operand::Str(id) => {
                 let env = &mut *self.env;
-                let data = env.data.string(env.module, env.program, id)?;
-                self.data_address(data)
+                let address = env.data.string(env.module, env.program, id)?;
+                self.pool_address(address)
             }
             Operand::Desc(ty) => self.descriptor(ty)?,
         })
@@ -225,15 +228,46 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         Ok(self.data_address(data))
     }
 
+    /// The address of data object `data`.
     fn data_address(&mut self, data: DataId) -> Value {
-        let global = match self.data_refs.get(&data) {
+        self.pool_address((data, 0))
+    }
+
+    /// The address `offset` bytes into data object `data` (one `GlobalValue` per address).
+    fn pool_address(&mut self, (data, offset): PoolAddress) -> Value {
+        let global = match self.data_refs.get(&(data, offset)) {
             Some(&global) => global,
             None => {
-                let global = self
-                    .env
-                    .module
-                    .declare_data_in_func(data, self.builder.func);
-                self.data_refs.insert(data, global);
+                let base = match self.data_refs.get(&(data, 0)) {
+                    Some(&base) => base,
+                    None => {
+                        let base = self
+                            .env
+                            .module
+                            .declare_data_in_func(data, self.builder.func);
+                        self.data_refs.insert((data, 0), base);
+                        base
+                    }
+                };
+                let global = match self.builder.func.global_values[base].clone() {
+                    GlobalValueData::Symbol {
+                        name,
+                        colocated,
+                        tls,
+                        ..
+                    } if offset != 0 => {
+                        self.builder
+                            .func
+                            .create_global_value(GlobalValueData::Symbol {
+                                name,
+                                offset: Imm64::new(i64::from(offset)),
+                                colocated,
+                                tls,
+                            })
+                    }
+                    _ => base,
+                };
+                self.data_refs.insert((data, offset), global);
                 global
             }
         };
@@ -275,7 +309,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
     fn site_args(&mut self, site: SiteId) -> Result<[Value; 2]> {
         let env = &mut *self.env;
         let (text, len) = env.data.site(env.module, env.program, site)?;
-        let site_ptr = self.data_address(text);
+        let site_ptr = self.pool_address(text);
         let site_len = self.builder.ins().iconst(self.env.pointer, len as i64);
         Ok([site_ptr, site_len])
     }
@@ -329,9 +363,24 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                     .get(func.0 as usize)
                     .ok_or_else(|| format!("call to fn#{} which does not exist", func.0))?;
                 let callee = self.func_ref(id);
-                self.enter_call(*site)?;
+                // A leaf makes no Keel calls, so nothing reads the count while it runs: checking
+                // that there is room for one more call is all its call needs (same fault, same
+                // place; no stores, which also keeps the check cheap once the leaf is inlined).
+                let leaf = self
+                    .env
+                    .leaves
+                    .get(func.0 as usize)
+                    .copied()
+                    .unwrap_or(false);
+                if leaf {
+                    self.check_call_depth(*site)?;
+                } else {
+                    self.enter_call(*site)?;
+                }
                 let call = self.builder.ins().call(callee, &values);
-                self.leave_call()?;
+                if !leaf {
+                    self.leave_call()?;
+                }
                 if let Some(dst) = dst {
                     let result = *self.builder.inst_results(call).first().ok_or_else(|| {
                         format!("call to fn#{} uses the result of a void function", func.0)
@@ -625,6 +674,24 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             self.builder
                 .ins()
                 .icmp_imm_s(IntCC::SignedGreaterThan, after, MAX_CALL_DEPTH);
+        self.fault_if_with(too_deep, |this| {
+            let [site_ptr, site_len] = this.site_args(site)?;
+            this.call_runtime(RuntimeFn::FaultStackOverflow, &[site_ptr, site_len])
+        })
+    }
+
+    /// Reports a stack overflow at `site` when one more nested call would exceed
+    /// `MAX_CALL_DEPTH`, without counting it (for calls of leaf functions).
+    fn check_call_depth(&mut self, site: SiteId) -> Result<()> {
+        let counter = self.call_depth_address()?;
+        let depth = self
+            .builder
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), counter, 0);
+        let too_deep =
+            self.builder
+                .ins()
+                .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, depth, MAX_CALL_DEPTH);
         self.fault_if_with(too_deep, |this| {
             let [site_ptr, site_len] = this.site_args(site)?;
             this.call_runtime(RuntimeFn::FaultStackOverflow, &[site_ptr, site_len])

@@ -18,10 +18,13 @@
 //! functions of other modules.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use cranelift_codegen::inline::{Inline, InlineCommand};
-use cranelift_codegen::ir::{self as clif, ExternalName, FuncRef, InstructionData, Opcode};
+use cranelift_codegen::ir::{
+    self as clif, ExternalName, FuncRef, GlobalValue, GlobalValueData, InstructionData, Opcode,
+};
 use cranelift_module::FuncId;
 
 /// The largest callee body (in instructions outside cold blocks) that is inlined.
@@ -35,6 +38,9 @@ pub(super) struct Inliner<'a> {
     inlinable: Vec<bool>,
     /// The IR function index of each Keel function's module id.
     by_id: HashMap<FuncId, usize>,
+    /// The bodies inlined into the current caller: where the callee's global values start in
+    /// the caller, and the callee.
+    inlined: RefCell<Vec<(u32, usize)>>,
 }
 
 impl<'a> Inliner<'a> {
@@ -54,12 +60,44 @@ impl<'a> Inliner<'a> {
             bodies,
             inlinable,
             by_id,
+            inlined: RefCell::new(Vec::new()),
         }
     }
 
-    /// Whether the IR function with index `index` is inlined at its call sites.
-    pub(super) fn is_inlinable(&self, index: usize) -> bool {
-        self.inlinable.get(index).copied().unwrap_or(false)
+    /// Inlines the small leaf callees of `ctx.func`; returns whether it inlined any.
+    pub(super) fn inline_into(
+        &self,
+        ctx: &mut cranelift_codegen::Context,
+    ) -> cranelift_codegen::CodegenResult<bool> {
+        self.inlined.borrow_mut().clear();
+        let inlined = ctx.inline(self)?;
+        self.fix_symbol_names(&mut ctx.func);
+        Ok(inlined)
+    }
+
+    /// Cranelift's inliner copies a callee's symbol global values (the addresses of literals,
+    /// fault sites and descriptors) without translating their names, which index the callee's
+    /// own table of external names; this points each copy at the same name in the caller's
+    /// table.
+    fn fix_symbol_names(&self, func: &mut clif::Function) {
+        for &(offset, index) in self.inlined.borrow().iter() {
+            let callee = &self.bodies[index];
+            for (k, data) in callee.global_values.values().enumerate() {
+                let GlobalValueData::Symbol {
+                    name: ExternalName::User(callee_name),
+                    ..
+                } = data
+                else {
+                    continue;
+                };
+                let name = callee.params.user_named_funcs()[*callee_name].clone();
+                let caller_name = func.declare_imported_user_function(name);
+                let copy = GlobalValue::from_u32(offset + k as u32);
+                if let GlobalValueData::Symbol { name, .. } = &mut func.global_values[copy] {
+                    *name = ExternalName::User(caller_name);
+                }
+            }
+        }
     }
 }
 
@@ -76,10 +114,15 @@ impl Inline for &Inliner<'_> {
             return InlineCommand::KeepCall;
         }
         match keel_callee(caller, callee, &self.by_id) {
-            Some(index) if self.inlinable[index] => InlineCommand::Inline {
-                callee: Cow::Borrowed(&self.bodies[index]),
-                visit_callee: false,
-            },
+            Some(index) if self.inlinable[index] => {
+                // The callee's global values are appended to the caller's.
+                let offset = caller.global_values.len() as u32;
+                self.inlined.borrow_mut().push((offset, index));
+                InlineCommand::Inline {
+                    callee: Cow::Borrowed(&self.bodies[index]),
+                    visit_callee: false,
+                }
+            }
             _ => InlineCommand::KeepCall,
         }
     }

@@ -8,9 +8,12 @@
 //! any machine of the architecture. The Cranelift verifier runs inside `define_function` in debug
 //! builds only.
 //!
+//! Functions too large for the optimiser (whose cost grows with the square of their length) are
+//! compiled with an [`unoptimized`] copy of the ISA.
+//!
 //! What this module does not do: decide which targets Keel supports (that is `aot::target`).
 
-use cranelift_codegen::isa::{self, OwnedTargetIsa};
+use cranelift_codegen::isa::{self, OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use target_lexicon::Triple;
 
@@ -73,6 +76,32 @@ pub fn aot_isa(triple: Triple) -> Result<OwnedTargetIsa, CodegenError> {
         .map_err(|e| CodegenError::general(format!("building the ISA for target {name}: {e}")))
 }
 
+/// A copy of `isa` (same target, CPU features and settings) that does not optimise, for
+/// functions too large for the optimiser (see `codegen::lower_program`).
+pub fn unoptimized(isa: &dyn TargetIsa) -> Result<OwnedTargetIsa, CodegenError> {
+    let error = |e: &dyn std::fmt::Display| {
+        CodegenError::general(format!("building an unoptimised ISA: {e}"))
+    };
+    let mut builder = isa::lookup(isa.triple().clone()).map_err(|e| error(&e))?;
+    for value in isa.isa_flags() {
+        builder
+            .set(value.name, &value.value_string())
+            .map_err(|e| error(&e))?;
+    }
+    let mut shared = settings::builder();
+    for value in isa.flags().iter() {
+        let text = if value.name == "opt_level" {
+            "none".to_string()
+        } else {
+            value.value_string()
+        };
+        shared.set(value.name, &text).map_err(|e| error(&e))?;
+    }
+    builder
+        .finish(settings::Flags::new(shared))
+        .map_err(|e| error(&e))
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
@@ -86,6 +115,24 @@ mod tests {
             let isa = aot_isa(triple).expect("ISA available");
             assert!(isa.flags().is_pic());
             assert_eq!(isa.flags().opt_level(), settings::OptLevel::Speed);
+        }
+    }
+
+    #[test]
+    fn unoptimized_copies_keep_everything_but_the_opt_level() {
+        for isa in [
+            jit_isa().expect("host ISA"),
+            aot_isa(Triple::from_str("aarch64-unknown-linux-gnu").expect("triple"))
+                .expect("ISA available"),
+        ] {
+            let copy = unoptimized(&*isa).expect("copy");
+            assert_eq!(copy.flags().opt_level(), settings::OptLevel::None);
+            assert_eq!(copy.flags().is_pic(), isa.flags().is_pic());
+            assert_eq!(copy.triple(), isa.triple());
+            let features = |isa: &dyn TargetIsa| -> Vec<String> {
+                isa.isa_flags().iter().map(|v| v.to_string()).collect()
+            };
+            assert_eq!(features(&*copy), features(&*isa));
         }
     }
 

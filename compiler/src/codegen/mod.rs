@@ -4,16 +4,20 @@
 //! memory in this process) and the AOT driver (`cranelift-object`, a relocatable `.o`) compile
 //! every Keel function through exactly the same code. It declares all functions first (so calls
 //! between Keel functions are direct, in any order), then lowers each IR function:
-//! IR locals become `cranelift_frontend::Variable`s (`int` → `i64`, `bool` → `i8`, `string` → a
-//! pointer), IR blocks become Cranelift blocks, and every check the IR's semantics require (see
-//! `ir/mod.rs`) becomes an inline compare-and-branch to a cold block that calls the runtime's
-//! fault function. String literals and fault-site texts become read-only data objects, declared
-//! once each and only when used.
+//! IR locals become `cranelift_frontend::Variable`s (`int` → `i64`, `bool` → `i8`, `float` →
+//! `f64`, strings, arrays and structs → a pointer), IR blocks become Cranelift blocks, and every
+//! check the IR's semantics require (see `ir/mod.rs`) becomes an inline compare-and-branch to a
+//! cold block that calls the runtime's fault function. Reference counting, array and struct
+//! access are inline too (see `function`). String literals and fault-site texts go into two
+//! read-only pools (see `data`), type descriptors into read-only data objects of their own, each
+//! only when used. Finally, small leaf functions are inlined into their callers and every
+//! function is compiled.
 //!
 //! Submodules: [`isa`] builds the target ISA with Keel's settings; [`runtime`] declares the
 //! runtime's C-ABI entry points; `data` owns literal and site data; `descriptors` owns type
 //! descriptors; `helpers` defines register-preserving trampolines for reference-counting slow
-//! paths; `function` lowers one function (its `heap` part: reference counts, arrays, structs).
+//! paths; `function` lowers one function (its `heap` part: reference counts, arrays, structs);
+//! `inliner` inlines small leaf functions into their callers before each function is compiled.
 //!
 //! What this module does not do: it chooses no module kind, emits no C `main`, links nothing and
 //! runs nothing (that is `jit` and `aot`). It trusts its input to pass `ir::verify`.
@@ -22,22 +26,26 @@ mod data;
 mod descriptors;
 mod function;
 mod helpers;
+mod inliner;
 pub mod isa;
 pub mod runtime;
 #[cfg(test)]
 mod values_tests;
 
+use std::collections::HashMap;
 use std::fmt;
 
-use cranelift_codegen::ir::{types, AbiParam, Signature, Type, UserFuncName};
-use cranelift_codegen::isa::CallConv;
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{self as clif, types, AbiParam, Signature, Type, UserFuncName};
+use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::FunctionBuilderContext;
-use cranelift_module::{FuncId, Linkage, Module, ModuleError};
+use cranelift_module::{FuncId, Linkage, Module, ModuleError, ModuleReloc};
 
 use crate::ir::{self, Program, Ty};
 use data::DataObjects;
 use descriptors::Descriptors;
 use helpers::Helpers;
+use inliner::Inliner;
 use runtime::RuntimeImports;
 
 /// A failure to generate code: a Cranelift verifier or backend error, or an unusable ISA.
@@ -175,32 +183,108 @@ pub fn lower_program<M: Module>(
         module,
         program,
         functions: &functions,
+        leaves: program.functions.iter().map(is_leaf).collect(),
         imports: RuntimeImports::default(),
         data: DataObjects::default(),
         descriptors: Descriptors::default(),
         helpers: Helpers::default(),
+        region_ids: HashMap::new(),
         pointer,
     };
-    let mut ctx = env.module.make_context();
+    // Lower every function first, so that small ones can be inlined into their callers.
     let mut builder_ctx = FunctionBuilderContext::new();
+    let mut bodies = Vec::with_capacity(program.functions.len());
     for (index, (func, sig)) in program.functions.iter().zip(signatures).enumerate() {
-        ctx.func.signature = sig;
-        ctx.func.name = UserFuncName::user(0, index as u32);
-        function::lower_function(&mut env, func, &mut ctx.func, &mut builder_ctx)
+        let mut body =
+            clif::Function::with_name_signature(UserFuncName::user(0, index as u32), sig);
+        function::lower_function(&mut env, func, &mut body, &mut builder_ctx)
             .map_err(|message| CodegenError::in_function(&func.name, message))?;
-        if cfg!(debug_assertions) {
-            cranelift_codegen::verify_function(&ctx.func, env.module.isa()).map_err(|errors| {
-                let text =
-                    cranelift_codegen::print_errors::pretty_verifier_error(&ctx.func, None, errors);
-                CodegenError::in_function(&func.name, format!("Cranelift verifier: {text}"))
-            })?;
+        verify_in_debug_builds(&body, env.module.isa(), &func.name)?;
+        bodies.push(body);
+    }
+
+    let inliner = Inliner::new(&functions, &bodies);
+    let mut ctx = env.module.make_context();
+    let mut unoptimized_isa = None;
+    for (index, func) in program.functions.iter().enumerate() {
+        ctx.func = bodies[index].clone();
+        let inlined = inliner
+            .inline_into(&mut ctx)
+            .map_err(|e| CodegenError::in_function(&func.name, format!("inlining: {e}")))?;
+        if inlined {
+            verify_in_debug_builds(&ctx.func, env.module.isa(), &func.name)?;
         }
-        env.module
-            .define_function(functions[index], &mut ctx)
-            .map_err(|e| CodegenError::in_function(&func.name, describe_module_error(&e)))?;
+        if is_huge(&ctx.func) {
+            let isa = match &unoptimized_isa {
+                Some(isa) => isa,
+                None => unoptimized_isa.insert(isa::unoptimized(env.module.isa())?),
+            };
+            define_unoptimized(env.module, functions[index], &mut ctx, &**isa)
+        } else {
+            env.module
+                .define_function(functions[index], &mut ctx)
+                .map_err(|e| describe_module_error(&e))
+        }
+        .map_err(|message| CodegenError::in_function(&func.name, message))?;
         env.module.clear_context(&mut ctx);
     }
+    env.data.finish(env.module).map_err(CodegenError::general)?;
     Ok(LoweredProgram { functions, entry })
+}
+
+/// Functions with more blocks than this are compiled without optimisation: Cranelift's
+/// optimiser takes time quadratic in the depth of the dominator tree, and every inline check
+/// adds a level (a straight line of 20,000 additions took 40 s in a debug build of `keel`).
+const MAX_OPTIMIZED_BLOCKS: usize = 5_000;
+
+fn is_huge(body: &clif::Function) -> bool {
+    body.layout.blocks().nth(MAX_OPTIMIZED_BLOCKS).is_some()
+}
+
+/// Compiles `ctx.func` with `isa` (an unoptimised copy of the module's) and defines it as `id`.
+fn define_unoptimized<M: Module>(
+    module: &mut M,
+    id: FuncId,
+    ctx: &mut cranelift_codegen::Context,
+    isa: &dyn TargetIsa,
+) -> Result<(), String> {
+    ctx.compile(isa, &mut ControlPlane::default())
+        .map_err(|e| format!("{:?}", e.inner))?;
+    let code = ctx.compiled_code().ok_or("Cranelift produced no code")?;
+    let relocs: Vec<ModuleReloc> = code
+        .buffer
+        .relocs()
+        .iter()
+        .map(|reloc| ModuleReloc::from_mach_reloc(reloc, &ctx.func, id))
+        .collect();
+    let alignment = u64::from(code.buffer.alignment);
+    module
+        .define_function_bytes(id, alignment, code.buffer.data(), &relocs)
+        .map_err(|e| describe_module_error(&e))
+}
+
+/// Whether `func` calls no Keel function (runtime calls do not count).
+fn is_leaf(func: &ir::Function) -> bool {
+    !func
+        .blocks
+        .iter()
+        .flat_map(|block| &block.insts)
+        .any(|inst| matches!(inst, ir::Inst::Call { .. }))
+}
+
+/// Runs the Cranelift verifier on `body` in debug builds (release builds trust the lowering).
+fn verify_in_debug_builds(
+    body: &clif::Function,
+    isa: &dyn TargetIsa,
+    name: &str,
+) -> Result<(), CodegenError> {
+    if cfg!(debug_assertions) {
+        cranelift_codegen::verify_function(body, isa).map_err(|errors| {
+            let text = cranelift_codegen::print_errors::pretty_verifier_error(body, None, errors);
+            CodegenError::in_function(name, format!("Cranelift verifier: {text}"))
+        })?;
+    }
+    Ok(())
 }
 
 /// Renders a module error with its cause chain (Cranelift's top-level text alone is often vague).
@@ -224,10 +308,14 @@ struct Env<'a, M: Module> {
     program: &'a Program,
     /// Module ids of the Keel functions, indexed by `ir::FuncId`.
     functions: &'a [FuncId],
+    /// Whether each Keel function is a leaf (calls no Keel function), indexed by `ir::FuncId`.
+    leaves: Vec<bool>,
     imports: RuntimeImports,
     data: DataObjects,
     descriptors: Descriptors,
     helpers: Helpers,
+    /// The module-wide `user_id` of each alias region, by name (see `function::heap`).
+    region_ids: HashMap<String, u32>,
     pointer: Type,
 }
 

@@ -571,3 +571,82 @@ mod regressions {
         assert_prints("println(len(array_fill(1000, false)));", "1000\n");
     }
 }
+
+mod inlining {
+    use super::*;
+
+    #[test]
+    fn inlined_functions_keep_their_checks_and_sites() {
+        assert_faults(
+            "fn ratio(int a, int b) -> int {\n    return a / b;\n}\n\
+             fn weight(float x, [float] w, int i) -> float { return x * w[i]; }\n\
+             let total = 0;\n\
+             for i in 0..3 { total += ratio(10, 2 - i); }\n",
+            "",
+            "t.kl:2:14: division by zero: 10 / 0\n",
+        );
+        assert_faults(
+            "fn weight(float x, [float] w, int i) -> float {\n    return x * w[i];\n}\n\
+             let w = [1.0, 2.0];\n\
+             let s = 0.0;\n\
+             for i in 0..3 { s += weight(1.5, w, i); println(s); }\n",
+            "1.5\n4.5\n",
+            "t.kl:2:17: index out of bounds: index 2 is out of range for an array of length 2\n",
+        );
+    }
+
+    /// Calls of leaf functions are checked against the depth limit without being counted: the
+    /// fault must still come at exactly the call where every backend reports it.
+    #[test]
+    fn leaf_calls_fault_at_the_same_depth() {
+        let program = |depth: i64| {
+            format!(
+                "fn leaf(int x) -> int {{ return x * 2; }}\n\
+                 fn f(int n) -> int {{\n    if n == 0 {{ return leaf(21); }}\n    return f(n - 1) + 0;\n}}\n\
+                 println(f({depth}));\n"
+            )
+        };
+        let limit = keel_runtime::stack::MAX_CALL_DEPTH;
+        // `f(d)` nests d + 1 calls of `f`, then one of `leaf`.
+        assert_prints(&program(limit - 2), "42\n");
+        assert_faults(
+            &program(limit - 1),
+            "",
+            "t.kl:3:24: stack overflow: too many nested calls\n",
+        );
+    }
+
+    #[test]
+    fn small_callees_are_inlined_and_recursion_is_not() {
+        let source = "fn a(int i, int j) -> float { return 1.0 / to_float((i + j) * (i + j + 1) / 2 + i + 1); }
+                      fn fib(int n) -> int { if n < 2 { return n; } return fib(n - 1) + fib(n - 2); }
+                      fn sum(int n) -> float {
+                          let s = 0.0;
+                          for i in 0..n { for j in 0..n { s += a(i, j); } }
+                          return s + to_float(fib(10));
+                      }";
+        let (_jit, sum) = jit_function(source, "sum");
+        // SAFETY: `sum` is `fn(int) -> float`.
+        let sum = unsafe { std::mem::transmute::<*const u8, extern "C" fn(i64) -> f64>(sum) };
+        let mut expected = 0.0;
+        for i in 0..30i64 {
+            for j in 0..30i64 {
+                expected += 1.0 / ((i + j) * (i + j + 1) / 2 + i + 1) as f64;
+            }
+        }
+        assert_eq!(sum(30), expected + 55.0);
+    }
+}
+
+mod checks {
+    use super::*;
+
+    #[test]
+    fn an_index_read_from_its_own_array_is_checked_again() {
+        assert_faults(
+            "let a = [5, 1];\nlet i = 0;\ni = a[i];\nprintln(i);\nprintln(a[i]);",
+            "5\n",
+            "t.kl:5:10: index out of bounds: index 5 is out of range for an array of length 2\n",
+        );
+    }
+}

@@ -207,13 +207,17 @@ impl BlockFacts {
         match *inst {
             // A read of a heap element shares it: no slot of that container is unique any more.
             Inst::ArrayGet {
+                dst,
                 array: Operand::Local(array),
                 index,
                 ..
             } => {
                 self.unique_slots
                     .retain(|(container, _)| *container != array);
-                insert(&mut self.checked, (array, index));
+                // `i = a[i]` checked the old `i`, not the new one.
+                if index != Operand::Local(dst) {
+                    insert(&mut self.checked, (array, index));
+                }
             }
             Inst::FieldGet {
                 object: Operand::Local(object),
@@ -481,6 +485,18 @@ mod tests {
             site: SiteId(0),
         });
         assert!(!facts.is_checked(A, Operand::Int(0)));
+    }
+
+    #[test]
+    fn an_index_overwritten_by_its_own_read_is_not_checked() {
+        let mut facts = BlockFacts::default();
+        facts.after(&Inst::ArrayGet {
+            dst: I,
+            array: Operand::Local(A),
+            index: Operand::Local(I),
+            site: SiteId(0),
+        });
+        assert!(!facts.is_checked(A, Operand::Local(I)));
     }
 
     #[test]

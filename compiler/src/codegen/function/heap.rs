@@ -11,6 +11,12 @@
 //! - in-place updates first check `rc == 1` and otherwise call `keel_make_unique` (cold), which
 //!   replaces the container in its local with a copy; the old heap element is released inline.
 //!
+//! Within one IR block, what `facts` knows removes redundant work: a read whose result is
+//! released before its container changes borrows (no retain, no release), a container already
+//! made unique is not checked again, an index already checked is not checked again, and the
+//! slot a take emptied needs no release when it is refilled. Values known to be objects (just
+//! allocated, read, or returned by the runtime) skip the null test of `Release`.
+//!
 //! `keel_make_unique` is called through a register-preserving trampoline (`codegen::helpers`), so
 //! that slow path does not make values spill on the fast one. So is `keel_free` in functions with
 //! float locals: x86-64 has no callee-saved float registers, so a float live across a plain call
@@ -75,14 +81,25 @@ struct Slot {
 impl<M: Module> FunctionLowering<'_, '_, '_, M> {
     /// Memory flags for an access to `region`: never traps, aligned, and disjoint from every
     /// other region.
+    ///
+    /// A region's `user_id` is the same in every function of the module (inlining merges
+    /// regions by it).
     fn flags(&mut self, region: Region) -> MemFlagsData {
-        let next_id = self.regions.len() as u32;
-        let alias = *self.regions.entry(region).or_insert_with(|| {
-            self.builder.func.dfg.alias_regions.insert(AliasRegionData {
-                user_id: next_id,
-                description: Cow::Owned(format!("{region:?}")),
-            })
-        });
+        let alias = match self.regions.get(&region) {
+            Some(&alias) => alias,
+            None => {
+                let description = format!("{region:?}");
+                let ids = &mut self.env.region_ids;
+                let next_id = ids.len() as u32;
+                let user_id = *ids.entry(description.clone()).or_insert(next_id);
+                let alias = self.builder.func.dfg.alias_regions.insert(AliasRegionData {
+                    user_id,
+                    description: Cow::Owned(description),
+                });
+                self.regions.insert(region, alias);
+                alias
+            }
+        };
         MemFlagsData::trusted().with_alias_region(Some(alias))
     }
 
