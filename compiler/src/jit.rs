@@ -137,6 +137,7 @@ mod tests {
             blocks: vec![Block {
                 insts: vec![],
                 term: Term::Return(None),
+                handler: None,
             }],
         });
         Program {
@@ -178,10 +179,12 @@ mod tests {
                         then_to: BlockId(1),
                         else_to: BlockId(2),
                     },
+                    handler: None,
                 },
                 Block {
                     insts: vec![],
                     term: Term::Return(Some(n)),
+                    handler: None,
                 },
                 Block {
                     insts: vec![
@@ -220,6 +223,7 @@ mod tests {
                         },
                     ],
                     term: Term::Return(Some(Operand::Local(Local(3)))),
+                    handler: None,
                 },
             ],
         }
@@ -253,6 +257,7 @@ mod tests {
                         },
                     ],
                     term: Term::Jump(BlockId(1)),
+                    handler: None,
                 },
                 Block {
                     insts: vec![Inst::Binary {
@@ -267,6 +272,7 @@ mod tests {
                         then_to: BlockId(2),
                         else_to: BlockId(3),
                     },
+                    handler: None,
                 },
                 Block {
                     insts: vec![
@@ -286,10 +292,12 @@ mod tests {
                         },
                     ],
                     term: Term::Jump(BlockId(1)),
+                    handler: None,
                 },
                 Block {
                     insts: vec![],
                     term: Term::Return(Some(Operand::Local(total))),
+                    handler: None,
                 },
             ],
         }
@@ -324,6 +332,7 @@ mod tests {
                     site: s,
                 }],
                 term: Term::Return(Some(Operand::Local(Local(2)))),
+                handler: None,
             }],
         }
     }
@@ -497,6 +506,7 @@ mod tests {
                     },
                 ],
                 term: Term::Return(Some(Operand::Local(t(6)))),
+                handler: None,
             }],
         };
         let jit = compile(vec![func]);
@@ -555,6 +565,7 @@ mod tests {
                     },
                 ],
                 term: Term::Return(Some(Operand::Local(Local(4)))),
+                handler: None,
             }],
         };
         let jit = compile(vec![func]);

@@ -178,6 +178,8 @@ pub unsafe extern "C" fn keel_array_pop(
         let len = (*a).len;
         if len == 0 {
             fault_at(site, site_len, "invalid argument: pop of an empty array");
+            // Recovered: the caller propagates the fault; the array is abandoned with its frame.
+            return std::ptr::null_mut();
         }
         if !is_unique(a.cast()) {
             // Copy all but the last element instead of copying it only to release it.
@@ -215,6 +217,7 @@ pub unsafe extern "C" fn keel_array_slice(
         let len = (*a).len;
         if !(0 <= i && i <= j && j <= len) {
             fault_at(site, site_len, &slice_message(i, j, len, OF_ARRAY));
+            return std::ptr::null_mut();
         }
         let items = &elements(a)[i as usize..j as usize];
         let copy = alloc_array((*a).desc, items.len() as i64, items.len() as i64, false);
@@ -337,6 +340,7 @@ pub unsafe extern "C" fn keel_array_fill(
             }
             let message = format!("invalid argument: array_fill with negative length {n}");
             fault_at(site, site_len, &message);
+            return std::ptr::null_mut();
         }
         let a = alloc_array(desc, n, n, false);
         elements_mut(a).fill(value);

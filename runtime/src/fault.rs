@@ -1,14 +1,18 @@
 //! Runtime faults: the message a failing check prints, and the end of the process.
 //!
-//! A fault prints `file:line:col: <kind>: <message>` to standard error and ends the process with
-//! status 1, after flushing standard output. Generated code calls these functions only on the cold
-//! path, after its own inline check failed; the check itself never calls into the runtime.
+//! Outside `live` blocks a fault prints `file:line:col: <kind>: <message>` to standard error and
+//! ends the process with status 1, after flushing standard output. Inside one (see `recover`) the
+//! fault is recorded and the raising function *returns*; its caller must then test the pending
+//! flag and propagate. Stack overflow and out of memory are [`fatal`]: they end the process even
+//! inside a `live` block. Generated code calls these functions only on the cold path, after its
+//! own inline check failed; the check itself never calls into the runtime.
 //!
 //! The messages of faults raised inside runtime functions (bounds of strings, `parse_int`, `pow`,
 //! ...) are written where they are detected; this module formats the ones generated code reports
 //! itself ([`keel_fault_int`], [`keel_fault_bounds`], [`keel_fault_to_int`]).
 //!
-//! Not here yet: recovery into `live` blocks and contracts. Stack overflow is in `stack`.
+//! [`keel_fault`] raises a fault whose whole text generated code supplies (failed `assert`,
+//! contracts, `invariant`). Stack overflow is in `stack`; the `live` block state in `recover`.
 
 use std::io::Write;
 
@@ -75,18 +79,13 @@ pub fn int_fault_message(op: IntOp, a: i64, b: i64) -> String {
     }
 }
 
-/// Reports a failed integer check at `site` (the text `file:line:col`) and ends the process.
+/// Reports a failed integer check at `site` (the text `file:line:col`): ends the process, or
+/// records the fault and returns inside a `live` block.
 ///
 /// # Safety
 /// `site` must point to `site_len` bytes of UTF-8.
 #[no_mangle]
-pub unsafe extern "C" fn keel_fault_int(
-    site: *const u8,
-    site_len: usize,
-    op: u32,
-    a: i64,
-    b: i64,
-) -> ! {
+pub unsafe extern "C" fn keel_fault_int(site: *const u8, site_len: usize, op: u32, a: i64, b: i64) {
     let message = match IntOp::from_code(op) {
         Some(op) => int_fault_message(op, a, b),
         None => format!("internal error: unknown integer operation {op}"),
@@ -116,18 +115,13 @@ pub fn bounds_message(index: i64, len: i64) -> String {
     index_message(index, len, OF_ARRAY)
 }
 
-/// Reports `array[index]` out of bounds for an array of length `len` at `site` and ends the
-/// process.
+/// Reports `array[index]` out of bounds for an array of length `len` at `site` (ends the process
+/// or, inside a `live` block, records the fault and returns).
 ///
 /// # Safety
 /// `site` must point to `site_len` bytes of UTF-8.
 #[no_mangle]
-pub unsafe extern "C" fn keel_fault_bounds(
-    site: *const u8,
-    site_len: usize,
-    index: i64,
-    len: i64,
-) -> ! {
+pub unsafe extern "C" fn keel_fault_bounds(site: *const u8, site_len: usize, index: i64, len: i64) {
     // SAFETY: the caller passes a valid site.
     unsafe { fault_at(site, site_len, &bounds_message(index, len)) }
 }
@@ -142,29 +136,67 @@ pub fn to_int_message(value: f64) -> String {
     }
 }
 
-/// Reports a failed `to_int(value)` (NaN, infinite or out of range) at `site` and ends the
-/// process.
+/// Reports a failed `to_int(value)` (NaN, infinite or out of range) at `site` (ends the process
+/// or, inside a `live` block, records the fault and returns).
 ///
 /// # Safety
 /// `site` must point to `site_len` bytes of UTF-8.
 #[no_mangle]
-pub unsafe extern "C" fn keel_fault_to_int(site: *const u8, site_len: usize, value: f64) -> ! {
+pub unsafe extern "C" fn keel_fault_to_int(site: *const u8, site_len: usize, value: f64) {
     // SAFETY: the caller passes a valid site.
     unsafe { fault_at(site, site_len, &to_int_message(value)) }
 }
 
-/// Reports `message` at the site passed to a runtime function as `(site, site_len)`.
+/// Raises the fault `message` (its whole `<kind>: <message>` text, a Keel string) at `site`:
+/// a failed `assert`, `requires`, `ensures` or `invariant`. Ends the process, or records the fault
+/// and returns inside a `live` block.
 ///
 /// # Safety
-/// `site` must point to `site_len` bytes (UTF-8; invalid bytes are replaced).
-pub unsafe fn fault_at(site: *const u8, site_len: usize, message: &str) -> ! {
+/// `message` must be a live string; `site` must point to `site_len` bytes of UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn keel_fault(
+    message: *const crate::string::StrHeader,
+    site: *const u8,
+    site_len: usize,
+) {
+    // SAFETY: the caller passes a live string and a valid site.
+    unsafe {
+        let text = crate::string::as_str(message).to_owned();
+        fault_at(site, site_len, &text)
+    }
+}
+
+/// The site text passed to a runtime function as `(site, site_len)`.
+///
+/// # Safety
+/// `site` must point to `site_len` bytes (UTF-8; invalid bytes are replaced), or be null.
+unsafe fn site_text(site: *const u8, site_len: usize) -> String {
     let site = if site.is_null() {
         &[][..]
     } else {
         // SAFETY: the caller passes a valid byte range.
         unsafe { std::slice::from_raw_parts(site, site_len) }
     };
-    fault(&String::from_utf8_lossy(site), message)
+    String::from_utf8_lossy(site).into_owned()
+}
+
+/// Raises `message` at the site passed to a runtime function as `(site, site_len)`: see
+/// [`fault`]. The caller must return right after (with any result) when this returns.
+///
+/// # Safety
+/// `site` must point to `site_len` bytes (UTF-8; invalid bytes are replaced).
+pub unsafe fn fault_at(site: *const u8, site_len: usize, message: &str) {
+    // SAFETY: forwarded from the caller.
+    fault(&unsafe { site_text(site, site_len) }, message)
+}
+
+/// Like [`fault_at`], but ends the process even inside a `live` block (stack overflow).
+///
+/// # Safety
+/// `site` must point to `site_len` bytes (UTF-8; invalid bytes are replaced).
+pub unsafe fn fatal_at(site: *const u8, site_len: usize, message: &str) -> ! {
+    // SAFETY: forwarded from the caller.
+    fatal(&unsafe { site_text(site, site_len) }, message)
 }
 
 /// Reports that the heap cannot provide `bytes` more bytes and ends the process.
@@ -176,8 +208,18 @@ pub fn out_of_memory(bytes: usize) -> ! {
     std::process::exit(1)
 }
 
-/// Prints `site: message` to standard error and exits with status 1.
-pub fn fault(site: &str, message: &str) -> ! {
+/// Raises the fault `message` at `site`: inside a `live` block, records it (see `recover`) and
+/// returns; otherwise prints `site: message` to standard error and exits with status 1.
+pub fn fault(site: &str, message: &str) {
+    if crate::recover::recovering() {
+        crate::recover::record(format!("{site}: {message}"));
+    } else {
+        fatal(site, message)
+    }
+}
+
+/// Prints `site: message` to standard error and exits with status 1, even inside a `live` block.
+pub fn fatal(site: &str, message: &str) -> ! {
     flush_stdout();
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{site}: {message}");

@@ -15,8 +15,9 @@
 //! Modules: [`layout`] (object layout constants), [`desc`] (type descriptors), [`object`]
 //! (allocation, reference counting, copy-on-write), [`string`] and [`string_ops`],
 //! [`array`](mod@array), [`value`] (deep equality and printed text), [`float`] (float text),
-//! [`math`], [`parse`], [`system`] (input, arguments, clock), [`output`], [`fault`], [`process`]
-//! (start, end, leak check), [`stack`] (call depth limit, the body's thread, stack overflow).
+//! [`math`], [`parse`], [`system`] (input, arguments, clock), [`output`], [`fault`], [`recover`]
+//! (`live` blocks, the pending-fault flag), [`process`] (start, end, leak check), [`stack`] (call
+//! depth limit, the body's thread, stack overflow).
 //!
 //! What this crate does not do: it knows nothing of the IR, of source text or of Cranelift, and it
 //! depends on no other crate (the compiler's build script compiles it with `rustc` alone).
@@ -31,6 +32,7 @@ pub mod object;
 pub mod output;
 pub mod parse;
 pub mod process;
+pub mod recover;
 pub mod stack;
 pub mod string;
 pub mod string_ops;
@@ -44,7 +46,7 @@ pub use array::{
     keel_array_pop, keel_array_push, keel_array_reverse, keel_array_slice, keel_array_sort,
 };
 pub use desc::{FieldDesc, TypeDesc};
-pub use fault::{keel_fault_bounds, keel_fault_int, keel_fault_to_int, IntOp};
+pub use fault::{keel_fault, keel_fault_bounds, keel_fault_int, keel_fault_to_int, IntOp};
 pub use math::{
     keel_float_abs, keel_float_atan2, keel_float_ceil, keel_float_cos, keel_float_exp,
     keel_float_floor, keel_float_ln, keel_float_max, keel_float_min, keel_float_pow,
@@ -60,6 +62,9 @@ pub use output::{
 };
 pub use parse::{keel_parse_float, keel_parse_int};
 pub use process::{keel_exit, keel_finish, keel_init};
+pub use recover::{
+    keel_live_backoff, keel_live_enter, keel_live_exit, keel_live_retries, keel_live_retry,
+};
 pub use stack::{keel_fault_stack_overflow, keel_run_main, MAX_CALL_DEPTH};
 pub use string::{
     keel_str_cmp, keel_str_concat, keel_str_eq, keel_str_from_bool, keel_str_from_float,
@@ -88,6 +93,12 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("keel_fault_int", keel_fault_int as *const u8),
         ("keel_fault_bounds", keel_fault_bounds as *const u8),
         ("keel_fault_to_int", keel_fault_to_int as *const u8),
+        ("keel_fault", keel_fault as *const u8),
+        ("keel_live_enter", keel_live_enter as *const u8),
+        ("keel_live_backoff", keel_live_backoff as *const u8),
+        ("keel_live_exit", keel_live_exit as *const u8),
+        ("keel_live_retry", keel_live_retry as *const u8),
+        ("keel_live_retries", keel_live_retries as *const u8),
         (
             "keel_fault_stack_overflow",
             keel_fault_stack_overflow as *const u8,

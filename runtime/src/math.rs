@@ -43,7 +43,11 @@ pub unsafe extern "C" fn keel_int_pow(
     match int_pow(base, exponent) {
         Ok(value) => value,
         // SAFETY: forwarded from the caller.
-        Err(message) => unsafe { fault_at(site, site_len, &message) },
+        Err(message) => {
+            // SAFETY: forwarded from the caller.
+            unsafe { fault_at(site, site_len, &message) };
+            0
+        }
     }
 }
 
@@ -58,7 +62,8 @@ pub unsafe extern "C" fn keel_int_abs(value: i64, site: *const u8, site_len: usi
         None => {
             let message = format!("integer overflow: abs({value}) does not fit in int");
             // SAFETY: forwarded from the caller.
-            unsafe { fault_at(site, site_len, &message) }
+            unsafe { fault_at(site, site_len, &message) };
+            0
         }
     }
 }

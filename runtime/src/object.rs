@@ -241,7 +241,7 @@ pub unsafe extern "C" fn keel_free(obj: *mut ObjHeader) {
                 }
                 struct_size(desc)
             }
-            Some(desc) => crate::fault::fault(
+            Some(desc) => crate::fault::fatal(
                 "keel",
                 &format!("internal error: free of an object of kind {}", desc.kind),
             ),

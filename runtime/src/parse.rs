@@ -150,7 +150,10 @@ pub unsafe extern "C" fn keel_parse_int(
     unsafe {
         match parse_int(as_bytes(s)) {
             Ok(value) => value,
-            Err(message) => fault_at(site, site_len, &message),
+            Err(message) => {
+                fault_at(site, site_len, &message);
+                0
+            }
         }
     }
 }
@@ -169,7 +172,10 @@ pub unsafe extern "C" fn keel_parse_float(
     unsafe {
         match parse_float(as_bytes(s)) {
             Ok(value) => value,
-            Err(message) => fault_at(site, site_len, &message),
+            Err(message) => {
+                fault_at(site, site_len, &message);
+                0.0
+            }
         }
     }
 }

@@ -54,7 +54,13 @@ pub extern "C" fn keel_finish() -> i32 {
     let leak_check = std::env::var_os(LEAK_CHECK_VAR).is_some_and(|value| value == "1");
     if leak_check {
         let live = crate::object::live_objects();
-        if let Some(report) = leak_report(live) {
+        if let Some(mut report) = leak_report(live) {
+            let recovered = crate::recover::recovered_faults();
+            if recovered > 0 {
+                report.push_str(&format!(
+                    " ({recovered} faults recovered by live blocks abandoned the values their frames held)"
+                ));
+            }
             let mut err = std::io::stderr().lock();
             let _ = writeln!(err, "{report}");
             let _ = err.flush();

@@ -53,7 +53,7 @@ pub fn call_depth_address() -> *const u8 {
 #[no_mangle]
 pub unsafe extern "C" fn keel_fault_stack_overflow(site: *const u8, site_len: usize) -> ! {
     // SAFETY: the caller passes a valid site.
-    unsafe { crate::fault::fault_at(site, site_len, STACK_OVERFLOW_MESSAGE) }
+    unsafe { crate::fault::fatal_at(site, site_len, STACK_OVERFLOW_MESSAGE) }
 }
 
 /// Runs `body` on a thread with a [`BODY_STACK_BYTES`] stack and returns its result. When no

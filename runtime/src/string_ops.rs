@@ -244,6 +244,7 @@ pub unsafe extern "C" fn keel_str_substring(
         let chars = (*s).chars;
         if !(0 <= i && i <= j && j <= chars) {
             fault_at(site, site_len, &slice_message(i, j, chars, OF_STRING));
+            return std::ptr::null_mut();
         }
         if i == 0 && j == chars {
             return same(s);
@@ -275,6 +276,7 @@ pub unsafe extern "C" fn keel_str_char_at(
         let chars = (*s).chars;
         if !(0 <= i && i < chars) {
             fault_at(site, site_len, &index_message(i, chars, OF_STRING));
+            return std::ptr::null_mut();
         }
         let bytes = as_bytes(s);
         if is_ascii(s) {

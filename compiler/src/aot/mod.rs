@@ -309,6 +309,7 @@ mod tests {
                         },
                     ],
                     term: Term::Return(None),
+                    handler: None,
                 }],
             )],
             entry: FuncId(0),
@@ -354,10 +355,12 @@ mod tests {
                         then_to: BlockId(1),
                         else_to: BlockId(2),
                     },
+                    handler: None,
                 },
                 Block {
                     insts: vec![],
                     term: Term::Return(Some(n)),
+                    handler: None,
                 },
                 Block {
                     insts: vec![
@@ -396,6 +399,7 @@ mod tests {
                         },
                     ],
                     term: Term::Return(Some(Operand::Local(Local(2)))),
+                    handler: None,
                 },
             ],
         };
@@ -412,6 +416,7 @@ mod tests {
                     print(Operand::Local(Local(0)), Ty::Int),
                 ],
                 term: Term::Return(None),
+                handler: None,
             }],
         );
         let program = Program {
@@ -458,6 +463,7 @@ mod tests {
                         print(Operand::Local(Local(0)), Ty::Int),
                     ],
                     term: Term::Return(None),
+                    handler: None,
                 }],
             )],
             entry: FuncId(0),
@@ -508,6 +514,7 @@ mod tests {
                     site: s,
                 }],
                 term: Term::Return(Some(Operand::Local(Local(0)))),
+                handler: None,
             }],
         };
         let main = main_function(
@@ -523,6 +530,7 @@ mod tests {
                     print(Operand::Local(Local(0)), Ty::Int),
                 ],
                 term: Term::Return(None),
+                handler: None,
             }],
         );
         Program {
@@ -633,6 +641,7 @@ mod tests {
             blocks: vec![Block {
                 insts: vec![inst],
                 term: Term::Return(Some(Operand::Local(Local(1)))),
+                handler: None,
             }],
         };
         let main = main_function(
@@ -648,6 +657,7 @@ mod tests {
                     print(Operand::Local(Local(0)), Ty::Int),
                 ],
                 term: Term::Return(None),
+                handler: None,
             }],
         );
         Program {
@@ -815,6 +825,7 @@ mod tests {
                 vec![Block {
                     insts: vec![print(Operand::Int(1), Ty::Int)],
                     term: Term::Exit(Operand::Int(300)),
+                    handler: None,
                 }],
             )],
             entry: FuncId(0),

@@ -94,6 +94,7 @@ mod tests {
                 blocks: vec![Block {
                     insts: vec![],
                     term: Term::Return(None),
+                    handler: None,
                 }],
             }],
             entry: IrFuncId(0),

@@ -815,6 +815,10 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 self.call_runtime(RuntimeFn::Exit, &[status])?;
                 self.builder.ins().trap(UNREACHABLE);
             }
+            Term::Unwind => {
+                // Not yet: recovery in compiled code.
+                self.builder.ins().trap(UNREACHABLE);
+            }
         }
         Ok(())
     }

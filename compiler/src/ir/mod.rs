@@ -27,6 +27,24 @@
 //!   `FloatToInt` truncates toward zero and faults on NaN, infinities and values outside `int`.
 //! - Heap values (`string`, arrays, structs), their layout, and which operands are *borrowed* or
 //!   *consumed* are specified in `docs/values.md`; each instruction below repeats its own rule.
+//!
+//! # Faults and recovery (`live` blocks; docs/faults.md)
+//! A fault raised while no `live` block is active ends the process inside the runtime. While one
+//! is active, the runtime records the fault and *returns* (`keel_runtime::recover`), and control
+//! leaves the faulting instruction (whose result, if any, is meaningless) for its block's
+//! [`Block::handler`]:
+//! - `Some(h)`: block `h` of this function, the recovery block of the innermost `live` block
+//!   around the instruction;
+//! - `None`: the function returns at once with a meaningless result, and its caller handles the
+//!   fault at the `Call`, which counts as a faulting instruction of the caller.
+//!
+//! Instructions that can raise: the faulting `Unary`/`Binary` ops, `ArrayGet`, `ArraySet`,
+//! `ArrayTake`, every `Call`, and the `CallRt`s whose [`RtFunc::may_fault`] holds (the backends
+//! test the runtime's pending flag after those calls). [`Term::Unwind`] goes to the handler
+//! explicitly, right after a `CallRt` of [`RtFunc::Fault`]. Values owned by a frame a fault
+//! leaves, and by the locals of a `live` body, are abandoned, not released (docs/faults.md).
+//! A program without any handler ([`Program::recovers`] is false) never recovers, so backends
+//! may treat every fault as ending the process.
 
 pub mod passes;
 pub mod print;
@@ -159,6 +177,14 @@ impl Program {
         &self.sites[id.0 as usize]
     }
 
+    /// Whether any function has a `live` block, so that a fault may be recovered from. When not,
+    /// backends need no pending-fault tests: every fault ends the process.
+    pub fn recovers(&self) -> bool {
+        self.functions
+            .iter()
+            .any(|f| f.blocks.iter().any(|b| b.handler.is_some()))
+    }
+
     /// The element type of an array type.
     pub fn elem(&self, id: ArrayId) -> Ty {
         self.arrays[id.0 as usize]
@@ -219,6 +245,28 @@ pub struct LocalInfo {
 pub struct Block {
     pub insts: Vec<Inst>,
     pub term: Term,
+    /// Where a recovered fault of one of this block's instructions goes: the recovery block of
+    /// the innermost enclosing `live` block, or `None` to return from the function (see the
+    /// module documentation). Analyses treat it as one more successor of the block.
+    pub handler: Option<BlockId>,
+}
+
+impl Block {
+    /// A block outside any `live` block.
+    pub fn new(insts: Vec<Inst>, term: Term) -> Block {
+        Block {
+            insts,
+            term,
+            handler: None,
+        }
+    }
+
+    /// The blocks control may go to next: the terminator's targets, then the handler.
+    pub fn successors(&self) -> Vec<BlockId> {
+        let mut successors = self.term.successors();
+        successors.extend(self.handler);
+        successors
+    }
 }
 
 /// An instruction input: a local or an immediate constant.
@@ -620,11 +668,26 @@ pub enum RtFunc {
     FloatPow,
     FloatAtan2,
     ClockMs,
+    /// `keel_fault(message)`: raises the fault whose whole `<kind>: <message>` text is the string
+    /// argument (failed `assert`, contract or `invariant`). Always followed by [`Term::Unwind`].
+    Fault,
+    /// `keel_live_enter(within_ms)`: enters a `live` block (`within_ms` -1 for none).
+    LiveEnter,
+    /// `keel_live_backoff(base_ms, factor, max_ms)`: sets the backoff of the `live` block just
+    /// entered; faults on a negative value.
+    LiveBackoff,
+    /// `keel_live_exit()`: leaves the innermost `live` block normally.
+    LiveExit,
+    /// `keel_live_retry()`: first instruction of a recovery block; returns to retry the body or
+    /// raises the block's own fault (exhausted or timed out).
+    LiveRetry,
+    /// `keel_live_retries()`: `live_retries()`.
+    LiveRetries,
 }
 
 impl RtFunc {
     /// Every runtime function, for tables and tests that must cover them all.
-    pub const ALL: [RtFunc; 53] = [
+    pub const ALL: [RtFunc; 59] = [
         RtFunc::StrConcat,
         RtFunc::StrEq,
         RtFunc::StrCmp,
@@ -678,7 +741,19 @@ impl RtFunc {
         RtFunc::FloatPow,
         RtFunc::FloatAtan2,
         RtFunc::ClockMs,
+        RtFunc::Fault,
+        RtFunc::LiveEnter,
+        RtFunc::LiveBackoff,
+        RtFunc::LiveExit,
+        RtFunc::LiveRetry,
+        RtFunc::LiveRetries,
     ];
+
+    /// Whether the function can raise a fault that a `live` block recovers from, so that the
+    /// caller must test the pending flag after it: exactly those that take the fault site.
+    pub fn may_fault(self) -> bool {
+        self.sig().takes_site
+    }
 }
 
 /// The machine-level kind of a runtime function's argument or result.
@@ -928,6 +1003,18 @@ impl RtFunc {
                 false,
             ),
             ClockMs => ("keel_clock_ms", &[], &[], Some(I64), false),
+            Fault => ("keel_fault", &[Ptr], &[false], None, true),
+            LiveEnter => ("keel_live_enter", &[I64], &[false], None, false),
+            LiveBackoff => (
+                "keel_live_backoff",
+                &[I64, I64, I64],
+                &[false, false, false],
+                None,
+                true,
+            ),
+            LiveExit => ("keel_live_exit", &[], &[], None, false),
+            LiveRetry => ("keel_live_retry", &[], &[], None, true),
+            LiveRetries => ("keel_live_retries", &[], &[], Some(I64), false),
         };
         RtSig {
             symbol,
@@ -960,6 +1047,10 @@ pub enum Term {
     Return(Option<Operand>),
     /// Ends the process with the given int status (flushing output first).
     Exit(Operand),
+    /// Continues a fault just raised (by `CallRt` of [`RtFunc::Fault`] or [`RtFunc::LiveRetry`])
+    /// at the block's handler, or returns from the function when it has none. Reached only when
+    /// the fault was recorded for a `live` block; otherwise the process has ended already.
+    Unwind,
 }
 
 impl Term {
@@ -970,7 +1061,7 @@ impl Term {
             Term::Branch {
                 then_to, else_to, ..
             } => vec![*then_to, *else_to],
-            Term::Return(_) | Term::Exit(_) => vec![],
+            Term::Return(_) | Term::Exit(_) | Term::Unwind => vec![],
         }
     }
 }

@@ -63,7 +63,14 @@ fn function_to_string(program: &Program, func: &Function) -> String {
         let _ = writeln!(out, "  locals {}", others.join(", "));
     }
     for (b, block) in func.blocks.iter().enumerate() {
-        let _ = writeln!(out, "b{b}:");
+        match block.handler {
+            Some(h) => {
+                let _ = writeln!(out, "b{b}: (faults to b{})", h.0);
+            }
+            None => {
+                let _ = writeln!(out, "b{b}:");
+            }
+        }
         for inst in &block.insts {
             let _ = writeln!(out, "    {}", inst_to_string(program, inst));
         }
@@ -303,5 +310,6 @@ fn term_to_string(term: &Term) -> String {
         Term::Return(None) => "return".to_string(),
         Term::Return(Some(v)) => format!("return {}", operand(v)),
         Term::Exit(code) => format!("exit {}", operand(code)),
+        Term::Unwind => "unwind".to_string(),
     }
 }

@@ -95,6 +95,11 @@ impl Checker<'_> {
             }
             self.where_ = format!("fn#{index} {} b{b} terminator", func.name);
             self.term(&block.term);
+            if let Some(h) = block.handler {
+                if h.0 as usize >= func.blocks.len() || h.0 == 0 {
+                    self.error(format!("fault handler b{} is not a block", h.0));
+                }
+            }
         }
     }
 
@@ -446,7 +451,7 @@ impl Checker<'_> {
                 )),
             },
             Term::Exit(code) => self.expect(code, Ty::Int),
-            Term::Jump(_) => {}
+            Term::Jump(_) | Term::Unwind => {}
         }
     }
 }

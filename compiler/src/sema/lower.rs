@@ -105,6 +105,9 @@ struct FnLowerer<'p, 's> {
     ret: Ty,
     /// The value `TExprKind::Current` stands for, while lowering a compound assignment.
     current_value: Option<Operand>,
+    /// The fault handler of the blocks being created: the recovery block of the innermost
+    /// `live` block being lowered.
+    handler: Option<BlockId>,
 }
 
 impl<'p, 's> FnLowerer<'p, 's> {
@@ -133,6 +136,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             loops: Vec::new(),
             ret,
             current_value: None,
+            handler: None,
         };
         lowerer.current = lowerer.new_block();
         let tail = lowerer.block(&func.body);
@@ -161,6 +165,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
         self.blocks.push(ir::Block {
             insts: Vec::new(),
             term: Term::Return(None),
+            handler: self.handler,
         });
         BlockId(self.blocks.len() as u32 - 1)
     }

@@ -291,7 +291,7 @@ fn register_constants(func: &Function) -> Vec<Operand> {
         match &block.term {
             Term::Branch { cond, .. } => note(cond, false),
             Term::Return(Some(v)) | Term::Exit(v) => note(v, false),
-            Term::Return(None) | Term::Jump(_) => {}
+            Term::Return(None) | Term::Jump(_) | Term::Unwind => {}
         }
     }
     found

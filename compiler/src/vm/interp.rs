@@ -99,7 +99,8 @@ fn int_fault(module: &Module, ip: usize, op: IntOp, a: i64, b: i64) -> ! {
     let (a, b) = if fault.swapped { (b, a) } else { (a, b) };
     let site = module.site_text(fault.site);
     // SAFETY: `site` is a live `&str`, so the pointer and length describe valid UTF-8.
-    unsafe { keel_fault_int(site.as_ptr(), site.len(), op as u32, a, b) }
+    unsafe { keel_fault_int(site.as_ptr(), site.len(), op as u32, a, b) };
+    unreachable!("the VM does not recover from faults yet")
 }
 
 /// The site text (`file:line:col`) of the instruction at `ip`.
@@ -113,7 +114,8 @@ fn site_of(module: &Module, ip: usize) -> &str {
 fn bounds_fault(module: &Module, ip: usize, index: i64, len: i64) -> ! {
     let site = site_of(module, ip);
     // SAFETY: `site` is a live `&str`.
-    unsafe { keel_runtime::fault::keel_fault_bounds(site.as_ptr(), site.len(), index, len) }
+    unsafe { keel_runtime::fault::keel_fault_bounds(site.as_ptr(), site.len(), index, len) };
+    unreachable!("the VM does not recover from faults yet")
 }
 
 /// Reports a failed `to_int(value)` at the instruction at `ip`.
@@ -122,7 +124,8 @@ fn bounds_fault(module: &Module, ip: usize, index: i64, len: i64) -> ! {
 fn to_int_fault(module: &Module, ip: usize, value: f64) -> ! {
     let site = site_of(module, ip);
     // SAFETY: `site` is a live `&str`.
-    unsafe { keel_runtime::fault::keel_fault_to_int(site.as_ptr(), site.len(), value) }
+    unsafe { keel_runtime::fault::keel_fault_to_int(site.as_ptr(), site.len(), value) };
+    unreachable!("the VM does not recover from faults yet")
 }
 
 /// Reports a stack overflow at the call at `ip` and ends the process.

@@ -208,7 +208,7 @@ fn count_uses(func: &Function) -> Vec<u32> {
         match &block.term {
             Term::Branch { cond, .. } => read(cond),
             Term::Return(Some(v)) | Term::Exit(v) => read(v),
-            Term::Return(None) | Term::Jump(_) => {}
+            Term::Return(None) | Term::Jump(_) | Term::Unwind => {}
         }
     }
     uses
@@ -229,6 +229,7 @@ fn plan_block(block: &Block, uses: &[u32]) -> BlockPlan {
         Term::Jump(to) => Ending::Jump(to),
         Term::Return(value) => Ending::Return(value),
         Term::Exit(code) => Ending::Exit(code),
+        Term::Unwind => unimplemented!("the VM does not recover from faults yet"),
         Term::Branch {
             cond,
             mut then_to,
@@ -634,14 +635,17 @@ mod tests {
                         then_to: BlockId(1),
                         else_to: BlockId(2),
                     },
+                    handler: None,
                 },
                 Block {
                     insts: vec![],
                     term: Term::Return(None),
+                    handler: None,
                 },
                 Block {
                     insts: vec![],
                     term: Term::Return(None),
+                    handler: None,
                 },
             ],
         );
@@ -679,10 +683,12 @@ mod tests {
                         then_to: BlockId(1),
                         else_to: BlockId(1),
                     },
+                    handler: None,
                 },
                 Block {
                     insts: vec![],
                     term: Term::Return(None),
+                    handler: None,
                 },
                 Block {
                     insts: vec![Inst::Copy {
@@ -690,6 +696,7 @@ mod tests {
                         src: local(0),
                     }],
                     term: Term::Return(None),
+                    handler: None,
                 },
             ],
         );
@@ -734,6 +741,7 @@ mod tests {
             vec![Block {
                 insts,
                 term: Term::Return(None),
+                handler: None,
             }],
         );
         let plan = plan_function(&f);
@@ -777,6 +785,7 @@ mod tests {
             vec![Block {
                 insts,
                 term: Term::Return(None),
+                handler: None,
             }],
         );
         let plan = plan_function(&f);
@@ -795,6 +804,7 @@ mod tests {
                 Block {
                     insts: vec![],
                     term: Term::Jump(BlockId(3)),
+                    handler: None,
                 },
                 Block {
                     insts: vec![],
@@ -803,6 +813,7 @@ mod tests {
                         then_to: BlockId(2),
                         else_to: BlockId(4),
                     },
+                    handler: None,
                 },
                 Block {
                     insts: vec![Inst::Copy {
@@ -810,14 +821,17 @@ mod tests {
                         src: Operand::Bool(false),
                     }],
                     term: Term::Jump(BlockId(3)),
+                    handler: None,
                 },
                 Block {
                     insts: vec![],
                     term: Term::Jump(BlockId(1)),
+                    handler: None,
                 },
                 Block {
                     insts: vec![],
                     term: Term::Return(None),
+                    handler: None,
                 },
             ],
         );
@@ -855,6 +869,7 @@ mod tests {
             vec![Block {
                 insts,
                 term: Term::Return(None),
+                handler: None,
             }],
         );
         plan_function(&f).blocks[0].insts.clone()

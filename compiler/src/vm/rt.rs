@@ -88,6 +88,27 @@ pub unsafe fn call(func: RtFunc, args: &[i64; MAX_PARAMS], site: &str) -> i64 {
             FloatPow => word(krt::math::keel_float_pow(float(a), float(b))),
             FloatAtan2 => word(krt::math::keel_float_atan2(float(a), float(b))),
             ClockMs => krt::system::keel_clock_ms(),
+            Fault => {
+                krt::fault::keel_fault(a as _, site, site_len);
+                0
+            }
+            LiveEnter => {
+                krt::recover::keel_live_enter(a);
+                0
+            }
+            LiveBackoff => {
+                krt::recover::keel_live_backoff(a, b, c, site, site_len);
+                0
+            }
+            LiveExit => {
+                krt::recover::keel_live_exit();
+                0
+            }
+            LiveRetry => {
+                krt::recover::keel_live_retry(site, site_len);
+                0
+            }
+            LiveRetries => krt::recover::keel_live_retries(),
         }
     }
 }

@@ -46,6 +46,7 @@ impl FnBuilder {
         self.func.blocks.push(Block {
             insts: Vec::new(),
             term: Term::Return(None),
+            handler: None,
         });
         BlockId(self.func.blocks.len() as u32 - 1)
     }

@@ -323,6 +323,7 @@ mod tests {
         Block {
             insts,
             term: Term::Jump(BlockId(0)),
+            handler: None,
         }
     }
 

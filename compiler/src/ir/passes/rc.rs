@@ -13,8 +13,12 @@
 //! - an instruction that consumes a local twice, or consumes and borrows it, gets retained
 //!   temporaries for the extra uses, so no runtime function sees one object as both.
 //!
-//! Liveness is the usual backward data-flow over heap locals. The pass runs once per function
-//! after lowering; it changes no instruction's meaning and adds no faults.
+//! Liveness is the usual backward data-flow over heap locals, with a block's fault handler counted
+//! as one more successor: whatever the recovery block of a `live` block reads (its snapshots,
+//! the variables the retried body reads) stays owned throughout the body. No release is ever
+//! put on a handler edge: what a recovered fault leaves behind is abandoned (docs/faults.md).
+//! The pass runs once per function after lowering; it changes no instruction's meaning and adds
+//! no faults.
 
 use crate::ir::{Block, BlockId, Function, Inst, Local, LocalInfo, Operand, Term};
 
@@ -94,7 +98,7 @@ impl Liveness {
             changed = false;
             for b in (0..blocks).rev() {
                 let mut out = vec![false; n];
-                for succ in func.blocks[b].term.successors() {
+                for succ in func.blocks[b].successors() {
                     for (o, &l) in out.iter_mut().zip(&live_in[succ.0 as usize]) {
                         *o |= l;
                     }
@@ -205,7 +209,11 @@ impl BlockRewriter<'_> {
         }
         out.reverse();
         out.extend(pre_term);
-        Block { insts: out, term }
+        Block {
+            insts: out,
+            term,
+            handler: block.handler,
+        }
     }
 
     /// Rewrites one instruction given the heap locals live after it, updating `live` to those
@@ -357,10 +365,7 @@ fn release_on_edges(func: &mut Function, liveness: &Liveness, heap: &[bool]) {
                 func.blocks[p].insts.extend(dying);
             } else {
                 let split = BlockId(func.blocks.len() as u32);
-                func.blocks.push(Block {
-                    insts: dying,
-                    term: Term::Jump(*s),
-                });
+                func.blocks.push(Block::new(dying, Term::Jump(*s)));
                 retarget(&mut func.blocks[p].term, edge, split);
             }
         }
@@ -386,6 +391,6 @@ fn retarget(term: &mut Term, edge: usize, to: BlockId) {
                 *else_to = to;
             }
         }
-        Term::Return(_) | Term::Exit(_) => {}
+        Term::Return(_) | Term::Exit(_) | Term::Unwind => {}
     }
 }

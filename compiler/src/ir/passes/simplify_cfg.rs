@@ -1,7 +1,7 @@
 //! CFG cleanup: drops blocks that cannot be reached and merges straight-line chains.
 //!
 //! A block that ends in `jump B`, where B has no other predecessor, absorbs B's instructions and
-//! terminator. Unreachable blocks (code after `return`, `break` or `exit`) are removed, and the
+//! terminator, when both have the same fault handler. Unreachable blocks (code after `return`, `break` or `exit`) are removed, and the
 //! remaining blocks are renumbered in their original order, the entry staying block 0. The pass
 //! neither moves instructions across blocks in any other way nor touches instructions themselves.
 
@@ -16,7 +16,7 @@ pub fn simplify(func: &mut Function) {
 fn predecessor_counts(blocks: &[Block]) -> Vec<u32> {
     let mut counts = vec![0u32; blocks.len()];
     for block in blocks {
-        for succ in block.term.successors() {
+        for succ in block.successors() {
             counts[succ.0 as usize] += 1;
         }
     }
@@ -30,16 +30,11 @@ fn merge_chains(blocks: &mut [Block]) {
         // Keep absorbing while this block jumps to a block that only it reaches.
         while let Term::Jump(target) = blocks[b].term {
             let t = target.0 as usize;
-            if t == b || t == 0 || preds[t] != 1 {
+            if t == b || t == 0 || preds[t] != 1 || blocks[t].handler != blocks[b].handler {
                 break;
             }
-            let absorbed = std::mem::replace(
-                &mut blocks[t],
-                Block {
-                    insts: Vec::new(),
-                    term: Term::Jump(target),
-                },
-            );
+            let absorbed =
+                std::mem::replace(&mut blocks[t], Block::new(Vec::new(), Term::Jump(target)));
             blocks[b].insts.extend(absorbed.insts);
             blocks[b].term = absorbed.term;
         }
@@ -54,7 +49,7 @@ fn remove_unreachable(blocks: &mut Vec<Block>) {
         if std::mem::replace(&mut reachable[b], true) {
             continue;
         }
-        stack.extend(blocks[b].term.successors().iter().map(|s| s.0 as usize));
+        stack.extend(blocks[b].successors().iter().map(|s| s.0 as usize));
     }
     let mut new_index = vec![0u32; blocks.len()];
     let mut next = 0;
@@ -84,6 +79,7 @@ fn remove_unreachable(blocks: &mut Vec<Block>) {
                 },
                 other => other,
             };
+            block.handler = block.handler.map(renumber);
             block
         })
         .collect();
@@ -95,7 +91,7 @@ mod tests {
     use crate::ir::{Inst, Local, LocalInfo, Operand, Ty};
 
     fn block(insts: Vec<Inst>, term: Term) -> Block {
-        Block { insts, term }
+        Block::new(insts, term)
     }
 
     fn copy(dst: u32, v: i64) -> Inst {

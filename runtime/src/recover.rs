@@ -1,0 +1,260 @@
+//! Recovery: the state of active `live` blocks and of the fault they are recovering from.
+//!
+//! A fault raised while no `live` block is active ends the process at once (see `fault`). While
+//! one is active, the fault is *recorded* instead: its text goes to [`last_fault`], the exported
+//! flag [`FAULT_PENDING`] (symbol [`FAULT_PENDING_SYMBOL`]) becomes 1, and the raising function
+//! returns. Generated code tests the flag after every call that may fault and, when it is set,
+//! leaves the function (returning a meaningless result) until it reaches the function whose
+//! `live` block is active; that block's recovery code calls [`keel_live_retry`]. This is
+//! propagation by return: no `setjmp`, no unwind tables, the same on every backend and target.
+//!
+//! The protocol, as generated code follows it:
+//! - entering a block: [`keel_live_enter`] pushes a record (retry count, start time, `within`),
+//!   [`keel_live_backoff`] sets its `backoff`; leaving it normally (also by `return`, `break`, `continue`): [`keel_live_exit`];
+//! - recovering: [`keel_live_retry`] counts the failed attempt and either clears the fault and
+//!   returns (sleeping the backoff first) so the body runs again, or pops the record and raises
+//!   the block's own fault (`live block failed after 3 attempts` or a timeout), which the next
+//!   enclosing block recovers from or which ends the process;
+//! - [`keel_live_retries`] is `live_retries()`.
+//!
+//! Keel programs are single-threaded; the atomics and the mutex only keep this module free of
+//! `static mut`.
+//!
+//! What this module does not do: restore variables (generated code does, from its snapshots) or
+//! free the values owned by the frames a recovered fault leaves (they are abandoned, which the
+//! leak check reports; see docs/faults.md).
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How many times a `live` block runs its body before it fails.
+pub const MAX_ATTEMPTS: i64 = 3;
+
+/// The symbol under which compiled code finds [`FAULT_PENDING`].
+pub const FAULT_PENDING_SYMBOL: &str = "keel_fault_pending";
+
+/// 1 while a recorded fault is propagating to its `live` block, else 0 (same layout as an `i64`).
+#[export_name = "keel_fault_pending"]
+pub static FAULT_PENDING: AtomicI64 = AtomicI64::new(0);
+
+/// How many faults `live` blocks have recovered from (for the leak check's report).
+static RECOVERED: AtomicI64 = AtomicI64::new(0);
+
+/// One active `live` block.
+struct LiveRecord {
+    /// Failed attempts so far: `live_retries()`.
+    retries: i64,
+    started: Instant,
+    /// `within`, in milliseconds, if given.
+    within_ms: Option<u64>,
+    backoff: Backoff,
+}
+
+/// `backoff(base_ms, factor, max_ms)`; all zero when the block has none.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    pub base_ms: u64,
+    pub factor: u64,
+    pub max_ms: u64,
+}
+
+impl Backoff {
+    /// The sleep before retry `k` (1 for the first retry): `min(max_ms, base_ms * factor^k)`.
+    pub fn delay_ms(self, k: u32) -> u64 {
+        let grown = self
+            .factor
+            .checked_pow(k)
+            .and_then(|power| power.checked_mul(self.base_ms))
+            .unwrap_or(u64::MAX);
+        grown.min(self.max_ms)
+    }
+}
+
+struct State {
+    blocks: Vec<LiveRecord>,
+    /// `file:line:col: kind: message` of the fault being recovered from.
+    last_fault: Option<String>,
+}
+
+static STATE: Mutex<State> = Mutex::new(State {
+    blocks: Vec::new(),
+    last_fault: None,
+});
+
+fn state() -> std::sync::MutexGuard<'static, State> {
+    // A panic while holding the lock aborts the process (panic = abort), so it is never poisoned
+    // in a running program; tests that panic recover the data anyway.
+    STATE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The address of [`FAULT_PENDING`], for the JIT to bind [`FAULT_PENDING_SYMBOL`] to.
+pub fn fault_pending_address() -> *const u8 {
+    FAULT_PENDING.as_ptr().cast_const().cast()
+}
+
+/// Whether a fault is propagating to its `live` block.
+pub fn fault_pending() -> bool {
+    FAULT_PENDING.load(Ordering::Relaxed) != 0
+}
+
+/// Whether a `live` block is active, so that a fault is recorded rather than ending the process.
+pub fn recovering() -> bool {
+    !state().blocks.is_empty()
+}
+
+/// Records the fault `text` (`file:line:col: kind: message`) for the active `live` block.
+pub(crate) fn record(text: String) {
+    state().last_fault = Some(text);
+    FAULT_PENDING.store(1, Ordering::Relaxed);
+}
+
+/// The text of the fault being recovered from, if any.
+pub fn last_fault() -> Option<String> {
+    state().last_fault.clone()
+}
+
+/// How many faults `live` blocks have recovered from so far.
+pub fn recovered_faults() -> i64 {
+    RECOVERED.load(Ordering::Relaxed)
+}
+
+/// Enters a `live` block: `within_ms < 0` means no `within`. The block has no backoff until
+/// [`keel_live_backoff`] gives it one.
+#[no_mangle]
+pub extern "C" fn keel_live_enter(within_ms: i64) {
+    let record = LiveRecord {
+        retries: 0,
+        started: Instant::now(),
+        within_ms: u64::try_from(within_ms).ok(),
+        backoff: Backoff {
+            base_ms: 0,
+            factor: 0,
+            max_ms: 0,
+        },
+    };
+    state().blocks.push(record);
+}
+
+/// Gives the `live` block just entered its `backoff(base_ms, factor, max_ms)`. Faults (at `site`)
+/// on a negative value; the block then counts the fault as a failed attempt.
+///
+/// # Safety
+/// `site` must point to `site_len` bytes of UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn keel_live_backoff(
+    base_ms: i64,
+    factor: i64,
+    max_ms: i64,
+    site: *const u8,
+    site_len: usize,
+) {
+    let negative = [("base_ms", base_ms), ("factor", factor), ("max_ms", max_ms)]
+        .into_iter()
+        .find(|&(_, value)| value < 0);
+    if let Some((name, value)) = negative {
+        let message = format!("invalid argument: backoff {name} must not be negative, got {value}");
+        // SAFETY: forwarded from the caller.
+        unsafe { crate::fault::fault_at(site, site_len, &message) };
+        return;
+    }
+    if let Some(block) = state().blocks.last_mut() {
+        block.backoff = Backoff {
+            base_ms: base_ms as u64,
+            factor: factor as u64,
+            max_ms: max_ms as u64,
+        };
+    }
+}
+
+/// Leaves the innermost `live` block after its body (and invariant) succeeded.
+#[no_mangle]
+pub extern "C" fn keel_live_exit() {
+    state().blocks.pop();
+}
+
+/// `live_retries()`: the innermost block's failed attempts so far (0 outside any block).
+#[no_mangle]
+pub extern "C" fn keel_live_retries() -> i64 {
+    state().blocks.last().map_or(0, |block| block.retries)
+}
+
+/// Called by the recovery code of the innermost `live` block (at `site`, the `live` keyword)
+/// with a fault pending. Either prepares the next attempt (counts it, sleeps the backoff, clears
+/// the fault) and returns, or leaves the block and raises its own fault: after
+/// [`MAX_ATTEMPTS`] failed attempts, or as a timeout when the next attempt could not start
+/// within the block's `within`.
+///
+/// # Safety
+/// `site` must point to `site_len` bytes of UTF-8.
+#[no_mangle]
+pub unsafe extern "C" fn keel_live_retry(site: *const u8, site_len: usize) {
+    RECOVERED.fetch_add(1, Ordering::Relaxed);
+    let verdict = {
+        let mut state = state();
+        let last = state.last_fault.take().unwrap_or_default();
+        let block = state
+            .blocks
+            .last_mut()
+            .expect("live_retry outside a live block");
+        let attempts = block.retries + 1;
+        let delay = block.backoff.delay_ms(attempts.min(u32::MAX as i64) as u32);
+        let elapsed = block.started.elapsed();
+        let timed_out = block.within_ms.is_some_and(|within| {
+            elapsed.saturating_add(Duration::from_millis(delay)) > Duration::from_millis(within)
+        });
+        if attempts >= MAX_ATTEMPTS {
+            state.blocks.pop();
+            Err(format!(
+                "live block failed after {MAX_ATTEMPTS} attempts; last fault: {last}"
+            ))
+        } else if timed_out {
+            let within = block.within_ms.unwrap_or(0);
+            state.blocks.pop();
+            let tries = if attempts == 1 { "attempt" } else { "attempts" };
+            Err(format!(
+                "timeout: live block did not succeed within {within}ms ({attempts} {tries}); last fault: {last}"
+            ))
+        } else {
+            block.retries = attempts;
+            Ok(delay)
+        }
+    };
+    FAULT_PENDING.store(0, Ordering::Relaxed);
+    match verdict {
+        Ok(delay) => {
+            if delay > 0 {
+                crate::output::flush_stdout();
+                std::thread::sleep(Duration::from_millis(delay));
+            }
+        }
+        // SAFETY: forwarded from the caller.
+        Err(message) => unsafe { crate::fault::fault_at(site, site_len, &message) },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_saturates() {
+        let backoff = Backoff {
+            base_ms: 2,
+            factor: 2,
+            max_ms: 20,
+        };
+        assert_eq!(backoff.delay_ms(1), 4);
+        assert_eq!(backoff.delay_ms(2), 8);
+        assert_eq!(backoff.delay_ms(4), 20);
+        assert_eq!(backoff.delay_ms(200), 20);
+        let none = Backoff {
+            base_ms: 0,
+            factor: 0,
+            max_ms: 0,
+        };
+        assert_eq!(none.delay_ms(1), 0);
+    }
+}
