@@ -138,33 +138,16 @@ pub extern "C" fn keel_live_enter(within_ms: i64) {
     state().blocks.push(record);
 }
 
-/// Gives the `live` block just entered its `backoff(base_ms, factor, max_ms)`. Faults (at `site`)
-/// on a negative value; the block then counts the fault as a failed attempt.
-///
-/// # Safety
-/// `site` must point to `site_len` bytes of UTF-8.
+/// Gives the `live` block just entered its `backoff(base_ms, factor, max_ms)` (negative values,
+/// which the front end rejects, count as 0).
 #[no_mangle]
-pub unsafe extern "C" fn keel_live_backoff(
-    base_ms: i64,
-    factor: i64,
-    max_ms: i64,
-    site: *const u8,
-    site_len: usize,
-) {
-    let negative = [("base_ms", base_ms), ("factor", factor), ("max_ms", max_ms)]
-        .into_iter()
-        .find(|&(_, value)| value < 0);
-    if let Some((name, value)) = negative {
-        let message = format!("invalid argument: backoff {name} must not be negative, got {value}");
-        // SAFETY: forwarded from the caller.
-        unsafe { crate::fault::fault_at(site, site_len, &message) };
-        return;
-    }
+pub extern "C" fn keel_live_backoff(base_ms: i64, factor: i64, max_ms: i64) {
+    let ms = |value: i64| value.max(0) as u64;
     if let Some(block) = state().blocks.last_mut() {
         block.backoff = Backoff {
-            base_ms: base_ms as u64,
-            factor: factor as u64,
-            max_ms: max_ms as u64,
+            base_ms: ms(base_ms),
+            factor: ms(factor),
+            max_ms: ms(max_ms),
         };
     }
 }

@@ -674,7 +674,7 @@ pub enum RtFunc {
     /// `keel_live_enter(within_ms)`: enters a `live` block (`within_ms` -1 for none).
     LiveEnter,
     /// `keel_live_backoff(base_ms, factor, max_ms)`: sets the backoff of the `live` block just
-    /// entered; faults on a negative value.
+    /// entered (the front end accepts only non-negative literals).
     LiveBackoff,
     /// `keel_live_exit()`: leaves the innermost `live` block normally.
     LiveExit,
@@ -1010,7 +1010,7 @@ impl RtFunc {
                 &[I64, I64, I64],
                 &[false, false, false],
                 None,
-                true,
+                false,
             ),
             LiveExit => ("keel_live_exit", &[], &[], None, false),
             LiveRetry => ("keel_live_retry", &[], &[], None, true),

@@ -97,7 +97,7 @@ pub unsafe fn call(func: RtFunc, args: &[i64; MAX_PARAMS], site: &str) -> i64 {
                 0
             }
             LiveBackoff => {
-                krt::recover::keel_live_backoff(a, b, c, site, site_len);
+                krt::recover::keel_live_backoff(a, b, c);
                 0
             }
             LiveExit => {
