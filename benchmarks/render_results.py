@@ -3,6 +3,9 @@
 
 Usage: render_results.py MANIFEST.tsv RESULTS.md REPO_ROOT
 
+When only some benchmarks were run, the sections of the others are kept from the existing
+RESULTS.md, each marked with the date and commit of the run that measured it.
+
 The manifest has one tab-separated row per (benchmark, implementation): benchmark, implementation,
 status (ok, skipped, wrong, failed), command, hyperfine JSON path (when ok), note. This script only
 formats: it runs no benchmark. It also records the machine (nproc, CPU model), the date and the
@@ -25,6 +28,10 @@ BENCHMARK_DESCRIPTIONS = {
     "sieve": "sieve of Eratosthenes below 10,000,000, 25 times (prints 664579 and 9999991):"
     " `array_fill` of a large `[bool]`, element reads and writes (C uses one byte per flag,"
     " Keel 8)",
+    "contracts": "100,000,000 calls of `divide(a, b)` with `requires b != 0`, checked at every call"
+    " (the argument is not a constant; C, Lua and Python check explicitly)",
+    "contracts_plain": "the same 100,000,000 calls without the contract: the difference to"
+    " `contracts` is what checking it costs (see the overhead below)",
     "strings": "builds a 22.9 MB string from 2,000,000 pieces with `s = s + ...`, splits it at"
     " `,`, joins the parts with `;` and searches the result (Lua builds with `table.concat`:"
     " `..` in a loop is quadratic there)",
@@ -108,6 +115,50 @@ def render_table(rows, repo_root):
     return "\n".join(lines)
 
 
+def contract_overhead(rows):
+    """Lines comparing each implementation's `contracts` time with its `contracts_plain` time."""
+    timed = {(r["bench"], r["name"]): r for r in rows if "mean" in r}
+    lines = []
+    for row in rows:
+        if row["bench"] != "contracts" or "mean" not in row:
+            continue
+        plain = timed.get(("contracts_plain", row["name"]))
+        if plain is None:
+            continue
+        overhead = (row["mean"] / plain["mean"] - 1.0) * 100.0
+        fastest = (row["min"] / plain["min"] - 1.0) * 100.0
+        lines.append(f"- {row['name']}: {overhead:+.1f}% (mean), {fastest:+.1f}% (min)")
+    if not lines:
+        return []
+    return ["", "Contract overhead (`contracts` over `contracts_plain`):", ""] + lines
+
+
+def earlier_sections(path, rerun):
+    """The `## bench` sections of an existing RESULTS.md whose benchmark is not in `rerun`,
+    each marked with the run that measured it."""
+    try:
+        with open(path, encoding="utf-8") as results:
+            text = results.read()
+    except OSError:
+        return []
+    date = re.search(r"^- Date: (.*)$", text, re.MULTILINE)
+    commit = re.search(r"^- Keel commit: (.*)$", text, re.MULTILINE)
+    origin = (
+        f"_Kept from an earlier run ({date.group(1) if date else 'date unknown'}, Keel commit"
+        f" {commit.group(1) if commit else 'unknown'})._"
+    )
+    kept = []
+    for section in re.split(r"^(?=## )", text, flags=re.MULTILINE)[1:]:
+        name = section.splitlines()[0][3:].strip()
+        if name in rerun:
+            continue
+        body = section.rstrip("\n").splitlines()
+        if not any(line.startswith("_Kept from an earlier run") for line in body):
+            body[1:1] = ["", origin]
+        kept.append((name, body))
+    return kept
+
+
 def main():
     manifest_path, output_path, repo_root = sys.argv[1:4]
     rows = read_manifest(manifest_path)
@@ -145,11 +196,21 @@ def main():
     for row in rows:
         if row["bench"] not in benches:
             benches.append(row["bench"])
+    sections = {}
     for bench in benches:
-        out += ["", f"## {bench}", ""]
+        section = [f"## {bench}", ""]
         if bench in BENCHMARK_DESCRIPTIONS:
-            out += [BENCHMARK_DESCRIPTIONS[bench], ""]
-        out.append(render_table([r for r in rows if r["bench"] == bench], repo_root))
+            section += [BENCHMARK_DESCRIPTIONS[bench], ""]
+        section.append(render_table([r for r in rows if r["bench"] == bench], repo_root))
+        if bench == "contracts":
+            section += contract_overhead(rows)
+        sections[bench] = section
+    for name, body in earlier_sections(output_path, set(benches)):
+        sections[name] = body
+    order = list(BENCHMARK_DESCRIPTIONS) + sorted(set(sections) - set(BENCHMARK_DESCRIPTIONS))
+    for bench in order:
+        if bench in sections:
+            out += [""] + sections[bench]
     with open(output_path, "w", encoding="utf-8") as results:
         results.write("\n".join(out) + "\n")
 

@@ -11,6 +11,7 @@
 # Each benchmark program takes its size from its arguments (see bench_args below); without
 # arguments it runs at the small size that its copy in tests/programs/values/bench_*.kl checks on
 # every backend, and this script warns when such a copy differs from the benchmark.
+# With some BENCHes only, RESULTS.md keeps the other sections from its previous run (marked so).
 # Usage: benchmarks/run.sh [BENCH...]  (from anywhere; needs hyperfine and python3; default: all)
 set -euo pipefail
 
@@ -41,7 +42,7 @@ else
     echo "run.sh: cargo build --release failed; Keel rows are skipped" >&2
 fi
 
-all_benchmarks=(fib loop nbody spectral sieve strings)
+all_benchmarks=(fib loop nbody spectral sieve strings contracts contracts_plain)
 if (($# > 0)); then
     benchmarks=("$@")
 else
@@ -55,6 +56,8 @@ declare -A bench_args=(
     [spectral]="2000"
     [sieve]="10000000 25"
     [strings]="2000000"
+    [contracts]="100000000"
+    [contracts_plain]="100000000"
 )
 declare -A expected=(
     [fib]=2178309
@@ -63,6 +66,8 @@ declare -A expected=(
     [spectral]=1.274224152
     [sieve]=$'664579\n9999991'
     [strings]=$'22888890\n2000001\n20888890\n22888890\n22888878'
+    [contracts]=1698660597083333
+    [contracts_plain]=1698660597083333
 )
 for bench in "${benchmarks[@]}"; do
     if [[ -z "${expected[$bench]+set}" ]]; then

@@ -6,6 +6,7 @@
 //! - `NAME.stdin`: fed to standard input.
 //! - `NAME.args`: the program's command-line arguments, one per line (after `--` for
 //!   `keel run`); an empty line is an empty argument.
+//! - `NAME.flags`: options for `keel run` / `keel build`, one per line (e.g. `--no-contracts`).
 //! - `NAME.env`: `KEY=VALUE` lines set in the program's environment (blank lines and lines
 //!   starting with `#` are skipped), e.g. `KEEL_LEAK_CHECK=1`. Every other `KEEL_*` variable of
 //!   the harness's own environment is removed from the program's, so a `KEEL_TRACE` or
@@ -346,6 +347,7 @@ fn run(program: &Path, backend: Backend, machine: &Machine) -> Result<Outcome, S
             let mut cmd = keel();
             cmd.arg("run")
                 .arg(format!("--{}", backend.name()))
+                .args(&inputs.flags)
                 .arg(file)
                 .arg("--")
                 .args(&inputs.args)
@@ -362,6 +364,7 @@ fn run(program: &Path, backend: Backend, machine: &Machine) -> Result<Outcome, S
     let mut build = keel();
     build
         .arg("build")
+        .args(&inputs.flags)
         .arg(file)
         .arg("-o")
         .arg(&exe)
@@ -387,26 +390,35 @@ fn run(program: &Path, backend: Backend, machine: &Machine) -> Result<Outcome, S
     run_command(cmd, &inputs.stdin)
 }
 
-/// What a program is given besides its source: `NAME.stdin`, `NAME.args` and `NAME.env`.
+/// What a program is given besides its source: `NAME.stdin`, `NAME.args`, `NAME.flags` and
+/// `NAME.env`.
 struct Inputs {
     stdin: Vec<u8>,
     args: Vec<String>,
+    flags: Vec<String>,
     env: Vec<(String, String)>,
 }
 
 impl Inputs {
     fn read(program: &Path) -> Result<Inputs, String> {
         let stdin = fs::read(program.with_extension("stdin")).unwrap_or_default();
-        let args = match fs::read_to_string(program.with_extension("args")) {
+        let lines = |ext: &str| match fs::read_to_string(program.with_extension(ext)) {
             Ok(text) => text.lines().map(str::to_string).collect(),
             Err(_) => Vec::new(),
         };
+        let args = lines("args");
+        let flags = lines("flags");
         let env_path = program.with_extension("env");
         let env = match fs::read_to_string(&env_path) {
             Ok(text) => parse_env(&text).map_err(|e| format!("{}: {e}", env_path.display()))?,
             Err(_) => Vec::new(),
         };
-        Ok(Inputs { stdin, args, env })
+        Ok(Inputs {
+            stdin,
+            args,
+            flags,
+            env,
+        })
     }
 
     /// Removes the harness's own `KEEL_*` variables from `cmd`'s environment, then sets the
