@@ -17,15 +17,17 @@
 //!   enclosing block recovers from or which ends the process;
 //! - [`keel_live_retries`] is `live_retries()`.
 //!
-//! Keel programs are single-threaded; the atomics and the mutex only keep this module free of
-//! `static mut`.
+//! Keel programs are single-threaded. The block stack is per thread, so that tests running
+//! programs on several threads of one process keep separate stacks; the pending flag is one
+//! global, because compiled code reads it at a fixed address, so two threads must not recover
+//! from faults at the same time (tests that do run their programs in child processes).
 //!
 //! What this module does not do: restore variables (generated code does, from its snapshots) or
 //! free the values owned by the frames a recovered fault leaves (they are abandoned, which the
 //! leak check reports; see docs/faults.md).
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How many times a `live` block runs its body before it fails.
@@ -77,17 +79,18 @@ struct State {
     last_fault: Option<String>,
 }
 
-static STATE: Mutex<State> = Mutex::new(State {
-    blocks: Vec::new(),
-    last_fault: None,
-});
+thread_local! {
+    static STATE: RefCell<State> = const {
+        RefCell::new(State {
+            blocks: Vec::new(),
+            last_fault: None,
+        })
+    };
+}
 
-fn state() -> std::sync::MutexGuard<'static, State> {
-    // A panic while holding the lock aborts the process (panic = abort), so it is never poisoned
-    // in a running program; tests that panic recover the data anyway.
-    STATE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// Runs `f` on this thread's recovery state (never re-entered: `f` calls nothing that uses it).
+fn with_state<T>(f: impl FnOnce(&mut State) -> T) -> T {
+    STATE.with(|state| f(&mut state.borrow_mut()))
 }
 
 /// The address of [`FAULT_PENDING`], for the JIT to bind [`FAULT_PENDING_SYMBOL`] to.
@@ -102,18 +105,18 @@ pub fn fault_pending() -> bool {
 
 /// Whether a `live` block is active, so that a fault is recorded rather than ending the process.
 pub fn recovering() -> bool {
-    !state().blocks.is_empty()
+    with_state(|state| !state.blocks.is_empty())
 }
 
 /// Records the fault `text` (`file:line:col: kind: message`) for the active `live` block.
 pub(crate) fn record(text: String) {
-    state().last_fault = Some(text);
+    with_state(|state| state.last_fault = Some(text));
     FAULT_PENDING.store(1, Ordering::Relaxed);
 }
 
 /// The text of the fault being recovered from, if any.
 pub fn last_fault() -> Option<String> {
-    state().last_fault.clone()
+    with_state(|state| state.last_fault.clone())
 }
 
 /// How many faults `live` blocks have recovered from so far.
@@ -135,7 +138,7 @@ pub extern "C" fn keel_live_enter(within_ms: i64) {
             max_ms: 0,
         },
     };
-    state().blocks.push(record);
+    with_state(|state| state.blocks.push(record));
 }
 
 /// Gives the `live` block just entered its `backoff(base_ms, factor, max_ms)` (negative values,
@@ -143,25 +146,27 @@ pub extern "C" fn keel_live_enter(within_ms: i64) {
 #[no_mangle]
 pub extern "C" fn keel_live_backoff(base_ms: i64, factor: i64, max_ms: i64) {
     let ms = |value: i64| value.max(0) as u64;
-    if let Some(block) = state().blocks.last_mut() {
-        block.backoff = Backoff {
-            base_ms: ms(base_ms),
-            factor: ms(factor),
-            max_ms: ms(max_ms),
-        };
-    }
+    with_state(|state| {
+        if let Some(block) = state.blocks.last_mut() {
+            block.backoff = Backoff {
+                base_ms: ms(base_ms),
+                factor: ms(factor),
+                max_ms: ms(max_ms),
+            };
+        }
+    })
 }
 
 /// Leaves the innermost `live` block after its body (and invariant) succeeded.
 #[no_mangle]
 pub extern "C" fn keel_live_exit() {
-    state().blocks.pop();
+    with_state(|state| state.blocks.pop());
 }
 
 /// `live_retries()`: the innermost block's failed attempts so far (0 outside any block).
 #[no_mangle]
 pub extern "C" fn keel_live_retries() -> i64 {
-    state().blocks.last().map_or(0, |block| block.retries)
+    with_state(|state| state.blocks.last().map_or(0, |block| block.retries))
 }
 
 /// Called by the recovery code of the innermost `live` block (at `site`, the `live` keyword)
@@ -175,13 +180,13 @@ pub extern "C" fn keel_live_retries() -> i64 {
 #[no_mangle]
 pub unsafe extern "C" fn keel_live_retry(site: *const u8, site_len: usize) {
     RECOVERED.fetch_add(1, Ordering::Relaxed);
-    let verdict = {
-        let mut state = state();
+    let verdict = with_state(|state| {
         let last = state.last_fault.take().unwrap_or_default();
-        let block = state
-            .blocks
-            .last_mut()
-            .expect("live_retry outside a live block");
+        let Some(block) = state.blocks.last_mut() else {
+            return Err(format!(
+                "internal error: live_retry outside a live block; last fault: {last}"
+            ));
+        };
         let attempts = block.retries + 1;
         let delay = block.backoff.delay_ms(attempts.min(u32::MAX as i64) as u32);
         let elapsed = block.started.elapsed();
@@ -204,7 +209,7 @@ pub unsafe extern "C" fn keel_live_retry(site: *const u8, site_len: usize) {
             block.retries = attempts;
             Ok(delay)
         }
-    };
+    });
     FAULT_PENDING.store(0, Ordering::Relaxed);
     match verdict {
         Ok(delay) => {
@@ -239,5 +244,40 @@ mod tests {
             max_ms: 0,
         };
         assert_eq!(none.delay_ms(1), 0);
+    }
+
+    /// Enter, fault, retry twice, fault a third time: the block gives up with its own fault,
+    /// which an enclosing block records as one fault of its own.
+    #[test]
+    fn retries_count_and_exhaustion_escalates() {
+        const SITE: &[u8] = b"t.kl:1:1";
+        let (site, site_len) = (SITE.as_ptr(), SITE.len());
+        assert!(!recovering());
+        assert_eq!(keel_live_retries(), 0);
+        keel_live_enter(-1); // outer
+        keel_live_enter(-1); // inner
+        for attempt in 0..3 {
+            assert_eq!(keel_live_retries(), attempt);
+            crate::fault::fault("t.kl:2:5", "division by zero: 1 / 0");
+            assert!(fault_pending());
+            // SAFETY: the site is a live byte string.
+            unsafe { keel_live_retry(site, site_len) };
+        }
+        // The inner block gave up; its fault is pending for the outer one.
+        assert!(fault_pending());
+        assert_eq!(keel_live_retries(), 0);
+        assert_eq!(
+            last_fault().as_deref(),
+            Some(
+                "t.kl:1:1: live block failed after 3 attempts; last fault: t.kl:2:5: division by \
+                 zero: 1 / 0"
+            )
+        );
+        // SAFETY: as above.
+        unsafe { keel_live_retry(site, site_len) };
+        assert!(!fault_pending());
+        assert_eq!(keel_live_retries(), 1);
+        keel_live_exit();
+        assert!(!recovering());
     }
 }
