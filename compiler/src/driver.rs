@@ -34,6 +34,8 @@ enum Command {
         /// Build a native executable in a temporary directory and run it.
         #[arg(long)]
         native: bool,
+        #[command(flatten)]
+        checks: Checks,
         /// The program's source file.
         file: PathBuf,
         /// Arguments for the program (after `--`).
@@ -42,6 +44,8 @@ enum Command {
     },
     /// Compile a program to a standalone native executable.
     Build {
+        #[command(flatten)]
+        checks: Checks,
         /// The program's source file.
         file: PathBuf,
         /// Where to write the executable (default: the file's name without `.kl`).
@@ -64,6 +68,8 @@ enum Command {
     Targets,
     /// Check a program for errors without running it.
     Check {
+        #[command(flatten)]
+        checks: Checks,
         /// The program's source file.
         file: PathBuf,
     },
@@ -72,9 +78,28 @@ enum Command {
         /// What to print.
         #[arg(value_enum)]
         what: EmitKind,
+        #[command(flatten)]
+        checks: Checks,
         /// The program's source file.
         file: PathBuf,
     },
+}
+
+/// The run-time checks a compiled program makes, for every command that compiles.
+#[derive(clap::Args, Debug)]
+struct Checks {
+    /// Do not check `requires`/`ensures` contracts at calls (`assert` and `invariant` are
+    /// still checked).
+    #[arg(long)]
+    no_contracts: bool,
+}
+
+impl Checks {
+    fn options(&self) -> sema::Options {
+        sema::Options {
+            contracts: !self.no_contracts,
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]
@@ -94,9 +119,10 @@ pub fn main() -> ExitCode {
             vm,
             jit: _,
             native,
+            checks,
             file,
             args,
-        } => with_program(&file, |program| {
+        } => with_program(&file, checks.options(), |program| {
             if vm {
                 Ok(vm::run(&program, args))
             } else if native {
@@ -106,12 +132,13 @@ pub fn main() -> ExitCode {
             }
         }),
         Command::Build {
+            checks,
             file,
             output,
             target,
             static_link,
             dynamic,
-        } => with_program(&file, |program| {
+        } => with_program(&file, checks.options(), |program| {
             // A binary built for another architecture is meant to be copied elsewhere: link it
             // statically unless told otherwise.
             let foreign = target
@@ -133,8 +160,8 @@ pub fn main() -> ExitCode {
             print!("{}", targets_report(&aot::readiness::all()));
             0
         }
-        Command::Check { file } => with_program(&file, |_| Ok(0)),
-        Command::Emit { what, file } => with_program(&file, |program| {
+        Command::Check { checks, file } => with_program(&file, checks.options(), |_| Ok(0)),
+        Command::Emit { what, checks, file } => with_program(&file, checks.options(), |program| {
             let text = match what {
                 EmitKind::Ir => ir::print::program_to_string(&program),
                 EmitKind::Bytecode => vm::disassemble(&vm::compile(&program)),
@@ -146,8 +173,13 @@ pub fn main() -> ExitCode {
     ExitCode::from(status.clamp(0, 255) as u8)
 }
 
-/// Reads and compiles `path`, then runs `then` on the IR; reports errors and returns the status.
-fn with_program(path: &Path, then: impl FnOnce(ir::Program) -> Result<i32, String>) -> i32 {
+/// Reads and compiles `path` with `options`, then runs `then` on the IR; reports errors and
+/// returns the status.
+fn with_program(
+    path: &Path,
+    options: sema::Options,
+    then: impl FnOnce(ir::Program) -> Result<i32, String>,
+) -> i32 {
     let source = match read_source(path) {
         Ok(source) => source,
         Err(LoadError::Io(message)) => {
@@ -160,7 +192,7 @@ fn with_program(path: &Path, then: impl FnOnce(ir::Program) -> Result<i32, Strin
             return 1;
         }
     };
-    let program = match sema::compile(&source) {
+    let program = match sema::compile_with(&source, options) {
         Ok(program) => program,
         Err(diags) => {
             eprint!("{}", diag::render(&source, &diags, use_color()));

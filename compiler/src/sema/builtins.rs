@@ -210,12 +210,13 @@ pub fn resolve(
                 str_arg(args, 1, &arg)?;
                 rt(RtFunc::StrJoin, Str)
             }
-            "input" | "args" | "clock_ms" => {
+            "input" | "args" | "clock_ms" | "live_retries" => {
                 arity(0, &format!("{name}()"))?;
                 match name {
                     "input" => rt(RtFunc::Input, Str),
                     "args" => rt(RtFunc::Args, types.array_of(Str)),
-                    _ => rt(RtFunc::ClockMs, Int),
+                    "clock_ms" => rt(RtFunc::ClockMs, Int),
+                    _ => rt(RtFunc::LiveRetries, Int),
                 }
             }
             "push" => {

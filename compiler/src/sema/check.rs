@@ -6,6 +6,11 @@
 //! "unknown" and the other returns decide. Bodies are then checked in source order, each with
 //! its own scopes and variables. Every problem becomes a diagnostic; checking goes on with the
 //! `Error` type so one mistake is reported once. The result is lowered only if nothing was reported.
+//!
+//! Contract clauses are checked after their function's body, each in a scope of its own holding
+//! the parameters (and `result` in `ensures`); they may contain no statements, because callers
+//! evaluate them. A `live` block records which outer variables its body assigns: those a retry
+//! restores.
 
 use std::collections::HashMap;
 
@@ -75,7 +80,8 @@ pub fn check_file(file: &File, diags: &mut Vec<Diagnostic>) -> TProgram {
                 .note("write the return type after the parameters, e.g. `-> int`"),
             );
         }
-        let func = checker.check_function(index, RetMode::Declared(ret), diags);
+        let mut func = checker.check_function(index, RetMode::Declared(ret), diags);
+        (func.requires, func.ensures) = checker.check_contracts(index, ret, diags);
         funcs.push(func);
     }
     let main = checker.check_top_level(&top_level, diags);
@@ -348,7 +354,62 @@ impl<'a> Checker<'a> {
             vars,
             ret,
             body: block,
+            requires: Vec::new(),
+            ensures: Vec::new(),
         }
+    }
+
+    /// Checks function `index`'s `requires` and `ensures` clauses (its result type is `ret`).
+    /// Each sees the parameters and, in `ensures` of a function with a result, `result`.
+    fn check_contracts(
+        &mut self,
+        index: usize,
+        ret: Type,
+        diags: &mut Vec<Diagnostic>,
+    ) -> (Vec<TClause>, Vec<TClause>) {
+        let decl = self.decls[index];
+        let params = self.sigs[index].params.clone();
+        let (mut requires, mut ensures) = (Vec::new(), Vec::new());
+        for contract in &decl.contracts {
+            let mut body = BodyChecker::new(self, diags, RetMode::Declared(ret));
+            body.clause = Some(contract.kind);
+            body.push_scope();
+            for (param, ty) in decl.params.iter().zip(&params) {
+                body.declare(&param.name, *ty);
+            }
+            if contract.kind == ContractKind::Ensures && ret != Type::Void {
+                // An inner scope: `result` shadows a parameter of that name.
+                body.push_scope();
+                let result = Ident {
+                    name: "result".into(),
+                    span: contract.cond.span,
+                };
+                body.declare(&result, ret);
+            }
+            let cond = body.expr(&contract.cond, true, None);
+            if !cond.ty.fits(Type::Bool) {
+                let found = body.name(cond.ty);
+                let keyword = contract.kind.keyword();
+                body.diags.push(
+                    Diagnostic::new(
+                        "E0504",
+                        cond.span,
+                        format!("`{keyword}` clause is not a `bool`"),
+                    )
+                    .label(format!("expected `bool`, found `{found}`"))
+                    .note("a contract clause is a condition, e.g. `requires n >= 0`"),
+                );
+            }
+            let clause = TClause {
+                cond,
+                text: contract.text.clone(),
+            };
+            match contract.kind {
+                ContractKind::Requires => requires.push(clause),
+                ContractKind::Ensures => ensures.push(clause),
+            }
+        }
+        (requires, ensures)
     }
 
     fn check_top_level(&mut self, stmts: &[&Stmt], diags: &mut Vec<Diagnostic>) -> TFunc {
@@ -362,6 +423,8 @@ impl<'a> Checker<'a> {
             vars,
             ret: Type::Void,
             body: TBlock { stmts, tail: None },
+            requires: Vec::new(),
+            ensures: Vec::new(),
         }
     }
 }
@@ -397,6 +460,8 @@ struct BodyChecker<'c, 'a> {
     loop_depth: u32,
     /// Whether a statement of this body failed to parse (its control flow is unknown).
     saw_broken_stmt: bool,
+    /// The kind of contract clause being checked, if this checks one rather than a body.
+    clause: Option<ContractKind>,
 }
 
 impl<'c, 'a> BodyChecker<'c, 'a> {
@@ -409,6 +474,7 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
             vars: Vec::new(),
             loop_depth: 0,
             saw_broken_stmt: false,
+            clause: None,
         }
     }
 
@@ -436,7 +502,9 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
             .scopes
             .last_mut()
             .expect("a scope is always open while checking");
-        if let Some((_, first)) = scope.insert(name.name.clone(), (id, name.span)) {
+        let first = scope.insert(name.name.clone(), (id, name.span));
+        // A clause redeclares the parameters, whose duplicates the body has reported.
+        if let Some((_, first)) = first.filter(|_| self.clause.is_none()) {
             self.diags.push(
                 Diagnostic::new(
                     "E0304",
@@ -463,6 +531,27 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
     }
 
     fn unknown_variable(&mut self, name: &str, span: Span) {
+        if name == "result" {
+            let diag = if self.clause == Some(ContractKind::Ensures) {
+                Diagnostic::new(
+                    "E0506",
+                    span,
+                    "`result` in a function that returns no value",
+                )
+                .label("this function has no result")
+                .note("declare the result type with `-> T`, or drop the clause")
+            } else {
+                Diagnostic::new(
+                    "E0505",
+                    span,
+                    "`result` is only defined in `ensures` clauses",
+                )
+                .label("not declared in this scope")
+                .note("`result` names the value a function returns, in its `ensures` clauses")
+            };
+            self.diags.push(diag);
+            return;
+        }
         let mut diag = Diagnostic::new("E0301", span, format!("unknown variable `{name}`"))
             .label("not declared in this scope");
         if self.cx.by_name.contains_key(name) {
@@ -493,6 +582,17 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
     }
 
     fn stmt(&mut self, stmt: &Stmt) -> Option<TStmt> {
+        if let Some(kind) = self.clause {
+            self.diags.push(
+                Diagnostic::new(
+                    "E0507",
+                    stmt.span,
+                    format!("statement in a `{}` clause", kind.keyword()),
+                )
+                .label("contract clauses are expressions without statements")
+                .note("move the computation into a function and call it from the clause"),
+            );
+        }
         Some(match &stmt.kind {
             StmtKind::Let { name, ty, value } => {
                 let declared = ty
@@ -627,11 +727,87 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                 }
             }
             StmtKind::Return(value) => self.return_stmt(stmt.span, value.as_ref())?,
+            StmtKind::Assert {
+                keyword,
+                cond,
+                message,
+                text,
+            } => self.assert_stmt(*keyword, cond, message.as_ref(), text),
+            StmtKind::Live(live) => TStmt::Live(Box::new(self.live_block(live))),
             StmtKind::Error => {
                 self.saw_broken_stmt = true;
                 return None;
             }
         })
+    }
+
+    fn assert_stmt(
+        &mut self,
+        keyword: Span,
+        cond: &Expr,
+        message: Option<&Expr>,
+        text: &str,
+    ) -> TStmt {
+        let cond = self.expr(cond, true, None);
+        if !cond.ty.fits(Type::Bool) {
+            let found = self.name(cond.ty);
+            self.diags.push(
+                Diagnostic::new("E0502", cond.span, "assertion condition is not a `bool`")
+                    .label(format!("expected `bool`, found `{found}`"))
+                    .note("there are no implicit conversions to `bool`; compare explicitly, e.g. `n != 0`"),
+            );
+        }
+        let message = message.map(|message| {
+            let message = self.expr(message, true, None);
+            if !message.ty.fits(Type::Str) {
+                let found = self.name(message.ty);
+                self.diags.push(
+                    Diagnostic::new("E0503", message.span, "assertion message is not a `string`")
+                        .label(format!("expected `string`, found `{found}`"))
+                        .note("build the text with `+`, e.g. `assert(n > 0, \"n = \" + n)`"),
+                );
+            }
+            message
+        });
+        TStmt::Assert {
+            keyword,
+            cond,
+            message,
+            text: text.to_string(),
+        }
+    }
+
+    fn live_block(&mut self, live: &LiveBlock) -> TLive {
+        let invariant = live.invariant.as_ref().map(|invariant| {
+            let cond = self.expr(&invariant.cond, true, None);
+            if !cond.ty.fits(Type::Bool) {
+                let found = self.name(cond.ty);
+                self.diags.push(
+                    Diagnostic::new("E0512", cond.span, "`invariant` is not a `bool`")
+                        .label(format!("expected `bool`, found `{found}`"))
+                        .note("an invariant is a condition checked after the body, e.g. `invariant x >= 0`"),
+                );
+            }
+            (cond, invariant.text.clone())
+        });
+        // Variables declared from here on belong to the body; older ones are outside it.
+        let first_inner = self.vars.len() as u32;
+        let body = self.block(&live.body, false);
+        let mut restored = Vec::new();
+        body.for_each_assigned(&mut |var| {
+            if var.0 < first_inner && !restored.contains(&var) {
+                restored.push(var);
+            }
+        });
+        restored.sort_by_key(|var| var.0);
+        TLive {
+            keyword: live.keyword,
+            within_ms: live.within_ms,
+            backoff: live.backoff,
+            invariant,
+            body,
+            restored,
+        }
     }
 
     /// Resolves an assignment target: a variable followed by indexing and fields.
@@ -1415,7 +1591,12 @@ fn stmt_diverges(stmt: &TStmt) -> bool {
         TStmt::While { cond, body } => {
             matches!(cond.kind, TExprKind::Bool(true)) && !breaks_out(body)
         }
-        TStmt::ForRange { .. } | TStmt::ForEach { .. } | TStmt::Break | TStmt::Continue => false,
+        TStmt::Live(live) => block_diverges(&live.body),
+        TStmt::ForRange { .. }
+        | TStmt::ForEach { .. }
+        | TStmt::Break
+        | TStmt::Continue
+        | TStmt::Assert { .. } => false,
     }
 }
 
@@ -1442,6 +1623,7 @@ fn breaks_out(block: &TBlock) -> bool {
             TStmt::Break => true,
             TStmt::Expr(e) | TStmt::Assign { value: e, .. } => expr(e),
             TStmt::Return(Some(e)) => expr(e),
+            TStmt::Live(live) => breaks_out(&live.body),
             _ => false,
         }
     }

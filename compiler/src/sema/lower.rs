@@ -9,9 +9,19 @@
 //! container out of its parent, update it and put it back, so every level stays uniquely owned
 //! and is updated in place.
 //!
+//! Run-time checks: `assert` branches to a block that raises `Fault` and unwinds. Contracts are
+//! checked at each call site, not in the callee: the `requires` clauses are lowered between the
+//! arguments and the `Call` with the parameters bound to the argument values, the `ensures`
+//! clauses after it with `result` bound to the call's result (calls inside a clause check no
+//! contracts, so lowering terminates). A `live` block snapshots the outer variables its body
+//! assigns, gives the body's blocks its recovery block as fault handler, and leaves through
+//! `LiveExit` (also before a `return`, `break` or `continue` that leaves it).
+//!
 //! The IR produced here has no reference counting: operands are used as values, and the RC pass
-//! (`ir::passes::rc`) then adds the retains and releases. Code after `return`, `break`,
-//! `continue` or `exit` lands in fresh blocks that `ir::passes::simplify_cfg` removes.
+//! (`ir::passes::rc`) then adds the retains and releases. Constants are folded within blocks
+//! (`ir::passes::fold_constants`), which removes the checks that hold for constant arguments.
+//! Code after `return`, `break`, `continue` or `exit`, and fault blocks no longer reached, land
+//! in blocks that `ir::passes::simplify_cfg` removes.
 //!
 //! Lowering assumes the program checked without errors; it does not re-check anything.
 
@@ -23,10 +33,24 @@ use crate::ir::{
     self, BinaryOp, BlockId, FuncId, Inst, Local, LocalInfo, Operand, RtFunc, SiteId, Stream, Term,
     Ty, UnaryOp,
 };
-use crate::syntax::ast::{BinOp, UnOp};
+use crate::syntax::ast::{BinOp, ContractKind, UnOp};
+
+/// What lowering may leave out.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Whether calls check their callee's `requires` and `ensures` clauses (`--no-contracts`
+    /// turns this off; `assert` and `invariant` are always checked).
+    pub contracts: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options { contracts: true }
+    }
+}
 
 /// Lowers a checked program. User functions keep their indices; the top-level body comes last.
-pub fn lower_program(program: &TProgram, source: &SourceFile) -> ir::Program {
+pub fn lower_program(program: &TProgram, source: &SourceFile, options: Options) -> ir::Program {
     let (arrays, structs) = program.types.to_ir();
     let mut out = ir::Program {
         functions: Vec::new(),
@@ -42,7 +66,16 @@ pub fn lower_program(program: &TProgram, source: &SourceFile) -> ir::Program {
     };
     let signatures: Vec<Ty> = program.funcs.iter().map(|f| f.ret.to_ir()).collect();
     for func in program.funcs.iter().chain(std::iter::once(&program.main)) {
-        let lowered = FnLowerer::lower(func, &signatures, &mut pools, &mut out);
+        let lowered = FnLowerer::lower(
+            func,
+            Callees {
+                funcs: &program.funcs,
+                signatures: &signatures,
+                contracts: options.contracts,
+            },
+            &mut pools,
+            &mut out,
+        );
         out.functions.push(lowered);
     }
     out
@@ -84,6 +117,21 @@ impl Pools<'_> {
 struct LoopTargets {
     break_to: BlockId,
     continue_to: BlockId,
+    /// How many `live` blocks of the function were open when the loop began: leaving the loop
+    /// leaves those opened since.
+    lives: usize,
+    /// The fault handler around the loop.
+    handler: Option<BlockId>,
+}
+
+/// What lowering a call needs to know about the functions it may call.
+#[derive(Copy, Clone)]
+struct Callees<'p> {
+    funcs: &'p [TFunc],
+    /// Result type of each function.
+    signatures: &'p [Ty],
+    /// Whether calls check their callee's contracts.
+    contracts: bool,
 }
 
 /// One step of an assignment path, with its index already evaluated.
@@ -94,7 +142,7 @@ enum Step {
 }
 
 struct FnLowerer<'p, 's> {
-    signatures: &'p [Ty],
+    callees: Callees<'p>,
     pools: &'p mut Pools<'s>,
     out: &'p mut ir::Program,
     locals: Vec<LocalInfo>,
@@ -108,12 +156,17 @@ struct FnLowerer<'p, 's> {
     /// The fault handler of the blocks being created: the recovery block of the innermost
     /// `live` block being lowered.
     handler: Option<BlockId>,
+    /// The `live` blocks being lowered, innermost last, as the sites of their keywords.
+    lives: Vec<SiteId>,
+    /// While lowering a contract clause at a call site: the values its variables stand for
+    /// (the arguments, then the result). Calls inside a clause check no contracts.
+    bindings: Option<Vec<Operand>>,
 }
 
 impl<'p, 's> FnLowerer<'p, 's> {
     fn lower(
         func: &TFunc,
-        signatures: &'p [Ty],
+        callees: Callees<'p>,
         pools: &'p mut Pools<'s>,
         out: &'p mut ir::Program,
     ) -> ir::Function {
@@ -127,7 +180,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             .collect();
         let ret = func.ret.to_ir();
         let mut lowerer = FnLowerer {
-            signatures,
+            callees,
             pools,
             out,
             locals,
@@ -137,6 +190,8 @@ impl<'p, 's> FnLowerer<'p, 's> {
             ret,
             current_value: None,
             handler: None,
+            lives: Vec::new(),
+            bindings: None,
         };
         lowerer.current = lowerer.new_block();
         let tail = lowerer.block(&func.body);
@@ -154,6 +209,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             locals: lowerer.locals,
             blocks: lowerer.blocks,
         };
+        ir::passes::fold_constants::fold(&mut lowered);
         ir::passes::simplify_cfg::simplify(&mut lowered);
         ir::passes::rc::insert_rc(&mut lowered);
         lowered
@@ -275,6 +331,8 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 self.loops.push(LoopTargets {
                     break_to: exit,
                     continue_to: header,
+                    lives: self.lives.len(),
+                    handler: self.handler,
                 });
                 self.block(body);
                 self.loops.pop();
@@ -331,28 +389,203 @@ impl<'p, 's> FnLowerer<'p, 's> {
                     this.block(body);
                 });
             }
-            TStmt::Break => {
-                let target = self
+            TStmt::Break | TStmt::Continue => {
+                let innermost = self
                     .loops
                     .last()
-                    .expect("checked: break is inside a loop")
-                    .break_to;
-                self.terminate(Term::Jump(target));
-            }
-            TStmt::Continue => {
-                let target = self
-                    .loops
-                    .last()
-                    .expect("checked: continue is inside a loop")
-                    .continue_to;
+                    .expect("checked: break and continue are inside a loop");
+                let target = if matches!(stmt, TStmt::Break) {
+                    innermost.break_to
+                } else {
+                    innermost.continue_to
+                };
+                self.leave_lives(innermost.lives, innermost.handler);
                 self.terminate(Term::Jump(target));
             }
             TStmt::Return(value) => {
                 let value = value.as_ref().and_then(|v| self.expr(v));
                 let value = if self.ret == Ty::Void { None } else { value };
+                self.leave_lives(0, None);
                 self.terminate(Term::Return(value));
             }
+            TStmt::Assert {
+                keyword,
+                cond,
+                message,
+                text,
+            } => self.assert(*keyword, cond, message.as_ref(), text),
+            TStmt::Live(live) => self.live(live),
         }
+    }
+
+    /// Leaves the `live` blocks opened after the first `keep` ones (by `return`, `break` or
+    /// `continue`), innermost first, in a block of its own whose fault handler is `outside`,
+    /// the one around the outermost block left: from there on, the code is outside them.
+    fn leave_lives(&mut self, keep: usize, outside: Option<BlockId>) {
+        if self.lives.len() <= keep {
+            return;
+        }
+        let inside = std::mem::replace(&mut self.handler, outside);
+        let exit = self.new_block();
+        self.handler = inside;
+        self.terminate(Term::Jump(exit));
+        self.switch_to(exit);
+        for k in (keep..self.lives.len()).rev() {
+            let site = self.lives[k];
+            self.emit(Inst::CallRt {
+                dst: None,
+                func: RtFunc::LiveExit,
+                args: Vec::new(),
+                site,
+            });
+        }
+    }
+
+    /// Raises a fault whose whole text is the string `message`, at `site`, and leaves for the
+    /// handler. Lowering continues in a fresh, unreachable block.
+    fn raise(&mut self, message: Operand, site: SiteId) {
+        self.emit(Inst::CallRt {
+            dst: None,
+            func: RtFunc::Fault,
+            args: vec![message],
+            site,
+        });
+        self.terminate(Term::Unwind);
+    }
+
+    /// `assert(cond)` / `assert(cond, message)`: the message is evaluated only on failure.
+    fn assert(&mut self, keyword: Span, cond: &TExpr, message: Option<&TExpr>, text: &str) {
+        const PREFIX: &str = "assertion failed: ";
+        let site = self.site(keyword);
+        let (ok, fail) = (self.new_block(), self.new_block());
+        self.branch_on(cond, ok, fail);
+        self.switch_to(fail);
+        let text = match message {
+            None => self.string(&format!("{PREFIX}{text}")),
+            Some(message) => {
+                let message = self.value(message);
+                let prefix = self.string(PREFIX);
+                self.call_rt(RtFunc::StrConcat, vec![prefix, message], Ty::Str, site)
+            }
+        };
+        self.raise(text, site);
+        self.switch_to(ok);
+    }
+
+    /// A `live` block (see `docs/language.md`):
+    /// ```text
+    /// pre:   snap = x ...; callrt LiveEnter(within); [callrt LiveBackoff(..)]; jump start
+    /// start: (handler rec) body; [branch invariant, done, fail]
+    /// fail:  (handler rec) callrt Fault("invariant failed: .."); unwind
+    /// done:  callrt LiveExit(); ...the code after the block
+    /// rec:   (handler: the enclosing one) callrt LiveRetry(); x = snap ...; jump start
+    /// ```
+    fn live(&mut self, live: &TLive) {
+        let site = self.site(live.keyword);
+        let snapshots: Vec<(Local, Local)> = live
+            .restored
+            .iter()
+            .map(|var| {
+                let variable = Local(var.0);
+                let snapshot = self.temp(self.locals[var.0 as usize].ty);
+                self.emit(Inst::Copy {
+                    dst: snapshot,
+                    src: Operand::Local(variable),
+                });
+                (variable, snapshot)
+            })
+            .collect();
+        self.emit(Inst::CallRt {
+            dst: None,
+            func: RtFunc::LiveEnter,
+            args: vec![Operand::Int(live.within_ms.unwrap_or(-1))],
+            site,
+        });
+        if let Some(backoff) = live.backoff {
+            self.emit(Inst::CallRt {
+                dst: None,
+                func: RtFunc::LiveBackoff,
+                args: vec![
+                    Operand::Int(backoff.base_ms),
+                    Operand::Int(backoff.factor),
+                    Operand::Int(backoff.max_ms),
+                ],
+                site,
+            });
+        }
+        let outer = self.handler;
+        let recovery = self.new_block();
+        self.handler = Some(recovery);
+        let start = self.new_block();
+        self.terminate(Term::Jump(start));
+        self.switch_to(start);
+        self.lives.push(site);
+        self.block(&live.body);
+        if let Some((cond, text)) = &live.invariant {
+            let (ok, fail) = (self.new_block(), self.new_block());
+            self.branch_on(cond, ok, fail);
+            self.switch_to(fail);
+            let message = self.string(&format!("invariant failed: {text}"));
+            let invariant_site = self.site(cond.span);
+            self.raise(message, invariant_site);
+            self.switch_to(ok);
+        }
+        self.lives.pop();
+        self.handler = outer;
+        let done = self.new_block();
+        self.terminate(Term::Jump(done));
+
+        self.switch_to(recovery);
+        self.emit(Inst::CallRt {
+            dst: None,
+            func: RtFunc::LiveRetry,
+            args: Vec::new(),
+            site,
+        });
+        for (variable, snapshot) in snapshots {
+            self.emit(Inst::Copy {
+                dst: variable,
+                src: Operand::Local(snapshot),
+            });
+        }
+        self.blocks[recovery.0 as usize].term = Term::Jump(start);
+
+        self.switch_to(done);
+        self.emit(Inst::CallRt {
+            dst: None,
+            func: RtFunc::LiveExit,
+            args: Vec::new(),
+            site,
+        });
+    }
+
+    /// Checks one contract clause of `callee` at a call (`site`), with the clause's variables
+    /// standing for `bindings`: on failure, a fault naming the function and the clause.
+    fn check_clause(
+        &mut self,
+        callee: &TFunc,
+        kind: ContractKind,
+        clause: &TClause,
+        bindings: Vec<Operand>,
+        site: SiteId,
+    ) {
+        let source = self.pools.source;
+        let (line, col) = source.line_col(clause.cond.span.start);
+        let text = format!(
+            "contract violated: {} {} {} (clause at {}:{line}:{col})",
+            callee.name,
+            kind.keyword(),
+            clause.text,
+            source.name
+        );
+        let (ok, fail) = (self.new_block(), self.new_block());
+        let outside = self.bindings.replace(bindings);
+        self.branch_on(&clause.cond, ok, fail);
+        self.bindings = outside;
+        self.switch_to(fail);
+        let message = self.string(&text);
+        self.raise(message, site);
+        self.switch_to(ok);
     }
 
     /// `while counter < end { body; counter += 1 }`, with `continue` going to the increment.
@@ -388,6 +621,8 @@ impl<'p, 's> FnLowerer<'p, 's> {
         self.loops.push(LoopTargets {
             break_to: exit,
             continue_to: step,
+            lives: self.lives.len(),
+            handler: self.handler,
         });
         body(self);
         self.loops.pop();
@@ -628,7 +863,10 @@ impl<'p, 's> FnLowerer<'p, 's> {
             TExprKind::Float(v) => Some(Operand::Float(v.to_bits())),
             TExprKind::Bool(b) => Some(Operand::Bool(*b)),
             TExprKind::Str(s) => Some(self.string(s)),
-            TExprKind::Var(var) => Some(Operand::Local(Local(var.0))),
+            TExprKind::Var(var) => Some(match &self.bindings {
+                Some(bindings) => bindings[var.0 as usize],
+                None => Operand::Local(Local(var.0)),
+            }),
             TExprKind::Current => Some(
                 self.current_value
                     .expect("Current appears only in compound assignments"),
@@ -815,19 +1053,52 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 let refs: Vec<&TExpr> = args.iter().collect();
                 let values = self.operands_in_order(&refs);
                 let site = self.site(*callee_span);
-                let ret = self.signatures[*func as usize];
-                let dst = if ret == Ty::Void {
+                let callees = self.callees;
+                let ret = callees.signatures[*func as usize];
+                let callee = &callees.funcs[*func as usize];
+                let checked = callees.contracts && self.bindings.is_none();
+                if checked {
+                    for clause in &callee.requires {
+                        self.check_clause(
+                            callee,
+                            ContractKind::Requires,
+                            clause,
+                            values.clone(),
+                            site,
+                        );
+                    }
+                }
+                let ensures = if checked { &callee.ensures[..] } else { &[] };
+                // `ensures` reads the arguments after the call: the result must not overwrite
+                // one of them (`x = f(x)`).
+                let into =
+                    dst.filter(|&d| ensures.is_empty() || !values.contains(&Operand::Local(d)));
+                let result = if ret == Ty::Void {
                     None
                 } else {
-                    Some(dst.unwrap_or_else(|| self.temp(ret)))
+                    Some(into.unwrap_or_else(|| self.temp(ret)))
                 };
                 self.emit(Inst::Call {
-                    dst,
+                    dst: result,
                     func: FuncId(*func),
-                    args: values,
+                    args: values.clone(),
                     site,
                 });
-                dst.map(Operand::Local)
+                for clause in ensures {
+                    let mut bindings = values.clone();
+                    bindings.extend(result.map(Operand::Local));
+                    self.check_clause(callee, ContractKind::Ensures, clause, bindings, site);
+                }
+                match (dst, result) {
+                    (Some(dst), Some(result)) if dst != result => {
+                        self.emit(Inst::Copy {
+                            dst,
+                            src: Operand::Local(result),
+                        });
+                        Some(Operand::Local(dst))
+                    }
+                    _ => result.map(Operand::Local),
+                }
             }
             _ => unreachable!("compute handles only operations and calls"),
         }

@@ -16,13 +16,21 @@ use crate::ir;
 /// the parser bounds how deep a tree can get (`syntax::parser::MAX_NESTING`, `MAX_CHAIN`).
 const FRONT_END_STACK: usize = 1 << 30;
 
-/// Runs the whole front end on one file: the IR, or every diagnostic found.
+pub use lower::Options;
+
+/// Runs the whole front end on one file with the default [`Options`]: the IR, or every
+/// diagnostic found.
 pub fn compile(source: &SourceFile) -> Result<ir::Program, Vec<Diagnostic>> {
+    compile_with(source, Options::default())
+}
+
+/// Runs the whole front end on one file: the IR, or every diagnostic found.
+pub fn compile_with(source: &SourceFile, options: Options) -> Result<ir::Program, Vec<Diagnostic>> {
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("keel-front-end".into())
             .stack_size(FRONT_END_STACK)
-            .spawn_scoped(scope, || compile_here(source));
+            .spawn_scoped(scope, || compile_here(source, options));
         match worker {
             Ok(handle) => match handle.join() {
                 Ok(result) => result,
@@ -30,12 +38,12 @@ pub fn compile(source: &SourceFile) -> Result<ir::Program, Vec<Diagnostic>> {
                 Err(panic) => std::panic::resume_unwind(panic),
             },
             // No thread could be made: run on this one.
-            Err(_) => compile_here(source),
+            Err(_) => compile_here(source, options),
         }
     })
 }
 
-fn compile_here(source: &SourceFile) -> Result<ir::Program, Vec<Diagnostic>> {
+fn compile_here(source: &SourceFile, options: Options) -> Result<ir::Program, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let file = crate::syntax::parse_source(&source.text, &mut diags);
     let typed = check::check_file(&file, &mut diags);
@@ -43,8 +51,11 @@ fn compile_here(source: &SourceFile) -> Result<ir::Program, Vec<Diagnostic>> {
         diags.sort_by_key(|d| (d.span.start, d.span.end));
         return Err(diags);
     }
-    Ok(lower::lower_program(&typed, source))
+    Ok(lower::lower_program(&typed, source, options))
 }
+
+#[cfg(test)]
+mod checks_tests;
 
 #[cfg(test)]
 mod tests {
@@ -107,9 +118,9 @@ mod tests {
 
     #[test]
     fn left_operand_is_read_before_a_block_assigns_it() {
-        let text = ir("let x = 1; let y = x + { x = 5; x }; println(y);");
+        let text = ir("fn f(int x) -> int { x + { x = 5; x } } println(f(1));");
         // x is copied into a temporary before the block runs.
-        assert!(text.contains("%2 = %0"), "{text}");
+        assert!(text.contains("%1 = %0"), "{text}");
     }
 
     #[test]
@@ -146,6 +157,44 @@ mod tests {
         assert_eq!(codes("println(len(1));"), ["E0401"]);
         assert_eq!(codes("println(push([1], 2, 3));"), ["E0402"]);
         assert_eq!(codes("fn len(int x) {}"), ["E0303"]);
+        assert_eq!(codes("fn live_retries() {}"), ["E0303"]);
+    }
+
+    #[test]
+    fn check_errors() {
+        assert_eq!(codes("assert(1);"), ["E0502"]);
+        assert_eq!(codes("assert(true, 1);"), ["E0503"]);
+        assert_eq!(codes("assert(nope);"), ["E0301"]);
+        assert_eq!(codes("fn f(int n) requires n { }"), ["E0504"]);
+        assert_eq!(codes("fn f(int n) -> int ensures result { n }"), ["E0504"]);
+        assert_eq!(
+            codes("fn f(int n) -> int requires result > 0 { n }"),
+            ["E0505"]
+        );
+        assert_eq!(codes("println(result);"), ["E0505"]);
+        assert_eq!(codes("fn f(int n) ensures result > 0 { }"), ["E0506"]);
+        assert_eq!(
+            codes("fn f(int n) -> int requires { n = 1; true } { n }"),
+            ["E0507"]
+        );
+        assert_eq!(codes("fn f(int n) requires m > 0 { }"), ["E0301"]);
+        assert_eq!(codes("live invariant 1 { }"), ["E0512"]);
+        // A variable called `result` is an ordinary variable.
+        assert_eq!(codes("let result = 1; println(result);"), [] as [&str; 0]);
+        // In `ensures`, `result` shadows a parameter of that name.
+        assert_eq!(
+            codes("fn f(bool result) -> int ensures result > 0 { 1 }"),
+            [] as [&str; 0]
+        );
+        // `live` and `assert` keep control-flow analysis working.
+        assert_eq!(
+            codes("fn f() -> int { live { return 1; } }"),
+            [] as [&str; 0]
+        );
+        assert_eq!(
+            codes("fn f() -> int { while true { live { break; } } }"),
+            ["E0407"]
+        );
     }
 
     #[test]

@@ -192,6 +192,7 @@ pub const BUILTIN_NAMES: &[&str] = &[
     "sort",
     "array_fill",
     "clock_ms",
+    "live_retries",
 ];
 
 /// The checked program: user functions (indexed as declared) and the top-level body.
@@ -210,6 +211,34 @@ pub struct TFunc {
     pub vars: Vec<(String, Type)>,
     pub ret: Type,
     pub body: TBlock,
+    /// `requires` clauses, checked by every caller before the call (in source order).
+    pub requires: Vec<TClause>,
+    /// `ensures` clauses, checked by every caller after the call.
+    pub ensures: Vec<TClause>,
+}
+
+/// A contract clause. Its variables are the function's parameters (`VarId`s `0..param_count`)
+/// and, in `ensures`, `result` (`VarId(param_count)`); it contains no statements.
+#[derive(Debug)]
+pub struct TClause {
+    pub cond: TExpr,
+    /// The condition's source text.
+    pub text: String,
+}
+
+/// A checked `live` block.
+#[derive(Debug)]
+pub struct TLive {
+    /// The `live` keyword.
+    pub keyword: Span,
+    pub within_ms: Option<i64>,
+    pub backoff: Option<crate::syntax::ast::Backoff>,
+    /// `invariant e` with the condition's source text.
+    pub invariant: Option<(TExpr, String)>,
+    pub body: TBlock,
+    /// The variables declared outside the block and assigned inside it (at any depth): what a
+    /// retry restores.
+    pub restored: Vec<VarId>,
 }
 
 #[derive(Debug)]
@@ -249,6 +278,15 @@ pub enum TStmt {
     Break,
     Continue,
     Return(Option<TExpr>),
+    /// `assert(cond)` / `assert(cond, message)`, failing at `keyword`; `text` is the
+    /// condition's source text.
+    Assert {
+        keyword: Span,
+        cond: TExpr,
+        message: Option<TExpr>,
+        text: String,
+    },
+    Live(Box<TLive>),
 }
 
 /// Something that can be assigned: a variable, or a path of indexing and fields inside one.
@@ -373,5 +411,114 @@ impl TExpr {
             }
             _ => false,
         }
+    }
+}
+
+impl TBlock {
+    /// Calls `f` with every variable the block assigns, at any depth: `let`s, assignments (also
+    /// of elements and fields), loop variables, inside nested blocks, loops, `live` blocks and
+    /// expressions.
+    pub fn for_each_assigned(&self, f: &mut impl FnMut(VarId)) {
+        for stmt in &self.stmts {
+            stmt_assigns(stmt, f);
+        }
+        if let Some(tail) = &self.tail {
+            expr_assigns(tail, f);
+        }
+    }
+}
+
+fn stmt_assigns(stmt: &TStmt, f: &mut impl FnMut(VarId)) {
+    match stmt {
+        TStmt::Assign { place, value } => {
+            f(place.var);
+            for step in &place.path {
+                if let PathStep::Index { index, .. } = step {
+                    expr_assigns(index, f);
+                }
+            }
+            expr_assigns(value, f);
+        }
+        TStmt::Expr(e) | TStmt::Return(Some(e)) => expr_assigns(e, f),
+        TStmt::While { cond, body } => {
+            expr_assigns(cond, f);
+            body.for_each_assigned(f);
+        }
+        TStmt::ForRange {
+            var,
+            start,
+            end,
+            body,
+            ..
+        } => {
+            f(*var);
+            expr_assigns(start, f);
+            expr_assigns(end, f);
+            body.for_each_assigned(f);
+        }
+        TStmt::ForEach {
+            var, array, body, ..
+        } => {
+            f(*var);
+            expr_assigns(array, f);
+            body.for_each_assigned(f);
+        }
+        TStmt::Assert { cond, message, .. } => {
+            expr_assigns(cond, f);
+            if let Some(message) = message {
+                expr_assigns(message, f);
+            }
+        }
+        TStmt::Live(live) => {
+            if let Some((cond, _)) = &live.invariant {
+                expr_assigns(cond, f);
+            }
+            live.body.for_each_assigned(f);
+        }
+        TStmt::Break | TStmt::Continue | TStmt::Return(None) => {}
+    }
+}
+
+fn expr_assigns(expr: &TExpr, f: &mut impl FnMut(VarId)) {
+    match &expr.kind {
+        TExprKind::Block(block) => block.for_each_assigned(f),
+        TExprKind::If { cond, then, else_ } => {
+            expr_assigns(cond, f);
+            then.for_each_assigned(f);
+            if let Some(else_) = else_ {
+                expr_assigns(else_, f);
+            }
+        }
+        TExprKind::Array(items)
+        | TExprKind::New { fields: items, .. }
+        | TExprKind::Call { args: items, .. }
+        | TExprKind::Builtin { args: items, .. } => {
+            items.iter().for_each(|item| expr_assigns(item, f))
+        }
+        TExprKind::Index { base, index, .. } => {
+            expr_assigns(base, f);
+            expr_assigns(index, f);
+        }
+        TExprKind::Slice {
+            base, start, end, ..
+        } => {
+            expr_assigns(base, f);
+            expr_assigns(start, f);
+            expr_assigns(end, f);
+        }
+        TExprKind::Field { base, .. } | TExprKind::Unary { operand: base, .. } => {
+            expr_assigns(base, f)
+        }
+        TExprKind::Binary { lhs, rhs, .. } | TExprKind::Logic { lhs, rhs, .. } => {
+            expr_assigns(lhs, f);
+            expr_assigns(rhs, f);
+        }
+        TExprKind::Int(_)
+        | TExprKind::Float(_)
+        | TExprKind::Bool(_)
+        | TExprKind::Str(_)
+        | TExprKind::Var(_)
+        | TExprKind::Current
+        | TExprKind::Error => {}
     }
 }

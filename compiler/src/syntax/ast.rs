@@ -32,14 +32,80 @@ pub struct Ident {
     pub span: Span,
 }
 
-/// `fn name(T a, ...) -> R { body }`.
+/// `fn name(T a, ...) -> R requires e ensures e { body }`.
 #[derive(Clone, Debug)]
 pub struct FnDecl {
     pub name: Ident,
     pub params: Vec<Param>,
     /// `None` when the return type is to be inferred from the body.
     pub ret: Option<TypeExpr>,
+    /// The `requires` and `ensures` clauses, in source order.
+    pub contracts: Vec<Contract>,
     pub body: Block,
+}
+
+/// Whether a contract clause is checked before (`requires`) or after (`ensures`) a call.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ContractKind {
+    Requires,
+    Ensures,
+}
+
+impl ContractKind {
+    /// The keyword, as fault messages name it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ContractKind::Requires => "requires",
+            ContractKind::Ensures => "ensures",
+        }
+    }
+}
+
+/// One `requires e` or `ensures e` clause.
+#[derive(Clone, Debug)]
+pub struct Contract {
+    pub kind: ContractKind,
+    pub cond: Expr,
+    /// The condition's source text exactly as written, for fault messages.
+    pub text: String,
+}
+
+/// `live [backoff(...)] [within N ms|s] [invariant e] { body }`.
+#[derive(Clone, Debug)]
+pub struct LiveBlock {
+    /// The `live` keyword, where the block's own fault is reported.
+    pub keyword: Span,
+    /// `backoff(...)` with every omitted argument at its default; `None` without `backoff`.
+    pub backoff: Option<Backoff>,
+    /// `within`, converted to milliseconds.
+    pub within_ms: Option<i64>,
+    pub invariant: Option<Invariant>,
+    pub body: Block,
+}
+
+/// The arguments of `backoff(base_ms=.., factor=.., max_ms=..)`, all non-negative literals.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    pub base_ms: i64,
+    pub factor: i64,
+    pub max_ms: i64,
+}
+
+impl Backoff {
+    /// The values of arguments left out: `backoff()` is `backoff(base_ms=2, factor=2, max_ms=20)`.
+    pub const DEFAULT: Backoff = Backoff {
+        base_ms: 2,
+        factor: 2,
+        max_ms: 20,
+    };
+}
+
+/// `invariant e` of a `live` block.
+#[derive(Clone, Debug)]
+pub struct Invariant {
+    pub cond: Expr,
+    /// The condition's source text exactly as written, for the fault message.
+    pub text: String,
 }
 
 #[derive(Clone, Debug)]
@@ -117,6 +183,15 @@ pub enum StmtKind {
     Break,
     Continue,
     Return(Option<Expr>),
+    /// `assert(cond)` or `assert(cond, message)`; `keyword` is where a failure is reported and
+    /// `text` the condition's source text.
+    Assert {
+        keyword: Span,
+        cond: Expr,
+        message: Option<Expr>,
+        text: String,
+    },
+    Live(Box<LiveBlock>),
     /// A statement the parser recognised but could not read; already reported.
     Error,
 }

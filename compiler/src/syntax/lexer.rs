@@ -361,6 +361,14 @@ mod tests {
     }
 
     #[test]
+    fn durations_are_an_int_then_a_unit() {
+        assert_eq!(
+            kinds("50ms 2s"),
+            vec![Tok::Int, Tok::Ident, Tok::Int, Tok::Ident, Tok::Eof]
+        );
+    }
+
+    #[test]
     fn keywords_and_identifiers() {
         assert_eq!(kinds("fn fnord"), vec![Tok::Fn, Tok::Ident, Tok::Eof]);
     }

@@ -187,10 +187,15 @@ impl<'a> Parser<'a> {
                     depth -= 1;
                     if depth == 0 {
                         self.bump();
-                        if self.peek() != Tok::Else {
-                            return;
+                        match self.peek() {
+                            Tok::Else => continue,
+                            // `let y = <bad block-like expression> { ... };`
+                            Tok::Semi => {
+                                self.bump();
+                                return;
+                            }
+                            _ => return,
                         }
-                        continue;
                     }
                 }
                 Tok::RParen | Tok::RBracket => depth = depth.saturating_sub(1),
@@ -246,6 +251,7 @@ impl<'a> Parser<'a> {
     }
 
     /// fn_decl := 'fn' IDENT '(' (type IDENT (',' type IDENT)* ','?)? ')' ('->' type)? contract* block
+    /// contract := ('requires' | 'ensures') expr
     fn fn_decl(&mut self) -> PResult<FnDecl> {
         self.expect(Tok::Fn, "")?;
         let name = self.ident("after `fn`")?;
@@ -265,18 +271,24 @@ impl<'a> Parser<'a> {
         } else {
             None
         };
-        while matches!(self.peek(), Tok::Requires | Tok::Ensures) {
-            let span = self.span();
-            let what = format!("{} clauses are", self.peek().describe());
+        let mut contracts = Vec::new();
+        loop {
+            let kind = match self.peek() {
+                Tok::Requires => ContractKind::Requires,
+                Tok::Ensures => ContractKind::Ensures,
+                _ => break,
+            };
             self.bump();
-            self.expr()?;
-            self.unsupported(span, &what);
+            let cond = self.expr()?;
+            let text = self.text(cond.span).to_string();
+            contracts.push(Contract { kind, cond, text });
         }
         let body = self.block()?;
         Ok(FnDecl {
             name,
             params,
             ret,
+            contracts,
             body,
         })
     }
@@ -460,16 +472,27 @@ impl<'a> Parser<'a> {
                 self.expect(Tok::Semi, "after the `return` statement")?;
                 Ok(StmtKind::Return(value))
             }
-            Tok::Static | Tok::Live | Tok::Match | Tok::Assert => {
+            Tok::Static | Tok::Match => {
                 let span = self.span();
                 let what = match self.peek() {
                     Tok::Static => "`static let` is",
-                    Tok::Live => "`live` blocks are",
-                    Tok::Match => "`match` is",
-                    _ => "`assert` is",
+                    _ => "`match` is",
                 };
                 self.unsupported(span, what);
                 Err(Reported)
+            }
+            Tok::Assert => {
+                let kind = self.assert_stmt()?;
+                if !(in_block && self.peek() == Tok::RBrace) {
+                    self.expect(Tok::Semi, "after `assert(...)`")?;
+                }
+                Ok(kind)
+            }
+            Tok::Live => {
+                let kind = self.nested(|this| this.live_stmt())?;
+                // Like other block statements, it needs no `;`, but one is allowed.
+                self.eat(Tok::Semi);
+                Ok(kind)
             }
             Tok::If | Tok::LBrace => {
                 // A statement that starts with `if` or `{` ends at its closing `}` (as in Rust):
@@ -504,6 +527,238 @@ impl<'a> Parser<'a> {
                 }
                 self.expect(Tok::Semi, "after the expression")?;
                 Ok(StmtKind::Expr(target))
+            }
+        }
+    }
+
+    /// assert := 'assert' '(' expr (',' expr)? ','? ')'
+    fn assert_stmt(&mut self) -> PResult<StmtKind> {
+        let keyword = self.expect(Tok::Assert, "")?.span;
+        let mut args = self.call_args()?.into_iter();
+        let (cond, message) = match (args.next(), args.next(), args.len()) {
+            (Some(cond), message, 0) => (cond, message),
+            (first, second, more) => {
+                let given = usize::from(first.is_some()) + usize::from(second.is_some()) + more;
+                self.diags.push(
+                    Diagnostic::new(
+                        "E0501",
+                        keyword.to(self.prev_span()),
+                        "`assert` takes a condition and an optional message",
+                    )
+                    .label(format!(
+                        "given {given} argument{}",
+                        if given == 1 { "" } else { "s" }
+                    ))
+                    .note("write `assert(condition)` or `assert(condition, \"message\")`"),
+                );
+                return Ok(StmtKind::Error);
+            }
+        };
+        let text = self.text(cond.span).to_string();
+        Ok(StmtKind::Assert {
+            keyword,
+            cond,
+            message,
+            text,
+        })
+    }
+
+    /// live := 'live' live_clause* block
+    /// live_clause := 'backoff' backoff_args | 'within' INT ('ms' | 's') | 'invariant' expr
+    ///
+    /// `backoff` and `within` are not keywords; each clause may come once, in any order.
+    fn live_stmt(&mut self) -> PResult<StmtKind> {
+        let keyword = self.expect(Tok::Live, "")?.span;
+        let mut backoff = None;
+        let mut within_ms = None;
+        let mut invariant = None;
+        let mut seen: Vec<(&'static str, Span)> = Vec::new();
+        loop {
+            let span = self.span();
+            let clause = match self.peek() {
+                Tok::Ident if self.text(span) == "backoff" => "backoff",
+                Tok::Ident if self.text(span) == "within" => "within",
+                Tok::Invariant => "invariant",
+                Tok::LBrace => break,
+                _ => {
+                    return Err(self
+                        .error_expected("`backoff`, `within`, `invariant` or `{`", "after `live`"))
+                }
+            };
+            if let Some(&(_, first)) = seen.iter().find(|(name, _)| *name == clause) {
+                self.diags.push(
+                    Diagnostic::new(
+                        "E0513",
+                        span,
+                        format!("`{clause}` is given twice for one `live` block"),
+                    )
+                    .label("given again")
+                    .secondary(first, "first given here"),
+                );
+            }
+            seen.push((clause, span));
+            self.bump();
+            match clause {
+                "backoff" => backoff = Some(self.backoff_args()?),
+                "within" => within_ms = self.within_duration(),
+                _ => {
+                    let cond = self.expr()?;
+                    let text = self.text(cond.span).to_string();
+                    invariant = Some(Invariant { cond, text });
+                }
+            }
+        }
+        let body = self.block()?;
+        Ok(StmtKind::Live(Box::new(LiveBlock {
+            keyword,
+            backoff,
+            within_ms,
+            invariant,
+            body,
+        })))
+    }
+
+    /// backoff_args := '(' (IDENT '=' expr (',' IDENT '=' expr)* ','?)? ')'
+    ///
+    /// Each value must be a non-negative integer literal; arguments left out keep their default.
+    fn backoff_args(&mut self) -> PResult<Backoff> {
+        self.expect(Tok::LParen, "after `backoff`")?;
+        let mut backoff = Backoff::DEFAULT;
+        let mut given: Vec<(String, Span)> = Vec::new();
+        while self.peek() != Tok::RParen {
+            let name = self.ident("as a backoff argument (`base_ms`, `factor` or `max_ms`)")?;
+            self.expect(
+                Tok::Eq,
+                "after the backoff argument's name (they are written `factor=2`)",
+            )?;
+            let value = self.expr()?;
+            let literal = match value.kind {
+                ExprKind::Int(v) if v >= 0 => Some(v),
+                // Already reported (an integer literal out of range).
+                ExprKind::Error => None,
+                _ => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            "E0509",
+                            value.span,
+                            format!(
+                                "backoff argument `{}` must be a non-negative integer literal",
+                                name.name
+                            ),
+                        )
+                        .label("not a non-negative integer literal")
+                        .note("backoff values are fixed when the program is compiled, e.g. `backoff(base_ms=5)`"),
+                    );
+                    None
+                }
+            };
+            if let Some((_, first)) = given.iter().find(|(n, _)| *n == name.name) {
+                let first = *first;
+                self.diags.push(
+                    Diagnostic::new(
+                        "E0510",
+                        name.span,
+                        format!("backoff argument `{}` is given twice", name.name),
+                    )
+                    .label("given again")
+                    .secondary(first, "first given here"),
+                );
+            }
+            given.push((name.name.clone(), name.span));
+            let slot = match name.name.as_str() {
+                "base_ms" => Some(&mut backoff.base_ms),
+                "factor" => Some(&mut backoff.factor),
+                "max_ms" => Some(&mut backoff.max_ms),
+                _ => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            "E0508",
+                            name.span,
+                            format!("`backoff` has no argument `{}`", name.name),
+                        )
+                        .label("unknown backoff argument")
+                        .note("the arguments are `base_ms` (default 2), `factor` (default 2) and `max_ms` (default 20)"),
+                    );
+                    None
+                }
+            };
+            if let (Some(slot), Some(value)) = (slot, literal) {
+                *slot = value;
+            }
+            if !self.eat(Tok::Comma) {
+                break;
+            }
+        }
+        self.expect(Tok::RParen, "to close the backoff arguments")?;
+        Ok(backoff)
+    }
+
+    /// within_duration := INT ('ms' | 's'), after `within`: the duration in milliseconds, or
+    /// `None` after reporting what is wrong with it.
+    fn within_duration(&mut self) -> Option<i64> {
+        let value_span = self.span();
+        if self.peek() != Tok::Int {
+            self.diags.push(
+                Diagnostic::new(
+                    "E0511",
+                    value_span,
+                    "`within` needs a duration such as `50ms` or `2s`",
+                )
+                .label("expected an integer literal followed by `ms` or `s`"),
+            );
+            // Skip a wrong duration (`1.5s`, `x`), not the next clause.
+            let word = self.text(value_span);
+            if self.peek() == Tok::Float || (self.peek() == Tok::Ident && word != "backoff") {
+                self.bump();
+                if self.peek() == Tok::Ident && matches!(self.text(self.span()), "ms" | "s") {
+                    self.bump();
+                }
+            }
+            return None;
+        }
+        self.bump();
+        let value = self.int_literal(value_span);
+        let unit_span = self.span();
+        let unit = if self.peek() == Tok::Ident {
+            self.bump();
+            self.text(unit_span)
+        } else {
+            ""
+        };
+        let scale = match unit {
+            "ms" => 1,
+            "s" => 1000,
+            _ => {
+                let (span, label) = if unit.is_empty() {
+                    (value_span, "this duration has no unit".to_string())
+                } else {
+                    (unit_span, format!("`{unit}` is not a unit of time here"))
+                };
+                self.diags.push(
+                    Diagnostic::new(
+                        "E0511",
+                        span,
+                        "`within` takes milliseconds (`ms`) or seconds (`s`)",
+                    )
+                    .label(label)
+                    .note("write the duration as `50ms` or `2s`"),
+                );
+                return None;
+            }
+        };
+        let value = value?;
+        match value.checked_mul(scale) {
+            Some(ms) => Some(ms),
+            None => {
+                self.diags.push(
+                    Diagnostic::new(
+                        "E0511",
+                        value_span.to(unit_span),
+                        "`within` duration too long",
+                    )
+                    .label("more milliseconds than an `int` holds"),
+                );
+                None
             }
         }
     }
@@ -748,8 +1003,22 @@ impl<'a> Parser<'a> {
                     span,
                 })
             }
-            Tok::Assert => {
-                self.unsupported(span, "`assert` is");
+            Tok::Assert | Tok::Live => {
+                let what = if self.peek() == Tok::Assert {
+                    "`assert(...)`"
+                } else {
+                    "a `live` block"
+                };
+                let found = self.peek().describe();
+                self.diags.push(
+                    Diagnostic::new(
+                        "E0201",
+                        span,
+                        format!("expected an expression, found {found}"),
+                    )
+                    .label("expected an expression")
+                    .note(format!("{what} is a statement, not an expression")),
+                );
                 Err(Reported)
             }
             Tok::LParen => {
@@ -834,13 +1103,8 @@ impl<'a> Parser<'a> {
                 self.unsupported(span, "closures are");
                 Err(Reported)
             }
-            Tok::Match | Tok::Live => {
-                let what = if self.peek() == Tok::Match {
-                    "`match` is"
-                } else {
-                    "`live` blocks are"
-                };
-                self.unsupported(span, what);
+            Tok::Match => {
+                self.unsupported(span, "`match` is");
                 Err(Reported)
             }
             _ => Err(self.error_expected("an expression", "")),
@@ -1075,8 +1339,95 @@ mod tests {
         assert!(codes(r#""\u{e9}\n";"#).is_empty());
     }
 
+    fn first_stmt(file: &File) -> &StmtKind {
+        match &file.items[0] {
+            Item::Stmt(stmt) => &stmt.kind,
+            other => panic!("not a statement: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn live_clauses_come_in_any_order_with_defaults() {
+        let file = parse_ok("live invariant x > 0 within 2s backoff(max_ms=7,) { x = 1; }");
+        let StmtKind::Live(live) = first_stmt(&file) else {
+            panic!("not a live block")
+        };
+        assert_eq!(live.within_ms, Some(2000));
+        assert_eq!(
+            live.backoff,
+            Some(Backoff {
+                base_ms: 2,
+                factor: 2,
+                max_ms: 7
+            })
+        );
+        assert_eq!(
+            live.invariant.as_ref().map(|i| i.text.as_str()),
+            Some("x > 0")
+        );
+        assert_eq!(live.body.stmts.len(), 1);
+
+        let file = parse_ok("live within 50ms { }");
+        let StmtKind::Live(live) = first_stmt(&file) else {
+            panic!("not a live block")
+        };
+        assert_eq!((live.within_ms, live.backoff), (Some(50), None));
+        assert!(live.invariant.is_none());
+    }
+
+    #[test]
+    fn contracts_keep_their_source_text() {
+        let file = parse_ok("fn f(int n) -> int requires n >= 0\n  ensures result  ==  (n) { n }");
+        let Item::Fn(f) = &file.items[0] else {
+            panic!("not a function")
+        };
+        let clauses: Vec<(ContractKind, &str)> = f
+            .contracts
+            .iter()
+            .map(|c| (c.kind, c.text.as_str()))
+            .collect();
+        assert_eq!(
+            clauses,
+            [
+                (ContractKind::Requires, "n >= 0"),
+                (ContractKind::Ensures, "result  ==  (n)")
+            ]
+        );
+    }
+
+    #[test]
+    fn asserts_are_statements() {
+        let file = parse_ok("assert(a && b, \"m\");");
+        let StmtKind::Assert { text, message, .. } = first_stmt(&file) else {
+            panic!("not an assert")
+        };
+        assert_eq!(text, "a && b");
+        assert!(message.is_some());
+        assert!(parse_ok("fn f() { assert(true) }").items.len() == 1);
+        assert_eq!(codes("let x = assert(true);"), vec!["E0201"]);
+        assert_eq!(codes("assert();"), vec!["E0501"]);
+    }
+
+    #[test]
+    fn live_clause_errors() {
+        assert_eq!(codes("live backoff(base=1) { }"), vec!["E0508"]);
+        assert_eq!(
+            codes("live backoff(factor=1.5, max_ms=-1) { }"),
+            vec!["E0509", "E0509"]
+        );
+        assert_eq!(codes("live backoff(factor=1, factor=2) { }"), vec!["E0510"]);
+        assert_eq!(codes("live within 5 { }"), vec!["E0511"]);
+        assert_eq!(codes("live within 5h { }"), vec!["E0511"]);
+        assert_eq!(codes("live within x { }"), vec!["E0511"]);
+        assert_eq!(codes("live within 1.5s { }"), vec!["E0511"]);
+        assert_eq!(codes("live within 9223372036854775807s { }"), vec!["E0511"]);
+        assert_eq!(codes("live invariant a invariant b { }"), vec!["E0513"]);
+        assert_eq!(codes("live forever { }"), vec!["E0201"]);
+        assert_eq!(codes("let y = live { };"), vec!["E0201"]);
+    }
+
     #[test]
     fn unsupported_constructs_say_so() {
-        assert_eq!(codes("enum P { A }\nlive { }"), vec!["E0901", "E0901"]);
+        assert_eq!(codes("enum P { A }\nmatch x { }"), vec!["E0901", "E0901"]);
     }
 }
