@@ -228,3 +228,44 @@ fn a_retry_restores_every_outer_variable_the_body_assigns() {
         .expect("a recovery block");
     assert_eq!(recovery.matches(" = %").count(), 7, "{recovery}");
 }
+
+#[test]
+fn checks_in_every_position_lower_to_verified_ir() {
+    for source in [
+        // Heap arguments and results in both kinds of clause, and a result bound to a variable.
+        "struct P { int x, [string] tags, }\n\
+         fn tag(P p, string t) -> P requires len(t) > 0 ensures contains(result.tags, t) \
+         ensures len(result.tags) == len(p.tags) + 1 { p.tags = push(p.tags, t); p }\n\
+         let p = new P { x: 1, tags: [] }; p = tag(p, \"a\"); println(tag(p, \"b\"));",
+        // Clauses with `&&`, `||`, `!`, `if` and calls, on a void function.
+        "fn ok(int n) -> bool { n != 3 }\n\
+         fn f(int a, int b) requires a < b && (ok(a) || !ok(b)) requires if a > 0 { b > 0 } else { true } { }\n\
+         f(1, 2); for i in 0..3 { f(i, i + 1); }",
+        // Calls with contracts inside asserts, invariants and other calls' arguments.
+        "fn pos(int n) -> int requires n > 0 ensures result > 0 { n }\n\
+         let x = 1; assert(pos(pos(x)) == 1, \"x = \" + pos(x));\n\
+         live invariant pos(x) > 0 { x = pos(x + 1); }",
+        // Nested live blocks in loops, with every way out.
+        "fn f([int] xs) -> int {\n\
+         let t = 0;\n\
+         for x in xs {\n\
+         live backoff() within 1ms {\n\
+         if x == 0 { continue; }\n\
+         for y in xs { live { if y == x { break; } t += y; if t > 99 { return t; } } }\n\
+         xs[0] = t;\n\
+         }\n\
+         }\n\
+         t\n\
+         }\n\
+         println(f([1, 2, 3]));",
+        // A live block at the top level, with strings and a diverging body.
+        "let s = \"\"; live { s = s + live_retries(); println(s); }\n\
+         fn g() -> int { live { return 1; } }\n\
+         println(g());",
+        // An empty body, and an invariant alone.
+        "live { } let n = 0; live invariant n == 0 { }",
+    ] {
+        ir(source);
+        ir_with(source, Options { contracts: false });
+    }
+}
