@@ -7,11 +7,12 @@
 //! code and the VM print and fault through the very same functions. [`run`] then does what a
 //! native executable's `main` does: record the arguments, run the entry function, finish.
 //!
-//! Deep recursion ends in the runtime's `stack overflow` fault: compiled calls count their depth
-//! (see `codegen`), and [`run`] runs the body on a thread with a large stack.
+//! The runtime's call-depth counter and pending-fault flag are data symbols, bound to their
+//! addresses the same way. Deep recursion ends in the runtime's `stack overflow` fault: compiled
+//! calls count their depth (see `codegen`), and [`run`] runs the body on a thread with a large
+//! stack. Faults inside `live` blocks are recovered by the generated code itself (see `codegen`).
 //!
-//! What this module does not do: `live`-block recovery (not yet built), or caching of compiled
-//! code between runs.
+//! What this module does not do: cache compiled code between runs.
 
 use cranelift_jit::{JITBuilder, JITModule};
 
@@ -35,6 +36,10 @@ impl JitProgram {
         builder.symbol(
             keel_runtime::stack::CALL_DEPTH_SYMBOL,
             keel_runtime::stack::call_depth_address(),
+        );
+        builder.symbol(
+            keel_runtime::recover::FAULT_PENDING_SYMBOL,
+            keel_runtime::recover::fault_pending_address(),
         );
         let mut module = JITModule::new(builder);
         let lowered = codegen::lower_program(&mut module, program)?;

@@ -6,14 +6,16 @@
 //! header). The checks the IR's semantics demand are inline: the happy path pays one compare (or
 //! overflow flag) and one branch per check, to a cold block that calls the runtime's fault
 //! function (`keel_fault_int`, `keel_fault_to_int`, `keel_fault_bounds`) and then traps,
-//! unreachably, because that call never returns. Checks that an operand constant makes
-//! impossible are not emitted (`x / 2`, `x << 3`).
+//! unreachably, because that call never returns, or, in a program with `live` blocks, goes on
+//! to the block's recovery target (see `recovery`, which also tests the pending-fault flag after
+//! calls). Checks that an operand constant makes impossible are not emitted (`x / 2`, `x << 3`).
 //!
 //! Every Keel-to-Keel call counts itself in the runtime's call-depth counter (load, add, store,
 //! compare and branch before the call; load, subtract, store after it) and reports `stack
 //! overflow` at its site beyond `keel_runtime::MAX_CALL_DEPTH`, like the VM. A call of a leaf
 //! function (one that calls no Keel function) only checks that there is room for it: nothing
-//! reads the count while a leaf runs, so the fault comes at the same call.
+//! reads the count while a leaf runs, so the fault comes at the same call. A stack overflow is
+//! never recovered from: its cold block always traps.
 //!
 //! Scalars, calls, printing and control flow are here; heap values (reference counting, arrays,
 //! structs, copy-on-write) are in the `heap` submodule, what it may assume about them within a
@@ -25,6 +27,7 @@
 mod facts;
 mod heap;
 mod library;
+mod recovery;
 
 use std::collections::{HashMap, HashSet};
 
@@ -45,19 +48,22 @@ use super::{value_type, Env};
 use crate::ir::{self, BinaryOp, Inst, Operand, SiteId, Stream, Term, Ty, UnaryOp};
 use facts::{BlockFacts, Borrows};
 use heap::Region;
+use recovery::FaultExit;
+pub(super) use recovery::RecoveryCode;
 
 /// The trap after a call that never returns; reaching it would be a runtime bug.
 const UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
 
 type Result<T> = std::result::Result<T, String>;
 
-/// Lowers `func` into `clif`, whose signature the caller has already set.
+/// Lowers `func` into `clif`, whose signature the caller has already set, and returns where its
+/// recovery code is (for the inliner).
 pub(super) fn lower_function<M: Module>(
     env: &mut Env<'_, M>,
     func: &ir::Function,
     clif: &mut clif::Function,
     builder_ctx: &mut FunctionBuilderContext,
-) -> Result<()> {
+) -> Result<RecoveryCode> {
     let mut builder = FunctionBuilder::new(clif, builder_ctx);
     let mut vars = Vec::with_capacity(func.locals.len());
     for (index, info) in func.locals.iter().enumerate() {
@@ -106,9 +112,12 @@ pub(super) fn lower_function<M: Module>(
         inst_index: 0,
         non_null: HashSet::new(),
         preserve_floats: func.locals.iter().any(|info| info.ty == Ty::Float),
+        fault_exit: FaultExit::Fatal,
+        recovery: RecoveryCode::default(),
     };
     for (block, &clif_block) in func.blocks.iter().zip(&blocks) {
         lowering.builder.switch_to_block(clif_block);
+        lowering.fault_exit = lowering.fault_exit(block.handler, &blocks)?;
         lowering.borrows = facts::elided_borrows(&lowering.types, block);
         lowering.facts.clear();
         for (index, inst) in block.insts.iter().enumerate() {
@@ -118,10 +127,11 @@ pub(super) fn lower_function<M: Module>(
         }
         lowering.term(&block.term, &blocks)?;
     }
+    lowering.finish_unwind_block(func.ret);
     let config = lowering.env.module.target_config();
     lowering.builder.seal_all_blocks();
     lowering.builder.finalize(config);
-    Ok(())
+    Ok(lowering.recovery)
 }
 
 /// The state of lowering one function.
@@ -150,6 +160,10 @@ struct FunctionLowering<'e, 'a, 'f, M: Module> {
     /// Whether the function has float locals, whose registers slow-path calls should preserve
     /// (see `heap`).
     preserve_floats: bool,
+    /// Where the current IR block's recovered faults go (see `recovery`).
+    fault_exit: FaultExit,
+    /// The unwind block, once needed, and the pending tests after Keel calls (see `recovery`).
+    recovery: RecoveryCode,
 }
 
 /// The value of an immediate int operand, if it is one.
@@ -380,6 +394,9 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 let call = self.builder.ins().call(callee, &values);
                 if !leaf {
                     self.leave_call()?;
+                }
+                if let Some(test) = self.propagate_pending_fault()? {
+                    self.recovery.after_calls.insert(call, test);
                 }
                 if let Some(dst) = dst {
                     let result = *self.builder.inst_results(call).first().ok_or_else(|| {
@@ -674,7 +691,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             self.builder
                 .ins()
                 .icmp_imm_s(IntCC::SignedGreaterThan, after, MAX_CALL_DEPTH);
-        self.fault_if_with(too_deep, |this| {
+        self.fatal_if_with(too_deep, |this| {
             let [site_ptr, site_len] = this.site_args(site)?;
             this.call_runtime(RuntimeFn::FaultStackOverflow, &[site_ptr, site_len])
         })
@@ -692,7 +709,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             self.builder
                 .ins()
                 .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, depth, MAX_CALL_DEPTH);
-        self.fault_if_with(too_deep, |this| {
+        self.fatal_if_with(too_deep, |this| {
             let [site_ptr, site_len] = this.site_args(site)?;
             this.call_runtime(RuntimeFn::FaultStackOverflow, &[site_ptr, site_len])
         })
@@ -734,12 +751,34 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
     }
 
     /// Branches to a cold block when `failed` (an `i8`) is nonzero; `report` fills that block
-    /// with the call of a fault function that never returns, after which it traps. Lowering
+    /// with the call of a fault function, after which the block traps (the call never returns)
+    /// or, in a program that recovers, goes to the recovery target (see `recovery`). Lowering
     /// continues on the happy path.
     fn fault_if_with(
         &mut self,
         failed: Value,
         report: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        self.report_if(failed, report, true)
+    }
+
+    /// Like [`Self::fault_if_with`] for a fault no `live` block recovers from (stack overflow):
+    /// the cold block always traps.
+    fn fatal_if_with(
+        &mut self,
+        failed: Value,
+        report: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        self.report_if(failed, report, false)
+    }
+
+    /// Branches to a cold block filled by `report` when `failed` is nonzero; the block then
+    /// leaves for the recovery target when `recoverable` (see `recovery`), else traps.
+    fn report_if(
+        &mut self,
+        failed: Value,
+        report: impl FnOnce(&mut Self) -> Result<()>,
+        recoverable: bool,
     ) -> Result<()> {
         let cold = self.builder.create_block();
         self.builder.set_cold_block(cold);
@@ -750,7 +789,11 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
 
         self.builder.switch_to_block(cold);
         report(self)?;
-        self.builder.ins().trap(UNREACHABLE);
+        if recoverable {
+            self.leave_after_fault();
+        } else {
+            self.builder.ins().trap(UNREACHABLE);
+        }
         self.builder.switch_to_block(next);
         Ok(())
     }
@@ -815,10 +858,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 self.call_runtime(RuntimeFn::Exit, &[status])?;
                 self.builder.ins().trap(UNREACHABLE);
             }
-            Term::Unwind => {
-                // Not yet: recovery in compiled code.
-                self.builder.ins().trap(UNREACHABLE);
-            }
+            Term::Unwind => self.leave_after_fault(),
         }
         Ok(())
     }

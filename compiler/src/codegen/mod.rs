@@ -13,11 +13,21 @@
 //! only when used. Finally, small leaf functions are inlined into their callers and every
 //! function is compiled.
 //!
+//! Faults and `live` blocks: in a program without `live` blocks the fault functions never
+//! return, so each cold block ends in a trap and nothing else is emitted. In a program with one
+//! ([`ir::Program::recovers`]), recovery is propagation by return, the same on every target:
+//! each IR block has a recovery target (its handler block, or an unwind block that returns 0 /
+//! 0.0 / null from the function); fault blocks jump there after the fault call, `Term::Unwind`
+//! jumps there, and every Keel call and faulting runtime call is followed by a test of the
+//! runtime's `keel_fault_pending` flag that branches there (see `function::recovery`). Stack
+//! overflow stays fatal.
+//!
 //! Submodules: [`isa`] builds the target ISA with Keel's settings; [`runtime`] declares the
 //! runtime's C-ABI entry points; `data` owns literal and site data; `descriptors` owns type
 //! descriptors; `helpers` defines register-preserving trampolines for reference-counting slow
-//! paths; `function` lowers one function (its `heap` part: reference counts, arrays, structs);
-//! `inliner` inlines small leaf functions into their callers before each function is compiled.
+//! paths; `function` lowers one function (its `heap` part: reference counts, arrays, structs;
+//! its `recovery` part: where faults go); `inliner` inlines small leaf functions into their
+//! callers before each function is compiled.
 //!
 //! What this module does not do: it chooses no module kind, emits no C `main`, links nothing and
 //! runs nothing (that is `jit` and `aot`). It trusts its input to pass `ir::verify`.
@@ -28,6 +38,8 @@ mod function;
 mod helpers;
 mod inliner;
 pub mod isa;
+#[cfg(test)]
+mod recovery_tests;
 pub mod runtime;
 #[cfg(test)]
 mod values_tests;
@@ -184,6 +196,7 @@ pub fn lower_program<M: Module>(
         program,
         functions: &functions,
         leaves: program.functions.iter().map(is_leaf).collect(),
+        recovers: program.recovers(),
         imports: RuntimeImports::default(),
         data: DataObjects::default(),
         descriptors: Descriptors::default(),
@@ -194,22 +207,24 @@ pub fn lower_program<M: Module>(
     // Lower every function first, so that small ones can be inlined into their callers.
     let mut builder_ctx = FunctionBuilderContext::new();
     let mut bodies = Vec::with_capacity(program.functions.len());
+    let mut recovery = Vec::with_capacity(program.functions.len());
     for (index, (func, sig)) in program.functions.iter().zip(signatures).enumerate() {
         let mut body =
             clif::Function::with_name_signature(UserFuncName::user(0, index as u32), sig);
-        function::lower_function(&mut env, func, &mut body, &mut builder_ctx)
+        let code = function::lower_function(&mut env, func, &mut body, &mut builder_ctx)
             .map_err(|message| CodegenError::in_function(&func.name, message))?;
         verify_in_debug_builds(&body, env.module.isa(), &func.name)?;
         bodies.push(body);
+        recovery.push(code);
     }
 
-    let inliner = Inliner::new(&functions, &bodies);
+    let inliner = Inliner::new(&functions, &bodies, &recovery);
     let mut ctx = env.module.make_context();
     let mut unoptimized_isa = None;
     for (index, func) in program.functions.iter().enumerate() {
         ctx.func = bodies[index].clone();
         let inlined = inliner
-            .inline_into(&mut ctx)
+            .inline_into(&mut ctx, index)
             .map_err(|e| CodegenError::in_function(&func.name, format!("inlining: {e}")))?;
         if inlined {
             verify_in_debug_builds(&ctx.func, env.module.isa(), &func.name)?;
@@ -310,6 +325,9 @@ struct Env<'a, M: Module> {
     functions: &'a [FuncId],
     /// Whether each Keel function is a leaf (calls no Keel function), indexed by `ir::FuncId`.
     leaves: Vec<bool>,
+    /// Whether the program has `live` blocks, so that faults may be recovered from (see
+    /// `function::recovery`).
+    recovers: bool,
     imports: RuntimeImports,
     data: DataObjects,
     descriptors: Descriptors,

@@ -44,11 +44,12 @@ pub enum RuntimeFn {
     PrintFloat,
     /// `keel_print_value(v: *const Object, flags: u32)`: an array or a struct.
     PrintValue,
-    /// `keel_fault_int(site: *const u8, site_len: usize, op: u32, a: i64, b: i64) -> !`.
+    /// `keel_fault_int(site: *const u8, site_len: usize, op: u32, a: i64, b: i64)`; like the
+    /// other two fault functions below, it returns only while a `live` block is active.
     FaultInt,
-    /// `keel_fault_bounds(site: *const u8, site_len: usize, index: i64, len: i64) -> !`.
+    /// `keel_fault_bounds(site: *const u8, site_len: usize, index: i64, len: i64)`.
     FaultBounds,
-    /// `keel_fault_to_int(site: *const u8, site_len: usize, value: f64) -> !`.
+    /// `keel_fault_to_int(site: *const u8, site_len: usize, value: f64)`.
     FaultToInt,
     /// `keel_fault_stack_overflow(site: *const u8, site_len: usize) -> !`.
     FaultStackOverflow,

@@ -38,14 +38,14 @@ fn jit_function(source: &str, name: &str) -> (JitProgram, *const u8) {
 
 /// What an executable did.
 #[derive(Debug, PartialEq, Eq)]
-struct Run {
-    stdout: String,
-    stderr: String,
-    status: Option<i32>,
+pub(super) struct Run {
+    pub(super) stdout: String,
+    pub(super) stderr: String,
+    pub(super) status: Option<i32>,
 }
 
 impl Run {
-    fn from(output: Output) -> Run {
+    pub(super) fn from(output: Output) -> Run {
         Run {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -54,12 +54,16 @@ impl Run {
     }
 }
 
-/// Builds `source` for the host and runs it with `KEEL_LEAK_CHECK=1`; builds and runs it for
-/// every other target that works here too and asserts it behaves the same.
+/// [`run_native_program`] of `source` through the front end.
 fn run_native(source: &str) -> Run {
-    let program = compile(source);
+    run_native_program(&compile(source))
+}
+
+/// Builds `program` for the host and runs it with `KEEL_LEAK_CHECK=1`; builds and runs it for
+/// every other target that works here too and asserts it behaves the same.
+pub(super) fn run_native_program(program: &Program) -> Run {
     let host = Target::host().expect("tests run on a supported host");
-    let expected = run_on(&program, &host, &[]);
+    let expected = run_on(program, &host, &[]);
     for name in SUPPORTED {
         let Ok(target) = Target::parse(name) else {
             continue;
@@ -73,7 +77,7 @@ fn run_native(source: &str) -> Run {
         let Ok(runner) = target.runner(LinkMode::Dynamic) else {
             continue;
         };
-        let run = run_on(&program, &target, &runner);
+        let run = run_on(program, &target, &runner);
         assert_eq!(run, expected, "{target} differs from the host");
     }
     expected

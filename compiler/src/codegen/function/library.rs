@@ -5,6 +5,8 @@
 //! function takes one, and narrows a `bool` result back to `i8`. `sqrt` and `abs` of floats and
 //! `min`, `max` and `abs` of ints are single instructions and are emitted inline, with exactly
 //! the runtime's results (`abs` of `int_min` still calls the runtime, which reports the fault).
+//! In a program that recovers, a call of a function that may fault is followed by the test of the
+//! pending-fault flag (see `recovery`).
 //!
 //! What this module does not do: know what any library function computes beyond those five.
 
@@ -55,6 +57,9 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let id = env.imports.get_rt(env.module, func)?;
         let callee = self.func_ref(id);
         let call = self.builder.ins().call(callee, &values);
+        if func.may_fault() {
+            self.propagate_pending_fault()?;
+        }
         let Some(dst) = dst else { return Ok(()) };
         let Some(ret) = sig.ret else {
             return Err(format!(
