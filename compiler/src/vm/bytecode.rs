@@ -42,8 +42,9 @@
 //! (The byte offsets are what rustc chooses today; nothing depends on them.) Registers are `u32`
 //! indices into the frame window; jump targets are absolute indices into [`Module`]'s single code
 //! array; immediates are `i32` (wider constants are loaded into a scratch register first). Rare
-//! wide data stays out of the instruction: the source site of each instruction that can fault
-//! lives in a side table indexed by code position ([`FaultSite`]), and call arguments need no list
+//! wide data stays out of the instruction: the source site of each instruction that can fault,
+//! and where a recovered fault of it continues (its *handler*), live in a side table indexed by
+//! code position ([`FaultSite`]), so that the happy path never reads them; call arguments need no list
 //! because the caller writes them straight into the callee's window. The operands of
 //! `new_array`, `new_struct` and `call_rt` (any number of registers) are a [`RegList`] in another
 //! side table; the instruction holds its index. `call_rt` holds its [`RtFunc`] directly.
@@ -71,8 +72,10 @@ impl Reg {
     }
 }
 
-/// One instruction. Each line below is the opcode's whole meaning; `Int` ops with a `Fault` note
-/// end the process through the runtime when the check fails (see `vm::ops`).
+/// One instruction. Each line below is the opcode's whole meaning. An instruction with a `Fault`
+/// note reports the fault through the runtime when its check fails (see `vm::ops`), which ends the
+/// process, or inside a `live` block records it; execution then continues at the instruction's
+/// handler or leaves the function (see [`FaultSite::handler`] and `interp`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Instr {
     // --- moves and constants ---
@@ -295,8 +298,14 @@ pub enum Instr {
     FieldMut { dst: Reg, object: Reg, field: u32 },
     /// `dst = func(args...)`: calls a runtime function with the registers of list `args` (and
     /// the instruction's fault site when the function takes one); void results leave `dst`
-    /// alone. Fault: whatever the function reports.
-    CallRt { func: RtFunc, dst: Reg, args: u32 },
+    /// alone. Fault: whatever the function reports; with `checks_fault` (a function that may
+    /// fault, in a program with `live` blocks) a fault it recorded is raised here.
+    CallRt {
+        func: RtFunc,
+        dst: Reg,
+        args: u32,
+        checks_fault: bool,
+    },
 
     // --- calls ---
     /// Calls function `func` with its window at `base` (its arguments already there); its result
@@ -308,6 +317,10 @@ pub enum Instr {
     RetVoid,
     /// Ends the process with status `src` (`keel_exit`).
     Exit { src: Reg },
+    /// A fault was just recorded (`keel_fault`): leaves the function without a result, as if its
+    /// caller's `call` had faulted (IR `unwind` in a block without a handler; with a handler it
+    /// is a `jump` there).
+    Unwind,
 
     // --- output (`flags`: `keel_runtime::PRINT_NEWLINE` | `PRINT_STDERR`) ---
     /// Prints int `src`.
@@ -327,7 +340,11 @@ impl Instr {
     pub fn is_unconditional_transfer(&self) -> bool {
         matches!(
             self,
-            Instr::Jump { .. } | Instr::Ret { .. } | Instr::RetVoid | Instr::Exit { .. }
+            Instr::Jump { .. }
+                | Instr::Ret { .. }
+                | Instr::RetVoid
+                | Instr::Exit { .. }
+                | Instr::Unwind
         )
     }
 
@@ -473,7 +490,7 @@ impl Instr {
             LeFloatJump { .. } | NotLtFloatJump { .. } | NotLeFloatJump { .. } => None,
             Retain { .. } | Release { .. } => None,
             ArraySet { .. } | ArraySetRc { .. } | FieldSet { .. } | FieldSetRc { .. } => None,
-            Ret { .. } | RetVoid | Exit { .. } => None,
+            Ret { .. } | RetVoid | Exit { .. } | Unwind => None,
             PrintInt { .. } | PrintBool { .. } | PrintStr { .. } => None,
             PrintFloat { .. } | PrintValue { .. } => None,
         }
@@ -568,7 +585,7 @@ impl Instr {
             FieldSet { object, value, .. } | FieldSetRc { object, value, .. } => two(object, value),
             LoadInt { .. } | LoadStr { .. } | LoadFloat { .. } | LoadDesc { .. } => ([NONE; 3], 0),
             NewArray { .. } | NewStruct { .. } | CallRt { .. } => ([NONE; 3], 0),
-            Jump { .. } | Call { .. } | RetVoid => ([NONE; 3], 0),
+            Jump { .. } | Call { .. } | RetVoid | Unwind => ([NONE; 3], 0),
         }
     }
 
@@ -620,7 +637,7 @@ pub struct FuncInfo {
     pub has_result: bool,
 }
 
-/// The source site of an instruction that can fault, as recorded in the side table.
+/// How an instruction that can fault reports and recovers, as recorded in the side table.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct FaultSite {
     /// Index into the module's sites, or [`FaultSite::NONE`]'s value for instructions that
@@ -629,6 +646,11 @@ pub struct FaultSite {
     /// The immediate form was emitted with the IR operands swapped (`2 * x` as `x * 2`); the
     /// fault message swaps them back.
     pub swapped: bool,
+    /// Where a recovered fault of this instruction continues: the code index of its IR block's
+    /// handler (a `live` block's recovery code, in the same function), or `None` to leave the
+    /// function, after which the caller's `call` counts as the faulting instruction. For a
+    /// `call` this also covers faults its callee did not handle.
+    pub handler: Option<u32>,
 }
 
 impl FaultSite {
@@ -636,6 +658,7 @@ impl FaultSite {
     pub const NONE: FaultSite = FaultSite {
         site: u32::MAX,
         swapped: false,
+        handler: None,
     };
 }
 
@@ -720,7 +743,8 @@ impl Module {
     /// - a call names an existing function, its window `base` plus the callee's parameters fit in
     ///   the caller's frame (arguments are written there before the call);
     /// - every `load_str` names an existing literal; there is one fault-site entry per
-    ///   instruction and each names an existing site or none;
+    ///   instruction and each names an existing site or none; a fault handler belongs to an
+    ///   instruction with a site and lies inside its function;
     /// - every `load_desc`, `new_array` and `new_struct` names an existing descriptor of the
     ///   right kind (a struct's with as many fields as its list has registers);
     /// - every register list exists, lies inside the list registers, and names registers of
@@ -763,6 +787,7 @@ impl Module {
             }
         }
         let tables = Tables {
+            fault_sites: &fault_sites,
             functions: &functions,
             literal_count: literals.texts.len(),
             lists: &lists,
@@ -831,6 +856,12 @@ impl Module {
         self.fault_sites.get(ip).copied().unwrap_or(FaultSite::NONE)
     }
 
+    /// Where a recovered fault of the instruction at `ip` continues (see
+    /// [`FaultSite::handler`]); validated to lie inside the instruction's function.
+    pub fn handler(&self, ip: usize) -> Option<u32> {
+        self.fault_site(ip).handler
+    }
+
     /// The source site with index `site`, if it exists.
     pub fn site(&self, site: u32) -> Option<&Site> {
         self.sites.get(site as usize)
@@ -856,6 +887,7 @@ impl Module {
 
 /// The module tables instructions refer to, for validation.
 struct Tables<'a> {
+    fault_sites: &'a [FaultSite],
     functions: &'a [FuncInfo],
     literal_count: usize,
     lists: &'a [RegList],
@@ -918,6 +950,13 @@ fn validate_function(func: &FuncInfo, code: &[Instr], tables: &Tables) -> Result
         if let Some(target) = instr.target() {
             if !(start..end).contains(&target) {
                 return Err(format!("instruction {ip} jumps outside its function"));
+            }
+        }
+        if let Some(handler) = tables.fault_sites[ip as usize].handler {
+            if !(start..end).contains(&handler) {
+                return Err(format!(
+                    "instruction {ip} has a fault handler outside its function"
+                ));
             }
         }
         match *instr {
@@ -997,6 +1036,45 @@ mod tests {
             sites: Vec::new(),
             arrays: vec![crate::ir::Ty::Int],
             structs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn fault_handlers_must_stay_in_their_function_and_need_a_site() {
+        let code = || {
+            vec![
+                Instr::DivInt {
+                    dst: Reg(0),
+                    a: Reg(0),
+                    b: Reg(1),
+                },
+                Instr::RetVoid,
+            ]
+        };
+        let with_handler = |site: u32, handler: u32| {
+            let mut parts = parts(code(), 2);
+            parts.sites = vec![Site {
+                file: "t.kl".into(),
+                line: 1,
+                col: 1,
+            }];
+            parts.fault_sites[0] = FaultSite {
+                site,
+                swapped: false,
+                handler: Some(handler),
+            };
+            Module::new(parts)
+        };
+        let module = with_handler(0, 1).expect("a handler inside the function");
+        assert_eq!(module.handler(0), Some(1));
+        assert_eq!(module.handler(1), None);
+        match with_handler(0, 2) {
+            Ok(_) => panic!("accepted a handler outside the function"),
+            Err(e) => assert!(e.contains("fault handler outside"), "{e}"),
+        }
+        match with_handler(u32::MAX, 1) {
+            Ok(_) => panic!("accepted a handler without a site"),
+            Err(e) => assert!(e.contains("missing site"), "{e}"),
         }
     }
 
@@ -1111,6 +1189,7 @@ mod tests {
                         func: RtFunc::IntMin,
                         dst: Reg(0),
                         args: 1,
+                        checks_fault: false,
                     },
                     Instr::RetVoid,
                 ],

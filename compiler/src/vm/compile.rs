@@ -10,6 +10,11 @@
 //! `load_desc` name are built by `descs`. Which instructions fuse, forward or move is decided by
 //! `plan`; this module only emits.
 //!
+//! Fault recovery costs the emitted code nothing: each instruction that can fault gets, in the
+//! fault-site side table, the code index of its IR block's handler (if the block has one), and
+//! `unwind` becomes a `jump` to the handler or an `unwind` instruction. A program without
+//! handlers compiles exactly as it would without recovery.
+//!
 //! What this module does not do: optimise beyond those local rewrites, or execute anything. It
 //! expects verified IR (it verifies again and treats a failure as a compiler bug).
 
@@ -42,9 +47,10 @@ pub fn compile(program: &Program) -> Module {
         list_regs: Vec::new(),
     };
     let mut functions = Vec::with_capacity(program.functions.len());
+    let recovers = program.recovers();
     for func in &program.functions {
         let entry = code_index(out.code.len());
-        let compiler = FunctionCompiler::new(program, func, &descs, &mut out);
+        let compiler = FunctionCompiler::new(program, func, &descs, recovers, &mut out);
         let arg_base = compiler.arg_base;
         let frame_size = compiler.compile();
         functions.push(FuncInfo {
@@ -327,6 +333,13 @@ struct FunctionCompiler<'a> {
     fixups: Vec<(usize, BlockId)>,
     /// Code index where the block being emitted starts (no jump lands after it within it).
     block_begin: usize,
+    /// Whether the program has fault handlers, so that runtime calls that may fault must test
+    /// for a recorded fault.
+    recovers: bool,
+    /// The fault handler of the block being emitted.
+    handler: Option<BlockId>,
+    /// Fault handlers to patch once every block is placed: (instruction index, handler block).
+    handler_fixups: Vec<(usize, BlockId)>,
 }
 
 impl<'a> FunctionCompiler<'a> {
@@ -334,6 +347,7 @@ impl<'a> FunctionCompiler<'a> {
         program: &'a Program,
         func: &'a Function,
         descs: &'a TypeDescs,
+        recovers: bool,
         out: &'a mut Output,
     ) -> Self {
         let locals = func.locals.len() as u32;
@@ -370,6 +384,9 @@ impl<'a> FunctionCompiler<'a> {
             block_start: vec![None; func.blocks.len()],
             fixups: Vec::new(),
             block_begin: 0,
+            recovers,
+            handler: None,
+            handler_fixups: Vec::new(),
         }
     }
 
@@ -397,6 +414,7 @@ impl<'a> FunctionCompiler<'a> {
             self.block_begin = self.out.code.len();
             self.block_start[block.0 as usize] = Some(code_index(self.block_begin));
             let plan = self.plan.block(block).clone();
+            self.handler = plan.handler;
             let insts = &self.func.block(block).insts[..plan.kept];
             for (inst, inst_plan) in insts.iter().zip(&plan.insts) {
                 self.inst(inst, inst_plan);
@@ -411,15 +429,23 @@ impl<'a> FunctionCompiler<'a> {
             }
         }
         for (at, block) in std::mem::take(&mut self.fixups) {
-            let Some(start) = self.block_start[block.0 as usize] else {
-                panic!(
-                    "internal compiler error: jump to unplaced block b{}",
-                    block.0
-                );
-            };
+            let start = self.placed(block);
             self.out.code[at].set_target(start);
         }
+        for (at, block) in std::mem::take(&mut self.handler_fixups) {
+            self.out.fault_sites[at].handler = Some(self.placed(block));
+        }
         frame_size
+    }
+
+    /// The code index where `block` starts (it must have been laid out).
+    fn placed(&self, block: BlockId) -> u32 {
+        self.block_start[block.0 as usize].unwrap_or_else(|| {
+            panic!(
+                "internal compiler error: jump to unplaced block b{}",
+                block.0
+            )
+        })
     }
 
     fn emit(&mut self, instr: Instr) {
@@ -427,11 +453,17 @@ impl<'a> FunctionCompiler<'a> {
         self.out.fault_sites.push(FaultSite::NONE);
     }
 
+    /// Emits an instruction that can fault at `site`; a recovered fault continues at the current
+    /// block's handler (patched in at the end).
     fn emit_faulting(&mut self, instr: Instr, site: SiteId, swapped: bool) {
+        if let Some(handler) = self.handler {
+            self.handler_fixups.push((self.out.code.len(), handler));
+        }
         self.out.code.push(instr);
         self.out.fault_sites.push(FaultSite {
             site: site.0,
             swapped,
+            handler: None,
         });
     }
 
@@ -728,6 +760,7 @@ impl<'a> FunctionCompiler<'a> {
                     func,
                     dst: dst.unwrap_or(self.scratch[0]),
                     args,
+                    checks_fault: self.recovers && func.may_fault(),
                 };
                 if func.sig().takes_site {
                     self.emit_faulting(instr, site, false);
@@ -961,6 +994,7 @@ impl<'a> FunctionCompiler<'a> {
                 let src = self.in_reg(code, 0);
                 self.emit(Instr::Exit { src });
             }
+            Ending::Unwind => self.emit(Instr::Unwind),
         }
     }
 

@@ -2,7 +2,9 @@
 //!
 //! A listing has the string literals, then one paragraph per function: a header with its frame
 //! layout, then one line per instruction: its code index, mnemonic and operands, and for
-//! instructions that can fault the `line:col` they report. Registers print as `r<n>`, jump
+//! instructions that can fault the `line:col` they report and, inside a `live` block, where a
+//! recovered fault continues (`on fault -> <index>`, the handler table; without it a fault leaves
+//! the function). Registers print as `r<n>`, jump
 //! targets as `-> <index>`, literals as `str#<n>` with their text, float constants in Rust's
 //! shortest form, type descriptors as `desc#<n>` with the type, register lists as `[r1, r2]`,
 //! runtime functions by their symbol. Nothing parses it back.
@@ -52,12 +54,17 @@ pub fn disassemble(module: &Module) -> String {
     out
 }
 
-/// One listing line: index, instruction and, if it can fault, its site.
+/// One listing line: index, instruction and, if it can fault, its site and handler.
 pub fn instruction_line(module: &Module, ip: usize, instr: &Instr) -> String {
     let text = instruction_text(module, instr);
-    match module.site(module.fault_site(ip).site) {
-        Some(site) => format!("{ip:>6}  {text:<34} @{}:{}", site.line, site.col),
-        None => format!("{ip:>6}  {text}"),
+    let fault = module.fault_site(ip);
+    match (module.site(fault.site), fault.handler) {
+        (Some(site), None) => format!("{ip:>6}  {text:<34} @{}:{}", site.line, site.col),
+        (Some(site), Some(handler)) => format!(
+            "{ip:>6}  {text:<34} @{}:{} on fault -> {handler}",
+            site.line, site.col
+        ),
+        (None, _) => format!("{ip:>6}  {text}"),
     }
 }
 
@@ -201,6 +208,7 @@ fn parts(module: &Module, instr: &Instr) -> (&'static str, String) {
         Ret { src } => ("ret", reg(src)),
         RetVoid => ("ret_void", String::new()),
         Exit { src } => ("exit", reg(src)),
+        Unwind => ("unwind", String::new()),
         PrintInt { src, flags } => (print_name(*flags, "int"), reg(src)),
         PrintBool { src, flags } => (print_name(*flags, "bool"), reg(src)),
         PrintStr { src, flags } => (print_name(*flags, "str"), reg(src)),
@@ -278,7 +286,9 @@ fn parts(module: &Module, instr: &Instr) -> (&'static str, String) {
             format!("r{}.{field}, r{}", object.0, value.0),
         ),
         FieldTake { dst, object, field } => ("field_take", three(dst, object, format!(".{field}"))),
-        CallRt { func, dst, args } => {
+        CallRt {
+            func, dst, args, ..
+        } => {
             let sig = func.sig();
             let call = format!("{}{}", sig.symbol, list_text(module, *args));
             match sig.ret {

@@ -15,10 +15,24 @@
 //! `stack overflow: too many nested calls` at the call's site through
 //! `keel_runtime::keel_fault_stack_overflow`, as compiled code does.
 //!
+//! # Faults and recovery
+//! A failed check calls the runtime's fault function, which ends the process unless a `live`
+//! block is active. Inside one it records the fault and returns, and so do runtime functions that
+//! fault (after a `call_rt` marked `checks_fault`, the interpreter tests
+//! `keel_runtime::recover::fault_pending`). The faulting instruction then leaves the loop
+//! (`Machine::interpret` returns it), and `Machine::unwind`, on the cold path, finds where to
+//! continue: the instruction's handler ([`Module::handler`]), in the same frame; without one the
+//! frame is popped like a return that writes no result, and the caller's `call` counts as the
+//! faulting instruction, until a handler is found. The `unwind` instruction (IR `unwind` without a
+//! handler) starts the same search. Calls need no test on return: a frame with a fault pending
+//! is never returned to, only unwound. Stack overflow is never recovered from. The values the
+//! frames left behind owned are abandoned, not released.
+//!
 //! # Tracing
 //! With `trace` set (the `KEEL_TRACE=1` environment variable), every executed instruction is
 //! printed to standard error in the disassembler's format with the values of the registers it
-//! reads. The loop is generic over a `TRACE` constant, so the normal loop contains no trace code.
+//! reads, and each step of an unwind as a line saying where the fault goes. The loop is generic
+//! over a `TRACE` constant, so the normal loop contains no trace code.
 //!
 //! # Safety
 //! The hot loop reads instructions and registers without bounds checks. It relies on the
@@ -42,6 +56,7 @@ use super::bytecode::{FrameInfo, Instr, Module};
 use super::heap;
 use super::ops;
 use super::{disasm, rt};
+use crate::ir::RtFunc;
 
 /// The most calls that may be active at once: `keel_runtime::MAX_CALL_DEPTH`.
 pub const MAX_CALL_DEPTH: usize = keel_runtime::MAX_CALL_DEPTH as usize;
@@ -64,7 +79,8 @@ struct ReturnRecord {
 }
 
 /// Runs function `func` of `module` with `args` as its parameters and returns its result (0 for
-/// a void function). `exit` and faults end the process inside.
+/// a void function, and for a fault recovered from that left the function without a handler).
+/// `exit` and unrecovered faults end the process inside.
 pub fn execute(module: &Module, func: u32, args: &[i64], trace: bool) -> i64 {
     let Some(frame) = module.frames().get(func as usize).copied() else {
         panic!("execute: no function {func}");
@@ -91,41 +107,58 @@ struct Machine {
     returns: Vec<ReturnRecord>,
 }
 
-/// Reports an integer fault of the instruction at `ip` and ends the process.
-#[cold]
-#[inline(never)]
-fn int_fault(module: &Module, ip: usize, op: IntOp, a: i64, b: i64) -> ! {
-    let fault = module.fault_site(ip);
-    let (a, b) = if fault.swapped { (b, a) } else { (a, b) };
-    let site = module.site_text(fault.site);
-    // SAFETY: `site` is a live `&str`, so the pointer and length describe valid UTF-8.
-    unsafe { keel_fault_int(site.as_ptr(), site.len(), op as u32, a, b) };
-    unreachable!("the VM does not recover from faults yet")
+/// A fault an instruction raises, as the interpreter reports it.
+#[derive(Copy, Clone, Debug)]
+enum Fault {
+    /// A failed integer check of `op` on `a` and `b` (`keel_fault_int`).
+    Int(IntOp, i64, i64),
+    /// `array[index]` out of bounds for an array of length `len` (`keel_fault_bounds`).
+    Bounds { index: i64, len: i64 },
+    /// A failed `to_int(value)` (`keel_fault_to_int`).
+    ToInt(f64),
+    /// Already recorded: by the runtime function a `call_rt` called, or before an `unwind`.
+    Recorded,
+}
+
+impl Fault {
+    /// Reports the fault of the instruction at `ip`: ends the process, or inside a `live` block
+    /// records it and returns.
+    fn report(self, module: &Module, ip: usize) {
+        let fault = module.fault_site(ip);
+        let site = module.site_text(fault.site);
+        // `site` is a live `&str`, so the pointer and length describe valid UTF-8, which is all
+        // the runtime's fault functions require.
+        let (site, len) = (site.as_ptr(), site.len());
+        match self {
+            Fault::Int(op, a, b) => {
+                let (a, b) = if fault.swapped { (b, a) } else { (a, b) };
+                // SAFETY: a valid site (above).
+                unsafe { keel_fault_int(site, len, op as u32, a, b) }
+            }
+            // SAFETY: a valid site (above).
+            Fault::Bounds { index, len: length } => unsafe {
+                keel_runtime::fault::keel_fault_bounds(site, len, index, length)
+            },
+            // SAFETY: a valid site (above).
+            Fault::ToInt(value) => unsafe {
+                keel_runtime::fault::keel_fault_to_int(site, len, value)
+            },
+            Fault::Recorded => {}
+        }
+    }
+}
+
+/// A fault raised by the instruction at `ip` of the frame at `bp`.
+#[derive(Copy, Clone, Debug)]
+struct Raised {
+    ip: usize,
+    bp: usize,
+    fault: Fault,
 }
 
 /// The site text (`file:line:col`) of the instruction at `ip`.
 fn site_of(module: &Module, ip: usize) -> &str {
     module.site_text(module.fault_site(ip).site)
-}
-
-/// Reports `array[index]` out of bounds (length `len`) at the instruction at `ip`.
-#[cold]
-#[inline(never)]
-fn bounds_fault(module: &Module, ip: usize, index: i64, len: i64) -> ! {
-    let site = site_of(module, ip);
-    // SAFETY: `site` is a live `&str`.
-    unsafe { keel_runtime::fault::keel_fault_bounds(site.as_ptr(), site.len(), index, len) };
-    unreachable!("the VM does not recover from faults yet")
-}
-
-/// Reports a failed `to_int(value)` at the instruction at `ip`.
-#[cold]
-#[inline(never)]
-fn to_int_fault(module: &Module, ip: usize, value: f64) -> ! {
-    let site = site_of(module, ip);
-    // SAFETY: `site` is a live `&str`.
-    unsafe { keel_runtime::fault::keel_fault_to_int(site.as_ptr(), site.len(), value) };
-    unreachable!("the VM does not recover from faults yet")
 }
 
 /// Reports a stack overflow at the call at `ip` and ends the process.
@@ -159,7 +192,91 @@ fn trace_line(module: &Module, ip: usize, instr: &Instr, window: &[i64]) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
+/// Runs the `call_rt` at `ip`, of runtime function `func` with the registers of list `args` of
+/// `window`. Returns its result, or `None` when `checks_fault` is set and the call recorded a
+/// fault. Out of the interpreter loop: a runtime call costs far more than this call, and the
+/// loop stays small.
+///
+/// # Safety
+/// `window` must be the current frame's window, in bounds for every register of the list.
+#[inline(never)]
+unsafe fn call_runtime(
+    module: &Module,
+    ip: usize,
+    func: RtFunc,
+    args: u32,
+    checks_fault: bool,
+    window: *const i64,
+) -> Option<i64> {
+    let mut values = [0i64; rt::MAX_PARAMS];
+    for (slot, reg) in values.iter_mut().zip(module.list(args)) {
+        // SAFETY: the list's registers are below the frame size (validated by `Module::new`),
+        // and the caller guarantees the window holds the frame.
+        *slot = unsafe { *window.add(reg.index()) };
+    }
+    // SAFETY: the list has one register per parameter (validated), holding values of the
+    // parameter types (verified IR).
+    let result = unsafe { rt::call(func, &values, || site_of(module, ip)) };
+    if checks_fault && keel_runtime::recover::fault_pending() {
+        return None;
+    }
+    Some(result)
+}
+
+/// Writes one trace line for a step of an unwind: the fault of the instruction at `ip`
+/// continues at `handler`, or leaves the function.
+#[cold]
+#[inline(never)]
+fn trace_unwind(module: &Module, ip: usize, handler: Option<u32>) {
+    keel_runtime::output::flush_stdout();
+    let name = module.function_at(ip).map_or("?", |f| f.name.as_str());
+    let step = match handler {
+        Some(handler) => format!("fault at {ip} -> {handler}"),
+        None => format!("fault at {ip} leaves {name}"),
+    };
+    let _ = writeln!(std::io::stderr().lock(), "{name:<12} {:>6}  {step}", "");
+}
+
 impl Machine {
+    /// Reports a raised fault and, when the runtime recorded it for a `live` block (it ends
+    /// the process otherwise), unwinds.
+    #[cold]
+    #[inline(never)]
+    fn raise<const TRACE: bool>(
+        &mut self,
+        module: &Module,
+        raised: Raised,
+    ) -> Option<(usize, usize)> {
+        raised.fault.report(module, raised.ip);
+        self.unwind::<TRACE>(module, raised.ip, raised.bp)
+    }
+
+    /// Finds where the fault just recorded by the instruction at `ip` of the frame at `bp`
+    /// continues: that instruction's handler, or else, popping the frame (its return record,
+    /// so the call depth stays right; no result is written), the handler of the caller's
+    /// `call`, and so on. Returns the handler's code index and frame base, or `None` when the
+    /// fault left the outermost frame.
+    fn unwind<const TRACE: bool>(
+        &mut self,
+        module: &Module,
+        mut ip: usize,
+        mut bp: usize,
+    ) -> Option<(usize, usize)> {
+        loop {
+            let handler = module.handler(ip);
+            if TRACE {
+                trace_unwind(module, ip, handler);
+            }
+            if let Some(handler) = handler {
+                return Some((handler as usize, bp));
+            }
+            let record = self.returns.pop()?;
+            // The instruction before the return address is the caller's `call`.
+            ip = record.return_ip as usize - 1;
+            bp = record.bp as usize;
+        }
+    }
+
     /// Makes room for a callee window ending at `top`, or reports a stack overflow at `ip`.
     #[cold]
     #[inline(never)]
@@ -176,16 +293,59 @@ impl Machine {
         }
     }
 
+    /// Runs from the entry of `entry` until the outermost frame returns (its result) or a
+    /// recovered fault leaves it (0).
     fn run<const TRACE: bool>(&mut self, module: &Module, entry: FrameInfo) -> i64 {
+        let (mut ip, mut bp) = (entry.entry as usize, 0);
+        loop {
+            match self.run_until_fault::<TRACE>(module, ip, bp) {
+                Ok(result) => return result,
+                Err(raised) => match self.raise::<TRACE>(module, raised) {
+                    Some((handler, frame)) => (ip, bp) = (handler, frame),
+                    None => return 0,
+                },
+            }
+        }
+    }
+
+    /// Runs [`Machine::interpret`] on a machine held in a local variable (the register file and
+    /// the return records move there and back), so that the loop reaches the record stack's
+    /// length and capacity without going through `self`.
+    #[inline(never)]
+    fn run_until_fault<const TRACE: bool>(
+        &mut self,
+        module: &Module,
+        ip: usize,
+        bp: usize,
+    ) -> Result<i64, Raised> {
+        let mut machine = Machine {
+            regs: std::mem::take(&mut self.regs),
+            returns: std::mem::take(&mut self.returns),
+        };
+        let outcome = machine.interpret::<TRACE>(module, ip, bp);
+        *self = machine;
+        outcome
+    }
+
+    /// The interpreter loop: runs from instruction `ip` in the frame at `bp` until the
+    /// outermost frame returns (`Ok` with its result) or an instruction raises a fault
+    /// (`Err`, for `run` to report and unwind). Leaving the loop on a fault, rather than
+    /// unwinding inside it, keeps the loop's state out of the fault paths.
+    #[inline(always)]
+    fn interpret<const TRACE: bool>(
+        &mut self,
+        module: &Module,
+        mut ip: usize,
+        mut bp: usize,
+    ) -> Result<i64, Raised> {
         let code = module.code();
         let frames = module.frames();
         let literals = module.literals().values();
         let descs = module.descs().values();
-        let mut ip = entry.entry as usize;
-        let mut bp = 0usize;
         let mut base: *mut i64 = self.regs.as_mut_ptr();
         // `r` points at the current window: `r.add(n)` is register n.
-        let mut r: *mut i64 = base;
+        // SAFETY: `bp` is the base of a frame on the stack, whose window is in bounds.
+        let mut r: *mut i64 = unsafe { base.add(bp) };
 
         // SAFETY (for every use of these two macros): register operands come from the current
         // function's code, so they are below its frame size (validated by `Module::new`), and
@@ -229,22 +389,33 @@ impl Machine {
                 unsafe { $($body)* }
             };
         }
+        // Raises `fault` at the instruction just fetched: leaves the loop for `run` to report
+        // it and continue where it is recovered.
+        macro_rules! raise {
+            ($fault:expr) => {
+                return Err(Raised {
+                    ip: ip - 1,
+                    bp,
+                    fault: $fault,
+                })
+            };
+        }
         // An array index: the element's address, or the bounds fault of this instruction.
         macro_rules! element {
             ($array:expr, $index:expr) => {{
                 let (array, index) = ($array, $index);
                 match heap! { heap::element(array, index) } {
                     Ok(slot) => slot,
-                    Err(len) => bounds_fault(module, ip - 1, index, len),
+                    Err(len) => raise!(Fault::Bounds { index, len }),
                 }
             }};
         }
-        // A checked operation: its result, or the fault it reports.
+        // A checked operation: its result, or the fault it raises.
         macro_rules! checked {
             ($result:expr, $a:expr, $b:expr) => {
                 match $result {
                     Ok(value) => value,
-                    Err(op) => int_fault(module, ip - 1, op, $a, $b),
+                    Err(op) => raise!(Fault::Int(op, $a, $b)),
                 }
             };
         }
@@ -380,7 +551,7 @@ impl Machine {
                     let value = getf!(src);
                     match ops::float_to_int(value) {
                         Some(int) => set!(dst, int),
-                        None => to_int_fault(module, ip - 1, value),
+                        None => raise!(Fault::ToInt(value)),
                     }
                 }
                 Instr::EqFloat { dst, a, b } => set!(dst, i64::from(getf!(a) == getf!(b))),
@@ -474,7 +645,7 @@ impl Machine {
                 Instr::Ret { src } => {
                     let value = get!(src);
                     let Some(record) = self.returns.pop() else {
-                        return value;
+                        return Ok(value);
                     };
                     bp = record.bp as usize;
                     ip = record.return_ip as usize;
@@ -487,7 +658,7 @@ impl Machine {
                 }
                 Instr::RetVoid => {
                     let Some(record) = self.returns.pop() else {
-                        return 0;
+                        return Ok(0);
                     };
                     bp = record.bp as usize;
                     ip = record.return_ip as usize;
@@ -496,6 +667,7 @@ impl Machine {
                     r = unsafe { base.add(bp) };
                 }
                 Instr::Exit { src } => keel_exit(get!(src)),
+                Instr::Unwind => raise!(Fault::Recorded),
 
                 Instr::PrintInt { src, flags } => keel_print_int(get!(src), flags),
                 Instr::PrintBool { src, flags } => keel_print_bool(get!(src), flags),
@@ -677,15 +849,18 @@ impl Machine {
                         heap! { std::ptr::replace(heap::field(unique, field), 0) }
                     )
                 }
-                Instr::CallRt { func, dst, args } => {
-                    let mut values = [0i64; rt::MAX_PARAMS];
-                    for (slot, value) in values.iter_mut().zip(list_values!(args)) {
-                        *slot = value;
+                Instr::CallRt {
+                    func,
+                    dst,
+                    args,
+                    checks_fault,
+                } => {
+                    // SAFETY: `r` is the current window, in bounds for the frame's registers.
+                    let call = unsafe { call_runtime(module, ip - 1, func, args, checks_fault, r) };
+                    match call {
+                        Some(result) => set!(dst, result),
+                        None => raise!(Fault::Recorded),
                     }
-                    // SAFETY: the list has one register per parameter (validated), holding
-                    // values of the parameter types (verified IR).
-                    let result = unsafe { rt::call(func, &values, site_of(module, ip - 1)) };
-                    set!(dst, result)
                 }
             }
         }

@@ -19,7 +19,9 @@
 //! [`rt`] (runtime calls), [`descs`] (the type descriptors the runtime reads).
 //!
 //! Every observable effect (printing, faults, `exit`) goes through `keel_runtime`, like the other
-//! backends. `KEEL_TRACE=1` prints each executed instruction to standard error.
+//! backends. A fault inside a `live` block is recovered as the IR says: each instruction that can
+//! fault has a handler in a side table, and the interpreter unwinds frames on the cold path
+//! ([`interp`]). `KEEL_TRACE=1` prints each executed instruction to standard error.
 
 pub mod bytecode;
 pub mod compile;
@@ -31,6 +33,8 @@ pub mod ops;
 pub mod plan;
 pub mod rt;
 
+#[cfg(test)]
+mod recovery_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -51,7 +55,8 @@ pub fn disassemble(module: &Module) -> String {
     disasm::disassemble(module)
 }
 
-/// Runs a program to completion, returning its exit status (faults and `exit` end the process).
+/// Runs a program to completion, returning its exit status (`exit` and unrecovered faults end
+/// the process).
 pub fn run(program: &Program, args: Vec<String>) -> i32 {
     keel_runtime::process::set_args(args);
     let module = compile(program);

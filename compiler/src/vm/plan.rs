@@ -14,8 +14,10 @@
 //!   `a` and its element unique and works on the element where it is, without moving it out
 //!   and back (the same for `take %t = o.f; ...; o.f = %t`).
 //! - **Jump threading and layout.** Jumps through empty blocks go to their final target;
-//!   unreachable blocks are dropped; blocks are ordered in chains so that most jumps become
-//!   fallthroughs.
+//!   unreachable blocks are dropped (a block's fault handler counts as reachable from it);
+//!   blocks are ordered in chains so that most jumps become fallthroughs.
+//! - **Unwinding.** `unwind` in a block with a fault handler is a jump to the handler; without
+//!   one it leaves the function ([`Ending::Unwind`]).
 //!
 //! Everything here is a plan over IR indices; `compile` turns it into instructions. Nothing here
 //! changes what a program does.
@@ -126,6 +128,8 @@ pub enum Ending {
     },
     Return(Option<Operand>),
     Exit(Operand),
+    /// `unwind` in a block without a fault handler: leave the function with the fault pending.
+    Unwind,
 }
 
 /// Where an instruction's result goes.
@@ -161,6 +165,9 @@ pub struct BlockPlan {
     pub kept: usize,
     pub insts: Vec<InstPlan>,
     pub ending: Ending,
+    /// Where a recovered fault of one of the block's instructions continues (the IR block's
+    /// handler, threaded like a jump target), or `None` to leave the function.
+    pub handler: Option<BlockId>,
 }
 
 /// The whole plan of a function.
@@ -177,7 +184,7 @@ impl FunctionPlan {
     }
 
     /// Whether a jump to `id` may be replaced by a copy of its ending (it has no instructions
-    /// and ends in a branch, a return or an exit, each one or two instructions long).
+    /// and ends in a branch, a return, an exit or an unwind, each one or two instructions long).
     pub fn is_inlinable(&self, id: BlockId) -> bool {
         let plan = self.block(id);
         plan.kept == 0 && !matches!(plan.ending, Ending::Jump(_))
@@ -229,7 +236,10 @@ fn plan_block(block: &Block, uses: &[u32]) -> BlockPlan {
         Term::Jump(to) => Ending::Jump(to),
         Term::Return(value) => Ending::Return(value),
         Term::Exit(code) => Ending::Exit(code),
-        Term::Unwind => unimplemented!("the VM does not recover from faults yet"),
+        Term::Unwind => match block.handler {
+            Some(handler) => Ending::Jump(handler),
+            None => Ending::Unwind,
+        },
         Term::Branch {
             cond,
             mut then_to,
@@ -279,6 +289,7 @@ fn plan_block(block: &Block, uses: &[u32]) -> BlockPlan {
         kept,
         insts,
         ending,
+        handler: block.handler,
     }
 }
 
@@ -505,7 +516,7 @@ fn successors(ending: &Ending) -> Vec<BlockId> {
         Ending::Branch {
             then_to, else_to, ..
         } => vec![then_to, else_to],
-        Ending::Return(_) | Ending::Exit(_) => vec![],
+        Ending::Return(_) | Ending::Exit(_) | Ending::Unwind => vec![],
     }
 }
 
@@ -530,6 +541,7 @@ fn thread_jumps(blocks: &mut [BlockPlan]) {
         .collect();
     let resolve = |b: BlockId| resolved[b.0 as usize];
     for block in blocks.iter_mut() {
+        block.handler = block.handler.map(resolve);
         block.ending = match block.ending {
             Ending::Jump(to) => Ending::Jump(resolve(to)),
             Ending::Branch {
@@ -549,14 +561,17 @@ fn thread_jumps(blocks: &mut [BlockPlan]) {
 /// Orders the reachable blocks in chains: after each block comes its preferred unplaced
 /// successor (a jump's target; a branch's `then` side, else its `else` side), so that edge
 /// needs no jump. A jump to an already placed inlinable block prefers that block's successors,
-/// because the jump will be replaced by a copy of its branch.
+/// because the jump will be replaced by a copy of its branch. Fault handlers are reachable but
+/// never preferred, so recovery code starts chains of its own, off the normal path.
 fn layout(blocks: &[BlockPlan]) -> Vec<BlockId> {
     let count = blocks.len();
     let mut reachable = vec![false; count];
     let mut stack = vec![BlockId(0)];
     while let Some(b) = stack.pop() {
         if !std::mem::replace(&mut reachable[b.0 as usize], true) {
-            stack.extend(successors(&blocks[b.0 as usize].ending));
+            let block = &blocks[b.0 as usize];
+            stack.extend(successors(&block.ending));
+            stack.extend(block.handler);
         }
     }
     let mut placed = vec![false; count];
@@ -842,6 +857,46 @@ mod tests {
             vec![BlockId(0), BlockId(1), BlockId(2), BlockId(4)]
         );
         assert!(plan.is_inlinable(BlockId(1)));
+    }
+
+    #[test]
+    fn handlers_are_laid_out_and_unwind_ends_blocks() {
+        // b0 (handler b2): branch %0, b1, b3; b1 (handler b2): unwind; b2: %0 = false; jump b0
+        // (reached only as a handler); b3: unwind (no handler)
+        let block = |term: Term, handler: Option<u32>| Block {
+            insts: vec![],
+            term,
+            handler: handler.map(BlockId),
+        };
+        let f = func(
+            &[Ty::Bool],
+            vec![
+                block(
+                    Term::Branch {
+                        cond: local(0),
+                        then_to: BlockId(1),
+                        else_to: BlockId(3),
+                    },
+                    Some(2),
+                ),
+                block(Term::Unwind, Some(2)),
+                Block {
+                    insts: vec![Inst::Copy {
+                        dst: Local(0),
+                        src: Operand::Bool(false),
+                    }],
+                    term: Term::Jump(BlockId(0)),
+                    handler: None,
+                },
+                block(Term::Unwind, None),
+            ],
+        );
+        let plan = plan_function(&f);
+        assert_eq!(plan.blocks[1].ending, Ending::Jump(BlockId(2)));
+        assert_eq!(plan.blocks[3].ending, Ending::Unwind);
+        assert_eq!(plan.blocks[0].handler, Some(BlockId(2)));
+        assert!(plan.order.contains(&BlockId(2)), "{:?}", plan.order);
+        assert_eq!(plan.order[0], BlockId(0));
     }
 
     /// `%t = %a[0]; [release %r;] %x = %t.f; release %t` in one block.

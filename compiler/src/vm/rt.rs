@@ -18,19 +18,23 @@ use crate::ir::RtFunc;
 pub const MAX_PARAMS: usize = 3;
 
 /// Calls `func` with `args` (its parameters, in order; extra entries are ignored) and returns
-/// its result as a register word. `site` is the
-/// `file:line:col` reported if the function faults.
+/// its result as a register word. `site` gives the `file:line:col` reported if the function
+/// faults; it is asked only by functions that take a site.
 ///
 /// # Safety
 /// `args` must hold values of `func`'s parameter types: live objects of the right kinds for
 /// pointer parameters, owned by the caller where the parameter is consumed.
-pub unsafe fn call(func: RtFunc, args: &[i64; MAX_PARAMS], site: &str) -> i64 {
+pub unsafe fn call<'a>(func: RtFunc, args: &[i64; MAX_PARAMS], site: impl Fn() -> &'a str) -> i64 {
     let [a, b, c] = *args;
     let float = |word: i64| f64::from_bits(word as u64);
     let word = |value: f64| value.to_bits() as i64;
-    let (site, site_len) = (site.as_ptr(), site.len());
+    let at = || {
+        let text = site();
+        (text.as_ptr(), text.len())
+    };
     use RtFunc::*;
-    // SAFETY: the caller guarantees the arguments fit the signature; `site` is a live `&str`.
+    // SAFETY: the caller guarantees the arguments fit the signature; the text `site` gives is a
+    // live `&str`, so its pointer and length describe valid UTF-8.
     unsafe {
         match func {
             StrConcat => krt::string::keel_str_concat(a as _, b as _) as i64,
@@ -50,27 +54,52 @@ pub unsafe fn call(func: RtFunc, args: &[i64; MAX_PARAMS], site: &str) -> i64 {
             StrEndsWith => krt::string_ops::keel_str_ends_with(a as _, b as _),
             StrReplace => krt::string_ops::keel_str_replace(a as _, b as _, c as _) as i64,
             StrSubstring => {
+                let (site, site_len) = at();
                 krt::string_ops::keel_str_substring(a as _, b, c, site, site_len) as i64
             }
-            StrCharAt => krt::string_ops::keel_str_char_at(a as _, b, site, site_len) as i64,
+            StrCharAt => {
+                let (site, site_len) = at();
+                krt::string_ops::keel_str_char_at(a as _, b, site, site_len) as i64
+            }
             StrIndexOf => krt::string_ops::keel_str_index_of(a as _, b as _),
             StrJoin => krt::string_ops::keel_str_join(a as _, b as _) as i64,
-            ParseInt => krt::parse::keel_parse_int(a as _, site, site_len),
-            ParseFloat => word(krt::parse::keel_parse_float(a as _, site, site_len)),
+            ParseInt => {
+                let (site, site_len) = at();
+                krt::parse::keel_parse_int(a as _, site, site_len)
+            }
+            ParseFloat => {
+                let (site, site_len) = at();
+                word(krt::parse::keel_parse_float(a as _, site, site_len))
+            }
             Input => krt::system::keel_input() as i64,
             Args => krt::system::keel_args() as i64,
             ArrayPush => krt::array::keel_array_push(a as _, b) as i64,
-            ArrayPop => krt::array::keel_array_pop(a as _, site, site_len) as i64,
-            ArraySlice => krt::array::keel_array_slice(a as _, b, c, site, site_len) as i64,
+            ArrayPop => {
+                let (site, site_len) = at();
+                krt::array::keel_array_pop(a as _, site, site_len) as i64
+            }
+            ArraySlice => {
+                let (site, site_len) = at();
+                krt::array::keel_array_slice(a as _, b, c, site, site_len) as i64
+            }
             ArrayConcat => krt::array::keel_array_concat(a as _, b as _) as i64,
             ArrayReverse => krt::array::keel_array_reverse(a as _) as i64,
             ArraySort => krt::array::keel_array_sort(a as _) as i64,
             ArrayContains => krt::array::keel_array_contains(a as _, b),
             ArrayIndexOf => krt::array::keel_array_index_of(a as _, b),
-            ArrayFill => krt::array::keel_array_fill(a as _, b, c, site, site_len) as i64,
+            ArrayFill => {
+                let (site, site_len) = at();
+                krt::array::keel_array_fill(a as _, b, c, site, site_len) as i64
+            }
             ValueEq => krt::value::keel_value_eq(a as _, b as _),
-            IntPow => krt::math::keel_int_pow(a, b, site, site_len),
-            IntAbs => krt::math::keel_int_abs(a, site, site_len),
+            IntPow => {
+                let (site, site_len) = at();
+                krt::math::keel_int_pow(a, b, site, site_len)
+            }
+            IntAbs => {
+                let (site, site_len) = at();
+                krt::math::keel_int_abs(a, site, site_len)
+            }
             IntMin => krt::math::keel_int_min(a, b),
             IntMax => krt::math::keel_int_max(a, b),
             FloatAbs => word(krt::math::keel_float_abs(float(a))),
@@ -89,6 +118,7 @@ pub unsafe fn call(func: RtFunc, args: &[i64; MAX_PARAMS], site: &str) -> i64 {
             FloatAtan2 => word(krt::math::keel_float_atan2(float(a), float(b))),
             ClockMs => krt::system::keel_clock_ms(),
             Fault => {
+                let (site, site_len) = at();
                 krt::fault::keel_fault(a as _, site, site_len);
                 0
             }
@@ -105,6 +135,7 @@ pub unsafe fn call(func: RtFunc, args: &[i64; MAX_PARAMS], site: &str) -> i64 {
                 0
             }
             LiveRetry => {
+                let (site, site_len) = at();
                 krt::recover::keel_live_retry(site, site_len);
                 0
             }

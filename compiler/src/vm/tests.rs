@@ -97,6 +97,11 @@ impl FnBuilder {
         self.func.blocks[block.0 as usize].term = term;
     }
 
+    /// Sets where a recovered fault of `block`'s instructions goes.
+    pub(super) fn handler(&mut self, block: BlockId, handler: Option<BlockId>) {
+        self.func.blocks[block.0 as usize].handler = handler;
+    }
+
     pub(super) fn build(self) -> Function {
         self.func
     }
