@@ -147,12 +147,13 @@ pub unsafe extern "C" fn keel_fault_to_int(site: *const u8, site_len: usize, val
     unsafe { fault_at(site, site_len, &to_int_message(value)) }
 }
 
-/// Raises the fault `message` (its whole `<kind>: <message>` text, a Keel string) at `site`:
-/// a failed `assert`, `requires`, `ensures` or `invariant`. Ends the process, or records the fault
-/// and returns inside a `live` block.
+/// Raises the fault `message` (its whole `<kind>: <message>` text, a Keel string, consumed) at
+/// `site`: a failed `assert`, `requires`, `ensures` or `invariant`. Ends the process, or records
+/// the fault and returns inside a `live` block.
 ///
 /// # Safety
-/// `message` must be a live string; `site` must point to `site_len` bytes of UTF-8.
+/// `message` must be a live string owned by the caller; `site` must point to `site_len` bytes of
+/// UTF-8.
 #[no_mangle]
 pub unsafe extern "C" fn keel_fault(
     message: *const crate::string::StrHeader,
@@ -162,6 +163,7 @@ pub unsafe extern "C" fn keel_fault(
     // SAFETY: the caller passes a live string and a valid site.
     unsafe {
         let text = crate::string::as_str(message).to_owned();
+        crate::object::release(message.cast_mut().cast());
         fault_at(site, site_len, &text)
     }
 }

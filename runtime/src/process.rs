@@ -6,7 +6,8 @@
 //!
 //! **Leak check:** with `KEEL_LEAK_CHECK=1` in the environment, [`keel_finish`] prints
 //! `leak check: N objects still live` to standard error and returns 1 when heap objects allocated
-//! on this thread are still live (`exit` and faults end the process without checking).
+//! on this thread are still live (`exit` and faults end the process without checking); when
+//! `live` blocks recovered from faults, it says so, since what those faults left is not freed.
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr};
@@ -57,8 +58,10 @@ pub extern "C" fn keel_finish() -> i32 {
         if let Some(mut report) = leak_report(live) {
             let recovered = crate::recover::recovered_faults();
             if recovered > 0 {
+                let faults = if recovered == 1 { "fault" } else { "faults" };
                 report.push_str(&format!(
-                    " ({recovered} faults recovered by live blocks abandoned the values their frames held)"
+                    "; {recovered} {faults} recovered by live blocks, which leave the values of \
+                     the frames they unwind unfreed"
                 ));
             }
             let mut err = std::io::stderr().lock();

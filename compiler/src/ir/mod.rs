@@ -669,7 +669,8 @@ pub enum RtFunc {
     FloatAtan2,
     ClockMs,
     /// `keel_fault(message)`: raises the fault whose whole `<kind>: <message>` text is the string
-    /// argument (failed `assert`, contract or `invariant`). Always followed by [`Term::Unwind`].
+    /// argument (failed `assert`, contract or `invariant`), which it consumes, so that nothing
+    /// is left to release on the fault path. Always followed by [`Term::Unwind`].
     Fault,
     /// `keel_live_enter(within_ms)`: enters a `live` block (`within_ms` -1 for none).
     LiveEnter,
@@ -1003,7 +1004,7 @@ impl RtFunc {
                 false,
             ),
             ClockMs => ("keel_clock_ms", &[], &[], Some(I64), false),
-            Fault => ("keel_fault", &[Ptr], &[false], None, true),
+            Fault => ("keel_fault", &[Ptr], &[true], None, true),
             LiveEnter => ("keel_live_enter", &[I64], &[false], None, false),
             LiveBackoff => (
                 "keel_live_backoff",

@@ -106,7 +106,7 @@ fn an_assert_message_is_built_only_on_failure() {
         "fn#0 check(%0:n: int) -> void {\n  locals %1: bool, %2: string, %3: string, %4: string\n\
          b0:\n    %1 = gt.int %0, 0\n    branch %1, b1, b2\n\
          b1:\n    return\n\
-         b2:\n    %3 = call_rt keel_str_from_int(%0)\n    %2 = call_rt keel_str_concat(str#0, %3)\n    release %3\n    %4 = call_rt keel_str_concat(str#1, %2)\n    release %2\n    call_rt keel_fault(%4) @2:5\n    release %4\n    unwind\n}\n"
+         b2:\n    %3 = call_rt keel_str_from_int(%0)\n    %2 = call_rt keel_str_concat(str#0, %3)\n    release %3\n    %4 = call_rt keel_str_concat(str#1, %2)\n    release %2\n    call_rt keel_fault(%4) @2:5\n    unwind\n}\n"
     );
     assert!(text.contains("str#1 = \"assertion failed: \""), "{text}");
 }

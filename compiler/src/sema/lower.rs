@@ -462,6 +462,10 @@ impl<'p, 's> FnLowerer<'p, 's> {
         self.switch_to(fail);
         let text = match message {
             None => self.string(&format!("{PREFIX}{text}")),
+            Some(TExpr {
+                kind: TExprKind::Str(literal),
+                ..
+            }) => self.string(&format!("{PREFIX}{literal}")),
             Some(message) => {
                 let message = self.value(message);
                 let prefix = self.string(PREFIX);
