@@ -28,13 +28,13 @@ BENCHMARK_DESCRIPTIONS = {
     "sieve": "sieve of Eratosthenes below 10,000,000, 25 times (prints 664579 and 9999991):"
     " `array_fill` of a large `[bool]`, element reads and writes (C uses one byte per flag,"
     " Keel 8)",
+    "strings": "builds a 22.9 MB string from 2,000,000 pieces with `s = s + ...`, splits it at"
+    " `,`, joins the parts with `;` and searches the result (Lua builds with `table.concat`:"
+    " `..` in a loop is quadratic there)",
     "contracts": "100,000,000 calls of `divide(a, b)` with `requires b != 0`, checked at every call"
     " (the argument is not a constant; C, Lua and Python check explicitly)",
     "contracts_plain": "the same 100,000,000 calls without the contract: the difference to"
     " `contracts` is what checking it costs (see the overhead below)",
-    "strings": "builds a 22.9 MB string from 2,000,000 pieces with `s = s + ...`, splits it at"
-    " `,`, joins the parts with `;` and searches the result (Lua builds with `table.concat`:"
-    " `..` in a loop is quadratic there)",
 }
 
 BASELINE = "gcc -O2"
