@@ -461,7 +461,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
         self.branch_on(cond, ok, fail);
         self.switch_to(fail);
         let text = match message {
-            None => self.string(&format!("{PREFIX}{text}")),
+            None => self.string(&format!("{PREFIX}{}", one_line(text))),
             Some(TExpr {
                 kind: TExprKind::Str(literal),
                 ..
@@ -529,7 +529,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             let (ok, fail) = (self.new_block(), self.new_block());
             self.branch_on(cond, ok, fail);
             self.switch_to(fail);
-            let message = self.string(&format!("invariant failed: {text}"));
+            let message = self.string(&format!("invariant failed: {}", one_line(text)));
             let invariant_site = self.site(cond.span);
             self.raise(message, invariant_site);
             self.switch_to(ok);
@@ -579,7 +579,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             "contract violated: {} {} {} (clause at {}:{line}:{col})",
             callee.name,
             kind.keyword(),
-            clause.text,
+            one_line(&clause.text),
             source.name
         );
         let (ok, fail) = (self.new_block(), self.new_block());
@@ -1296,4 +1296,18 @@ fn binary_op(op: BinOp, operand: Type) -> BinaryOp {
         BinOp::Ge => BinaryOp::GeInt,
         BinOp::And | BinOp::Or => unreachable!("`&&` and `||` are lowered as control flow"),
     }
+}
+
+/// Source text quoted in a fault message, on one line: each line break, with the indentation
+/// around it, becomes one space (`requires a > 0\n        && b > 0` reads `a > 0 && b > 0`).
+fn one_line(text: &str) -> String {
+    let mut lines = text.lines().map(str::trim);
+    let first = lines.next().unwrap_or_default();
+    lines.fold(first.to_string(), |mut joined, line| {
+        if !line.is_empty() {
+            joined.push(' ');
+            joined.push_str(line);
+        }
+        joined
+    })
 }
