@@ -694,8 +694,23 @@ impl<'p, 's> FnLowerer<'p, 's> {
             }
             _ => None,
         };
-        let plain = match compound {
-            None => {
+        let update = match compound {
+            None => in_place_update(place, value),
+            Some(_) => None,
+        };
+        if let Some((_, _, brackets)) = &update {
+            // Bounds faults name the right-hand side's brackets, read first without the rewrite.
+            let mut brackets = brackets.iter().rev();
+            for step in &mut steps {
+                if let Step::Index(_, site) = step {
+                    if let Some(bracket) = brackets.next() {
+                        *site = self.site(*bracket);
+                    }
+                }
+            }
+        }
+        let plain = match (compound, &update) {
+            (None, None) => {
                 let v = self.value(value);
                 // The root is about to change in place: keep the value's own reference.
                 Some(if v == Operand::Local(root) {
@@ -704,7 +719,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
                     v
                 })
             }
-            Some(_) => None,
+            _ => None,
         };
         let mut containers = vec![root];
         for (k, step) in steps[..steps.len() - 1].iter().enumerate() {
@@ -727,23 +742,20 @@ impl<'p, 's> FnLowerer<'p, 's> {
         }
         let last = *containers.last().expect("non-empty");
         let last_step = steps[steps.len() - 1];
-        let new_value = match (plain, compound) {
-            (Some(v), _) => v,
-            (None, Some((op, op_span, lhs_ty, rhs))) => {
-                let current = self.temp(tys[tys.len() - 1]);
-                self.emit(match last_step {
-                    Step::Index(index, site) => Inst::ArrayGet {
-                        dst: current,
-                        array: Operand::Local(last),
-                        index,
-                        site,
-                    },
-                    Step::Field(field) => Inst::FieldGet {
-                        dst: current,
-                        object: Operand::Local(last),
-                        field,
-                    },
-                });
+        let new_value = match (plain, compound, update) {
+            (Some(v), _, _) => v,
+            (None, None, Some((func, rest, _))) => {
+                // `place = push(place, x)`: the old value moves out of its container into the
+                // call, which then finds it unique and grows it in place.
+                let current = self.current_of(last, last_step, tys[tys.len() - 1]);
+                let rest: Vec<&TExpr> = rest.iter().collect();
+                let mut args = vec![Operand::Local(current)];
+                args.extend(self.operands_in_order(&rest));
+                let site = self.site(value.span);
+                self.call_rt(func, args, value.ty.to_ir(), site)
+            }
+            (None, Some((op, op_span, lhs_ty, rhs)), _) => {
+                let current = self.current_of(last, last_step, tys[tys.len() - 1]);
                 self.binary_values(
                     op,
                     op_span,
@@ -754,7 +766,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
                     None,
                 )
             }
-            (None, None) => unreachable!("either a plain or a compound assignment"),
+            (None, None, None) => unreachable!("a plain, compound or in-place assignment"),
         };
         self.set(last, last_step, new_value);
         for k in (1..containers.len()).rev() {
@@ -764,6 +776,39 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 Operand::Local(containers[k]),
             );
         }
+    }
+
+    /// The current value of the place `step` of `container`, about to be replaced by a value
+    /// computed from it: a heap value is moved out (its slot left empty until the `set` that
+    /// follows), so that the computation finds it unique and can update it in place instead of
+    /// copying it; a scalar is read.
+    fn current_of(&mut self, container: Local, step: Step, ty: Ty) -> Local {
+        let current = self.temp(ty);
+        self.emit(match (step, ty.is_heap()) {
+            (Step::Index(index, site), true) => Inst::ArrayTake {
+                dst: current,
+                array: container,
+                index,
+                site,
+            },
+            (Step::Index(index, site), false) => Inst::ArrayGet {
+                dst: current,
+                array: Operand::Local(container),
+                index,
+                site,
+            },
+            (Step::Field(field), true) => Inst::FieldTake {
+                dst: current,
+                object: container,
+                field,
+            },
+            (Step::Field(field), false) => Inst::FieldGet {
+                dst: current,
+                object: Operand::Local(container),
+                field,
+            },
+        });
+        current
     }
 
     fn set(&mut self, container: Local, step: Step, value: Operand) {
@@ -1310,4 +1355,62 @@ fn one_line(text: &str) -> String {
         }
         joined
     })
+}
+
+/// Recognises `place = f(place, rest...)` for a runtime function `f` that consumes its first
+/// argument (`push`, `pop`, `concat`, `reverse`, `sort`), where `place` has a path (`s.f`,
+/// `a[i]`): returns `f` and `rest`. Then the old value can move from its container into `f`
+/// instead of being copied, which keeps `s.items = push(s.items, x)` in a loop linear. Only when
+/// nothing else in the assignment could observe the emptied place: each index of `place` is the
+/// same variable or literal on both sides, and `rest` neither reads the root variable nor
+/// contains statements. Also returns the brackets of the indices read on the right-hand side
+/// (innermost first), whose sites a bounds fault reports, as it would without the rewrite.
+fn in_place_update<'v>(
+    place: &Place,
+    value: &'v TExpr,
+) -> Option<(RtFunc, &'v [TExpr], Vec<Span>)> {
+    let TExprKind::Builtin {
+        builtin: Builtin::Rt(func),
+        args,
+    } = &value.kind
+    else {
+        return None;
+    };
+    let (first, rest) = args.split_first()?;
+    if place.path.is_empty() || func.sig().owned.first() != Some(&true) {
+        return None;
+    }
+    let mut read = first;
+    let mut brackets = Vec::new();
+    for step in place.path.iter().rev() {
+        read = match (step, &read.kind) {
+            (PathStep::Field(i), TExprKind::Field { base, index }) if i == index => base,
+            (
+                PathStep::Index { index: written, .. },
+                TExprKind::Index {
+                    base,
+                    index,
+                    bracket,
+                },
+            ) if same_simple_operand(written, index) => {
+                brackets.push(*bracket);
+                base
+            }
+            _ => return None,
+        };
+    }
+    let same_root = matches!(read.kind, TExprKind::Var(v) if v == place.var);
+    let rest_is_independent = rest
+        .iter()
+        .all(|arg| !arg.may_assign() && !arg.may_read(place.var));
+    (same_root && rest_is_independent).then_some((*func, rest, brackets))
+}
+
+/// Whether two index expressions are the same variable or the same integer literal.
+fn same_simple_operand(a: &TExpr, b: &TExpr) -> bool {
+    match (&a.kind, &b.kind) {
+        (TExprKind::Var(x), TExprKind::Var(y)) => x == y,
+        (TExprKind::Int(x), TExprKind::Int(y)) => x == y,
+        _ => false,
+    }
 }

@@ -110,6 +110,31 @@ mod tests {
     }
 
     #[test]
+    fn updates_of_a_field_or_element_from_itself_move_the_old_value() {
+        let decl = "struct B { [int] items, }\nlet b = new B { items: [] };\nlet g = [[1]];\n";
+        for update in [
+            "b.items = push(b.items, 1);",
+            "b.items = concat(b.items, [2, 3]);",
+            "g[0] = pop(g[0]);",
+            "let i = 0;\ng[i] = sort(g[i]);",
+        ] {
+            let text = ir(&format!("{decl}{update}\nprintln(b);\nprintln(g);"));
+            assert!(text.contains("_take"), "{update}\n{text}");
+            assert!(!text.contains("_get"), "{update}\n{text}");
+        }
+        // The rest of the call reads the emptied variable, or the indices differ: no move.
+        for update in [
+            "b.items = push(b.items, len(b.items));",
+            "let i = 0;\ng[i] = push(g[0], 1);",
+            "g[0] = push(g[0], g[0][0]);",
+            "g[0] = push(g[0], len(g) + 1);",
+        ] {
+            let text = ir(&format!("{decl}{update}\nprintln(b);\nprintln(g);"));
+            assert!(text.contains("_get"), "{update}\n{text}");
+        }
+    }
+
+    #[test]
     fn loop_variable_copies_a_hidden_counter() {
         let text = ir("for i in 0..3 { i = 10; println(i); }");
         assert!(text.contains("lt.int"), "{text}");

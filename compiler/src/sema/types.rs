@@ -390,6 +390,31 @@ impl TExpr {
         }
     }
 
+    /// Whether evaluating this expression may read variable `var` (conservatively: any
+    /// expression with statements in it may).
+    pub fn may_read(&self, var: VarId) -> bool {
+        match &self.kind {
+            TExprKind::Var(v) => *v == var,
+            TExprKind::Current | TExprKind::Block(_) | TExprKind::If { .. } => true,
+            TExprKind::Binary { lhs, rhs, .. } | TExprKind::Logic { lhs, rhs, .. } => {
+                lhs.may_read(var) || rhs.may_read(var)
+            }
+            TExprKind::Unary { operand, .. } => operand.may_read(var),
+            TExprKind::Field { base, .. } => base.may_read(var),
+            TExprKind::Index { base, index, .. } => base.may_read(var) || index.may_read(var),
+            TExprKind::Slice {
+                base, start, end, ..
+            } => base.may_read(var) || start.may_read(var) || end.may_read(var),
+            TExprKind::Array(items) | TExprKind::New { fields: items, .. } => {
+                items.iter().any(|item| item.may_read(var))
+            }
+            TExprKind::Call { args, .. } | TExprKind::Builtin { args, .. } => {
+                args.iter().any(|arg| arg.may_read(var))
+            }
+            _ => false,
+        }
+    }
+
     /// Whether evaluating this expression may assign a variable (it contains statements).
     pub fn may_assign(&self) -> bool {
         match &self.kind {
