@@ -7,7 +7,8 @@
 //! before them, plus bounded self-recursion through a `depth` parameter; `let`, shadowing,
 //! assignment and compound assignment; `if`/`else` as statements and as values, block
 //! expressions; `while` and `for` loops whose trip counts are bounded by construction; `break`,
-//! `continue`, `return`; every int and bool operator (faults of `+ - * / % << >>` and unary `-`
+//! `continue`, `return`; `live` blocks (whose bodies fault and retry) and `assert`; every int
+//! and bool operator (faults of `+ - * / % << >>` and unary `-`
 //! are allowed: a program that faults must fault identically everywhere); `print`, `println`,
 //! `eprintln` and `exit(n)`. A static cost estimate (statements executed, with loop trip counts
 //! and callee costs multiplied in) keeps every program fast. Each program must pass the front
@@ -495,6 +496,8 @@ impl Generator {
             u64::from(self.rng.chance(self.hazard * 3)),   // exit
             if self.functions.is_empty() { 0 } else { 2 }, // call statement
             if can_nest { 1 } else { 0 },                  // block
+            if can_nest { 1 } else { 0 },                  // live block
+            u64::from(self.rng.chance(self.hazard * 3)),   // assert
         ];
         match self.rng.weighted(&weights) {
             0 => vec![self.let_statement()],
@@ -571,7 +574,7 @@ impl Generator {
                     None => Vec::new(),
                 }
             }
-            _ => {
+            11 => {
                 self.scopes.push(Vec::new());
                 let count = 1 + self.rng.below(3) as u32;
                 let body = self.statements(count);
@@ -581,6 +584,35 @@ impl Generator {
                     end: "}".into(),
                 }]
             }
+            12 => vec![self.live_block()],
+            _ => {
+                let cond = self.expr(Ty::Bool, 2);
+                vec![Node::Line(format!("assert({cond});"))]
+            }
+        }
+    }
+
+    /// `live { ... }`: its body may run three times (a fault inside it is retried), so it is
+    /// charged three times; it often ends with an assertion that fails on the first attempts.
+    fn live_block(&mut self) -> Node {
+        let saved = self.multiplier;
+        self.multiplier = self.multiplier.saturating_mul(3);
+        self.scopes.push(Vec::new());
+        let count = 1 + self.rng.below(3) as u32;
+        let mut body = self.statements(count);
+        if self.rng.chance(60) {
+            let at = self.rng.below(body.len() as u64 + 1) as usize;
+            let attempts = self.rng.below(4);
+            body.insert(
+                at,
+                Node::Line(format!("assert(live_retries() >= {attempts});")),
+            );
+        }
+        self.scopes.pop();
+        self.multiplier = saved;
+        Node::Compound {
+            parts: vec![("live {".into(), body)],
+            end: "}".into(),
         }
     }
 

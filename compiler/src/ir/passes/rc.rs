@@ -140,13 +140,15 @@ fn heap_uses(inst: &Inst, heap: &[bool]) -> Vec<(usize, bool)> {
         .collect()
 }
 
+/// Temporaries this pass has just added (beyond `heap`) are not reported: they are the
+/// retained copies of step 1 of `BlockRewriter::instruction`, already accounted for.
 fn heap_uses_at(inst: &Inst, heap: &[bool]) -> Vec<(usize, usize, bool)> {
     let owned = consumes(inst);
     let mut uses = Vec::new();
     let mut position = 0;
     inst.for_each_use(|op| {
         if let Operand::Local(l) = op {
-            if heap[l.0 as usize] {
+            if heap.get(l.0 as usize).copied().unwrap_or(false) {
                 uses.push((
                     l.0 as usize,
                     position,
