@@ -56,10 +56,11 @@ const UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
 
 type Result<T> = std::result::Result<T, String>;
 
-/// Lowers `func` into `clif`, whose signature the caller has already set, and returns where its
-/// recovery code is (for the inliner).
+/// Lowers `func` (function number `index`) into `clif`, whose signature the caller has already
+/// set, and returns where its recovery code is (for the inliner).
 pub(super) fn lower_function<M: Module>(
     env: &mut Env<'_, M>,
+    index: usize,
     func: &ir::Function,
     clif: &mut clif::Function,
     builder_ctx: &mut FunctionBuilderContext,
@@ -98,6 +99,7 @@ pub(super) fn lower_function<M: Module>(
     }
     builder.ins().jump(first, &[]);
 
+    let runs_in_live_blocks = env.runs_in_live_blocks[index];
     let mut lowering = FunctionLowering {
         env,
         builder,
@@ -113,6 +115,7 @@ pub(super) fn lower_function<M: Module>(
         non_null: HashSet::new(),
         preserve_floats: func.locals.iter().any(|info| info.ty == Ty::Float),
         fault_exit: FaultExit::Fatal,
+        runs_in_live_blocks,
         recovery: RecoveryCode::default(),
     };
     for (block, &clif_block) in func.blocks.iter().zip(&blocks) {
@@ -162,6 +165,8 @@ struct FunctionLowering<'e, 'a, 'f, M: Module> {
     preserve_floats: bool,
     /// Where the current IR block's recovered faults go (see `recovery`).
     fault_exit: FaultExit,
+    /// Whether the function may run while a `live` block is active (see `recovery`).
+    runs_in_live_blocks: bool,
     /// The unwind block, once needed, and the pending tests after Keel calls (see `recovery`).
     recovery: RecoveryCode,
 }

@@ -196,7 +196,7 @@ pub fn lower_program<M: Module>(
         program,
         functions: &functions,
         leaves: program.functions.iter().map(is_leaf).collect(),
-        recovers: program.recovers(),
+        runs_in_live_blocks: program.runs_in_live_blocks(),
         imports: RuntimeImports::default(),
         data: DataObjects::default(),
         descriptors: Descriptors::default(),
@@ -211,7 +211,7 @@ pub fn lower_program<M: Module>(
     for (index, (func, sig)) in program.functions.iter().zip(signatures).enumerate() {
         let mut body =
             clif::Function::with_name_signature(UserFuncName::user(0, index as u32), sig);
-        let code = function::lower_function(&mut env, func, &mut body, &mut builder_ctx)
+        let code = function::lower_function(&mut env, index, func, &mut body, &mut builder_ctx)
             .map_err(|message| CodegenError::in_function(&func.name, message))?;
         verify_in_debug_builds(&body, env.module.isa(), &func.name)?;
         bodies.push(body);
@@ -325,9 +325,9 @@ struct Env<'a, M: Module> {
     functions: &'a [FuncId],
     /// Whether each Keel function is a leaf (calls no Keel function), indexed by `ir::FuncId`.
     leaves: Vec<bool>,
-    /// Whether the program has `live` blocks, so that faults may be recovered from (see
-    /// `function::recovery`).
-    recovers: bool,
+    /// Whether each Keel function may run while a `live` block is active, so that its faults
+    /// may be recovered from (see `function::recovery`), indexed by `ir::FuncId`.
+    runs_in_live_blocks: Vec<bool>,
     imports: RuntimeImports,
     data: DataObjects,
     descriptors: Descriptors,

@@ -44,7 +44,8 @@
 //! explicitly, right after a `CallRt` of [`RtFunc::Fault`]. Values owned by a frame a fault
 //! leaves, and by the locals of a `live` body, are abandoned, not released (docs/faults.md).
 //! A program without any handler ([`Program::recovers`] is false) never recovers, so backends
-//! may treat every fault as ending the process.
+//! may treat every fault as ending the process; so may they in the blocks without a handler of
+//! the functions no handler's block calls, even indirectly ([`Program::runs_in_live_blocks`]).
 
 pub mod passes;
 pub mod print;
@@ -183,6 +184,34 @@ impl Program {
         self.functions
             .iter()
             .any(|f| f.blocks.iter().any(|b| b.handler.is_some()))
+    }
+
+    /// For each function, whether it may run while a `live` block is active: whether a block
+    /// with a handler calls it, directly or through other calls. A fault can be recovered from
+    /// only in a block with a handler or in such a function; everywhere else it ends the
+    /// process, and backends need neither pending-fault tests nor recovery paths there.
+    pub fn runs_in_live_blocks(&self) -> Vec<bool> {
+        let callees = |blocks: &mut dyn Iterator<Item = &Block>| -> Vec<FuncId> {
+            blocks
+                .flat_map(|block| &block.insts)
+                .filter_map(|inst| match inst {
+                    Inst::Call { func, .. } => Some(*func),
+                    _ => None,
+                })
+                .collect()
+        };
+        let mut runs = vec![false; self.functions.len()];
+        let mut pending: Vec<FuncId> = self
+            .functions
+            .iter()
+            .flat_map(|f| callees(&mut f.blocks.iter().filter(|b| b.handler.is_some())))
+            .collect();
+        while let Some(FuncId(f)) = pending.pop() {
+            if !std::mem::replace(&mut runs[f as usize], true) {
+                pending.extend(callees(&mut self.functions[f as usize].blocks.iter()));
+            }
+        }
+        runs
     }
 
     /// The element type of an array type.

@@ -269,3 +269,37 @@ fn checks_in_every_position_lower_to_verified_ir() {
         ir_with(source, Options { contracts: false });
     }
 }
+
+#[test]
+fn only_functions_called_from_live_blocks_run_in_them() {
+    let program = compile_with(
+        &SourceFile::new(
+            "t.kl",
+            "fn leaf(int n) -> int { return 10 / n; }\n\
+             fn inner(int n) -> int { return leaf(n) + 1; }\n\
+             fn outside(int n) -> int { return leaf(n) * 2; }\n\
+             fn unused(int n) -> int { return n; }\n\
+             println(outside(1));\n\
+             live { println(inner(1)); }\n\
+             println(outside(2));\n",
+        ),
+        Options::default(),
+    )
+    .unwrap_or_else(|d| panic!("{d:#?}"));
+    let runs: Vec<(&str, bool)> = program
+        .functions
+        .iter()
+        .map(|f| f.name.as_str())
+        .zip(program.runs_in_live_blocks())
+        .collect();
+    assert_eq!(
+        runs,
+        [
+            ("leaf", true),
+            ("inner", true),
+            ("outside", false),
+            ("unused", false),
+            ("<main>", false)
+        ]
+    );
+}

@@ -47,10 +47,10 @@ pub fn compile(program: &Program) -> Module {
         list_regs: Vec::new(),
     };
     let mut functions = Vec::with_capacity(program.functions.len());
-    let recovers = program.recovers();
-    for func in &program.functions {
+    let runs_in_live_blocks = program.runs_in_live_blocks();
+    for (func, &in_live) in program.functions.iter().zip(&runs_in_live_blocks) {
         let entry = code_index(out.code.len());
-        let compiler = FunctionCompiler::new(program, func, &descs, recovers, &mut out);
+        let compiler = FunctionCompiler::new(program, func, &descs, in_live, &mut out);
         let arg_base = compiler.arg_base;
         let frame_size = compiler.compile();
         functions.push(FuncInfo {
@@ -333,9 +333,10 @@ struct FunctionCompiler<'a> {
     fixups: Vec<(usize, BlockId)>,
     /// Code index where the block being emitted starts (no jump lands after it within it).
     block_begin: usize,
-    /// Whether the program has fault handlers, so that runtime calls that may fault must test
-    /// for a recorded fault.
-    recovers: bool,
+    /// Whether the function may run while a `live` block is active, so that runtime calls that
+    /// may fault must test for a recorded fault (in every block; else only in blocks with a
+    /// handler).
+    runs_in_live_blocks: bool,
     /// The fault handler of the block being emitted.
     handler: Option<BlockId>,
     /// Fault handlers to patch once every block is placed: (instruction index, handler block).
@@ -347,7 +348,7 @@ impl<'a> FunctionCompiler<'a> {
         program: &'a Program,
         func: &'a Function,
         descs: &'a TypeDescs,
-        recovers: bool,
+        runs_in_live_blocks: bool,
         out: &'a mut Output,
     ) -> Self {
         let locals = func.locals.len() as u32;
@@ -384,7 +385,7 @@ impl<'a> FunctionCompiler<'a> {
             block_start: vec![None; func.blocks.len()],
             fixups: Vec::new(),
             block_begin: 0,
-            recovers,
+            runs_in_live_blocks,
             handler: None,
             handler_fixups: Vec::new(),
         }
@@ -760,7 +761,8 @@ impl<'a> FunctionCompiler<'a> {
                     func,
                     dst: dst.unwrap_or(self.scratch[0]),
                     args,
-                    checks_fault: self.recovers && func.may_fault(),
+                    checks_fault: (self.runs_in_live_blocks || self.handler.is_some())
+                        && func.may_fault(),
                 };
                 if func.sig().takes_site {
                     self.emit_faulting(instr, site, false);

@@ -1,10 +1,11 @@
 //! Where a fault goes after the runtime reported it: the end of the process, or a recovery
 //! target (the IR's "Faults and recovery", propagation by return).
 //!
-//! In a program without `live` blocks ([`crate::ir::Program::recovers`] is false) every fault
-//! function ends the process, so the cold block that calls one ends in a trap that is never
-//! reached, and calls are not followed by any test: exactly the code of a program that cannot
-//! recover.
+//! Where no `live` block can be active, every fault function ends the process, so the cold block
+//! that calls one ends in a trap that is never reached, and calls are not followed by any test:
+//! exactly the code of a program that cannot recover. That is every block without a handler in
+//! a function that no handler's block calls, even indirectly
+//! ([`crate::ir::Program::runs_in_live_blocks`]): the whole program when it has no `live` block.
 //!
 //! In a program that recovers, the fault functions return while a `live` block is active, and
 //! each IR block has a *recovery target*: the Cranelift block of its
@@ -77,10 +78,9 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         handler: Option<BlockId>,
         blocks: &[Block],
     ) -> Result<FaultExit> {
-        if !self.env.recovers {
-            return Ok(FaultExit::Fatal);
-        }
         match handler {
+            // No `live` block can be active here: a fault ends the process.
+            None if !self.runs_in_live_blocks => Ok(FaultExit::Fatal),
             Some(id) => blocks
                 .get(id.0 as usize)
                 .map(|&block| FaultExit::Handler(block))
