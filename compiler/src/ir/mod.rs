@@ -1094,4 +1094,14 @@ impl Term {
             Term::Return(_) | Term::Exit(_) | Term::Unwind => vec![],
         }
     }
+
+    /// The value the terminator reads, if any: a branch's condition, the returned value, the
+    /// exit status.
+    pub fn operand(&self) -> Option<&Operand> {
+        match self {
+            Term::Branch { cond, .. } => Some(cond),
+            Term::Return(Some(value)) | Term::Exit(value) => Some(value),
+            Term::Jump(_) | Term::Return(None) | Term::Unwind => None,
+        }
+    }
 }

@@ -396,22 +396,7 @@ impl TExpr {
         match &self.kind {
             TExprKind::Var(v) => *v == var,
             TExprKind::Current | TExprKind::Block(_) | TExprKind::If { .. } => true,
-            TExprKind::Binary { lhs, rhs, .. } | TExprKind::Logic { lhs, rhs, .. } => {
-                lhs.may_read(var) || rhs.may_read(var)
-            }
-            TExprKind::Unary { operand, .. } => operand.may_read(var),
-            TExprKind::Field { base, .. } => base.may_read(var),
-            TExprKind::Index { base, index, .. } => base.may_read(var) || index.may_read(var),
-            TExprKind::Slice {
-                base, start, end, ..
-            } => base.may_read(var) || start.may_read(var) || end.may_read(var),
-            TExprKind::Array(items) | TExprKind::New { fields: items, .. } => {
-                items.iter().any(|item| item.may_read(var))
-            }
-            TExprKind::Call { args, .. } | TExprKind::Builtin { args, .. } => {
-                args.iter().any(|arg| arg.may_read(var))
-            }
-            _ => false,
+            _ => self.any_operand(|operand| operand.may_read(var)),
         }
     }
 
@@ -419,21 +404,27 @@ impl TExpr {
     pub fn may_assign(&self) -> bool {
         match &self.kind {
             TExprKind::Block(_) | TExprKind::If { .. } => true,
+            _ => self.any_operand(TExpr::may_assign),
+        }
+    }
+
+    /// Whether `f` holds for one of the expression's operands: its direct sub-expressions,
+    /// outside statements (false for literals, variables, blocks and `if`s).
+    fn any_operand(&self, mut f: impl FnMut(&TExpr) -> bool) -> bool {
+        match &self.kind {
             TExprKind::Binary { lhs, rhs, .. } | TExprKind::Logic { lhs, rhs, .. } => {
-                lhs.may_assign() || rhs.may_assign()
+                f(lhs) || f(rhs)
             }
-            TExprKind::Unary { operand, .. } => operand.may_assign(),
-            TExprKind::Field { base, .. } => base.may_assign(),
-            TExprKind::Index { base, index, .. } => base.may_assign() || index.may_assign(),
+            TExprKind::Unary { operand, .. } => f(operand),
+            TExprKind::Field { base, .. } => f(base),
+            TExprKind::Index { base, index, .. } => f(base) || f(index),
             TExprKind::Slice {
                 base, start, end, ..
-            } => base.may_assign() || start.may_assign() || end.may_assign(),
-            TExprKind::Array(items) | TExprKind::New { fields: items, .. } => {
-                items.iter().any(TExpr::may_assign)
-            }
-            TExprKind::Call { args, .. } | TExprKind::Builtin { args, .. } => {
-                args.iter().any(TExpr::may_assign)
-            }
+            } => f(base) || f(start) || f(end),
+            TExprKind::Array(items)
+            | TExprKind::New { fields: items, .. }
+            | TExprKind::Call { args: items, .. }
+            | TExprKind::Builtin { args: items, .. } => items.iter().any(f),
             _ => false,
         }
     }

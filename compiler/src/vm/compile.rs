@@ -26,7 +26,7 @@ use super::bytecode::{
 use super::descs::TypeDescs;
 use super::plan::{plan_function, Cond, Dest, Ending, FunctionPlan, InstPlan, Rel};
 use crate::ir::{
-    verify::verify, BinaryOp, BlockId, Function, Inst, Operand, Program, SiteId, Stream, Term, Ty,
+    verify::verify, BinaryOp, BlockId, Function, Inst, Operand, Program, SiteId, Stream, Ty,
     UnaryOp,
 };
 
@@ -294,10 +294,8 @@ fn register_constants(func: &Function) -> Vec<Operand> {
                 _ => inst.for_each_use(|op| note(op, false)),
             }
         }
-        match &block.term {
-            Term::Branch { cond, .. } => note(cond, false),
-            Term::Return(Some(v)) | Term::Exit(v) => note(v, false),
-            Term::Return(None) | Term::Jump(_) | Term::Unwind => {}
+        if let Some(value) = block.term.operand() {
+            note(value, false);
         }
     }
     found

@@ -212,11 +212,7 @@ fn count_uses(func: &Function) -> Vec<u32> {
         for inst in &block.insts {
             inst.for_each_use(&mut read);
         }
-        match &block.term {
-            Term::Branch { cond, .. } => read(cond),
-            Term::Return(Some(v)) | Term::Exit(v) => read(v),
-            Term::Return(None) | Term::Jump(_) | Term::Unwind => {}
-        }
+        block.term.operand().into_iter().for_each(&mut read);
     }
     uses
 }

@@ -233,10 +233,7 @@ fn drop_unread_constant_temps(func: &mut Function) {
         for inst in &block.insts {
             inst.for_each_use(&mut count);
         }
-        match &block.term {
-            Term::Branch { cond: op, .. } | Term::Return(Some(op)) | Term::Exit(op) => count(op),
-            Term::Jump(_) | Term::Return(None) | Term::Unwind => {}
-        }
+        block.term.operand().into_iter().for_each(&mut count);
     }
     let unread = |local: Local| {
         local.0 >= func.param_count

@@ -140,15 +140,13 @@ fn heap_uses(inst: &Inst, heap: &[bool]) -> Vec<(usize, bool)> {
         .collect()
 }
 
-/// Temporaries this pass has just added (beyond `heap`) are not reported: they are the
-/// retained copies of step 1 of `BlockRewriter::instruction`, already accounted for.
 fn heap_uses_at(inst: &Inst, heap: &[bool]) -> Vec<(usize, usize, bool)> {
     let owned = consumes(inst);
     let mut uses = Vec::new();
     let mut position = 0;
     inst.for_each_use(|op| {
         if let Operand::Local(l) = op {
-            if heap.get(l.0 as usize).copied().unwrap_or(false) {
+            if heap[l.0 as usize] {
                 uses.push((
                     l.0 as usize,
                     position,
@@ -224,7 +222,10 @@ impl BlockRewriter<'_> {
         let mut pre = Vec::new();
         let mut post = Vec::new();
         let mut inst = inst.clone();
-        let uses = heap_uses(&inst, self.heap);
+        // Operand positions, taken before step 1 replaces some operands by new temporaries
+        // (which `heap` does not cover).
+        let uses_at = heap_uses_at(&inst, self.heap);
+        let uses: Vec<(usize, bool)> = uses_at.iter().map(|&(x, _, c)| (x, c)).collect();
         let def = inst.def().map(|d| d.0 as usize).filter(|&d| self.heap[d]);
 
         // 1. Split extra consuming uses into retained temporaries.
@@ -239,10 +240,10 @@ impl BlockRewriter<'_> {
             let keep = if borrows > 0 { 0 } else { 1 };
             if consumes > keep {
                 // Replace all but `keep` consuming occurrences with retained copies.
-                let positions: Vec<usize> = heap_uses_at(&inst, self.heap)
-                    .into_iter()
-                    .filter(|&(y, _, c)| y == x && c)
-                    .map(|(_, p, _)| p)
+                let positions: Vec<usize> = uses_at
+                    .iter()
+                    .filter(|&&(y, _, c)| y == x && c)
+                    .map(|&(_, p, _)| p)
                     .take(consumes - keep)
                     .collect();
                 for p in positions {
