@@ -4,6 +4,9 @@
 //! 0 for success, 1 for compile errors (and for programs that fault), otherwise the program's own
 //! `exit(n)` status. It holds no compiler logic of its own.
 
+mod process_guard;
+
+use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -38,9 +41,10 @@ enum Command {
         checks: Checks,
         /// The program's source file.
         file: PathBuf,
-        /// Arguments for the program (after `--`).
-        #[arg(last = true)]
-        args: Vec<String>,
+        /// Arguments for the program (after `--`). Bytes that are not UTF-8 reach the program
+        /// as U+FFFD, as in a native executable.
+        #[arg(last = true, value_parser = clap::value_parser!(OsString))]
+        args: Vec<OsString>,
     },
     /// Compile a program to a standalone native executable.
     Build {
@@ -48,7 +52,9 @@ enum Command {
         checks: Checks,
         /// The program's source file.
         file: PathBuf,
-        /// Where to write the executable (default: the file's name without `.kl`).
+        /// Where to write the executable (default: the file's name without `.kl` or `.rz`, or
+        /// with `.out` added for other names; `-<arch>` added for another architecture). Never
+        /// the source file itself.
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// Target triple (default: this machine); see `keel targets`.
@@ -123,10 +129,13 @@ pub fn main() -> ExitCode {
             file,
             args,
         } => with_program(&file, checks.options(), |program| {
+            if native {
+                // The executable receives the bytes and decodes them as the VM and JIT do.
+                return run_native(&program, &file, args);
+            }
+            let args = keel_runtime::process::args_from_os(&args);
             if vm {
                 Ok(vm::run(&program, args))
-            } else if native {
-                run_native(&program, &file, args)
             } else {
                 jit::run(&program, args)
             }
@@ -149,28 +158,47 @@ pub fn main() -> ExitCode {
             } else {
                 aot::LinkMode::Dynamic
             };
+            let output = match output {
+                Some(output) => output,
+                None => default_output(&file, target.as_deref())?,
+            };
+            refuse_overwriting_source(&file, &output)?;
             let options = aot::BuildOptions {
-                output: output.unwrap_or_else(|| default_output(&file)),
+                output,
                 target,
                 link_mode,
             };
             aot::build(&program, &options).map(|()| 0)
         }),
-        Command::Targets => {
-            print!("{}", targets_report(&aot::readiness::all()));
-            0
-        }
+        Command::Targets => write_stdout(&targets_report(&aot::readiness::all())),
         Command::Check { checks, file } => with_program(&file, checks.options(), |_| Ok(0)),
         Command::Emit { what, checks, file } => with_program(&file, checks.options(), |program| {
             let text = match what {
                 EmitKind::Ir => ir::print::program_to_string(&program),
                 EmitKind::Bytecode => vm::disassemble(&vm::compile(&program)),
             };
-            print!("{text}");
-            Ok(0)
+            Ok(write_stdout(&text))
         }),
     };
     ExitCode::from(status.clamp(0, 255) as u8)
+}
+
+/// Writes `keel`'s own output (`emit`, `targets`) and returns the exit status: 0, or, as for
+/// programs, 141 when the reader of standard output has gone (`keel emit ir p.kl | head`) and 1
+/// with a message for any other write error.
+fn write_stdout(text: &str) -> i32 {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+            keel_runtime::output::BROKEN_PIPE_STATUS
+        }
+        Err(error) => {
+            eprintln!("error: cannot write standard output: {error}");
+            1
+        }
+    }
 }
 
 /// Reads and compiles `path` with `options`, then runs `then` on the IR; reports errors and
@@ -254,15 +282,91 @@ fn io_reason(error: &std::io::Error) -> String {
     }
 }
 
-fn default_output(file: &Path) -> PathBuf {
-    PathBuf::from(file.file_stem().unwrap_or(file.as_os_str()))
+/// The file name extensions of Keel source files.
+const SOURCE_EXTENSIONS: [&str; 2] = ["kl", "rz"];
+
+fn has_source_extension(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| SOURCE_EXTENSIONS.iter().any(|source| ext == *source))
+}
+
+/// `keel build`'s executable when `-o` is not given, in the current directory: the source's file
+/// name without `.kl`/`.rz` (`hello.kl` → `hello`), or with `.out` added when it has another
+/// extension or none (`prog` → `prog.out`, `q.txt` → `q.txt.out`), so it never names the source
+/// itself. For a `--target` of another architecture, `-<arch>` follows the name
+/// (`hello-aarch64`, `prog-aarch64.out`), so it does not replace this machine's executable.
+fn default_output(file: &Path, target: Option<&str>) -> Result<PathBuf, String> {
+    let Some(name) = file.file_name() else {
+        return Err(format!(
+            "`{}` has no file name to name the executable after; give one with -o",
+            file.display()
+        ));
+    };
+    let (stem, suffix) = if has_source_extension(file) {
+        (file.file_stem().unwrap_or(name).to_os_string(), "")
+    } else {
+        (name.to_os_string(), ".out")
+    };
+    let mut output = stem;
+    if let Some(target) = target {
+        let target = aot::Target::parse(target)?;
+        if !target.is_host() {
+            output.push(format!("-{}", target.arch()));
+        }
+    }
+    output.push(suffix);
+    Ok(PathBuf::from(output))
+}
+
+/// Refuses an executable path that would replace the source (the same file under any name, by
+/// hard or symbolic link too) or that looks like a source file, so a mistyped `-o` cannot lose a
+/// program.
+fn refuse_overwriting_source(source: &Path, output: &Path) -> Result<(), String> {
+    if is_same_file(source, output) {
+        return Err(format!(
+            "the executable `{}` would replace the source file `{}`; choose another name with -o",
+            output.display(),
+            source.display()
+        ));
+    }
+    if has_source_extension(output) {
+        return Err(format!(
+            "the executable `{}` would have a source file's name (`.{}`); choose another name \
+             with -o",
+            output.display(),
+            output
+                .extension()
+                .map(|ext| ext.to_string_lossy())
+                .unwrap_or_default()
+        ));
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same existing file (device and inode, after symbolic links).
+fn is_same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 /// `keel run --native`: builds into a temporary directory and runs the executable.
-fn run_native(program: &ir::Program, file: &Path, args: Vec<String>) -> Result<i32, String> {
-    let dir =
-        tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?;
-    let exe = dir.path().join(default_output(file));
+///
+/// Nothing outlives `keel`: the temporary directory is removed as soon as the program has
+/// started (a running executable needs no name), and the program is killed if `keel` dies first
+/// ([`process_guard`]).
+fn run_native(program: &ir::Program, file: &Path, args: Vec<OsString>) -> Result<i32, String> {
+    let dir = tempfile::Builder::new()
+        .prefix("keel-run-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+    let name = file
+        .file_stem()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("program"));
+    let exe = dir.path().join(name);
     aot::build(
         program,
         &aot::BuildOptions {
@@ -271,10 +375,16 @@ fn run_native(program: &ir::Program, file: &Path, args: Vec<String>) -> Result<i
             link_mode: aot::LinkMode::Dynamic,
         },
     )?;
-    let status = std::process::Command::new(&exe)
-        .args(args)
-        .status()
+    let mut command = std::process::Command::new(&exe);
+    command.args(args);
+    process_guard::die_with_parent(&mut command);
+    let mut child = command
+        .spawn()
         .map_err(|e| format!("cannot run `{}`: {e}", exe.display()))?;
+    drop(dir);
+    let status = child
+        .wait()
+        .map_err(|e| format!("cannot wait for `{}`: {e}", exe.display()))?;
     Ok(exit_status_code(status))
 }
 

@@ -95,14 +95,15 @@ impl Drop for JitProgram {
 }
 
 /// Compiles `program` in-process and runs it on a thread with a stack large enough for
-/// `keel_runtime::MAX_CALL_DEPTH` nested calls, returning its exit status.
+/// `keel_runtime::MAX_STACK_UNITS` stack units of its frames, returning its exit status.
 pub fn run(program: &Program, args: Vec<String>) -> Result<i32, String> {
     let compiled = JitProgram::compile(program).map_err(|e| e.to_string())?;
     let Some(entry) = compiled.entry() else {
         return Ok(keel_runtime::keel_finish());
     };
     // The whole run happens on the body's thread: arguments and output buffers are per-thread.
-    let status = keel_runtime::stack::with_body_stack(move || {
+    let stack_bytes = compiled.lowered.body_stack_bytes();
+    let status = keel_runtime::stack::with_body_stack(stack_bytes, move || {
         keel_runtime::process::set_args(args);
         entry();
         keel_runtime::keel_finish()

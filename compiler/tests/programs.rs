@@ -33,132 +33,14 @@
 //! `KEEL_BLESS=1 cargo test --test programs` rewrites the expectations from the VM's behaviour
 //! before comparing every backend against them; review the diff before committing it.
 
+mod support;
+
 use std::fs;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use libtest_mimic::{Arguments, Failed, Trial};
-
-/// How long one program may run before the test fails.
-const TIME_LIMIT: Duration = Duration::from_secs(60);
-
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-enum Backend {
-    Vm,
-    Jit,
-    Native,
-    Cross,
-}
-
-impl Backend {
-    const ALL: [Backend; 4] = [Backend::Vm, Backend::Jit, Backend::Native, Backend::Cross];
-
-    fn name(self) -> &'static str {
-        match self {
-            Backend::Vm => "vm",
-            Backend::Jit => "jit",
-            Backend::Native => "native",
-            Backend::Cross => "cross",
-        }
-    }
-}
-
-/// How the native and cross backends build and run executables here, or why they cannot.
-#[derive(Clone, Debug)]
-struct Machine {
-    native: Result<(), Unavailable>,
-    cross: Result<CrossTarget, Unavailable>,
-}
-
-/// The foreign target of the `cross` backend and the command prefix that runs its executables.
-#[derive(Clone, Debug)]
-struct CrossTarget {
-    triple: String,
-    runner: Vec<String>,
-}
-
-/// Why a backend cannot run here: a few words for the test's kind, and the whole story.
-#[derive(Clone, Debug)]
-struct Unavailable {
-    summary: String,
-    reason: String,
-}
-
-impl Machine {
-    fn survey() -> Machine {
-        use keel::aot::readiness::Readiness;
-        use keel::aot::{target::SUPPORTED, LinkMode, Target};
-
-        let host = match Target::host() {
-            Ok(host) => host,
-            Err(reason) => {
-                let unavailable = Unavailable {
-                    summary: "unsupported host".into(),
-                    reason,
-                };
-                return Machine {
-                    native: Err(unavailable.clone()),
-                    cross: Err(unavailable),
-                };
-            }
-        };
-        let native = Readiness::of(host.clone())
-            .build_and_run(LinkMode::Dynamic)
-            .map(|_| ())
-            .map_err(|gap| Unavailable {
-                summary: gap.summary().into(),
-                reason: gap.reason().into(),
-            });
-        let other = SUPPORTED
-            .iter()
-            .filter_map(|name| Target::parse(name).ok())
-            .find(|target| *target != host);
-        let cross = match other {
-            None => Err(Unavailable {
-                summary: "no other target".into(),
-                reason: format!("keel supports no target besides the host {host}"),
-            }),
-            Some(target) => {
-                let ready = Readiness::of(target.clone());
-                match ready.build_and_run(LinkMode::Static) {
-                    Ok(runner) => Ok(CrossTarget {
-                        triple: target.name.to_string(),
-                        runner: runner.to_vec(),
-                    }),
-                    Err(gap) => Err(Unavailable {
-                        summary: format!("{}: {}", target.arch(), gap.summary()),
-                        reason: format!("{target}: {}", gap.reason()),
-                    }),
-                }
-            }
-        };
-        Machine { native, cross }
-    }
-
-    /// Why `backend` cannot run here, if it cannot.
-    fn unavailable(&self, backend: Backend) -> Option<&Unavailable> {
-        match backend {
-            Backend::Vm | Backend::Jit => None,
-            Backend::Native => self.native.as_ref().err(),
-            Backend::Cross => self.cross.as_ref().err(),
-        }
-    }
-}
-
-/// Whether this run is CI's, where every backend must run (`CI=true` or `CI=1`).
-fn every_backend_required() -> bool {
-    std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
-}
-
-/// What a program did: the three things a test compares.
-#[derive(Debug, PartialEq, Eq)]
-struct Outcome {
-    stdout: String,
-    stderr: String,
-    status: i32,
-}
+use support::{every_backend_required, run_command, Backend, Launch, Machine, Outcome};
 
 fn main() {
     let args = Arguments::from_args();
@@ -331,63 +213,16 @@ fn write_expected(program: &Path, outcome: &Outcome) {
     );
 }
 
-fn keel() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keel"));
-    cmd.env("NO_COLOR", "1");
-    cmd
-}
-
 /// Runs `program` on `backend` and collects what it did.
 fn run(program: &Path, backend: Backend, machine: &Machine) -> Result<Outcome, String> {
-    let dir = program.parent().ok_or("program has no directory")?;
-    let file = program.file_name().ok_or("program has no file name")?;
     let inputs = Inputs::read(program)?;
-    let (target, runner) = match (backend, &machine.cross) {
-        (Backend::Vm | Backend::Jit, _) => {
-            let mut cmd = keel();
-            cmd.arg("run")
-                .arg(format!("--{}", backend.name()))
-                .args(&inputs.flags)
-                .arg(file)
-                .arg("--")
-                .args(&inputs.args)
-                .current_dir(dir);
-            inputs.apply_env(&mut cmd);
-            return run_command(cmd, &inputs.stdin);
-        }
-        (Backend::Native, _) => (None, &[][..]),
-        (Backend::Cross, Ok(cross)) => (Some(cross.triple.as_str()), &cross.runner[..]),
-        (Backend::Cross, Err(unavailable)) => return Err(unavailable.reason.clone()),
-    };
-    let out_dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let exe = out_dir.path().join("program");
-    let mut build = keel();
-    build
-        .arg("build")
-        .args(&inputs.flags)
-        .arg(file)
-        .arg("-o")
-        .arg(&exe)
-        .current_dir(dir);
-    if let Some(triple) = target {
-        build.args(["--static", "--target", triple]);
-    }
-    let built = run_command(build, &[])?;
-    if built.status != 0 {
+    let mut ready = match Launch::prepare(machine, backend, program, &inputs.flags, &inputs.args)? {
+        Ok(ready) => ready,
         // A program that does not compile reports the same diagnostics on every backend.
-        return Ok(built);
-    }
-    let mut cmd = match runner.split_first() {
-        Some((emulator, emulator_args)) => {
-            let mut cmd = Command::new(emulator);
-            cmd.args(emulator_args).arg(&exe);
-            cmd
-        }
-        None => Command::new(&exe),
+        Err(diagnostics) => return Ok(diagnostics),
     };
-    cmd.args(&inputs.args).current_dir(dir);
-    inputs.apply_env(&mut cmd);
-    run_command(cmd, &inputs.stdin)
+    inputs.apply_env(&mut ready.command);
+    run_command(ready.command, &inputs.stdin)
 }
 
 /// What a program is given besides its source: `NAME.stdin`, `NAME.args`, `NAME.flags` and
@@ -453,55 +288,4 @@ fn parse_env(text: &str) -> Result<Vec<(String, String)>, String> {
         }
     }
     Ok(pairs)
-}
-
-/// Runs a command to completion (or the time limit) with the given standard input.
-fn run_command(mut cmd: Command, stdin: &[u8]) -> Result<Outcome, String> {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-    let mut input = child.stdin.take().ok_or("no stdin pipe")?;
-    let stdin = stdin.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = input.write_all(&stdin);
-    });
-    let mut out_pipe = child.stdout.take().ok_or("no stdout pipe")?;
-    let mut err_pipe = child.stderr.take().ok_or("no stderr pipe")?;
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break status;
-        }
-        if started.elapsed() > TIME_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("{cmd:?} did not finish within {TIME_LIMIT:?}"));
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let _ = feeder.join();
-    let stdout = out_reader.join().map_err(|_| "stdout reader failed")?;
-    let stderr = err_reader.join().map_err(|_| "stderr reader failed")?;
-    use std::os::unix::process::ExitStatusExt;
-    let status = status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-    Ok(Outcome {
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        status,
-    })
 }

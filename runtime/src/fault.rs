@@ -14,9 +14,10 @@
 //! [`keel_fault`] raises a fault whose whole text generated code supplies (failed `assert`,
 //! contracts, `invariant`). Stack overflow is in `stack`; the `live` block state in `recover`.
 
-use std::io::Write;
+use std::fmt::Write as _;
 
-use crate::output::flush_stdout;
+use crate::fd::{StackLine, STDERR};
+use crate::output::flush_stdout_before_fault;
 
 /// The integer operation whose check failed, as passed to [`keel_fault_int`].
 #[repr(u32)]
@@ -168,28 +169,29 @@ pub unsafe extern "C" fn keel_fault(
     }
 }
 
-/// The site text passed to a runtime function as `(site, site_len)`.
+/// The site text passed to a runtime function as `(site, site_len)` (the compiler writes sites
+/// as UTF-8; anything else shows as `?`).
 ///
 /// # Safety
-/// `site` must point to `site_len` bytes (UTF-8; invalid bytes are replaced), or be null.
-unsafe fn site_text(site: *const u8, site_len: usize) -> String {
+/// `site` must point to `site_len` bytes that stay valid for `'a`, or be null.
+unsafe fn site_text<'a>(site: *const u8, site_len: usize) -> &'a str {
     let site = if site.is_null() {
         &[][..]
     } else {
         // SAFETY: the caller passes a valid byte range.
         unsafe { std::slice::from_raw_parts(site, site_len) }
     };
-    String::from_utf8_lossy(site).into_owned()
+    std::str::from_utf8(site).unwrap_or("?")
 }
 
 /// Raises `message` at the site passed to a runtime function as `(site, site_len)`: see
 /// [`fault`]. The caller must return right after (with any result) when this returns.
 ///
 /// # Safety
-/// `site` must point to `site_len` bytes (UTF-8; invalid bytes are replaced).
+/// `site` must point to `site_len` bytes of UTF-8.
 pub unsafe fn fault_at(site: *const u8, site_len: usize, message: &str) {
     // SAFETY: forwarded from the caller.
-    fault(&unsafe { site_text(site, site_len) }, message)
+    fault(unsafe { site_text(site, site_len) }, message)
 }
 
 /// Like [`fault_at`], but ends the process even inside a `live` block (stack overflow).
@@ -198,15 +200,16 @@ pub unsafe fn fault_at(site: *const u8, site_len: usize, message: &str) {
 /// `site` must point to `site_len` bytes (UTF-8; invalid bytes are replaced).
 pub unsafe fn fatal_at(site: *const u8, site_len: usize, message: &str) -> ! {
     // SAFETY: forwarded from the caller.
-    fatal(&unsafe { site_text(site, site_len) }, message)
+    fatal(unsafe { site_text(site, site_len) }, message)
 }
 
-/// Reports that the heap cannot provide `bytes` more bytes and ends the process.
+/// Reports that the heap cannot provide `bytes` more bytes and ends the process with status 1.
+/// Allocates nothing, like every fault report.
 pub fn out_of_memory(bytes: usize) -> ! {
-    flush_stdout();
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "out of memory: cannot allocate {bytes} bytes");
-    let _ = err.flush();
+    flush_stdout_before_fault();
+    let mut line = StackLine::<128>::new(STDERR);
+    let _ = writeln!(line, "out of memory: cannot allocate {bytes} bytes");
+    line.finish();
     std::process::exit(1)
 }
 
@@ -221,11 +224,16 @@ pub fn fault(site: &str, message: &str) {
 }
 
 /// Prints `site: message` to standard error and exits with status 1, even inside a `live` block.
+/// Allocates nothing: standard output is flushed from its fixed buffer, and the line is built on
+/// the stack.
 pub fn fatal(site: &str, message: &str) -> ! {
-    flush_stdout();
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{site}: {message}");
-    let _ = err.flush();
+    flush_stdout_before_fault();
+    let mut line = StackLine::<1024>::new(STDERR);
+    line.push(site.as_bytes())
+        .push(b": ")
+        .push(message.as_bytes())
+        .push(b"\n");
+    line.finish();
     std::process::exit(1)
 }
 

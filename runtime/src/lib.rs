@@ -12,19 +12,22 @@
 //! here unwinds: a Rust panic inside an `extern "C"` function aborts the process rather than
 //! crossing generated code.
 //!
-//! Modules: [`layout`] (object layout constants), [`desc`] (type descriptors), [`object`]
+//! Modules: [`allocator`] (out of memory is a fault, not an abort), [`layout`] (object layout constants), [`desc`] (type descriptors), [`object`]
 //! (allocation, reference counting, copy-on-write), [`string`] and [`string_ops`],
 //! [`array`](mod@array), [`value`] (deep equality and printed text), [`float`] (float text),
-//! [`math`], [`parse`], [`system`] (input, arguments, clock), [`output`], [`fault`], [`recover`]
+//! [`math`], [`parse`], [`system`] (input, arguments, clock), [`output`], [`fault`], [`fd`]
+//! (writes that need no heap), [`recover`]
 //! (`live` blocks, the pending-fault flag), [`process`] (start, end, leak check), [`stack`] (call
 //! depth limit, the body's thread, stack overflow).
 //!
 //! What this crate does not do: it knows nothing of the IR, of source text or of Cranelift, and it
 //! depends on no other crate (the compiler's build script compiles it with `rustc` alone).
 
+pub mod allocator;
 pub mod array;
 pub mod desc;
 pub mod fault;
+pub mod fd;
 pub mod float;
 pub mod layout;
 pub mod math;
@@ -65,7 +68,7 @@ pub use process::{keel_exit, keel_finish, keel_init};
 pub use recover::{
     keel_live_backoff, keel_live_enter, keel_live_exit, keel_live_retries, keel_live_retry,
 };
-pub use stack::{keel_fault_stack_overflow, keel_run_main, MAX_CALL_DEPTH};
+pub use stack::{keel_fault_stack_overflow, keel_run_main, stack_units, MAX_STACK_UNITS};
 pub use string::{
     keel_str_cmp, keel_str_concat, keel_str_eq, keel_str_from_bool, keel_str_from_float,
     keel_str_from_int, keel_str_len,

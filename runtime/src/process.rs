@@ -25,13 +25,39 @@ thread_local! {
 /// `argv` must hold `argc` valid NUL-terminated strings (or `argc` must be 0).
 #[no_mangle]
 pub unsafe extern "C" fn keel_init(argc: i32, argv: *const *const c_char) {
+    ignore_sigpipe();
     let mut args = Vec::new();
     for i in 1..argc.max(0) as usize {
         // SAFETY: the caller guarantees `argv[i]` is a valid C string for i < argc.
         let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
-        args.push(arg.to_string_lossy().into_owned());
+        args.push(arg_text(arg.to_bytes()));
     }
     set_args(args);
+}
+
+/// Makes a write to a closed pipe fail with `EPIPE` instead of killing the process, as in every
+/// Rust program (`keel` included), so that `output` ends native executables the way it ends the
+/// VM and the JIT.
+fn ignore_sigpipe() {
+    const SIGPIPE: i32 = 13;
+    const SIG_IGN: usize = 1;
+    extern "C" {
+        fn signal(signum: i32, handler: usize) -> usize;
+    }
+    // SAFETY: setting a signal's disposition to "ignore" has no preconditions.
+    unsafe { signal(SIGPIPE, SIG_IGN) };
+}
+
+/// One argument as the program sees it: its bytes as UTF-8, each invalid sequence replaced by
+/// U+FFFD, on every backend.
+pub fn arg_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The arguments `keel run` received for the program, as [`arg_text`] makes them.
+pub fn args_from_os(args: &[std::ffi::OsString]) -> Vec<String> {
+    use std::os::unix::ffi::OsStrExt;
+    args.iter().map(|arg| arg_text(arg.as_bytes())).collect()
 }
 
 /// Records the program's arguments from Rust (the VM and JIT drivers).

@@ -1,21 +1,28 @@
-//! Call depth: the limit on nested Keel calls, the counter compiled code keeps, the stack the
+//! The stack: the limit on nested Keel calls, the counter compiled code keeps, the stack the
 //! program body runs on, and the `stack overflow` fault.
 //!
-//! Every backend allows the same [`MAX_CALL_DEPTH`] nested Keel calls (the entry function, the
-//! program's top-level statements, is not counted), so a program that recurses too deeply prints
-//! the same output and then the same `file:line:col: stack overflow: too many nested calls` at the
-//! same call everywhere:
+//! **The limit is measured in stack units, the same on every backend.** A call of a function
+//! takes [`stack_units`] of its IR locals (1 for up to [`LOCALS_PER_STACK_UNIT`] - 1 locals, one
+//! more for each further [`LOCALS_PER_STACK_UNIT`]), and the calls active at once may take
+//! [`MAX_STACK_UNITS`] in all (the entry function, the program's top-level statements, is not
+//! counted). So a program that recurses too deeply prints the same output and then the same
+//! `file:line:col: stack overflow: too many nested calls` at the same call everywhere, however
+//! large its frames:
 //! - compiled code (JIT and native) keeps the count in the exported global [`CALL_DEPTH`]
-//!   (symbol [`CALL_DEPTH_SYMBOL`]): before each Keel-to-Keel call it adds 1 and calls
-//!   [`keel_fault_stack_overflow`] when the count exceeds the limit; after the call it subtracts
-//!   1 again. Keel programs are single-threaded, so plain loads and stores suffice;
-//! - the bytecode VM counts its own return records against the same constant.
+//!   (symbol [`CALL_DEPTH_SYMBOL`]): before each Keel-to-Keel call it adds the callee's units and
+//!   calls [`keel_fault_stack_overflow`] when the count exceeds the limit; after the call it
+//!   subtracts them again. Keel programs are single-threaded, so plain loads and stores suffice;
+//! - the bytecode VM keeps the same count in its return records.
 //!
-//! Compiled code really recurses on the machine stack, so the program body runs on a thread with
-//! a [`BODY_STACK_BYTES`] stack ([`with_body_stack`], [`keel_run_main`]): reserved, not committed,
-//! so only the pages a deep recursion touches cost memory. The body thread does the whole run
-//! (arguments, body, finish) because output buffering, arguments and the live-object count are
-//! per-thread state.
+//! **The machine stack is sized by the real frames.** Compiled code recurses on the machine
+//! stack, so the program body runs on a thread whose stack holds [`MAX_STACK_UNITS`] units of
+//! the largest frame per unit that Cranelift produced for the program, plus
+//! [`RUNTIME_HEADROOM_BYTES`] for the runtime functions the deepest frame calls
+//! ([`body_stack_bytes`], [`with_body_stack`], [`keel_run_main`]); at least
+//! [`BODY_STACK_BYTES`]. The stack is reserved, not committed, so only the pages a deep
+//! recursion touches cost memory. Under an address-space limit too small for it, the body gets
+//! the largest stack that fits (see [`with_body_stack`]). The body thread does the whole run (arguments, body, finish)
+//! because output buffering, arguments and the live-object count are per-thread state.
 //!
 //! What this module does not do: recover from overflow (`live` blocks), or guard against native
 //! recursion inside runtime functions.
@@ -23,14 +30,39 @@
 use std::ffi::c_char;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-/// The most Keel calls that may be active at once, on every backend. At 200,000 a 1 GiB stack
-/// leaves over 5 KiB per compiled frame, far more than any Keel function's frame.
-pub const MAX_CALL_DEPTH: i64 = 200_000;
+/// The most stack units the Keel calls active at once may take, on every backend: 200,000
+/// calls of functions with fewer than [`LOCALS_PER_STACK_UNIT`] locals.
+pub const MAX_STACK_UNITS: i64 = 200_000;
 
-/// The stack reserved for the program body's thread (only touched pages are committed).
+/// The IR locals one stack unit of a function's frame stands for.
+pub const LOCALS_PER_STACK_UNIT: usize = 64;
+
+/// The stack units a call of a function with `locals` IR locals (parameters, variables and
+/// temporaries) takes: at least 1, growing with the frame.
+pub const fn stack_units(locals: usize) -> i64 {
+    1 + (locals / LOCALS_PER_STACK_UNIT) as i64
+}
+
+/// The least stack reserved for the program body's thread (only touched pages are committed):
+/// over 5 KiB per stack unit.
 pub const BODY_STACK_BYTES: usize = 1 << 30;
 
-/// The message of the fault a call beyond [`MAX_CALL_DEPTH`] reports.
+/// Stack kept beyond [`MAX_STACK_UNITS`] frames for the runtime functions the deepest Keel frame
+/// calls (printing, sorting, formatting).
+pub const RUNTIME_HEADROOM_BYTES: usize = 8 << 20;
+
+/// The stack the body's thread needs when no compiled frame takes more than
+/// `bytes_per_unit` bytes per stack unit: room for [`MAX_STACK_UNITS`] units of them and the
+/// runtime's headroom, and at least [`BODY_STACK_BYTES`]. Saturates rather than overflowing
+/// (such a stack cannot be reserved, which [`with_body_stack`] reports).
+pub fn body_stack_bytes(bytes_per_unit: usize) -> usize {
+    (MAX_STACK_UNITS as usize)
+        .saturating_mul(bytes_per_unit)
+        .saturating_add(RUNTIME_HEADROOM_BYTES)
+        .max(BODY_STACK_BYTES)
+}
+
+/// The message of the fault a call beyond [`MAX_STACK_UNITS`] reports.
 pub const STACK_OVERFLOW_MESSAGE: &str = "stack overflow: too many nested calls";
 
 /// The symbol under which compiled code finds [`CALL_DEPTH`].
@@ -45,7 +77,7 @@ pub fn call_depth_address() -> *const u8 {
     CALL_DEPTH.as_ptr().cast_const().cast()
 }
 
-/// Reports a call nested deeper than [`MAX_CALL_DEPTH`] at `site` (the call's `file:line:col`)
+/// Reports a call that would take the stack beyond [`MAX_STACK_UNITS`] at `site` (the call's `file:line:col`)
 /// and ends the process with status 1.
 ///
 /// # Safety
@@ -56,29 +88,43 @@ pub unsafe extern "C" fn keel_fault_stack_overflow(site: *const u8, site_len: us
     unsafe { crate::fault::fatal_at(site, site_len, STACK_OVERFLOW_MESSAGE) }
 }
 
-/// Runs `body` on a thread with a [`BODY_STACK_BYTES`] stack and returns its result. When no
-/// such thread can be started, `body` runs on this thread (deep recursion may then crash).
-pub fn with_body_stack<T: Send>(body: impl FnOnce() -> T + Send) -> T {
+/// Runs `body` on a thread with a stack of `stack_bytes` (see [`body_stack_bytes`]) and
+/// returns its result.
+///
+/// When that much address space cannot be reserved (a `ulimit -v` below it), the thread gets the
+/// largest stack of half, a quarter, ... of it that can be, down to [`SMALLEST_BODY_STACK`], and
+/// the body runs on this thread when not even that can: the program still runs, and only a
+/// recursion deeper than the smaller stack holds ends differently from the other backends.
+pub fn with_body_stack<T: Send>(stack_bytes: usize, body: impl FnOnce() -> T + Send) -> T {
     let mut body = Some(body);
-    let spawned = std::thread::scope(|scope| {
-        let started = std::thread::Builder::new()
-            .name("keel-main".into())
-            .stack_size(BODY_STACK_BYTES)
-            .spawn_scoped(scope, || body.take().map(|body| body()));
-        match started {
-            Ok(handle) => handle.join().ok().flatten(),
-            Err(_) => None,
+    let mut size = stack_bytes;
+    loop {
+        let spawned = std::thread::scope(|scope| {
+            let started = std::thread::Builder::new()
+                .name("keel-main".into())
+                .stack_size(size)
+                .spawn_scoped(scope, || body.take().map(|body| body()));
+            started.map(|handle| handle.join())
+        });
+        match spawned {
+            Ok(Ok(Some(result))) => return result,
+            // The body panicked; runtime panics abort, so this is not reached in practice.
+            Ok(_) => std::process::abort(),
+            Err(_) if size / 2 >= SMALLEST_BODY_STACK => size /= 2,
+            Err(_) => break,
         }
-    });
-    match (spawned, body) {
-        (Some(result), _) => result,
-        (None, Some(body)) => body(),
-        // The body ran and panicked; runtime panics abort, so this is not reached in practice.
-        (None, None) => std::process::abort(),
+    }
+    match body.take() {
+        Some(body) => body(),
+        None => std::process::abort(),
     }
 }
 
-/// A native executable's whole run: on a thread with a large stack, `keel_init(argc, argv)`,
+/// The smallest stack [`with_body_stack`] tries before it runs the body on the calling thread.
+pub const SMALLEST_BODY_STACK: usize = 8 << 20;
+
+/// A native executable's whole run: on a thread with a `stack_bytes` stack (which the compiler
+/// computed from the program's frames, see [`body_stack_bytes`]), `keel_init(argc, argv)`,
 /// `entry()`, then `keel_finish()`, whose status is returned.
 ///
 /// # Safety
@@ -89,11 +135,12 @@ pub unsafe extern "C" fn keel_run_main(
     argc: i32,
     argv: *const *const c_char,
     entry: extern "C" fn(),
+    stack_bytes: usize,
 ) -> i32 {
     // SAFETY: the caller guarantees `argv`; the arguments are copied before anything else runs.
     unsafe { crate::process::keel_init(argc, argv) };
     let args = crate::process::args();
-    with_body_stack(move || {
+    with_body_stack(stack_bytes, move || {
         crate::process::set_args(args);
         entry();
         crate::process::keel_finish()
@@ -120,7 +167,24 @@ mod tests {
             }
         }
         // 100,000 frames of over 512 bytes each: far beyond a default 8 MiB stack.
-        assert_eq!(with_body_stack(|| descend(100_000)), 50_000);
+        assert_eq!(
+            with_body_stack(BODY_STACK_BYTES, || descend(100_000)),
+            50_000
+        );
+    }
+
+    #[test]
+    fn units_grow_with_locals_and_the_stack_with_frames() {
+        assert_eq!(stack_units(0), 1);
+        assert_eq!(stack_units(LOCALS_PER_STACK_UNIT - 1), 1);
+        assert_eq!(stack_units(LOCALS_PER_STACK_UNIT), 2);
+        assert_eq!(stack_units(1300), 21);
+        assert_eq!(body_stack_bytes(64), BODY_STACK_BYTES);
+        assert_eq!(
+            body_stack_bytes(10_000),
+            200_000 * 10_000 + RUNTIME_HEADROOM_BYTES
+        );
+        assert_eq!(body_stack_bytes(usize::MAX), usize::MAX);
     }
 
     #[test]

@@ -53,22 +53,42 @@ pub fn build(program: &Program, options: &BuildOptions) -> Result<(), String> {
         .map_err(|e| format!("cannot write {}: {e}", object_path.display()))?;
     fs::write(&runtime_path, runtime)
         .map_err(|e| format!("cannot write {}: {e}", runtime_path.display()))?;
+    // Linked beside the destination (in a directory of its own, so the linker creates the file
+    // with the usual permissions), then renamed over it: a failed link leaves an existing file
+    // as it was, and nobody sees a half-written executable.
+    let cannot_write = |e: std::io::Error| {
+        format!(
+            "cannot write the executable `{}`: {e}",
+            options.output.display()
+        )
+    };
+    let staging = tempfile::Builder::new()
+        .prefix(".keel-link-")
+        .tempdir_in(output_directory(&options.output))
+        .map_err(cannot_write)?;
+    let linked = staging.path().join("executable");
     link::link(
         &target,
         options.link_mode,
         &object_path,
         &runtime_path,
-        &options.output,
-    )
+        &linked,
+    )?;
+    fs::rename(&linked, &options.output).map_err(cannot_write)
+}
+
+/// The directory `output` goes into.
+fn output_directory(output: &Path) -> &Path {
+    match output.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
 }
 
 /// Fails early, with a plain message, when the executable's directory does not exist (the
 /// linker would say so in its own words, after all the work).
 fn check_output_directory(output: &Path) -> Result<(), String> {
-    let directory = match output.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
+    let directory = output_directory(output);
     if directory.is_dir() {
         Ok(())
     } else {

@@ -3,9 +3,10 @@
 //! Keel functions are lowered by [`crate::codegen`] into a `cranelift-object` module built for
 //! the target's ISA (position independent, baseline CPU features), each in its own section so the
 //! linker's `--gc-sections` drops unused ones. Then a C `main(argc, argv) -> int` is added that
-//! hands the entry function to `keel_run_main(argc, argv, entry)`, which does what every backend
-//! does around a program (`keel_init`, the entry function, `keel_finish`) on a thread with a
-//! stack large enough for `MAX_CALL_DEPTH` nested calls, and returns the exit status. No unwind
+//! hands the entry function to `keel_run_main(argc, argv, entry, stack_bytes)`, which does what
+//! every backend does around a program (`keel_init`, the entry function, `keel_finish`) on a
+//! thread with a stack of `stack_bytes`, computed from the program's frames so that it holds
+//! `MAX_STACK_UNITS` units of them, and returns the exit status. No unwind
 //! tables are emitted (nothing unwinds through Keel code: the runtime aborts on panic), so the
 //! object carries no text relocations into the PIE.
 //!
@@ -33,9 +34,11 @@ pub fn emit_object(program: &Program, target: &Target) -> Result<Vec<u8>, Codege
     builder.per_function_section(true);
     let mut module = ObjectModule::new(builder);
     let lowered = codegen::lower_program(&mut module, program)?;
-    define_c_main(&mut module, lowered.entry()).map_err(|message| CodegenError {
-        function: Some("main".into()),
-        message,
+    define_c_main(&mut module, lowered.entry(), lowered.body_stack_bytes()).map_err(|message| {
+        CodegenError {
+            function: Some("main".into()),
+            message,
+        }
     })?;
     module
         .finish()
@@ -43,8 +46,13 @@ pub fn emit_object(program: &Program, target: &Target) -> Result<Vec<u8>, Codege
         .map_err(|e| CodegenError::general(format!("writing the object file: {e}")))
 }
 
-/// Defines `int main(int argc, char **argv)` as `return keel_run_main(argc, argv, &entry)`.
-fn define_c_main(module: &mut ObjectModule, entry: FuncId) -> Result<(), String> {
+/// Defines `int main(int argc, char **argv)` as
+/// `return keel_run_main(argc, argv, &entry, stack_bytes)`.
+fn define_c_main(
+    module: &mut ObjectModule,
+    entry: FuncId,
+    stack_bytes: usize,
+) -> Result<(), String> {
     let pointer = module.target_config().pointer_type();
     let mut signature = Signature::new(module.isa().default_call_conv());
     signature.params.push(AbiParam::new(types::I32));
@@ -69,6 +77,8 @@ fn define_c_main(module: &mut ObjectModule, entry: FuncId) -> Result<(), String>
     let run_main = module.declare_func_in_func(run_main, builder.func);
     let entry = module.declare_func_in_func(entry, builder.func);
     args.push(builder.ins().func_addr(pointer, entry));
+    let stack_bytes = i64::try_from(stack_bytes).unwrap_or(i64::MAX);
+    args.push(builder.ins().iconst(pointer, stack_bytes));
     let call = builder.ins().call(run_main, &args);
     let status = builder.inst_results(call).to_vec();
     builder.ins().return_(&status);

@@ -10,11 +10,11 @@
 //! to the block's recovery target (see `recovery`, which also tests the pending-fault flag after
 //! calls). Checks that an operand constant makes impossible are not emitted (`x / 2`, `x << 3`).
 //!
-//! Every Keel-to-Keel call counts itself in the runtime's call-depth counter (load, add, store,
-//! compare and branch before the call; load, subtract, store after it) and reports `stack
-//! overflow` at its site beyond `keel_runtime::MAX_CALL_DEPTH`, like the VM. A call of a leaf
-//! function (one that calls no Keel function) only checks that there is room for it: nothing
-//! reads the count while a leaf runs, so the fault comes at the same call. A stack overflow is
+//! Every Keel-to-Keel call counts the callee's stack units in the runtime's call-depth counter
+//! (load, add, store, compare and branch before the call; load, subtract, store after it) and
+//! reports `stack overflow` at its site beyond `keel_runtime::MAX_STACK_UNITS`, like the VM. A
+//! call of a leaf function (one that calls no Keel function) only checks that there is room for
+//! it: nothing reads the count while a leaf runs, so the fault comes at the same call. A stack overflow is
 //! never recovered from: its cold block always traps.
 //!
 //! Scalars, calls, printing and control flow are here; heap values (reference counting, arrays,
@@ -39,7 +39,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{DataId, FuncId, Linkage, Module};
-use keel_runtime::stack::{CALL_DEPTH_SYMBOL, MAX_CALL_DEPTH};
+use keel_runtime::stack::{CALL_DEPTH_SYMBOL, MAX_STACK_UNITS};
 use keel_runtime::IntOp;
 
 use super::data::PoolAddress;
@@ -391,14 +391,20 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                     .get(func.0 as usize)
                     .copied()
                     .unwrap_or(false);
+                let units = self
+                    .env
+                    .program
+                    .functions
+                    .get(func.0 as usize)
+                    .map_or(1, ir::Function::stack_units);
                 if leaf {
-                    self.check_call_depth(*site)?;
+                    self.check_call_depth(*site, units)?;
                 } else {
-                    self.enter_call(*site)?;
+                    self.enter_call(*site, units)?;
                 }
                 let call = self.builder.ins().call(callee, &values);
                 if !leaf {
-                    self.leave_call()?;
+                    self.leave_call(units)?;
                 }
                 if let Some(test) = self.propagate_pending_fault()? {
                     self.recovery.after_calls.insert(call, test);
@@ -684,27 +690,27 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         Ok(self.data_address(counter))
     }
 
-    /// Counts a Keel call about to be made at `site`, reporting a stack overflow there when it
-    /// would nest more than `MAX_CALL_DEPTH` calls.
-    fn enter_call(&mut self, site: SiteId) -> Result<()> {
+    /// Counts a Keel call of a callee taking `units` stack units about to be made at `site`,
+    /// reporting a stack overflow there when the calls would take more than `MAX_STACK_UNITS`.
+    fn enter_call(&mut self, site: SiteId, units: i64) -> Result<()> {
         let counter = self.call_depth_address()?;
         let flags = MemFlagsData::trusted();
         let before = self.builder.ins().load(types::I64, flags, counter, 0);
-        let after = self.builder.ins().iadd_imm_s(before, 1);
+        let after = self.builder.ins().iadd_imm_s(before, units);
         self.builder.ins().store(flags, after, counter, 0);
         let too_deep =
             self.builder
                 .ins()
-                .icmp_imm_s(IntCC::SignedGreaterThan, after, MAX_CALL_DEPTH);
+                .icmp_imm_s(IntCC::SignedGreaterThan, after, MAX_STACK_UNITS);
         self.fatal_if_with(too_deep, |this| {
             let [site_ptr, site_len] = this.site_args(site)?;
             this.call_runtime(RuntimeFn::FaultStackOverflow, &[site_ptr, site_len])
         })
     }
 
-    /// Reports a stack overflow at `site` when one more nested call would exceed
-    /// `MAX_CALL_DEPTH`, without counting it (for calls of leaf functions).
-    fn check_call_depth(&mut self, site: SiteId) -> Result<()> {
+    /// Reports a stack overflow at `site` when a call of a callee taking `units` stack units
+    /// would exceed `MAX_STACK_UNITS`, without counting it (for calls of leaf functions).
+    fn check_call_depth(&mut self, site: SiteId, units: i64) -> Result<()> {
         let counter = self.call_depth_address()?;
         let depth = self
             .builder
@@ -713,21 +719,21 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let too_deep =
             self.builder
                 .ins()
-                .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, depth, MAX_CALL_DEPTH);
+                .icmp_imm_s(IntCC::SignedGreaterThan, depth, MAX_STACK_UNITS - units);
         self.fatal_if_with(too_deep, |this| {
             let [site_ptr, site_len] = this.site_args(site)?;
             this.call_runtime(RuntimeFn::FaultStackOverflow, &[site_ptr, site_len])
         })
     }
 
-    /// Uncounts a Keel call that returned. The counter is reloaded rather than the old depth kept
+    /// Uncounts a Keel call of a callee taking `units` stack units that returned. The counter is reloaded rather than the old depth kept
     /// live across the call: that would hold a callee-saved register in every calling function
     /// (measured: fib(32) +32% instead of +15%).
-    fn leave_call(&mut self) -> Result<()> {
+    fn leave_call(&mut self, units: i64) -> Result<()> {
         let counter = self.call_depth_address()?;
         let flags = MemFlagsData::trusted();
         let depth = self.builder.ins().load(types::I64, flags, counter, 0);
-        let restored = self.builder.ins().iadd_imm_s(depth, -1);
+        let restored = self.builder.ins().iadd_imm_s(depth, -units);
         self.builder.ins().store(flags, restored, counter, 0);
         Ok(())
     }

@@ -106,6 +106,8 @@ impl std::error::Error for CodegenError {}
 pub struct LoweredProgram {
     functions: Vec<FuncId>,
     entry: FuncId,
+    /// The most machine stack any function's frame takes per stack unit it counts.
+    stack_bytes_per_unit: usize,
 }
 
 impl LoweredProgram {
@@ -118,6 +120,25 @@ impl LoweredProgram {
     pub fn entry(&self) -> FuncId {
         self.entry
     }
+
+    /// The stack the program body's thread needs so that the stack-unit limit, not the machine
+    /// stack, is what a deep recursion reaches first (`keel_runtime::stack`).
+    pub fn body_stack_bytes(&self) -> usize {
+        keel_runtime::stack::body_stack_bytes(self.stack_bytes_per_unit)
+    }
+}
+
+/// The machine stack the function just compiled in `ctx` takes per stack unit a call of it
+/// counts: its frame below the frame pointer, the saved frame pointer and return address, and the
+/// slots of arguments it passes on the stack, which Cranelift keeps in the same frame.
+fn stack_bytes_per_unit(ctx: &cranelift_codegen::Context, func: &ir::Function) -> usize {
+    const LINKAGE_BYTES: usize = 16;
+    let frame = ctx
+        .compiled_code()
+        .and_then(|code| code.buffer.frame_layout())
+        .map_or(0, |layout| layout.frame_to_fp_offset as usize);
+    let units = usize::try_from(func.stack_units()).unwrap_or(1).max(1);
+    (frame + LINKAGE_BYTES).div_ceil(units)
 }
 
 /// The symbol a Keel function gets in the module: prefixed and numbered, so it can clash neither
@@ -221,6 +242,7 @@ pub fn lower_program<M: Module>(
     let inliner = Inliner::new(&functions, &bodies, &recovery);
     let mut ctx = env.module.make_context();
     let mut unoptimized_isa = None;
+    let mut bytes_per_unit = 0;
     for (index, func) in program.functions.iter().enumerate() {
         ctx.func = bodies[index].clone();
         let inlined = inliner
@@ -241,10 +263,15 @@ pub fn lower_program<M: Module>(
                 .map_err(|e| describe_module_error(&e))
         }
         .map_err(|message| CodegenError::in_function(&func.name, message))?;
+        bytes_per_unit = bytes_per_unit.max(stack_bytes_per_unit(&ctx, func));
         env.module.clear_context(&mut ctx);
     }
     env.data.finish(env.module).map_err(CodegenError::general)?;
-    Ok(LoweredProgram { functions, entry })
+    Ok(LoweredProgram {
+        functions,
+        entry,
+        stack_bytes_per_unit: bytes_per_unit,
+    })
 }
 
 /// Functions with more blocks than this are compiled without optimisation: Cranelift's

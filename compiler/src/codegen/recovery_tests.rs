@@ -265,7 +265,7 @@ fn a_live_body_runs_again_with_its_variables_restored() {
 /// fn f0(int n) { println(f1(n)); }
 /// fn deep(int n) -> int { if n == 0 { return 0; } return deep(n - 1); }
 /// live { println(live_retries()); f0(live_retries()); }
-/// println(deep(MAX_CALL_DEPTH - 1));                      // needs every call uncounted again
+/// println(deep(MAX_STACK_UNITS - 1));                    // needs every call uncounted again
 /// ```
 fn fault_three_calls_deep() -> Program {
     let f3 = function(
@@ -409,7 +409,7 @@ fn fault_three_calls_deep() -> Program {
                     call(
                         Some(d),
                         4,
-                        vec![Operand::Int(keel_runtime::MAX_CALL_DEPTH - 1)],
+                        vec![Operand::Int(keel_runtime::MAX_STACK_UNITS - 1)],
                     ),
                     println(var(d), Ty::Int),
                 ],
@@ -800,7 +800,7 @@ fn a_stack_overflow_is_not_recovered() {
     let main = program.functions.last_mut().expect("main");
     main.blocks[1].insts = vec![
         println(Operand::Int(7), Ty::Int),
-        call(None, 4, vec![Operand::Int(keel_runtime::MAX_CALL_DEPTH)]),
+        call(None, 4, vec![Operand::Int(keel_runtime::MAX_STACK_UNITS)]),
     ];
     assert_runs(
         &test_name("a_stack_overflow_is_not_recovered"),

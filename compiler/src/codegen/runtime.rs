@@ -53,7 +53,8 @@ pub enum RuntimeFn {
     FaultToInt,
     /// `keel_fault_stack_overflow(site: *const u8, site_len: usize) -> !`.
     FaultStackOverflow,
-    /// `keel_run_main(argc: i32, argv: *const *const c_char, entry: extern "C" fn()) -> i32`.
+    /// `keel_run_main(argc: i32, argv: *const *const c_char, entry: extern "C" fn(),
+    /// stack_bytes: usize) -> i32`.
     RunMain,
     /// `keel_free(obj)`: frees an object whose count reached 0, releasing its children.
     Free,
@@ -130,7 +131,7 @@ impl RuntimeFn {
             RuntimeFn::FaultToInt => (vec![ptr, ptr, AbiParam::new(types::F64)], vec![]),
             RuntimeFn::FaultStackOverflow => (vec![ptr, ptr], vec![]),
             RuntimeFn::RunMain => (
-                vec![AbiParam::new(types::I32).sext(), ptr, ptr],
+                vec![AbiParam::new(types::I32).sext(), ptr, ptr, ptr],
                 vec![AbiParam::new(types::I32).sext()],
             ),
             RuntimeFn::Free => (vec![ptr], vec![]),

@@ -610,7 +610,7 @@ mod inlining {
                  println(f({depth}));\n"
             )
         };
-        let limit = keel_runtime::stack::MAX_CALL_DEPTH;
+        let limit = keel_runtime::stack::MAX_STACK_UNITS;
         // `f(d)` nests d + 1 calls of `f`, then one of `leaf`.
         assert_prints(&program(limit - 2), "42\n");
         assert_faults(

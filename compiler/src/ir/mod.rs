@@ -260,6 +260,12 @@ impl Function {
     pub fn block(&self, id: BlockId) -> &Block {
         &self.blocks[id.0 as usize]
     }
+
+    /// The stack units a call of this function takes against the limit every backend enforces
+    /// (`keel_runtime::stack`): a measure of its frame that all of them compute alike.
+    pub fn stack_units(&self) -> i64 {
+        keel_runtime::stack_units(self.locals.len())
+    }
 }
 
 /// A local slot's type and, for user variables, its source name (for `emit ir` and debugging).

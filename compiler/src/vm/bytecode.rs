@@ -311,6 +311,10 @@ pub enum Instr {
     /// Calls function `func` with its window at `base` (its arguments already there); its result
     /// goes to `dst` (ignored for void functions). Fault: stack overflow.
     Call { func: u32, base: Reg, dst: Reg },
+    /// `call` in a module where some function takes more than one stack unit: also counts the
+    /// callee's units (in the return records) against `keel_runtime::MAX_STACK_UNITS`, where
+    /// `call` only counts the calls. Fault: stack overflow.
+    CallCounted { func: u32, base: Reg, dst: Reg },
     /// Returns `src` to the caller.
     Ret { src: Reg },
     /// Returns from a void function.
@@ -481,7 +485,7 @@ impl Instr {
             | FieldGetRc { dst, .. }
             | FieldTake { dst, .. }
             | CallRt { dst, .. } => Some(dst),
-            Call { dst, .. } => Some(dst),
+            Call { dst, .. } | CallCounted { dst, .. } => Some(dst),
             Jump { .. } | JumpIfTrue { .. } | JumpIfFalse { .. } => None,
             EqIntJump { .. } | NeIntJump { .. } | LtIntJump { .. } | LeIntJump { .. } => None,
             EqIntImmJump { .. } | NeIntImmJump { .. } | LtIntImmJump { .. } => None,
@@ -585,7 +589,7 @@ impl Instr {
             FieldSet { object, value, .. } | FieldSetRc { object, value, .. } => two(object, value),
             LoadInt { .. } | LoadStr { .. } | LoadFloat { .. } | LoadDesc { .. } => ([NONE; 3], 0),
             NewArray { .. } | NewStruct { .. } | CallRt { .. } => ([NONE; 3], 0),
-            Jump { .. } | Call { .. } | RetVoid | Unwind => ([NONE; 3], 0),
+            Jump { .. } | Call { .. } | CallCounted { .. } | RetVoid | Unwind => ([NONE; 3], 0),
         }
     }
 
@@ -716,6 +720,10 @@ pub struct Module {
     functions: Vec<FuncInfo>,
     /// `functions[i].frame`, densely, for the interpreter's calls.
     frames: Vec<FrameInfo>,
+    /// The stack units a call of `functions[i]` takes (see [`Module::stack_units`]).
+    stack_units: Vec<u32>,
+    /// The most registers the register file may grow to (see [`Module::max_registers`]).
+    max_registers: usize,
     entry: u32,
     literals: Literals,
     sites: Vec<Site>,
@@ -724,6 +732,32 @@ pub struct Module {
     lists: Vec<RegList>,
     list_regs: Vec<Reg>,
     descs: TypeDescs,
+}
+
+/// See [`Module::stack_units`].
+fn stack_units_of(func: &FuncInfo) -> u32 {
+    let units =
+        keel_runtime::stack_units(func.local_count as usize).min(keel_runtime::MAX_STACK_UNITS + 1);
+    units as u32
+}
+
+/// See [`Module::max_registers`].
+fn register_limit(frames: &[FrameInfo], stack_units: &[u32]) -> usize {
+    let per_unit = frames
+        .iter()
+        .zip(stack_units)
+        .map(|(f, &units)| (f.frame_size as usize).div_ceil(units.max(1) as usize))
+        .max()
+        .unwrap_or(0);
+    let largest = frames
+        .iter()
+        .map(|f| f.frame_size as usize)
+        .max()
+        .unwrap_or(0);
+    (keel_runtime::MAX_STACK_UNITS as usize)
+        .saturating_mul(per_unit)
+        .saturating_add(largest)
+        .min(u32::MAX as usize)
 }
 
 /// The most registers one frame may have; keeps every register index arithmetic in `u32`.
@@ -798,13 +832,17 @@ impl Module {
             validate_function(func, &code, &tables)
                 .map_err(|e| format!("fn {}: {e}", func.name))?;
         }
-        let frames = functions.iter().map(|f| f.frame).collect();
+        let frames: Vec<FrameInfo> = functions.iter().map(|f| f.frame).collect();
+        let stack_units: Vec<u32> = functions.iter().map(stack_units_of).collect();
+        let max_registers = register_limit(&frames, &stack_units);
         let site_texts = sites.iter().map(|s| s.to_string()).collect();
         Ok(Module {
             code,
             fault_sites,
             functions,
             frames,
+            stack_units,
+            max_registers,
             entry,
             literals,
             sites,
@@ -840,6 +878,23 @@ impl Module {
     /// Frame information of every function, indexed like [`Module::functions`].
     pub fn frames(&self) -> &[FrameInfo] {
         &self.frames
+    }
+
+    /// The stack units a call of each function takes against `keel_runtime::MAX_STACK_UNITS`,
+    /// indexed like [`Module::functions`]: computed from its IR locals, as compiled code
+    /// computes them, and clamped just beyond the limit (any call of such a function
+    /// overflows) so that adding one to a count within the limit cannot overflow a `u32`.
+    pub fn stack_units(&self) -> &[u32] {
+        &self.stack_units
+    }
+
+    /// The register file's limit: [`keel_runtime::MAX_STACK_UNITS`] units of the largest window
+    /// per stack unit of any function, plus the largest window (the entry's frame, which counts
+    /// no units), at most `u32::MAX` (register indices are `u32`). Calls reach the stack-unit
+    /// limit first, so a program's deepest recursion faults at the same call as in compiled
+    /// code, whatever its frames.
+    pub fn max_registers(&self) -> usize {
+        self.max_registers
     }
 
     /// Index of the function that runs the program.
@@ -961,6 +1016,9 @@ fn validate_function(func: &FuncInfo, code: &[Instr], tables: &Tables) -> Result
         }
         match *instr {
             Instr::Call {
+                func: callee, base, ..
+            }
+            | Instr::CallCounted {
                 func: callee, base, ..
             } => {
                 let Some(callee) = functions.get(callee as usize) else {

@@ -48,9 +48,12 @@ pub fn compile(program: &Program) -> Module {
     };
     let mut functions = Vec::with_capacity(program.functions.len());
     let runs_in_live_blocks = program.runs_in_live_blocks();
+    // With every function taking one stack unit, the number of return records is the count.
+    let counted_calls = program.functions.iter().any(|f| f.stack_units() > 1);
     for (func, &in_live) in program.functions.iter().zip(&runs_in_live_blocks) {
         let entry = code_index(out.code.len());
-        let compiler = FunctionCompiler::new(program, func, &descs, in_live, &mut out);
+        let mut compiler = FunctionCompiler::new(program, func, &descs, in_live, &mut out);
+        compiler.counted_calls = counted_calls;
         let arg_base = compiler.arg_base;
         let frame_size = compiler.compile();
         functions.push(FuncInfo {
@@ -335,6 +338,9 @@ struct FunctionCompiler<'a> {
     /// may fault must test for a recorded fault (in every block; else only in blocks with a
     /// handler).
     runs_in_live_blocks: bool,
+    /// Whether calls are `call_counted`: some function of the program takes more than one stack
+    /// unit.
+    counted_calls: bool,
     /// The fault handler of the block being emitted.
     handler: Option<BlockId>,
     /// Fault handlers to patch once every block is placed: (instruction index, handler block).
@@ -384,6 +390,7 @@ impl<'a> FunctionCompiler<'a> {
             fixups: Vec::new(),
             block_begin: 0,
             runs_in_live_blocks,
+            counted_calls: false,
             handler: None,
             handler_fixups: Vec::new(),
         }
@@ -720,10 +727,12 @@ impl<'a> FunctionCompiler<'a> {
                 }
                 // A discarded result (or a void call's nothing) goes to a scratch register, which
                 // holds nothing live across an instruction.
-                let call = Instr::Call {
-                    func: func.0,
-                    base: Reg(self.arg_base),
-                    dst: dst.unwrap_or(self.scratch[0]),
+                let (func, base, dst) =
+                    (func.0, Reg(self.arg_base), dst.unwrap_or(self.scratch[0]));
+                let call = if self.counted_calls {
+                    Instr::CallCounted { func, base, dst }
+                } else {
+                    Instr::Call { func, base, dst }
                 };
                 self.emit_faulting(call, site, false);
             }

@@ -196,13 +196,18 @@ fn parts(module: &Module, instr: &Instr) -> (&'static str, String) {
             "inc_le_int_imm_jump",
             format!("r{}, {imm}, -> {target}", a.0),
         ),
-        Call { func, base, dst } => {
+        Call { func, base, dst } | CallCounted { func, base, dst } => {
+            let mnemonic = if matches!(instr, CallCounted { .. }) {
+                "call_counted"
+            } else {
+                "call"
+            };
             let callee = module.functions().get(*func as usize);
             let name = callee.map_or("?", |f| f.name.as_str());
             let window = format!("fn#{func} {name}, window r{}", base.0);
             match callee {
-                Some(f) if !f.has_result => ("call", window),
-                _ => ("call", format!("{window}, result r{}", dst.0)),
+                Some(f) if !f.has_result => (mnemonic, window),
+                _ => (mnemonic, format!("{window}, result r{}", dst.0)),
             }
         }
         Ret { src } => ("ret", reg(src)),

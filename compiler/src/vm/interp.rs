@@ -8,12 +8,13 @@
 //! stack must grow for a deeper call than any before.
 //!
 //! # Stack overflow
-//! The VM never overflows the Rust stack: Keel calls do not recurse in Rust. Instead it limits
-//! nesting to [`MAX_CALL_DEPTH`] active calls (the runtime's limit, the same on every backend)
-//! and the register file to [`MAX_REGISTERS`] slots (1 GiB, room for frames of 671 registers at
-//! the full depth), whichever is reached first, and reports
-//! `stack overflow: too many nested calls` at the call's site through
-//! `keel_runtime::keel_fault_stack_overflow`, as compiled code does.
+//! The VM never overflows the Rust stack: Keel calls do not recurse in Rust. Instead it counts
+//! the stack units of the active calls (each function's, from its IR locals, kept in the return
+//! records) against `keel_runtime::MAX_STACK_UNITS`, the runtime's limit, the same on every
+//! backend, and reports `stack overflow: too many nested calls` at the call's site through
+//! `keel_runtime::keel_fault_stack_overflow`, as compiled code does. The register file grows as
+//! deep calls need, up to [`Module::max_registers`], which the unit limit is always reached
+//! before.
 //!
 //! # Faults and recovery
 //! A failed check calls the runtime's fault function, which ends the process unless a `live`
@@ -58,11 +59,8 @@ use super::ops;
 use super::{disasm, rt};
 use crate::ir::RtFunc;
 
-/// The most calls that may be active at once: `keel_runtime::MAX_CALL_DEPTH`.
-pub const MAX_CALL_DEPTH: usize = keel_runtime::MAX_CALL_DEPTH as usize;
-
-/// The most slots the register file may hold (8 bytes each).
-pub const MAX_REGISTERS: usize = 1 << 27;
+/// The most stack units the active calls may take: `keel_runtime::MAX_STACK_UNITS`.
+const MAX_STACK_UNITS: u32 = keel_runtime::MAX_STACK_UNITS as u32;
 
 /// The register file's size when a program starts; it doubles as deeper calls need.
 const INITIAL_REGISTERS: usize = 1 << 12;
@@ -76,6 +74,9 @@ struct ReturnRecord {
     bp: u32,
     /// The absolute register that receives the result.
     result: u32,
+    /// The stack units the active calls take, this one included (kept by `call_counted`; 0 for
+    /// `call`, where the number of records is the count).
+    units: u32,
 }
 
 /// Runs function `func` of `module` with `args` as its parameters and returns its result (0 for
@@ -277,18 +278,21 @@ impl Machine {
         }
     }
 
-    /// Makes room for a callee window ending at `top`, or reports a stack overflow at `ip`.
+    /// Makes room for a callee window ending at `top`, or reports a stack overflow at `ip` when
+    /// the call would take the active calls to `units` stack units, beyond the limit.
     #[cold]
     #[inline(never)]
-    fn grow(&mut self, module: &Module, ip: usize, top: usize) {
-        if self.returns.len() >= MAX_CALL_DEPTH {
+    fn grow(&mut self, module: &Module, ip: usize, top: usize, units: u32) {
+        if units > MAX_STACK_UNITS {
             stack_overflow(module, ip);
         }
         if top > self.regs.len() {
-            if top > MAX_REGISTERS {
+            let limit = module.max_registers();
+            if top > limit {
+                // Not reached: the unit limit comes first (see `Module::max_registers`).
                 stack_overflow(module, ip);
             }
-            let new_len = top.max(self.regs.len() * 2).min(MAX_REGISTERS);
+            let new_len = top.max(self.regs.len() * 2).min(limit);
             self.regs.resize(new_len, 0);
         }
     }
@@ -340,6 +344,7 @@ impl Machine {
     ) -> Result<i64, Raised> {
         let code = module.code();
         let frames = module.frames();
+        let stack_units = module.stack_units();
         let literals = module.literals().values();
         let descs = module.descs().values();
         let mut base: *mut i64 = self.regs.as_mut_ptr();
@@ -399,6 +404,34 @@ impl Machine {
                     fault: $fault,
                 })
             };
+        }
+        // A Keel call of `func` with its window at `window` and its result into `dst`: `units`
+        // gives the stack units the active calls would take with the callee, `record_units` what
+        // the new return record keeps of that count.
+        macro_rules! call {
+            ($func:expr, $window:expr, $dst:expr, $record_units:expr, $units:expr) => {{
+                // SAFETY: `func` names an existing function (validated by `Module::new`).
+                let callee = unsafe { *frames.get_unchecked($func as usize) };
+                let new_bp = bp + $window.index();
+                let top = new_bp + callee.frame_size as usize;
+                let after: u32 = $units(&self.returns, $func);
+                if top > self.regs.len() || after > MAX_STACK_UNITS {
+                    self.grow(module, ip - 1, top, after);
+                    base = self.regs.as_mut_ptr();
+                }
+                // Every index fits in u32: the register file's limit does
+                // (`Module::max_registers`), and the code was indexed with u32.
+                self.returns.push(ReturnRecord {
+                    return_ip: ip as u32,
+                    bp: bp as u32,
+                    result: (bp + $dst.index()) as u32,
+                    units: $record_units(after),
+                });
+                bp = new_bp;
+                // SAFETY: `new_bp + frame_size <= regs.len()` was just ensured.
+                r = unsafe { base.add(bp) };
+                ip = callee.entry as usize;
+            }};
         }
         // An array index: the element's address, or the bounds fault of this instruction.
         macro_rules! element {
@@ -622,25 +655,28 @@ impl Machine {
                     base: window,
                     dst,
                 } => {
-                    // SAFETY: `func` names an existing function (validated by `Module::new`).
-                    let callee = unsafe { *frames.get_unchecked(func as usize) };
-                    let new_bp = bp + window.index();
-                    let top = new_bp + callee.frame_size as usize;
-                    if top > self.regs.len() || self.returns.len() >= MAX_CALL_DEPTH {
-                        self.grow(module, ip - 1, top);
-                        base = self.regs.as_mut_ptr();
-                    }
-                    // Every index fits in u32: the register file is at most `MAX_REGISTERS` and
-                    // the code was indexed with u32 by the compiler.
-                    self.returns.push(ReturnRecord {
-                        return_ip: ip as u32,
-                        bp: bp as u32,
-                        result: (bp + dst.index()) as u32,
-                    });
-                    bp = new_bp;
-                    // SAFETY: `new_bp + frame_size <= regs.len()` was just ensured.
-                    r = unsafe { base.add(bp) };
-                    ip = callee.entry as usize;
+                    // Every function takes one stack unit: the records count them.
+                    call!(
+                        func,
+                        window,
+                        dst,
+                        |_| 0,
+                        |returns: &Vec<ReturnRecord>, _| { returns.len() as u32 + 1 }
+                    )
+                }
+                Instr::CallCounted {
+                    func,
+                    base: window,
+                    dst,
+                } => {
+                    // The newest record holds the count; no overflow: it is at most the limit,
+                    // and so is a callee's units plus one (`Module::stack_units`).
+                    let count = |returns: &Vec<ReturnRecord>, func: u32| {
+                        // SAFETY: `func` names an existing function (validated by `Module::new`).
+                        let callee_units = unsafe { *stack_units.get_unchecked(func as usize) };
+                        returns.last().map_or(0, |record| record.units) + callee_units
+                    };
+                    call!(func, window, dst, |after| after, count)
                 }
                 Instr::Ret { src } => {
                     let value = get!(src);

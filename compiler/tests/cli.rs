@@ -1,0 +1,518 @@
+//! How programs behave when started in ways the program suite cannot arrange, on every backend,
+//! and what `keel build` and `keel run --native` leave on disk and in the process table.
+//!
+//! The programs are under `tests/cli/`. Each check is one named test per backend where the
+//! backend matters (`output/broken_pipe::vm`, `::jit`, `::native`, `::cross`), run the way
+//! `compiler/tests/programs.rs` runs programs (see `support`), with the same rule for backends
+//! that cannot run here: skipped with the reason, or failed when `CI` is set. A check that
+//! cannot mean anything on a backend says so as its skip reason (a memory limit under qemu-user
+//! limits the emulator, not the program).
+//!
+//! - `output/broken_pipe`: the reader of standard output goes away after one line; the program
+//!   ends quietly with status 141 and never reaches its last `eprintln`.
+//! - `output/disk_full`: standard output is `/dev/full`; the program ends with status 1 and
+//!   `output error: cannot write standard output: no space left on device`.
+//! - `args/invalid_utf8`: an argument with a byte that is not UTF-8 arrives as U+FFFD.
+//! - `memory/exhausted_before_output`: under a 512 MiB address-space limit, a program that
+//!   exhausts the heap before printing anything reports `out of memory` with status 1 instead of
+//!   aborting.
+//! - `emit/broken_pipe`: `keel emit ir` into a pipe whose reader goes away ends with status 141,
+//!   not a compiler crash.
+//! - `build/*`: the default executable names, and the refusal to write over the source.
+//! - `run_native/killed_keel_leaves_nothing`: killing `keel run --native` kills the program and
+//!   leaves no temporary files.
+
+mod support;
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use support::{every_backend_required, keel, run_command, Backend, Launch, Machine, Outcome};
+
+/// How long a check waits for a program that should end by itself.
+const WAIT_LIMIT: Duration = Duration::from_secs(60);
+
+type Check = fn(&Machine, Backend) -> Result<(), Failed>;
+
+/// Why `memory/exhausted_before_output` is skipped on the cross backend (in full in the note
+/// printed before the tests): an address-space limit under qemu-user applies to the emulator,
+/// which then fails itself before the program does.
+const QEMU_MEMORY_LIMIT: &str = "qemu cannot limit guest memory";
+
+fn main() {
+    let args = Arguments::from_args();
+    let machine = Machine::survey();
+    let required = every_backend_required();
+    eprintln!(
+        "note: memory/exhausted_before_output::cross is skipped: an address-space limit under \
+         qemu-user applies to the emulator, which then fails itself before the program does"
+    );
+    let per_backend: [(&str, Check); 4] = [
+        ("output/broken_pipe", broken_pipe),
+        ("output/disk_full", disk_full),
+        ("args/invalid_utf8", invalid_utf8_argument),
+        ("memory/exhausted_before_output", exhausted_before_output),
+    ];
+    let mut trials = Vec::new();
+    for (name, check) in per_backend {
+        for backend in Backend::ALL {
+            let for_trial = machine.clone();
+            let trial = Trial::test(format!("{name}::{}", backend.name()), move || {
+                check(&for_trial, backend)
+            });
+            let skip = match (name, backend) {
+                ("memory/exhausted_before_output", Backend::Cross) => {
+                    Some(QEMU_MEMORY_LIMIT.to_string())
+                }
+                _ if required => None,
+                _ => machine
+                    .unavailable(backend)
+                    .map(|unavailable| unavailable.summary.clone()),
+            };
+            trials.push(match skip {
+                Some(reason) => trial
+                    .with_ignored_flag(true)
+                    .with_kind(format!("skipped: {reason}")),
+                None => trial,
+            });
+        }
+    }
+    let host_only: [(&str, Check); 4] = [
+        ("emit/broken_pipe", emit_into_broken_pipe),
+        ("build/default_names", default_names),
+        (
+            "build/refuses_to_overwrite_source",
+            refuses_to_overwrite_source,
+        ),
+        (
+            "run_native/killed_keel_leaves_nothing",
+            killed_keel_leaves_nothing,
+        ),
+    ];
+    for (name, check) in host_only {
+        let for_trial = machine.clone();
+        let trial = Trial::test(name, move || check(&for_trial, Backend::Native));
+        trials.push(match machine.unavailable(Backend::Native) {
+            Some(unavailable) if !required => trial
+                .with_ignored_flag(true)
+                .with_kind(format!("skipped: {}", unavailable.summary)),
+            _ => trial,
+        });
+    }
+    let for_trial = machine.clone();
+    let trial = Trial::test("build/cross_default_name", move || {
+        cross_default_name(&for_trial, Backend::Cross)
+    });
+    trials.push(match machine.unavailable(Backend::Cross) {
+        Some(unavailable) if !required => trial
+            .with_ignored_flag(true)
+            .with_kind(format!("skipped: {}", unavailable.summary)),
+        _ => trial,
+    });
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn program(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/cli")
+        .join(name)
+}
+
+/// `program` ready to start on `backend` with `args`, or why it cannot be.
+fn launch(
+    machine: &Machine,
+    backend: Backend,
+    name: &str,
+    args: &[&[u8]],
+) -> Result<Launch, Failed> {
+    if let Some(unavailable) = machine.unavailable(backend) {
+        return Err(format!(
+            "the {} backend cannot run here: {}",
+            backend.name(),
+            unavailable.reason
+        )
+        .into());
+    }
+    let args: Vec<&std::ffi::OsStr> = args
+        .iter()
+        .map(|a| std::ffi::OsStr::from_bytes(a))
+        .collect();
+    match Launch::prepare(machine, backend, &program(name), &[], &args)? {
+        Ok(ready) => Ok(ready),
+        Err(failed) => Err(format!("{name} did not build: {failed:?}").into()),
+    }
+}
+
+/// Waits for `child` at most [`WAIT_LIMIT`], killing it after that.
+fn wait_limited(child: &mut Child) -> Result<ExitStatus, Failed> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if started.elapsed() > WAIT_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("the program did not end within {WAIT_LIMIT:?}").into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The shell's view of a status: the exit code, or 128 + the signal's number.
+fn status_code(status: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+fn expect_outcome(actual: &Outcome, expected: &Outcome) -> Result<(), Failed> {
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(format!("expected {expected:?}\n     got {actual:?}").into())
+    }
+}
+
+fn broken_pipe(machine: &Machine, backend: Backend) -> Result<(), Failed> {
+    let mut ready = launch(machine, backend, "broken_pipe.kl", &[])?;
+    let mut child = ready
+        .command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut stdout = BufReader::new(child.stdout.take().ok_or("no stdout pipe")?);
+    let mut first = String::new();
+    stdout.read_line(&mut first)?;
+    // The reader goes away, as `head -1` does.
+    drop(stdout);
+    let mut stderr_pipe = child.stderr.take().ok_or("no stderr pipe")?;
+    let status = wait_limited(&mut child)?;
+    let mut stderr = String::new();
+    stderr_pipe.read_to_string(&mut stderr)?;
+    expect_outcome(
+        &Outcome {
+            stdout: first,
+            stderr,
+            status: status_code(status),
+        },
+        &Outcome {
+            stdout: "0\n".into(),
+            stderr: String::new(),
+            status: 141,
+        },
+    )
+}
+
+fn disk_full(machine: &Machine, backend: Backend) -> Result<(), Failed> {
+    let mut ready = launch(machine, backend, "broken_pipe.kl", &[])?;
+    let full = fs::OpenOptions::new().write(true).open("/dev/full")?;
+    let output = ready
+        .command
+        .stdin(Stdio::null())
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .spawn()?
+        .wait_with_output()?;
+    expect_outcome(
+        &Outcome {
+            stdout: String::new(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            status: status_code(output.status),
+        },
+        &Outcome {
+            stdout: String::new(),
+            stderr: "output error: cannot write standard output: no space left on device\n".into(),
+            status: 1,
+        },
+    )
+}
+
+fn invalid_utf8_argument(machine: &Machine, backend: Backend) -> Result<(), Failed> {
+    let ready = launch(machine, backend, "args.kl", &[b"a\xffb", b"ok"])?;
+    let actual = run_command(ready.command, &[])?;
+    expect_outcome(
+        &actual,
+        &Outcome {
+            stdout: "a\u{fffd}b\n3\nok\n2\n".into(),
+            stderr: String::new(),
+            status: 0,
+        },
+    )
+}
+
+/// The address space a program may use in [`exhausted_before_output`]: enough for `keel` to
+/// compile, small enough to fill in a moment.
+const MEMORY_LIMIT: libc::rlim_t = 512 << 20;
+
+fn exhausted_before_output(machine: &Machine, backend: Backend) -> Result<(), Failed> {
+    let mut ready = launch(machine, backend, "exhaust_memory.kl", &[])?;
+    // SAFETY: the closure runs between fork and exec and calls only `setrlimit`, which is
+    // async-signal-safe; it allocates nothing.
+    unsafe {
+        ready.command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: MEMORY_LIMIT,
+                rlim_max: MEMORY_LIMIT,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let actual = run_command(ready.command, &[])?;
+    let reported = actual
+        .stderr
+        .strip_prefix("out of memory: cannot allocate ")
+        .and_then(|rest| rest.strip_suffix(" bytes\n"))
+        .is_some_and(|bytes| !bytes.is_empty() && bytes.bytes().all(|b| b.is_ascii_digit()));
+    if actual.status == 1 && actual.stdout.is_empty() && reported {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected status 1 and `out of memory: cannot allocate N bytes`, got {actual:?}"
+        )
+        .into())
+    }
+}
+
+fn emit_into_broken_pipe(_: &Machine, _: Backend) -> Result<(), Failed> {
+    // IR far larger than a pipe holds.
+    let dir = tempfile::tempdir()?;
+    let source = dir.path().join("big.kl");
+    fs::write(&source, "println(1);\n".repeat(20_000))?;
+    let mut keel = keel();
+    keel.args(["emit", "ir"])
+        .arg(&source)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = keel.spawn()?;
+    let mut stdout = BufReader::new(child.stdout.take().ok_or("no stdout pipe")?);
+    let mut first = String::new();
+    stdout.read_line(&mut first)?;
+    drop(stdout);
+    let mut stderr_pipe = child.stderr.take().ok_or("no stderr pipe")?;
+    let status = wait_limited(&mut child)?;
+    let mut stderr = String::new();
+    stderr_pipe.read_to_string(&mut stderr)?;
+    expect_outcome(
+        &Outcome {
+            stdout: first,
+            stderr,
+            status: status_code(status),
+        },
+        &Outcome {
+            stdout: "fn#0 (entry) <main>() -> void {\n".into(),
+            stderr: String::new(),
+            status: 141,
+        },
+    )
+}
+
+/// A fresh directory holding a copy of `tests/cli/hello.kl` under `name`.
+fn scratch_with_hello(name: &str) -> Result<(tempfile::TempDir, PathBuf), Failed> {
+    let dir = tempfile::tempdir()?;
+    let source = dir.path().join(name);
+    fs::copy(program("hello.kl"), &source)?;
+    Ok((dir, source))
+}
+
+/// Runs `keel` with `args` in `dir`.
+fn keel_in(dir: &Path, args: &[&str]) -> Result<Outcome, Failed> {
+    let mut command = keel();
+    command.args(args).current_dir(dir);
+    Ok(run_command(command, &[])?)
+}
+
+fn expect_hello(executable: &Path) -> Result<(), Failed> {
+    let actual = run_command(Command::new(executable), &[])?;
+    expect_outcome(
+        &actual,
+        &Outcome {
+            stdout: "hello\n".into(),
+            stderr: String::new(),
+            status: 0,
+        },
+    )
+}
+
+fn default_names(_: &Machine, _: Backend) -> Result<(), Failed> {
+    for (source, executable) in [
+        ("hello.kl", "hello"),
+        ("hello.rz", "hello"),
+        ("prog", "prog.out"),
+        ("q.txt", "q.txt.out"),
+        ("a.b.kl", "a.b"),
+    ] {
+        let (dir, path) = scratch_with_hello(source)?;
+        let original = fs::read(&path)?;
+        let built = keel_in(dir.path(), &["build", source])?;
+        if built.status != 0 {
+            return Err(format!("keel build {source}: {built:?}").into());
+        }
+        expect_hello(&dir.path().join(executable))?;
+        if fs::read(&path)? != original {
+            return Err(format!("keel build {source} changed the source").into());
+        }
+    }
+    Ok(())
+}
+
+fn refuses_to_overwrite_source(_: &Machine, _: Backend) -> Result<(), Failed> {
+    let (dir, source) = scratch_with_hello("hi.kl")?;
+    std::os::unix::fs::symlink("hi.kl", dir.path().join("link"))?;
+    fs::hard_link(&source, dir.path().join("hard"))?;
+    let original = fs::read(&source)?;
+    let replace = |output: &str| {
+        format!(
+            "error: the executable `{output}` would replace the source file `hi.kl`; choose \
+             another name with -o\n"
+        )
+    };
+    for (output, stderr) in [
+        ("hi.kl", replace("hi.kl")),
+        ("./hi.kl", replace("./hi.kl")),
+        ("link", replace("link")),
+        ("hard", replace("hard")),
+        (
+            "other.kl",
+            "error: the executable `other.kl` would have a source file's name (`.kl`); choose \
+             another name with -o\n"
+                .to_string(),
+        ),
+    ] {
+        let actual = keel_in(dir.path(), &["build", "hi.kl", "-o", output])?;
+        expect_outcome(
+            &actual,
+            &Outcome {
+                stdout: String::new(),
+                stderr,
+                status: 1,
+            },
+        )?;
+        if fs::read(&source)? != original {
+            return Err(format!("keel build -o {output} changed the source").into());
+        }
+    }
+    if dir.path().join("other.kl").exists() {
+        return Err("a refused build wrote its executable".into());
+    }
+    Ok(())
+}
+
+fn cross_default_name(machine: &Machine, _: Backend) -> Result<(), Failed> {
+    let cross = machine
+        .cross
+        .as_ref()
+        .map_err(|unavailable| unavailable.reason.clone())?;
+    let arch = cross.triple.split('-').next().unwrap_or_default();
+    let (dir, _) = scratch_with_hello("hello.kl")?;
+    let host = keel_in(dir.path(), &["build", "hello.kl"])?;
+    if host.status != 0 {
+        return Err(format!("keel build hello.kl: {host:?}").into());
+    }
+    let host_executable = fs::read(dir.path().join("hello"))?;
+    let built = keel_in(
+        dir.path(),
+        &["build", "hello.kl", "--target", &cross.triple],
+    )?;
+    if built.status != 0 {
+        return Err(format!("keel build --target {}: {built:?}", cross.triple).into());
+    }
+    if fs::read(dir.path().join("hello"))? != host_executable {
+        return Err("the cross build replaced the host's executable".into());
+    }
+    let foreign = dir.path().join(format!("hello-{arch}"));
+    let (emulator, emulator_args) = cross
+        .runner
+        .split_first()
+        .map(|(emulator, rest)| (Some(emulator), rest))
+        .unwrap_or((None, &[]));
+    let mut command = match emulator {
+        Some(emulator) => {
+            let mut command = Command::new(emulator);
+            command.args(emulator_args).arg(&foreign);
+            command
+        }
+        None => Command::new(&foreign),
+    };
+    command.current_dir(dir.path());
+    expect_outcome(
+        &run_command(command, &[])?,
+        &Outcome {
+            stdout: "hello\n".into(),
+            stderr: String::new(),
+            status: 0,
+        },
+    )
+}
+
+/// Every process whose executable lies under `dir`.
+fn processes_running_from(dir: &Path) -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe.starts_with(dir))
+        })
+        .collect()
+}
+
+fn killed_keel_leaves_nothing(_: &Machine, _: Backend) -> Result<(), Failed> {
+    let temp = tempfile::tempdir()?;
+    // Canonical, as the kernel reports executables' paths.
+    let temp_path = temp.path().canonicalize()?;
+    let mut command = keel();
+    command
+        .args(["run", "--native"])
+        .arg(program("forever.kl"))
+        .env("TMPDIR", &temp_path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut keel = command.spawn()?;
+    let mut stderr = BufReader::new(keel.stderr.take().ok_or("no stderr pipe")?);
+    let mut first = String::new();
+    stderr.read_line(&mut first)?;
+    if first != "started\n" {
+        let _ = keel.kill();
+        return Err(format!("the program did not start: {first:?}").into());
+    }
+    keel.kill()?;
+    keel.wait()?;
+    let started = Instant::now();
+    loop {
+        let running = processes_running_from(&temp_path);
+        let left: Vec<_> = fs::read_dir(&temp_path)?
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        if running.is_empty() && left.is_empty() {
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            for pid in &running {
+                // SAFETY: `kill` has no memory-safety preconditions.
+                unsafe { libc::kill(*pid as i32, libc::SIGKILL) };
+            }
+            return Err(format!(
+                "after keel was killed: processes {running:?} still run, files {left:?} remain"
+            )
+            .into());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
