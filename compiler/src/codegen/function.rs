@@ -1,9 +1,12 @@
 //! Lowers one IR function to Cranelift IR with `cranelift_frontend`.
 //!
-//! Each IR local is a `Variable` (the frontend builds SSA form from the assignments; `float`s
-//! live in float registers as `f64`), each IR block a Cranelift block; a fresh entry block binds
-//! the parameters, zeroes every other local and jumps to IR block 0 (so IR block 0 may be a loop
-//! header). The checks the IR's semantics demand are inline: the happy path pays one compare (or
+//! Each IR block becomes a Cranelift block. A local whose value crosses blocks lives in a
+//! `Variable` (the frontend builds SSA form from the assignments; `float`s live in float
+//! registers as `f64`), shared with other locals never present in the same blocks; a local
+//! read only in the block that assigned it is just the SSA value of that assignment (see
+//! `variables`, which keeps the cost linear in the size of the function). A fresh entry block
+//! binds the parameters, zeroes the other variables and jumps to IR block 0 (so IR block 0 may
+//! be a loop header). The checks the IR's semantics demand are inline: the happy path pays one compare (or
 //! overflow flag) and one branch per check, to a cold block that calls the runtime's fault
 //! function (`keel_fault_int`, `keel_fault_to_int`, `keel_fault_bounds`) and then traps,
 //! unreachably, because that call never returns, or, in a program with `live` blocks, goes on
@@ -19,7 +22,8 @@
 //!
 //! Scalars, calls, printing and control flow are here; heap values (reference counting, arrays,
 //! structs, copy-on-write) are in the `heap` submodule, what it may assume about them within a
-//! block in `facts`, and calls of runtime library functions in `library`.
+//! block in `facts`, calls of runtime library functions in `library`, and where locals live in
+//! `variables` (with `liveness`).
 //!
 //! What this module does not do: declare functions, verify or compile the result (the caller
 //! does), or decide what a fault prints (the runtime does).
@@ -27,7 +31,9 @@
 mod facts;
 mod heap;
 mod library;
+mod liveness;
 mod recovery;
+mod variables;
 
 use std::collections::{HashMap, HashSet};
 
@@ -50,6 +56,7 @@ use facts::{BlockFacts, Borrows};
 use heap::Region;
 use recovery::FaultExit;
 pub(super) use recovery::RecoveryCode;
+use variables::Home;
 
 /// The trap after a call that never returns; reaching it would be a runtime bug.
 const UNREACHABLE: TrapCode = TrapCode::unwrap_user(1);
@@ -66,12 +73,19 @@ pub(super) fn lower_function<M: Module>(
     builder_ctx: &mut FunctionBuilderContext,
 ) -> Result<RecoveryCode> {
     let mut builder = FunctionBuilder::new(clif, builder_ctx);
-    let mut vars = Vec::with_capacity(func.locals.len());
+    let mut types = Vec::with_capacity(func.locals.len());
     for (index, info) in func.locals.iter().enumerate() {
-        let ty = value_type(info.ty, env.pointer)
-            .ok_or_else(|| format!("local %{index} has type void"))?;
-        vars.push((builder.declare_var(ty), ty));
+        types.push(
+            value_type(info.ty, env.pointer)
+                .ok_or_else(|| format!("local %{index} has type void"))?,
+        );
     }
+    let homes = variables::homes(func, &types);
+    let variables: Vec<Variable> = homes
+        .variables
+        .iter()
+        .map(|shared| builder.declare_var(shared.ty))
+        .collect();
     let blocks: Vec<Block> = func.blocks.iter().map(|_| builder.create_block()).collect();
     let Some(&first) = blocks.first() else {
         return Err("function has no blocks".into());
@@ -89,11 +103,11 @@ pub(super) fn lower_function<M: Module>(
             func.param_count
         ));
     }
-    for (index, &(var, ty)) in vars.iter().enumerate() {
-        let initial = match params.get(index) {
-            Some(&param) => param,
-            None if ty == types::F64 => builder.ins().f64const(0.0),
-            None => builder.ins().iconst(ty, 0),
+    for (shared, &var) in homes.variables.iter().zip(&variables) {
+        let initial = match shared.param {
+            Some(param) => params[param as usize],
+            None if shared.ty == types::F64 => builder.ins().f64const(0.0),
+            None => builder.ins().iconst(shared.ty, 0),
         };
         builder.def_var(var, initial);
     }
@@ -103,7 +117,16 @@ pub(super) fn lower_function<M: Module>(
     let mut lowering = FunctionLowering {
         env,
         builder,
-        vars: vars.into_iter().map(|(var, _)| var).collect(),
+        homes: homes
+            .homes
+            .iter()
+            .map(|home| match *home {
+                Home::Value => None,
+                Home::Variable(n) => Some(variables[n as usize]),
+            })
+            .collect(),
+        values: vec![None; func.locals.len()],
+        block_index: 0,
         types: func.locals.iter().map(|info| info.ty).collect(),
         func_refs: HashMap::new(),
         data_refs: HashMap::new(),
@@ -118,7 +141,8 @@ pub(super) fn lower_function<M: Module>(
         runs_in_live_blocks,
         recovery: RecoveryCode::default(),
     };
-    for (block, &clif_block) in func.blocks.iter().zip(&blocks) {
+    for (block_index, (block, &clif_block)) in func.blocks.iter().zip(&blocks).enumerate() {
+        lowering.block_index = block_index as u32;
         lowering.builder.switch_to_block(clif_block);
         lowering.fault_exit = lowering.fault_exit(block.handler, &blocks)?;
         lowering.borrows = facts::elided_borrows(&lowering.types, block);
@@ -141,8 +165,13 @@ pub(super) fn lower_function<M: Module>(
 struct FunctionLowering<'e, 'a, 'f, M: Module> {
     env: &'e mut Env<'a, M>,
     builder: FunctionBuilder<'f>,
-    /// The variable of each IR local.
-    vars: Vec<Variable>,
+    /// The variable of each IR local, or `None` for a block-local one (see `variables`).
+    homes: Vec<Option<Variable>>,
+    /// The current value of each block-local local, with the index of the IR block that
+    /// assigned it.
+    values: Vec<Option<(u32, Value)>>,
+    /// The index of the IR block being lowered.
+    block_index: u32,
     /// The IR type of each local.
     types: Vec<Ty>,
     /// Functions and data objects referenced so far from this function.
@@ -207,16 +236,33 @@ fn print_flags(newline: bool, stream: Stream) -> i64 {
 }
 
 impl<M: Module> FunctionLowering<'_, '_, '_, M> {
-    fn var(&self, local: ir::Local) -> Variable {
-        self.vars[local.0 as usize]
+    /// The current value of `local`.
+    fn use_local(&mut self, local: ir::Local) -> Result<Value> {
+        let index = local.0 as usize;
+        if let Some(var) = self.homes[index] {
+            return Ok(self.builder.use_var(var));
+        }
+        match self.values[index] {
+            Some((block, value)) if block == self.block_index => Ok(value),
+            _ => Err(format!(
+                "block-local %{index} read before it is assigned in b{}",
+                self.block_index
+            )),
+        }
+    }
+
+    /// Makes `value` the current value of `local`.
+    fn def_local(&mut self, local: ir::Local, value: Value) {
+        let index = local.0 as usize;
+        match self.homes[index] {
+            Some(var) => self.builder.def_var(var, value),
+            None => self.values[index] = Some((self.block_index, value)),
+        }
     }
 
     fn operand(&mut self, operand: Operand) -> Result<Value> {
         Ok(match operand {
-            Operand::Local(local) => {
-                let var = self.var(local);
-                self.builder.use_var(var)
-            }
+            Operand::Local(local) => self.use_local(local)?,
             Operand::Int(value) => self.builder.ins().iconst(types::I64, value),
             Operand::Bool(value) => self.builder.ins().iconst(types::I8, i64::from(value)),
             Operand::Float(bits) => self.builder.ins().f64const(Ieee64::with_bits(bits)),
@@ -337,7 +383,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         match inst {
             Inst::Copy { dst, src } => {
                 let value = self.operand(*src)?;
-                self.builder.def_var(self.var(*dst), value);
+                self.def_local(*dst, value);
             }
             Inst::Unary { dst, op, src, site } => {
                 let value = self.operand(*src)?;
@@ -354,7 +400,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                     UnaryOp::IntToFloat => self.builder.ins().fcvt_from_sint(types::F64, value),
                     UnaryOp::FloatToInt => self.float_to_int(value, *site)?,
                 };
-                self.builder.def_var(self.var(*dst), result);
+                self.def_local(*dst, result);
             }
             Inst::Binary {
                 dst,
@@ -364,7 +410,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 site,
             } => {
                 let result = self.binary(*op, *lhs, *rhs, *site)?;
-                self.builder.def_var(self.var(*dst), result);
+                self.def_local(*dst, result);
             }
             Inst::Call {
                 dst,
@@ -413,7 +459,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                     let result = *self.builder.inst_results(call).first().ok_or_else(|| {
                         format!("call to fn#{} uses the result of a void function", func.0)
                     })?;
-                    self.builder.def_var(self.var(*dst), result);
+                    self.def_local(*dst, result);
                 }
             }
             Inst::Print {
@@ -448,13 +494,13 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 site,
             } => self.call_library(*dst, *func, args, *site)?,
             Inst::Retain { value } => {
-                let object = self.builder.use_var(self.var(*value));
+                let object = self.use_local(*value)?;
                 let may_be_null = !self.non_null.contains(&object);
                 self.retain(object, may_be_null);
             }
             Inst::Release { value } => {
                 if !self.borrows.releases.contains(&self.inst_index) {
-                    let object = self.builder.use_var(self.var(*value));
+                    let object = self.use_local(*value)?;
                     let may_be_null = !self.non_null.contains(&object);
                     self.release(object, may_be_null)?;
                 }
@@ -464,7 +510,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             Inst::ArrayLen { dst, array } => {
                 let array = self.operand(*array)?;
                 let len = self.array_len(array);
-                self.builder.def_var(self.var(*dst), len);
+                self.def_local(*dst, len);
             }
             Inst::ArrayGet {
                 dst,

@@ -4,8 +4,9 @@
 //! memory in this process) and the AOT driver (`cranelift-object`, a relocatable `.o`) compile
 //! every Keel function through exactly the same code. It declares all functions first (so calls
 //! between Keel functions are direct, in any order), then lowers each IR function:
-//! IR locals become `cranelift_frontend::Variable`s (`int` → `i64`, `bool` → `i8`, `float` →
-//! `f64`, strings, arrays and structs → a pointer), IR blocks become Cranelift blocks, and every
+//! IR locals become SSA values or shared `cranelift_frontend::Variable`s (`int` → `i64`, `bool` →
+//! `i8`, `float` → `f64`, strings, arrays and structs → a pointer; see `function`, whose cost
+//! stays linear in the size of a function), IR blocks become Cranelift blocks, and every
 //! check the IR's semantics require (see `ir/mod.rs`) becomes an inline compare-and-branch to a
 //! cold block that calls the runtime's fault function. Reference counting, array and struct
 //! access are inline too (see `function`). String literals and fault-site texts go into two

@@ -25,6 +25,8 @@
 //!
 //! Lowering assumes the program checked without errors; it does not re-check anything.
 
+mod positions;
+
 use std::collections::HashMap;
 
 use super::types::*;
@@ -34,6 +36,7 @@ use crate::ir::{
     Ty, UnaryOp,
 };
 use crate::syntax::ast::{BinOp, ContractKind, UnOp};
+use positions::Positions;
 
 /// What lowering may leave out.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -62,6 +65,7 @@ pub fn lower_program(program: &TProgram, source: &SourceFile, options: Options) 
     };
     let mut pools = Pools {
         source,
+        positions: Positions::new(source),
         strings: HashMap::new(),
     };
     let signatures: Vec<Ty> = program.funcs.iter().map(|f| f.ret.to_ir()).collect();
@@ -84,6 +88,7 @@ pub fn lower_program(program: &TProgram, source: &SourceFile, options: Options) 
 /// Program-wide tables filled while lowering.
 struct Pools<'s> {
     source: &'s SourceFile,
+    positions: Positions<'s>,
     strings: HashMap<String, ir::StrId>,
 }
 
@@ -99,7 +104,7 @@ impl Pools<'_> {
     }
 
     fn site(&mut self, span: Span, out: &mut ir::Program) -> SiteId {
-        let (line, col) = self.source.line_col(span.start);
+        let (line, col) = self.positions.line_col(span.start);
         let site = ir::Site {
             file: self.source.name.clone(),
             line,
@@ -574,7 +579,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
         site: SiteId,
     ) {
         let source = self.pools.source;
-        let (line, col) = source.line_col(clause.cond.span.start);
+        let (line, col) = self.pools.positions.line_col(clause.cond.span.start);
         let text = format!(
             "contract violated: {} {} {} (clause at {}:{line}:{col})",
             callee.name,

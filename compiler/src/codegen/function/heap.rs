@@ -215,7 +215,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             let offset = slot_offset(ARRAY_ELEMS_OFFSET, index)?;
             self.store(Region::Elements(ty), value, array, offset);
         }
-        self.builder.def_var(self.var(dst), array);
+        self.def_local(dst, array);
         Ok(())
     }
 
@@ -236,7 +236,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             let offset = slot_offset(STRUCT_FIELDS_OFFSET, index)?;
             self.store(Region::Field(ty, index as u32), value, object, offset);
         }
-        self.builder.def_var(self.var(dst), object);
+        self.def_local(dst, object);
         Ok(())
     }
 
@@ -262,7 +262,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let base = self.element_base(array, index);
         let value = self.load_slot(Region::Elements(ty), base, ARRAY_ELEMS_OFFSET, elem);
         self.read_heap_value(value, elem);
-        self.builder.def_var(self.var(dst), value);
+        self.def_local(dst, value);
         Ok(())
     }
 
@@ -281,7 +281,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let checked = self.facts.is_checked(array, index);
         let index = self.operand(index)?;
         let value = self.operand(value)?;
-        let object = self.builder.use_var(self.var(array));
+        let object = self.use_local(array)?;
         if !checked {
             self.check_index(object, index, site)?;
         }
@@ -308,7 +308,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let ty = self.array_type(self.types[array.0 as usize])?;
         let checked = self.facts.is_checked(array, index);
         let index = self.operand(index)?;
-        let object = self.builder.use_var(self.var(array));
+        let object = self.use_local(array)?;
         if !checked {
             self.check_index(object, index, site)?;
         }
@@ -316,7 +316,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let base = self.element_base(object, index);
         let value = self.take_slot(Region::Elements(ty), base, ARRAY_ELEMS_OFFSET);
         self.non_null.insert(value);
-        self.builder.def_var(self.var(dst), value);
+        self.def_local(dst, value);
         Ok(())
     }
 
@@ -328,7 +328,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let offset = slot_offset(STRUCT_FIELDS_OFFSET, field as usize)?;
         let value = self.load_slot(Region::Field(ty, field), object, offset, field_ty);
         self.read_heap_value(value, field_ty);
-        self.builder.def_var(self.var(dst), value);
+        self.def_local(dst, value);
         Ok(())
     }
 
@@ -342,7 +342,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let ty = self.struct_type(self.types[object.0 as usize])?;
         let field_ty = self.field_ty(ty, field)?;
         let value = self.operand(value)?;
-        let current = self.builder.use_var(self.var(object));
+        let current = self.use_local(object)?;
         let unique = self.make_unique(object, current)?;
         let slot = Slot {
             region: Region::Field(ty, field),
@@ -362,12 +362,12 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         field: u32,
     ) -> Result<()> {
         let ty = self.struct_type(self.types[object.0 as usize])?;
-        let current = self.builder.use_var(self.var(object));
+        let current = self.use_local(object)?;
         let unique = self.make_unique(object, current)?;
         let offset = slot_offset(STRUCT_FIELDS_OFFSET, field as usize)?;
         let value = self.take_slot(Region::Field(ty, field), unique, offset);
         self.non_null.insert(value);
-        self.builder.def_var(self.var(dst), value);
+        self.def_local(dst, value);
         Ok(())
     }
 
@@ -431,7 +431,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         self.builder.seal_block(done);
         self.builder.switch_to_block(done);
         let unique = self.builder.block_params(done)[0];
-        self.builder.def_var(self.var(local), unique);
+        self.def_local(local, unique);
         self.non_null.insert(unique);
         Ok(unique)
     }

@@ -32,7 +32,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let sig = func.sig();
         if let Some(result) = self.inline_library(func, args, site)? {
             if let Some(dst) = dst {
-                self.builder.def_var(self.var(dst), result);
+                self.def_local(dst, result);
             }
             return Ok(());
         }
@@ -79,7 +79,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             // The runtime returns objects, never null.
             self.non_null.insert(result);
         }
-        self.builder.def_var(self.var(dst), result);
+        self.def_local(dst, result);
         Ok(())
     }
 

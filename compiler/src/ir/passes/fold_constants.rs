@@ -23,26 +23,75 @@
 use crate::ir::{BinaryOp, Block, BlockId, Function, Inst, Local, Operand, Term, UnaryOp};
 
 /// Folds constants in every block of `func`.
+///
+/// A block starts with what its sole predecessor knows at its end, so the blocks are folded in
+/// depth-first order of that relation (each block inherits from an earlier one, so it is a
+/// forest) with one table of what is known, undoing a block's changes when leaving it: the cost
+/// is the size of the function, however long the chains of inheriting blocks are.
 pub fn fold(func: &mut Function) {
     let inherits = sole_predecessors(func);
-    // What each block, once folded, knows at its end: (local, constant) pairs.
-    let mut known_at_end: Vec<Vec<(Local, Operand)>> = vec![Vec::new(); func.blocks.len()];
-    let mut known: Vec<Option<Operand>> = vec![None; func.locals.len()];
-    for b in 0..func.blocks.len() {
-        known.iter_mut().for_each(|k| *k = None);
-        if let Some(pred) = inherits[b] {
-            for &(local, value) in &known_at_end[pred.0 as usize] {
-                known[local.0 as usize] = Some(value);
+    let mut heirs: Vec<Vec<usize>> = vec![Vec::new(); func.blocks.len()];
+    for (b, pred) in inherits.iter().enumerate() {
+        if let Some(pred) = pred {
+            heirs[pred.0 as usize].push(b);
+        }
+    }
+    let mut known = Known {
+        values: vec![None; func.locals.len()],
+        undo: Vec::new(),
+    };
+    let mut steps = Vec::new();
+    for root in (0..func.blocks.len()).filter(|&b| inherits[b].is_none()) {
+        steps.push(Step::Enter(root));
+        while let Some(step) = steps.pop() {
+            match step {
+                Step::Enter(b) => {
+                    steps.push(Step::Leave(known.undo.len()));
+                    fold_block(&mut func.blocks[b], &mut known);
+                    steps.extend(heirs[b].iter().rev().map(|&heir| Step::Enter(heir)));
+                }
+                Step::Leave(mark) => known.undo_to(mark),
             }
         }
-        fold_block(&mut func.blocks[b], &mut known);
-        known_at_end[b] = known
-            .iter()
-            .enumerate()
-            .filter_map(|(l, k)| k.map(|value| (Local(l as u32), value)))
-            .collect();
     }
     drop_unread_constant_temps(func);
+}
+
+/// One step of the depth-first walk of [`fold`].
+enum Step {
+    /// Fold this block, then its heirs.
+    Enter(usize),
+    /// Leave a block, undoing what it made known down to this length of the undo log.
+    Leave(usize),
+}
+
+/// The constant each local is known to hold at the current point, with a log of the changes so
+/// that they can be undone.
+struct Known {
+    values: Vec<Option<Operand>>,
+    /// Each change: the local and what was known before.
+    undo: Vec<(Local, Option<Operand>)>,
+}
+
+impl Known {
+    fn get(&self, local: Local) -> Option<Operand> {
+        self.values[local.0 as usize]
+    }
+
+    fn set(&mut self, local: Local, value: Option<Operand>) {
+        let slot = &mut self.values[local.0 as usize];
+        if *slot != value {
+            self.undo.push((local, *slot));
+            *slot = value;
+        }
+    }
+
+    /// Undoes the changes made since the undo log had length `mark`.
+    fn undo_to(&mut self, mark: usize) {
+        for (local, before) in self.undo.drain(mark..).rev() {
+            self.values[local.0 as usize] = before;
+        }
+    }
 }
 
 /// For each block, the earlier block whose terminator is its only way in (no other terminator
@@ -73,7 +122,7 @@ fn is_constant(op: &Operand) -> bool {
     matches!(op, Operand::Int(_) | Operand::Bool(_) | Operand::Float(_))
 }
 
-fn fold_block(block: &mut Block, known: &mut [Option<Operand>]) {
+fn fold_block(block: &mut Block, known: &mut Known) {
     for inst in &mut block.insts {
         for_each_operand_mut(inst, |op| substitute(op, known));
         if let Some(value) = folded(inst) {
@@ -81,13 +130,14 @@ fn fold_block(block: &mut Block, known: &mut [Option<Operand>]) {
             *inst = Inst::Copy { dst, src: value };
         }
         if let Some(dst) = inst.def() {
-            known[dst.0 as usize] = match inst {
+            let value = match inst {
                 Inst::Copy { src, .. } if is_constant(src) => Some(*src),
                 _ => None,
             };
+            known.set(dst, value);
         }
         if let Some(container) = inst.updated_in_place() {
-            known[container.0 as usize] = None;
+            known.set(container, None);
         }
     }
     match &mut block.term {
@@ -106,9 +156,9 @@ fn fold_block(block: &mut Block, known: &mut [Option<Operand>]) {
     }
 }
 
-fn substitute(op: &mut Operand, known: &[Option<Operand>]) {
+fn substitute(op: &mut Operand, known: &Known) {
     if let Operand::Local(local) = *op {
-        if let Some(value) = known[local.0 as usize] {
+        if let Some(value) = known.get(local) {
             *op = value;
         }
     }

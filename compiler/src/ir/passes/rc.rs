@@ -32,6 +32,9 @@ pub fn insert_rc(func: &mut Function) {
     let liveness = Liveness::compute(func, &heap);
     let mut extra_locals: Vec<LocalInfo> = Vec::new();
     let mut new_blocks: Vec<Block> = Vec::with_capacity(func.blocks.len());
+    // The heap locals live at the current point of the block being rewritten; all false
+    // between blocks.
+    let mut live = vec![false; n];
     for (b, block) in func.blocks.iter().enumerate() {
         let mut rewriter = BlockRewriter {
             heap: &heap,
@@ -39,19 +42,38 @@ pub fn insert_rc(func: &mut Function) {
             extra: &mut extra_locals,
             base: n,
         };
-        new_blocks.push(rewriter.rewrite(block, liveness.live_out[b].clone()));
+        for &x in &liveness.live_out[b] {
+            live[x as usize] = true;
+        }
+        new_blocks.push(rewriter.rewrite(block, &mut live));
+        // Only the live-out locals and the locals the block mentions can have been set.
+        for &x in &liveness.live_out[b] {
+            live[x as usize] = false;
+        }
+        let mut clear = |op: &Operand| {
+            if let Operand::Local(l) = op {
+                live[l.0 as usize] = false;
+            }
+        };
+        for inst in &block.insts {
+            inst.for_each_use(&mut clear);
+            if let Some(d) = inst.def() {
+                clear(&Operand::Local(d));
+            }
+        }
+        block.term.operand().into_iter().for_each(&mut clear);
     }
     func.locals.extend(extra_locals);
     func.blocks = new_blocks;
 
     // Parameters never used at all die at the entry.
     let entry_dead: Vec<Inst> = (0..func.param_count as usize)
-        .filter(|&p| heap[p] && !liveness.live_in[0][p])
+        .filter(|&p| heap[p] && !liveness.is_live_in(0, p))
         .map(|p| Inst::Release {
             value: Local(p as u32),
         })
         .collect();
-    release_on_edges(func, &liveness, &heap);
+    release_on_edges(func, &liveness);
     if !entry_dead.is_empty() {
         let entry = &mut func.blocks[0];
         let mut insts = entry_dead;
@@ -60,60 +82,87 @@ pub fn insert_rc(func: &mut Function) {
     }
 }
 
-/// Live heap locals at each block's start and end.
+/// Live heap locals at each block's start and end, each list in increasing order.
+///
+/// Computed one local at a time, backwards from the blocks that read it before assigning it, so
+/// the cost is the size of the result rather than blocks × locals.
 struct Liveness {
-    live_in: Vec<Vec<bool>>,
-    live_out: Vec<Vec<bool>>,
+    live_in: Vec<Vec<u32>>,
+    live_out: Vec<Vec<u32>>,
 }
 
 impl Liveness {
     fn compute(func: &Function, heap: &[bool]) -> Liveness {
         let n = func.locals.len();
         let blocks = func.blocks.len();
-        let mut gen = vec![vec![false; n]; blocks];
-        let mut kill = vec![vec![false; n]; blocks];
+        // For each heap local, the blocks that read it before any assignment in the block
+        // ("gen") and the blocks that assign it ("kill"), each block once.
+        let mut gen: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut kill: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut preds: Vec<Vec<u32>> = vec![Vec::new(); blocks];
         for (b, block) in func.blocks.iter().enumerate() {
+            let b = b as u32;
+            let mut read = |local: usize, kill: &[Vec<u32>]| {
+                if kill[local].last() != Some(&b) && gen[local].last() != Some(&b) {
+                    gen[local].push(b);
+                }
+            };
             for inst in &block.insts {
                 for (local, _) in heap_uses(inst, heap) {
-                    if !kill[b][local] {
-                        gen[b][local] = true;
-                    }
+                    read(local, &kill);
                 }
                 if let Some(d) = inst.def() {
-                    if heap[d.0 as usize] {
-                        kill[b][d.0 as usize] = true;
+                    let d = d.0 as usize;
+                    if heap[d] && kill[d].last() != Some(&b) {
+                        kill[d].push(b);
                     }
                 }
             }
             for (local, _) in term_uses(&block.term, heap) {
-                if !kill[b][local] {
-                    gen[b][local] = true;
-                }
+                read(local, &kill);
+            }
+            // The handler counts as a successor.
+            for succ in block.successors() {
+                preds[succ.0 as usize].push(b);
             }
         }
-        let mut live_in = vec![vec![false; n]; blocks];
-        let mut live_out = vec![vec![false; n]; blocks];
-        let mut changed = true;
-        while changed {
-            changed = false;
-            for b in (0..blocks).rev() {
-                let mut out = vec![false; n];
-                for succ in func.blocks[b].successors() {
-                    for (o, &l) in out.iter_mut().zip(&live_in[succ.0 as usize]) {
-                        *o |= l;
+
+        let mut live_in: Vec<Vec<u32>> = vec![Vec::new(); blocks];
+        let mut live_out: Vec<Vec<u32>> = vec![Vec::new(); blocks];
+        // Per-block marks, stamped with the local being analysed (plus one): no resets needed.
+        let (mut killed, mut is_in, mut is_out) =
+            (vec![0u32; blocks], vec![0u32; blocks], vec![0u32; blocks]);
+        let mut work = Vec::new();
+        for x in (0..n).filter(|&x| heap[x]) {
+            let stamp = x as u32 + 1;
+            for &b in &kill[x] {
+                killed[b as usize] = stamp;
+            }
+            for &b in &gen[x] {
+                is_in[b as usize] = stamp;
+                work.push(b);
+            }
+            while let Some(b) = work.pop() {
+                live_in[b as usize].push(x as u32);
+                for &p in &preds[b as usize] {
+                    let p = p as usize;
+                    if is_out[p] != stamp {
+                        is_out[p] = stamp;
+                        live_out[p].push(x as u32);
                     }
-                }
-                let inn: Vec<bool> = (0..n)
-                    .map(|i| gen[b][i] || (out[i] && !kill[b][i]))
-                    .collect();
-                if inn != live_in[b] || out != live_out[b] {
-                    live_in[b] = inn;
-                    live_out[b] = out;
-                    changed = true;
+                    if is_in[p] != stamp && killed[p] != stamp {
+                        is_in[p] = stamp;
+                        work.push(p as u32);
+                    }
                 }
             }
         }
         Liveness { live_in, live_out }
+    }
+
+    /// Whether heap local `x` is live at the start of block `b`.
+    fn is_live_in(&self, b: usize, x: usize) -> bool {
+        self.live_in[b].binary_search(&(x as u32)).is_ok()
     }
 }
 
@@ -186,7 +235,9 @@ impl BlockRewriter<'_> {
         Local((self.base + self.extra.len() - 1) as u32)
     }
 
-    fn rewrite(&mut self, block: &Block, mut live: Vec<bool>) -> Block {
+    /// Rewrites `block`, given the heap locals live at its end in `live` (which ends up holding
+    /// those live at its start).
+    fn rewrite(&mut self, block: &Block, live: &mut [bool]) -> Block {
         // Output in reverse, flipped at the end.
         let mut out: Vec<Inst> = Vec::new();
         let term = block.term.clone();
@@ -202,7 +253,7 @@ impl BlockRewriter<'_> {
             live[x] = true;
         }
         for inst in block.insts.iter().rev() {
-            let (pre, inst, post) = self.instruction(inst, &mut live);
+            let (pre, inst, post) = self.instruction(inst, live);
             out.extend(post.into_iter().rev());
             out.push(inst);
             out.extend(pre.into_iter().rev());
@@ -340,7 +391,7 @@ fn set_operand_at(inst: &mut Inst, position: usize, value: Operand) {
 }
 
 /// Releases locals on the edges where they stop being live, splitting critical edges.
-fn release_on_edges(func: &mut Function, liveness: &Liveness, heap: &[bool]) {
+fn release_on_edges(func: &mut Function, liveness: &Liveness) {
     let original = func.blocks.len();
     let mut preds = vec![0usize; original];
     for block in &func.blocks {
@@ -353,11 +404,10 @@ fn release_on_edges(func: &mut Function, liveness: &Liveness, heap: &[bool]) {
         let succs = func.blocks[p].term.successors();
         for (edge, s) in succs.iter().enumerate() {
             let s_index = s.0 as usize;
-            let dying: Vec<Inst> = (0..heap.len())
-                .filter(|&x| heap[x] && liveness.live_out[p][x] && !liveness.live_in[s_index][x])
-                .map(|x| Inst::Release {
-                    value: Local(x as u32),
-                })
+            let dying: Vec<Inst> = liveness.live_out[p]
+                .iter()
+                .filter(|&&x| !liveness.is_live_in(s_index, x as usize))
+                .map(|&x| Inst::Release { value: Local(x) })
                 .collect();
             if dying.is_empty() {
                 continue;
