@@ -302,10 +302,7 @@ impl<'a> Parser<'a> {
             .label("this `{` has no matching `}`");
         if self.unclosed.len() > 1 {
             diag = diag
-                .secondary(
-                    outermost,
-                    "and the blocks from here on are not closed either",
-                )
+                .secondary(outermost, "the outermost block left open")
                 .note(format!(
                     "{} blocks are open at the end of the file; each needs a `}}`",
                     self.unclosed.len()
