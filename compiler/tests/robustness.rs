@@ -14,10 +14,10 @@
 //! must lie within the text on character boundaries, and rendering them (with and without colour)
 //! must not panic.
 //!
-//! What this file does not cover: inputs nested so deeply that the recursive-descent front end
-//! runs out of stack (that aborts the process instead of panicking, so it cannot be caught here;
-//! see `tests/programs/regressions/`), and the behaviour of programs when run (see
-//! `differential.rs`).
+//! What this file does not cover: huge and deeply nested inputs (the parser bounds nesting and
+//! tree depth, and a stack overflow would abort the process rather than panic, so they are run
+//! through the `keel` binary by `limits.rs`; see also `tests/programs/regressions/`), and the
+//! behaviour of programs when run (see `differential.rs`).
 //!
 //! The seed is fixed so that CI is reproducible; set `PROPTEST_RNG_SEED=<n>` to explore other
 //! inputs and `PROPTEST_CASES=<n>` to change how many each property tries.

@@ -1504,13 +1504,19 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                 TExpr::error(span)
             }
             None => {
+                let variable = self.lookup(&callee.name);
+                // A variable whose value was already reported as broken (such as a closure, which
+                // is not supported) may have been meant as a function: nothing more to say.
+                if variable.is_some_and(|id| self.var_type(id) == Type::Error) {
+                    return TExpr::error(span);
+                }
                 let mut diag = Diagnostic::new(
                     "E0302",
                     callee.span,
                     format!("unknown function `{}`", callee.name),
                 )
                 .label("not defined");
-                if self.lookup(&callee.name).is_some() {
+                if variable.is_some() {
                     diag = diag.note(format!("`{}` is a variable, not a function", callee.name));
                 }
                 self.diags.push(diag);

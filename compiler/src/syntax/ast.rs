@@ -2,6 +2,10 @@
 //!
 //! Every node keeps its [`Span`] so that later stages can point at the source. The tree is
 //! untyped and unresolved: names are strings, types are as written. Backends never see it.
+//!
+//! Expressions and blocks also keep their *height* (how many levels of the tree they span, 1 for
+//! a leaf), computed from their children's when they are made ([`Expr::new`], [`Block::new`]):
+//! later stages recurse once per level, so the parser bounds it (`parser::MAX_DEPTH`).
 
 use crate::diag::Span;
 
@@ -139,6 +143,26 @@ pub struct Block {
     /// A final expression without `;`, giving the block its value.
     pub tail: Option<Box<Expr>>,
     pub span: Span,
+    /// Levels of the tree from here down.
+    pub height: u32,
+}
+
+impl Block {
+    pub fn new(stmts: Vec<Stmt>, tail: Option<Box<Expr>>, span: Span) -> Block {
+        let height = stmts
+            .iter()
+            .map(|stmt| stmt.kind.height())
+            .chain(tail.iter().map(|tail| tail.height))
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1);
+        Block {
+            stmts,
+            tail,
+            span,
+            height,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -200,6 +224,75 @@ pub enum StmtKind {
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
+    /// Levels of the tree from here down (1 for a leaf).
+    pub height: u32,
+}
+
+impl Expr {
+    pub fn new(kind: ExprKind, span: Span) -> Expr {
+        let height = kind.height();
+        Expr { kind, span, height }
+    }
+}
+
+/// One more than the greatest of `heights` (1 for none).
+fn above(heights: impl IntoIterator<Item = u32>) -> u32 {
+    heights.into_iter().max().unwrap_or(0).saturating_add(1)
+}
+
+impl ExprKind {
+    /// The height of a node of this kind, from its children's.
+    fn height(&self) -> u32 {
+        match self {
+            ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Str(_)
+            | ExprKind::Var(_)
+            | ExprKind::Error => 1,
+            ExprKind::Array(items) => above(items.iter().map(|e| e.height)),
+            ExprKind::New { fields, .. } => above(fields.iter().map(|(_, e)| e.height)),
+            ExprKind::Call { args, .. } => above(args.iter().map(|e| e.height)),
+            ExprKind::Index { base, index, .. } => above([base.height, index.height]),
+            ExprKind::Slice {
+                base, start, end, ..
+            } => above([base.height, start.height, end.height]),
+            ExprKind::Field { base, .. } => above([base.height]),
+            ExprKind::Binary { lhs, rhs, .. } => above([lhs.height, rhs.height]),
+            ExprKind::Unary { operand, .. } => above([operand.height]),
+            ExprKind::If { cond, then, else_ } => above(
+                [cond.height, then.height]
+                    .into_iter()
+                    .chain(else_.iter().map(|e| e.height)),
+            ),
+            ExprKind::Block(block) => above([block.height]),
+        }
+    }
+}
+
+impl StmtKind {
+    /// The height of a statement of this kind, from its children's.
+    fn height(&self) -> u32 {
+        match self {
+            StmtKind::Let { value, .. } => above([value.height]),
+            StmtKind::Assign { target, value, .. } => above([target.height, value.height]),
+            StmtKind::Expr(expr) => above([expr.height]),
+            StmtKind::While { cond, body } => above([cond.height, body.height]),
+            StmtKind::ForEach { array, body, .. } => above([array.height, body.height]),
+            StmtKind::ForRange {
+                start, end, body, ..
+            } => above([start.height, end.height, body.height]),
+            StmtKind::Return(value) => above(value.iter().map(|e| e.height)),
+            StmtKind::Assert { cond, message, .. } => {
+                above(std::iter::once(cond.height).chain(message.iter().map(|e| e.height)))
+            }
+            StmtKind::Live(live) => above(
+                std::iter::once(live.body.height)
+                    .chain(live.invariant.iter().map(|i| i.cond.height)),
+            ),
+            StmtKind::Break | StmtKind::Continue | StmtKind::Error => 1,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

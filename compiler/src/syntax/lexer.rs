@@ -1,13 +1,22 @@
 //! The lexer: source text to a vector of [`Token`]s with spans, built on `logos`.
 //!
 //! It never fails: characters it cannot use become diagnostics (unknown character, non-ASCII
-//! identifier, unterminated string or comment) and are skipped, so the parser always gets a token
-//! stream ending in [`Tok::Eof`]. Literal *values* (integers, escapes) are decoded by the parser,
-//! which knows the context; the lexer only classifies.
+//! identifier, unterminated string or comment), so the parser always gets a token stream ending
+//! in [`Tok::Eof`]. A run of adjacent unknown characters is one diagnostic. Unterminated strings
+//! and comments stay in the stream as [`Tok::UnterminatedStr`] and [`Tok::UnterminatedComment`]
+//! (the latter always last before `Eof`, since it runs to the end of the file): the parser then
+//! knows that text it might have expected was swallowed and does not report its absence again.
+//! An unterminated string is taken to end before the closing brackets, `{`, `,` and `;` that end
+//! its line (`println("oops);` is most likely missing its `"` before `);`), and those are lexed
+//! as tokens.
+//! A token right after unknown characters says so ([`Token::after_unknown`]), so that the
+//! parser does not report as missing what those characters may have been meant to be.
+//! A leading byte-order mark and `#!` line are skipped. Literal *values* (integers, escapes) are
+//! decoded by the parser, which knows the context; the lexer only classifies.
 
 use logos::Logos;
 
-use crate::diag::{Diagnostic, Span};
+use crate::diag::{Diagnostic, Span, BOM};
 
 /// Token kinds.
 #[derive(Logos, Copy, Clone, Debug, PartialEq, Eq)]
@@ -258,18 +267,38 @@ impl Tok {
 pub struct Token {
     pub kind: Tok,
     pub span: Span,
+    /// Unknown characters (reported) come between this token and the one before it.
+    pub after_unknown: bool,
 }
 
 /// Splits `source` into tokens (ending with [`Tok::Eof`]), reporting unusable text in `diags`.
 pub fn lex(source: &str, diags: &mut Vec<Diagnostic>) -> Vec<Token> {
     let mut tokens = Vec::new();
-    let body_start = shebang_len(source);
+    let body_start = prelude_len(source);
     let mut lexer = Tok::lexer(&source[body_start..]);
+    // The last run of unknown characters: its diagnostic's index and its extent so far.
+    let mut unknown_run: Option<(usize, Span)> = None;
+    let mut after_unknown = false;
     while let Some(result) = lexer.next() {
         let range = lexer.span();
         let span = Span::new(range.start + body_start, range.end + body_start);
-        match result {
-            Ok(Tok::UnterminatedStr) => {
+        let kind = match result {
+            Ok(kind) => kind,
+            Err(()) => {
+                after_unknown = true;
+                match &mut unknown_run {
+                    Some((_, run)) if run.end == span.start => run.end = span.end,
+                    _ => {
+                        finish_run(source, unknown_run, diags);
+                        unknown_run = Some((diags.len(), span));
+                        diags.push(unknown_text(lexer.slice(), span));
+                    }
+                }
+                continue;
+            }
+        };
+        match kind {
+            Tok::UnterminatedStr => {
                 diags.push(
                     Diagnostic::new(
                         "E0102",
@@ -279,44 +308,81 @@ pub fn lex(source: &str, diags: &mut Vec<Diagnostic>) -> Vec<Token> {
                     .label("this string has no closing `\"` on its line")
                     .note("strings cannot span lines; write `\\n` for a line break"),
                 );
+                let text = &source[span.range()];
+                let cut = span.start as usize + text.trim_end_matches(ends_a_line).len().max(1);
+                tokens.push(Token {
+                    kind,
+                    span: Span::new(span.start as usize, cut),
+                    after_unknown: std::mem::take(&mut after_unknown),
+                });
+                // The closing brackets and `;` ending the line are most likely code: the `"`
+                // was forgotten before them.
+                let mut rest = Tok::lexer(&source[cut..span.end as usize]);
+                while let Some(Ok(kind)) = rest.next() {
+                    let range = rest.span();
+                    tokens.push(Token {
+                        kind,
+                        span: Span::new(cut + range.start, cut + range.end),
+                        after_unknown: false,
+                    });
+                }
+                continue;
             }
-            Ok(Tok::UnterminatedComment) => {
-                diags.push(
-                    Diagnostic::new(
-                        "E0106",
-                        Span::new(span.start as usize, span.start as usize + 2),
-                        "unterminated block comment",
-                    )
-                    .label("this comment has no closing `*/`")
-                    .note("block comments do not nest"),
-                );
-            }
-            Ok(Tok::NonAsciiIdent) => {
+            Tok::UnterminatedComment => diags.push(
+                Diagnostic::new(
+                    "E0106",
+                    Span::new(span.start as usize, span.start as usize + 2),
+                    "unterminated block comment",
+                )
+                .label("this comment has no closing `*/`")
+                .note("block comments do not nest"),
+            ),
+            Tok::NonAsciiIdent => {
                 diags.push(non_ascii_identifier(lexer.slice(), span));
                 tokens.push(Token {
                     kind: Tok::Ident,
                     span,
+                    after_unknown: std::mem::take(&mut after_unknown),
                 });
+                continue;
             }
-            Ok(kind) => tokens.push(Token { kind, span }),
-            Err(()) => diags.push(unknown_text(lexer.slice(), span)),
+            _ => {}
         }
+        tokens.push(Token {
+            kind,
+            span,
+            after_unknown: std::mem::take(&mut after_unknown),
+        });
     }
+    finish_run(source, unknown_run, diags);
     let end = source.len();
     tokens.push(Token {
         kind: Tok::Eof,
         span: Span::new(end, end),
+        after_unknown,
     });
     tokens
 }
 
-/// Length of a leading `#!` line, which is skipped.
-fn shebang_len(source: &str) -> usize {
-    if source.starts_with("#!") {
-        source.find('\n').unwrap_or(source.len())
+/// Characters that, at the end of a line an unterminated string runs to, are taken to be code.
+fn ends_a_line(c: char) -> bool {
+    matches!(c, ')' | ']' | '}' | '{' | ';' | ',' | ' ' | '\t' | '\r')
+}
+
+/// Length of what is skipped before the first token: a byte-order mark, then a `#!` line.
+fn prelude_len(source: &str) -> usize {
+    let bom = if source.starts_with(BOM) {
+        BOM.len_utf8()
     } else {
         0
-    }
+    };
+    let rest = &source[bom..];
+    let shebang = if rest.starts_with("#!") {
+        rest.find('\n').unwrap_or(rest.len())
+    } else {
+        0
+    };
+    bom + shebang
 }
 
 fn non_ascii_identifier(word: &str, span: Span) -> Diagnostic {
@@ -330,12 +396,31 @@ fn non_ascii_identifier(word: &str, span: Span) -> Diagnostic {
     .note("identifiers are `[A-Za-z_][A-Za-z0-9_]*`; non-ASCII text belongs in string literals")
 }
 
+/// Makes the diagnostic of a run of unknown characters cover all of it.
+fn finish_run(source: &str, run: Option<(usize, Span)>, diags: &mut [Diagnostic]) {
+    if let Some((index, span)) = run {
+        if diags[index].span != span {
+            diags[index] = unknown_text(&source[span.range()], span);
+        }
+    }
+}
+
+/// An unknown character, or a run of them.
 fn unknown_text(slice: &str, span: Span) -> Diagnostic {
-    let ch = slice.chars().next().unwrap_or('?');
+    let mut chars = slice.chars();
+    let first = chars.next().unwrap_or('?');
+    if chars.next().is_none() {
+        return Diagnostic::new(
+            "E0101",
+            span,
+            format!("unexpected character `{}`", first.escape_default()),
+        )
+        .label("not part of any token");
+    }
     Diagnostic::new(
         "E0101",
         span,
-        format!("unexpected character `{}`", ch.escape_default()),
+        format!("unexpected characters `{}`", slice.escape_default()),
     )
     .label("not part of any token")
 }
@@ -394,8 +479,71 @@ mod tests {
         assert_eq!(codes, vec!["E0105", "E0101", "E0102"]);
         assert_eq!(
             toks.iter().map(|t| t.kind).collect::<Vec<_>>(),
-            vec![Tok::Let, Tok::Ident, Tok::Eq, Tok::Eof]
+            vec![
+                Tok::Let,
+                Tok::Ident,
+                Tok::Eq,
+                Tok::UnterminatedStr,
+                Tok::Eof
+            ]
         );
-        assert_eq!(toks.last().map(|t| t.kind), Some(Tok::Eof));
+    }
+
+    #[test]
+    fn an_unterminated_string_leaves_the_closers_ending_its_line() {
+        let mut diags = Vec::new();
+        let toks = lex("f(\"a; b); }\nx", &mut diags);
+        let found: Vec<(Tok, Span)> = toks.iter().map(|t| (t.kind, t.span)).collect();
+        assert_eq!(
+            found,
+            vec![
+                (Tok::Ident, Span::new(0, 1)),
+                (Tok::LParen, Span::new(1, 2)),
+                (Tok::UnterminatedStr, Span::new(2, 7)),
+                (Tok::RParen, Span::new(7, 8)),
+                (Tok::Semi, Span::new(8, 9)),
+                (Tok::RBrace, Span::new(10, 11)),
+                (Tok::Ident, Span::new(12, 13)),
+                (Tok::Eof, Span::new(13, 13)),
+            ]
+        );
+        assert_eq!(diags.len(), 1);
+        let toks = lex("\"));", &mut diags);
+        assert_eq!(toks[0].span, Span::new(0, 1));
+        assert_eq!(toks.len(), 5);
+    }
+
+    #[test]
+    fn a_run_of_unknown_characters_is_one_diagnostic() {
+        let mut diags = Vec::new();
+        let toks = lex("x ### y @", &mut diags);
+        assert_eq!(toks.len(), 3);
+        let found: Vec<(&str, Span)> = diags.iter().map(|d| (d.message.as_str(), d.span)).collect();
+        assert_eq!(
+            found,
+            vec![
+                ("unexpected characters `###`", Span::new(2, 5)),
+                ("unexpected character `@`", Span::new(8, 9)),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unterminated_comment_is_the_last_token() {
+        let mut diags = Vec::new();
+        let toks = lex("1 /* 2\n3", &mut diags);
+        let kinds: Vec<Tok> = toks.iter().map(|t| t.kind).collect();
+        assert_eq!(kinds, vec![Tok::Int, Tok::UnterminatedComment, Tok::Eof]);
+        assert_eq!(diags.len(), 1);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let mut diags = Vec::new();
+        let toks = lex("\u{feff}#!/bin/keel\nlet", &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(toks[0].kind, Tok::Let);
+        assert_eq!(toks[0].span, Span::new(15, 18));
+        assert_eq!(kinds("\u{feff}fn"), vec![Tok::Fn, Tok::Eof]);
     }
 }

@@ -3,8 +3,20 @@
 //! Parsing never fails as a whole: a syntax error becomes a diagnostic, the parser skips to a
 //! likely statement boundary (`;`, `}` or a statement keyword) and goes on, so one run reports
 //! several errors. Literal values are decoded here (integer ranges, string escapes). Constructs
-//! of the language that this version of Keel does not implement yet are recognised and reported
-//! as such (`E0901`), never misparsed.
+//! of the language that this version of Keel does not implement yet are recognised, reported
+//! as such (`E0901`) and skipped whole, never misparsed.
+//!
+//! One mistake gives one diagnostic:
+//! - code nested past [`MAX_NESTING`] (or a chain longer than [`MAX_CHAIN`]) is reported once per
+//!   file, and only the construct that is too deep is skipped;
+//! - right after an unterminated string (which swallows the rest of its line) or inside an
+//!   unterminated comment (which swallows the rest of the file), a missing `)`, `;`, `}` ... is
+//!   taken to be in the swallowed text: it is assumed, not reported; right after unknown
+//!   characters, a syntax error is not reported either (they were probably meant as what is
+//!   missing), only recovered from;
+//! - the blocks still open at the end of the file get one `E0203` together, and none if the end
+//!   was already reported (a syntax error at the end of the file, a skipped construct or a
+//!   comment running to it).
 
 use super::ast::*;
 use super::lexer::{Tok, Token};
@@ -18,8 +30,13 @@ pub fn parse(source: &str, tokens: &[Token], diags: &mut Vec<Diagnostic>) -> Fil
         pos: 0,
         diags,
         depth: 0,
+        limit_reported: false,
+        end_explained: false,
+        unclosed: Vec::new(),
     };
-    parser.file()
+    let file = parser.file();
+    parser.report_unclosed();
+    file
 }
 
 struct Parser<'a> {
@@ -29,6 +46,13 @@ struct Parser<'a> {
     diags: &'a mut Vec<Diagnostic>,
     /// Current nesting of expressions and blocks, bounded by [`MAX_NESTING`].
     depth: usize,
+    /// An `E0204` (nesting or chain limit) has been reported; later ones are not.
+    limit_reported: bool,
+    /// The end of the file has been accounted for by a diagnostic already, so blocks open there
+    /// are not reported.
+    end_explained: bool,
+    /// The `{` of each block found open at the end of the file, innermost first.
+    unclosed: Vec<Span>,
 }
 
 /// How deeply expressions and blocks may nest. Later stages recurse once per level.
@@ -37,6 +61,13 @@ pub const MAX_NESTING: usize = 1_000;
 /// How many binary operators one chain (`a + b + c ...`) may have: each makes the tree one level
 /// deeper on the left.
 pub const MAX_CHAIN: usize = 100_000;
+
+/// How many levels deep an expression tree may be, counting every node. Chains (binary
+/// operators, `a[i][j]...`, `x.f.g...`, `else if`) are read in loops, so only this bounds the
+/// tree they make; later stages recurse once per level, on a stack sized for it
+/// (`sema::FRONT_END_STACK`). Larger than [`MAX_CHAIN`] plus [`MAX_NESTING`], so a chain that
+/// is short enough is never too deep by itself.
+pub const MAX_DEPTH: usize = 102_000;
 
 /// A syntax error has been reported; the caller recovers.
 struct Reported;
@@ -68,6 +99,22 @@ fn binary_op(tok: Tok) -> Option<(BinOp, u8)> {
     })
 }
 
+/// Tokens that [`Parser::expect`] assumes when they are missing right after swallowed text.
+fn is_punctuation(tok: Tok) -> bool {
+    matches!(
+        tok,
+        Tok::LParen
+            | Tok::RParen
+            | Tok::LBrace
+            | Tok::RBrace
+            | Tok::LBracket
+            | Tok::RBracket
+            | Tok::Comma
+            | Tok::Semi
+            | Tok::Colon
+    )
+}
+
 fn compound_op(tok: Tok) -> Option<BinOp> {
     Some(match tok {
         Tok::PlusEq => BinOp::Add,
@@ -82,12 +129,27 @@ fn compound_op(tok: Tok) -> Option<BinOp> {
 impl<'a> Parser<'a> {
     // ---- token helpers -------------------------------------------------------------------------
 
+    /// The kind of token `index`; an unterminated comment, which runs to the end, is the end.
+    fn kind_at(&self, index: usize) -> Tok {
+        match self.tokens[index.min(self.tokens.len() - 1)].kind {
+            Tok::UnterminatedComment => Tok::Eof,
+            kind => kind,
+        }
+    }
+
     fn peek(&self) -> Tok {
-        self.tokens[self.pos].kind
+        self.kind_at(self.pos)
     }
 
     fn peek_at(&self, ahead: usize) -> Tok {
-        self.tokens[(self.pos + ahead).min(self.tokens.len() - 1)].kind
+        self.kind_at(self.pos + ahead)
+    }
+
+    /// Whether the current token comes right after text that an unterminated string or comment
+    /// swallowed (and that was reported with it).
+    fn after_swallowed_text(&self) -> bool {
+        self.tokens[self.pos].kind == Tok::UnterminatedComment
+            || (self.pos > 0 && self.tokens[self.pos - 1].kind == Tok::UnterminatedStr)
     }
 
     fn span(&self) -> Span {
@@ -104,7 +166,7 @@ impl<'a> Parser<'a> {
 
     fn bump(&mut self) -> Token {
         let token = self.tokens[self.pos];
-        if token.kind != Tok::Eof {
+        if self.peek() != Tok::Eof {
             self.pos += 1;
         }
         token
@@ -123,11 +185,33 @@ impl<'a> Parser<'a> {
         if self.peek() == kind {
             return Ok(self.bump());
         }
+        if self.after_swallowed_text() && is_punctuation(kind) {
+            // Most likely it was in the swallowed text: assume it, as an empty token there.
+            let at = self.prev_span().end as usize;
+            return Ok(Token {
+                kind,
+                span: Span::new(at, at),
+                after_unknown: false,
+            });
+        }
         Err(self.error_expected(kind.describe(), context))
     }
 
+    /// Reports that `what` was expected here, unless right after swallowed text or unknown
+    /// characters (what was expected was most likely in it, or meant by them) or at an end of the
+    /// file already accounted for. A syntax error at the end of the file accounts for it, and for
+    /// the blocks still open there.
     fn error_expected(&mut self, what: &str, context: &str) -> Reported {
         let found = self.peek();
+        if self.after_swallowed_text()
+            || self.tokens[self.pos].after_unknown
+            || (found == Tok::Eof && self.end_explained)
+        {
+            return Reported;
+        }
+        if found == Tok::Eof {
+            self.end_explained = true;
+        }
         let span = self.span();
         let mut diag = Diagnostic::new(
             "E0201",
@@ -168,6 +252,63 @@ impl<'a> Parser<'a> {
                 .label("not supported by this version of Keel")
                 .note("see docs/language.md for what this version implements"),
         );
+    }
+
+    /// Skips the construct starting at the current token without looking inside it: up to a `;`,
+    /// `,` or closing bracket of the enclosing level, or past a `{ }` group not followed by
+    /// `else`. Reaching the end of the file this way accounts for the blocks still open there.
+    fn skip_construct(&mut self) {
+        let mut depth = 0usize;
+        loop {
+            match self.peek() {
+                Tok::Eof => {
+                    self.end_explained = true;
+                    return;
+                }
+                Tok::LBrace | Tok::LParen | Tok::LBracket => depth += 1,
+                Tok::RBrace | Tok::RParen | Tok::RBracket if depth == 0 => return,
+                Tok::RBrace if depth == 1 => {
+                    self.bump();
+                    if self.peek() == Tok::Else {
+                        depth = 0;
+                        continue;
+                    }
+                    return;
+                }
+                Tok::RBrace | Tok::RParen | Tok::RBracket => depth -= 1,
+                Tok::Semi | Tok::Comma if depth == 0 => return,
+                _ => {}
+            }
+            self.bump();
+        }
+    }
+
+    /// Reports the first construct of the file that exceeds a size limit (`E0204`); the caller
+    /// skips it.
+    fn limit_exceeded(&mut self, diag: Diagnostic) {
+        if !self.limit_reported {
+            self.limit_reported = true;
+            self.diags.push(diag);
+        }
+    }
+
+    /// Reports the blocks left open at the end of the file, all in one diagnostic.
+    fn report_unclosed(&mut self) {
+        let (Some(&innermost), Some(&outermost)) = (self.unclosed.first(), self.unclosed.last())
+        else {
+            return;
+        };
+        let mut diag = Diagnostic::new("E0203", innermost, "unclosed block")
+            .label("this `{` has no matching `}`");
+        if self.unclosed.len() > 1 {
+            diag = diag
+                .secondary(outermost, "the outermost block left open")
+                .note(format!(
+                    "{} blocks are open at the end of the file; each needs a `}}`",
+                    self.unclosed.len()
+                ));
+        }
+        self.diags.push(diag);
     }
 
     /// Skips tokens to the end of the current statement: past a `;` at this nesting depth, or past
@@ -340,10 +481,10 @@ impl<'a> Parser<'a> {
             match self.peek() {
                 Tok::RBrace => break,
                 Tok::Eof => {
-                    self.diags.push(
-                        Diagnostic::new("E0203", open, "unclosed block")
-                            .label("this `{` has no matching `}`"),
-                    );
+                    // Reported all together at the end, unless the end is explained already.
+                    if !self.end_explained && !self.after_swallowed_text() {
+                        self.unclosed.push(open);
+                    }
                     return Err(Reported);
                 }
                 Tok::Fn if self.peek_at(1) == Tok::Ident => {
@@ -370,11 +511,7 @@ impl<'a> Parser<'a> {
             }
         }
         let close = self.expect(Tok::RBrace, "to close the block")?.span;
-        Ok(Block {
-            stmts,
-            tail,
-            span: open.to(close),
-        })
+        Ok(Block::new(stmts, tail, open.to(close)))
     }
 
     /// Parses one statement, recovering from errors inside it. `in_block` allows a tail
@@ -416,10 +553,7 @@ impl<'a> Parser<'a> {
                         Ok(StmtKind::Let {
                             name,
                             ty: None,
-                            value: Expr {
-                                kind: ExprKind::Error,
-                                span,
-                            },
+                            value: self.node(ExprKind::Error, span),
                         })
                     }
                 }
@@ -503,10 +637,7 @@ impl<'a> Parser<'a> {
                     } else {
                         let block = this.block()?;
                         let span = block.span;
-                        Ok(Expr {
-                            kind: ExprKind::Block(block),
-                            span,
-                        })
+                        Ok(this.node(ExprKind::Block(block), span))
                     }
                 })?;
                 // Block-like statements need no `;`, but one is allowed.
@@ -781,19 +912,42 @@ impl<'a> Parser<'a> {
         self.nested(|this| this.binary(1))
     }
 
-    /// Runs `parse` one nesting level deeper, refusing to go past [`MAX_NESTING`].
+    /// A new expression node that the last token read completes; see [`Parser::node_at`].
+    fn node(&mut self, kind: ExprKind, span: Span) -> Expr {
+        let at = self.prev_span();
+        self.node_at(kind, span, at)
+    }
+
+    /// A new expression node, unless it would make the tree deeper than [`MAX_DEPTH`]: then the
+    /// first such node of the file is reported at `at`, and an error node stands for it.
+    fn node_at(&mut self, kind: ExprKind, span: Span, at: Span) -> Expr {
+        let expr = Expr::new(kind, span);
+        if expr.height as usize <= MAX_DEPTH {
+            return expr;
+        }
+        self.limit_exceeded(
+            Diagnostic::new("E0204", at, "expression nested too deeply")
+                .label(format!(
+                    "the expression is more than {MAX_DEPTH} levels deep here"
+                ))
+                .note("split the expression with intermediate variables"),
+        );
+        Expr::new(ExprKind::Error, span)
+    }
+
+    /// Runs `parse` one nesting level deeper, refusing to go past [`MAX_NESTING`]: then the
+    /// construct is reported (if it is the first of the file) and skipped.
     fn nested<T>(&mut self, parse: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
         if self.depth >= MAX_NESTING {
             let span = self.span();
-            self.diags.push(
+            self.limit_exceeded(
                 Diagnostic::new("E0204", span, "code nested too deeply")
                     .label(format!(
                         "more than {MAX_NESTING} levels of nested expressions or blocks"
                     ))
                     .note("split the code into functions or intermediate variables"),
             );
-            // Skip the rest of the file: every enclosing level would report the same.
-            self.pos = self.tokens.len() - 1;
+            self.skip_construct();
             return Err(Reported);
         }
         self.depth += 1;
@@ -813,26 +967,26 @@ impl<'a> Parser<'a> {
             chain += 1;
             if chain > MAX_CHAIN {
                 let span = self.span();
-                self.diags.push(
+                self.limit_exceeded(
                     Diagnostic::new("E0204", span, "expression too long")
                         .label(format!("more than {MAX_CHAIN} operators in one expression"))
                         .note("split the expression with intermediate variables"),
                 );
-                self.pos = self.tokens.len() - 1;
+                self.skip_construct();
                 return Err(Reported);
             }
             let op_span = self.bump().span;
             let rhs = self.binary(prec + 1)?;
             let span = lhs.span.to(rhs.span);
-            lhs = Expr {
-                kind: ExprKind::Binary {
+            lhs = self.node(
+                ExprKind::Binary {
                     op,
                     op_span,
                     lhs: Box::new(lhs),
                     rhs: Box::new(rhs),
                 },
                 span,
-            };
+            );
         }
         Ok(lhs)
     }
@@ -861,21 +1015,18 @@ impl<'a> Parser<'a> {
                         .label("the largest int is 9223372036854775807")
                         .note("`-` applies to the literal after it; write `-9223372036854775807 - 1` for the smallest int"),
                 );
-                return Ok(Expr {
-                    kind: ExprKind::Error,
-                    span: op_span.to(literal),
-                });
+                return Ok(self.node(ExprKind::Error, op_span.to(literal)));
             }
         }
         let operand = self.unary()?;
         let span = op_span.to(operand.span);
-        Ok(Expr {
-            kind: ExprKind::Unary {
+        Ok(self.node(
+            ExprKind::Unary {
                 op,
                 operand: Box::new(operand),
             },
             span,
-        })
+        ))
     }
 
     /// postfix := primary ( '.' IDENT '(' args ')' | '.' IDENT | '[' expr ']' | '[' expr '..' expr ']' )*
@@ -890,22 +1041,19 @@ impl<'a> Parser<'a> {
                     let mut args = vec![expr];
                     args.extend(self.call_args()?);
                     let span = args[0].span.to(self.prev_span());
-                    expr = Expr {
-                        kind: ExprKind::Call { callee, args },
-                        span,
-                    };
+                    expr = self.node(ExprKind::Call { callee, args }, span);
                 }
                 Tok::Dot => {
                     self.bump();
                     let field = self.ident("after `.` (a field name)")?;
                     let span = expr.span.to(field.span);
-                    expr = Expr {
-                        kind: ExprKind::Field {
+                    expr = self.node(
+                        ExprKind::Field {
                             base: Box::new(expr),
                             field,
                         },
                         span,
-                    };
+                    );
                 }
                 Tok::LBracket => {
                     let bracket = self.bump().span;
@@ -931,10 +1079,7 @@ impl<'a> Parser<'a> {
                         ExprKind::Slice { base, .. } | ExprKind::Index { base, .. } => base.span,
                         _ => bracket,
                     };
-                    expr = Expr {
-                        kind,
-                        span: start.to(close),
-                    };
+                    expr = self.node(kind, start.to(close));
                 }
                 Tok::Question => {
                     let span = self.span();
@@ -971,7 +1116,12 @@ impl<'a> Parser<'a> {
                     Some(value) => ExprKind::Int(value),
                     None => ExprKind::Error,
                 };
-                Ok(Expr { kind, span })
+                Ok(self.node(kind, span))
+            }
+            Tok::UnterminatedStr => {
+                // Reported by the lexer.
+                self.bump();
+                Ok(self.node(ExprKind::Error, span))
             }
             Tok::Str => {
                 self.bump();
@@ -979,29 +1129,20 @@ impl<'a> Parser<'a> {
                     Some(text) => ExprKind::Str(text),
                     None => ExprKind::Error,
                 };
-                Ok(Expr { kind, span })
+                Ok(self.node(kind, span))
             }
             Tok::True | Tok::False => {
                 let value = self.bump().kind == Tok::True;
-                Ok(Expr {
-                    kind: ExprKind::Bool(value),
-                    span,
-                })
+                Ok(self.node(ExprKind::Bool(value), span))
             }
             Tok::Ident => {
                 let name = self.ident("")?;
                 if self.peek() == Tok::LParen {
                     let args = self.call_args()?;
                     let span = span.to(self.prev_span());
-                    return Ok(Expr {
-                        kind: ExprKind::Call { callee: name, args },
-                        span,
-                    });
+                    return Ok(self.node(ExprKind::Call { callee: name, args }, span));
                 }
-                Ok(Expr {
-                    kind: ExprKind::Var(name.name),
-                    span,
-                })
+                Ok(self.node(ExprKind::Var(name.name), span))
             }
             Tok::Assert | Tok::Live => {
                 let what = if self.peek() == Tok::Assert {
@@ -1026,18 +1167,15 @@ impl<'a> Parser<'a> {
                 let inner = self.expr()?;
                 let close = self.expect(Tok::RParen, "to close the parenthesis")?.span;
                 Ok(Expr {
-                    kind: inner.kind,
                     span: span.to(close),
+                    ..inner
                 })
             }
             Tok::If => self.if_expr(),
             Tok::LBrace => {
                 let block = self.block()?;
                 let span = block.span;
-                Ok(Expr {
-                    kind: ExprKind::Block(block),
-                    span,
-                })
+                Ok(self.node(ExprKind::Block(block), span))
             }
             Tok::Float => {
                 self.bump();
@@ -1052,7 +1190,7 @@ impl<'a> Parser<'a> {
                         ExprKind::Error
                     }
                 };
-                Ok(Expr { kind, span })
+                Ok(self.node(kind, span))
             }
             Tok::LBracket => {
                 self.bump();
@@ -1066,10 +1204,7 @@ impl<'a> Parser<'a> {
                 let close = self
                     .expect(Tok::RBracket, "to close the array literal")?
                     .span;
-                Ok(Expr {
-                    kind: ExprKind::Array(items),
-                    span: span.to(close),
-                })
+                Ok(self.node(ExprKind::Array(items), span.to(close)))
             }
             Tok::New => {
                 self.bump();
@@ -1081,10 +1216,7 @@ impl<'a> Parser<'a> {
                     let value = if self.eat(Tok::Colon) {
                         self.expr()?
                     } else {
-                        Expr {
-                            kind: ExprKind::Var(field.name.clone()),
-                            span: field.span,
-                        }
+                        self.node(ExprKind::Var(field.name.clone()), field.span)
                     };
                     fields.push((field, value));
                     if !self.eat(Tok::Comma) {
@@ -1094,14 +1226,15 @@ impl<'a> Parser<'a> {
                 let close = self
                     .expect(Tok::RBrace, "to close the struct literal")?
                     .span;
-                Ok(Expr {
-                    kind: ExprKind::New { name, fields },
-                    span: span.to(close),
-                })
+                Ok(self.node(ExprKind::New { name, fields }, span.to(close)))
             }
             Tok::Fn => {
+                // A closure: reported, then skipped whole, so that its parameters and body
+                // cause nothing more.
                 self.unsupported(span, "closures are");
-                Err(Reported)
+                self.bump();
+                self.skip_construct();
+                Ok(self.node(ExprKind::Error, span.to(self.prev_span())))
             }
             Tok::Match => {
                 self.unsupported(span, "`match` is");
@@ -1112,34 +1245,38 @@ impl<'a> Parser<'a> {
     }
 
     /// if := 'if' expr block ('else' (if | block))?
+    ///
+    /// An `else if` chain is read in a loop, not by recursion, however long it is; the tree is
+    /// then built from its last link up.
     fn if_expr(&mut self) -> PResult<Expr> {
-        let start = self.expect(Tok::If, "")?.span;
-        let cond = self.expr()?;
-        let then = self.block()?;
-        let else_ = if self.eat(Tok::Else) {
-            let branch = if self.peek() == Tok::If {
-                self.if_expr()?
+        let first = self.if_link()?;
+        let mut links = Vec::new();
+        let mut else_ = None;
+        while self.eat(Tok::Else) {
+            if self.peek() == Tok::If {
+                links.push(self.if_link()?);
             } else {
                 let block = self.block()?;
                 let span = block.span;
-                Expr {
-                    kind: ExprKind::Block(block),
-                    span,
-                }
-            };
-            Some(Box::new(branch))
-        } else {
-            None
-        };
-        let span = start.to(self.prev_span());
-        Ok(Expr {
-            kind: ExprKind::If {
-                cond: Box::new(cond),
-                then,
-                else_,
-            },
-            span,
-        })
+                else_ = Some(Box::new(self.node(ExprKind::Block(block), span)));
+                break;
+            }
+        }
+        let end = self.prev_span();
+        for (start, cond, then) in links.into_iter().rev() {
+            let kind = ExprKind::If { cond, then, else_ };
+            else_ = Some(Box::new(self.node_at(kind, start.to(end), start)));
+        }
+        let (start, cond, then) = first;
+        Ok(self.node(ExprKind::If { cond, then, else_ }, start.to(end)))
+    }
+
+    /// One `if cond { then }` of an `if` chain, and where it starts.
+    fn if_link(&mut self) -> PResult<(Span, Box<Expr>, Block)> {
+        let start = self.expect(Tok::If, "")?.span;
+        let cond = Box::new(self.expr()?);
+        let then = self.block()?;
+        Ok((start, cond, then))
     }
 
     // ---- literals ------------------------------------------------------------------------------
@@ -1262,6 +1399,17 @@ mod tests {
         let tokens = lex(source, &mut diags);
         parse(source, &tokens, &mut diags);
         diags.iter().map(|d| d.code).collect()
+    }
+
+    /// [`codes`] on a thread with the front end's large stack, for deeply nested input (parsing
+    /// recurses per nesting level, and dropping the tree per level of its height).
+    fn deep_codes(source: String) -> Vec<&'static str> {
+        std::thread::Builder::new()
+            .stack_size(1 << 30)
+            .spawn(move || codes(&source))
+            .expect("a thread for the test")
+            .join()
+            .expect("no panic")
     }
 
     fn first_expr(file: &File) -> &Expr {
@@ -1429,5 +1577,111 @@ mod tests {
     #[test]
     fn unsupported_constructs_say_so() {
         assert_eq!(codes("enum P { A }\nmatch x { }"), vec!["E0901", "E0901"]);
+    }
+
+    #[test]
+    fn a_closure_is_reported_once_and_skipped() {
+        assert_eq!(
+            codes("let f = fn(int x) -> int { x + 1 };\nf(1);"),
+            vec!["E0901"]
+        );
+        assert_eq!(codes("g(fn(x) { x }, 2);"), vec!["E0901"]);
+        assert_eq!(codes("let f = fn(x) { x"), vec!["E0901"]);
+    }
+
+    #[test]
+    fn text_swallowed_by_an_unterminated_string_is_not_missed() {
+        for source in [
+            "let s = \"abc;\nlet t = 1;",
+            "println(\"oops);\nprintln(\"next\");",
+            "fn f() {\n    if x {\n        println(\"a);\n    }\n}\nf();",
+            "let v = [1, \"two];\nlet w = v;",
+            "fn f() {\n    println(\"a); }",
+            "fn f() {\n    let s = \"abc",
+            "if x == \"y {\n    f();\n}",
+        ] {
+            assert_eq!(codes(source), vec!["E0102"], "{source}");
+        }
+    }
+
+    #[test]
+    fn unknown_characters_cause_nothing_more() {
+        assert_eq!(codes("let x = 1 @ 2;\nlet y = x;"), vec!["E0101"]);
+        assert_eq!(
+            codes("println(a $ b);\nx = 1 ## 2 + y;"),
+            vec!["E0101", "E0101"]
+        );
+    }
+
+    #[test]
+    fn an_unterminated_comment_explains_the_end_of_the_file() {
+        assert_eq!(codes("fn f() {\n  let x = 1 + /* }"), vec!["E0106"]);
+        assert_eq!(codes("fn f() {\n  g(1, /* )\n}"), vec!["E0106"]);
+    }
+
+    #[test]
+    fn blocks_open_at_the_end_are_one_error() {
+        let mut diags = Vec::new();
+        let source = "fn f() {\n  while true {\n    if x {";
+        parse(source, &lex(source, &mut diags), &mut diags);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!((diags[0].code, diags[0].span), ("E0203", Span::new(33, 34)));
+        assert_eq!(diags[0].secondary[0].0, Span::new(7, 8));
+        assert_eq!(
+            diags[0].notes,
+            ["3 blocks are open at the end of the file; each needs a `}`"]
+        );
+        // A syntax error at the end of the file is the one report of it.
+        assert_eq!(codes("fn f() {\n  let x = 1 +"), vec!["E0201"]);
+    }
+
+    #[test]
+    fn code_nested_too_deeply_is_one_error_and_is_skipped() {
+        // Each `{` is two levels: the statement and its block.
+        let deep = |n: usize| format!("{}{}", "{".repeat(n), "}".repeat(n));
+        assert!(deep_codes(deep(MAX_NESTING / 2)).is_empty());
+        assert_eq!(deep_codes(deep(MAX_NESTING / 2 + 1)), vec!["E0204"]);
+        // Parsing goes on after the construct, and a second one is not reported again.
+        let source = format!("{}\nlet x = ;\n{}", deep(600), deep(600));
+        assert_eq!(deep_codes(source), vec!["E0204", "E0201"]);
+        // Unclosed too: the skipped construct runs to the end of the file.
+        assert_eq!(deep_codes("{".repeat(MAX_NESTING)), vec!["E0204"]);
+        let parens = format!(
+            "f({}1{});",
+            "(".repeat(MAX_NESTING),
+            ")".repeat(MAX_NESTING)
+        );
+        assert_eq!(deep_codes(parens), vec!["E0204"]);
+    }
+
+    #[test]
+    fn chains_are_read_in_loops_and_bounded_by_depth() {
+        let links = |n: usize| format!("if x {{ }}{}", " else if x { }".repeat(n));
+        let file = parse_ok(&links(1000));
+        let Item::Stmt(stmt) = &file.items[0] else {
+            panic!("not a statement")
+        };
+        let StmtKind::Expr(chain) = &stmt.kind else {
+            panic!("not an expression")
+        };
+        // The last `if` has height 2 (above its condition and block); each link adds one.
+        assert_eq!(chain.height, 1002);
+        assert!(deep_codes(links(MAX_DEPTH - 10)).is_empty());
+        assert_eq!(deep_codes(links(MAX_DEPTH + 10)), vec!["E0204"]);
+        assert_eq!(
+            deep_codes(format!("a{};", "[0]".repeat(MAX_DEPTH))),
+            vec!["E0204"]
+        );
+        assert_eq!(
+            deep_codes(format!("a{};", ".f".repeat(MAX_DEPTH))),
+            vec!["E0204"]
+        );
+        // Chains each short enough, but nested: the tree is as deep as they are long together.
+        let sums = |n: usize| {
+            let link = format!("{})", " + 1".repeat(n));
+            format!("{}1{};", "(".repeat(3), link.repeat(3))
+        };
+        assert!(deep_codes(sums(MAX_DEPTH / 3 - 10)).is_empty());
+        assert_eq!(deep_codes(sums(MAX_DEPTH / 3 + 10)), vec!["E0204"]);
     }
 }

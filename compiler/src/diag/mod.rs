@@ -1,0 +1,90 @@
+//! Diagnostics: the one error type of every front-end stage, and its rendering.
+//!
+//! Each stage reports problems as [`Diagnostic`] values (a stable code such as `E0401`, a message,
+//! a primary span with a label, optional secondary spans and notes). Nothing is printed where a
+//! problem is found: the driver renders all of a run's diagnostics at once with [`render`], as
+//! `error[CODE]: message` followed by `file:line:col` and a source snippet. Codes are listed with
+//! explanations in `docs/errors.md`; a code never changes meaning.
+//!
+//! [`source`] holds the file and its line table, [`render`](mod@render) turns diagnostics into
+//! text (at most [`MAX_SHOWN`] of them), and [`excerpt`] bounds how much of the file one
+//! diagnostic's snippet shows.
+
+mod excerpt;
+mod render;
+mod source;
+
+pub use excerpt::{CONTEXT_CHARS, MAX_WHOLE_LINE_CHARS};
+pub use render::{render, MAX_MESSAGE_CHARS, MAX_SHOWN};
+pub use source::{SourceFile, BOM};
+
+/// A byte range in the source file.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// One problem found in the program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Stable code, `E` and four digits.
+    pub code: &'static str,
+    pub message: String,
+    pub span: Span,
+    /// Text under the primary span.
+    pub label: String,
+    /// Other places worth showing, each with its own label.
+    pub secondary: Vec<(Span, String)>,
+    /// Extra lines: hints and explanations.
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            message: message.into(),
+            span,
+            label: String::new(),
+            secondary: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = label.into();
+        self
+    }
+
+    pub fn secondary(mut self, span: Span, label: impl Into<String>) -> Diagnostic {
+        self.secondary.push((span, label.into()));
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+}

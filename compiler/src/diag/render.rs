@@ -1,0 +1,160 @@
+//! Rendering a run's diagnostics as text, with codespan-reporting.
+//!
+//! Output stays small whatever the input: at most [`MAX_SHOWN`] diagnostics are rendered (the
+//! first ones in the order given, which is source order), followed by a line saying how many
+//! more there are; each is rendered against an [`Excerpt`] of the file, so a snippet never
+//! echoes a huge line; and a message, label or note longer than [`MAX_MESSAGE_CHARS`] characters
+//! (one quoting a huge identifier or literal) keeps its start and end around a `…`. The last line
+//! says how many errors there were in all.
+
+use codespan_reporting::diagnostic::{Diagnostic as Rendered, Label};
+use codespan_reporting::term;
+
+use super::excerpt::Excerpt;
+use super::source::SourceFile;
+use super::{Diagnostic, Span};
+
+/// How many diagnostics one run prints at most.
+pub const MAX_SHOWN: usize = 50;
+
+/// Messages, labels and notes longer than this many characters are shortened.
+pub const MAX_MESSAGE_CHARS: usize = 240;
+
+/// Renders diagnostics as text, optionally with ANSI colours, followed by a summary line.
+pub fn render(file: &SourceFile, diagnostics: &[Diagnostic], color: bool) -> String {
+    let config = term::Config::default();
+    let context = (config.start_context_lines, config.end_context_lines);
+    let mut out = Vec::new();
+    for diagnostic in diagnostics.iter().take(MAX_SHOWN) {
+        let spans: Vec<Span> = std::iter::once(diagnostic.span)
+            .chain(diagnostic.secondary.iter().map(|(span, _)| *span))
+            .collect();
+        let excerpt = Excerpt::new(file, &spans, context);
+        let rendered = to_codespan(diagnostic, &excerpt);
+        let result = if color {
+            let mut writer = term::termcolor::Ansi::new(&mut out);
+            term::emit_to_write_style(&mut writer, &config, &excerpt, &rendered)
+        } else {
+            term::emit_to_io_write(&mut out, &config, &excerpt, &rendered)
+        };
+        if let Err(error) = result {
+            out.extend_from_slice(
+                format!("error: could not render a diagnostic: {error}\n").as_bytes(),
+            );
+        }
+    }
+    let mut text = String::from_utf8_lossy(&out).into_owned();
+    let count = diagnostics.len();
+    let hidden = count.saturating_sub(MAX_SHOWN);
+    if hidden > 0 {
+        text.push_str(&format!(
+            "error: and {hidden} more error{} (only the first {MAX_SHOWN} are shown)\n",
+            plural(hidden)
+        ));
+    }
+    if count > 0 {
+        text.push_str(&format!(
+            "error: could not compile `{}` due to {count} error{}\n",
+            file.name,
+            plural(count)
+        ));
+    }
+    text
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn to_codespan(diagnostic: &Diagnostic, excerpt: &Excerpt<'_>) -> Rendered<()> {
+    let mut labels =
+        vec![Label::primary((), excerpt.map(diagnostic.span))
+            .with_message(bounded(&diagnostic.label))];
+    labels.extend(diagnostic.secondary.iter().map(|(span, label)| {
+        Label::secondary((), excerpt.map(*span)).with_message(bounded(label))
+    }));
+    Rendered::error()
+        .with_code(diagnostic.code)
+        .with_message(bounded(&diagnostic.message))
+        .with_labels(labels)
+        .with_notes(diagnostic.notes.iter().map(|note| bounded(note)).collect())
+}
+
+/// `text`, or its first two thirds and last quarter of [`MAX_MESSAGE_CHARS`] characters around
+/// a `…` if it is longer.
+fn bounded(text: &str) -> String {
+    if text.chars().nth(MAX_MESSAGE_CHARS).is_none() {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(MAX_MESSAGE_CHARS * 2 / 3).collect();
+    let tail_chars = MAX_MESSAGE_CHARS / 4;
+    let tail_start = text
+        .char_indices()
+        .rev()
+        .nth(tail_chars - 1)
+        .map_or(0, |(i, _)| i);
+    format!("{head}…{}", &text[tail_start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_code_location_and_snippet() {
+        let file = SourceFile::new("t.kl", "let x: int = true;\n");
+        let d =
+            Diagnostic::new("E0401", Span::new(13, 17), "mismatched types").label("expected `int`");
+        let text = render(&file, &[d], false);
+        assert!(
+            text.starts_with("error[E0401]: mismatched types\n"),
+            "{text}"
+        );
+        assert!(text.contains("t.kl:1:14"), "{text}");
+        assert!(text.contains("let x: int = true;"), "{text}");
+        assert!(text.ends_with("due to 1 error\n"), "{text}");
+    }
+
+    #[test]
+    fn at_most_max_shown_are_rendered() {
+        let file = SourceFile::new("t.kl", "x;\n");
+        let d = Diagnostic::new("E0301", Span::new(0, 1), "unknown variable `x`");
+        let text = render(&file, &vec![d; MAX_SHOWN + 3], false);
+        assert_eq!(text.matches("error[E0301]").count(), MAX_SHOWN);
+        assert!(
+            text.ends_with(
+                "error: and 3 more errors (only the first 50 are shown)\n\
+                 error: could not compile `t.kl` due to 53 errors\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn long_messages_keep_both_ends() {
+        let name = "n".repeat(10_000);
+        let message = format!("unknown variable `{name}`");
+        let short = bounded(&message);
+        assert!(short.starts_with("unknown variable `nnn"));
+        assert!(short.ends_with("nnn`"));
+        assert_eq!(
+            short.chars().count(),
+            MAX_MESSAGE_CHARS * 2 / 3 + 1 + MAX_MESSAGE_CHARS / 4
+        );
+        assert_eq!(bounded("short"), "short");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_shown_or_counted() {
+        let file = SourceFile::new("t.kl", "\u{feff}let x = y;\n");
+        let d = Diagnostic::new("E0301", Span::new(11, 12), "unknown variable `y`").label("here");
+        let text = render(&file, &[d], false);
+        assert!(text.contains("t.kl:1:9\n"), "{text}");
+        assert!(text.contains("1 │ let x = y;\n"), "{text}");
+        assert!(!text.contains('\u{feff}'), "{text}");
+    }
+}
