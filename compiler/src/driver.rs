@@ -354,9 +354,10 @@ fn is_same_file(a: &Path, b: &Path) -> bool {
 
 /// `keel run --native`: builds into a temporary directory and runs the executable.
 ///
-/// Nothing outlives `keel`: the temporary directory is removed as soon as the program has
-/// started (a running executable needs no name), and the program is killed if `keel` dies first
-/// ([`process_guard`]).
+/// Nothing outlives `keel`, whenever it is killed: the temporary directory is removed before
+/// the program starts (it runs from an open descriptor of its executable, see
+/// [`process_guard::command_for_open_executable`]), and the program is killed if `keel` dies
+/// first ([`process_guard::die_with_parent`]).
 fn run_native(program: &ir::Program, file: &Path, args: Vec<OsString>) -> Result<i32, String> {
     let dir = tempfile::Builder::new()
         .prefix("keel-run-")
@@ -366,7 +367,7 @@ fn run_native(program: &ir::Program, file: &Path, args: Vec<OsString>) -> Result
         .file_stem()
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("program"));
-    let exe = dir.path().join(name);
+    let exe = dir.path().join(&name);
     aot::build(
         program,
         &aot::BuildOptions {
@@ -375,16 +376,19 @@ fn run_native(program: &ir::Program, file: &Path, args: Vec<OsString>) -> Result
             link_mode: aot::LinkMode::Dynamic,
         },
     )?;
-    let mut command = std::process::Command::new(&exe);
+    let executable =
+        std::fs::File::open(&exe).map_err(|e| format!("cannot open `{}`: {e}", exe.display()))?;
+    drop(dir);
+    let mut command = process_guard::command_for_open_executable(&executable, name.as_os_str());
     command.args(args);
     process_guard::die_with_parent(&mut command);
     let mut child = command
         .spawn()
-        .map_err(|e| format!("cannot run `{}`: {e}", exe.display()))?;
-    drop(dir);
+        .map_err(|e| format!("cannot run `{}`: {e}", name.display()))?;
+    drop(executable);
     let status = child
         .wait()
-        .map_err(|e| format!("cannot wait for `{}`: {e}", exe.display()))?;
+        .map_err(|e| format!("cannot wait for `{}`: {e}", name.display()))?;
     Ok(exit_status_code(status))
 }
 

@@ -18,6 +18,8 @@
 //!   aborting.
 //! - `emit/broken_pipe`: `keel emit ir` into a pipe whose reader goes away ends with status 141,
 //!   not a compiler crash.
+//! - `struct/seventy_thousand_fields`: a generated struct with 70,000 fields (more memory-flag
+//!   sets than Cranelift allows one function) is built, updated, compared and read.
 //! - `build/*`: the default executable names, and the refusal to write over the source.
 //! - `run_native/killed_keel_leaves_nothing`: killing `keel run --native` kills the program and
 //!   leaves no temporary files.
@@ -53,7 +55,8 @@ fn main() {
         "note: memory/exhausted_before_output::cross is skipped: an address-space limit under \
          qemu-user applies to the emulator, which then fails itself before the program does"
     );
-    let per_backend: [(&str, Check); 4] = [
+    let per_backend: [(&str, Check); 5] = [
+        ("struct/seventy_thousand_fields", seventy_thousand_fields),
         ("output/broken_pipe", broken_pipe),
         ("output/disk_full", disk_full),
         ("args/invalid_utf8", invalid_utf8_argument),
@@ -131,6 +134,16 @@ fn launch(
     name: &str,
     args: &[&[u8]],
 ) -> Result<Launch, Failed> {
+    launch_path(machine, backend, &program(name), args)
+}
+
+/// Like [`launch`], for a program anywhere.
+fn launch_path(
+    machine: &Machine,
+    backend: Backend,
+    path: &Path,
+    args: &[&[u8]],
+) -> Result<Launch, Failed> {
     if let Some(unavailable) = machine.unavailable(backend) {
         return Err(format!(
             "the {} backend cannot run here: {}",
@@ -143,9 +156,9 @@ fn launch(
         .iter()
         .map(|a| std::ffi::OsStr::from_bytes(a))
         .collect();
-    match Launch::prepare(machine, backend, &program(name), &[], &args)? {
+    match Launch::prepare(machine, backend, path, &[], &args)? {
         Ok(ready) => Ok(ready),
-        Err(failed) => Err(format!("{name} did not build: {failed:?}").into()),
+        Err(failed) => Err(format!("{} did not build: {failed:?}", path.display()).into()),
     }
 }
 
@@ -315,6 +328,45 @@ fn emit_into_broken_pipe(_: &Machine, _: Backend) -> Result<(), Failed> {
             stdout: "fn#0 (entry) <main>() -> void {\n".into(),
             stderr: String::new(),
             status: 141,
+        },
+    )
+}
+
+/// The fields of the struct of [`seventy_thousand_fields`].
+const MANY_FIELDS: usize = 70_000;
+
+fn seventy_thousand_fields(machine: &Machine, backend: Backend) -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("wide.kl");
+    let names: Vec<String> = (0..MANY_FIELDS).map(|i| format!("f{i}")).collect();
+    let declared: Vec<String> = names.iter().map(|n| format!("int {n}")).collect();
+    let given: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| format!("{n}: {i}"))
+        .collect();
+    let last = MANY_FIELDS - 1;
+    let source = format!(
+        "struct Wide {{ {} }}\n\
+         let a = new Wide {{ {} }};\n\
+         let b = a;\n\
+         b.f{last} = b.f{last} + b.f1;\n\
+         println(a.f{last});\n\
+         println(b.f{last});\n\
+         println(a == b);\n\
+         b.f{last} = a.f{last};\n\
+         println(a == b);\n",
+        declared.join(", "),
+        given.join(", ")
+    );
+    fs::write(&path, source)?;
+    let ready = launch_path(machine, backend, &path, &[])?;
+    expect_outcome(
+        &run_command(ready.command, &[])?,
+        &Outcome {
+            stdout: format!("{last}\n{}\nfalse\ntrue\n", last + 1),
+            stderr: String::new(),
+            status: 0,
         },
     )
 }

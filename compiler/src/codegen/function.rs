@@ -54,6 +54,7 @@ use super::{value_type, Env};
 use crate::ir::{self, BinaryOp, Inst, Operand, SiteId, Stream, Term, Ty, UnaryOp};
 use facts::{BlockFacts, Borrows};
 use heap::Region;
+pub(crate) use heap::MAX_ALIAS_REGIONS;
 use recovery::FaultExit;
 pub(super) use recovery::RecoveryCode;
 use variables::Home;

@@ -39,6 +39,12 @@ use super::function::RecoveryCode;
 /// The largest callee body (in instructions outside cold blocks) that is inlined.
 pub(super) const MAX_INLINED_INSTS: usize = 40;
 
+/// The most alias regions a caller may have with an inlined body's added. A function's memory
+/// flags, one set per region, must stay below Cranelift's limit of 65,535 per function;
+/// `function::heap` gives a function at most `MAX_ALIAS_REGIONS` of its own, and bodies are
+/// no longer inlined once this many are reached (a call is kept instead).
+const MAX_ALIAS_REGIONS_AFTER_INLINING: usize = 2 * super::function::MAX_ALIAS_REGIONS;
+
 /// Decides, for each call, whether to inline the callee, and supplies its body.
 pub(super) struct Inliner<'a> {
     /// The lowered body of each Keel function, by IR function index.
@@ -186,7 +192,12 @@ impl Inline for &Inliner<'_> {
             return InlineCommand::KeepCall;
         }
         match keel_callee(caller, callee, &self.by_id) {
-            Some(index) if self.inlinable[index] => {
+            Some(index)
+                if self.inlinable[index]
+                    && caller.dfg.alias_regions.len()
+                        + self.bodies[index].dfg.alias_regions.len()
+                        <= MAX_ALIAS_REGIONS_AFTER_INLINING =>
+            {
                 // The callee's global values and blocks are appended to the caller's.
                 self.inlined.borrow_mut().push(InlinedCall {
                     call,

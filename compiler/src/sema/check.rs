@@ -153,11 +153,9 @@ impl<'a> Checker<'a> {
                 self.struct_ids
                     .insert(name.name.clone(), self.types.structs.len() as u32);
             }
-            self.types.structs.push(StructInfo {
-                name: name.name.clone(),
-                span: name.span,
-                fields: Vec::new(),
-            });
+            self.types
+                .structs
+                .push(StructInfo::new(name.name.clone(), name.span));
         }
         for (index, decl) in decls.iter().enumerate() {
             let mut fields: Vec<(String, Type)> = Vec::new();
@@ -177,7 +175,7 @@ impl<'a> Checker<'a> {
                 }
                 fields.push((field.name.name.clone(), ty));
             }
-            self.types.structs[index].fields = fields;
+            self.types.structs[index].set_fields(fields);
         }
     }
 
@@ -871,11 +869,14 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
         match ty {
             Type::Struct(id) => {
                 let info = &self.cx.types.structs[id as usize];
-                match info.fields.iter().position(|(n, _)| *n == field.name) {
-                    Some(i) => Some((i as u32, info.fields[i].1)),
+                match info.position(&field.name) {
+                    Some(i) => Some((i as u32, info.fields()[i].1)),
                     None => {
-                        let names: Vec<String> =
-                            info.fields.iter().map(|(n, _)| format!("`{n}`")).collect();
+                        let names: Vec<String> = info
+                            .fields()
+                            .iter()
+                            .map(|(n, _)| format!("`{n}`"))
+                            .collect();
                         let diag = Diagnostic::new(
                             "E0414",
                             field.span,
@@ -1298,12 +1299,16 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
             }
             return TExpr::error(span);
         };
-        let declared = self.cx.types.structs[id as usize].fields.clone();
+        let info = &self.cx.types.structs[id as usize];
+        let declared = info.fields().to_vec();
+        let positions: Vec<Option<usize>> = fields
+            .iter()
+            .map(|(field, _)| info.position(&field.name))
+            .collect();
         let mut values: Vec<Option<TExpr>> = declared.iter().map(|_| None).collect();
         let mut order = Vec::new();
         let mut ok = true;
-        for (field, value) in fields {
-            let position = declared.iter().position(|(n, _)| *n == field.name);
+        for ((field, value), &position) in fields.iter().zip(&positions) {
             let expected = position.map(|i| declared[i].1);
             let value = self.expr(value, true, expected);
             match position {

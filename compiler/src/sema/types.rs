@@ -53,7 +53,40 @@ impl Type {
 pub struct StructInfo {
     pub name: String,
     pub span: Span,
-    pub fields: Vec<(String, Type)>,
+    fields: Vec<(String, Type)>,
+    /// The position of each field name in `fields` (the first, if declared twice).
+    positions: HashMap<String, usize>,
+}
+
+impl StructInfo {
+    /// A struct with no fields yet.
+    pub fn new(name: String, span: Span) -> StructInfo {
+        StructInfo {
+            name,
+            span,
+            fields: Vec::new(),
+            positions: HashMap::new(),
+        }
+    }
+
+    /// The fields, in declaration order.
+    pub fn fields(&self) -> &[(String, Type)] {
+        &self.fields
+    }
+
+    /// Sets the fields, in declaration order.
+    pub fn set_fields(&mut self, fields: Vec<(String, Type)>) {
+        self.positions.clear();
+        for (index, (name, _)) in fields.iter().enumerate() {
+            self.positions.entry(name.clone()).or_insert(index);
+        }
+        self.fields = fields;
+    }
+
+    /// The position of the field `name`, in constant time (structs may have very many fields).
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.positions.get(name).copied()
+    }
 }
 
 /// Every array and struct type of the program.

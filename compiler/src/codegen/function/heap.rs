@@ -27,7 +27,10 @@
 //! Every load and store is tagged with an alias [`Region`] (type-based alias analysis): counts,
 //! array lengths, the elements of each array type and each field of each struct type are
 //! disjoint memory, so Cranelift may reuse a loaded length or field across stores to other
-//! regions. Runtime calls clobber every region.
+//! regions. Runtime calls clobber every region. A function gets at most [`MAX_ALIAS_REGIONS`]
+//! regions (Cranelift allows 65,535 sets of memory flags per function): classes beyond that, as
+//! the fields of a struct with 100,000 fields, share one, which only makes Cranelift assume they
+//! may alias.
 //!
 //! What this module does not do: decide where references are counted (the IR's RC pass does;
 //! this module implements each instruction exactly as `ir/mod.rs` documents it).
@@ -53,6 +56,9 @@ use crate::ir::{self, ArrayId, Operand, SiteId, StructId, Ty};
 /// A class of memory that no access of another class can touch.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Region {
+    /// Every class a function has no region of its own left for (see [`MAX_ALIAS_REGIONS`]):
+    /// accesses here may alias each other, which is always sound.
+    Shared,
     /// Reference counts of every object.
     Rc,
     /// Lengths of arrays (only the runtime writes them).
@@ -62,6 +68,9 @@ pub(super) enum Region {
     /// One field of one struct type.
     Field(StructId, u32),
 }
+
+/// The most alias regions one function's own accesses use (one is [`Region::Shared`]).
+pub(crate) const MAX_ALIAS_REGIONS: usize = 4096;
 
 /// `log2(SLOT_SIZE)`: element `i` is `i << SLOT_SHIFT` bytes after the first.
 const SLOT_SHIFT: i64 = SLOT_SIZE.trailing_zeros() as i64;
@@ -85,6 +94,12 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
     /// A region's `user_id` is the same in every function of the module (inlining merges
     /// regions by it).
     fn flags(&mut self, region: Region) -> MemFlagsData {
+        let region =
+            if self.regions.len() >= MAX_ALIAS_REGIONS - 1 && !self.regions.contains_key(&region) {
+                Region::Shared
+            } else {
+                region
+            };
         let alias = match self.regions.get(&region) {
             Some(&alias) => alias,
             None => {
