@@ -280,7 +280,7 @@ pub unsafe extern "C" fn keel_array_sort(a: *mut ArrayHeader) -> *mut ArrayHeade
         match kind {
             KIND_INT | KIND_BOOL => items.sort_unstable(),
             KIND_FLOAT => items.sort_unstable_by(|x, y| {
-                f64::from_bits(*x as u64).total_cmp(&f64::from_bits(*y as u64))
+                float_order(f64::from_bits(*x as u64), f64::from_bits(*y as u64))
             }),
             KIND_STRING => {
                 items.sort_by(|x, y| as_bytes(*x as *const _).cmp(as_bytes(*y as *const _)))
@@ -288,6 +288,19 @@ pub unsafe extern "C" fn keel_array_sort(a: *mut ArrayHeader) -> *mut ArrayHeade
             _ => {}
         }
         a
+    }
+}
+
+/// The order `sort` puts floats in: ascending, `-0.0` before `0.0`, every NaN last. A NaN's sign
+/// is not part of it: `0.0 / 0.0` is a negative NaN on x86_64 and a positive one on aarch64, and
+/// nothing else in Keel can see the difference.
+fn float_order(a: f64, b: f64) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => a.total_cmp(&b),
     }
 }
 

@@ -138,11 +138,34 @@ unary_float_functions! {
     keel_float_ln => ln;
 }
 
+/// `min(a, b)` on floats: the smaller, with `-0.0` below `0.0`; the other operand when one is
+/// NaN. Written out rather than `f64::min`, whose choice between two zeros depends on the
+/// machine (x86_64's `minsd` returns the second operand, aarch64's `fminnm` the negative zero).
+#[no_mangle]
+pub extern "C" fn keel_float_min(a: f64, b: f64) -> f64 {
+    if a.is_nan() {
+        b
+    } else if b.is_nan() || a < b || (a == b && a.is_sign_negative()) {
+        a
+    } else {
+        b
+    }
+}
+
+/// `max(a, b)` on floats: the larger, with `0.0` above `-0.0`; the other operand when one is NaN
+/// (see [`keel_float_min`]).
+#[no_mangle]
+pub extern "C" fn keel_float_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() {
+        b
+    } else if b.is_nan() || a > b || (a == b && a.is_sign_positive()) {
+        a
+    } else {
+        b
+    }
+}
+
 binary_float_functions! {
-    /// `min(a, b)` on floats (the other operand when one is NaN).
-    keel_float_min => min;
-    /// `max(a, b)` on floats (the other operand when one is NaN).
-    keel_float_max => max;
     /// `pow(a, b)` on floats.
     keel_float_pow => powf;
     /// `atan2(y, x)`: the angle of the point `(x, y)`.
@@ -219,7 +242,15 @@ mod tests {
         assert_eq!(keel_float_sqrt(16.0), 4.0);
         assert!(keel_float_sqrt(-1.0).is_nan());
         assert_eq!(keel_float_min(1.0, f64::NAN), 1.0);
+        assert_eq!(keel_float_min(f64::NAN, 1.0), 1.0);
         assert_eq!(keel_float_max(f64::NAN, 2.0), 2.0);
+        assert_eq!(keel_float_max(2.0, f64::NAN), 2.0);
+        assert_eq!(keel_float_min(3.0, -1.0), -1.0);
+        assert_eq!(keel_float_max(3.0, -1.0), 3.0);
+        for (a, b) in [(0.0, -0.0), (-0.0, 0.0)] {
+            assert!(keel_float_min(a, b).is_sign_negative(), "min({a}, {b})");
+            assert!(keel_float_max(a, b).is_sign_positive(), "max({a}, {b})");
+        }
         assert_eq!(keel_float_pow(2.0, 0.5), 2.0f64.sqrt());
         assert_eq!(keel_float_atan2(1.0, 1.0), std::f64::consts::FRAC_PI_4);
         assert_eq!(keel_float_exp(0.0), 1.0);
