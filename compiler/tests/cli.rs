@@ -144,14 +144,7 @@ fn launch_path(
     path: &Path,
     args: &[&[u8]],
 ) -> Result<Launch, Failed> {
-    if let Some(unavailable) = machine.unavailable(backend) {
-        return Err(format!(
-            "the {} backend cannot run here: {}",
-            backend.name(),
-            unavailable.reason
-        )
-        .into());
-    }
+    machine.require(backend)?;
     let args: Vec<&std::ffi::OsStr> = args
         .iter()
         .map(|a| std::ffi::OsStr::from_bytes(a))
@@ -194,10 +187,10 @@ fn expect_outcome(actual: &Outcome, expected: &Outcome) -> Result<(), Failed> {
     }
 }
 
-fn broken_pipe(machine: &Machine, backend: Backend) -> Result<(), Failed> {
-    let mut ready = launch(machine, backend, "broken_pipe.kl", &[])?;
-    let mut child = ready
-        .command
+/// Starts `command` with standard output into a pipe, reads its first line, closes the pipe (as
+/// `head -1` does), and returns that line, what it wrote to standard error, and its status.
+fn first_line_then_close(command: &mut Command) -> Result<Outcome, Failed> {
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -205,18 +198,22 @@ fn broken_pipe(machine: &Machine, backend: Backend) -> Result<(), Failed> {
     let mut stdout = BufReader::new(child.stdout.take().ok_or("no stdout pipe")?);
     let mut first = String::new();
     stdout.read_line(&mut first)?;
-    // The reader goes away, as `head -1` does.
     drop(stdout);
     let mut stderr_pipe = child.stderr.take().ok_or("no stderr pipe")?;
     let status = wait_limited(&mut child)?;
     let mut stderr = String::new();
     stderr_pipe.read_to_string(&mut stderr)?;
+    Ok(Outcome {
+        stdout: first,
+        stderr,
+        status: status_code(status),
+    })
+}
+
+fn broken_pipe(machine: &Machine, backend: Backend) -> Result<(), Failed> {
+    let mut ready = launch(machine, backend, "broken_pipe.kl", &[])?;
     expect_outcome(
-        &Outcome {
-            stdout: first,
-            stderr,
-            status: status_code(status),
-        },
+        &first_line_then_close(&mut ready.command)?,
         &Outcome {
             stdout: "0\n".into(),
             stderr: String::new(),
@@ -304,26 +301,9 @@ fn emit_into_broken_pipe(_: &Machine, _: Backend) -> Result<(), Failed> {
     let source = dir.path().join("big.kl");
     fs::write(&source, "println(1);\n".repeat(20_000))?;
     let mut keel = keel();
-    keel.args(["emit", "ir"])
-        .arg(&source)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = keel.spawn()?;
-    let mut stdout = BufReader::new(child.stdout.take().ok_or("no stdout pipe")?);
-    let mut first = String::new();
-    stdout.read_line(&mut first)?;
-    drop(stdout);
-    let mut stderr_pipe = child.stderr.take().ok_or("no stderr pipe")?;
-    let status = wait_limited(&mut child)?;
-    let mut stderr = String::new();
-    stderr_pipe.read_to_string(&mut stderr)?;
+    keel.args(["emit", "ir"]).arg(&source);
     expect_outcome(
-        &Outcome {
-            stdout: first,
-            stderr,
-            status: status_code(status),
-        },
+        &first_line_then_close(&mut keel)?,
         &Outcome {
             stdout: "fn#0 (entry) <main>() -> void {\n".into(),
             stderr: String::new(),

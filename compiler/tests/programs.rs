@@ -118,14 +118,7 @@ fn find_programs(root: &Path) -> Vec<PathBuf> {
 }
 
 fn check(program: &Path, backend: Backend, machine: &Machine) -> Result<(), Failed> {
-    if let Some(unavailable) = machine.unavailable(backend) {
-        return Err(format!(
-            "the {} backend cannot run here: {}",
-            backend.name(),
-            unavailable.reason
-        )
-        .into());
-    }
+    machine.require(backend)?;
     let expected = read_expected(program);
     let actual = run(program, backend, machine)?;
     if actual == expected {

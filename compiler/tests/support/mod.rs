@@ -107,6 +107,18 @@ impl Machine {
         Machine { native, cross }
     }
 
+    /// Fails when `backend` cannot run here, saying why.
+    pub fn require(&self, backend: Backend) -> Result<(), String> {
+        match self.unavailable(backend) {
+            Some(unavailable) => Err(format!(
+                "the {} backend cannot run here: {}",
+                backend.name(),
+                unavailable.reason
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Why `backend` cannot run here, if it cannot.
     pub fn unavailable(&self, backend: Backend) -> Option<&Unavailable> {
         match backend {
