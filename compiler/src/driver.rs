@@ -220,7 +220,12 @@ fn with_program(
             return 1;
         }
     };
-    let program = match sema::compile_with(&source, options) {
+    let compiled = if is_ir_file(path) {
+        load_ir(&source)
+    } else {
+        sema::compile_with(&source, options)
+    };
+    let program = match compiled {
         Ok(program) => program,
         Err(diags) => {
             eprint!("{}", diag::render(&source, &diags, use_color()));
@@ -234,6 +239,53 @@ fn with_program(
             1
         }
     }
+}
+
+/// Whether `path` holds IR text (`.kir`, as `keel emit ir` writes it) rather than Keel source.
+fn is_ir_file(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext == "kir")
+}
+
+/// Reads IR text: the program, if it parses and verifies; else one diagnostic (E0010 at the
+/// first thing that could not be read, or E0011 listing what the verifier found). The IR is run
+/// as it is: no pass runs again (it is what `emit ir` printed, after them), and `--no-contracts`
+/// changes nothing (its checks are already explicit).
+fn load_ir(source: &SourceFile) -> Result<ir::Program, Vec<Diagnostic>> {
+    let program = ir::parse::parse(&source.text, &source.name).map_err(|error| {
+        let start = error.offset_in(&source.text);
+        let end = match source.text[start..].chars().next() {
+            Some(c) if c != '\n' && c != '\r' => start + c.len_utf8(),
+            _ => start,
+        };
+        vec![
+            Diagnostic::new("E0010", Span::new(start, end), error.message)
+                .label("the IR text cannot be read from here"),
+        ]
+    })?;
+    ir::verify::verify(&program).map_err(|errors| {
+        // Shown at the header of the function the first error names (`fn#N ...`).
+        let at = errors
+            .first()
+            .and_then(|error| error.split_whitespace().next())
+            .filter(|name| name.starts_with("fn#"))
+            .and_then(|name| {
+                let header = format!("{name} ");
+                let mut offset = 0;
+                source.text.split_inclusive('\n').find_map(|line| {
+                    let here = offset;
+                    offset += line.len();
+                    line.starts_with(&header).then_some(here)
+                })
+            })
+            .unwrap_or(0);
+        let mut diag = Diagnostic::new("E0011", Span::new(at, at), "the IR is not well formed")
+            .label("in this function");
+        for error in errors {
+            diag = diag.note(error);
+        }
+        vec![diag]
+    })?;
+    Ok(program)
 }
 
 /// Why a source file could not be loaded.

@@ -114,481 +114,71 @@ pub fn run(program: &Program, args: Vec<String>) -> Result<i32, String> {
 
 #[cfg(test)]
 mod tests {
+    //! White-box tests of the JIT: the machine code of a function, called from Rust. What
+    //! programs do on every backend is tested by `tests/ir/*.kir` and `tests/programs`.
     use super::*;
-    use crate::ir::{
-        BinaryOp, Block, BlockId, Function, Inst, Local, LocalInfo, Operand, Site, SiteId, Term,
-        Ty, UnaryOp,
-    };
+    use crate::ir::testing::program;
 
-    fn local(ty: Ty) -> LocalInfo {
-        LocalInfo { ty, name: None }
-    }
+    const FIB: &str = "fn#0 fib(%0: int) -> int {
+  locals %1: bool, %2: int, %3: int, %4: int
+b0:
+    %1 = lt.int %0, 2
+    branch %1, b1, b2
+b1:
+    return %0
+b2:
+    %2 = sub.int %0, 1 @1:1
+    %3 = call fib(%2) @1:1
+    %2 = sub.int %0, 2 @1:1
+    %4 = call fib(%2) @1:1
+    %3 = add.int %3, %4 @1:1
+    return %3
+}
+fn#1 (entry) <main>() -> void {
+b0:
+    return
+}
+";
 
-    fn site() -> Site {
-        Site {
-            file: "t.kl".into(),
-            line: 1,
-            col: 1,
-        }
-    }
-
-    fn program(functions: Vec<Function>) -> Program {
-        let entry = FuncId(functions.len() as u32);
-        let mut functions = functions;
-        functions.push(Function {
-            name: "<main>".into(),
-            param_count: 0,
-            ret: Ty::Void,
-            locals: vec![],
-            blocks: vec![Block {
-                insts: vec![],
-                term: Term::Return(None),
-                handler: None,
-            }],
-        });
-        Program {
-            functions,
-            entry,
-            strings: vec![],
-            sites: vec![site()],
-            arrays: Vec::new(),
-            structs: Vec::new(),
-        }
-    }
-
-    /// `fn fib(int n) -> int { if n < 2 { return n; } return fib(n - 1) + fib(n - 2); }`
-    fn fib() -> Function {
-        let s = SiteId(0);
-        let n = Operand::Local(Local(0));
-        Function {
-            name: "fib".into(),
-            param_count: 1,
-            ret: Ty::Int,
-            locals: vec![
-                local(Ty::Int),
-                local(Ty::Bool),
-                local(Ty::Int),
-                local(Ty::Int),
-                local(Ty::Int),
-            ],
-            blocks: vec![
-                Block {
-                    insts: vec![Inst::Binary {
-                        dst: Local(1),
-                        op: BinaryOp::LtInt,
-                        lhs: n,
-                        rhs: Operand::Int(2),
-                        site: s,
-                    }],
-                    term: Term::Branch {
-                        cond: Operand::Local(Local(1)),
-                        then_to: BlockId(1),
-                        else_to: BlockId(2),
-                    },
-                    handler: None,
-                },
-                Block {
-                    insts: vec![],
-                    term: Term::Return(Some(n)),
-                    handler: None,
-                },
-                Block {
-                    insts: vec![
-                        Inst::Binary {
-                            dst: Local(2),
-                            op: BinaryOp::SubInt,
-                            lhs: n,
-                            rhs: Operand::Int(1),
-                            site: s,
-                        },
-                        Inst::Call {
-                            dst: Some(Local(3)),
-                            func: FuncId(0),
-                            args: vec![Operand::Local(Local(2))],
-                            site: s,
-                        },
-                        Inst::Binary {
-                            dst: Local(2),
-                            op: BinaryOp::SubInt,
-                            lhs: n,
-                            rhs: Operand::Int(2),
-                            site: s,
-                        },
-                        Inst::Call {
-                            dst: Some(Local(4)),
-                            func: FuncId(0),
-                            args: vec![Operand::Local(Local(2))],
-                            site: s,
-                        },
-                        Inst::Binary {
-                            dst: Local(3),
-                            op: BinaryOp::AddInt,
-                            lhs: Operand::Local(Local(3)),
-                            rhs: Operand::Local(Local(4)),
-                            site: s,
-                        },
-                    ],
-                    term: Term::Return(Some(Operand::Local(Local(3)))),
-                    handler: None,
-                },
-            ],
-        }
-    }
-
-    /// `fn sum(int n) -> int { let s = 0; let i = 0; while i < n { i += 1; s += i; } return s; }`,
-    /// with the loop header as IR block 0's successor and a back edge.
-    fn sum_to() -> Function {
-        let s = SiteId(0);
-        let (n, total, i, more) = (Local(0), Local(1), Local(2), Local(3));
-        Function {
-            name: "sum".into(),
-            param_count: 1,
-            ret: Ty::Int,
-            locals: vec![
-                local(Ty::Int),
-                local(Ty::Int),
-                local(Ty::Int),
-                local(Ty::Bool),
-            ],
-            blocks: vec![
-                Block {
-                    insts: vec![
-                        Inst::Copy {
-                            dst: total,
-                            src: Operand::Int(0),
-                        },
-                        Inst::Copy {
-                            dst: i,
-                            src: Operand::Int(0),
-                        },
-                    ],
-                    term: Term::Jump(BlockId(1)),
-                    handler: None,
-                },
-                Block {
-                    insts: vec![Inst::Binary {
-                        dst: more,
-                        op: BinaryOp::LtInt,
-                        lhs: Operand::Local(i),
-                        rhs: Operand::Local(n),
-                        site: s,
-                    }],
-                    term: Term::Branch {
-                        cond: Operand::Local(more),
-                        then_to: BlockId(2),
-                        else_to: BlockId(3),
-                    },
-                    handler: None,
-                },
-                Block {
-                    insts: vec![
-                        Inst::Binary {
-                            dst: i,
-                            op: BinaryOp::AddInt,
-                            lhs: Operand::Local(i),
-                            rhs: Operand::Int(1),
-                            site: s,
-                        },
-                        Inst::Binary {
-                            dst: total,
-                            op: BinaryOp::AddInt,
-                            lhs: Operand::Local(total),
-                            rhs: Operand::Local(i),
-                            site: s,
-                        },
-                    ],
-                    term: Term::Jump(BlockId(1)),
-                    handler: None,
-                },
-                Block {
-                    insts: vec![],
-                    term: Term::Return(Some(Operand::Local(total))),
-                    handler: None,
-                },
-            ],
-        }
-    }
-
-    /// `fn op(int a, int b) -> int { return a <op> b; }` (or `<op> a` for a unary op).
-    fn binary_function(op: BinaryOp) -> Function {
-        let s = SiteId(0);
-        Function {
-            name: format!("{op:?}"),
-            param_count: 2,
-            ret: if op.is_comparison() {
-                Ty::Bool
-            } else {
-                Ty::Int
-            },
-            locals: vec![
-                local(Ty::Int),
-                local(Ty::Int),
-                local(if op.is_comparison() {
-                    Ty::Bool
-                } else {
-                    Ty::Int
-                }),
-            ],
-            blocks: vec![Block {
-                insts: vec![Inst::Binary {
-                    dst: Local(2),
-                    op,
-                    lhs: Operand::Local(Local(0)),
-                    rhs: Operand::Local(Local(1)),
-                    site: s,
-                }],
-                term: Term::Return(Some(Operand::Local(Local(2)))),
-                handler: None,
-            }],
-        }
-    }
-
-    fn compile(functions: Vec<Function>) -> JitProgram {
-        JitProgram::compile(&program(functions)).expect("compiles")
-    }
-
-    fn int_fn(jit: &JitProgram, id: u32) -> extern "C" fn(i64) -> i64 {
-        let address = jit.function_address(FuncId(id));
-        // SAFETY: the test's function `id` has signature `fn(int) -> int`.
-        unsafe { std::mem::transmute::<*const u8, extern "C" fn(i64) -> i64>(address) }
-    }
-
-    fn int2_fn(jit: &JitProgram, id: u32) -> extern "C" fn(i64, i64) -> i64 {
-        let address = jit.function_address(FuncId(id));
-        // SAFETY: the test's function `id` has signature `fn(int, int) -> int`.
-        unsafe { std::mem::transmute::<*const u8, extern "C" fn(i64, i64) -> i64>(address) }
-    }
-
+    /// A compiled function is callable with the C calling convention and its IR signature.
     #[test]
-    fn recursive_fib() {
-        let jit = compile(vec![fib()]);
-        let fib = int_fn(&jit, 0);
+    fn function_addresses_are_callable() {
+        let jit = JitProgram::compile(&program(FIB)).expect("compiles");
+        let address = jit.function_address(FuncId(0));
+        // SAFETY: function 0 has signature `fn(int) -> int`.
+        let fib = unsafe { std::mem::transmute::<*const u8, extern "C" fn(i64) -> i64>(address) };
         assert_eq!(fib(0), 0);
-        assert_eq!(fib(1), 1);
         assert_eq!(fib(20), 6765);
     }
 
+    /// A bool result comes back as a byte of 0 or 1.
     #[test]
-    fn loop_with_back_edge() {
-        let jit = compile(vec![sum_to()]);
-        let sum = int_fn(&jit, 0);
-        assert_eq!(sum(0), 0);
-        assert_eq!(sum(100), 5050);
-        assert_eq!(sum(1_000_000), 500_000_500_000);
-    }
-
-    #[test]
-    fn arithmetic_that_does_not_fault() {
-        let cases: &[(BinaryOp, i64, i64, i64)] = &[
-            (BinaryOp::AddInt, i64::MAX - 1, 1, i64::MAX),
-            (BinaryOp::SubInt, i64::MIN + 1, 1, i64::MIN),
-            (
-                BinaryOp::MulInt,
-                -3_037_000_499,
-                3_037_000_499,
-                -9_223_372_030_926_249_001,
-            ),
-            (BinaryOp::DivInt, -7, 2, -3),
-            (BinaryOp::DivInt, i64::MIN, 1, i64::MIN),
-            (BinaryOp::RemInt, -7, 2, -1),
-            (BinaryOp::RemInt, 7, -2, 1),
-            (BinaryOp::RemInt, i64::MIN, -1, 0),
-            (BinaryOp::Shl, 1, 63, i64::MIN),
-            (BinaryOp::Shl, 3, 0, 3),
-            (BinaryOp::Shr, -16, 2, -4),
-            (BinaryOp::Shr, i64::MIN, 63, -1),
-            (BinaryOp::BitAnd, 0b1100, 0b1010, 0b1000),
-            (BinaryOp::BitOr, 0b1100, 0b1010, 0b1110),
-            (BinaryOp::BitXor, 0b1100, 0b1010, 0b0110),
-        ];
-        for &(op, a, b, expected) in cases {
-            let jit = compile(vec![binary_function(op)]);
-            assert_eq!(int2_fn(&jit, 0)(a, b), expected, "{op:?} {a} {b}");
-        }
-    }
-
-    #[test]
-    fn comparisons_yield_bools() {
-        let cases: &[(BinaryOp, i64, i64, bool)] = &[
-            (BinaryOp::LtInt, -1, 0, true),
-            (BinaryOp::LtInt, 0, 0, false),
-            (BinaryOp::LeInt, 0, 0, true),
-            (BinaryOp::GtInt, i64::MIN, i64::MAX, false),
-            (BinaryOp::GeInt, 5, 5, true),
-            (BinaryOp::EqInt, 5, 5, true),
-            (BinaryOp::NeInt, 5, 5, false),
-        ];
-        for &(op, a, b, expected) in cases {
-            let jit = compile(vec![binary_function(op)]);
-            let address = jit.function_address(FuncId(0));
-            // SAFETY: the function has signature `fn(int, int) -> bool`, returned as an i8 of 0/1.
-            let f =
-                unsafe { std::mem::transmute::<*const u8, extern "C" fn(i64, i64) -> u8>(address) };
-            assert_eq!(f(a, b), u8::from(expected), "{op:?} {a} {b}");
-        }
-    }
-
-    #[test]
-    fn constant_divisors_and_negation() {
-        let s = SiteId(0);
-        let x = Operand::Local(Local(0));
-        // fn f(int x) -> int { return -(x / 3) + x % -1 + (x % 5) + (x << 2) + (x >> 1); }
-        let t = |n| Local(n);
-        let func = Function {
-            name: "f".into(),
-            param_count: 1,
-            ret: Ty::Int,
-            locals: vec![local(Ty::Int); 7],
-            blocks: vec![Block {
-                insts: vec![
-                    Inst::Binary {
-                        dst: t(1),
-                        op: BinaryOp::DivInt,
-                        lhs: x,
-                        rhs: Operand::Int(3),
-                        site: s,
-                    },
-                    Inst::Unary {
-                        dst: t(1),
-                        op: UnaryOp::NegInt,
-                        src: Operand::Local(t(1)),
-                        site: s,
-                    },
-                    Inst::Binary {
-                        dst: t(2),
-                        op: BinaryOp::RemInt,
-                        lhs: x,
-                        rhs: Operand::Int(-1),
-                        site: s,
-                    },
-                    Inst::Binary {
-                        dst: t(3),
-                        op: BinaryOp::RemInt,
-                        lhs: x,
-                        rhs: Operand::Int(5),
-                        site: s,
-                    },
-                    Inst::Binary {
-                        dst: t(4),
-                        op: BinaryOp::Shl,
-                        lhs: x,
-                        rhs: Operand::Int(2),
-                        site: s,
-                    },
-                    Inst::Binary {
-                        dst: t(5),
-                        op: BinaryOp::Shr,
-                        lhs: x,
-                        rhs: Operand::Int(1),
-                        site: s,
-                    },
-                    Inst::Binary {
-                        dst: t(6),
-                        op: BinaryOp::AddInt,
-                        lhs: Operand::Local(t(1)),
-                        rhs: Operand::Local(t(2)),
-                        site: s,
-                    },
-                    Inst::Binary {
-                        dst: t(6),
-                        op: BinaryOp::AddInt,
-                        lhs: Operand::Local(t(6)),
-                        rhs: Operand::Local(t(3)),
-                        site: s,
-                    },
-                    Inst::Binary {
-                        dst: t(6),
-                        op: BinaryOp::AddInt,
-                        lhs: Operand::Local(t(6)),
-                        rhs: Operand::Local(t(4)),
-                        site: s,
-                    },
-                    Inst::Binary {
-                        dst: t(6),
-                        op: BinaryOp::AddInt,
-                        lhs: Operand::Local(t(6)),
-                        rhs: Operand::Local(t(5)),
-                        site: s,
-                    },
-                ],
-                term: Term::Return(Some(Operand::Local(t(6)))),
-                handler: None,
-            }],
-        };
-        let jit = compile(vec![func]);
-        let f = int_fn(&jit, 0);
-        for x in [-100i64, -7, -1, 0, 1, 7, 100, 12345] {
-            let expected = -(x / 3) + x % 5 + (x << 2) + (x >> 1);
-            assert_eq!(f(x), expected, "x = {x}");
-        }
-    }
-
-    #[test]
-    fn bool_ops_and_not() {
-        let s = SiteId(0);
-        // fn f(bool a, bool b) -> bool { return !(a & b) ^ (a | b) == true; } built up step by step.
-        let (a, b) = (Operand::Local(Local(0)), Operand::Local(Local(1)));
-        let func = Function {
-            name: "f".into(),
-            param_count: 2,
-            ret: Ty::Bool,
-            locals: vec![local(Ty::Bool); 5],
-            blocks: vec![Block {
-                insts: vec![
-                    Inst::Binary {
-                        dst: Local(2),
-                        op: BinaryOp::BitAnd,
-                        lhs: a,
-                        rhs: b,
-                        site: s,
-                    },
-                    Inst::Unary {
-                        dst: Local(2),
-                        op: UnaryOp::Not,
-                        src: Operand::Local(Local(2)),
-                        site: s,
-                    },
-                    Inst::Binary {
-                        dst: Local(3),
-                        op: BinaryOp::BitOr,
-                        lhs: a,
-                        rhs: b,
-                        site: s,
-                    },
-                    Inst::Binary {
-                        dst: Local(4),
-                        op: BinaryOp::BitXor,
-                        lhs: Operand::Local(Local(2)),
-                        rhs: Operand::Local(Local(3)),
-                        site: s,
-                    },
-                    Inst::Binary {
-                        dst: Local(4),
-                        op: BinaryOp::EqBool,
-                        lhs: Operand::Local(Local(4)),
-                        rhs: Operand::Bool(true),
-                        site: s,
-                    },
-                ],
-                term: Term::Return(Some(Operand::Local(Local(4)))),
-                handler: None,
-            }],
-        };
-        let jit = compile(vec![func]);
+    fn bool_results_are_bytes() {
+        let jit = JitProgram::compile(&program(
+            "fn#0 lt(%0: int, %1: int) -> bool {
+  locals %2: bool
+b0:
+    %2 = lt.int %0, %1
+    return %2
+}
+fn#1 (entry) <main>() -> void {
+b0:
+    return
+}
+",
+        ))
+        .expect("compiles");
         let address = jit.function_address(FuncId(0));
-        // SAFETY: the function has signature `fn(bool, bool) -> bool`.
-        let f =
-            unsafe { std::mem::transmute::<*const u8, extern "C" fn(bool, bool) -> bool>(address) };
-        for a in [false, true] {
-            for b in [false, true] {
-                assert_eq!(f(a, b), !(a & b) ^ (a | b), "{a} {b}");
-            }
-        }
+        // SAFETY: function 0 has signature `fn(int, int) -> bool`, returned as an i8 of 0/1.
+        let lt =
+            unsafe { std::mem::transmute::<*const u8, extern "C" fn(i64, i64) -> u8>(address) };
+        assert_eq!(lt(-1, 0), 1);
+        assert_eq!(lt(0, 0), 0);
     }
 
     #[test]
     fn entry_function_runs() {
-        let jit = compile(vec![]);
+        let jit = JitProgram::compile(&program(FIB)).expect("compiles");
         jit.run_entry();
     }
 }

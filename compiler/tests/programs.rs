@@ -28,7 +28,9 @@
 //! reported as ignored, its kind saying why (`[skipped: aarch64: cannot run here]`, the full
 //! reason printed once before the tests), never as passed. With `CI` set (`true` or `1`, as `.ci/run`
 //! does) the harness requires every backend: those tests run and fail with the reason instead.
-//! A further `::ir` test compiles the program in-process and runs the IR verifier on it.
+//! A further `::ir` test compiles the program in-process, runs the IR verifier on it, and checks
+//! that its printed IR (`keel emit ir`) parses back (`ir::parse`) into a program that verifies
+//! and prints the same text.
 //!
 //! `KEEL_BLESS=1 cargo test --test programs` rewrites the expectations from the VM's behaviour
 //! before comparing every backend against them; review the diff before committing it.
@@ -167,11 +169,23 @@ fn verify_ir_here(program: &Path) -> Result<(), Failed> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let source = keel::diag::SourceFile::new(name, text);
-    match keel::sema::compile(&source) {
+    let ir = match keel::sema::compile(&source) {
         // Programs with compile errors have no IR to verify.
-        Err(_) => Ok(()),
-        Ok(ir) => keel::ir::verify::verify(&ir).map_err(|errors| errors.join("\n").into()),
+        Err(_) => return Ok(()),
+        Ok(ir) => ir,
+    };
+    keel::ir::verify::verify(&ir).map_err(|errors| errors.join("\n"))?;
+    // The printed IR reads back as a program that verifies and prints the same.
+    let printed = keel::ir::print::program_to_string(&ir);
+    let parsed = keel::ir::parse::parse(&printed, &source.name)
+        .map_err(|e| format!("the printed IR does not parse: {e}\n{printed}"))?;
+    keel::ir::verify::verify(&parsed)
+        .map_err(|errors| format!("the parsed IR does not verify: {}", errors.join("\n")))?;
+    let reprinted = keel::ir::print::program_to_string(&parsed);
+    if reprinted != printed {
+        return Err(format!("the IR prints differently once parsed\n--- printed\n{printed}\n--- parsed and printed\n{reprinted}").into());
     }
+    Ok(())
 }
 
 fn read_expected(program: &Path) -> Outcome {

@@ -47,8 +47,11 @@
 //! may treat every fault as ending the process; so may they in the blocks without a handler of
 //! the functions no handler's block calls, even indirectly ([`Program::runs_in_live_blocks`]).
 
+pub mod parse;
 pub mod passes;
 pub mod print;
+#[cfg(test)]
+pub mod testing;
 pub mod verify;
 
 use std::fmt;

@@ -2,8 +2,9 @@
 //!
 //! One function per paragraph: a signature line, then each block as a label followed by its
 //! instructions, one per line. Locals print as `%n` (with the source name after a colon when there
-//! is one, on the signature and local list), string literals as `str#n`, sites as `@line:col`.
-//! The format is for people and snapshot tests; nothing parses it back.
+//! is one, on the signature and local list), string literals as `str#n`, sites as `@line:col`
+//! (on every instruction that can fault, and on calls, whose site a stack overflow names).
+//! `ir::parse` reads it back: the format is a contract, written down in `docs/ir.md`.
 
 use std::fmt::Write;
 
@@ -183,13 +184,17 @@ fn inst_to_string(program: &Program, inst: &Inst) -> String {
             )
         }
         Inst::Call {
-            dst, func, args, ..
+            dst,
+            func,
+            args,
+            site: s,
         } => {
             let args: Vec<String> = args.iter().map(operand).collect();
             let callee = &program.function(*func).name;
+            let at = site(program, *s);
             match dst {
-                Some(d) => format!("%{} = call {callee}({})", d.0, args.join(", ")),
-                None => format!("call {callee}({})", args.join(", ")),
+                Some(d) => format!("%{} = call {callee}({}) {at}", d.0, args.join(", ")),
+                None => format!("call {callee}({}) {at}", args.join(", ")),
             }
         }
         Inst::CallRt {

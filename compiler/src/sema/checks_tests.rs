@@ -40,7 +40,7 @@ fn a_constant_argument_leaves_no_check() {
          println(fib(30));\n");
     assert_eq!(
         function(&text, "<main>"),
-        "fn#1 (entry) <main>() -> void {\n  locals %0: bool, %1: int\nb0:\n    %1 = call fib(30)\n    println.int %1\n    return\n}\n"
+        "fn#1 (entry) <main>() -> void {\n  locals %0: bool, %1: int\nb0:\n    %1 = call fib(30) @5:9\n    println.int %1\n    return\n}\n"
     );
     // The recursive calls pass computed values: both are checked.
     assert_eq!(function(&text, "fib").matches("keel_fault").count(), 2);
@@ -61,7 +61,7 @@ fn contracts_are_checked_at_the_call_with_the_arguments_and_the_result() {
         function(&text, "twice"),
         "fn#1 twice(%0:x: int) -> int {\n  locals %1: int, %2: bool, %3: int, %4: int, %5: bool\n\
          b0:\n    %1 = rem.int %0, 2 @1:34\n    %2 = eq.int %1, 0\n    branch %2, b1, b2\n\
-         b1:\n    %3 = call half(%0)\n    %4 = mul.int %3, 2 @1:58\n    %5 = eq.int %4, %0\n    branch %5, b3, b4\n\
+         b1:\n    %3 = call half(%0) @2:30\n    %4 = mul.int %3, 2 @1:58\n    %5 = eq.int %4, %0\n    branch %5, b3, b4\n\
          b2:\n    call_rt keel_fault(str#0) @2:30\n    unwind\n\
          b3:\n    %0 = %3\n    return %0\n\
          b4:\n    call_rt keel_fault(str#1) @2:30\n    unwind\n}\n"
@@ -78,7 +78,7 @@ fn no_contracts_drops_the_checks_but_not_asserts() {
     assert!(!text.contains("contract violated"), "{text}");
     assert_eq!(
         function(&text, "twice"),
-        "fn#1 twice(%0:x: int) -> int {\n  locals %1: int\nb0:\n    %1 = call half(%0)\n    return %1\n}\n"
+        "fn#1 twice(%0:x: int) -> int {\n  locals %1: int\nb0:\n    %1 = call half(%0) @2:26\n    return %1\n}\n"
     );
     assert!(function(&text, "half").contains("keel_fault"));
 }
@@ -92,8 +92,8 @@ fn calls_inside_clauses_check_no_contracts() {
     assert_eq!(
         function(&text, "<main>"),
         "fn#2 (entry) <main>() -> void {\n  locals %0: bool, %1: int, %2: bool, %3: bool\n\
-         b0:\n    %2 = call b(0)\n    branch %2, b1, b2\n\
-         b1:\n    %3 = call a(1)\n    println.bool %3\n    return\n\
+         b0:\n    %2 = call b(0) @1:39\n    branch %2, b1, b2\n\
+         b1:\n    %3 = call a(1) @3:9\n    println.bool %3\n    return\n\
          b2:\n    call_rt keel_fault(str#0) @3:9\n    unwind\n}\n"
     );
 }

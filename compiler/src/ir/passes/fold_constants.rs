@@ -401,7 +401,7 @@ mod tests {
             "str#0 = \"boom\"\n\n\
              fn#0 (entry) f() -> int {\n  locals %0:n: int, %1: bool, %2: int\n\
              b0:\n    %0 = 30\n    jump b1\n\
-             b1:\n    %2 = call f(30)\n    return %2\n\
+             b1:\n    %2 = call f(30) @1:1\n    return %2\n\
              b2:\n    call_rt keel_fault(str#0) @1:1\n    unwind\n}\n"
         );
         crate::ir::passes::simplify_cfg::simplify(&mut func);
