@@ -182,8 +182,11 @@ fn as_comments(outcome: &Outcome) -> Vec<String> {
 fn bless(file: &Path, machine: &Machine) -> Result<(), String> {
     let text = fs::read_to_string(file).map_err(|e| e.to_string())?;
     let expected = read_expectations(&text)?;
-    let is_outcome =
-        |line: &str| [STDOUT, STDERR, STATUS].iter().any(|p| expectation(line, p).is_some());
+    let is_outcome = |line: &str| {
+        [STDOUT, STDERR, STATUS]
+            .iter()
+            .any(|p| expectation(line, p).is_some())
+    };
     // The outcome goes at the end, so that blessing never moves a line of IR (diagnostics name
     // lines); the program runs without the old outcome lines, as it will be written.
     let mut lines: Vec<String> = text
