@@ -95,3 +95,46 @@ impl BlockReleases {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::SourceFile;
+
+    /// The listing line of the first instruction whose mnemonic is `mnemonic` in `program`.
+    fn line_of(source: &str, mnemonic: &str) -> String {
+        let program = crate::sema::compile(&SourceFile::new("t.kl", source))
+            .unwrap_or_else(|d| panic!("{d:#?}"));
+        let listing = crate::vm::disassemble(&crate::vm::compile(&program));
+        listing
+            .lines()
+            .find(|line| line.split_whitespace().nth(1) == Some(mnemonic))
+            .unwrap_or_else(|| panic!("no {mnemonic} in\n{listing}"))
+            .to_string()
+    }
+
+    #[test]
+    fn an_argument_written_in_place_is_released_from_its_slot() {
+        // `s + "?"` goes straight into the first argument slot of `combine` (r8, after the five
+        // locals, two scratch registers and the constant 10's register), and the division
+        // between it and the call may fault.
+        let line = line_of(
+            "fn combine(string a, int n) -> int { return len(a) + n; }
+             fn f(string s, int d) -> int { return combine(s + \"?\", 10 / d); }
+             live { println(f(\"x\", live_retries())); }",
+            "div_int",
+        );
+        assert!(line.ends_with("releases (r8)"), "{line}");
+    }
+
+    #[test]
+    fn an_element_updated_in_place_is_left_to_its_container() {
+        // `t.tags` stays in `t` (r2) while `t.tags[d] = "x"` may fault: only `t` is released.
+        let line = line_of(
+            "struct Box { string label, [string] tags, }
+             fn f(Box b, int d) -> int { let t = b; t.tags[d] = \"x\"; return len(t.tags); }
+             live { println(f(new Box { label: \"l\", tags: [\"a\"] }, 5 - live_retries())); }",
+            "array_set_rc",
+        );
+        assert!(line.ends_with("releases (r2)"), "{line}");
+    }
+}
