@@ -34,8 +34,16 @@
 //!
 //! `KEEL_BLESS=1 cargo test --test programs` rewrites the expectations from the VM's behaviour
 //! before comparing every backend against them; review the diff before committing it.
+//!
+//! `KEEL_VALGRIND=1 cargo test --release --test programs -- ::native` runs each native
+//! executable under valgrind's memcheck (`--leak-check=full`, leaks counted as errors) and fails
+//! its test with memcheck's report when memcheck finds anything (leaks only for programs that
+//! end normally); the expectations are the same, since memcheck reports to a log file of its
+//! own (see `support/valgrind.rs`, which lists the few programs it skips, with why).
 
 mod support;
+#[path = "support/valgrind.rs"]
+mod valgrind;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -89,7 +97,12 @@ fn main() {
                 Some(unavailable) if !required => trial
                     .with_ignored_flag(true)
                     .with_kind(format!("skipped: {}", unavailable.summary)),
-                _ => trial,
+                _ => match valgrind::skipped(&name) {
+                    Some(reason) if backend == Backend::Native && valgrind::enabled() => trial
+                        .with_ignored_flag(true)
+                        .with_kind(format!("skipped under valgrind: {reason}")),
+                    _ => trial,
+                },
             };
             trials.push(trial);
         }
@@ -229,6 +242,14 @@ fn run(program: &Path, backend: Backend, machine: &Machine) -> Result<Outcome, S
         Err(diagnostics) => return Ok(diagnostics),
     };
     inputs.apply_env(&mut ready.command);
+    if backend == Backend::Native && valgrind::enabled() {
+        let memcheck = valgrind::Memcheck::new()?;
+        let ends_normally = read_expected(program).status == 0;
+        let command = memcheck.wrap(&ready.command, ends_normally);
+        let outcome = run_command(command, &inputs.stdin)?;
+        memcheck.verdict(outcome.status)?;
+        return Ok(outcome);
+    }
     run_command(ready.command, &inputs.stdin)
 }
 

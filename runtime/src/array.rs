@@ -163,7 +163,8 @@ pub unsafe extern "C" fn keel_array_push(a: *mut ArrayHeader, value: i64) -> *mu
     }
 }
 
-/// `pop(a)`: `a` without its last element (released). Consumes `a`; faults when it is empty.
+/// `pop(a)`: `a` without its last element (released). Consumes `a`, also when it faults because
+/// `a` is empty (a recovered fault finds `a` released).
 ///
 /// # Safety
 /// `a` must be a live array the caller owns a reference to; `site` a valid site.
@@ -178,7 +179,9 @@ pub unsafe extern "C" fn keel_array_pop(
         let len = (*a).len;
         if len == 0 {
             fault_at(site, site_len, "invalid argument: pop of an empty array");
-            // Recovered: the caller propagates the fault; the array is abandoned with its frame.
+            // Recovered: the caller propagates the fault, and the array it passed is released
+            // here, as every runtime function that consumes an argument and faults does.
+            release(a.cast());
             return std::ptr::null_mut();
         }
         if !is_unique(a.cast()) {
@@ -330,8 +333,8 @@ pub unsafe extern "C" fn keel_array_contains(a: *const ArrayHeader, value: i64) 
     i64::from(unsafe { keel_array_index_of(a, value) } >= 0)
 }
 
-/// `array_fill(n, v)`: an array of type `desc` with `n` copies of `v`. Consumes `v`; faults when
-/// `n` is negative.
+/// `array_fill(n, v)`: an array of type `desc` with `n` copies of `v`. Consumes `v`, also when it
+/// faults because `n` is negative.
 ///
 /// # Safety
 /// `desc` must be a valid array descriptor that outlives the array; `value` an owned element of

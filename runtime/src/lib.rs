@@ -18,7 +18,7 @@
 //! [`math`], [`parse`], [`system`] (input, arguments, clock), [`output`], [`fault`], [`fd`]
 //! (writes that need no heap), [`recover`]
 //! (`live` blocks, the pending-fault flag), [`process`] (start, end, leak check), [`stack`] (call
-//! depth limit, the body's thread, stack overflow).
+//! depth limit, the body's stack, stack overflow), [`own_stack`] (running on a mapped stack).
 //!
 //! What this crate does not do: it knows nothing of the IR, of source text or of Cranelift, and it
 //! depends on no other crate (the compiler's build script compiles it with `rustc` alone).
@@ -33,6 +33,7 @@ pub mod layout;
 pub mod math;
 pub mod object;
 pub mod output;
+pub mod own_stack;
 pub mod parse;
 pub mod process;
 pub mod recover;

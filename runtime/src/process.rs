@@ -80,16 +80,7 @@ pub extern "C" fn keel_finish() -> i32 {
     flush_stdout();
     let leak_check = std::env::var_os(LEAK_CHECK_VAR).is_some_and(|value| value == "1");
     if leak_check {
-        let live = crate::object::live_objects();
-        if let Some(mut report) = leak_report(live) {
-            let recovered = crate::recover::recovered_faults();
-            if recovered > 0 {
-                let faults = if recovered == 1 { "fault" } else { "faults" };
-                report.push_str(&format!(
-                    "; {recovered} {faults} recovered by live blocks, which leave the values of \
-                     the frames they unwind unfreed"
-                ));
-            }
+        if let Some(report) = leak_report(crate::object::live_objects()) {
             let mut err = std::io::stderr().lock();
             let _ = writeln!(err, "{report}");
             let _ = err.flush();

@@ -23,8 +23,8 @@
 //! from faults at the same time (tests that do run their programs in child processes).
 //!
 //! What this module does not do: restore variables (generated code does, from its snapshots) or
-//! free the values owned by the frames a recovered fault leaves (they are abandoned, which the
-//! leak check reports; see docs/faults.md).
+//! release the values owned by the frames a recovered fault leaves (generated code does, on
+//! each fault's cold path; see docs/faults.md).
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -39,9 +39,6 @@ pub const FAULT_PENDING_SYMBOL: &str = "keel_fault_pending";
 /// 1 while a recorded fault is propagating to its `live` block, else 0 (same layout as an `i64`).
 #[export_name = "keel_fault_pending"]
 pub static FAULT_PENDING: AtomicI64 = AtomicI64::new(0);
-
-/// How many faults `live` blocks have recovered from (for the leak check's report).
-static RECOVERED: AtomicI64 = AtomicI64::new(0);
 
 /// One active `live` block.
 struct LiveRecord {
@@ -119,11 +116,6 @@ pub fn last_fault() -> Option<String> {
     with_state(|state| state.last_fault.clone())
 }
 
-/// How many faults `live` blocks have recovered from so far.
-pub fn recovered_faults() -> i64 {
-    RECOVERED.load(Ordering::Relaxed)
-}
-
 /// Enters a `live` block: `within_ms < 0` means no `within`. The block has no backoff until
 /// [`keel_live_backoff`] gives it one.
 #[no_mangle]
@@ -179,7 +171,6 @@ pub extern "C" fn keel_live_retries() -> i64 {
 /// `site` must point to `site_len` bytes of UTF-8.
 #[no_mangle]
 pub unsafe extern "C" fn keel_live_retry(site: *const u8, site_len: usize) {
-    RECOVERED.fetch_add(1, Ordering::Relaxed);
     let verdict = with_state(|state| {
         let last = state.last_fault.take().unwrap_or_default();
         let Some(block) = state.blocks.last_mut() else {

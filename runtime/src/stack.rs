@@ -15,14 +15,17 @@
 //! - the bytecode VM keeps the same count in its return records.
 //!
 //! **The machine stack is sized by the real frames.** Compiled code recurses on the machine
-//! stack, so the program body runs on a thread whose stack holds [`MAX_STACK_UNITS`] units of
-//! the largest frame per unit that Cranelift produced for the program, plus
+//! stack, so the program body runs on a stack that holds [`MAX_STACK_UNITS`] units of the
+//! largest frame per unit that Cranelift produced for the program, plus
 //! [`RUNTIME_HEADROOM_BYTES`] for the runtime functions the deepest frame calls
-//! ([`body_stack_bytes`], [`with_body_stack`], [`keel_run_main`]); at least
-//! [`BODY_STACK_BYTES`]. The stack is reserved, not committed, so only the pages a deep
-//! recursion touches cost memory. Under an address-space limit too small for it, the body gets
-//! the largest stack that fits (see [`with_body_stack`]). The body thread does the whole run (arguments, body, finish)
-//! because output buffering, arguments and the live-object count are per-thread state.
+//! ([`body_stack_bytes`]); at least [`BODY_STACK_BYTES`]. The stack is reserved, not committed,
+//! so only the pages a deep recursion touches cost memory. Under an address-space limit too small
+//! for it, the body gets the largest stack that fits. A native executable maps that stack on its
+//! main thread and switches to it for the body ([`keel_run_main`], `own_stack`): the process
+//! stays single-threaded, so a fault or `exit` ending it from the body leaves no second thread's
+//! bookkeeping allocated (which valgrind would report). The JIT runs the body on a thread with
+//! that stack ([`with_body_stack`]), which does the whole run (arguments, body, finish) because
+//! output buffering, arguments and the live-object count are per-thread state.
 //!
 //! What this module does not do: recover from overflow (`live` blocks), or guard against native
 //! recursion inside runtime functions.
@@ -51,7 +54,7 @@ pub const BODY_STACK_BYTES: usize = 1 << 30;
 /// calls (printing, sorting, formatting).
 pub const RUNTIME_HEADROOM_BYTES: usize = 8 << 20;
 
-/// The stack the body's thread needs when no compiled frame takes more than
+/// The stack the body needs when no compiled frame takes more than
 /// `bytes_per_unit` bytes per stack unit: room for [`MAX_STACK_UNITS`] units of them and the
 /// runtime's headroom, and at least [`BODY_STACK_BYTES`]. Saturates rather than overflowing
 /// (such a stack cannot be reserved, which [`with_body_stack`] reports).
@@ -89,24 +92,32 @@ pub unsafe extern "C" fn keel_fault_stack_overflow(site: *const u8, site_len: us
 }
 
 /// Runs `body` on a thread with a stack of `stack_bytes` (see [`body_stack_bytes`]) and
-/// returns its result.
+/// returns its result (the JIT's body; native executables use [`keel_run_main`]).
 ///
 /// When that much address space cannot be reserved (a `ulimit -v` below it), the thread gets the
 /// largest stack of half, a quarter, ... of it that can be, down to [`SMALLEST_BODY_STACK`], and
 /// the body runs on this thread when not even that can: the program still runs, and only a
 /// recursion deeper than the smaller stack holds ends differently from the other backends.
+///
+/// The calling thread gets no `std::thread::Thread` handle: `std::thread::scope` would make one
+/// (to wake it when the scoped threads end), and on a thread the Rust runtime did not start (the
+/// C `main` of a native executable, which used to run its body here) that handle is only freed
+/// by a thread-exit destructor that the process's exit never runs: valgrind reported its 48
+/// bytes as possibly lost in every program. A plain spawn, joined before this function returns,
+/// allocates nothing that outlives the join.
 pub fn with_body_stack<T: Send>(stack_bytes: usize, body: impl FnOnce() -> T + Send) -> T {
     let mut body = Some(body);
     let mut size = stack_bytes;
     loop {
-        let spawned = std::thread::scope(|scope| {
-            let started = std::thread::Builder::new()
-                .name("keel-main".into())
-                .stack_size(size)
-                .spawn_scoped(scope, || body.take().map(|body| body()));
-            started.map(|handle| handle.join())
-        });
-        match spawned {
+        let slot = &mut body;
+        let builder = std::thread::Builder::new()
+            .name("keel-main".into())
+            .stack_size(size);
+        // SAFETY: the thread borrows `body` (through `slot`), and it is joined right below,
+        // before anything it borrows goes out of scope; when it cannot be started, the closure
+        // is dropped without running and `body` is untouched.
+        let started = unsafe { builder.spawn_unchecked(move || slot.take().map(|body| body())) };
+        match started.map(|handle| handle.join()) {
             Ok(Ok(Some(result))) => return result,
             // The body panicked; runtime panics abort, so this is not reached in practice.
             Ok(_) => std::process::abort(),
@@ -120,12 +131,17 @@ pub fn with_body_stack<T: Send>(stack_bytes: usize, body: impl FnOnce() -> T + S
     }
 }
 
-/// The smallest stack [`with_body_stack`] tries before it runs the body on the calling thread.
+/// The smallest stack [`with_body_stack`] and [`keel_run_main`] try before they run the body on
+/// the calling thread's stack.
 pub const SMALLEST_BODY_STACK: usize = 8 << 20;
 
-/// A native executable's whole run: on a thread with a `stack_bytes` stack (which the compiler
-/// computed from the program's frames, see [`body_stack_bytes`]), `keel_init(argc, argv)`,
-/// `entry()`, then `keel_finish()`, whose status is returned.
+/// A native executable's whole run: `keel_init(argc, argv)`, then, on a stack of `stack_bytes`
+/// (which the compiler computed from the program's frames, see [`body_stack_bytes`]) mapped for
+/// it on this thread (`own_stack`), `entry()` and `keel_finish()`, whose status is returned.
+///
+/// When that much address space cannot be reserved, the stack is half, a quarter, ... of it,
+/// down to [`SMALLEST_BODY_STACK`], and the body runs on this thread's own stack when not even
+/// that can be mapped, as [`with_body_stack`] does.
 ///
 /// # Safety
 /// `argv` must hold `argc` valid NUL-terminated strings (or `argc` must be 0); `entry` must be
@@ -137,14 +153,20 @@ pub unsafe extern "C" fn keel_run_main(
     entry: extern "C" fn(),
     stack_bytes: usize,
 ) -> i32 {
-    // SAFETY: the caller guarantees `argv`; the arguments are copied before anything else runs.
+    // SAFETY: forwarded from the caller.
     unsafe { crate::process::keel_init(argc, argv) };
-    let args = crate::process::args();
-    with_body_stack(stack_bytes, move || {
-        crate::process::set_args(args);
+    let mut body = move || {
         entry();
         crate::process::keel_finish()
-    })
+    };
+    let mut size = stack_bytes;
+    loop {
+        match crate::own_stack::on_own_stack(size, body) {
+            Ok(status) => return status,
+            Err(back) if size / 2 >= SMALLEST_BODY_STACK => (body, size) = (back, size / 2),
+            Err(back) => return back(),
+        }
+    }
 }
 
 /// The depth compiled code has counted (for tests and diagnostics).

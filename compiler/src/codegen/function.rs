@@ -51,6 +51,7 @@ use keel_runtime::IntOp;
 use super::data::PoolAddress;
 use super::runtime::RuntimeFn;
 use super::{value_type, Env};
+use crate::ir::fault_releases::FaultReleases;
 use crate::ir::{self, BinaryOp, Inst, Operand, SiteId, Stream, Term, Ty, UnaryOp};
 use facts::{BlockFacts, Borrows};
 use heap::Region;
@@ -141,6 +142,8 @@ pub(super) fn lower_function<M: Module>(
         fault_exit: FaultExit::Fatal,
         runs_in_live_blocks,
         recovery: RecoveryCode::default(),
+        fault_releases: FaultReleases::of(func, runs_in_live_blocks),
+        cold: false,
     };
     for (block_index, (block, &clif_block)) in func.blocks.iter().zip(&blocks).enumerate() {
         lowering.block_index = block_index as u32;
@@ -199,6 +202,10 @@ struct FunctionLowering<'e, 'a, 'f, M: Module> {
     runs_in_live_blocks: bool,
     /// The unwind block, once needed, and the pending tests after Keel calls (see `recovery`).
     recovery: RecoveryCode,
+    /// What each instruction's recovered fault releases (see `recovery`).
+    fault_releases: FaultReleases,
+    /// Whether code for a fault path is being emitted, so that every block made is cold.
+    cold: bool,
 }
 
 /// The value of an immediate int operand, if it is one.
@@ -369,6 +376,15 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let id = env.imports.get(env.module, function)?;
         let callee = self.func_ref(id);
         Ok(self.builder.ins().call(callee, args))
+    }
+
+    /// A new block for straight-line code of the current path: cold on a fault path.
+    fn new_block(&mut self) -> Block {
+        let block = self.builder.create_block();
+        if self.cold {
+            self.builder.set_cold_block(block);
+        }
+        block
     }
 
     /// The site text's address and length, the trailing arguments of faulting runtime calls.
@@ -848,7 +864,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         self.builder.switch_to_block(cold);
         report(self)?;
         if recoverable {
-            self.leave_after_fault();
+            self.leave_after_fault()?;
         } else {
             self.builder.ins().trap(UNREACHABLE);
         }
@@ -916,7 +932,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 self.call_runtime(RuntimeFn::Exit, &[status])?;
                 self.builder.ins().trap(UNREACHABLE);
             }
-            Term::Unwind => self.leave_after_fault(),
+            Term::Unwind => self.unwind(),
         }
         Ok(())
     }

@@ -13,8 +13,9 @@
 //! Inlined bodies keep their semantics exactly: the IR's checks are already in them. In a program
 //! with `live` blocks, a recovered fault makes a function return at once through its unwind
 //! block, and the caller's test of the pending-fault flag after the call sends it on to the
-//! caller block's recovery target (see `function::recovery`). Inlined, the callee's unwind block
-//! jumps to that target directly instead, and the test after the call goes: a leaf's normal
+//! caller block's recovery target (see `function::recovery`; through the cold block that
+//! releases what the caller's frame owns at the call, if anything). Inlined, the callee's unwind
+//! block jumps to that target directly instead, and the test after the call goes: a leaf's normal
 //! return never leaves a fault pending. (Left as it is, every fault path of the inlined body
 //! would rejoin the caller's code after the call, inside the caller's loop, and make values
 //! live across the fault calls: +80% on `spectral`.) Alias

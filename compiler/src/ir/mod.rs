@@ -41,12 +41,14 @@
 //! Instructions that can raise: the faulting `Unary`/`Binary` ops, `ArrayGet`, `ArraySet`,
 //! `ArrayTake`, every `Call`, and the `CallRt`s whose [`RtFunc::may_fault`] holds (the backends
 //! test the runtime's pending flag after those calls). [`Term::Unwind`] goes to the handler
-//! explicitly, right after a `CallRt` of [`RtFunc::Fault`]. Values owned by a frame a fault
-//! leaves, and by the locals of a `live` body, are abandoned, not released (docs/faults.md).
+//! explicitly, right after a `CallRt` of [`RtFunc::Fault`]. Before going on, a backend releases
+//! what the faulting instruction's frame owns and the handler does not take over
+//! ([`fault_releases`]; docs/faults.md), so a recovered fault leaks nothing.
 //! A program without any handler ([`Program::recovers`] is false) never recovers, so backends
 //! may treat every fault as ending the process; so may they in the blocks without a handler of
 //! the functions no handler's block calls, even indirectly ([`Program::runs_in_live_blocks`]).
 
+pub mod fault_releases;
 pub mod parse;
 pub mod passes;
 pub mod print;
@@ -636,6 +638,22 @@ impl Inst {
             | Inst::FieldTake { dst, .. } => *dst = to,
             Inst::Call { dst, .. } | Inst::CallRt { dst, .. } => *dst = Some(to),
             _ => unreachable!("only instructions with a result are redirected"),
+        }
+    }
+
+    /// Whether the instruction can raise a fault that a `live` block may recover from: the
+    /// faulting `Unary`/`Binary` ops, `ArrayGet`, `ArraySet`, `ArrayTake`, every `Call`, and the
+    /// `CallRt`s whose [`RtFunc::may_fault`] holds.
+    pub fn can_fault(&self) -> bool {
+        match self {
+            Inst::Unary { op, .. } => matches!(op, UnaryOp::NegInt | UnaryOp::FloatToInt),
+            Inst::Binary { op, .. } => op.can_fault(),
+            Inst::ArrayGet { .. }
+            | Inst::ArraySet { .. }
+            | Inst::ArrayTake { .. }
+            | Inst::Call { .. } => true,
+            Inst::CallRt { func, .. } => func.may_fault(),
+            _ => false,
         }
     }
 

@@ -655,6 +655,10 @@ pub struct FaultSite {
     /// function, after which the caller's `call` counts as the faulting instruction. For a
     /// `call` this also covers faults its callee did not handle.
     pub handler: Option<u32>,
+    /// The register list (an index into the module's lists) of the heap values a recovered
+    /// fault of this instruction releases before it goes on (see `crate::ir::fault_releases`);
+    /// `None` when there are none. A register may be listed twice: it owns two references.
+    pub releases: Option<u32>,
 }
 
 impl FaultSite {
@@ -663,6 +667,7 @@ impl FaultSite {
         site: u32::MAX,
         swapped: false,
         handler: None,
+        releases: None,
     };
 }
 
@@ -1014,6 +1019,16 @@ fn validate_function(func: &FuncInfo, code: &[Instr], tables: &Tables) -> Result
                 ));
             }
         }
+        if let Some(list) = tables.fault_sites[ip as usize].releases {
+            match tables.list(list) {
+                Some(regs) if regs.iter().all(|r| in_frame(*r)) => {}
+                _ => {
+                    return Err(format!(
+                        "instruction {ip} releases registers outside the frame on a fault"
+                    ))
+                }
+            }
+        }
         match *instr {
             Instr::Call {
                 func: callee, base, ..
@@ -1120,6 +1135,7 @@ mod tests {
                 site,
                 swapped: false,
                 handler: Some(handler),
+                releases: None,
             };
             Module::new(parts)
         };

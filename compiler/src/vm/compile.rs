@@ -11,9 +11,10 @@
 //! `plan`; this module only emits.
 //!
 //! Fault recovery costs the emitted code nothing: each instruction that can fault gets, in the
-//! fault-site side table, the code index of its IR block's handler (if the block has one), and
-//! `unwind` becomes a `jump` to the handler or an `unwind` instruction. A program without
-//! handlers compiles exactly as it would without recovery.
+//! fault-site side table, the code index of its IR block's handler (if the block has one) and
+//! the register list of what its recovered fault releases (see `releases`), and `unwind` becomes
+//! a `jump` to the handler or an `unwind` instruction. A program without handlers compiles
+//! exactly as it would without recovery.
 //!
 //! What this module does not do: optimise beyond those local rewrites, or execute anything. It
 //! expects verified IR (it verifies again and treats a failure as a compiler bug).
@@ -25,6 +26,8 @@ use super::bytecode::{
 };
 use super::descs::TypeDescs;
 use super::plan::{plan_function, Cond, Dest, Ending, FunctionPlan, InstPlan, Rel};
+use super::releases::BlockReleases;
+use crate::ir::fault_releases::FaultReleases;
 use crate::ir::{
     verify::verify, BinaryOp, BlockId, Function, Inst, Operand, Program, SiteId, Stream, Ty,
     UnaryOp,
@@ -345,6 +348,12 @@ struct FunctionCompiler<'a> {
     handler: Option<BlockId>,
     /// Fault handlers to patch once every block is placed: (instruction index, handler block).
     handler_fixups: Vec<(usize, BlockId)>,
+    /// What each IR instruction's recovered fault releases (see `releases`).
+    fault_releases: FaultReleases,
+    /// Where the block being emitted keeps values away from their registers.
+    block_releases: BlockReleases,
+    /// The IR block and instruction index being emitted.
+    at: (BlockId, usize),
 }
 
 impl<'a> FunctionCompiler<'a> {
@@ -393,6 +402,9 @@ impl<'a> FunctionCompiler<'a> {
             counted_calls: false,
             handler: None,
             handler_fixups: Vec::new(),
+            fault_releases: FaultReleases::of(func, runs_in_live_blocks),
+            block_releases: BlockReleases::default(),
+            at: (BlockId(0), 0),
         }
     }
 
@@ -422,7 +434,13 @@ impl<'a> FunctionCompiler<'a> {
             let plan = self.plan.block(block).clone();
             self.handler = plan.handler;
             let insts = &self.func.block(block).insts[..plan.kept];
-            for (inst, inst_plan) in insts.iter().zip(&plan.insts) {
+            self.block_releases = if self.fault_releases.is_empty() {
+                BlockReleases::default()
+            } else {
+                BlockReleases::of(insts, &plan.insts)
+            };
+            for (index, (inst, inst_plan)) in insts.iter().zip(&plan.insts).enumerate() {
+                self.at = (block, index);
                 self.inst(inst, inst_plan);
             }
             match plan.ending {
@@ -465,12 +483,38 @@ impl<'a> FunctionCompiler<'a> {
         if let Some(handler) = self.handler {
             self.handler_fixups.push((self.out.code.len(), handler));
         }
+        let releases = self.fault_release_list();
         self.out.code.push(instr);
         self.out.fault_sites.push(FaultSite {
             site: site.0,
             swapped,
             handler: None,
+            releases,
         });
+    }
+
+    /// The register list of what a recovered fault of the current IR instruction releases, if
+    /// it releases anything.
+    fn fault_release_list(&mut self) -> Option<u32> {
+        let (block, index) = self.at;
+        let locals = self.fault_releases.at(block, index);
+        if locals.is_empty() {
+            return None;
+        }
+        let arg_base = self.arg_base;
+        let regs = self
+            .block_releases
+            .registers(locals, index, |k| Reg(arg_base + k as u32));
+        if regs.is_empty() {
+            return None;
+        }
+        let start = code_index(self.out.list_regs.len());
+        self.out.list_regs.extend(&regs);
+        self.out.lists.push(RegList {
+            start,
+            len: regs.len() as u32,
+        });
+        Some(code_index(self.out.lists.len() - 1))
     }
 
     /// Emits a jump-type instruction to `block`; its target is patched at the end.

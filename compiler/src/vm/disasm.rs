@@ -2,9 +2,9 @@
 //!
 //! A listing has the string literals, then one paragraph per function: a header with its frame
 //! layout, then one line per instruction: its code index, mnemonic and operands, and for
-//! instructions that can fault the `line:col` they report and, inside a `live` block, where a
-//! recovered fault continues (`on fault -> <index>`, the handler table; without it a fault leaves
-//! the function). Registers print as `r<n>`, jump
+//! instructions that can fault the `line:col` they report, the registers a recovered fault
+//! releases (`releases (r1, r2)`) and, inside a `live` block, where it continues
+//! (`on fault -> <index>`, the handler table; without it a fault leaves the function). Registers print as `r<n>`, jump
 //! targets as `-> <index>`, literals as `str#<n>` with their text, float constants in Rust's
 //! shortest form, type descriptors as `desc#<n>` with the type, register lists as `[r1, r2]`,
 //! runtime functions by their symbol. Nothing parses it back.
@@ -54,14 +54,19 @@ pub fn disassemble(module: &Module) -> String {
     out
 }
 
-/// One listing line: index, instruction and, if it can fault, its site and handler.
+/// One listing line: index, instruction and, if it can fault, its site, what a recovered fault
+/// releases and its handler.
 pub fn instruction_line(module: &Module, ip: usize, instr: &Instr) -> String {
     let text = instruction_text(module, instr);
     let fault = module.fault_site(ip);
+    let releases = match fault.releases {
+        Some(list) => format!(" releases {}", list_text(module, list)),
+        None => String::new(),
+    };
     match (module.site(fault.site), fault.handler) {
-        (Some(site), None) => format!("{ip:>6}  {text:<34} @{}:{}", site.line, site.col),
+        (Some(site), None) => format!("{ip:>6}  {text:<34} @{}:{}{releases}", site.line, site.col),
         (Some(site), Some(handler)) => format!(
-            "{ip:>6}  {text:<34} @{}:{} on fault -> {handler}",
+            "{ip:>6}  {text:<34} @{}:{}{releases} on fault -> {handler}",
             site.line, site.col
         ),
         (None, _) => format!("{ip:>6}  {text}"),

@@ -26,8 +26,11 @@
 //! frame is popped like a return that writes no result, and the caller's `call` counts as the
 //! faulting instruction, until a handler is found. The `unwind` instruction (IR `unwind` without a
 //! handler) starts the same search. Calls need no test on return: a frame with a fault pending
-//! is never returned to, only unwound. Stack overflow is never recovered from. The values the
-//! frames left behind owned are abandoned, not released.
+//! is never returned to, only unwound. Stack overflow is never recovered from. At each step the
+//! unwind first releases the registers the faulting instruction's side-table entry lists
+//! ([`FaultSite::releases`](super::bytecode::FaultSite::releases)): the values the frame owns
+//! there that the handler does not take over (all of them when the frame is left), so a
+//! recovered fault leaks nothing.
 //!
 //! # Tracing
 //! With `trace` set (the `KEEL_TRACE=1` environment variable), every executed instruction is
@@ -224,6 +227,26 @@ unsafe fn call_runtime(
     Some(result)
 }
 
+/// Writes one trace line for the releases of an unwind step: the registers that the fault of
+/// the instruction at `ip` releases (list `list`).
+#[cold]
+#[inline(never)]
+fn trace_releases(module: &Module, ip: usize, list: u32) {
+    keel_runtime::output::flush_stdout();
+    let name = module.function_at(ip).map_or("?", |f| f.name.as_str());
+    let regs: Vec<String> = module
+        .list(list)
+        .iter()
+        .map(|r| format!("r{}", r.0))
+        .collect();
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "{name:<12} {:>6}  unwinding {ip} releases {}",
+        "",
+        regs.join(" ")
+    );
+}
+
 /// Writes one trace line for a step of an unwind: the fault of the instruction at `ip`
 /// continues at `handler`, or leaves the function.
 #[cold]
@@ -264,7 +287,14 @@ impl Machine {
         mut bp: usize,
     ) -> Option<(usize, usize)> {
         loop {
-            let handler = module.handler(ip);
+            let fault = module.fault_site(ip);
+            if let Some(list) = fault.releases {
+                if TRACE {
+                    trace_releases(module, ip, list);
+                }
+                self.release_all(module.list(list), bp);
+            }
+            let handler = fault.handler;
             if TRACE {
                 trace_unwind(module, ip, handler);
             }
@@ -275,6 +305,19 @@ impl Machine {
             // The instruction before the return address is the caller's `call`.
             ip = record.return_ip as usize - 1;
             bp = record.bp as usize;
+        }
+    }
+
+    /// Releases the value of each of `regs` in the frame at `bp`: what the frame owned when the
+    /// fault left its instruction, and what the place the fault goes to does not take over.
+    fn release_all(&mut self, regs: &[super::bytecode::Reg], bp: usize) {
+        for reg in regs {
+            let value = self.regs[bp + reg.index()];
+            // SAFETY: the compiler lists exactly the registers that own a reference when the
+            // instruction faults (`ir::fault_releases`, placed by `vm::releases`): each holds a
+            // live object (or null) whose reference nothing else will release, since the frame
+            // is left or the recovery block overwrites them.
+            unsafe { heap::release(value) }
         }
     }
 

@@ -16,12 +16,13 @@
 //! Modules: [`bytecode`] (instruction set, encoding, validated [`Module`]), [`plan`] (fusion,
 //! forwarding, layout decisions), [`compile`] (IR → bytecode), [`interp`] (the loop),
 //! [`disasm`] (text), [`ops`] (checked integer operations), [`heap`] (inline object access),
-//! [`rt`] (runtime calls), [`descs`] (the type descriptors the runtime reads).
+//! [`rt`] (runtime calls), [`descs`] (the type descriptors the runtime reads), `releases` (which
+//! registers a recovered fault releases).
 //!
 //! Every observable effect (printing, faults, `exit`) goes through `keel_runtime`, like the other
 //! backends. A fault inside a `live` block is recovered as the IR says: each instruction that can
-//! fault has a handler in a side table, and the interpreter unwinds frames on the cold path
-//! ([`interp`]). `KEEL_TRACE=1` prints each executed instruction to standard error.
+//! fault has a handler and a list of the registers its fault releases in a side table, and the
+//! interpreter unwinds frames on the cold path ([`interp`]). `KEEL_TRACE=1` prints each executed instruction to standard error.
 
 pub mod bytecode;
 pub mod compile;
@@ -31,6 +32,7 @@ pub mod heap;
 pub mod interp;
 pub mod ops;
 pub mod plan;
+mod releases;
 pub mod rt;
 
 #[cfg(test)]

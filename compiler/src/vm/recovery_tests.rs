@@ -170,8 +170,7 @@ const MARKER: &str = "<<<program>>>\n";
 
 /// Runs the program `build` makes on the VM (as `keel run --vm` does) in a child process: this
 /// test binary, started again on test `name` alone with [`CHILD_VAR`] set, where this function
-/// runs the program and exits with its status instead of returning. The leak check is on (these
-/// programs allocate nothing, so recovering abandons nothing).
+/// runs the program and exits with its status instead of returning. The leak check is on.
 fn run_in_child(name: &str, build: impl FnOnce() -> Program) -> Outcome {
     run_in_child_with(name, &[], build)
 }

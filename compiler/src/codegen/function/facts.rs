@@ -5,7 +5,8 @@
 //!   by `release t`, where in between `t` and `a` are only read (never consumed, updated,
 //!   retained, released or reassigned). The element stays referenced by its container for the
 //!   whole window, so `t` may borrow it: the retain at the read and the release are both
-//!   skipped. Reference counts are not observable, so the program cannot tell.
+//!   skipped. Reference counts are not observable, so the program cannot tell. Inside the
+//!   window `t` owns nothing, so a fault there does not release it ([`Borrows::borrowed_at`]).
 //! - **Unique containers** ([`BlockFacts::is_unique`]): after an in-place update made a local's
 //!   container unique (count 1), it stays unique until the local is mentioned in a way that could
 //!   share or replace it: no other reference to a count-1 object exists, so nothing else can
@@ -40,6 +41,18 @@ pub(super) struct Borrows {
     pub(super) reads: HashSet<usize>,
     /// Indexes of the `Release`s that end those borrows (emitted as nothing).
     pub(super) releases: HashSet<usize>,
+    /// Each borrow: the index of its read, of its release, and its local.
+    windows: Vec<(usize, usize, Local)>,
+}
+
+impl Borrows {
+    /// Whether `local` borrows at instruction `index` (strictly between its read and its
+    /// release): it owns nothing there, whatever the IR says.
+    pub(super) fn borrowed_at(&self, local: Local, index: usize) -> bool {
+        self.windows
+            .iter()
+            .any(|&(read, release, l)| l == local && read < index && index < release)
+    }
 }
 
 /// How far after a read its release is looked for (releases follow the last use closely; the
@@ -72,6 +85,7 @@ pub(super) fn elided_borrows(types: &[Ty], block: &Block) -> Borrows {
             if matches!(*later, Inst::Release { value: released } if released == value) {
                 borrows.reads.insert(read);
                 borrows.releases.insert(read + 1 + offset);
+                borrows.windows.push((read, read + 1 + offset, value));
                 break;
             }
             if !only_reads(later, &[value, container]) {

@@ -151,7 +151,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
     /// Drops one reference to `object` (null only when `may_be_null`), freeing it on the last
     /// one.
     pub(super) fn release(&mut self, object: Value, may_be_null: bool) -> Result<()> {
-        let done = self.builder.create_block();
+        let done = self.new_block();
         if may_be_null {
             self.skip_if_null(object, done);
         }
@@ -163,7 +163,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             .icmp_imm_s(IntCC::SignedLessThanOrEqual, rc, 1);
         let slow = self.builder.create_block();
         self.builder.set_cold_block(slow);
-        let count = self.builder.create_block();
+        let count = self.new_block();
         self.builder
             .ins()
             .brif(last_or_static, slow, &[], count, &[]);
@@ -196,7 +196,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
 
     /// Jumps to `done` when `object` is null; continues in a new block otherwise.
     fn skip_if_null(&mut self, object: Value, done: cranelift_codegen::ir::Block) {
-        let live = self.builder.create_block();
+        let live = self.new_block();
         self.builder.ins().brif(object, live, &[], done, &[]);
         self.builder.seal_block(live);
         self.builder.switch_to_block(live);

@@ -19,14 +19,19 @@
 //!   returns early leaves it balanced);
 //! - `Term::Unwind` jumps to the target.
 //!
+//! On the way, a fault path releases what its instruction's fault releases
+//! ([`crate::ir::fault_releases`]), less the reads this block borrows instead of retaining (see
+//! `facts`): in the cold block of a check, before its jump, and after a call in a cold block of
+//! its own between the pending test and the target. The blocks those releases need are cold
+//! too, so the happy path's code and layout stay as they were.
+//!
 //! Each function's unwind block and the pending tests after its Keel calls are recorded in its
 //! [`RecoveryCode`], for the inliner: when it inlines a leaf callee, it points the callee's
 //! unwind block straight at the caller block's recovery target and drops the test after the
 //! call, which a normal return of a leaf can no longer need (see `codegen::inliner`).
 //!
 //! What this module does not do: stack overflow and out of memory stay fatal (their checks trap
-//! after the report in every program), and nothing is released on a fault path: values owned by
-//! the frames a fault leaves are abandoned, as the IR specifies.
+//! after the report in every program), and nothing is released on their paths.
 
 use std::collections::HashMap;
 
@@ -36,7 +41,7 @@ use keel_runtime::recover::FAULT_PENDING_SYMBOL;
 
 use super::{FunctionLowering, Result, UNREACHABLE};
 use crate::codegen::value_type;
-use crate::ir::{BlockId, Ty};
+use crate::ir::{BlockId, Local, Ty};
 
 /// The recovery code of one lowered function that the inliner rewrites.
 #[derive(Clone, Debug, Default)]
@@ -110,9 +115,25 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         block
     }
 
-    /// Ends a cold block that has just called a fault function: traps when the program cannot
-    /// recover (the call never returns), else jumps to the recovery target.
-    pub(super) fn leave_after_fault(&mut self) {
+    /// Ends a cold block that has just called a fault function for the current instruction:
+    /// traps when the program cannot recover (the call never returns), else releases what the
+    /// instruction's fault releases and jumps to the recovery target.
+    pub(super) fn leave_after_fault(&mut self) -> Result<()> {
+        match self.recovery_target() {
+            Some(target) => {
+                self.release_for_fault()?;
+                self.builder.ins().jump(target, &[]);
+            }
+            None => {
+                self.builder.ins().trap(UNREACHABLE);
+            }
+        }
+        Ok(())
+    }
+
+    /// `Term::Unwind`: continues the fault just raised at the recovery target (the `CallRt`
+    /// before it released what there was to release).
+    pub(super) fn unwind(&mut self) {
         match self.recovery_target() {
             Some(target) => {
                 self.builder.ins().jump(target, &[]);
@@ -124,11 +145,20 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
     }
 
     /// After a call that may have recorded a fault: branches to the recovery target when the
-    /// runtime's pending flag is set, and continues lowering on the other path. Returns the
-    /// test, or `None` when the program cannot recover (and nothing is emitted).
+    /// runtime's pending flag is set (through a cold block releasing what the call's fault
+    /// releases, if anything), and continues lowering on the other path. Returns the test, or
+    /// `None` when the program cannot recover (and nothing is emitted).
     pub(super) fn propagate_pending_fault(&mut self) -> Result<Option<PendingTest>> {
         let Some(target) = self.recovery_target() else {
             return Ok(None);
+        };
+        let releases = self.fault_release_locals();
+        let exit = if releases.is_empty() {
+            target
+        } else {
+            let cleanup = self.builder.create_block();
+            self.builder.set_cold_block(cleanup);
+            cleanup
         };
         let flag = self.fault_pending_address()?;
         let pending = self
@@ -136,8 +166,14 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             .ins()
             .load(types::I64, MemFlagsData::trusted(), flag, 0);
         let next = self.builder.create_block();
-        let branch = self.builder.ins().brif(pending, target, &[], next, &[]);
+        let branch = self.builder.ins().brif(pending, exit, &[], next, &[]);
         self.builder.seal_block(next);
+        if exit != target {
+            self.builder.seal_block(exit);
+            self.builder.switch_to_block(exit);
+            self.release_locals_for_fault(&releases)?;
+            self.builder.ins().jump(target, &[]);
+        }
         self.builder.switch_to_block(next);
         let definition = |value: Value| self.builder.func.dfg.value_def(value).inst();
         match (definition(flag), definition(pending)) {
@@ -148,6 +184,36 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             })),
             _ => Err("the pending-fault test is not made of instructions".into()),
         }
+    }
+
+    /// The locals the current instruction's fault releases (`ir::fault_releases`), less those
+    /// this block's lowering keeps as borrows (see `facts`).
+    fn fault_release_locals(&self) -> Vec<Local> {
+        let block = BlockId(self.block_index);
+        self.fault_releases
+            .at(block, self.inst_index)
+            .iter()
+            .copied()
+            .filter(|&local| !self.borrows.borrowed_at(local, self.inst_index))
+            .collect()
+    }
+
+    /// Releases, in the current (cold) block, what the current instruction's fault releases.
+    fn release_for_fault(&mut self) -> Result<()> {
+        let releases = self.fault_release_locals();
+        self.release_locals_for_fault(&releases)
+    }
+
+    /// Releases `locals` on a fault path: every block the releases need is cold.
+    fn release_locals_for_fault(&mut self, locals: &[Local]) -> Result<()> {
+        let was_cold = std::mem::replace(&mut self.cold, true);
+        for &local in locals {
+            let object = self.use_local(local)?;
+            let may_be_null = !self.non_null.contains(&object);
+            self.release(object, may_be_null)?;
+        }
+        self.cold = was_cold;
+        Ok(())
     }
 
     /// The address of the runtime's pending-fault flag (`keel_runtime::recover::FAULT_PENDING`).

@@ -15,8 +15,10 @@
 //!
 //! Liveness is the usual backward data-flow over heap locals, with a block's fault handler counted
 //! as one more successor: whatever the recovery block of a `live` block reads (its snapshots,
-//! the variables the retried body reads) stays owned throughout the body. No release is ever
-//! put on a handler edge: what a recovered fault leaves behind is abandoned (docs/faults.md).
+//! the variables the retried body reads) stays owned throughout the body. No release is put on a
+//! handler edge: what a fault must release depends on the instruction that faults, and
+//! `ir::fault_releases` derives those lists from this pass's output for the backends, which
+//! emit them off the happy path (docs/faults.md).
 //! The pass runs once per function after lowering; it changes no instruction's meaning and adds
 //! no faults.
 
@@ -82,17 +84,20 @@ pub fn insert_rc(func: &mut Function) {
     }
 }
 
-/// Live heap locals at each block's start and end, each list in increasing order.
+/// Live heap locals at each block's start and end, each list in increasing order; a block's
+/// fault handler counts as one of its successors. Also used on the IR this pass produced, where
+/// a heap local is live exactly when it owns a reference (`ir::fault_releases`).
 ///
 /// Computed one local at a time, backwards from the blocks that read it before assigning it, so
 /// the cost is the size of the result rather than blocks × locals.
-struct Liveness {
-    live_in: Vec<Vec<u32>>,
-    live_out: Vec<Vec<u32>>,
+pub(crate) struct Liveness {
+    pub(crate) live_in: Vec<Vec<u32>>,
+    pub(crate) live_out: Vec<Vec<u32>>,
 }
 
 impl Liveness {
-    fn compute(func: &Function, heap: &[bool]) -> Liveness {
+    /// The liveness of the locals `heap` marks in `func`.
+    pub(crate) fn compute(func: &Function, heap: &[bool]) -> Liveness {
         let n = func.locals.len();
         let blocks = func.blocks.len();
         // For each heap local, the blocks that read it before any assignment in the block
@@ -161,7 +166,7 @@ impl Liveness {
     }
 
     /// Whether heap local `x` is live at the start of block `b`.
-    fn is_live_in(&self, b: usize, x: usize) -> bool {
+    pub(crate) fn is_live_in(&self, b: usize, x: usize) -> bool {
         self.live_in[b].binary_search(&(x as u32)).is_ok()
     }
 }
@@ -181,8 +186,8 @@ fn consumes(inst: &Inst) -> Vec<bool> {
     }
 }
 
-/// The heap locals an instruction reads: (local, operand position, consumed), in order.
-fn heap_uses(inst: &Inst, heap: &[bool]) -> Vec<(usize, bool)> {
+/// The heap locals an instruction reads: (local, consumed), in order.
+pub(crate) fn heap_uses(inst: &Inst, heap: &[bool]) -> Vec<(usize, bool)> {
     heap_uses_at(inst, heap)
         .into_iter()
         .map(|(x, _, c)| (x, c))
