@@ -117,28 +117,7 @@ mod tests {
     //! White-box tests of the JIT: the machine code of a function, called from Rust. What
     //! programs do on every backend is tested by `tests/ir/*.kir` and `tests/programs`.
     use super::*;
-    use crate::ir::testing::program;
-
-    const FIB: &str = "fn#0 fib(%0: int) -> int {
-  locals %1: bool, %2: int, %3: int, %4: int
-b0:
-    %1 = lt.int %0, 2
-    branch %1, b1, b2
-b1:
-    return %0
-b2:
-    %2 = sub.int %0, 1 @1:1
-    %3 = call fib(%2) @1:1
-    %2 = sub.int %0, 2 @1:1
-    %4 = call fib(%2) @1:1
-    %3 = add.int %3, %4 @1:1
-    return %3
-}
-fn#1 (entry) <main>() -> void {
-b0:
-    return
-}
-";
+    use crate::ir::testing::{program, FIB};
 
     /// A compiled function is callable with the C calling convention and its IR signature.
     #[test]

@@ -11,7 +11,8 @@
 //! - `// status: N`: the exit status (0 when absent);
 //! - `// args: A`: one argument for the program, in order.
 //!
-//! Other comments are free text. Each file becomes one named test per backend (`ir/NAME::vm`,
+//! Every run has the runtime's leak check on (`KEEL_LEAK_CHECK=1`): a program that ends normally
+//! with heap objects still alive reports them and fails. Other comments are free text. Each file becomes one named test per backend (`ir/NAME::vm`,
 //! `::jit`, `::native`, `::cross`), run as `compiler/tests/programs.rs` runs programs (see
 //! `support`), with the same rule for backends that cannot run here. Sites of fault messages name
 //! the `.kir` file: `NAME.kir:line:col` with the line and column the IR's `@line:col` gives.
@@ -33,6 +34,9 @@ const STDOUT: &str = "// stdout: ";
 const STDERR: &str = "// stderr: ";
 const STATUS: &str = "// status: ";
 const ARGS: &str = "// args: ";
+/// Set for every run: a program that ends normally with heap objects still alive fails
+/// (`keel_runtime::process::LEAK_CHECK_VAR`).
+const LEAK_CHECK_VAR: &str = "KEEL_LEAK_CHECK";
 
 fn main() {
     let args = Arguments::from_args();
@@ -138,7 +142,10 @@ fn run(
     args: &[String],
 ) -> Result<Outcome, String> {
     match Launch::prepare(machine, backend, file, &[], args)? {
-        Ok(ready) => run_command(ready.command, &[]),
+        Ok(mut ready) => {
+            ready.command.env(LEAK_CHECK_VAR, "1");
+            run_command(ready.command, &[])
+        }
         // IR that does not parse or verify reports the same diagnostic on every backend.
         Err(diagnostics) => Ok(diagnostics),
     }

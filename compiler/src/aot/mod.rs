@@ -100,12 +100,29 @@ fn check_output_directory(output: &Path) -> Result<(), String> {
     }
 }
 
+/// The command that runs executable `exe`: itself, or under `runner` (an emulator and its
+/// arguments) when that is not empty. For tests that build executables.
+#[cfg(test)]
+pub(crate) fn executable_command(
+    exe: &std::path::Path,
+    runner: &[String],
+) -> std::process::Command {
+    match runner.split_first() {
+        Some((emulator, args)) => {
+            let mut command = std::process::Command::new(emulator);
+            command.args(args).arg(exe);
+            command
+        }
+        None => std::process::Command::new(exe),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! What building executables does beyond running programs (which `tests/ir/*.kir` and
     //! `tests/programs` test on every backend): the ELF files for each target and link mode,
     //! static executables behaving like dynamic ones, and the errors of `build`.
-    use std::process::{Command, Output};
+    use std::process::Output;
     use std::sync::OnceLock;
 
     use super::*;
@@ -145,15 +162,7 @@ mod tests {
         runner: &[String],
     ) -> Output {
         let (_dir, exe) = build_in_temp_dir(program, target, mode);
-        let mut command = match runner.split_first() {
-            Some((emulator, args)) => {
-                let mut command = Command::new(emulator);
-                command.args(args).arg(&exe);
-                command
-            }
-            None => Command::new(&exe),
-        };
-        command
+        executable_command(&exe, runner)
             .output()
             .unwrap_or_else(|e| panic!("running the {target} executable failed: {e}"))
     }

@@ -6,7 +6,7 @@
 //! for the host (and for every other target that can be built and run here, under qemu), run it
 //! with the runtime's leak check on, and compare its output, error output and status exactly.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use crate::aot::link::{find_linker, LinkMode};
 use crate::aot::{self, runtime_lib, target::SUPPORTED, BuildOptions, Target};
@@ -38,14 +38,14 @@ fn jit_function(source: &str, name: &str) -> (JitProgram, *const u8) {
 
 /// What an executable did.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) struct Run {
-    pub(super) stdout: String,
-    pub(super) stderr: String,
-    pub(super) status: Option<i32>,
+struct Run {
+    stdout: String,
+    stderr: String,
+    status: Option<i32>,
 }
 
 impl Run {
-    pub(super) fn from(output: Output) -> Run {
+    fn from(output: Output) -> Run {
         Run {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -61,7 +61,7 @@ fn run_native(source: &str) -> Run {
 
 /// Builds `program` for the host and runs it with `KEEL_LEAK_CHECK=1`; builds and runs it for
 /// every other target that works here too and asserts it behaves the same.
-pub(super) fn run_native_program(program: &Program) -> Run {
+fn run_native_program(program: &Program) -> Run {
     let host = Target::host().expect("tests run on a supported host");
     let expected = run_on(program, &host, &[]);
     for name in SUPPORTED {
@@ -92,14 +92,7 @@ fn run_on(program: &Program, target: &Target, runner: &[String]) -> Run {
         link_mode: LinkMode::Dynamic,
     };
     aot::build(program, &options).unwrap_or_else(|e| panic!("build for {target}: {e}"));
-    let mut command = match runner.split_first() {
-        Some((emulator, args)) => {
-            let mut command = Command::new(emulator);
-            command.args(args).arg(&exe);
-            command
-        }
-        None => Command::new(&exe),
-    };
+    let mut command = aot::executable_command(&exe, runner);
     command.env("KEEL_LEAK_CHECK", "1");
     Run::from(command.output().expect("runs"))
 }

@@ -105,7 +105,8 @@ fn site(program: &Program, id: SiteId) -> String {
     format!("@{}:{}", s.line, s.col)
 }
 
-fn binary_name(op: BinaryOp) -> &'static str {
+/// The mnemonic of `op` in the IR text (`add.int`, `lt.float`, ...).
+pub(crate) fn binary_name(op: BinaryOp) -> &'static str {
     match op {
         BinaryOp::AddInt => "add.int",
         BinaryOp::SubInt => "sub.int",

@@ -11,9 +11,35 @@ use super::parse::parse;
 use super::verify::verify;
 use super::Program;
 
+/// `fn fib(n) -> int { if n < 2 { return n } return fib(n - 1) + fib(n - 2) }` as function 0,
+/// shaped the way the front end lowers it (a temporary for each subexpression), and an empty
+/// entry function: for tests that compile one function and call it from Rust.
+pub const FIB: &str = "
+    fn#0 fib(%0: int) -> int {
+      locals %1: bool, %2: int, %3: int, %4: int, %5: int, %6: int
+    b0:
+      %1 = lt.int %0, 2
+      branch %1, b1, b2
+    b1:
+      return %0
+    b2:
+      %2 = sub.int %0, 1 @1:1
+      %3 = call fib(%2) @1:1
+      %4 = sub.int %0, 2 @1:1
+      %5 = call fib(%4) @1:1
+      %6 = add.int %3, %5 @1:1
+      return %6
+    }
+    fn#1 (entry) <main>() -> void {
+    b0:
+      return
+    }";
+
 /// The program `text` describes; panics, with the reason, when it does not parse or verify.
+/// Indentation is free (see [`indented`]), so the text can sit indented in a Rust string.
 pub fn program(text: &str) -> Program {
-    let program = parse(text, "t.kir").unwrap_or_else(|e| panic!("test IR: {e}\n{text}"));
+    let text = indented(text);
+    let program = parse(&text, "t.kir").unwrap_or_else(|e| panic!("test IR: {e}\n{text}"));
     if let Err(errors) = verify(&program) {
         panic!("test IR does not verify: {}\n{text}", errors.join("\n"));
     }
@@ -37,4 +63,35 @@ pub fn main_program(strings: &[&str], locals: &str, body: &str) -> Program {
     }
     text.push_str("}\n");
     program(&text)
+}
+
+/// `text` with each line indented as the printer indents it: definitions, block labels, comments
+/// and closing braces at the margin, `locals` by two spaces, instructions by four.
+pub fn indented(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines().map(str::trim) {
+        let is_label = line
+            .strip_prefix('b')
+            .and_then(|rest| rest.split_once(':'))
+            .is_some_and(|(index, _)| {
+                !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit())
+            });
+        let margin = if line.is_empty()
+            || is_label
+            || line == "}"
+            || ["fn#", "str#", "struct#", "array#", "//"]
+                .iter()
+                .any(|p| line.starts_with(p))
+        {
+            ""
+        } else if line.starts_with("locals ") {
+            "  "
+        } else {
+            "    "
+        };
+        out.push_str(margin);
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }

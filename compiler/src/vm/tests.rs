@@ -1,144 +1,17 @@
-//! Whole-VM tests: small IR programs built by hand, compiled and run in-process (scalars,
-//! control flow and calls here; floats and heap values in `value_tests`, which shares the
-//! builders below).
+//! Whole-VM tests: small IR programs, written as IR text (`ir::testing`), compiled and run
+//! in-process (scalars, control flow and calls here; floats and heap values in `value_tests`),
+//! with checks of the bytecode they compile to.
 //!
 //! Programs here never fault or exit (that would end the test process); fault detection is
-//! tested on the pure operations in `ops`, which the interpreter itself uses.
+//! tested on the pure operations in `ops`, which the interpreter itself uses, and what programs
+//! do on every backend by the IR files in `tests/ir/`.
 
 use super::bytecode::Instr;
 use super::interp::execute;
 use super::{compile, disassemble, ops, Module};
-use crate::ir::{
-    BinaryOp, Block, BlockId, FuncId, Function, Inst, Local, LocalInfo, Operand, Program, Site,
-    SiteId, StrId, Term, Ty, UnaryOp,
-};
-
-pub(super) const SITE: SiteId = SiteId(0);
-
-/// Builds one IR function.
-pub(super) struct FnBuilder {
-    func: Function,
-}
-
-impl FnBuilder {
-    pub(super) fn new(name: &str, params: &[Ty], ret: Ty) -> FnBuilder {
-        let locals = params
-            .iter()
-            .map(|&ty| LocalInfo { ty, name: None })
-            .collect();
-        FnBuilder {
-            func: Function {
-                name: name.into(),
-                param_count: params.len() as u32,
-                ret,
-                locals,
-                blocks: Vec::new(),
-            },
-        }
-    }
-
-    pub(super) fn local(&mut self, ty: Ty) -> Local {
-        self.func.locals.push(LocalInfo { ty, name: None });
-        Local(self.func.locals.len() as u32 - 1)
-    }
-
-    pub(super) fn block(&mut self) -> BlockId {
-        self.func.blocks.push(Block {
-            insts: Vec::new(),
-            term: Term::Return(None),
-            handler: None,
-        });
-        BlockId(self.func.blocks.len() as u32 - 1)
-    }
-
-    pub(super) fn push(&mut self, block: BlockId, inst: Inst) {
-        self.func.blocks[block.0 as usize].insts.push(inst);
-    }
-
-    pub(super) fn binary(
-        &mut self,
-        block: BlockId,
-        dst: Local,
-        op: BinaryOp,
-        lhs: Operand,
-        rhs: Operand,
-    ) {
-        self.push(
-            block,
-            Inst::Binary {
-                dst,
-                op,
-                lhs,
-                rhs,
-                site: SITE,
-            },
-        );
-    }
-
-    pub(super) fn call(
-        &mut self,
-        block: BlockId,
-        dst: Option<Local>,
-        func: u32,
-        args: Vec<Operand>,
-    ) {
-        self.push(
-            block,
-            Inst::Call {
-                dst,
-                func: FuncId(func),
-                args,
-                site: SITE,
-            },
-        );
-    }
-
-    pub(super) fn end(&mut self, block: BlockId, term: Term) {
-        self.func.blocks[block.0 as usize].term = term;
-    }
-
-    /// Sets where a recovered fault of `block`'s instructions goes.
-    pub(super) fn handler(&mut self, block: BlockId, handler: Option<BlockId>) {
-        self.func.blocks[block.0 as usize].handler = handler;
-    }
-
-    pub(super) fn build(self) -> Function {
-        self.func
-    }
-}
-
-pub(super) fn program(functions: Vec<Function>, strings: &[&str]) -> Program {
-    typed_program(functions, strings, Vec::new(), Vec::new())
-}
-
-/// A program with array and struct types.
-pub(super) fn typed_program(
-    functions: Vec<Function>,
-    strings: &[&str],
-    arrays: Vec<Ty>,
-    structs: Vec<crate::ir::StructDef>,
-) -> Program {
-    let program = Program {
-        functions,
-        entry: FuncId(0),
-        strings: strings.iter().map(|s| s.to_string()).collect(),
-        sites: vec![Site {
-            file: "test.kl".into(),
-            line: 1,
-            col: 1,
-        }],
-        arrays,
-        structs,
-    };
-    if let Err(errors) = crate::ir::verify::verify(&program) {
-        panic!("test program does not verify: {errors:?}");
-    }
-    program
-}
-
-pub(super) fn l(local: Local) -> Operand {
-    Operand::Local(local)
-}
+use crate::ir::print::binary_name;
+use crate::ir::testing::{self, FIB};
+use crate::ir::{BinaryOp, Program, Ty};
 
 /// Compiles `program` and runs function `func` on `args`.
 pub(super) fn run(program: &Program, func: u32, args: &[i64]) -> i64 {
@@ -146,52 +19,34 @@ pub(super) fn run(program: &Program, func: u32, args: &[i64]) -> i64 {
     execute(&module, func, args, false)
 }
 
-/// `fn fib(n) -> int { if n < 2 { return n } return fib(n - 1) + fib(n - 2) }`, shaped the way
-/// the front end lowers it: temporaries for each subexpression.
-fn fib_function(index: u32) -> Function {
-    let mut f = FnBuilder::new("fib", &[Ty::Int], Ty::Int);
-    let n = Local(0);
-    let (small, a, fa, b, fb, sum) = (
-        f.local(Ty::Bool),
-        f.local(Ty::Int),
-        f.local(Ty::Int),
-        f.local(Ty::Int),
-        f.local(Ty::Int),
-        f.local(Ty::Int),
-    );
-    let (entry, base, recurse) = (f.block(), f.block(), f.block());
-    f.binary(entry, small, BinaryOp::LtInt, l(n), Operand::Int(2));
-    f.end(
-        entry,
-        Term::Branch {
-            cond: l(small),
-            then_to: base,
-            else_to: recurse,
-        },
-    );
-    f.end(base, Term::Return(Some(l(n))));
-    f.binary(recurse, a, BinaryOp::SubInt, l(n), Operand::Int(1));
-    f.call(recurse, Some(fa), index, vec![l(a)]);
-    f.binary(recurse, b, BinaryOp::SubInt, l(n), Operand::Int(2));
-    f.call(recurse, Some(fb), index, vec![l(b)]);
-    f.binary(recurse, sum, BinaryOp::AddInt, l(fa), l(fb));
-    f.end(recurse, Term::Return(Some(l(sum))));
-    f.build()
+/// `op`'s site suffix in the IR text: ` @1:1` when it can fault, nothing otherwise.
+pub(super) fn site_of(op: BinaryOp) -> &'static str {
+    if op.can_fault() {
+        " @1:1"
+    } else {
+        ""
+    }
 }
 
-fn fib_program() -> Program {
-    program(vec![fib_function(0)], &[])
+/// An operand of a generated function: parameter `%param`, or `value` written as an immediate.
+pub(super) fn operand(ty: Ty, value: i64, immediate: bool, param: u32) -> String {
+    match (immediate, ty) {
+        (false, _) => format!("%{param}"),
+        (true, Ty::Bool) => (value != 0).to_string(),
+        (true, _) => value.to_string(),
+    }
 }
 
 #[test]
 fn fib_computes_and_compiles_tightly() {
-    let program = fib_program();
+    let program = testing::program(FIB);
     assert_eq!(run(&program, 0, &[0]), 0);
     assert_eq!(run(&program, 0, &[1]), 1);
     assert_eq!(run(&program, 0, &[20]), 6765);
     let module = compile(&program);
     // Fused compare-and-jump, arguments computed in place, no moves.
-    let code = module.code();
+    let fib = &module.functions()[0];
+    let code = &module.code()[fib.frame.entry as usize..fib.end as usize];
     assert!(
         matches!(code[0], Instr::GeIntImmJump { imm: 2, .. }),
         "{}",
@@ -205,53 +60,34 @@ fn fib_computes_and_compiles_tightly() {
     assert_eq!(code.len(), 8, "{}", disassemble(&module));
 }
 
-/// `fn sum(n) -> int { var s = 0; var i = 1; while i <= n { s = s + i; i = i + 1; } return s }`
-fn sum_program(bound: Operand) -> Program {
-    let mut f = FnBuilder::new("sum", &[Ty::Int], Ty::Int);
-    let (s, i, go, t1, t2) = (
-        f.local(Ty::Int),
-        f.local(Ty::Int),
-        f.local(Ty::Bool),
-        f.local(Ty::Int),
-        f.local(Ty::Int),
-    );
-    let (entry, header, body, exit) = (f.block(), f.block(), f.block(), f.block());
-    f.push(
-        entry,
-        Inst::Copy {
-            dst: s,
-            src: Operand::Int(0),
-        },
-    );
-    f.push(
-        entry,
-        Inst::Copy {
-            dst: i,
-            src: Operand::Int(1),
-        },
-    );
-    f.end(entry, Term::Jump(header));
-    f.binary(header, go, BinaryOp::LeInt, l(i), bound);
-    f.end(
-        header,
-        Term::Branch {
-            cond: l(go),
-            then_to: body,
-            else_to: exit,
-        },
-    );
-    f.binary(body, t1, BinaryOp::AddInt, l(s), l(i));
-    f.push(body, Inst::Copy { dst: s, src: l(t1) });
-    f.binary(body, t2, BinaryOp::AddInt, l(i), Operand::Int(1));
-    f.push(body, Inst::Copy { dst: i, src: l(t2) });
-    f.end(body, Term::Jump(header));
-    f.end(exit, Term::Return(Some(l(s))));
-    program(vec![f.build()], &[])
+/// `fn sum(n) -> int { var s = 0; var i = 1; while i <= BOUND { s = s + i; i = i + 1; } return s }`
+/// with `bound` the parameter `%0` or a constant.
+fn sum_program(bound: &str) -> Program {
+    testing::program(&format!(
+        "fn#0 (entry) sum(%0: int) -> int {{
+           locals %1: int, %2: int, %3: bool, %4: int, %5: int
+         b0:
+           %1 = 0
+           %2 = 1
+           jump b1
+         b1:
+           %3 = le.int %2, {bound}
+           branch %3, b2, b3
+         b2:
+           %4 = add.int %1, %2 @1:1
+           %1 = %4
+           %5 = add.int %2, 1 @1:1
+           %2 = %5
+           jump b1
+         b3:
+           return %1
+         }}"
+    ))
 }
 
 #[test]
 fn while_loop_sums_with_two_instructions_per_iteration() {
-    let program = sum_program(l(Local(0)));
+    let program = sum_program("%0");
     assert_eq!(run(&program, 0, &[100_000]), 5_000_050_000);
     assert_eq!(run(&program, 0, &[0]), 0);
     let module = compile(&program);
@@ -266,7 +102,7 @@ fn while_loop_sums_with_two_instructions_per_iteration() {
     assert!(matches!(body[1], Instr::IncLeIntJump { .. }), "{listing}");
     assert!(!listing.contains("mov"), "{listing}");
 
-    let constant_bound = sum_program(Operand::Int(1000));
+    let constant_bound = sum_program("1000");
     assert_eq!(run(&constant_bound, 0, &[0]), 500_500);
     let listing = disassemble(&compile(&constant_bound));
     assert!(listing.contains("inc_le_int_imm_jump"), "{listing}");
@@ -274,7 +110,7 @@ fn while_loop_sums_with_two_instructions_per_iteration() {
 
 #[test]
 fn wide_constants_go_through_scratch_registers() {
-    let program = sum_program(Operand::Int(5_000_000_000));
+    let program = sum_program("5000000000");
     let listing = disassemble(&compile(&program));
     assert!(
         listing.contains("load_int") && listing.contains("le_int_jump"),
@@ -286,17 +122,19 @@ fn wide_constants_go_through_scratch_registers() {
 /// parameter or an immediate.
 fn eval_binary(op: BinaryOp, ty: Ty, a: i64, b: i64, a_imm: bool, b_imm: bool) -> i64 {
     let result_ty = if op.is_comparison() { Ty::Bool } else { ty };
-    let mut f = FnBuilder::new("f", &[ty, ty], result_ty);
-    let dst = f.local(result_ty);
-    let block = f.block();
-    let operand = |value: i64, imm: bool, param: u32| match (imm, ty) {
-        (false, _) => l(Local(param)),
-        (true, Ty::Bool) => Operand::Bool(value != 0),
-        (true, _) => Operand::Int(value),
-    };
-    f.binary(block, dst, op, operand(a, a_imm, 0), operand(b, b_imm, 1));
-    f.end(block, Term::Return(Some(l(dst))));
-    run(&program(vec![f.build()], &[]), 0, &[a, b])
+    let program = testing::program(&format!(
+        "fn#0 (entry) f(%0: {ty}, %1: {ty}) -> {result_ty} {{
+           locals %2: {result_ty}
+         b0:
+           %2 = {} {}, {}{}
+           return %2
+         }}",
+        binary_name(op),
+        operand(ty, a, a_imm, 0),
+        operand(ty, b, b_imm, 1),
+        site_of(op),
+    ));
+    run(&program, 0, &[a, b])
 }
 
 const SHAPES: [(bool, bool); 4] = [(false, false), (false, true), (true, false), (true, true)];
@@ -383,53 +221,52 @@ fn comparisons_agree_with_rust_as_values_and_as_branches() {
     }
 }
 
-/// `if (lhs op rhs) [negated with not] { return 1 } return 0`, in both block orders.
+/// `if (lhs op rhs) [negated with not] { return 1 } return 0` on ints, in both block orders.
 fn eval_branch(op: BinaryOp, a: i64, b: i64, a_imm: bool, b_imm: bool, negated: bool) -> i64 {
+    let (lhs, rhs) = (operand(Ty::Int, a, a_imm, 0), operand(Ty::Int, b, b_imm, 1));
+    eval_branch_on(op, Ty::Int, (&lhs, &rhs), negated, &[a, b])
+}
+
+/// `if (lhs op rhs) [negated with not] { return 1 } return 0` with two parameters of type `ty`,
+/// `lhs` and `rhs` written as IR operands, run on `args` with the then-block first and second:
+/// both orders must agree.
+pub(super) fn eval_branch_on(
+    op: BinaryOp,
+    ty: Ty,
+    (lhs, rhs): (&str, &str),
+    negated: bool,
+    args: &[i64],
+) -> i64 {
+    let (test, tested) = if negated {
+        ("%3 = not %2", "%3")
+    } else {
+        ("", "%2")
+    };
     let mut results = Vec::new();
     for then_first in [true, false] {
-        let mut f = FnBuilder::new("f", &[Ty::Int, Ty::Int], Ty::Int);
-        let cond = f.local(Ty::Bool);
-        let not = f.local(Ty::Bool);
-        let entry = f.block();
         let (yes, no) = if then_first {
-            (f.block(), f.block())
+            ("b1", "b2")
         } else {
-            let no = f.block();
-            (f.block(), no)
+            ("b2", "b1")
         };
-        let operand = |value: i64, imm: bool, param: u32| {
-            if imm {
-                Operand::Int(value)
-            } else {
-                l(Local(param))
-            }
-        };
-        f.binary(entry, cond, op, operand(a, a_imm, 0), operand(b, b_imm, 1));
-        let tested = if negated {
-            f.push(
-                entry,
-                Inst::Unary {
-                    dst: not,
-                    op: UnaryOp::Not,
-                    src: l(cond),
-                    site: SITE,
-                },
-            );
-            not
-        } else {
-            cond
-        };
-        f.end(
-            entry,
-            Term::Branch {
-                cond: l(tested),
-                then_to: yes,
-                else_to: no,
-            },
-        );
-        f.end(yes, Term::Return(Some(Operand::Int(1))));
-        f.end(no, Term::Return(Some(Operand::Int(0))));
-        results.push(run(&program(vec![f.build()], &[]), 0, &[a, b]));
+        let program = testing::program(&format!(
+            "fn#0 (entry) f(%0: {ty}, %1: {ty}) -> int {{
+               locals %2: bool, %3: bool
+             b0:
+               %2 = {} {lhs}, {rhs}{}
+               {test}
+               branch {tested}, {yes}, {no}
+             b1:
+               return {}
+             b2:
+               return {}
+             }}",
+            binary_name(op),
+            site_of(op),
+            u8::from(then_first),
+            u8::from(!then_first),
+        ));
+        results.push(run(&program, 0, args));
     }
     assert_eq!(results[0], results[1], "block order changed the result");
     results[0]
@@ -460,73 +297,52 @@ fn bool_ops_work_on_zero_and_one() {
 #[test]
 fn unary_ops() {
     for (op, ty, input, expected) in [
-        (UnaryOp::NegInt, Ty::Int, 5, -5),
-        (UnaryOp::NegInt, Ty::Int, i64::MAX, -i64::MAX),
-        (UnaryOp::Not, Ty::Bool, 0, 1),
-        (UnaryOp::Not, Ty::Bool, 1, 0),
+        ("neg.int", Ty::Int, 5, -5),
+        ("neg.int", Ty::Int, i64::MAX, -i64::MAX),
+        ("not", Ty::Bool, 0, 1),
+        ("not", Ty::Bool, 1, 0),
     ] {
+        let site = if op == "neg.int" { " @1:1" } else { "" };
         for imm in [false, true] {
-            let mut f = FnBuilder::new("f", &[ty], ty);
-            let dst = f.local(ty);
-            let block = f.block();
-            let src = match (imm, ty) {
-                (false, _) => l(Local(0)),
-                (true, Ty::Bool) => Operand::Bool(input != 0),
-                (true, _) => Operand::Int(input),
-            };
-            f.push(
-                block,
-                Inst::Unary {
-                    dst,
-                    op,
-                    src,
-                    site: SITE,
-                },
-            );
-            f.end(block, Term::Return(Some(l(dst))));
-            assert_eq!(
-                run(&program(vec![f.build()], &[]), 0, &[input]),
-                expected,
-                "{op:?} {input}"
-            );
+            let program = testing::program(&format!(
+                "fn#0 (entry) f(%0: {ty}) -> {ty} {{
+                   locals %1: {ty}
+                 b0:
+                   %1 = {op} {}{site}
+                   return %1
+                 }}",
+                operand(ty, input, imm, 0),
+            ));
+            assert_eq!(run(&program, 0, &[input]), expected, "{op} {input}");
         }
     }
 }
 
 #[test]
 fn nested_calls_keep_argument_order() {
-    // fn f(a, b, c) -> int { return a * 100 + b * 10 + c }
-    let mut f = FnBuilder::new("f", &[Ty::Int, Ty::Int, Ty::Int], Ty::Int);
-    let (x, y, z, w) = (
-        f.local(Ty::Int),
-        f.local(Ty::Int),
-        f.local(Ty::Int),
-        f.local(Ty::Int),
+    // fn f(a, b, c) -> int { return a * 100 + 10 * b + c }
+    // fn g(n) -> int { return f(n - 1, f(n, n + 1, 1), n + 2) }
+    let program = testing::program(
+        "fn#0 (entry) f(%0: int, %1: int, %2: int) -> int {
+           locals %3: int, %4: int, %5: int, %6: int
+         b0:
+           %3 = mul.int %0, 100 @1:1
+           %4 = mul.int 10, %1 @1:1
+           %5 = add.int %3, %4 @1:1
+           %6 = add.int %5, %2 @1:1
+           return %6
+         }
+         fn#1 g(%0: int) -> int {
+           locals %1: int, %2: int, %3: int, %4: int, %5: int
+         b0:
+           %1 = sub.int %0, 1 @1:1
+           %2 = add.int %0, 1 @1:1
+           %3 = call f(%0, %2, 1) @1:1
+           %4 = add.int %0, 2 @1:1
+           %5 = call f(%1, %3, %4) @1:1
+           return %5
+         }",
     );
-    let block = f.block();
-    f.binary(block, x, BinaryOp::MulInt, l(Local(0)), Operand::Int(100));
-    f.binary(block, y, BinaryOp::MulInt, Operand::Int(10), l(Local(1)));
-    f.binary(block, z, BinaryOp::AddInt, l(x), l(y));
-    f.binary(block, w, BinaryOp::AddInt, l(z), l(Local(2)));
-    f.end(block, Term::Return(Some(l(w))));
-    // fn g(n) -> int { return f(n - 1, f(n, n + 1, 1), n + 2) }  with g = fn#1
-    let mut g = FnBuilder::new("g", &[Ty::Int], Ty::Int);
-    let n = l(Local(0));
-    let (a, b, inner, c, result) = (
-        g.local(Ty::Int),
-        g.local(Ty::Int),
-        g.local(Ty::Int),
-        g.local(Ty::Int),
-        g.local(Ty::Int),
-    );
-    let block = g.block();
-    g.binary(block, a, BinaryOp::SubInt, n, Operand::Int(1));
-    g.binary(block, b, BinaryOp::AddInt, n, Operand::Int(1));
-    g.call(block, Some(inner), 0, vec![n, l(b), Operand::Int(1)]);
-    g.binary(block, c, BinaryOp::AddInt, n, Operand::Int(2));
-    g.call(block, Some(result), 0, vec![l(a), l(inner), l(c)]);
-    g.end(block, Term::Return(Some(l(result))));
-    let program = program(vec![f.build(), g.build()], &[]);
     // f(3, 4, 1) = 341; f(2, 341, 5) = 200 + 3410 + 5
     assert_eq!(run(&program, 1, &[3]), 3615);
 }
@@ -534,61 +350,42 @@ fn nested_calls_keep_argument_order() {
 #[test]
 fn a_discarded_result_clobbers_nothing() {
     // fn seven() -> int { return 7 }  fn main() -> int { let a = 5; seven(); return a }
-    let mut seven = FnBuilder::new("seven", &[], Ty::Int);
-    let block = seven.block();
-    seven.end(block, Term::Return(Some(Operand::Int(7))));
-    let mut main = FnBuilder::new("main", &[], Ty::Int);
-    let a = main.local(Ty::Int);
-    let block = main.block();
-    main.push(
-        block,
-        Inst::Copy {
-            dst: a,
-            src: Operand::Int(5),
-        },
+    let program = testing::program(
+        "fn#0 (entry) seven() -> int {
+         b0:
+           return 7
+         }
+         fn#1 main() -> int {
+           locals %0: int
+         b0:
+           %0 = 5
+           call seven() @1:1
+           return %0
+         }",
     );
-    main.call(block, None, 0, vec![]);
-    main.end(block, Term::Return(Some(l(a))));
-    let program = program(vec![seven.build(), main.build()], &[]);
     assert_eq!(run(&program, 1, &[]), 5);
 }
 
 #[test]
 fn an_increment_ending_one_block_does_not_fuse_with_the_next_blocks_branch() {
-    // b0: i = 0; branch p, b1, b2   b1: i = i + 1; jump b2
-    // b2: c = i < 1; branch c, b3, b4   b3: return 1   b4: return 0
-    let mut f = FnBuilder::new("f", &[Ty::Bool], Ty::Int);
-    let (i, c) = (f.local(Ty::Int), f.local(Ty::Bool));
-    let (b0, b1, b2, b3, b4) = (f.block(), f.block(), f.block(), f.block(), f.block());
-    f.push(
-        b0,
-        Inst::Copy {
-            dst: i,
-            src: Operand::Int(0),
-        },
+    let program = testing::program(
+        "fn#0 (entry) f(%0: bool) -> int {
+           locals %1: int, %2: bool
+         b0:
+           %1 = 0
+           branch %0, b1, b2
+         b1:
+           %1 = add.int %1, 1 @1:1
+           jump b2
+         b2:
+           %2 = lt.int %1, 1
+           branch %2, b3, b4
+         b3:
+           return 1
+         b4:
+           return 0
+         }",
     );
-    f.end(
-        b0,
-        Term::Branch {
-            cond: l(Local(0)),
-            then_to: b1,
-            else_to: b2,
-        },
-    );
-    f.binary(b1, i, BinaryOp::AddInt, l(i), Operand::Int(1));
-    f.end(b1, Term::Jump(b2));
-    f.binary(b2, c, BinaryOp::LtInt, l(i), Operand::Int(1));
-    f.end(
-        b2,
-        Term::Branch {
-            cond: l(c),
-            then_to: b3,
-            else_to: b4,
-        },
-    );
-    f.end(b3, Term::Return(Some(Operand::Int(1))));
-    f.end(b4, Term::Return(Some(Operand::Int(0))));
-    let program = program(vec![f.build()], &[]);
     assert_eq!(run(&program, 0, &[0]), 1);
     assert_eq!(run(&program, 0, &[1]), 0);
     let module = compile(&program);
@@ -616,43 +413,26 @@ fn loop_steps_fuse_for_every_bound_shape() {
         (BinaryOp::LeInt, true),
     ] {
         for n in [0i64, 1, 10] {
-            let mut f = FnBuilder::new("count", &[Ty::Int], Ty::Int);
-            let (k, i, c) = (f.local(Ty::Int), f.local(Ty::Int), f.local(Ty::Bool));
-            let (entry, header, body, exit) = (f.block(), f.block(), f.block(), f.block());
-            f.push(
-                entry,
-                Inst::Copy {
-                    dst: k,
-                    src: Operand::Int(0),
-                },
-            );
-            f.push(
-                entry,
-                Inst::Copy {
-                    dst: i,
-                    src: Operand::Int(0),
-                },
-            );
-            f.end(entry, Term::Jump(header));
-            let bound = if bound_imm {
-                Operand::Int(n)
-            } else {
-                l(Local(0))
-            };
-            f.binary(header, c, op, l(i), bound);
-            f.end(
-                header,
-                Term::Branch {
-                    cond: l(c),
-                    then_to: body,
-                    else_to: exit,
-                },
-            );
-            f.binary(body, k, BinaryOp::AddInt, l(k), Operand::Int(2));
-            f.binary(body, i, BinaryOp::AddInt, Operand::Int(1), l(i));
-            f.end(body, Term::Jump(header));
-            f.end(exit, Term::Return(Some(l(k))));
-            let program = program(vec![f.build()], &[]);
+            let program = testing::program(&format!(
+                "fn#0 (entry) count(%0: int) -> int {{
+                   locals %1: int, %2: int, %3: bool
+                 b0:
+                   %1 = 0
+                   %2 = 0
+                   jump b1
+                 b1:
+                   %3 = {} %2, {}
+                   branch %3, b2, b3
+                 b2:
+                   %1 = add.int %1, 2 @1:1
+                   %2 = add.int 1, %2 @1:1
+                   jump b1
+                 b3:
+                   return %1
+                 }}",
+                binary_name(op),
+                operand(Ty::Int, n, bound_imm, 0),
+            ));
             let module = compile(&program);
             let listing = disassemble(&module);
             assert!(listing.contains("inc_l"), "{listing}");
@@ -669,58 +449,44 @@ fn loop_steps_fuse_for_every_bound_shape() {
 #[test]
 fn deep_recursion_grows_the_register_file() {
     // fn depth(n) -> int { if n == 0 { return 0 } return depth(n - 1) + 1 }
-    let mut f = FnBuilder::new("depth", &[Ty::Int], Ty::Int);
-    let (zero, m, r, s) = (
-        f.local(Ty::Bool),
-        f.local(Ty::Int),
-        f.local(Ty::Int),
-        f.local(Ty::Int),
+    let program = testing::program(
+        "fn#0 (entry) depth(%0: int) -> int {
+           locals %1: bool, %2: int, %3: int, %4: int
+         b0:
+           %1 = eq.int %0, 0
+           branch %1, b1, b2
+         b1:
+           return 0
+         b2:
+           %2 = sub.int %0, 1 @1:1
+           %3 = call depth(%2) @1:1
+           %4 = add.int %3, 1 @1:1
+           return %4
+         }",
     );
-    let (entry, done, recurse) = (f.block(), f.block(), f.block());
-    f.binary(entry, zero, BinaryOp::EqInt, l(Local(0)), Operand::Int(0));
-    f.end(
-        entry,
-        Term::Branch {
-            cond: l(zero),
-            then_to: done,
-            else_to: recurse,
-        },
-    );
-    f.end(done, Term::Return(Some(Operand::Int(0))));
-    f.binary(recurse, m, BinaryOp::SubInt, l(Local(0)), Operand::Int(1));
-    f.call(recurse, Some(r), 0, vec![l(m)]);
-    f.binary(recurse, s, BinaryOp::AddInt, l(r), Operand::Int(1));
-    f.end(recurse, Term::Return(Some(l(s))));
-    let program = program(vec![f.build()], &[]);
     assert_eq!(run(&program, 0, &[200_000]), 200_000);
 }
 
 #[test]
 fn string_literals_are_static_objects_owned_by_the_module() {
     // fn pick(b) -> string { var s: string; if b { s = "yes" } else { s = "no" } return s }
-    let mut f = FnBuilder::new("pick", &[Ty::Bool], Ty::Str);
-    let s = f.local(Ty::Str);
-    let (entry, yes, no, done) = (f.block(), f.block(), f.block(), f.block());
-    f.end(
-        entry,
-        Term::Branch {
-            cond: l(Local(0)),
-            then_to: yes,
-            else_to: no,
-        },
+    let program = testing::program(
+        r#"str#0 = "yes"
+           str#1 = "no"
+           fn#0 (entry) pick(%0: bool) -> string {
+             locals %1: string
+           b0:
+             branch %0, b1, b2
+           b1:
+             %1 = str#0
+             jump b3
+           b2:
+             %1 = str#1
+             jump b3
+           b3:
+             return %1
+           }"#,
     );
-    for (block, text) in [(yes, 0), (no, 1)] {
-        f.push(
-            block,
-            Inst::Copy {
-                dst: s,
-                src: Operand::Str(StrId(text)),
-            },
-        );
-        f.end(block, Term::Jump(done));
-    }
-    f.end(done, Term::Return(Some(l(s))));
-    let program = program(vec![f.build()], &["yes", "no"]);
     let module: Module = compile(&program);
     let values = module.literals().values();
     assert_eq!(module.literals().texts(), ["yes".to_string(), "no".into()]);
@@ -735,23 +501,21 @@ fn string_literals_are_static_objects_owned_by_the_module() {
 #[test]
 fn void_calls_and_constant_branches() {
     // fn nothing() {}  fn main() -> int { nothing(); if true { return 7 } return 8 }
-    let mut nothing = FnBuilder::new("nothing", &[], Ty::Void);
-    let block = nothing.block();
-    nothing.end(block, Term::Return(None));
-    let mut main = FnBuilder::new("main", &[], Ty::Int);
-    let (entry, yes, no) = (main.block(), main.block(), main.block());
-    main.call(entry, None, 0, vec![]);
-    main.end(
-        entry,
-        Term::Branch {
-            cond: Operand::Bool(true),
-            then_to: yes,
-            else_to: no,
-        },
+    let program = testing::program(
+        "fn#0 (entry) nothing() -> void {
+         b0:
+           return
+         }
+         fn#1 main() -> int {
+         b0:
+           call nothing() @1:1
+           branch true, b1, b2
+         b1:
+           return 7
+         b2:
+           return 8
+         }",
     );
-    main.end(yes, Term::Return(Some(Operand::Int(7))));
-    main.end(no, Term::Return(Some(Operand::Int(8))));
-    let program = program(vec![nothing.build(), main.build()], &[]);
     assert_eq!(run(&program, 1, &[]), 7);
     let listing = disassemble(&compile(&program));
     assert!(
@@ -762,11 +526,8 @@ fn void_calls_and_constant_branches() {
 
 #[test]
 fn disassembly_names_functions_sites_and_literals() {
-    let listing = disassemble(&compile(&fib_program()));
-    assert!(
-        listing.starts_with("fn#0 fib (entry): 1 param"),
-        "{listing}"
-    );
+    let listing = disassemble(&compile(&testing::program(FIB)));
+    assert!(listing.starts_with("fn#0 fib: 1 param"), "{listing}");
     assert!(
         listing.contains("ge_int_imm_jump  r0, 2, -> 2"),
         "{listing}"
