@@ -944,7 +944,9 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 Some(Operand::Local(result))
             }
             TExprKind::Builtin { builtin, args } => self.builtin(*builtin, args, ty, expr.span),
-            TExprKind::If { cond, then, else_ } => {
+            TExprKind::If {
+                cond, then, else_, ..
+            } => {
                 let result = (ty != Ty::Void).then(|| self.temp(ty));
                 let (then_block, else_block, join) =
                     (self.new_block(), self.new_block(), self.new_block());
