@@ -3,11 +3,20 @@
 //! Spans are byte offsets into the text exactly as read, so a UTF-8 byte-order mark at the start
 //! stays in the text: the lexer skips it, and columns of the first line are counted from after
 //! it, so the mark is invisible in every `file:line:col` and snippet.
+//!
+//! Columns count characters, and lowering asks for the column of every site, in any order
+//! (a call's site, then a contract clause's elsewhere), so counting from the start of the line
+//! would cost the square of a long line's length. The file also records how many characters
+//! come before every [`CHUNK`]-th byte: a position costs a binary search over the lines and a
+//! count within one chunk, whatever the length of its line.
 
 use std::ops::Range;
 
 /// The byte-order mark that some editors put at the start of UTF-8 files.
 pub const BOM: char = '\u{feff}';
+
+/// The bytes between two offsets whose character counts [`SourceFile`] records.
+const CHUNK: usize = 64;
 
 /// A source file: its name as given by the user and its text.
 #[derive(Clone, Debug)]
@@ -15,6 +24,8 @@ pub struct SourceFile {
     pub name: String,
     pub text: String,
     line_starts: Vec<usize>,
+    /// How many characters start before byte `k * CHUNK`, for each `k`.
+    chars_before_chunk: Vec<usize>,
 }
 
 impl SourceFile {
@@ -23,11 +34,24 @@ impl SourceFile {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
+        let chars_before_chunk = std::iter::once(0)
+            .chain(text.as_bytes().chunks(CHUNK).scan(0, |before, chunk| {
+                *before += char_starts(chunk);
+                Some(*before)
+            }))
+            .collect();
         SourceFile {
             name: name.into(),
             text,
             line_starts,
+            chars_before_chunk,
         }
+    }
+
+    /// How many characters start before byte `offset` (at most the text's length).
+    fn chars_before(&self, offset: usize) -> usize {
+        let chunk = offset / CHUNK;
+        self.chars_before_chunk[chunk] + char_starts(&self.text.as_bytes()[chunk * CHUNK..offset])
     }
 
     /// Length in bytes of a leading byte-order mark (0 or 3).
@@ -65,17 +89,24 @@ impl SourceFile {
         start.min(end)..end
     }
 
-    /// 1-based line and column (in Unicode scalar values) of a byte offset.
+    /// 1-based line and column (in Unicode scalar values) of a byte offset (an offset inside
+    /// a character counts bytes from the start of the line instead).
     pub fn line_col(&self, offset: u32) -> (u32, u32) {
         let offset = (offset as usize).min(self.text.len());
         let line = self.line_index(offset);
         let start = self.line_content(line).start.min(offset);
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let col = if self.text.is_char_boundary(offset) {
+            self.chars_before(offset) - self.chars_before(start)
+        } else {
+            offset - start
+        };
         (line as u32 + 1, col as u32 + 1)
     }
+}
+
+/// How many characters start in `bytes` (the bytes that are not UTF-8 continuation bytes).
+fn char_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
 }
 
 #[cfg(test)]
@@ -100,6 +131,26 @@ mod tests {
         assert_eq!(file.line_col(0), (1, 1));
         assert_eq!(file.line_content(0), 3..8);
         assert_eq!(file.line_col(10), (2, 2));
+    }
+
+    #[test]
+    fn columns_count_characters_on_long_lines() {
+        // Characters of 1 to 4 bytes, across many chunks, on three lines.
+        let line = "a\u{e9}\u{20ac}\u{1f600}".repeat(100);
+        let text = format!("{line}\n{line}\n\u{feff}{line}");
+        let file = SourceFile::new("t.kl", text.as_str());
+        for (offset, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            let line = text[..offset].matches('\n').count();
+            let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let col = text[start..offset].chars().count();
+            assert_eq!(
+                file.line_col(offset as u32),
+                (line as u32 + 1, col as u32 + 1),
+                "offset {offset}"
+            );
+        }
+        // Inside a character, bytes are counted.
+        assert_eq!(file.line_col(2), (1, 3));
     }
 
     #[test]

@@ -1204,13 +1204,17 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
         let then = self.block_expecting(then, want_value, expected);
         let else_ = else_.map(|e| Box::new(self.expr(e, want_value, expected)));
         // A branch that never finishes (it returns, breaks or exits) takes the other's type.
-        let then_ty = if block_diverges(&then) && else_.is_some() {
+        let then_diverges = block_diverges(&then);
+        let else_diverges = else_.as_deref().is_some_and(expr_diverges);
+        let diverges =
+            else_.is_some() && (expr_diverges(&cond) || (then_diverges && else_diverges));
+        let then_ty = if then_diverges && else_.is_some() {
             else_.as_ref().map_or(Type::Void, |e| e.ty)
         } else {
             then.tail.as_ref().map_or(Type::Void, |t| t.ty)
         };
         let else_ = match else_ {
-            Some(e) if expr_diverges(&e) && then_ty != Type::Void => {
+            Some(e) if else_diverges && then_ty != Type::Void => {
                 Some(Box::new(TExpr { ty: then_ty, ..*e }))
             }
             other => other,
@@ -1261,6 +1265,7 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                 cond: Box::new(cond),
                 then,
                 else_,
+                diverges,
             },
             ty,
             span,
@@ -1617,11 +1622,7 @@ fn expr_diverges(expr: &TExpr) -> bool {
             builtin: Builtin::Exit,
             ..
         } => true,
-        TExprKind::If {
-            cond,
-            then,
-            else_: Some(else_),
-        } => expr_diverges(cond) || (block_diverges(then) && expr_diverges(else_)),
+        TExprKind::If { diverges, .. } => *diverges,
         TExprKind::Block(block) => block_diverges(block),
         _ => false,
     }

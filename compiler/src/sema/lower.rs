@@ -25,8 +25,6 @@
 //!
 //! Lowering assumes the program checked without errors; it does not re-check anything.
 
-mod positions;
-
 use std::collections::HashMap;
 
 use super::types::*;
@@ -36,7 +34,6 @@ use crate::ir::{
     Ty, UnaryOp,
 };
 use crate::syntax::ast::{BinOp, ContractKind, UnOp};
-use positions::Positions;
 
 /// What lowering may leave out.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -65,7 +62,6 @@ pub fn lower_program(program: &TProgram, source: &SourceFile, options: Options) 
     };
     let mut pools = Pools {
         source,
-        positions: Positions::new(source),
         strings: HashMap::new(),
     };
     let signatures: Vec<Ty> = program.funcs.iter().map(|f| f.ret.to_ir()).collect();
@@ -88,7 +84,6 @@ pub fn lower_program(program: &TProgram, source: &SourceFile, options: Options) 
 /// Program-wide tables filled while lowering.
 struct Pools<'s> {
     source: &'s SourceFile,
-    positions: Positions<'s>,
     strings: HashMap<String, ir::StrId>,
 }
 
@@ -104,7 +99,7 @@ impl Pools<'_> {
     }
 
     fn site(&mut self, span: Span, out: &mut ir::Program) -> SiteId {
-        let (line, col) = self.positions.line_col(span.start);
+        let (line, col) = self.source.line_col(span.start);
         let site = ir::Site {
             file: self.source.name.clone(),
             line,
@@ -579,7 +574,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
         site: SiteId,
     ) {
         let source = self.pools.source;
-        let (line, col) = self.pools.positions.line_col(clause.cond.span.start);
+        let (line, col) = source.line_col(clause.cond.span.start);
         let text = format!(
             "contract violated: {} {} {} (clause at {}:{line}:{col})",
             callee.name,
@@ -944,7 +939,9 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 Some(Operand::Local(result))
             }
             TExprKind::Builtin { builtin, args } => self.builtin(*builtin, args, ty, expr.span),
-            TExprKind::If { cond, then, else_ } => {
+            TExprKind::If {
+                cond, then, else_, ..
+            } => {
                 let result = (ty != Ty::Void).then(|| self.temp(ty));
                 let (then_block, else_block, join) =
                     (self.new_block(), self.new_block(), self.new_block());

@@ -408,6 +408,10 @@ pub enum TExprKind {
         cond: Box<TExpr>,
         then: TBlock,
         else_: Option<Box<TExpr>>,
+        /// Whether control can never get past the `if` (its condition never finishes, or both
+        /// branches never do), computed once by the checker: an `else if` chain is as deep as
+        /// it is long, so walking it for each link would cost the square of its length.
+        diverges: bool,
     },
     Block(TBlock),
     /// An expression that failed to check; never lowered (lowering runs only without errors).
@@ -531,7 +535,9 @@ fn stmt_assigns(stmt: &TStmt, f: &mut impl FnMut(VarId)) {
 fn expr_assigns(expr: &TExpr, f: &mut impl FnMut(VarId)) {
     match &expr.kind {
         TExprKind::Block(block) => block.for_each_assigned(f),
-        TExprKind::If { cond, then, else_ } => {
+        TExprKind::If {
+            cond, then, else_, ..
+        } => {
             expr_assigns(cond, f);
             then.for_each_assigned(f);
             if let Some(else_) = else_ {

@@ -22,7 +22,10 @@
 //! Everything here is a plan over IR indices; `compile` turns it into instructions. Nothing here
 //! changes what a program does.
 
+mod jumps;
+
 use crate::ir::{BinaryOp, Block, BlockId, Function, Inst, Local, Operand, Term, UnaryOp};
+use jumps::thread_jumps;
 
 /// An integer (or bool) comparison relation.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -513,44 +516,6 @@ fn successors(ending: &Ending) -> Vec<BlockId> {
             then_to, else_to, ..
         } => vec![then_to, else_to],
         Ending::Return(_) | Ending::Exit(_) | Ending::Unwind => vec![],
-    }
-}
-
-/// Redirects every jump through a chain of empty `jump` blocks to the chain's end.
-fn thread_jumps(blocks: &mut [BlockPlan]) {
-    let final_target = |start: BlockId| -> BlockId {
-        let mut at = start;
-        for _ in 0..blocks.len() {
-            match blocks[at.0 as usize] {
-                BlockPlan {
-                    kept: 0,
-                    ending: Ending::Jump(next),
-                    ..
-                } => at = next,
-                _ => return at,
-            }
-        }
-        start // an empty infinite loop: leave it as it is
-    };
-    let resolved: Vec<BlockId> = (0..blocks.len() as u32)
-        .map(|b| final_target(BlockId(b)))
-        .collect();
-    let resolve = |b: BlockId| resolved[b.0 as usize];
-    for block in blocks.iter_mut() {
-        block.handler = block.handler.map(resolve);
-        block.ending = match block.ending {
-            Ending::Jump(to) => Ending::Jump(resolve(to)),
-            Ending::Branch {
-                cond,
-                then_to,
-                else_to,
-            } => Ending::Branch {
-                cond,
-                then_to: resolve(then_to),
-                else_to: resolve(else_to),
-            },
-            other => other,
-        };
     }
 }
 
