@@ -18,7 +18,9 @@ pub const KIND_BOOL: u32 = 2;
 pub const KIND_STRING: u32 = 3;
 /// `kind` of an array type; `elem` is the element type.
 pub const KIND_ARRAY: u32 = 4;
-/// `kind` of a struct type; `name` and `fields` describe it.
+/// `kind` of a struct type; `name` and `fields` describe it. A tuple type is a struct type
+/// without a name (`name_len` 0; a declared struct always has one) whose fields are named `0`,
+/// `1`, ...: it is stored, compared and released as a struct and printed as `(1, "a")`.
 pub const KIND_STRUCT: u32 = 5;
 
 /// The description of one Keel type.
@@ -132,6 +134,11 @@ impl TypeDesc {
             name_len: name.len() as u64,
             fields: fields.as_ptr(),
         }
+    }
+
+    /// Whether this is a tuple type: a struct type without a name.
+    pub fn is_tuple(&self) -> bool {
+        self.kind == KIND_STRUCT && self.name_len == 0
     }
 
     /// Whether values of this type are pointers to heap objects (strings, arrays, structs).

@@ -146,6 +146,9 @@ unsafe fn write_array(out: &mut Vec<u8>, a: *const ArrayHeader, desc: *const Typ
 unsafe fn write_struct(out: &mut Vec<u8>, obj: *mut ObjHeader, desc: *const TypeDesc) {
     // SAFETY: the caller guarantees the struct and descriptor are valid.
     unsafe {
+        if (*desc).is_tuple() {
+            return write_tuple(out, obj, desc);
+        }
         out.extend_from_slice((*desc).name_bytes());
         let fields = (*desc).field_descs();
         if fields.is_empty() {
@@ -163,6 +166,25 @@ unsafe fn write_struct(out: &mut Vec<u8>, obj: *mut ObjHeader, desc: *const Type
             write_value(out, *values.add(index), field.ty);
         }
         out.extend_from_slice(b" }");
+    }
+}
+
+/// A tuple: its elements in parentheses, `(1, "a")`.
+///
+/// # Safety
+/// `obj` must be a live tuple of type `desc`.
+unsafe fn write_tuple(out: &mut Vec<u8>, obj: *mut ObjHeader, desc: *const TypeDesc) {
+    // SAFETY: the caller guarantees the tuple and descriptor are valid.
+    unsafe {
+        out.push(b'(');
+        let values = struct_fields(obj);
+        for (index, field) in (*desc).field_descs().iter().enumerate() {
+            if index > 0 {
+                out.extend_from_slice(b", ");
+            }
+            write_value(out, *values.add(index), field.ty);
+        }
+        out.push(b')');
     }
 }
 

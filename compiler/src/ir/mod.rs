@@ -123,11 +123,34 @@ pub struct ArrayId(pub u32);
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StructId(pub u32);
 
-/// A struct type: its name and its fields in declaration (and memory) order.
+/// A struct type: its name and its fields in declaration (and memory) order. A tuple type is a
+/// struct type without a name whose fields are named `0`, `1`, ... ([`StructDef::tuple`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StructDef {
     pub name: String,
     pub fields: Vec<FieldDef>,
+}
+
+impl StructDef {
+    /// The tuple type with elements of types `elems`.
+    pub fn tuple(elems: impl IntoIterator<Item = Ty>) -> StructDef {
+        StructDef {
+            name: String::new(),
+            fields: elems
+                .into_iter()
+                .enumerate()
+                .map(|(index, ty)| FieldDef {
+                    name: index.to_string(),
+                    ty,
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether this is a tuple type.
+    pub fn is_tuple(&self) -> bool {
+        self.name.is_empty()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -232,6 +255,12 @@ impl Program {
     pub fn type_name(&self, ty: Ty) -> String {
         match ty {
             Ty::Array(id) => format!("[{}]", self.type_name(self.elem(id))),
+            Ty::Struct(id) if self.struct_def(id).is_tuple() => {
+                let elems: Vec<String> = (self.struct_def(id).fields.iter())
+                    .map(|field| self.type_name(field.ty))
+                    .collect();
+                format!("({})", elems.join(", "))
+            }
             Ty::Struct(id) => self.struct_def(id).name.clone(),
             other => other.to_string(),
         }

@@ -82,6 +82,7 @@ pub fn parse(text: &str, file: &str) -> Result<Program> {
         },
         sites: HashMap::new(),
         functions: HashMap::new(),
+        tuples: HashMap::new(),
     };
     reader.declarations()?;
     reader.function_names()?;
@@ -103,6 +104,32 @@ struct Reader<'a> {
     sites: HashMap<(u32, u32), SiteId>,
     /// Each function's id, by name.
     functions: HashMap<String, FuncId>,
+    /// Each tuple type's id, by its text (`(int, [string])`).
+    tuples: HashMap<String, StructId>,
+}
+
+/// How deeply a type written in a declaration may nest (`[[(int, [T])]]`).
+const MAX_TYPE_DEPTH: usize = 256;
+
+/// The element types of a tuple type's text `(A, B, ...)` (which `Cursor::source_type` read, so
+/// it is well formed): split at the commas outside brackets.
+fn tuple_elements(text: &str) -> Vec<&str> {
+    let inner = &text[1..text.len() - 1];
+    let mut elems = Vec::new();
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (index, c) in inner.char_indices() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                elems.push(inner[start..index].trim());
+                start = index + 1;
+            }
+            _ => {}
+        }
+    }
+    elems.push(inner[start..].trim());
+    elems
 }
 
 impl<'a> Reader<'a> {
@@ -137,6 +164,23 @@ impl<'a> Reader<'a> {
                 line.expect("struct#")?;
                 line.index(self.program.structs.len(), "struct")?;
                 line.expect(" ")?;
+                if line.rest().starts_with('(') {
+                    // A tuple type: `(T, U, ...)`, named by that text where types are written.
+                    let (row, col) = (line.row, line.col());
+                    let text = line.source_type()?.to_string();
+                    line.end()?;
+                    let id = StructId(self.program.structs.len() as u32);
+                    if self.tuples.insert(text.clone(), id).is_some() {
+                        return Err(error(row, col, format!("a second tuple type `{text}`")));
+                    }
+                    let mut these = Vec::new();
+                    for (index, elem) in tuple_elements(&text).into_iter().enumerate() {
+                        these.push((index.to_string(), elem.to_string(), row, col));
+                    }
+                    self.program.structs.push(StructDef::tuple([]));
+                    fields.push(these);
+                    continue;
+                }
                 let name = line.until(" {")?.to_string();
                 line.expect(" {")?;
                 let mut these = Vec::new();
@@ -232,6 +276,9 @@ impl<'a> Reader<'a> {
             let elem = self.source_ty_with(inner, arrays)?;
             let index = arrays.iter().position(|a| *a == Some(elem))?;
             return Some(Ty::Array(ArrayId(index as u32)));
+        }
+        if text.starts_with('(') {
+            return self.tuples.get(text).map(|&id| Ty::Struct(id));
         }
         Some(match text {
             "int" => Ty::Int,
@@ -914,21 +961,35 @@ impl<'a> Cursor<'a> {
     }
 
     /// A type as Keel source writes it (`[[int]]`, `Point`), as text.
+    /// A type as Keel source writes it: `int`, `Point`, `[T]`, `(T, U)`; nested at most
+    /// [`MAX_TYPE_DEPTH`] deep.
     fn source_type(&mut self) -> Result<&'a str> {
         let start = self.pos;
-        let mut depth = 0usize;
-        while self.rest().starts_with('[') {
-            self.pos += 1;
-            depth += 1;
+        self.skip_source_type(0)?;
+        Ok(&self.text[start..self.pos])
+    }
+
+    fn skip_source_type(&mut self, depth: usize) -> Result<()> {
+        if depth > MAX_TYPE_DEPTH {
+            return Err(self.error("type nested too deeply"));
         }
-        let name = self.word();
-        if name.is_empty() {
+        if self.eat("[") {
+            self.skip_source_type(depth + 1)?;
+            return self.expect("]");
+        }
+        if self.eat("(") {
+            loop {
+                self.skip_source_type(depth + 1)?;
+                if self.eat(")") {
+                    return Ok(());
+                }
+                self.expect(", ")?;
+            }
+        }
+        if self.word().is_empty() {
             return Err(self.error(&format!("expected a type, found {}", self.found())));
         }
-        for _ in 0..depth {
-            self.expect("]")?;
-        }
-        Ok(&self.text[start..self.pos])
+        Ok(())
     }
 
     /// Whether an operand (rather than an instruction's name) comes next.

@@ -8,12 +8,22 @@
 
 use std::fmt::Write;
 
-use super::{BinaryOp, Function, Inst, Operand, Program, SiteId, Stream, Term, UnaryOp};
+use super::{
+    BinaryOp, Function, Inst, Operand, Program, SiteId, Stream, StructId, Term, Ty, UnaryOp,
+};
 
 /// Renders a whole program.
 pub fn program_to_string(program: &Program) -> String {
     let mut out = String::new();
     for (i, def) in program.structs.iter().enumerate() {
+        if def.is_tuple() {
+            let _ = writeln!(
+                out,
+                "struct#{i} {}",
+                program.type_name(Ty::Struct(StructId(i as u32)))
+            );
+            continue;
+        }
         let fields: Vec<String> = def
             .fields
             .iter()

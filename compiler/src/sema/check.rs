@@ -11,6 +11,10 @@
 //! the parameters (and `result` in `ensures`); they may contain no statements, because callers
 //! evaluate them. A `live` block records which outer variables its body assigns: those a retry
 //! restores.
+//!
+//! Tuple types are interned by their elements ([`TypeTable::tuple_of`]); a pattern in `let` or
+//! `for` becomes one assignment per name it binds, from the elements of the value (held in a
+//! hidden variable when it is not one already, see `BodyChecker::bind_pattern`).
 
 use std::collections::HashMap;
 
@@ -40,9 +44,11 @@ pub fn check_file(file: &File, diags: &mut Vec<Diagnostic>) -> TProgram {
     let top_level_vars = top_level
         .iter()
         .filter_map(|stmt| match &stmt.kind {
-            StmtKind::Let { name, .. } => Some(name.name.clone()),
+            StmtKind::Let { pattern, .. } => Some(pattern.names()),
             _ => None,
         })
+        .flatten()
+        .map(|name| name.name.clone())
         .collect();
 
     let structs: Vec<&StructDecl> = file
@@ -211,6 +217,17 @@ impl<'a> Checker<'a> {
                 Type::Error => Type::Error,
                 elem => self.types.array_of(elem),
             },
+            TypeExpr::Tuple(elems, _) => {
+                let elems: Vec<Type> = elems
+                    .iter()
+                    .map(|elem| self.resolve_type(elem, false, diags))
+                    .collect();
+                if elems.contains(&Type::Error) {
+                    Type::Error
+                } else {
+                    self.types.tuple_of(elems)
+                }
+            }
         }
     }
 
@@ -413,7 +430,7 @@ impl<'a> Checker<'a> {
     fn check_top_level(&mut self, stmts: &[&Stmt], diags: &mut Vec<Diagnostic>) -> TFunc {
         let mut body = BodyChecker::new(self, diags, RetMode::TopLevel);
         body.push_scope();
-        let stmts = stmts.iter().filter_map(|s| body.stmt(s)).collect();
+        let stmts = body.stmts(stmts.iter().copied());
         let vars = std::mem::take(&mut body.vars);
         TFunc {
             name: "<main>".into(),
@@ -460,6 +477,9 @@ struct BodyChecker<'c, 'a> {
     saw_broken_stmt: bool,
     /// The kind of contract clause being checked, if this checks one rather than a body.
     clause: Option<ContractKind>,
+    /// Statements that follow the one [`BodyChecker::stmt`] returned (a `let` that takes a
+    /// tuple apart is one assignment per name); [`BodyChecker::stmts`] places them.
+    following: Vec<TStmt>,
 }
 
 impl<'c, 'a> BodyChecker<'c, 'a> {
@@ -473,6 +493,7 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
             loop_depth: 0,
             saw_broken_stmt: false,
             clause: None,
+            following: Vec::new(),
         }
     }
 
@@ -515,6 +536,101 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
             );
         }
         id
+    }
+
+    /// A variable no name reaches: it holds a value that a pattern takes apart.
+    fn hidden(&mut self, ty: Type) -> VarId {
+        let id = VarId(self.vars.len() as u32);
+        self.vars.push((String::new(), ty));
+        id
+    }
+
+    /// Binds `pattern` to `value`: declares the names it binds (in the current scope) and
+    /// appends to `out` the statements that give them their parts, in order. A tuple pattern
+    /// reads the elements of a variable: the value's own when it is one, else a hidden one that
+    /// `value` is assigned to first. `_` evaluates a value it is given whole and drops it.
+    fn bind_pattern(&mut self, pattern: &Pattern, value: TExpr, out: &mut Vec<TStmt>) {
+        match pattern {
+            Pattern::Bind(name) => {
+                let var = self.declare(name, value.ty);
+                out.push(TStmt::Assign {
+                    place: Place {
+                        var,
+                        path: Vec::new(),
+                    },
+                    value,
+                });
+            }
+            Pattern::Wildcard(_) => {
+                // An element of a tuple taken apart is only read when something binds it.
+                if !matches!(value.kind, TExprKind::Field { .. }) {
+                    out.push(TStmt::Expr(value));
+                }
+            }
+            Pattern::Tuple(parts, span) => {
+                let elems = match self.cx.types.tuple_elems(value.ty) {
+                    Some(elems) if elems.len() == parts.len() => elems,
+                    found => {
+                        if value.ty != Type::Error {
+                            let name = self.name(value.ty);
+                            let label = match found {
+                                Some(elems) => format!("a tuple of {} elements", elems.len()),
+                                None => "not a tuple".to_string(),
+                            };
+                            self.diags.push(
+                                Diagnostic::new(
+                                    "E0417",
+                                    *span,
+                                    format!(
+                                        "a pattern of {} elements cannot take apart `{name}`",
+                                        parts.len()
+                                    ),
+                                )
+                                .label(format!("the value is {label}"))
+                                .secondary(value.span, format!("`{name}`")),
+                            );
+                        }
+                        for name in pattern.names() {
+                            self.declare(name, Type::Error);
+                        }
+                        return;
+                    }
+                };
+                let holder = match value.kind {
+                    TExprKind::Var(var) => var,
+                    _ => {
+                        let holder = self.hidden(value.ty);
+                        out.push(TStmt::Assign {
+                            place: Place {
+                                var: holder,
+                                path: Vec::new(),
+                            },
+                            value: TExpr {
+                                kind: value.kind,
+                                ty: value.ty,
+                                span: value.span,
+                            },
+                        });
+                        holder
+                    }
+                };
+                for (index, (part, ty)) in parts.iter().zip(elems).enumerate() {
+                    let element = TExpr {
+                        kind: TExprKind::Field {
+                            base: Box::new(TExpr {
+                                kind: TExprKind::Var(holder),
+                                ty: value.ty,
+                                span: value.span,
+                            }),
+                            index: index as u32,
+                        },
+                        ty,
+                        span: part.span(),
+                    };
+                    self.bind_pattern(part, element, out);
+                }
+            }
+        }
     }
 
     fn lookup(&self, name: &str) -> Option<VarId> {
@@ -568,9 +684,19 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
 
     // ---- statements ----------------------------------------------------------------------------
 
+    /// Checks `stmts` in order: each statement's result, then those that follow it.
+    fn stmts<'s>(&mut self, stmts: impl IntoIterator<Item = &'s Stmt>) -> Vec<TStmt> {
+        let mut checked = Vec::new();
+        for stmt in stmts {
+            checked.extend(self.stmt(stmt));
+            checked.append(&mut self.following);
+        }
+        checked
+    }
+
     fn block(&mut self, block: &Block, want_value: bool) -> TBlock {
         self.push_scope();
-        let stmts = block.stmts.iter().filter_map(|s| self.stmt(s)).collect();
+        let stmts = self.stmts(&block.stmts);
         let tail = block
             .tail
             .as_ref()
@@ -592,35 +718,34 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
             );
         }
         Some(match &stmt.kind {
-            StmtKind::Let { name, ty, value } => {
+            StmtKind::Let { pattern, ty, value } => {
                 let declared = ty
                     .as_ref()
                     .map(|t| self.cx.resolve_type(t, false, self.diags));
-                let value = self.expr(value, true, declared);
+                let mut value = self.expr(value, true, declared);
                 self.require_value(&value);
                 let ty = match declared {
                     Some(declared) => {
                         if !value.ty.fits(declared) {
-                            self.mismatch(
-                                value.span,
-                                declared,
-                                value.ty,
-                                &format!("the value of `{}`", name.name),
-                            );
+                            let what = match pattern {
+                                Pattern::Bind(name) => format!("the value of `{}`", name.name),
+                                _ => "the value".to_string(),
+                            };
+                            self.mismatch(value.span, declared, value.ty, &what);
                         }
                         declared
                     }
                     None if value.ty == Type::Void => Type::Error,
                     None => value.ty,
                 };
-                let var = self.declare(name, ty);
-                TStmt::Assign {
-                    place: Place {
-                        var,
-                        path: Vec::new(),
-                    },
-                    value,
-                }
+                value.ty = ty;
+                let mut stmts = Vec::new();
+                self.bind_pattern(pattern, value, &mut stmts);
+                // The first statement is the result; the rest follow it (see `stmts`).
+                let mut stmts = stmts.into_iter();
+                let first = stmts.next();
+                self.following.extend(stmts);
+                return first;
             }
             StmtKind::Assign { target, op, value } => {
                 let (place, place_ty) = self.place(target)?;
@@ -677,7 +802,11 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                     body,
                 }
             }
-            StmtKind::ForEach { var, array, body } => {
+            StmtKind::ForEach {
+                pattern,
+                array,
+                body,
+            } => {
                 let array = self.expr(array, true, None);
                 let elem = match array.ty {
                     Type::Array(_) => self.cx.types.elem(array.ty).unwrap_or(Type::Error),
@@ -696,11 +825,27 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                     }
                 };
                 self.push_scope();
-                let var = self.declare(var, elem);
+                let (var, prefix) = match pattern {
+                    Pattern::Bind(name) => (self.declare(name, elem), Vec::new()),
+                    _ => {
+                        // Each element goes in a hidden variable, which the pattern takes apart
+                        // at the start of every round.
+                        let holder = self.hidden(elem);
+                        let element = TExpr {
+                            kind: TExprKind::Var(holder),
+                            ty: elem,
+                            span: pattern.span(),
+                        };
+                        let mut prefix = Vec::new();
+                        self.bind_pattern(pattern, element, &mut prefix);
+                        (holder, prefix)
+                    }
+                };
                 self.loop_depth += 1;
-                let body = self.block(body, false);
+                let mut body = self.block(body, false);
                 self.loop_depth -= 1;
                 self.pop_scope();
+                body.stmts.splice(0..0, prefix);
                 TStmt::ForEach {
                     var,
                     array,
@@ -864,9 +1009,32 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
         }
     }
 
-    /// Looks up a field of a struct type: its position and type.
+    /// Looks up a field of a struct type, or an element of a tuple type (`t.0`): its position
+    /// and type.
     fn field(&mut self, ty: Type, field: &Ident) -> Option<(u32, Type)> {
         match ty {
+            Type::Tuple(id) => {
+                let info = &self.cx.types.structs[id as usize];
+                let count = info.fields().len();
+                match info.position(&field.name) {
+                    Some(i) => Some((i as u32, info.fields()[i].1)),
+                    None => {
+                        let name = self.name(ty);
+                        let diag = Diagnostic::new(
+                            "E0414",
+                            field.span,
+                            format!("`{name}` has no element `{}`", field.name),
+                        )
+                        .label("no such element")
+                        .note(format!(
+                            "a tuple of {count} elements has the elements `0` to `{}`",
+                            count - 1
+                        ));
+                        self.diags.push(diag);
+                        None
+                    }
+                }
+            }
             Type::Struct(id) => {
                 let info = &self.cx.types.structs[id as usize];
                 match info.position(&field.name) {
@@ -1113,6 +1281,38 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
                 (TExprKind::Array(typed), ty)
             }
             ExprKind::New { name, fields } => return self.new_struct(name, fields, span),
+            ExprKind::Tuple(items) => {
+                let expected_elems = expected.and_then(|t| self.cx.types.tuple_elems(t));
+                let mut typed = Vec::with_capacity(items.len());
+                for (index, item) in items.iter().enumerate() {
+                    let want = expected_elems
+                        .as_ref()
+                        .filter(|elems| elems.len() == items.len())
+                        .map(|elems| elems[index]);
+                    let value = self.expr(item, true, want);
+                    self.require_value(&value);
+                    typed.push(value);
+                }
+                let elems: Vec<Type> = typed.iter().map(|value| value.ty).collect();
+                if elems
+                    .iter()
+                    .any(|&ty| matches!(ty, Type::Error | Type::Void))
+                {
+                    return TExpr::error(span);
+                }
+                let Type::Tuple(id) = self.cx.types.tuple_of(elems) else {
+                    return TExpr::error(span);
+                };
+                let order = (0..typed.len()).collect();
+                (
+                    TExprKind::New {
+                        id,
+                        fields: typed,
+                        order,
+                    },
+                    Type::Tuple(id),
+                )
+            }
             ExprKind::Index {
                 base,
                 index,
@@ -1280,7 +1480,7 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
         expected: Option<Type>,
     ) -> TBlock {
         self.push_scope();
-        let stmts = block.stmts.iter().filter_map(|s| self.stmt(s)).collect();
+        let stmts = self.stmts(&block.stmts);
         let tail = block
             .tail
             .as_ref()

@@ -175,7 +175,8 @@ impl<'p, 's> FnLowerer<'p, 's> {
             .iter()
             .map(|(name, ty)| LocalInfo {
                 ty: ty.to_ir(),
-                name: Some(name.clone()),
+                // Hidden variables (what a pattern takes apart) have no name.
+                name: (!name.is_empty()).then(|| name.clone()),
             })
             .collect();
         let ret = func.ret.to_ir();

@@ -11,8 +11,10 @@ use crate::ir::{ArrayId, FieldDef, RtFunc, StructDef, StructId, Ty};
 use crate::syntax::ast::{BinOp, UnOp};
 
 /// A type during checking. `Error` stands for "already reported": it is compatible with
-/// everything, so one mistake produces one diagnostic. Array and struct types are indices into
-/// the program's [`TypeTable`] (arrays are interned, so equal types have equal indices).
+/// everything, so one mistake produces one diagnostic. Array, struct and tuple types are indices
+/// into the program's [`TypeTable`] (arrays and tuples are interned, so equal types have equal
+/// indices). A tuple is a struct without a name to the backends: its index is into the same
+/// table as structs', and it lowers to an IR struct type whose fields are its elements.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Type {
     Int,
@@ -23,6 +25,8 @@ pub enum Type {
     Error,
     Array(u32),
     Struct(u32),
+    /// `(A, B, ...)`: an index into [`TypeTable::structs`], whose entry has no name.
+    Tuple(u32),
 }
 
 impl Type {
@@ -39,12 +43,15 @@ impl Type {
             Type::Str => Ty::Str,
             Type::Void => Ty::Void,
             Type::Array(id) => Ty::Array(ArrayId(id)),
-            Type::Struct(id) => Ty::Struct(StructId(id)),
+            Type::Struct(id) | Type::Tuple(id) => Ty::Struct(StructId(id)),
         }
     }
 
     pub fn is_heap(self) -> bool {
-        matches!(self, Type::Str | Type::Array(_) | Type::Struct(_))
+        matches!(
+            self,
+            Type::Str | Type::Array(_) | Type::Struct(_) | Type::Tuple(_)
+        )
     }
 }
 
@@ -89,13 +96,16 @@ impl StructInfo {
     }
 }
 
-/// Every array and struct type of the program.
+/// Every array, struct and tuple type of the program.
 #[derive(Clone, Debug, Default)]
 pub struct TypeTable {
     /// `arrays[i]` is the element type of `Type::Array(i)`.
     pub arrays: Vec<Type>,
     array_ids: HashMap<Type, u32>,
+    /// Declared structs (first, in declaration order) and tuple types (without a name, fields
+    /// `0`, `1`, ...).
     pub structs: Vec<StructInfo>,
+    tuple_ids: HashMap<Vec<Type>, u32>,
 }
 
 impl TypeTable {
@@ -108,6 +118,39 @@ impl TypeTable {
         self.arrays.push(elem);
         self.array_ids.insert(elem, id);
         Type::Array(id)
+    }
+
+    /// The tuple type with elements of types `elems` (interned).
+    pub fn tuple_of(&mut self, elems: Vec<Type>) -> Type {
+        if let Some(&id) = self.tuple_ids.get(&elems) {
+            return Type::Tuple(id);
+        }
+        let id = self.structs.len() as u32;
+        let mut info = StructInfo::new(String::new(), Span::default());
+        info.set_fields(
+            elems
+                .iter()
+                .enumerate()
+                .map(|(index, &ty)| (index.to_string(), ty))
+                .collect(),
+        );
+        self.structs.push(info);
+        self.tuple_ids.insert(elems, id);
+        Type::Tuple(id)
+    }
+
+    /// The element types of a tuple type.
+    pub fn tuple_elems(&self, ty: Type) -> Option<Vec<Type>> {
+        match ty {
+            Type::Tuple(id) => Some(
+                self.structs[id as usize]
+                    .fields()
+                    .iter()
+                    .map(|&(_, ty)| ty)
+                    .collect(),
+            ),
+            _ => None,
+        }
     }
 
     /// The element type of an array type.
@@ -129,6 +172,14 @@ impl TypeTable {
             Type::Error => "{unknown}".into(),
             Type::Array(id) => format!("[{}]", self.name(self.arrays[id as usize])),
             Type::Struct(id) => self.structs[id as usize].name.clone(),
+            Type::Tuple(id) => {
+                let elems: Vec<String> = self.structs[id as usize]
+                    .fields()
+                    .iter()
+                    .map(|&(_, ty)| self.name(ty))
+                    .collect();
+                format!("({})", elems.join(", "))
+            }
         }
     }
 

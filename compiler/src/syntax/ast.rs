@@ -125,14 +125,51 @@ pub enum TypeExpr {
     Named(Ident),
     /// `[T]`.
     Array(Box<TypeExpr>, Span),
+    /// `(A, B, ...)`: two or more element types.
+    Tuple(Vec<TypeExpr>, Span),
 }
 
 impl TypeExpr {
     pub fn span(&self) -> Span {
         match self {
             TypeExpr::Named(ident) => ident.span,
-            TypeExpr::Array(_, span) => *span,
+            TypeExpr::Array(_, span) | TypeExpr::Tuple(_, span) => *span,
         }
+    }
+}
+
+/// A pattern: what `let` and `for` bind a value to. Only patterns that match every value of
+/// their type are written here (a name, `_`, a tuple of patterns).
+#[derive(Clone, Debug)]
+pub enum Pattern {
+    /// A name, bound to the whole value.
+    Bind(Ident),
+    /// `_`: matches anything and binds nothing.
+    Wildcard(Span),
+    /// `(p, q, ...)`: a tuple of two or more elements, each matched by its pattern.
+    Tuple(Vec<Pattern>, Span),
+}
+
+impl Pattern {
+    pub fn span(&self) -> Span {
+        match self {
+            Pattern::Bind(ident) => ident.span,
+            Pattern::Wildcard(span) | Pattern::Tuple(_, span) => *span,
+        }
+    }
+
+    /// The names the pattern binds, in order.
+    pub fn names(&self) -> Vec<&Ident> {
+        let mut names = Vec::new();
+        let mut pending = vec![self];
+        while let Some(pattern) = pending.pop() {
+            match pattern {
+                Pattern::Bind(ident) => names.push(ident),
+                Pattern::Wildcard(_) => {}
+                Pattern::Tuple(parts, _) => pending.extend(parts.iter().rev()),
+            }
+        }
+        names
     }
 }
 
@@ -173,9 +210,9 @@ pub struct Stmt {
 
 #[derive(Clone, Debug)]
 pub enum StmtKind {
-    /// `let name: ty = value;`
+    /// `let pattern: ty = value;`
     Let {
-        name: Ident,
+        pattern: Pattern,
         ty: Option<TypeExpr>,
         value: Expr,
     },
@@ -191,9 +228,9 @@ pub enum StmtKind {
         cond: Expr,
         body: Block,
     },
-    /// `for var in array { body }`.
+    /// `for pattern in array { body }`.
     ForEach {
-        var: Ident,
+        pattern: Pattern,
         array: Expr,
         body: Block,
     },
@@ -250,7 +287,9 @@ impl ExprKind {
             | ExprKind::Str(_)
             | ExprKind::Var(_)
             | ExprKind::Error => 1,
-            ExprKind::Array(items) => above(items.iter().map(|e| e.height)),
+            ExprKind::Array(items) | ExprKind::Tuple(items) => {
+                above(items.iter().map(|e| e.height))
+            }
             ExprKind::New { fields, .. } => above(fields.iter().map(|(_, e)| e.height)),
             ExprKind::Call { args, .. } => above(args.iter().map(|e| e.height)),
             ExprKind::Index { base, index, .. } => above([base.height, index.height]),
@@ -304,6 +343,8 @@ pub enum ExprKind {
     Var(String),
     /// `[a, b, c]`.
     Array(Vec<Expr>),
+    /// `(a, b, ...)`: two or more elements.
+    Tuple(Vec<Expr>),
     /// `new Name { field: value, ... }` (shorthand `field` means `field: field`).
     New {
         name: Ident,

@@ -454,6 +454,17 @@ impl<'a> Parser<'a> {
 
     /// type := IDENT | '[' type ']'
     fn type_expr(&mut self, context: &str) -> PResult<TypeExpr> {
+        if self.peek() == Tok::LParen {
+            return self.nested(|this| {
+                let (mut types, span) =
+                    this.tuple_of(|this| this.type_expr(context), "the tuple type")?;
+                Ok(match types.len() {
+                    // `(T)` is `T`.
+                    1 => types.pop().unwrap_or(TypeExpr::Tuple(Vec::new(), span)),
+                    _ => TypeExpr::Tuple(types, span),
+                })
+            });
+        }
         if self.peek() == Tok::LBracket {
             let start = self.bump().span;
             let inner = self.type_expr(context)?;
@@ -464,6 +475,60 @@ impl<'a> Parser<'a> {
             return Err(self.error_expected("a type", context));
         }
         Ok(TypeExpr::Named(self.ident(context)?))
+    }
+
+    /// `'(' item (',' item)* ','? ')'` for a tuple type, literal or pattern (`what`): the items
+    /// and the whole span. One item without a comma is a parenthesized one (returned alone); one
+    /// with a trailing comma, or none, is reported (E0205): tuples have two elements or more.
+    fn tuple_of<T>(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> PResult<T>,
+        what: &str,
+    ) -> PResult<(Vec<T>, Span)> {
+        let open = self.expect(Tok::LParen, "")?.span;
+        let mut items = Vec::new();
+        let mut commas = 0;
+        while self.peek() != Tok::RParen || items.is_empty() {
+            items.push(item(self)?);
+            if !self.eat(Tok::Comma) {
+                break;
+            }
+            commas += 1;
+        }
+        let close = self.expect(Tok::RParen, &format!("to close {what}"))?.span;
+        let span = open.to(close);
+        if items.len() == 1 && commas > 0 {
+            self.diags.push(
+                Diagnostic::new("E0205", span, "a tuple with one element")
+                    .label("a tuple needs two elements or more")
+                    .note("write the element without parentheses, or add elements"),
+            );
+            return Err(Reported);
+        }
+        Ok((items, span))
+    }
+
+    /// pattern := IDENT | '_' | '(' pattern (',' pattern)+ ','? ')'
+    fn pattern(&mut self, context: &str) -> PResult<Pattern> {
+        if self.peek() == Tok::LParen {
+            return self.nested(|this| {
+                let (mut parts, span) =
+                    this.tuple_of(|this| this.pattern(context), "the tuple pattern")?;
+                Ok(match parts.len() {
+                    1 => parts.pop().unwrap_or(Pattern::Wildcard(span)),
+                    _ => Pattern::Tuple(parts, span),
+                })
+            });
+        }
+        if self.peek() != Tok::Ident {
+            return Err(self.error_expected("a name or a tuple pattern", context));
+        }
+        let name = self.ident(context)?;
+        Ok(if name.name == "_" {
+            Pattern::Wildcard(name.span)
+        } else {
+            Pattern::Bind(name)
+        })
     }
 
     // ---- statements ----------------------------------------------------------------------------
@@ -537,21 +602,21 @@ impl<'a> Parser<'a> {
         match self.peek() {
             Tok::Let => {
                 self.bump();
-                let name = self.ident("after `let`")?;
+                let pattern = self.pattern("after `let`")?;
                 match self.let_rest() {
                     Ok((ty, value)) => {
                         // A missing `;` is reported, but the statement stands.
                         if !self.eat(Tok::Semi) {
                             self.error_expected("`;`", "after the `let` statement");
                         }
-                        Ok(StmtKind::Let { name, ty, value })
+                        Ok(StmtKind::Let { pattern, ty, value })
                     }
                     Err(Reported) => {
-                        // Keep the variable declared, so later uses do not cascade into errors.
+                        // Keep the variables declared, so later uses do not cascade into errors.
                         self.recover_statement();
-                        let span = name.span;
+                        let span = pattern.span();
                         Ok(StmtKind::Let {
-                            name,
+                            pattern,
                             ty: None,
                             value: self.node(ExprKind::Error, span),
                         })
@@ -566,17 +631,33 @@ impl<'a> Parser<'a> {
             }
             Tok::For => {
                 self.bump();
-                let var = self.ident("after `for`")?;
+                let pattern = self.pattern("after `for`")?;
                 self.expect(Tok::In, "after the loop variable")?;
                 let start = self.expr()?;
                 if !self.eat(Tok::DotDot) {
                     let body = self.block()?;
                     return Ok(StmtKind::ForEach {
-                        var,
+                        pattern,
                         array: start,
                         body,
                     });
                 }
+                let var = match pattern {
+                    Pattern::Bind(name) => name,
+                    // `for _ in 0..n` counts without a name to use.
+                    Pattern::Wildcard(span) => Ident {
+                        name: "_".into(),
+                        span,
+                    },
+                    Pattern::Tuple(_, span) => {
+                        self.diags.push(
+                            Diagnostic::new("E0417", span, "a tuple pattern over a range")
+                                .label("a range yields ints, not tuples")
+                                .note("name the loop variable: `for i in a..b`"),
+                        );
+                        return Err(Reported);
+                    }
+                };
                 let end = self.expr()?;
                 let body = self.block()?;
                 Ok(StmtKind::ForRange {
@@ -1043,6 +1124,36 @@ impl<'a> Parser<'a> {
                     let span = args[0].span.to(self.prev_span());
                     expr = self.node(ExprKind::Call { callee, args }, span);
                 }
+                Tok::Dot if matches!(self.peek_at(1), Tok::Int | Tok::Float) => {
+                    self.bump();
+                    let token = self.bump();
+                    // `t.0.1` reads its two indices as one float literal, `0.1`.
+                    let mut at = token.span.start as usize;
+                    for part in self.text(token.span).split('.') {
+                        let span = Span::new(at, at + part.len());
+                        at += part.len() + 1;
+                        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                            self.diags.push(
+                                Diagnostic::new("E0201", span, format!("expected a field name or tuple index after `.`, found `{part}`"))
+                                    .label("not a field")
+                                    .note("tuple elements are numbered from 0: `t.0`, `t.1`"),
+                            );
+                            return Err(Reported);
+                        }
+                        let field = Ident {
+                            name: part.to_string(),
+                            span,
+                        };
+                        let span = expr.span.to(span);
+                        expr = self.node(
+                            ExprKind::Field {
+                                base: Box::new(expr),
+                                field,
+                            },
+                            span,
+                        );
+                    }
+                }
                 Tok::Dot => {
                     self.bump();
                     let field = self.ident("after `.` (a field name)")?;
@@ -1105,7 +1216,8 @@ impl<'a> Parser<'a> {
         Ok(args)
     }
 
-    /// primary := INT | FLOAT | STRING | 'true' | 'false' | IDENT | IDENT args | '(' expr ')' | if | block
+    /// primary := INT | FLOAT | STRING | 'true' | 'false' | IDENT | IDENT args | '(' expr ')'
+    ///          | '(' expr (',' expr)+ ','? ')' | if | block
     ///          | '[' (expr (',' expr)* ','?)? ']' | 'new' IDENT '{' (IDENT (':' expr)? ,)* '}'
     fn primary(&mut self) -> PResult<Expr> {
         let span = self.span();
@@ -1163,13 +1275,14 @@ impl<'a> Parser<'a> {
                 Err(Reported)
             }
             Tok::LParen => {
-                self.bump();
-                let inner = self.expr()?;
-                let close = self.expect(Tok::RParen, "to close the parenthesis")?.span;
-                Ok(Expr {
-                    span: span.to(close),
-                    ..inner
-                })
+                let (mut items, span) = self.tuple_of(|this| this.expr(), "the parenthesis")?;
+                if items.len() == 1 {
+                    let inner = items
+                        .pop()
+                        .unwrap_or_else(|| Expr::new(ExprKind::Error, span));
+                    return Ok(Expr { span, ..inner });
+                }
+                Ok(self.node(ExprKind::Tuple(items), span))
             }
             Tok::If => self.if_expr(),
             Tok::LBrace => {
@@ -1437,6 +1550,13 @@ mod tests {
                     args.iter().map(shape).collect::<Vec<_>>().join(", ")
                 )
             }
+            ExprKind::Tuple(items) => {
+                format!(
+                    "<{}>",
+                    items.iter().map(shape).collect::<Vec<_>>().join(", ")
+                )
+            }
+            ExprKind::Field { base, field } => format!("{}.{}", shape(base), field.name),
             other => format!("{other:?}"),
         }
     }
@@ -1453,6 +1573,10 @@ mod tests {
             ("-a * b;", "((Neg a) * b)"),
             ("x.f(1);", "f(x, 1)"),
             ("0x1F + 0b101 + 1_000;", "((31 + 5) + 1000)"),
+            ("(1 + 2) * 3;", "((1 + 2) * 3)"),
+            ("(1, (a, 2),);", "<1, <a, 2>>"),
+            ("t.0.1.2 + t.10;", "(t.0.1.2 + t.10)"),
+            ("(t).1;", "t.1"),
         ];
         for (source, expected) in cases {
             assert_eq!(shape(first_expr(&parse_ok(source))), expected, "{source}");
