@@ -60,9 +60,17 @@ pub fn disassemble(module: &Module) -> String {
 /// Runs a program to completion, returning its exit status (`exit` and unrecovered faults end
 /// the process).
 pub fn run(program: &Program, args: Vec<String>) -> i32 {
-    keel_runtime::process::set_args(args);
-    let module = compile(program);
-    let trace = std::env::var_os("KEEL_TRACE").is_some_and(|v| v == "1");
-    interp::execute(&module, module.entry(), &[], trace);
-    keel_runtime::keel_finish()
+    // The interpreter keeps Keel's frames in its register file, but the runtime functions it
+    // calls (`==`, printing) recurse on the machine stack as deep as a value is nested: the run
+    // gets a stack as large as compiled code's (`keel_runtime::stack`), so a deeply nested value
+    // is handled alike on every backend. The whole run is on that thread: arguments and output
+    // buffers are per-thread.
+    let stack_bytes = keel_runtime::stack::body_stack_bytes(0);
+    keel_runtime::stack::with_body_stack(stack_bytes, move || {
+        keel_runtime::process::set_args(args);
+        let module = compile(program);
+        let trace = std::env::var_os("KEEL_TRACE").is_some_and(|v| v == "1");
+        interp::execute(&module, module.entry(), &[], trace);
+        keel_runtime::keel_finish()
+    })
 }
