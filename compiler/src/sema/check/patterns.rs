@@ -36,18 +36,20 @@ impl BodyChecker<'_, '_> {
                                 Some(elems) => format!("a tuple of {} elements", elems.len()),
                                 None => "not a tuple".to_string(),
                             };
-                            self.diags.push(
-                                Diagnostic::new(
-                                    "E0417",
-                                    *span,
-                                    format!(
-                                        "a pattern of {} elements cannot take apart `{name}`",
-                                        parts.len()
-                                    ),
-                                )
-                                .label(format!("the value is {label}"))
-                                .secondary(value.span, format!("`{name}`")),
-                            );
+                            let mut diag = Diagnostic::new(
+                                "E0417",
+                                *span,
+                                format!(
+                                    "a pattern of {} elements cannot take apart `{name}`",
+                                    parts.len()
+                                ),
+                            )
+                            .label(format!("the value is {label}"));
+                            // A loop's element has no span of its own (it is the pattern's).
+                            if value.span != *span {
+                                diag = diag.secondary(value.span, format!("`{name}`"));
+                            }
+                            self.diags.push(diag);
                         }
                         for name in pattern.names() {
                             self.declare(name, Type::Error);
