@@ -17,13 +17,15 @@
 //! forwarding, layout decisions), [`compile`] (IR → bytecode), [`interp`] (the loop),
 //! [`disasm`] (text), [`ops`] (checked integer operations), [`heap`] (inline object access),
 //! [`rt`] (runtime calls), [`descs`] (the type descriptors the runtime reads), `releases` (which
-//! registers a recovered fault releases).
+//! registers a recovered fault releases), [`budget`] (runs on a fuel budget that always come back
+//! to the caller, for fuzzing).
 //!
 //! Every observable effect (printing, faults, `exit`) goes through `keel_runtime`, like the other
 //! backends. A fault inside a `live` block is recovered as the IR says: each instruction that can
 //! fault has a handler and a list of the registers its fault releases in a side table, and the
 //! interpreter unwinds frames on the cold path ([`interp`]). `KEEL_TRACE=1` prints each executed instruction to standard error.
 
+pub mod budget;
 pub mod bytecode;
 pub mod compile;
 pub mod descs;
@@ -35,6 +37,8 @@ pub mod plan;
 mod releases;
 pub mod rt;
 
+#[cfg(test)]
+mod budget_tests;
 #[cfg(test)]
 mod recovery_tests;
 #[cfg(test)]
