@@ -27,9 +27,12 @@
 //! The interpreter loop is generic over a `BUDGET` constant (like `TRACE`): the normal loop
 //! contains none of the counting, so `keel run --vm` pays nothing for this mode.
 //!
-//! A run that does not finish (out of fuel, `exit`, a fault) abandons the values its frames
-//! owned, as a recovered fault does: in-process callers leak them. The fuzz target runs each
-//! program in a forked child for that reason (docs/fuzzing.md).
+//! Faults that the program's `live` blocks recover from release what the frames they leave own,
+//! exactly as in the normal loop (the unwind is shared: `FaultSite::releases`), so a run that
+//! finishes leaves no heap object allocated. A run that stops early (out of fuel, `exit`, a
+//! fault that leaves the program) abandons the values its frames owned: in-process callers leak
+//! them. The fuzz target runs each program in a forked child for that reason, and checks that
+//! a finished run left nothing allocated (docs/fuzzing.md).
 //!
 //! What this module does not do: decide what a run means (callers compare outcomes, or only
 //! look for crashes) or bound the front end (its input's size does).

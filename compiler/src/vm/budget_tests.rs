@@ -20,9 +20,20 @@ const START: &str = "\n--- budgeted runs\n";
 /// Separates a run's output from its outcome in the child's standard output.
 const MARKER: &str = "\n--- outcome: ";
 
+/// Follows the outcome: how many more heap objects were live after the run than before it.
+const LIVE: &str = " --- objects left: ";
+
 /// Runs each `(source, fuel)` budgeted, one after the other in one child process, and returns
 /// each run's standard output and outcome (as `Debug` text).
 fn run_in_child(name: &str, runs: &[(&str, u64)]) -> Vec<(String, String)> {
+    runs_in_child(name, runs)
+        .into_iter()
+        .map(|(printed, outcome, _)| (printed, outcome))
+        .collect()
+}
+
+/// Like [`run_in_child`], also returning how many heap objects each run left allocated.
+fn runs_in_child(name: &str, runs: &[(&str, u64)]) -> Vec<(String, String, i64)> {
     if std::env::var(CHILD_VAR).as_deref() == Ok(name) {
         use std::io::Write;
         print!("{START}");
@@ -31,9 +42,11 @@ fn run_in_child(name: &str, runs: &[(&str, u64)]) -> Vec<(String, String)> {
             let program = crate::sema::compile(&SourceFile::new("t.kl", *source))
                 .unwrap_or_else(|d| panic!("{source}: {d:#?}"));
             let module = super::compile(&program);
+            let before = keel_runtime::object::live_objects();
             let outcome = run_budgeted(&module, Vec::new(), *fuel);
+            let live = keel_runtime::object::live_objects() - before;
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{MARKER}{outcome:?}");
+            let _ = writeln!(out, "{MARKER}{outcome:?}{LIVE}{live}");
             let _ = out.flush();
         }
         std::process::exit(0);
@@ -65,7 +78,13 @@ fn run_in_child(name: &str, runs: &[(&str, u64)]) -> Vec<(String, String)> {
             .split_once(MARKER)
             .unwrap_or_else(|| panic!("missing outcome in:\n{stdout}"));
         let (outcome, after) = after.split_once('\n').unwrap_or((after, ""));
-        results.push((printed.to_string(), outcome.to_string()));
+        let (outcome, live) = outcome
+            .rsplit_once(LIVE)
+            .unwrap_or_else(|| panic!("missing object count in:\n{stdout}"));
+        let live = live
+            .parse()
+            .unwrap_or_else(|_| panic!("bad count in:\n{stdout}"));
+        results.push((printed.to_string(), outcome.to_string(), live));
         rest = after;
     }
     results
@@ -225,4 +244,45 @@ fn work_in_one_instruction_is_paid_for_first() {
         runs[4],
         ("1000\n".to_string(), format!("{:?}", Outcome::Finished))
     );
+}
+
+#[test]
+fn recovered_faults_release_what_the_frames_owned() {
+    // As the normal loop does (`ir::fault_releases`): forty recoveries from a fault three calls
+    // deep, every frame on the way owning strings, arrays and structs, leave nothing allocated.
+    let source = "struct Item { string name, [int] counts, }
+fn innermost(Item item, [string] words, int d) -> int {
+    let label = item.name + \"/\" + words[0];
+    return len(label) / d;
+}
+fn middle(Item item, int d) -> int {
+    let words = split(\"alpha beta gamma\", \" \");
+    let copy = item;
+    copy.counts = push(copy.counts, d);
+    return innermost(copy, words, d) + len(copy.counts);
+}
+fn outer(string name, int d) -> int {
+    let item = new Item { name: name + \"!\", counts: [1, 2, 3] };
+    let extra = [item, item];
+    return middle(item, d) + len(extra);
+}
+let total = 0;
+let log: [string] = [];
+for i in 0..40 {
+    live {
+        let held = \"round \" + i;
+        log = push(log, held);
+        total = total + outer(held, live_retries());
+    }
+}
+println(total);
+println(log[39]);";
+    let runs = runs_in_child(
+        "recovered_faults_release_what_the_frames_owned",
+        &[(source, 1_000_000)],
+    );
+    let (printed, outcome, live) = &runs[0];
+    assert_eq!(outcome, &format!("{:?}", Outcome::Finished));
+    assert_eq!(printed, "830\nround 39\n");
+    assert_eq!(*live, 0, "objects left allocated");
 }
