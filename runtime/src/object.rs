@@ -6,8 +6,8 @@
 //! JIT, tests) on different threads do not disturb each other's counts.
 //!
 //! [`retain`] and [`release`] ignore null (an emptied slot) and static objects (`rc == -1`).
-//! Freeing an array or struct releases its heap children as its descriptor says; that recursion is
-//! as deep as the value is nested.
+//! Freeing an array or struct releases its heap children as its descriptor says, without
+//! recursion (values may be nested to any depth; see [`keel_free`]).
 //!
 //! What this module does not do: build strings or arrays (see `string` and `array`); it only
 //! knows their sizes, to free and copy them.
@@ -205,6 +205,11 @@ pub unsafe extern "C" fn keel_release(obj: *mut ObjHeader) {
 /// Frees `obj`, whose count has reached zero, after releasing its heap children. Null and static
 /// objects are ignored.
 ///
+/// A value may be nested to any depth (a struct holding an array of itself, built in a loop), so
+/// freeing does not recurse: the objects whose last reference is gone wait in a list threaded
+/// through their own `rc` fields (a dead object's count is never read again) and are freed one
+/// after the other. That takes constant stack and allocates nothing, whatever the depth.
+///
 /// # Safety
 /// `obj` must be null, static, or a live object nobody else refers to.
 #[no_mangle]
@@ -212,12 +217,58 @@ pub unsafe extern "C" fn keel_free(obj: *mut ObjHeader) {
     if obj.is_null() {
         return;
     }
-    // SAFETY: the caller guarantees `obj` is a live object with no other references; its
-    // descriptor says where its heap children are and how large it is.
+    // SAFETY: the caller guarantees `obj` is a live object with no other references; every
+    // object in the list is one too (its last reference was just dropped).
     unsafe {
         if (*obj).rc == STATIC_RC {
             return;
         }
+        // The list of objects to free: its head, each one's `rc` holding the next (0 ends it).
+        (*obj).rc = 0;
+        let mut pending = obj;
+        while !pending.is_null() {
+            let next = (*pending).rc as *mut ObjHeader;
+            let dead = pending;
+            pending = next;
+            free_one(dead, &mut pending);
+        }
+    }
+}
+
+/// Drops one reference of the object at `word`, for a parent being freed: an object whose last
+/// reference that was goes on the `pending` list (see [`keel_free`]) instead of being freed here.
+///
+/// # Safety
+/// `word` must be null or a live object the parent owns a reference to.
+unsafe fn release_child(word: i64, pending: &mut *mut ObjHeader) {
+    let child = word as *mut ObjHeader;
+    if child.is_null() {
+        return;
+    }
+    // SAFETY: the caller guarantees `child` is live.
+    unsafe {
+        let rc = (*child).rc;
+        if rc == STATIC_RC {
+            return;
+        }
+        if rc <= 1 {
+            (*child).rc = *pending as i64;
+            *pending = child;
+        } else {
+            (*child).rc = rc - 1;
+        }
+    }
+}
+
+/// Frees the dead object `obj` (its count no longer used), dropping one reference of each heap
+/// child onto `pending`.
+///
+/// # Safety
+/// `obj` must be an object nobody refers to any more, with a valid descriptor (or a string).
+unsafe fn free_one(obj: *mut ObjHeader, pending: &mut *mut ObjHeader) {
+    // SAFETY: the caller guarantees `obj` is dead and whole; its descriptor says where its heap
+    // children are and how large it is.
+    unsafe {
         let size = match (*obj).desc.as_ref() {
             None => {
                 let string = obj.cast::<StrHeader>();
@@ -227,7 +278,7 @@ pub unsafe extern "C" fn keel_free(obj: *mut ObjHeader) {
                 let array = obj.cast::<ArrayHeader>();
                 if desc_is_heap(desc.elem) {
                     for &word in crate::array::elements(array) {
-                        release_word(word);
+                        release_child(word, pending);
                     }
                 }
                 crate::array::array_size((*array).cap)
@@ -236,7 +287,7 @@ pub unsafe extern "C" fn keel_free(obj: *mut ObjHeader) {
                 let fields = struct_fields(obj);
                 for (index, field) in desc.field_descs().iter().enumerate() {
                     if desc_is_heap(field.ty) {
-                        release_word(*fields.add(index));
+                        release_child(*fields.add(index), pending);
                     }
                 }
                 struct_size(desc)
