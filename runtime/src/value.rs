@@ -6,6 +6,10 @@
 //! by field. The text is what `print` shows: `[1, 2, 3]`, `["a\n", "b"]` (strings inside quoted
 //! with escapes), floats by the float rule, `Point { x: 1, y: 2.5 }`, `[]`, `E {}`.
 //!
+//! Values may be nested to any depth (a struct holding an array of its own type, built in a
+//! loop), so neither walk recurses: each keeps a stack of the arrays and structs it is inside, on
+//! the heap.
+//!
 //! What this module does not do: write the text anywhere (see `output`) or compare descriptors
 //! (values of one static type are compared; their descriptors are not).
 
@@ -19,47 +23,107 @@ use crate::string::{as_bytes, new_string};
 
 /// Whether the value words `a` and `b` of type `desc` are equal by `==`.
 ///
+/// Values may be nested to any depth, so the walk keeps its own stack of the arrays and structs
+/// it is inside (as deep as the values, on the heap) instead of recursing.
+///
 /// # Safety
 /// `desc` must be a valid descriptor; heap words must be null or live objects of that type.
 pub unsafe fn word_eq(a: i64, b: i64, desc: *const TypeDesc) -> bool {
+    let mut open: Vec<Pair<'_>> = Vec::new();
+    // SAFETY: the caller guarantees the descriptor and the objects are valid; the parts pushed
+    // are elements and fields of them, typed by their containers' descriptors.
+    unsafe {
+        if !shallow_eq(a, b, desc, &mut open) {
+            return false;
+        }
+        while let Some(pair) = open.last_mut() {
+            let next = match pair {
+                Pair::Arrays { xs, ys, elem, next } => (*next < xs.len()).then(|| {
+                    *next += 1;
+                    (xs[*next - 1], ys[*next - 1], *elem)
+                }),
+                Pair::Structs {
+                    xs,
+                    ys,
+                    fields,
+                    next,
+                } => (*next < fields.len()).then(|| {
+                    *next += 1;
+                    (*xs.add(*next - 1), *ys.add(*next - 1), fields[*next - 1].ty)
+                }),
+            };
+            match next {
+                Some((x, y, desc)) => {
+                    if !shallow_eq(x, y, desc, &mut open) {
+                        return false;
+                    }
+                }
+                None => {
+                    open.pop();
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Two arrays or two structs being compared part by part, and the index of the next part.
+enum Pair<'a> {
+    Arrays {
+        xs: &'a [i64],
+        ys: &'a [i64],
+        elem: *const TypeDesc,
+        next: usize,
+    },
+    Structs {
+        xs: *const i64,
+        ys: *const i64,
+        fields: &'a [crate::desc::FieldDesc],
+        next: usize,
+    },
+}
+
+/// Compares `a` and `b` of type `desc` as far as can be done without looking inside them:
+/// scalars and strings whole, arrays by length; two arrays or structs still to be compared part
+/// by part are pushed onto `open`. False when they already differ.
+///
+/// # Safety
+/// As for [`word_eq`].
+unsafe fn shallow_eq<'a>(a: i64, b: i64, desc: *const TypeDesc, open: &mut Vec<Pair<'a>>) -> bool {
     // SAFETY: the caller guarantees the descriptor and the objects are valid.
     unsafe {
-        let kind = (*desc).kind;
-        match kind {
+        match (*desc).kind {
             KIND_FLOAT => f64::from_bits(a as u64) == f64::from_bits(b as u64),
             KIND_STRING | KIND_ARRAY | KIND_STRUCT if a == 0 || b == 0 => a == b,
             KIND_STRING => {
                 a == b || as_bytes(a as *const StrHeader) == as_bytes(b as *const StrHeader)
             }
-            KIND_ARRAY => arrays_eq(a as *const ArrayHeader, b as *const ArrayHeader, desc),
-            KIND_STRUCT => structs_eq(a as *mut ObjHeader, b as *mut ObjHeader, desc),
+            // No shortcut for `a == b`: an array holding NaN is not equal to itself.
+            KIND_ARRAY => {
+                let xs = crate::array::elements(a as *const ArrayHeader);
+                let ys = crate::array::elements(b as *const ArrayHeader);
+                if xs.len() != ys.len() {
+                    return false;
+                }
+                open.push(Pair::Arrays {
+                    xs,
+                    ys,
+                    elem: (*desc).elem,
+                    next: 0,
+                });
+                true
+            }
+            KIND_STRUCT => {
+                open.push(Pair::Structs {
+                    xs: struct_fields(a as *mut ObjHeader),
+                    ys: struct_fields(b as *mut ObjHeader),
+                    fields: (*desc).field_descs(),
+                    next: 0,
+                });
+                true
+            }
             _ => a == b,
         }
-    }
-}
-
-/// # Safety
-/// `a` and `b` must be live arrays of the array type `desc`.
-unsafe fn arrays_eq(a: *const ArrayHeader, b: *const ArrayHeader, desc: *const TypeDesc) -> bool {
-    // SAFETY: the caller guarantees both arrays and the descriptor are valid.
-    unsafe {
-        let elem = (*desc).elem;
-        let (xs, ys) = (crate::array::elements(a), crate::array::elements(b));
-        xs.len() == ys.len() && xs.iter().zip(ys).all(|(&x, &y)| word_eq(x, y, elem))
-    }
-}
-
-/// # Safety
-/// `a` and `b` must be live structs of the struct type `desc`.
-unsafe fn structs_eq(a: *mut ObjHeader, b: *mut ObjHeader, desc: *const TypeDesc) -> bool {
-    // SAFETY: the caller guarantees both structs and the descriptor are valid.
-    unsafe {
-        let (xs, ys) = (struct_fields(a), struct_fields(b));
-        (*desc)
-            .field_descs()
-            .iter()
-            .enumerate()
-            .all(|(i, field)| word_eq(*xs.add(i), *ys.add(i), field.ty))
     }
 }
 
@@ -82,9 +146,92 @@ pub unsafe extern "C" fn keel_value_eq(a: *const ObjHeader, b: *const ObjHeader)
 /// Appends the text of the value word `word` of type `desc` as it appears inside an array or
 /// struct (strings quoted).
 ///
+/// Values may be nested to any depth, so the walk keeps its own stack of the arrays and structs
+/// it is inside (as deep as the value, on the heap) instead of recursing.
+///
 /// # Safety
 /// `desc` must be a valid descriptor; a heap word must be null or a live object of that type.
 pub unsafe fn write_value(out: &mut Vec<u8>, word: i64, desc: *const TypeDesc) {
+    let mut open: Vec<Open<'_>> = Vec::new();
+    // SAFETY: the caller guarantees the descriptor and the object are valid; the parts written
+    // are elements and fields of it, typed by their containers' descriptors.
+    unsafe {
+        write_start(out, word, desc, &mut open);
+        while let Some(container) = open.last_mut() {
+            let next = match container {
+                Open::Array { items, elem, next } => {
+                    if *next == items.len() {
+                        out.push(b']');
+                        None
+                    } else {
+                        if *next > 0 {
+                            out.extend_from_slice(b", ");
+                        }
+                        *next += 1;
+                        Some((items[*next - 1], *elem))
+                    }
+                }
+                Open::Struct {
+                    values,
+                    fields,
+                    tuple,
+                    next,
+                } => {
+                    if *next == fields.len() {
+                        out.extend_from_slice(if *tuple { b")" } else { b" }" });
+                        None
+                    } else {
+                        if *next > 0 {
+                            out.extend_from_slice(b", ");
+                        }
+                        let field = &fields[*next];
+                        if !*tuple {
+                            out.extend_from_slice(field.name_bytes());
+                            out.extend_from_slice(b": ");
+                        }
+                        *next += 1;
+                        Some((*values.add(*next - 1), field.ty))
+                    }
+                }
+            };
+            match next {
+                Some((word, desc)) => write_start(out, word, desc, &mut open),
+                None => {
+                    open.pop();
+                }
+            }
+        }
+    }
+}
+
+/// An array or struct whose text is being written, and the index of its next part.
+enum Open<'a> {
+    Array {
+        items: &'a [i64],
+        elem: *const TypeDesc,
+        next: usize,
+    },
+    /// A struct, or a tuple (a struct without a name): `(1, "a")`, its elements without names.
+    Struct {
+        values: *const i64,
+        fields: &'a [crate::desc::FieldDesc],
+        tuple: bool,
+        next: usize,
+    },
+}
+
+/// Appends the text of `word` of type `desc` as far as it goes without its parts: a scalar or
+/// string whole, an empty struct whole, or the start of an array or struct, which is pushed
+/// onto `open` for its parts and its end.
+///
+/// # Safety
+/// As for [`write_value`].
+unsafe fn write_start<'a>(
+    out: &mut Vec<u8>,
+    word: i64,
+    desc: *const TypeDesc,
+    open: &mut Vec<Open<'a>>,
+) {
     // SAFETY: the caller guarantees the descriptor and the object are valid.
     unsafe {
         match (*desc).kind {
@@ -95,8 +242,34 @@ pub unsafe fn write_value(out: &mut Vec<u8>, word: i64, desc: *const TypeDesc) {
             KIND_BOOL => out.extend_from_slice(if word != 0 { b"true" } else { b"false" }),
             _ if word == 0 => out.extend_from_slice(b"<null>"),
             KIND_STRING => write_quoted(out, as_bytes(word as *const StrHeader)),
-            KIND_ARRAY => write_array(out, word as *const ArrayHeader, desc),
-            KIND_STRUCT => write_struct(out, word as *mut ObjHeader, desc),
+            KIND_ARRAY => {
+                out.push(b'[');
+                open.push(Open::Array {
+                    items: crate::array::elements(word as *const ArrayHeader),
+                    elem: (*desc).elem,
+                    next: 0,
+                });
+            }
+            KIND_STRUCT => {
+                let tuple = (*desc).is_tuple();
+                let fields = (*desc).field_descs();
+                if tuple {
+                    out.push(b'(');
+                } else if fields.is_empty() {
+                    out.extend_from_slice((*desc).name_bytes());
+                    out.extend_from_slice(b" {}");
+                    return;
+                } else {
+                    out.extend_from_slice((*desc).name_bytes());
+                    out.extend_from_slice(b" { ");
+                }
+                open.push(Open::Struct {
+                    values: struct_fields(word as *mut ObjHeader),
+                    fields,
+                    tuple,
+                    next: 0,
+                });
+            }
             kind => out.extend_from_slice(format!("<kind {kind}>").as_bytes()),
         }
     }
@@ -122,70 +295,6 @@ pub unsafe fn write_object(out: &mut Vec<u8>, obj: *const ObjHeader) {
 fn write_int(out: &mut Vec<u8>, value: i64) {
     let mut digits = [0u8; 20];
     out.extend_from_slice(crate::output::format_int(value, &mut digits));
-}
-
-/// # Safety
-/// `a` must be a live array of type `desc`.
-unsafe fn write_array(out: &mut Vec<u8>, a: *const ArrayHeader, desc: *const TypeDesc) {
-    // SAFETY: the caller guarantees the array and descriptor are valid.
-    unsafe {
-        let elem = (*desc).elem;
-        out.push(b'[');
-        for (index, &item) in crate::array::elements(a).iter().enumerate() {
-            if index > 0 {
-                out.extend_from_slice(b", ");
-            }
-            write_value(out, item, elem);
-        }
-        out.push(b']');
-    }
-}
-
-/// # Safety
-/// `obj` must be a live struct of type `desc`.
-unsafe fn write_struct(out: &mut Vec<u8>, obj: *mut ObjHeader, desc: *const TypeDesc) {
-    // SAFETY: the caller guarantees the struct and descriptor are valid.
-    unsafe {
-        if (*desc).is_tuple() {
-            return write_tuple(out, obj, desc);
-        }
-        out.extend_from_slice((*desc).name_bytes());
-        let fields = (*desc).field_descs();
-        if fields.is_empty() {
-            out.extend_from_slice(b" {}");
-            return;
-        }
-        out.extend_from_slice(b" { ");
-        let values = struct_fields(obj);
-        for (index, field) in fields.iter().enumerate() {
-            if index > 0 {
-                out.extend_from_slice(b", ");
-            }
-            out.extend_from_slice(field.name_bytes());
-            out.extend_from_slice(b": ");
-            write_value(out, *values.add(index), field.ty);
-        }
-        out.extend_from_slice(b" }");
-    }
-}
-
-/// A tuple: its elements in parentheses, `(1, "a")`.
-///
-/// # Safety
-/// `obj` must be a live tuple of type `desc`.
-unsafe fn write_tuple(out: &mut Vec<u8>, obj: *mut ObjHeader, desc: *const TypeDesc) {
-    // SAFETY: the caller guarantees the tuple and descriptor are valid.
-    unsafe {
-        out.push(b'(');
-        let values = struct_fields(obj);
-        for (index, field) in (*desc).field_descs().iter().enumerate() {
-            if index > 0 {
-                out.extend_from_slice(b", ");
-            }
-            write_value(out, *values.add(index), field.ty);
-        }
-        out.push(b')');
-    }
 }
 
 /// Appends `text` in double quotes with the escapes of Keel string literals: `\"`, `\\`, `\n`,
@@ -328,6 +437,72 @@ mod tests {
             }
         }
         assert_eq!(live_objects(), before);
+    }
+
+    // `struct Node { [Node] kids, int tag }`: a type whose values nest to any depth.
+    static NODE_FIELDS: [FieldDesc; 2] = [
+        FieldDesc::new(b"kids", &NODES),
+        FieldDesc::new(b"tag", &INT_DESC),
+    ];
+    static NODE: TypeDesc = TypeDesc::structure(b"Node", &NODE_FIELDS);
+    static NODES: TypeDesc = TypeDesc::array(&NODE);
+
+    /// A chain of `depth` nodes, each the only kid of the next, tagged `tag` at the bottom.
+    fn chain(depth: usize, tag: i64) -> i64 {
+        let mut node = 0i64;
+        for level in 0..depth {
+            let kids = if node == 0 {
+                array_of(&NODES, &[])
+            } else {
+                array_of(&NODES, &[node])
+            };
+            // SAFETY: `Node` has two fields, set here; `kids` is taken over.
+            node = unsafe {
+                let n = keel_struct_alloc(&NODE);
+                *struct_fields(n) = kids;
+                *struct_fields(n).add(1) = if level == 0 { tag } else { 0 };
+                n as i64
+            };
+        }
+        node
+    }
+
+    #[test]
+    fn values_nested_a_million_deep_print_compare_and_free_without_recursing() {
+        // On a thread with a small stack: one recursion per level would overflow it at once.
+        std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(|| {
+                let before = live_objects();
+                let small = chain(3, 7);
+                assert_eq!(
+                    text_of(small),
+                    "Node { kids: [Node { kids: [Node { kids: [], tag: 7 }], tag: 0 }], tag: 0 }"
+                );
+                let depth = 1_000_000;
+                let (a, b, c) = (chain(depth, 1), chain(depth, 1), chain(depth, 2));
+                // SAFETY: all are live nodes; each is released once.
+                unsafe {
+                    let eq = |x: i64, y: i64| {
+                        keel_value_eq(x as *const ObjHeader, y as *const ObjHeader)
+                    };
+                    assert_eq!(eq(a, b), 1);
+                    assert_eq!(eq(a, c), 0);
+                    let text = text_of(c);
+                    assert_eq!(text.len(), depth * "Node { kids: [], tag: 0 }".len());
+                    assert!(text.starts_with("Node { kids: [Node { kids: [Node"));
+                    let middle = text.find("Node { kids: [], tag: 2 }");
+                    assert_eq!(middle, Some((depth - 1) * "Node { kids: [".len()));
+                    assert!(text.ends_with("], tag: 0 }], tag: 0 }"));
+                    for obj in [small, a, b, c] {
+                        release(obj as *mut ObjHeader);
+                    }
+                }
+                assert_eq!(live_objects(), before);
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::ir;
 /// Stack for the front end's thread. Checking and lowering recurse once per nesting level of the
 /// tree (a 20,000-term sum is 20,000 levels deep), so they run on a thread with a large stack;
 /// the parser bounds how deep a tree can get (`syntax::parser::MAX_NESTING`, `MAX_CHAIN`).
-const FRONT_END_STACK: usize = 1 << 30;
+pub const FRONT_END_STACK: usize = 1 << 30;
 
 pub use lower::Options;
 
@@ -41,6 +41,16 @@ pub fn compile_with(source: &SourceFile, options: Options) -> Result<ir::Program
             Err(_) => compile_here(source, options),
         }
     })
+}
+
+/// [`compile_with`] on the calling thread, which must have at least [`FRONT_END_STACK`] bytes of
+/// stack: for callers that compile many files on a thread of their own (the fuzz targets,
+/// docs/fuzzing.md), which would otherwise pay for a fresh thread and its stack every time.
+pub fn compile_on_this_thread(
+    source: &SourceFile,
+    options: Options,
+) -> Result<ir::Program, Vec<Diagnostic>> {
+    compile_here(source, options)
 }
 
 fn compile_here(source: &SourceFile, options: Options) -> Result<ir::Program, Vec<Diagnostic>> {
@@ -80,6 +90,31 @@ mod tests {
             Ok(_) => Vec::new(),
             Err(diags) => diags.iter().map(|d| d.code).collect(),
         }
+    }
+
+    #[test]
+    fn compiling_on_this_thread_is_compiling() {
+        // On a thread with the front end's stack, as its callers must provide.
+        std::thread::Builder::new()
+            .stack_size(super::FRONT_END_STACK)
+            .spawn(|| {
+                for source in [
+                    "fn f(int n) -> int { return n + 1; } println(f(1));",
+                    "let x = ;",
+                ] {
+                    let file = SourceFile::new("t.kl", source);
+                    let here = super::compile_on_this_thread(&file, super::Options::default());
+                    let there = compile(&file);
+                    match (here, there) {
+                        (Ok(a), Ok(b)) => assert_eq!(program_to_string(&a), program_to_string(&b)),
+                        (Err(a), Err(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}")),
+                        (a, b) => panic!("{source}: {a:?} vs {b:?}"),
+                    }
+                }
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]

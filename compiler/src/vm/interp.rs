@@ -38,6 +38,12 @@
 //! reads, and each step of an unwind as a line saying where the fault goes. The loop is generic
 //! over a `TRACE` constant, so the normal loop contains no trace code.
 //!
+//! # Budgeted runs
+//! The loop is also generic over a `BUDGET` constant, for [`super::budget`]: with it, calls,
+//! backward jumps and operand-sized work are paid for in fuel before they happen, and `exit`, a
+//! stack overflow and running out of fuel leave the loop (as `Fault::Stop`) instead of ending the
+//! process. The normal loop (`BUDGET` false) contains none of it.
+//!
 //! # Safety
 //! The hot loop reads instructions and registers without bounds checks. It relies on the
 //! invariants [`Module::new`] validated, and on one maintained here: while a function runs,
@@ -56,6 +62,7 @@ use keel_runtime::{
     keel_exit, keel_fault_int, keel_print_bool, keel_print_int, keel_print_str, IntOp,
 };
 
+use super::budget::{self, Stop};
 use super::bytecode::{FrameInfo, Instr, Module};
 use super::heap;
 use super::ops;
@@ -86,24 +93,30 @@ struct ReturnRecord {
 /// a void function, and for a fault recovered from that left the function without a handler).
 /// `exit` and unrecovered faults end the process inside.
 pub fn execute(module: &Module, func: u32, args: &[i64], trace: bool) -> i64 {
-    let Some(frame) = module.frames().get(func as usize).copied() else {
-        panic!("execute: no function {func}");
-    };
-    assert_eq!(
-        args.len(),
-        module.functions()[func as usize].param_count as usize,
-        "execute: arity"
-    );
-    let mut machine = Machine {
-        regs: vec![0; INITIAL_REGISTERS.max(frame.frame_size as usize)],
-        returns: Vec::with_capacity(256),
-    };
-    machine.regs[..args.len()].copy_from_slice(args);
-    if trace {
-        machine.run::<true>(module, frame)
+    let (mut machine, frame) = Machine::new(module, func, args);
+    let outcome = if trace {
+        machine.run::<true, false>(module, frame, &mut 0)
     } else {
-        machine.run::<false>(module, frame)
-    }
+        machine.run::<false, false>(module, frame, &mut 0)
+    };
+    // Only a budgeted loop stops early.
+    outcome.unwrap_or(0)
+}
+
+/// Like [`execute`] without tracing, on at most `fuel` units of fuel, and without ending the
+/// process on `exit` or a stack overflow: those, and running out of fuel, come back as a
+/// [`Stop`] (see `budget`). Other faults go to the runtime as usual, so the caller must have a
+/// `live` record active for them to be recorded rather than fatal.
+pub(super) fn execute_budgeted(
+    module: &Module,
+    func: u32,
+    args: &[i64],
+    mut fuel: u64,
+) -> Result<(), Stop> {
+    let (mut machine, frame) = Machine::new(module, func, args);
+    machine
+        .run::<false, true>(module, frame, &mut fuel)
+        .map(|_| ())
 }
 
 struct Machine {
@@ -122,6 +135,8 @@ enum Fault {
     ToInt(f64),
     /// Already recorded: by the runtime function a `call_rt` called, or before an `unwind`.
     Recorded,
+    /// Not a fault: a budgeted run stops (never reported or unwound).
+    Stop(Stop),
 }
 
 impl Fault {
@@ -147,7 +162,7 @@ impl Fault {
             Fault::ToInt(value) => unsafe {
                 keel_runtime::fault::keel_fault_to_int(site, len, value)
             },
-            Fault::Recorded => {}
+            Fault::Recorded | Fault::Stop(_) => {}
         }
     }
 }
@@ -262,6 +277,24 @@ fn trace_unwind(module: &Module, ip: usize, handler: Option<u32>) {
 }
 
 impl Machine {
+    /// A machine ready to run function `func` of `module` with `args` as its parameters.
+    fn new(module: &Module, func: u32, args: &[i64]) -> (Machine, FrameInfo) {
+        let Some(frame) = module.frames().get(func as usize).copied() else {
+            panic!("execute: no function {func}");
+        };
+        assert_eq!(
+            args.len(),
+            module.functions()[func as usize].param_count as usize,
+            "execute: arity"
+        );
+        let mut machine = Machine {
+            regs: vec![0; INITIAL_REGISTERS.max(frame.frame_size as usize)],
+            returns: Vec::with_capacity(256),
+        };
+        machine.regs[..args.len()].copy_from_slice(args);
+        (machine, frame)
+    }
+
     /// Reports a raised fault and, when the runtime recorded it for a `live` block (it ends
     /// the process otherwise), unwinds.
     #[cold]
@@ -341,15 +374,24 @@ impl Machine {
     }
 
     /// Runs from the entry of `entry` until the outermost frame returns (its result) or a
-    /// recovered fault leaves it (0).
-    fn run<const TRACE: bool>(&mut self, module: &Module, entry: FrameInfo) -> i64 {
+    /// recovered fault leaves it (0), or, in a budgeted run on `fuel`, until it stops early.
+    fn run<const TRACE: bool, const BUDGET: bool>(
+        &mut self,
+        module: &Module,
+        entry: FrameInfo,
+        fuel: &mut u64,
+    ) -> Result<i64, Stop> {
         let (mut ip, mut bp) = (entry.entry as usize, 0);
         loop {
-            match self.run_until_fault::<TRACE>(module, ip, bp) {
-                Ok(result) => return result,
+            match self.run_until_fault::<TRACE, BUDGET>(module, ip, bp, fuel) {
+                Ok(result) => return Ok(result),
+                Err(Raised {
+                    fault: Fault::Stop(stop),
+                    ..
+                }) if BUDGET => return Err(stop),
                 Err(raised) => match self.raise::<TRACE>(module, raised) {
                     Some((handler, frame)) => (ip, bp) = (handler, frame),
-                    None => return 0,
+                    None => return Ok(0),
                 },
             }
         }
@@ -359,17 +401,18 @@ impl Machine {
     /// the return records move there and back), so that the loop reaches the record stack's
     /// length and capacity without going through `self`.
     #[inline(never)]
-    fn run_until_fault<const TRACE: bool>(
+    fn run_until_fault<const TRACE: bool, const BUDGET: bool>(
         &mut self,
         module: &Module,
         ip: usize,
         bp: usize,
+        fuel: &mut u64,
     ) -> Result<i64, Raised> {
         let mut machine = Machine {
             regs: std::mem::take(&mut self.regs),
             returns: std::mem::take(&mut self.returns),
         };
-        let outcome = machine.interpret::<TRACE>(module, ip, bp);
+        let outcome = machine.interpret::<TRACE, BUDGET>(module, ip, bp, fuel);
         *self = machine;
         outcome
     }
@@ -378,12 +421,17 @@ impl Machine {
     /// outermost frame returns (`Ok` with its result) or an instruction raises a fault
     /// (`Err`, for `run` to report and unwind). Leaving the loop on a fault, rather than
     /// unwinding inside it, keeps the loop's state out of the fault paths.
+    ///
+    /// With `BUDGET`, every call and backward jump, and the work of the instructions whose cost
+    /// grows with their operands, is paid for from `fuel` before it is done (see `budget`),
+    /// and `exit`, a stack overflow and running out of fuel leave the loop as a [`Fault::Stop`].
     #[inline(always)]
-    fn interpret<const TRACE: bool>(
+    fn interpret<const TRACE: bool, const BUDGET: bool>(
         &mut self,
         module: &Module,
         mut ip: usize,
         mut bp: usize,
+        fuel: &mut u64,
     ) -> Result<i64, Raised> {
         let code = module.code();
         let frames = module.frames();
@@ -448,11 +496,28 @@ impl Machine {
                 })
             };
         }
+        // Budgeted runs only: pays for a call, and stops the run where the call would overflow
+        // the stack (kept apart from `call!`, whose code it would otherwise perturb).
+        macro_rules! budget_call {
+            ($func:expr, $window:expr, $units:expr) => {{
+                charge!(1);
+                // SAFETY: `func` names an existing function (validated by `Module::new`).
+                let callee = unsafe { *frames.get_unchecked($func as usize) };
+                let top = bp + $window.index() + callee.frame_size as usize;
+                let after: u32 = $units(&self.returns, $func);
+                if after > MAX_STACK_UNITS || top > module.max_registers() {
+                    raise!(Fault::Stop(Stop::StackOverflow(ip - 1)));
+                }
+            }};
+        }
         // A Keel call of `func` with its window at `window` and its result into `dst`: `units`
         // gives the stack units the active calls would take with the callee, `record_units` what
         // the new return record keeps of that count.
         macro_rules! call {
             ($func:expr, $window:expr, $dst:expr, $record_units:expr, $units:expr) => {{
+                if BUDGET {
+                    budget_call!($func, $window, $units);
+                }
                 // SAFETY: `func` names an existing function (validated by `Module::new`).
                 let callee = unsafe { *frames.get_unchecked($func as usize) };
                 let new_bp = bp + $window.index();
@@ -496,12 +561,51 @@ impl Machine {
             };
         }
 
+        // Budgeted runs only: pays `cost` units of fuel, or stops the run when fewer are left.
+        macro_rules! charge {
+            ($cost:expr) => {
+                if BUDGET {
+                    let cost: u64 = $cost;
+                    if *fuel < cost {
+                        raise!(Fault::Stop(Stop::OutOfFuel));
+                    }
+                    *fuel -= cost;
+                }
+            };
+        }
+        // A jump to `target`: a backward one (a loop's next round) costs a unit of fuel.
+        macro_rules! jump {
+            ($target:expr) => {{
+                let target = $target as usize;
+                if BUDGET && target < ip {
+                    charge!(1);
+                }
+                ip = target;
+            }};
+        }
+        // The copy-on-write step on the array or struct at `word` (budgeted: the copy is paid
+        // for first).
+        macro_rules! make_unique {
+            ($word:expr) => {{
+                let word = $word;
+                charge!(heap! { budget::copy_cost(word) });
+                heap! { heap::make_unique(word) }
+            }};
+        }
+        macro_rules! make_unique_in_place {
+            ($slot:expr) => {{
+                let slot = $slot;
+                charge!(heap! { budget::copy_cost(*slot) });
+                heap! { heap::make_unique_in_place(slot) }
+            }};
+        }
+
         // A conditional jump. Written as a branch (not a conditional move of `ip`), so that the
         // processor predicts it instead of waiting for the comparison.
         macro_rules! jump_if {
             ($cond:expr, $target:expr) => {
                 if $cond {
-                    ip = $target as usize;
+                    jump!($target);
                 } else {
                     std::hint::cold_path();
                 }
@@ -635,7 +739,7 @@ impl Machine {
                 Instr::LtFloat { dst, a, b } => set!(dst, i64::from(getf!(a) < getf!(b))),
                 Instr::LeFloat { dst, a, b } => set!(dst, i64::from(getf!(a) <= getf!(b))),
 
-                Instr::Jump { target } => ip = target as usize,
+                Instr::Jump { target } => jump!(target),
                 Instr::JumpIfTrue { cond, target } => jump_if!(get!(cond) != 0, target),
                 Instr::JumpIfFalse { cond, target } => jump_if!(get!(cond) == 0, target),
                 Instr::EqIntJump { a, b, target } => jump_if!(get!(a) == get!(b), target),
@@ -745,13 +849,19 @@ impl Machine {
                     // the register file never shrinks.
                     r = unsafe { base.add(bp) };
                 }
-                Instr::Exit { src } => keel_exit(get!(src)),
+                Instr::Exit { src } => {
+                    if BUDGET {
+                        raise!(Fault::Stop(Stop::Exit(get!(src))));
+                    }
+                    keel_exit(get!(src))
+                }
                 Instr::Unwind => raise!(Fault::Recorded),
 
                 Instr::PrintInt { src, flags } => keel_print_int(get!(src), flags),
                 Instr::PrintBool { src, flags } => keel_print_bool(get!(src), flags),
                 Instr::PrintStr { src, flags } => {
                     let string = get!(src) as *const StrHeader;
+                    charge!(heap! { budget::string_cost(string as i64) });
                     // SAFETY: the compiler emits `print_str` only for a register holding a
                     // `string` value of verified IR: a live string object.
                     unsafe { keel_print_str(string, flags) }
@@ -759,6 +869,7 @@ impl Machine {
                 Instr::PrintFloat { src, flags } => keel_print_float(getf!(src), flags),
                 Instr::PrintValue { src, flags } => {
                     let value = get!(src) as *const ObjHeader;
+                    charge!(heap! { budget::object_cost(value as i64, *fuel) });
                     // SAFETY: verified IR prints an array or struct register: a live object.
                     unsafe { keel_print_value(value, flags) }
                 }
@@ -806,7 +917,7 @@ impl Machine {
                 } => {
                     let (array, i, value) = (get!(container), get!(index), get!(value));
                     element!(array, i);
-                    let unique = heap! { heap::make_unique(array) };
+                    let unique = make_unique!(array);
                     set!(container, unique);
                     heap! { *heap::element_unchecked(unique, i) = value };
                 }
@@ -817,7 +928,7 @@ impl Machine {
                 } => {
                     let (array, i, value) = (get!(container), get!(index), get!(value));
                     element!(array, i);
-                    let unique = heap! { heap::make_unique(array) };
+                    let unique = make_unique!(array);
                     set!(container, unique);
                     let old =
                         heap! { std::ptr::replace(heap::element_unchecked(unique, i), value) };
@@ -830,7 +941,7 @@ impl Machine {
                 } => {
                     let (array, i) = (get!(container), get!(index));
                     element!(array, i);
-                    let unique = heap! { heap::make_unique(array) };
+                    let unique = make_unique!(array);
                     set!(container, unique);
                     set!(
                         dst,
@@ -866,10 +977,10 @@ impl Machine {
                 } => {
                     let (array, i) = (get!(container), get!(index));
                     element!(array, i);
-                    let unique = heap! { heap::make_unique(array) };
+                    let unique = make_unique!(array);
                     set!(container, unique);
                     let slot = heap! { heap::element_unchecked(unique, i) };
-                    let element = heap! { heap::make_unique_in_place(slot) };
+                    let element = make_unique_in_place!(slot);
                     set!(dst, element)
                 }
                 Instr::FieldMut {
@@ -878,10 +989,10 @@ impl Machine {
                     field,
                 } => {
                     let object = get!(container);
-                    let unique = heap! { heap::make_unique(object) };
+                    let unique = make_unique!(object);
                     set!(container, unique);
                     let slot = heap! { heap::field(unique, field) };
-                    let value = heap! { heap::make_unique_in_place(slot) };
+                    let value = make_unique_in_place!(slot);
                     set!(dst, value)
                 }
                 Instr::FieldGet { dst, object, field } => {
@@ -900,7 +1011,7 @@ impl Machine {
                     value,
                 } => {
                     let (object, value) = (get!(container), get!(value));
-                    let unique = heap! { heap::make_unique(object) };
+                    let unique = make_unique!(object);
                     set!(container, unique);
                     heap! { *heap::field(unique, field) = value };
                 }
@@ -910,7 +1021,7 @@ impl Machine {
                     value,
                 } => {
                     let (object, value) = (get!(container), get!(value));
-                    let unique = heap! { heap::make_unique(object) };
+                    let unique = make_unique!(object);
                     set!(container, unique);
                     let old = heap! { std::ptr::replace(heap::field(unique, field), value) };
                     heap! { heap::release(old) };
@@ -921,7 +1032,7 @@ impl Machine {
                     field,
                 } => {
                     let object = get!(container);
-                    let unique = heap! { heap::make_unique(object) };
+                    let unique = make_unique!(object);
                     set!(container, unique);
                     set!(
                         dst,
@@ -934,6 +1045,15 @@ impl Machine {
                     args,
                     checks_fault,
                 } => {
+                    // SAFETY: `r` is the current window, in bounds for the frame's registers,
+                    // which hold values of the function's parameter types (verified IR).
+                    charge!(unsafe { budget::rt_cost(func, module.list(args), r, *fuel) });
+                    if BUDGET && func == RtFunc::LiveBackoff {
+                        // Budgeted runs do not sleep (see `budget`).
+                        continue;
+                    }
+                    // A budgeted run records faults everywhere, so it tests for them everywhere.
+                    let checks_fault = checks_fault || (BUDGET && func.may_fault());
                     // SAFETY: `r` is the current window, in bounds for the frame's registers.
                     let call = unsafe { call_runtime(module, ip - 1, func, args, checks_fault, r) };
                     match call {

@@ -17,13 +17,15 @@
 //! forwarding, layout decisions), [`compile`] (IR → bytecode), [`interp`] (the loop),
 //! [`disasm`] (text), [`ops`] (checked integer operations), [`heap`] (inline object access),
 //! [`rt`] (runtime calls), [`descs`] (the type descriptors the runtime reads), `releases` (which
-//! registers a recovered fault releases).
+//! registers a recovered fault releases), [`budget`] (runs on a fuel budget that always come back
+//! to the caller, for fuzzing).
 //!
 //! Every observable effect (printing, faults, `exit`) goes through `keel_runtime`, like the other
 //! backends. A fault inside a `live` block is recovered as the IR says: each instruction that can
 //! fault has a handler and a list of the registers its fault releases in a side table, and the
 //! interpreter unwinds frames on the cold path ([`interp`]). `KEEL_TRACE=1` prints each executed instruction to standard error.
 
+pub mod budget;
 pub mod bytecode;
 pub mod compile;
 pub mod descs;
@@ -35,6 +37,8 @@ pub mod plan;
 mod releases;
 pub mod rt;
 
+#[cfg(test)]
+mod budget_tests;
 #[cfg(test)]
 mod recovery_tests;
 #[cfg(test)]
@@ -60,17 +64,9 @@ pub fn disassemble(module: &Module) -> String {
 /// Runs a program to completion, returning its exit status (`exit` and unrecovered faults end
 /// the process).
 pub fn run(program: &Program, args: Vec<String>) -> i32 {
-    // The interpreter keeps Keel's frames in its register file, but the runtime functions it
-    // calls (`==`, printing) recurse on the machine stack as deep as a value is nested: the run
-    // gets a stack as large as compiled code's (`keel_runtime::stack`), so a deeply nested value
-    // is handled alike on every backend. The whole run is on that thread: arguments and output
-    // buffers are per-thread.
-    let stack_bytes = keel_runtime::stack::body_stack_bytes(0);
-    keel_runtime::stack::with_body_stack(stack_bytes, move || {
-        keel_runtime::process::set_args(args);
-        let module = compile(program);
-        let trace = std::env::var_os("KEEL_TRACE").is_some_and(|v| v == "1");
-        interp::execute(&module, module.entry(), &[], trace);
-        keel_runtime::keel_finish()
-    })
+    keel_runtime::process::set_args(args);
+    let module = compile(program);
+    let trace = std::env::var_os("KEEL_TRACE").is_some_and(|v| v == "1");
+    interp::execute(&module, module.entry(), &[], trace);
+    keel_runtime::keel_finish()
 }
