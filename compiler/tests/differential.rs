@@ -754,7 +754,7 @@ impl Generator {
         let mut body = Vec::new();
         // Often start by changing a parameter, which must not change the caller's value.
         let composite = self.visible(|v| v.assignable && v.ty.is_composite());
-        if !composite.is_empty() && self.rng.chance(60) {
+        if !composite.is_empty() && self.rng.chance(60) && self.afford(1) {
             let param = self.rng.pick(&composite).clone();
             body.extend(self.mutation(&param));
         }
@@ -1115,7 +1115,7 @@ impl Generator {
     /// A `for` loop over a range of at most 11 values.
     fn for_loop(&mut self) -> Node {
         let var = self.fresh("i");
-        let (start, end) = match self.rng.below(3) {
+        let (start, end) = match self.rng.below(4) {
             0 => {
                 let low = self.rng.range(-3, 3);
                 (low.to_string(), (low + self.rng.range(-1, 6)).to_string())
@@ -1124,10 +1124,16 @@ impl Generator {
                 format!("({} & 7) - 3", self.expr(&Ty::Int, 1)),
                 format!("{} & 7", self.expr(&Ty::Int, 1)),
             ),
-            _ => (
+            2 => (
                 self.rng.range(0, 2).to_string(),
                 format!("{} % 5", self.expr(&Ty::Int, 1)),
             ),
+            // Over the indices of an array (at most ARRAY_LIMIT trips).
+            _ => {
+                let ty = self.array_type();
+                let array = self.expr(&ty, 1);
+                (self.rng.range(0, 1).to_string(), format!("len({array})"))
+            }
         };
         let body = self.loop_body(11, Some((var.clone(), Ty::Int, true)));
         Node::Compound {
@@ -1233,14 +1239,24 @@ impl Generator {
             return self.expr(&Ty::Int, 1);
         }
         let ints = self.visible(|v| v.ty == Ty::Int);
-        if !ints.is_empty() && self.rng.chance(40) {
-            let var = self.rng.pick(&ints).name.clone();
-            guard.push(format!("len({container}) > 0"));
-            format!("({var} & 7) % len({container})")
-        } else {
-            let index = self.rng.below(3);
-            guard.push(format!("len({container}) > {index}"));
-            index.to_string()
+        match self.rng.below(5) {
+            // A variable or a literal on both sides of `a[i] = push(a[i], x)` makes the update
+            // in place (`sema::lower::in_place_update`).
+            0 | 1 if !ints.is_empty() => {
+                let var = self.rng.pick(&ints).name.clone();
+                guard.push(format!("{var} >= 0 && {var} < len({container})"));
+                var
+            }
+            2 if !ints.is_empty() => {
+                let var = self.rng.pick(&ints).name.clone();
+                guard.push(format!("len({container}) > 0"));
+                format!("({var} & 7) % len({container})")
+            }
+            _ => {
+                let index = self.rng.below(3);
+                guard.push(format!("len({container}) > {index}"));
+                index.to_string()
+            }
         }
     }
 
