@@ -69,19 +69,21 @@
 //! yet (Core B), input (`input()`, `args()`), time (`clock_ms()`, `within`, `backoff`) or
 //! contracts (`requires`, `ensures`).
 
+mod support;
+
 use std::fmt::Write as _;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use support::{every_backend_required, run_command_within, Backend, Launch, Machine, Outcome};
 
 /// Programs per run unless `KEEL_DIFF_CASES` says otherwise.
 const DEFAULT_CASES: usize = 400;
 /// The seed of the first program unless `KEEL_DIFF_SEED` says otherwise.
 const DEFAULT_SEED: u64 = 0x6b65_656c_0001;
-/// How long one backend may run one program.
+/// How long one program may run on one backend (building an executable has the shared limit).
 const TIME_LIMIT: Duration = Duration::from_secs(20);
 /// Worker threads running programs.
 const WORKERS: usize = 2;
@@ -2342,99 +2344,7 @@ fn float_text(value: f64) -> String {
 
 // ---- running the backends ------------------------------------------------------------------------
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-enum Backend {
-    Vm,
-    Jit,
-    Native,
-    Cross,
-}
-
-impl Backend {
-    const ALL: [Backend; 4] = [Backend::Vm, Backend::Jit, Backend::Native, Backend::Cross];
-
-    fn name(self) -> &'static str {
-        match self {
-            Backend::Vm => "vm",
-            Backend::Jit => "jit",
-            Backend::Native => "native",
-            Backend::Cross => "cross",
-        }
-    }
-}
-
-/// How the native and cross backends build and run executables here, or why they cannot (the
-/// same survey as the program suite's, `compiler/tests/programs.rs`).
-struct Machine {
-    native: Result<(), String>,
-    cross: Result<CrossTarget, String>,
-}
-
-/// The foreign target of the cross backend and the command prefix that runs its executables.
-struct CrossTarget {
-    triple: String,
-    runner: Vec<String>,
-}
-
-impl Machine {
-    fn survey() -> Machine {
-        use keel::aot::readiness::Readiness;
-        use keel::aot::{target::SUPPORTED, LinkMode, Target};
-
-        let host = match Target::host() {
-            Ok(host) => host,
-            Err(reason) => {
-                return Machine {
-                    native: Err(reason.clone()),
-                    cross: Err(reason),
-                }
-            }
-        };
-        let native = Readiness::of(host.clone())
-            .build_and_run(LinkMode::Dynamic)
-            .map(|_| ())
-            .map_err(|gap| gap.reason().to_string());
-        let other = SUPPORTED
-            .iter()
-            .filter_map(|name| Target::parse(name).ok())
-            .find(|target| *target != host);
-        let cross = match other {
-            None => Err(format!("keel supports no target besides the host {host}")),
-            Some(target) => match Readiness::of(target.clone()).build_and_run(LinkMode::Static) {
-                Ok(runner) => Ok(CrossTarget {
-                    triple: target.name.to_string(),
-                    runner: runner.to_vec(),
-                }),
-                Err(gap) => Err(format!("{target}: {}", gap.reason())),
-            },
-        };
-        Machine { native, cross }
-    }
-
-    /// Why `backend` cannot run here, if it cannot.
-    fn unavailable(&self, backend: Backend) -> Option<&str> {
-        match backend {
-            Backend::Vm | Backend::Jit => None,
-            Backend::Native => self.native.as_ref().err().map(String::as_str),
-            Backend::Cross => self.cross.as_ref().err().map(String::as_str),
-        }
-    }
-}
-
-/// Whether this run is CI's, where every backend must run (`CI=true` or `CI=1`).
-fn every_backend_required() -> bool {
-    std::env::var("CI").is_ok_and(|value| value == "true" || value == "1")
-}
-
-/// What a program did.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Outcome {
-    stdout: String,
-    stderr: String,
-    status: i32,
-}
-
-/// How to run one program: in `dir` (which holds `f.kl`), with the leak check or without.
+/// How to run one program: `f.kl` in `dir`, with the leak check or without.
 struct Run<'a> {
     dir: &'a Path,
     machine: &'a Machine,
@@ -2442,102 +2352,26 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// `cmd` with the harness's own `KEEL_*` variables removed (a `KEEL_TRACE` in the
-    /// developer's shell must not change the results) and the leak check set as chosen.
-    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut cmd = Command::new(program);
+    /// Runs `f.kl` on `backend` (as the program suite does, [`Launch::prepare`]), with the
+    /// harness's own `KEEL_*` variables removed from the program's environment (a `KEEL_TRACE`
+    /// in the developer's shell must not change the results) and the leak check set as chosen.
+    fn on(&self, backend: Backend) -> Result<Outcome, String> {
+        let program = self.dir.join("f.kl");
+        let no_args: &[&str] = &[];
+        let mut launch = match Launch::prepare(self.machine, backend, &program, &[], no_args)? {
+            Ok(launch) => launch,
+            Err(diagnostics) => return Ok(diagnostics),
+        };
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("KEEL_") {
-                cmd.env_remove(key);
+                launch.command.env_remove(key);
             }
         }
         if self.leak_check {
-            cmd.env("KEEL_LEAK_CHECK", "1");
+            launch.command.env("KEEL_LEAK_CHECK", "1");
         }
-        cmd.env("NO_COLOR", "1").current_dir(self.dir);
-        cmd
+        run_command_within(launch.command, &[], TIME_LIMIT)
     }
-
-    /// Runs `f.kl` on `backend`.
-    fn on(&self, backend: Backend) -> Result<Outcome, String> {
-        let keel = env!("CARGO_BIN_EXE_keel");
-        let (exe, target, runner) = match (backend, &self.machine.cross) {
-            (Backend::Vm | Backend::Jit, _) => {
-                let mut cmd = self.command(keel);
-                cmd.arg("run")
-                    .arg(format!("--{}", backend.name()))
-                    .arg("f.kl");
-                return run_command(cmd);
-            }
-            (Backend::Native, _) => ("f.exe", None, &[][..]),
-            (Backend::Cross, Ok(cross)) => ("f-cross.exe", Some(&cross.triple), &cross.runner[..]),
-            (Backend::Cross, Err(reason)) => return Err(reason.clone()),
-        };
-        let exe = self.dir.join(exe);
-        let mut build = self.command(keel);
-        build.arg("build").arg("f.kl").arg("-o").arg(&exe);
-        if let Some(triple) = target {
-            build.args(["--static", "--target", triple]);
-        }
-        let built = run_command(build)?;
-        if built.status != 0 {
-            return Ok(built);
-        }
-        let cmd = match runner.split_first() {
-            Some((emulator, args)) => {
-                let mut cmd = self.command(emulator);
-                cmd.args(args).arg(&exe);
-                cmd
-            }
-            None => self.command(&exe),
-        };
-        run_command(cmd)
-    }
-}
-
-/// Runs a command with no input to completion, or fails after [`TIME_LIMIT`].
-fn run_command(mut cmd: Command) -> Result<Outcome, String> {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-    let mut out_pipe = child.stdout.take().ok_or("no stdout pipe")?;
-    let mut err_pipe = child.stderr.take().ok_or("no stderr pipe")?;
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break status;
-        }
-        if started.elapsed() > TIME_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("did not finish within {TIME_LIMIT:?}"));
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    let stdout = out_reader.join().map_err(|_| "stdout reader failed")?;
-    let stderr = err_reader.join().map_err(|_| "stderr reader failed")?;
-    use std::os::unix::process::ExitStatusExt;
-    let status = status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-    Ok(Outcome {
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        status,
-    })
 }
 
 /// The program's front-end diagnostics or IR-verifier errors, if any.
@@ -2610,8 +2444,11 @@ fn compare(source: &str, backends: &[Backend], machine: &Machine) -> Result<Outc
         }
         Ok(_) => {}
     }
-    match (report.is_empty(), first) {
-        (true, Ok(outcome)) => Ok(outcome.clone()),
+    if !report.is_empty() {
+        return Err(report);
+    }
+    match results.into_iter().next() {
+        Some((_, Ok(outcome))) => Ok(outcome),
         _ => Err(report),
     }
 }
@@ -2760,18 +2597,13 @@ struct Stats {
 fn backends_here(machine: &Machine) -> Vec<Backend> {
     let mut backends = Vec::new();
     for backend in Backend::ALL {
-        match machine.unavailable(backend) {
-            None => backends.push(backend),
-            Some(reason) => {
-                assert!(
-                    !every_backend_required(),
-                    "the {} backend cannot run here, and CI is set: {reason}",
-                    backend.name()
-                );
+        match machine.require(backend) {
+            Ok(()) => backends.push(backend),
+            Err(why) => {
+                assert!(!every_backend_required(), "{why} (and CI is set)");
                 eprintln!(
-                    "differential: note: the {} backend is skipped: {}",
-                    backend.name(),
-                    reason.replace('\n', "\n      ")
+                    "differential: note: skipped, {}",
+                    why.replace('\n', "\n      ")
                 );
             }
         }
