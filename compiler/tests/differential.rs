@@ -38,10 +38,11 @@
 //! the size of the value) bounds the work, and every array and string has a static bound on its
 //! length (see [`Generator::sized`]), so no loop can grow a value without limit. Each program must
 //! pass the front end and the IR verifier in-process; then the `keel` binary runs it on each
-//! backend, from a temporary directory, and stdout, stderr and the exit status must agree. Programs
-//! without `live` blocks (half of them) run with `KEEL_LEAK_CHECK=1` (recovered faults abandon
-//! objects by design, docs/faults.md); a leak, or a compiler crash, is a failure even when every
-//! backend agrees on it.
+//! backend as in the program suite (`support/mod.rs`), and stdout, stderr and the exit status
+//! must agree. Every program runs with `KEEL_LEAK_CHECK=1`, which checks at normal program end,
+//! also after `live` blocks recovered from faults (a recovered fault releases what the frames it
+//! leaves own, docs/faults.md); a leak, or a compiler crash, is a failure even when every backend
+//! agrees on it.
 //!
 //! A backend that cannot run here (no C compiler driver for native; for cross, no runtime library
 //! for the other target in this `keel`, no cross linker, no static libc for it, or no qemu-user)
@@ -62,8 +63,9 @@
 //!
 //! The run is deterministic: `KEEL_DIFF_SEED=<n>` picks another set of programs and
 //! `KEEL_DIFF_CASES=<n>` another count (the default, [`DEFAULT_CASES`], takes about two minutes on
-//! two cores); `KEEL_DIFF_KEEP=<dir>` writes every generated program. A long run:
-//! `KEEL_DIFF_CASES=10000 cargo test --release --test differential`.
+//! two cores); `KEEL_DIFF_KEEP=<dir>` writes every generated program. A long run, with its summary
+//! line (`differential: N of N programs ... agreed on ...`, on stderr):
+//! `KEEL_DIFF_CASES=10000 cargo test --release --test differential -- --nocapture`.
 //!
 //! What this file does not do: check that the agreed behaviour is *correct* (the program suite
 //! does that, with hand-derived expectations), or generate what the language does not implement
@@ -348,8 +350,8 @@ struct Generator {
     /// unrestricted divisors and indices, unguarded `pop`, raw `to_int`, `exit`) where there is
     /// a choice; differs between programs so that some run to completion and some fault.
     hazard: u64,
-    /// Whether the program has `live` blocks. Half of them do not, so that they can run with
-    /// the leak check (see [`wants_leak_check`]).
+    /// Whether the program has `live` blocks. Half of them do not, so that programs compiled
+    /// without any recovery (no handlers, no pending-flag tests) are covered as much.
     live_blocks: bool,
 }
 
@@ -2339,17 +2341,16 @@ fn float_text(value: f64) -> String {
 
 // ---- running the backends ------------------------------------------------------------------------
 
-/// How to run one program: `f.kl` in `dir`, with the leak check or without.
+/// How to run one program: `f.kl` in `dir`.
 struct Run<'a> {
     dir: &'a Path,
     machine: &'a Machine,
-    leak_check: bool,
 }
 
 impl Run<'_> {
     /// Runs `f.kl` on `backend` (as the program suite does, [`Launch::prepare`]), with the
     /// harness's own `KEEL_*` variables removed from the program's environment (a `KEEL_TRACE`
-    /// in the developer's shell must not change the results) and the leak check set as chosen.
+    /// in the developer's shell must not change the results) and the leak check on.
     fn on(&self, backend: Backend) -> Result<Outcome, String> {
         let program = self.dir.join("f.kl");
         let no_args: &[&str] = &[];
@@ -2362,9 +2363,7 @@ impl Run<'_> {
                 launch.command.env_remove(key);
             }
         }
-        if self.leak_check {
-            launch.command.env("KEEL_LEAK_CHECK", "1");
-        }
+        launch.command.env("KEEL_LEAK_CHECK", "1");
         run_command_within(launch.command, &[], TIME_LIMIT)
     }
 }
@@ -2378,12 +2377,6 @@ fn front_end_problem(source: &str) -> Option<String> {
             .err()
             .map(|errors| errors.join("\n")),
     }
-}
-
-/// Whether a program gets `KEEL_LEAK_CHECK=1`: every program without `live` blocks, whose
-/// recovered faults abandon objects by design (docs/faults.md).
-fn wants_leak_check(source: &str) -> bool {
-    !source.contains("live {")
 }
 
 /// What in an outcome is a bug whatever the backends agree on: a compiler crash or a leak.
@@ -2405,7 +2398,6 @@ fn compare(source: &str, backends: &[Backend], machine: &Machine) -> Result<Outc
     let run = Run {
         dir: dir.path(),
         machine,
-        leak_check: wants_leak_check(source),
     };
     let results: Vec<(Backend, Result<Outcome, String>)> = backends
         .iter()
@@ -2584,7 +2576,10 @@ struct Stats {
     lines: usize,
     faulted: usize,
     exited: usize,
+    /// Programs that ended normally, where the leak check runs.
     leak_checked: usize,
+    /// Of those, programs with `live` blocks.
+    leak_checked_live: usize,
 }
 
 /// The backends to compare: all that can run here. One that cannot is skipped with a note,
@@ -2637,7 +2632,10 @@ fn check_program(
                 } else if outcome.status != 0 {
                     stats.exited += 1;
                 }
-                stats.leak_checked += usize::from(wants_leak_check(&source));
+                if outcome.status == 0 {
+                    stats.leak_checked += 1;
+                    stats.leak_checked_live += usize::from(source.contains("live {"));
+                }
             }
             Ok(())
         }
@@ -2693,7 +2691,8 @@ fn backends_agree_on_random_programs() {
     let stats = stats.into_inner().unwrap_or_default();
     eprintln!(
         "differential: {} of {cases} programs (seed {base:#x}) agreed on {} ({} lines on \
-         average; {} faulted, {} called exit, {} leak-checked) in {:.1?}",
+         average; {} faulted, {} called exit, {} leak-checked, {} of them with live blocks) \
+         in {:.1?}",
         stats.programs,
         backends
             .iter()
@@ -2704,6 +2703,7 @@ fn backends_agree_on_random_programs() {
         stats.faulted,
         stats.exited,
         stats.leak_checked,
+        stats.leak_checked_live,
         started.elapsed()
     );
     let failures = failures.into_inner().unwrap_or_default();
