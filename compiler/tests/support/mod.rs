@@ -2,7 +2,8 @@
 //! can run (the native toolchain; the other architecture's linker, libc and qemu-user), and
 //! running a command with a time limit to collect its output and status.
 //!
-//! Each harness (`programs.rs`, `cli.rs`) includes this module and uses the parts it needs.
+//! Each harness (`programs.rs`, `cli.rs`, `differential.rs`) includes this module and uses the
+//! parts it needs.
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
@@ -224,7 +225,16 @@ impl Launch {
 }
 
 /// Runs a command to completion (or the time limit) with the given standard input.
-pub fn run_command(mut cmd: Command, stdin: &[u8]) -> Result<Outcome, String> {
+pub fn run_command(cmd: Command, stdin: &[u8]) -> Result<Outcome, String> {
+    run_command_within(cmd, stdin, TIME_LIMIT)
+}
+
+/// [`run_command`] with a time limit of the caller's choosing.
+pub fn run_command_within(
+    mut cmd: Command,
+    stdin: &[u8],
+    limit: Duration,
+) -> Result<Outcome, String> {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -253,10 +263,10 @@ pub fn run_command(mut cmd: Command, stdin: &[u8]) -> Result<Outcome, String> {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
             break status;
         }
-        if started.elapsed() > TIME_LIMIT {
+        if started.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("{cmd:?} did not finish within {TIME_LIMIT:?}"));
+            return Err(format!("{cmd:?} did not finish within {limit:?}"));
         }
         std::thread::sleep(Duration::from_millis(5));
     };
