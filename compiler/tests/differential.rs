@@ -5,9 +5,11 @@
 //! program suite (`compiler/tests/programs.rs`).
 //!
 //! [`Generator`] writes programs of the language as implemented:
-//! - values of type `int`, `float`, `bool`, `string`, arrays `[T]` of any of them (nested too)
-//!   and structs, declared at random with fields of those types and of earlier structs (so no
-//!   recursive structs);
+//! - values of type `int`, `float`, `bool`, `string`, arrays `[T]` of any of them (nested too),
+//!   structs, declared at random with fields of those types and of earlier structs (so no
+//!   recursive structs), and tuples `(A, B)`, `(A, B, C)` of any of them: literals, element
+//!   reads `t.0` (`t.1.0`), element assignment, and patterns that take them apart in `let` and
+//!   `for` (nested, with `_`);
 //! - functions with parameters and results of those types (result declared or inferred), calling
 //!   only functions generated before them, plus bounded self-recursion through a `depth`
 //!   parameter, and often changing a parameter first;
@@ -226,6 +228,8 @@ enum Ty {
     Array(Box<Ty>),
     /// `S<n>`, declared by `Generator::structs[n]`.
     Struct(usize),
+    /// `(A, B)` or `(A, B, C)`.
+    Tuple(Vec<Ty>),
 }
 
 impl Ty {
@@ -241,6 +245,10 @@ impl Ty {
             Ty::Str => "string".into(),
             Ty::Array(elem) => format!("[{}]", elem.name()),
             Ty::Struct(index) => format!("S{index}"),
+            Ty::Tuple(elems) => {
+                let names: Vec<String> = elems.iter().map(Ty::name).collect();
+                format!("({})", names.join(", "))
+            }
         }
     }
 
@@ -268,13 +276,13 @@ impl Ty {
 
     /// Arrays and structs: values with parts that can be assigned.
     fn is_composite(&self) -> bool {
-        matches!(self, Ty::Array(_) | Ty::Struct(_))
+        matches!(self, Ty::Array(_) | Ty::Struct(_) | Ty::Tuple(_))
     }
 
     /// Values on the heap, shared by copies until one changes (strings too: `+=` may append in
     /// place).
     fn is_shared(&self) -> bool {
-        matches!(self, Ty::Str | Ty::Array(_) | Ty::Struct(_))
+        matches!(self, Ty::Str | Ty::Array(_) | Ty::Struct(_) | Ty::Tuple(_))
     }
 }
 
@@ -618,6 +626,7 @@ impl Generator {
                     .map(|(_, field)| self.size(field))
                     .sum::<u64>()
             }
+            Ty::Tuple(elems) => 1 + elems.iter().map(|elem| self.size(elem)).sum::<u64>(),
             _ => 1,
         }
     }
@@ -635,6 +644,7 @@ impl Generator {
             4,                                           // float
             if max_size >= ARRAY_LIMIT { 3 } else { 0 }, // array
             if structs.is_empty() { 0 } else { 3 },      // struct
+            if max_size >= 3 { 2 } else { 0 },           // tuple
         ];
         match self.rng.weighted(&weights) {
             0 => Ty::Int,
@@ -642,7 +652,12 @@ impl Generator {
             2 => Ty::Str,
             3 => Ty::Float,
             4 => Ty::array(self.random_type(max_size / ARRAY_LIMIT)),
-            _ => Ty::Struct(*self.rng.pick(&structs)),
+            5 => Ty::Struct(*self.rng.pick(&structs)),
+            _ => {
+                let count = 2 + self.rng.below(2);
+                let each = (max_size - 1) / count;
+                Ty::Tuple((0..count).map(|_| self.random_type(each)).collect())
+            }
         }
     }
 
@@ -998,6 +1013,11 @@ impl Generator {
 
     fn let_statement(&mut self) -> Node {
         let mut ty = self.interesting_type();
+        if let Ty::Tuple(elems) = &ty {
+            if self.rng.chance(50) {
+                return self.destructuring_let(elems.clone());
+            }
+        }
         // Sometimes shadow a variable of an outer scope, possibly with another type.
         let (outer, current): (Vec<Var>, Vec<String>) = match self.scopes.split_last() {
             Some((current, outer)) => (
@@ -1034,6 +1054,31 @@ impl Generator {
         };
         self.declare(name.clone(), ty, true);
         Node::Line(format!("let {name}{annotation} = {value};"))
+    }
+
+    /// `let (a, _, c) = e;`: fresh names for the elements (or `_`), declared with their types.
+    fn destructuring_let(&mut self, elems: Vec<Ty>) -> Node {
+        let value = self.value_expr(&Ty::Tuple(elems.clone()));
+        let pattern = self.tuple_pattern(&elems);
+        Node::Line(format!("let {pattern} = {value};"))
+    }
+
+    /// A pattern for a tuple of `elems`: fresh names (declared assignable) or `_`, nested for
+    /// elements that are tuples themselves.
+    fn tuple_pattern(&mut self, elems: &[Ty]) -> String {
+        let mut parts = Vec::new();
+        for elem in elems {
+            parts.push(match elem {
+                Ty::Tuple(inner) if self.rng.chance(50) => self.tuple_pattern(inner),
+                _ if self.rng.chance(15) => "_".to_string(),
+                _ => {
+                    let name = self.fresh("v");
+                    self.declare(name.clone(), elem.clone(), true);
+                    name
+                }
+            });
+        }
+        format!("({})", parts.join(", "))
     }
 
     /// `print`, `println` or `eprintln` of a value of any type, sometimes through `to_string`,
@@ -1090,13 +1135,20 @@ impl Generator {
 
     /// A loop body run at most `trips` times.
     fn loop_body(&mut self, trips: u64, declare: Option<(String, Ty, bool)>) -> Vec<Node> {
+        self.loop_body_with(trips, |this| {
+            if let Some((name, ty, assignable)) = declare {
+                this.declare(name, ty, assignable);
+            }
+        })
+    }
+
+    /// [`Generator::loop_body`] whose scope starts with what `declare` declares.
+    fn loop_body_with(&mut self, trips: u64, declare: impl FnOnce(&mut Generator)) -> Vec<Node> {
         let saved = self.multiplier;
         self.multiplier = self.multiplier.saturating_mul(trips.max(1));
         self.loop_depth += 1;
         self.scopes.push(Vec::new());
-        if let Some((name, ty, assignable)) = declare {
-            self.declare(name, ty, assignable);
-        }
+        declare(self);
         let count = 1 + self.rng.below(5) as u32;
         let body = self.statements(count);
         self.scopes.pop();
@@ -1167,8 +1219,14 @@ impl Generator {
             let elem = self.random_type(TYPE_SIZE_LIMIT / ARRAY_LIMIT);
             (self.expr(&Ty::array(elem.clone()), 2), elem)
         };
-        let var = self.fresh("x");
-        let body = self.loop_body(ARRAY_LIMIT, Some((var.clone(), elem, true)));
+        let mut var = self.fresh("x");
+        let body = match elem {
+            // Elements that are tuples are often taken apart by the loop's pattern.
+            Ty::Tuple(elems) if self.rng.chance(60) => self.loop_body_with(ARRAY_LIMIT, |this| {
+                var = this.tuple_pattern(&elems);
+            }),
+            elem => self.loop_body(ARRAY_LIMIT, Some((var.clone(), elem, true))),
+        };
         Node::Compound {
             parts: vec![(format!("for {var} in {array} {{"), body)],
             end: "}".into(),
@@ -1203,6 +1261,13 @@ impl Generator {
                 for (name, field) in &self.structs[*index].fields {
                     prefix.push(Step::Field(name.clone()));
                     self.place_shapes(field, depth - 1, want, prefix, found);
+                    prefix.pop();
+                }
+            }
+            Ty::Tuple(elems) => {
+                for (index, elem) in elems.iter().enumerate() {
+                    prefix.push(Step::Field(index.to_string()));
+                    self.place_shapes(elem, depth - 1, want, prefix, found);
                     prefix.pop();
                 }
             }
@@ -1473,15 +1538,21 @@ impl Generator {
             Vec::new()
         };
         let element_ok = any_length && self.size(&Ty::array(ty.clone())) <= 2 * TYPE_SIZE_LIMIT;
+        let tuple_parts = if any_length {
+            self.tuple_parts_of_type(ty)
+        } else {
+            Vec::new()
+        };
         let block_ok = depth >= 2 && self.scopes.len() < 7;
         let weights = [
-            3,                                     // leaf
-            6,                                     // an operation of the type
-            if callable { 2 } else { 0 },          // call
-            1,                                     // if expression
-            if block_ok { 1 } else { 0 },          // block expression
-            if element_ok { 1 } else { 0 },        // element of an array
-            if fields.is_empty() { 0 } else { 1 }, // field of a struct
+            3,                                          // leaf
+            6,                                          // an operation of the type
+            if callable { 2 } else { 0 },               // call
+            1,                                          // if expression
+            if block_ok { 1 } else { 0 },               // block expression
+            if element_ok { 1 } else { 0 },             // element of an array
+            if fields.is_empty() { 0 } else { 1 },      // field of a struct
+            if tuple_parts.is_empty() { 0 } else { 1 }, // element of a tuple
         ];
         match self.rng.weighted(&weights) {
             0 => self.leaf(ty, max),
@@ -1495,7 +1566,8 @@ impl Generator {
             }
             4 => self.block_expression(ty, depth - 1, max),
             5 => self.element_read(ty, depth - 1),
-            _ => self.field_read(&fields, depth - 1),
+            6 => self.field_read(&fields, depth - 1),
+            _ => self.rng.pick(&tuple_parts).clone(),
         }
     }
 
@@ -1521,6 +1593,7 @@ impl Generator {
             Ty::Str => self.string_operation(depth, max),
             Ty::Array(elem) => self.array_operation(elem, depth, max),
             Ty::Struct(index) => self.struct_literal(*index, depth),
+            Ty::Tuple(elems) => self.tuple_literal(elems, depth),
         }
     }
 
@@ -1538,6 +1611,7 @@ impl Generator {
             Ty::Str => self.string_literal(max),
             Ty::Array(elem) => self.array_literal(elem, 0, max),
             Ty::Struct(index) => self.struct_literal(*index, 0),
+            Ty::Tuple(elems) => self.tuple_literal(elems, 0),
         }
     }
 
@@ -1605,6 +1679,35 @@ impl Generator {
             }
         }
         found
+    }
+
+    /// `t.i` (or `t.i.j`) for every element of type `ty` of a visible tuple variable `t`.
+    fn tuple_parts_of_type(&self, ty: &Ty) -> Vec<String> {
+        fn parts(path: String, of: &Ty, want: &Ty, found: &mut Vec<String>) {
+            if let Ty::Tuple(elems) = of {
+                for (index, elem) in elems.iter().enumerate() {
+                    let path = format!("{path}.{index}");
+                    if elem == want {
+                        found.push(path.clone());
+                    }
+                    parts(path, elem, want, found);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        for var in self.visible(|v| matches!(v.ty, Ty::Tuple(_))) {
+            parts(var.name.clone(), &var.ty, ty, &mut found);
+        }
+        found
+    }
+
+    /// `(a, b)` with elements of types `elems`.
+    fn tuple_literal(&mut self, elems: &[Ty], depth: u32) -> String {
+        let values: Vec<String> = elems
+            .iter()
+            .map(|elem| self.expr(elem, depth.min(2)))
+            .collect();
+        format!("({})", values.join(", "))
     }
 
     /// `s.f` for one of `fields`.
