@@ -267,8 +267,8 @@ pub unsafe extern "C" fn keel_array_reverse(a: *mut ArrayHeader) -> *mut ArrayHe
     }
 }
 
-/// `sort(a)`: ints and bools ascending, floats by IEEE total order (`-NaN < -inf < ... < -0.0 <
-/// 0.0 < ... < inf < NaN`), strings by bytes. Consumes `a` (sorted in place when unique). Arrays
+/// `sort(a)`: ints and bools ascending, floats by [`float_order`] (ascending, `-0.0` before
+/// `0.0`, every NaN last), strings by bytes. Consumes `a` (sorted in place when unique). Arrays
 /// of other element types are returned unchanged.
 ///
 /// # Safety

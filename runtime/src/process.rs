@@ -6,8 +6,9 @@
 //!
 //! **Leak check:** with `KEEL_LEAK_CHECK=1` in the environment, [`keel_finish`] prints
 //! `leak check: N objects still live` to standard error and returns 1 when heap objects allocated
-//! on this thread are still live (`exit` and faults end the process without checking); when
-//! `live` blocks recovered from faults, it says so, since what those faults left is not freed.
+//! on this thread are still live (`exit` and faults end the process without checking). Faults
+//! that `live` blocks recovered from are checked like everything else: the frames they leave
+//! release what they own.
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr};
