@@ -561,12 +561,16 @@ impl<'a> Parser<'a> {
                 _ => {
                     let start = self.pos;
                     let stmt = self.stmt(true);
-                    if let StmtKind::Expr(expr) = &stmt.kind {
-                        let ended_by_semi = self.tokens[self.pos - 1].kind == Tok::Semi;
-                        if self.peek() == Tok::RBrace && !ended_by_semi {
-                            tail = Some(Box::new(expr.clone()));
-                            break;
+                    let is_tail = matches!(stmt.kind, StmtKind::Expr(_))
+                        && self.peek() == Tok::RBrace
+                        && self.tokens[self.pos - 1].kind != Tok::Semi;
+                    if is_tail {
+                        // Moved out of its statement: a clone would copy the whole subtree at
+                        // every enclosing block, quadratic in the nesting depth.
+                        if let StmtKind::Expr(expr) = stmt.kind {
+                            tail = Some(Box::new(expr));
                         }
+                        break;
                     }
                     stmts.push(stmt);
                     if self.pos == start {
@@ -1559,6 +1563,37 @@ mod tests {
             ExprKind::Field { base, field } => format!("{}.{}", shape(base), field.name),
             other => format!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_block_ends_in_its_tail_expression_at_any_depth() {
+        // Each block's tail is the block inside it (moved, not copied, so this is linear).
+        let depth = 450;
+        let source = format!("let x = {}1{};", "{".repeat(depth), "}".repeat(depth));
+        std::thread::Builder::new()
+            .stack_size(1 << 30)
+            .spawn(move || {
+                let file = parse_ok(&source);
+                let Item::Stmt(Stmt {
+                    kind: StmtKind::Let { value, .. },
+                    ..
+                }) = &file.items[0]
+                else {
+                    panic!("not a let: {:?}", file.items[0]);
+                };
+                let mut expr = value;
+                let mut blocks = 0;
+                while let ExprKind::Block(block) = &expr.kind {
+                    assert!(block.stmts.is_empty());
+                    expr = block.tail.as_ref().expect("a tail");
+                    blocks += 1;
+                }
+                assert_eq!(shape(expr), "1");
+                assert_eq!(blocks, depth);
+            })
+            .expect("a thread for the test")
+            .join()
+            .expect("no panic");
     }
 
     #[test]
