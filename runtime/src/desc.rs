@@ -22,6 +22,14 @@ pub const KIND_ARRAY: u32 = 4;
 /// without a name (`name_len` 0; a declared struct always has one) whose fields are named `0`,
 /// `1`, ...: it is stored, compared and released as a struct and printed as `(1, "a")`.
 pub const KIND_STRUCT: u32 = 5;
+/// `kind` of an enum type; `name` is the enum's. A value of an enum type points to an object of
+/// one of its variant types, whose own descriptor (in the object header) says which.
+pub const KIND_ENUM: u32 = 6;
+/// `kind` of an enum's variant type: stored, copied and freed as a struct whose field 0 is the
+/// variant's tag (an int) and whose other fields are the payload; `name` is the variant's name.
+/// Printed as `Circle(1.0)`, or just `Empty` without a payload; equal to another value of the
+/// same enum when the tags and then the payloads are.
+pub const KIND_VARIANT: u32 = 7;
 
 /// The description of one Keel type.
 #[repr(C)]
@@ -136,12 +144,38 @@ impl TypeDesc {
         }
     }
 
+    /// The descriptor of an enum type named `name`; it must outlive every use.
+    pub const fn enumeration(name: &[u8]) -> TypeDesc {
+        TypeDesc {
+            kind: KIND_ENUM,
+            field_count: 0,
+            elem: std::ptr::null(),
+            name: name.as_ptr(),
+            name_len: name.len() as u64,
+            fields: std::ptr::null(),
+        }
+    }
+
+    /// The descriptor of a variant named `name` whose `fields` are the tag (an int) and then
+    /// the payload; both must outlive every use.
+    pub const fn variant(name: &[u8], fields: &[FieldDesc]) -> TypeDesc {
+        let mut desc = TypeDesc::structure(name, fields);
+        desc.kind = KIND_VARIANT;
+        desc
+    }
+
+    /// Whether objects of this type are laid out as structs: structs, tuples and variants.
+    pub fn has_fields(&self) -> bool {
+        matches!(self.kind, KIND_STRUCT | KIND_VARIANT)
+    }
+
     /// Whether this is a tuple type: a struct type without a name.
     pub fn is_tuple(&self) -> bool {
         self.kind == KIND_STRUCT && self.name_len == 0
     }
 
-    /// Whether values of this type are pointers to heap objects (strings, arrays, structs).
+    /// Whether values of this type are pointers to heap objects (strings, arrays, structs,
+    /// enums).
     pub fn is_heap(&self) -> bool {
         is_heap_kind(self.kind)
     }
@@ -196,7 +230,10 @@ impl FieldDesc {
 
 /// Whether values of `kind` are pointers to heap objects.
 pub fn is_heap_kind(kind: u32) -> bool {
-    matches!(kind, KIND_STRING | KIND_ARRAY | KIND_STRUCT)
+    matches!(
+        kind,
+        KIND_STRING | KIND_ARRAY | KIND_STRUCT | KIND_ENUM | KIND_VARIANT
+    )
 }
 
 /// Whether the descriptor `desc` (which may be null) describes a heap type.

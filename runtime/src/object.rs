@@ -15,7 +15,7 @@
 use std::alloc::{alloc, alloc_zeroed, dealloc, realloc, Layout};
 use std::cell::Cell;
 
-use crate::desc::{desc_is_heap, TypeDesc, KIND_ARRAY, KIND_STRUCT};
+use crate::desc::{desc_is_heap, TypeDesc, KIND_ARRAY};
 use crate::fault::out_of_memory;
 use crate::layout::{ArrayHeader, ObjHeader, StrHeader, OBJECT_ALIGN, STATIC_RC};
 
@@ -283,7 +283,7 @@ unsafe fn free_one(obj: *mut ObjHeader, pending: &mut *mut ObjHeader) {
                 }
                 crate::array::array_size((*array).cap)
             }
-            Some(desc) if desc.kind == KIND_STRUCT => {
+            Some(desc) if desc.has_fields() => {
                 let fields = struct_fields(obj);
                 for (index, field) in desc.field_descs().iter().enumerate() {
                     if desc_is_heap(field.ty) {

@@ -14,7 +14,8 @@
 //! (values of one static type are compared; their descriptors are not).
 
 use crate::desc::{
-    TypeDesc, KIND_ARRAY, KIND_BOOL, KIND_FLOAT, KIND_INT, KIND_STRING, KIND_STRUCT,
+    TypeDesc, KIND_ARRAY, KIND_BOOL, KIND_ENUM, KIND_FLOAT, KIND_INT, KIND_STRING, KIND_STRUCT,
+    KIND_VARIANT,
 };
 use crate::float::FloatText;
 use crate::layout::{ArrayHeader, ObjHeader, StrHeader};
@@ -92,9 +93,10 @@ enum Pair<'a> {
 unsafe fn shallow_eq<'a>(a: i64, b: i64, desc: *const TypeDesc, open: &mut Vec<Pair<'a>>) -> bool {
     // SAFETY: the caller guarantees the descriptor and the objects are valid.
     unsafe {
+        let desc = of_object(a, desc);
         match (*desc).kind {
             KIND_FLOAT => f64::from_bits(a as u64) == f64::from_bits(b as u64),
-            KIND_STRING | KIND_ARRAY | KIND_STRUCT if a == 0 || b == 0 => a == b,
+            KIND_STRING | KIND_ARRAY | KIND_STRUCT | KIND_VARIANT if a == 0 || b == 0 => a == b,
             KIND_STRING => {
                 a == b || as_bytes(a as *const StrHeader) == as_bytes(b as *const StrHeader)
             }
@@ -118,6 +120,23 @@ unsafe fn shallow_eq<'a>(a: i64, b: i64, desc: *const TypeDesc, open: &mut Vec<P
                     xs: struct_fields(a as *mut ObjHeader),
                     ys: struct_fields(b as *mut ObjHeader),
                     fields: (*desc).field_descs(),
+                    next: 0,
+                });
+                true
+            }
+            // Two values of one enum: equal tags (field 0), then equal payloads.
+            KIND_VARIANT => {
+                let (xs, ys) = (
+                    struct_fields(a as *mut ObjHeader),
+                    struct_fields(b as *mut ObjHeader),
+                );
+                if *xs != *ys {
+                    return false;
+                }
+                open.push(Pair::Structs {
+                    xs: xs.add(1),
+                    ys: ys.add(1),
+                    fields: payload((*desc).field_descs()),
                     next: 0,
                 });
                 true
@@ -250,6 +269,21 @@ unsafe fn write_start<'a>(
                     next: 0,
                 });
             }
+            KIND_ENUM => write_start(out, word, of_object(word, desc), open),
+            // `Circle(1.0)`, or `Empty` without a payload.
+            KIND_VARIANT => {
+                out.extend_from_slice((*desc).name_bytes());
+                let fields = payload((*desc).field_descs());
+                if !fields.is_empty() {
+                    out.push(b'(');
+                    open.push(Open::Struct {
+                        values: struct_fields(word as *mut ObjHeader).add(1),
+                        fields,
+                        tuple: true,
+                        next: 0,
+                    });
+                }
+            }
             KIND_STRUCT => {
                 let tuple = (*desc).is_tuple();
                 let fields = (*desc).field_descs();
@@ -273,6 +307,28 @@ unsafe fn write_start<'a>(
             kind => out.extend_from_slice(format!("<kind {kind}>").as_bytes()),
         }
     }
+}
+
+/// The descriptor to walk the value word `word` of static type `desc` by: for an enum (a
+/// pointer to an object of one of its variants), the variant's, from the object's header;
+/// `desc` itself otherwise (and for null).
+///
+/// # Safety
+/// `desc` must be valid; a word of an enum type must be null or a live object.
+unsafe fn of_object(word: i64, desc: *const TypeDesc) -> *const TypeDesc {
+    // SAFETY: the caller guarantees both.
+    unsafe {
+        if (*desc).kind == KIND_ENUM && word != 0 {
+            (*(word as *const ObjHeader)).desc
+        } else {
+            desc
+        }
+    }
+}
+
+/// A variant's payload fields: all but the tag (field 0).
+fn payload(fields: &[crate::desc::FieldDesc]) -> &[crate::desc::FieldDesc] {
+    fields.get(1..).unwrap_or(&[])
 }
 
 /// Appends the text `print` shows for the object `obj`: an array or struct by its descriptor, a
@@ -389,6 +445,67 @@ mod tests {
         }
     }
 
+    // `enum Tree { Leaf, Node(Tree, int, Tree) }` and `[Tree]`.
+    static TREE: TypeDesc = TypeDesc::enumeration(b"Tree");
+    static LEAF_FIELDS: [FieldDesc; 1] = [FieldDesc::new(b"tag", &INT_DESC)];
+    static LEAF: TypeDesc = TypeDesc::variant(b"Leaf", &LEAF_FIELDS);
+    static TREE_NODE_FIELDS: [FieldDesc; 4] = [
+        FieldDesc::new(b"tag", &INT_DESC),
+        FieldDesc::new(b"0", &TREE),
+        FieldDesc::new(b"1", &INT_DESC),
+        FieldDesc::new(b"2", &TREE),
+    ];
+    static TREE_NODE: TypeDesc = TypeDesc::variant(b"Node", &TREE_NODE_FIELDS);
+    static TREES: TypeDesc = TypeDesc::array(&TREE);
+
+    fn leaf() -> i64 {
+        // SAFETY: the variant has its tag field.
+        unsafe { keel_struct_alloc(&LEAF) as i64 }
+    }
+
+    fn node(left: i64, value: i64, right: i64) -> i64 {
+        // SAFETY: the variant has a tag and three payload fields, which take over the children.
+        unsafe {
+            let n = keel_struct_alloc(&TREE_NODE);
+            let fields = struct_fields(n);
+            *fields = 1;
+            *fields.add(1) = left;
+            *fields.add(2) = value;
+            *fields.add(3) = right;
+            n as i64
+        }
+    }
+
+    #[test]
+    fn enums_print_compare_and_free_by_their_variants() {
+        let before = live_objects();
+        let a = node(leaf(), 3, node(leaf(), 4, leaf()));
+        let b = node(leaf(), 3, node(leaf(), 4, leaf()));
+        let c = node(leaf(), 3, leaf());
+        assert_eq!(text_of(a), "Node(Leaf, 3, Node(Leaf, 4, Leaf))");
+        let lone = leaf();
+        assert_eq!(text_of(lone), "Leaf");
+        // SAFETY: the values are live trees.
+        unsafe {
+            assert!(word_eq(a, b, &TREE));
+            assert!(!word_eq(a, c, &TREE));
+            assert!(!word_eq(c, a, &TREE));
+            assert_eq!(keel_value_eq(a as *const _, b as *const _), 1);
+        }
+        let trees = array_of(&TREES, &[a, c]);
+        assert_eq!(
+            text_of(trees),
+            "[Node(Leaf, 3, Node(Leaf, 4, Leaf)), Node(Leaf, 3, Leaf)]"
+        );
+        // SAFETY: each value is released once.
+        unsafe {
+            release(trees as *mut ObjHeader);
+            release(b as *mut ObjHeader);
+            release(lone as *mut ObjHeader);
+        }
+        assert_eq!(live_objects(), before);
+    }
+
     #[test]
     fn prints_arrays_and_structs() {
         let before = live_objects();
@@ -458,7 +575,7 @@ mod tests {
             };
             // SAFETY: `Node` has two fields, set here; `kids` is taken over.
             node = unsafe {
-                let n = keel_struct_alloc(&NODE);
+                let n = keel_struct_alloc(&TREE_NODE);
                 *struct_fields(n) = kids;
                 *struct_fields(n).add(1) = if level == 0 { tag } else { 0 };
                 n as i64

@@ -25,7 +25,7 @@ use keel_runtime::desc::{
     DESC_ELEM_OFFSET, DESC_FIELDS_OFFSET, DESC_FIELD_COUNT_OFFSET, DESC_KIND_OFFSET,
     DESC_NAME_LEN_OFFSET, DESC_NAME_OFFSET, FIELD_DESC_SIZE, FIELD_NAME_LEN_OFFSET,
     FIELD_NAME_OFFSET, FIELD_TY_OFFSET, KIND_ARRAY, KIND_BOOL, KIND_FLOAT, KIND_INT, KIND_STRING,
-    KIND_STRUCT, TYPE_DESC_SIZE,
+    TYPE_DESC_SIZE,
 };
 use keel_runtime::layout::OBJECT_ALIGN;
 
@@ -85,7 +85,7 @@ impl Descriptors {
                 let def = program.struct_def(structure);
                 let field_count = u32::try_from(def.fields.len())
                     .map_err(|_| format!("struct {} has too many fields", def.name))?;
-                object.put_u32(DESC_KIND_OFFSET, KIND_STRUCT);
+                object.put_u32(DESC_KIND_OFFSET, def.desc_kind());
                 object.put_u32(DESC_FIELD_COUNT_OFFSET, field_count);
                 let own = module.declare_data_in_data(id, &mut description);
                 let table = TYPE_DESC_SIZE;

@@ -548,6 +548,12 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 site,
             } => self.array_take(*dst, *array, *index, *site)?,
             Inst::FieldGet { dst, object, field } => self.field_get(*dst, *object, *field)?,
+            Inst::VariantField {
+                dst,
+                object,
+                variant,
+                field,
+            } => self.variant_field(*dst, *object, *variant, *field)?,
             Inst::FieldSet {
                 object,
                 field,

@@ -125,16 +125,36 @@ pub struct StructId(pub u32);
 
 /// A struct type: its name and its fields in declaration (and memory) order. A tuple type is a
 /// struct type without a name whose fields are named `0`, `1`, ... ([`StructDef::tuple`]).
+///
+/// Enums are struct types too ([`StructKind`]): an enum type `E` is a struct with the one field
+/// `tag: int`, and each of its variants a struct of its own whose field 0 is the same `tag`
+/// (the variant's position in `E`) followed by the payload, named `0`, `1`, .... A value of type
+/// `E` points to an object of one of its variant types, so reading `tag` is a `FieldGet` of
+/// field 0 on `E` and the payload is read with [`Inst::VariantField`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StructDef {
     pub name: String,
     pub fields: Vec<FieldDef>,
+    pub kind: StructKind,
+}
+
+/// What a [`StructDef`] stands for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum StructKind {
+    /// A declared struct, or a tuple (no name).
+    #[default]
+    Plain,
+    /// An enum type: one field, `tag: int`; its variants are the structs that name it.
+    Enum,
+    /// Variant number `tag` of the enum type `of`: `name` is the variant's name, field 0 the tag.
+    Variant { of: StructId, tag: u32 },
 }
 
 impl StructDef {
     /// The tuple type with elements of types `elems`.
     pub fn tuple(elems: impl IntoIterator<Item = Ty>) -> StructDef {
         StructDef {
+            kind: StructKind::Plain,
             name: String::new(),
             fields: elems
                 .into_iter()
@@ -149,7 +169,50 @@ impl StructDef {
 
     /// Whether this is a tuple type.
     pub fn is_tuple(&self) -> bool {
-        self.name.is_empty()
+        self.name.is_empty() && self.kind == StructKind::Plain
+    }
+
+    /// The enum type `name` (its variants are declared separately).
+    pub fn enumeration(name: impl Into<String>) -> StructDef {
+        StructDef {
+            name: name.into(),
+            fields: vec![FieldDef {
+                name: "tag".into(),
+                ty: Ty::Int,
+            }],
+            kind: StructKind::Enum,
+        }
+    }
+
+    /// Variant number `tag` of the enum `of`, named `name`, with a payload of types `payload`.
+    pub fn variant(
+        of: StructId,
+        tag: u32,
+        name: impl Into<String>,
+        payload: impl IntoIterator<Item = Ty>,
+    ) -> StructDef {
+        let tag_field = FieldDef {
+            name: "tag".into(),
+            ty: Ty::Int,
+        };
+        let payload = payload.into_iter().enumerate().map(|(index, ty)| FieldDef {
+            name: index.to_string(),
+            ty,
+        });
+        StructDef {
+            name: name.into(),
+            fields: std::iter::once(tag_field).chain(payload).collect(),
+            kind: StructKind::Variant { of, tag },
+        }
+    }
+
+    /// The runtime descriptor kind of this type (`keel_runtime::desc::KIND_*`).
+    pub fn desc_kind(&self) -> u32 {
+        match self.kind {
+            StructKind::Plain => keel_runtime::desc::KIND_STRUCT,
+            StructKind::Enum => keel_runtime::desc::KIND_ENUM,
+            StructKind::Variant { .. } => keel_runtime::desc::KIND_VARIANT,
+        }
     }
 }
 
@@ -261,7 +324,12 @@ impl Program {
                     .collect();
                 format!("({})", elems.join(", "))
             }
-            Ty::Struct(id) => self.struct_def(id).name.clone(),
+            Ty::Struct(id) => match self.struct_def(id).kind {
+                StructKind::Variant { of, .. } => {
+                    format!("{}::{}", self.struct_def(of).name, self.struct_def(id).name)
+                }
+                _ => self.struct_def(id).name.clone(),
+            },
             other => other.to_string(),
         }
     }
@@ -532,7 +600,8 @@ pub enum Inst {
         ty: ArrayId,
         items: Vec<Operand>,
     },
-    /// `dst = new S { fields... }` with the fields in declaration order; consumes them.
+    /// `dst = new S { fields... }` with the fields in declaration order; consumes them. When `S`
+    /// is a variant of an enum type `E`, `dst` has type `E` and field 0 is the variant's tag.
     NewStruct {
         dst: Local,
         ty: StructId,
@@ -568,6 +637,16 @@ pub enum Inst {
     FieldGet {
         dst: Local,
         object: Operand,
+        field: u32,
+    },
+    /// `dst = object.field` where `object` is a value of an enum type known to be of its
+    /// variant `variant` (field 0 is the tag, the payload follows); a new reference for heap
+    /// fields. Reading a variant the value is not of is undefined: the front end tests the tag
+    /// first.
+    VariantField {
+        dst: Local,
+        object: Operand,
+        variant: StructId,
         field: u32,
     },
     /// `object.field = value`: makes `object` unique, releases the old field, stores `value`
@@ -620,7 +699,7 @@ impl Inst {
                 f(&Operand::Local(*array));
                 f(index);
             }
-            Inst::FieldGet { object, .. } => f(object),
+            Inst::FieldGet { object, .. } | Inst::VariantField { object, .. } => f(object),
             Inst::FieldSet { object, value, .. } => {
                 f(&Operand::Local(*object));
                 f(value);
@@ -642,6 +721,7 @@ impl Inst {
             | Inst::ArrayGet { dst, .. }
             | Inst::ArrayTake { dst, .. }
             | Inst::FieldGet { dst, .. }
+            | Inst::VariantField { dst, .. }
             | Inst::FieldTake { dst, .. } => Some(*dst),
             Inst::Call { dst, .. } | Inst::CallRt { dst, .. } => *dst,
             Inst::Print { .. }
@@ -664,6 +744,7 @@ impl Inst {
             | Inst::ArrayGet { dst, .. }
             | Inst::ArrayTake { dst, .. }
             | Inst::FieldGet { dst, .. }
+            | Inst::VariantField { dst, .. }
             | Inst::FieldTake { dst, .. } => *dst = to,
             Inst::Call { dst, .. } | Inst::CallRt { dst, .. } => *dst = Some(to),
             _ => unreachable!("only instructions with a result are redirected"),

@@ -18,7 +18,8 @@ use std::fmt;
 
 use super::{
     ArrayId, BinaryOp, Block, BlockId, FieldDef, FuncId, Function, Inst, Local, LocalInfo, Operand,
-    Program, RtFunc, Site, SiteId, StrId, Stream, StructDef, StructId, Term, Ty, UnaryOp,
+    Program, RtFunc, Site, SiteId, StrId, Stream, StructDef, StructId, StructKind, Term, Ty,
+    UnaryOp,
 };
 
 /// Why a text is not IR: where (1-based line and column, in characters) and what was expected.
@@ -181,8 +182,17 @@ impl<'a> Reader<'a> {
                     fields.push(these);
                     continue;
                 }
+                if line.eat("enum ") {
+                    let name = line.source_type()?.to_string();
+                    line.end()?;
+                    self.program.structs.push(StructDef::enumeration(name));
+                    fields.push(Vec::new());
+                    continue;
+                }
+                let (row, col) = (line.row, line.col());
                 let name = line.until(" {")?.to_string();
                 line.expect(" {")?;
+                let (name, kind) = self.variant_of(&name).map_err(|m| error(row, col, m))?;
                 let mut these = Vec::new();
                 if !line.eat("  }") {
                     line.expect(" ")?;
@@ -202,6 +212,7 @@ impl<'a> Reader<'a> {
                 self.program.structs.push(StructDef {
                     name,
                     fields: Vec::new(),
+                    kind,
                 });
                 fields.push(these);
             } else if text.starts_with("array#") {
@@ -238,9 +249,31 @@ impl<'a> Reader<'a> {
                     .ok_or_else(|| error(row, col, format!("unknown type `{ty}`")))?;
                 defs.push(FieldDef { name, ty });
             }
-            self.program.structs[index].fields = defs;
+            if self.program.structs[index].kind != StructKind::Enum {
+                self.program.structs[index].fields = defs;
+            }
         }
         Ok(())
+    }
+
+    /// The name and kind of a struct declared as `name`: a variant when it is `ENUM::VARIANT`
+    /// with `ENUM` an enum declared before (the variant's tag is the number of variants of it
+    /// declared so far), a plain struct otherwise.
+    fn variant_of(&self, name: &str) -> std::result::Result<(String, StructKind), String> {
+        let Some((enum_name, variant)) = name.rsplit_once("::") else {
+            return Ok((name.to_string(), StructKind::Plain));
+        };
+        let structs = &self.program.structs;
+        let of = structs
+            .iter()
+            .position(|s| s.kind == StructKind::Enum && s.name == enum_name)
+            .ok_or_else(|| format!("no enum `{enum_name}` is declared before `{name}`"))?;
+        let of = StructId(of as u32);
+        let tag = structs
+            .iter()
+            .filter(|s| matches!(s.kind, StructKind::Variant { of: o, .. } if o == of))
+            .count() as u32;
+        Ok((variant.to_string(), StructKind::Variant { of, tag }))
     }
 
     /// Gives every `array#i` its element type. An element may name an array declared later,
@@ -286,7 +319,9 @@ impl<'a> Reader<'a> {
             "float" => Ty::Float,
             "string" => Ty::Str,
             name => {
-                let index = self.program.structs.iter().position(|s| s.name == name)?;
+                let index = (self.program.structs.iter()).position(|s| {
+                    s.name == name && !matches!(s.kind, StructKind::Variant { .. })
+                })?;
                 Ty::Struct(StructId(index as u32))
             }
         })
@@ -662,6 +697,19 @@ impl<'a> Reader<'a> {
                     field: line.number()?,
                 }
             }
+            "variant_field" => {
+                line.expect(" ")?;
+                let object = line.operand()?;
+                line.expect(" as struct#")?;
+                let variant = StructId(line.number()?);
+                line.expect(".")?;
+                Inst::VariantField {
+                    dst,
+                    object,
+                    variant,
+                    field: line.number()?,
+                }
+            }
             "field_take" => {
                 line.expect(" ")?;
                 let object = line.local()?;
@@ -988,6 +1036,16 @@ impl<'a> Cursor<'a> {
         }
         if self.word().is_empty() {
             return Err(self.error(&format!("expected a type, found {}", self.found())));
+        }
+        // The type arguments of a generic type's instance: `Option<int>`, `Pair<int, [string]>`.
+        if self.eat("<") {
+            loop {
+                self.skip_source_type(depth + 1)?;
+                if self.eat(">") {
+                    return Ok(());
+                }
+                self.expect(", ")?;
+            }
         }
         Ok(())
     }

@@ -9,7 +9,8 @@
 use std::fmt::Write;
 
 use super::{
-    BinaryOp, Function, Inst, Operand, Program, SiteId, Stream, StructId, Term, Ty, UnaryOp,
+    BinaryOp, Function, Inst, Operand, Program, SiteId, Stream, StructId, StructKind, Term, Ty,
+    UnaryOp,
 };
 
 /// Renders a whole program.
@@ -24,12 +25,17 @@ pub fn program_to_string(program: &Program) -> String {
             );
             continue;
         }
+        if def.kind == StructKind::Enum {
+            let _ = writeln!(out, "struct#{i} enum {}", def.name);
+            continue;
+        }
+        let name = program.type_name(Ty::Struct(StructId(i as u32)));
         let fields: Vec<String> = def
             .fields
             .iter()
             .map(|f| format!("{}: {}", f.name, program.type_name(f.ty)))
             .collect();
-        let _ = writeln!(out, "struct#{i} {} {{ {} }}", def.name, fields.join(", "));
+        let _ = writeln!(out, "struct#{i} {name} {{ {} }}", fields.join(", "));
     }
     for (i, elem) in program.arrays.iter().enumerate() {
         let _ = writeln!(out, "array#{i} = [{}]", program.type_name(*elem));
@@ -286,6 +292,17 @@ fn inst_to_string(program: &Program, inst: &Inst) -> String {
         Inst::FieldGet { dst, object, field } => {
             format!("%{} = field_get {}.{field}", dst.0, operand(object))
         }
+        Inst::VariantField {
+            dst,
+            object,
+            variant,
+            field,
+        } => format!(
+            "%{} = variant_field {} as struct#{}.{field}",
+            dst.0,
+            operand(object),
+            variant.0
+        ),
         Inst::FieldSet {
             object,
             field,

@@ -8,8 +8,8 @@
 //! front end and the RC pass guarantee both by construction).
 
 use super::{
-    ArrayId, BinaryOp, Function, Inst, Local, Operand, Program, RtType, SiteId, StructId, Term, Ty,
-    UnaryOp,
+    ArrayId, BinaryOp, Function, Inst, Local, Operand, Program, RtType, SiteId, StructId,
+    StructKind, Term, Ty, UnaryOp,
 };
 
 /// Checks `program`, returning a description of every violation found.
@@ -178,6 +178,20 @@ impl Checker<'_> {
                 None
             }
             None => None,
+        }
+    }
+
+    /// Checks that the struct `object` may be changed in place: enum values never are.
+    fn mutable(&mut self, object: Local) {
+        if let Some(Ty::Struct(id)) = self.operand_ty(&Operand::Local(object)) {
+            if (id.0 as usize) < self.program.structs.len()
+                && self.program.struct_def(id).kind != StructKind::Plain
+            {
+                self.error(format!(
+                    "{} is an enum and cannot change",
+                    self.program.type_name(Ty::Struct(id))
+                ));
+            }
         }
     }
 
@@ -351,6 +365,15 @@ impl Checker<'_> {
             Inst::NewStruct { dst, ty, fields } => {
                 if self.struct_id(*ty) {
                     let def = self.program.struct_def(*ty);
+                    // A variant's value has its enum's type; an enum type has no values of its own.
+                    let result = match def.kind {
+                        StructKind::Plain => Ty::Struct(*ty),
+                        StructKind::Variant { of, .. } => Ty::Struct(of),
+                        StructKind::Enum => {
+                            self.error(format!("new_struct of the enum type {}", def.name));
+                            Ty::Struct(*ty)
+                        }
+                    };
                     if def.fields.len() != fields.len() {
                         self.error(format!(
                             "{} has {} fields, given {}",
@@ -363,7 +386,14 @@ impl Checker<'_> {
                     for (value, ty) in fields.iter().zip(tys) {
                         self.expect(value, ty);
                     }
-                    self.def(*dst, Ty::Struct(*ty));
+                    if let (StructKind::Variant { tag, .. }, Some(first)) =
+                        (def.kind, fields.first())
+                    {
+                        if *first != Operand::Int(i64::from(tag)) {
+                            self.error(format!("the tag of {} is {tag}", def.name));
+                        }
+                    }
+                    self.def(*dst, result);
                 }
             }
             Inst::ArrayLen { dst, array } => {
@@ -414,16 +444,41 @@ impl Checker<'_> {
                     self.def(*dst, ty);
                 }
             }
+            Inst::VariantField {
+                dst,
+                object,
+                variant,
+                field,
+            } => {
+                if !self.struct_id(*variant) {
+                    return;
+                }
+                let def = self.program.struct_def(*variant);
+                let StructKind::Variant { of, .. } = def.kind else {
+                    self.error(format!("variant_field of {}, not a variant", def.name));
+                    return;
+                };
+                self.expect(object, Ty::Struct(of));
+                match def.fields.get(*field as usize) {
+                    Some(f) => {
+                        let ty = f.ty;
+                        self.def(*dst, ty);
+                    }
+                    None => self.error(format!("{} has no field {field}", def.name)),
+                }
+            }
             Inst::FieldSet {
                 object,
                 field,
                 value,
             } => {
+                self.mutable(*object);
                 if let Some(ty) = self.field_ty(&Operand::Local(*object), *field) {
                     self.expect(value, ty);
                 }
             }
             Inst::FieldTake { dst, object, field } => {
+                self.mutable(*object);
                 if let Some(ty) = self.field_ty(&Operand::Local(*object), *field) {
                     if !ty.is_heap() {
                         self.error("field_take of a scalar field".into());

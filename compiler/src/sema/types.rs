@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use crate::diag::Span;
-use crate::ir::{ArrayId, FieldDef, RtFunc, StructDef, StructId, Ty};
+use crate::ir::{ArrayId, FieldDef, RtFunc, StructDef, StructId, StructKind, Ty};
 use crate::syntax::ast::{BinOp, UnOp};
 
 /// A type during checking. `Error` stands for "already reported": it is compatible with
@@ -60,6 +60,8 @@ impl Type {
 pub struct StructInfo {
     pub name: String,
     pub span: Span,
+    /// A struct or tuple, an enum type, or one of an enum's variants (see `ir::StructKind`).
+    pub kind: StructKind,
     fields: Vec<(String, Type)>,
     /// The position of each field name in `fields` (the first, if declared twice).
     positions: HashMap<String, usize>,
@@ -71,6 +73,7 @@ impl StructInfo {
         StructInfo {
             name,
             span,
+            kind: StructKind::Plain,
             fields: Vec::new(),
             positions: HashMap::new(),
         }
@@ -190,6 +193,7 @@ impl TypeTable {
             .structs
             .iter()
             .map(|s| StructDef {
+                kind: s.kind,
                 name: s.name.clone(),
                 fields: s
                     .fields

@@ -39,7 +39,7 @@
 
 use std::sync::atomic::Ordering;
 
-use keel_runtime::desc::{TypeDesc, KIND_ARRAY, KIND_STRING, KIND_STRUCT};
+use keel_runtime::desc::{TypeDesc, KIND_ARRAY, KIND_ENUM, KIND_STRING, KIND_STRUCT, KIND_VARIANT};
 use keel_runtime::layout::{ArrayHeader, ObjHeader, StrHeader};
 use keel_runtime::recover;
 
@@ -173,6 +173,12 @@ pub(super) unsafe fn value_cost(word: i64, desc: *const TypeDesc, limit: u64) ->
         // SAFETY: `word` is a live value of type `desc` (the caller's, then an element or field
         // of one, typed by its container's descriptor).
         unsafe {
+            // An enum value is walked as the variant its object is of.
+            let desc = if (*desc).kind == KIND_ENUM {
+                (*(word as *const keel_runtime::layout::ObjHeader)).desc
+            } else {
+                desc
+            };
             match (*desc).kind {
                 KIND_STRING => total = total.saturating_add(string_cost(word)),
                 KIND_ARRAY => {
@@ -186,7 +192,7 @@ pub(super) unsafe fn value_cost(word: i64, desc: *const TypeDesc, limit: u64) ->
                         pending.extend(items.iter().map(|&item| (item, elem)));
                     }
                 }
-                KIND_STRUCT => {
+                KIND_STRUCT | KIND_VARIANT => {
                     let fields = (*desc).field_count as usize;
                     total = total.saturating_add(1 + fields as u64);
                     for index in 0..fields {

@@ -931,6 +931,22 @@ impl<'a> FunctionCompiler<'a> {
                     Instr::FieldGet { dst, object, field }
                 });
             }
+            Inst::VariantField {
+                object,
+                variant,
+                field,
+                ..
+            } => {
+                let heap = self.program.struct_def(variant).fields[field as usize]
+                    .ty
+                    .is_heap();
+                let (dst, object) = (need_dst(), self.in_reg(object, 0));
+                self.emit(if heap {
+                    Instr::FieldGetRc { dst, object, field }
+                } else {
+                    Instr::FieldGet { dst, object, field }
+                });
+            }
             Inst::FieldSet {
                 object,
                 field,

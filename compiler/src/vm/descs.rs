@@ -119,7 +119,7 @@ impl TypeDescs {
         }
         for (id, def) in program.structs.iter().enumerate() {
             let name = def.name.clone();
-            let mut desc = unlinked(KIND_STRUCT);
+            let mut desc = unlinked(def.desc_kind());
             desc.name = name.as_ptr();
             desc.name_len = name.len() as u64;
             desc.field_count = def.fields.len() as u32;
@@ -195,7 +195,7 @@ impl TypeDescs {
     pub fn struct_field_count(&self, index: u32) -> Option<u32> {
         self.descs
             .get(index as usize)
-            .filter(|d| d.kind == KIND_STRUCT)
+            .filter(|d| d.has_fields())
             .map(|d| d.field_count)
     }
 
@@ -232,6 +232,7 @@ mod tests {
             sites: Vec::new(),
             arrays: vec![Ty::Struct(StructId(0)), Ty::Int],
             structs: vec![StructDef {
+                kind: crate::ir::StructKind::Plain,
                 name: "Node".into(),
                 fields: vec![
                     FieldDef {

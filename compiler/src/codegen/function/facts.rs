@@ -74,6 +74,11 @@ pub(super) fn elided_borrows(types: &[Ty], block: &Block) -> Borrows {
                 dst,
                 object: Operand::Local(object),
                 ..
+            }
+            | Inst::VariantField {
+                dst,
+                object: Operand::Local(object),
+                ..
             } => (dst, object),
             _ => continue,
         };
@@ -110,6 +115,7 @@ fn only_reads(inst: &Inst, locals: &[Local]) -> bool {
     match inst {
         Inst::ArrayGet { .. }
         | Inst::FieldGet { .. }
+        | Inst::VariantField { .. }
         | Inst::ArrayLen { .. }
         | Inst::Print { .. }
         | Inst::Unary { .. }
@@ -308,7 +314,7 @@ fn is_plain_read(inst: &Inst, local: Local) -> bool {
     let is = |operand: &Operand| *operand == Operand::Local(local);
     match inst {
         Inst::ArrayGet { array, .. } | Inst::ArrayLen { array, .. } => is(array),
-        Inst::FieldGet { object, .. } => is(object),
+        Inst::FieldGet { object, .. } | Inst::VariantField { object, .. } => is(object),
         Inst::Print { .. } => true,
         Inst::ArraySet { index, value, .. } => is(index) && !is(value),
         Inst::ArrayTake { index, .. } => is(index),

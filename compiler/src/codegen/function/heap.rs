@@ -51,7 +51,7 @@ use super::facts::SlotKey;
 use super::{FunctionLowering, Result};
 use crate::codegen::helpers::Helper;
 use crate::codegen::runtime::RuntimeFn;
-use crate::ir::{self, ArrayId, Operand, SiteId, StructId, Ty};
+use crate::ir::{self, ArrayId, Operand, SiteId, StructId, StructKind, Ty};
 
 /// A class of memory that no access of another class can touch.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -116,6 +116,15 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             }
         };
         MemFlagsData::trusted().with_alias_region(Some(alias))
+    }
+
+    /// The region of field `field` of struct type `ty`. Every variant of an enum keeps its tag
+    /// where the enum type's own field 0 is, so the tags of all of them are one region.
+    fn field_region(&self, ty: StructId, field: u32) -> Region {
+        match self.env.program.struct_def(ty).kind {
+            StructKind::Variant { of, .. } if field == 0 => Region::Field(of, 0),
+            _ => Region::Field(ty, field),
+        }
     }
 
     fn load(&mut self, ty: Type, region: Region, address: Value, offset: i32) -> Value {
@@ -249,7 +258,8 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             let value = self.operand(field)?;
             let value = self.slot_word(value, field_ty);
             let offset = slot_offset(STRUCT_FIELDS_OFFSET, index)?;
-            self.store(Region::Field(ty, index as u32), value, object, offset);
+            let region = self.field_region(ty, index as u32);
+            self.store(region, value, object, offset);
         }
         self.def_local(dst, object);
         Ok(())
@@ -342,6 +352,25 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let object = self.operand(object)?;
         let offset = slot_offset(STRUCT_FIELDS_OFFSET, field as usize)?;
         let value = self.load_slot(Region::Field(ty, field), object, offset, field_ty);
+        self.read_heap_value(value, field_ty);
+        self.def_local(dst, value);
+        Ok(())
+    }
+
+    /// `object.field` of an enum value known to be of variant `variant`: a read like
+    /// [`Self::field_get`]'s, typed by the variant.
+    pub(super) fn variant_field(
+        &mut self,
+        dst: ir::Local,
+        object: Operand,
+        variant: StructId,
+        field: u32,
+    ) -> Result<()> {
+        let field_ty = self.field_ty(variant, field)?;
+        let object = self.operand(object)?;
+        let offset = slot_offset(STRUCT_FIELDS_OFFSET, field as usize)?;
+        let region = self.field_region(variant, field);
+        let value = self.load_slot(region, object, offset, field_ty);
         self.read_heap_value(value, field_ty);
         self.def_local(dst, value);
         Ok(())

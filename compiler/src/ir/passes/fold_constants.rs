@@ -185,6 +185,7 @@ fn for_each_operand_mut(inst: &mut Inst, mut f: impl FnMut(&mut Operand)) {
         Inst::FieldSet { value, .. } => f(value),
         Inst::ArrayLen { .. }
         | Inst::FieldGet { .. }
+        | Inst::VariantField { .. }
         | Inst::FieldTake { .. }
         | Inst::Retain { .. }
         | Inst::Release { .. } => {}
