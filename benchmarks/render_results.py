@@ -31,6 +31,10 @@ BENCHMARK_DESCRIPTIONS = {
     "strings": "builds a 22.9 MB string from 2,000,000 pieces with `s = s + ...`, splits it at"
     " `,`, joins the parts with `;` and searches the result (Lua builds with `table.concat`:"
     " `..` in a loop is quadratic there)",
+    "binarytrees": "binary-trees with N = 16 (stretch tree of depth 17, 2^(16-d+4) trees of each depth"
+    " d = 4, 6, ..., 16, a long-lived tree of depth 16): allocation and release of many small"
+    " enum values (`enum Tree { Leaf, Node(Tree, Tree) }`), recursion and `match`; C mallocs"
+    " and frees one node per `Node`",
     "contracts": "100,000,000 calls of `divide(a, b)` with `requires b != 0`, checked at every call"
     " (the argument is not a constant; C, Lua and Python check explicitly)",
     "contracts_plain": "the same 100,000,000 calls without the contract: the difference to"

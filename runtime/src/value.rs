@@ -575,7 +575,7 @@ mod tests {
             };
             // SAFETY: `Node` has two fields, set here; `kids` is taken over.
             node = unsafe {
-                let n = keel_struct_alloc(&TREE_NODE);
+                let n = keel_struct_alloc(&NODE);
                 *struct_fields(n) = kids;
                 *struct_fields(n).add(1) = if level == 0 { tag } else { 0 };
                 n as i64

@@ -1040,6 +1040,33 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 });
                 Some(Operand::Local(dst))
             }
+            TExprKind::Variant { variant, tag, args } => {
+                let written: Vec<&TExpr> = args.iter().collect();
+                let mut fields = vec![Operand::Int(i64::from(*tag))];
+                fields.extend(self.operands_in_order(&written));
+                let dst = self.temp(ty);
+                self.emit(Inst::NewStruct {
+                    dst,
+                    ty: ir::StructId(*variant),
+                    fields,
+                });
+                Some(Operand::Local(dst))
+            }
+            TExprKind::Payload {
+                base,
+                variant,
+                field,
+            } => {
+                let object = self.value(base);
+                let dst = self.temp(ty);
+                self.emit(Inst::VariantField {
+                    dst,
+                    object,
+                    variant: ir::StructId(*variant),
+                    field: *field,
+                });
+                Some(Operand::Local(dst))
+            }
             TExprKind::Error => unreachable!("lowering runs only on programs that checked"),
         }
     }

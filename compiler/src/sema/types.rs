@@ -27,6 +27,9 @@ pub enum Type {
     Struct(u32),
     /// `(A, B, ...)`: an index into [`TypeTable::structs`], whose entry has no name.
     Tuple(u32),
+    /// A declared enum: an index into [`TypeTable::structs`], whose entry is the enum type
+    /// (kind `Enum`) and lists the entries of its variants.
+    Enum(u32),
 }
 
 impl Type {
@@ -43,14 +46,14 @@ impl Type {
             Type::Str => Ty::Str,
             Type::Void => Ty::Void,
             Type::Array(id) => Ty::Array(ArrayId(id)),
-            Type::Struct(id) | Type::Tuple(id) => Ty::Struct(StructId(id)),
+            Type::Struct(id) | Type::Tuple(id) | Type::Enum(id) => Ty::Struct(StructId(id)),
         }
     }
 
     pub fn is_heap(self) -> bool {
         matches!(
             self,
-            Type::Str | Type::Array(_) | Type::Struct(_) | Type::Tuple(_)
+            Type::Str | Type::Array(_) | Type::Struct(_) | Type::Tuple(_) | Type::Enum(_)
         )
     }
 }
@@ -62,6 +65,8 @@ pub struct StructInfo {
     pub span: Span,
     /// A struct or tuple, an enum type, or one of an enum's variants (see `ir::StructKind`).
     pub kind: StructKind,
+    /// For an enum type, the entries of its variants, in order (their tags).
+    pub variants: Vec<u32>,
     fields: Vec<(String, Type)>,
     /// The position of each field name in `fields` (the first, if declared twice).
     positions: HashMap<String, usize>,
@@ -74,6 +79,7 @@ impl StructInfo {
             name,
             span,
             kind: StructKind::Plain,
+            variants: Vec::new(),
             fields: Vec::new(),
             positions: HashMap::new(),
         }
@@ -156,6 +162,32 @@ impl TypeTable {
         }
     }
 
+    /// The variants of an enum type, as entries of `structs` (whose position is the tag).
+    pub fn variants(&self, ty: Type) -> &[u32] {
+        match ty {
+            Type::Enum(id) => &self.structs[id as usize].variants,
+            _ => &[],
+        }
+    }
+
+    /// The payload types of variant entry `variant` (its fields after the tag).
+    pub fn payload(&self, variant: u32) -> Vec<Type> {
+        (self.structs[variant as usize].fields.iter().skip(1))
+            .map(|&(_, ty)| ty)
+            .collect()
+    }
+
+    /// How a variant is written in source: `Shape::Circle`.
+    pub fn variant_name(&self, variant: u32) -> String {
+        let info = &self.structs[variant as usize];
+        match info.kind {
+            StructKind::Variant { of, .. } => {
+                format!("{}::{}", self.structs[of.0 as usize].name, info.name)
+            }
+            _ => info.name.clone(),
+        }
+    }
+
     /// The element type of an array type.
     pub fn elem(&self, ty: Type) -> Option<Type> {
         match ty {
@@ -174,7 +206,7 @@ impl TypeTable {
             Type::Void => "void".into(),
             Type::Error => "{unknown}".into(),
             Type::Array(id) => format!("[{}]", self.name(self.arrays[id as usize])),
-            Type::Struct(id) => self.structs[id as usize].name.clone(),
+            Type::Struct(id) | Type::Enum(id) => self.structs[id as usize].name.clone(),
             Type::Tuple(id) => {
                 let elems: Vec<String> = self.structs[id as usize]
                     .fields()
@@ -459,6 +491,22 @@ pub enum TExprKind {
         builtin: Builtin,
         args: Vec<TExpr>,
     },
+    /// A value of an enum: variant entry `variant` (in [`TypeTable::structs`]) with its
+    /// payload, evaluated in order.
+    Variant {
+        variant: u32,
+        /// The variant's position in its enum.
+        tag: u32,
+        args: Vec<TExpr>,
+    },
+    /// Payload field `field` (from 1: field 0 is the tag) of `base`, an enum value known to be
+    /// of variant entry `variant` (a `match` tested its tag first). The tag itself is read as
+    /// [`TExprKind::Field`] 0 of the enum value.
+    Payload {
+        base: Box<TExpr>,
+        variant: u32,
+        field: u32,
+    },
     If {
         cond: Box<TExpr>,
         then: TBlock,
@@ -508,13 +556,14 @@ impl TExpr {
                 f(lhs) || f(rhs)
             }
             TExprKind::Unary { operand, .. } => f(operand),
-            TExprKind::Field { base, .. } => f(base),
+            TExprKind::Field { base, .. } | TExprKind::Payload { base, .. } => f(base),
             TExprKind::Index { base, index, .. } => f(base) || f(index),
             TExprKind::Slice {
                 base, start, end, ..
             } => f(base) || f(start) || f(end),
             TExprKind::Array(items)
             | TExprKind::New { fields: items, .. }
+            | TExprKind::Variant { args: items, .. }
             | TExprKind::Call { args: items, .. }
             | TExprKind::Builtin { args: items, .. } => items.iter().any(f),
             _ => false,
@@ -601,6 +650,7 @@ fn expr_assigns(expr: &TExpr, f: &mut impl FnMut(VarId)) {
         }
         TExprKind::Array(items)
         | TExprKind::New { fields: items, .. }
+        | TExprKind::Variant { args: items, .. }
         | TExprKind::Call { args: items, .. }
         | TExprKind::Builtin { args: items, .. } => {
             items.iter().for_each(|item| expr_assigns(item, f))
@@ -616,9 +666,9 @@ fn expr_assigns(expr: &TExpr, f: &mut impl FnMut(VarId)) {
             expr_assigns(start, f);
             expr_assigns(end, f);
         }
-        TExprKind::Field { base, .. } | TExprKind::Unary { operand: base, .. } => {
-            expr_assigns(base, f)
-        }
+        TExprKind::Field { base, .. }
+        | TExprKind::Payload { base, .. }
+        | TExprKind::Unary { operand: base, .. } => expr_assigns(base, f),
         TExprKind::Binary { lhs, rhs, .. } | TExprKind::Logic { lhs, rhs, .. } => {
             expr_assigns(lhs, f);
             expr_assigns(rhs, f);

@@ -19,7 +19,22 @@ pub struct File {
 pub enum Item {
     Fn(FnDecl),
     Struct(StructDecl),
+    Enum(EnumDecl),
     Stmt(Stmt),
+}
+
+/// `enum Name { Variant, Variant(T, ...), ... }`.
+#[derive(Clone, Debug)]
+pub struct EnumDecl {
+    pub name: Ident,
+    pub variants: Vec<VariantDecl>,
+}
+
+/// One variant of an enum: its name and its payload's types (none for a unit variant).
+#[derive(Clone, Debug)]
+pub struct VariantDecl {
+    pub name: Ident,
+    pub payload: Vec<TypeExpr>,
 }
 
 /// `struct Name { T field, ... }`.
@@ -138,39 +153,82 @@ impl TypeExpr {
     }
 }
 
-/// A pattern: what `let` and `for` bind a value to. Only patterns that match every value of
-/// their type are written here (a name, `_`, a tuple of patterns).
+/// A pattern: what `let`, `for` and `match` arms match a value against. `let` and `for` take
+/// only the patterns that match every value of their type (the checker says so otherwise).
 #[derive(Clone, Debug)]
 pub enum Pattern {
-    /// A name, bound to the whole value.
+    /// A name, bound to the whole value (or a unit variant of the prelude, such as `None`: the
+    /// checker tells them apart).
     Bind(Ident),
     /// `_`: matches anything and binds nothing.
     Wildcard(Span),
     /// `(p, q, ...)`: a tuple of two or more elements, each matched by its pattern.
     Tuple(Vec<Pattern>, Span),
+    /// An int, bool or string literal (an int may be negative).
+    Literal(Literal, Span),
+    /// `Enum::Variant`, `Enum::Variant(p, ...)`, or without the enum (`Some(x)`) for the
+    /// prelude's variants.
+    Variant {
+        enum_name: Option<Ident>,
+        variant: Ident,
+        /// The payload's patterns; `None` when no parentheses are written.
+        args: Option<Vec<Pattern>>,
+        span: Span,
+    },
+    /// `p | q | ...`: matches what any of them matches.
+    Or(Vec<Pattern>, Span),
+}
+
+/// A literal in a pattern.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    Int(i64),
+    Bool(bool),
+    Str(String),
 }
 
 impl Pattern {
     pub fn span(&self) -> Span {
         match self {
             Pattern::Bind(ident) => ident.span,
-            Pattern::Wildcard(span) | Pattern::Tuple(_, span) => *span,
+            Pattern::Wildcard(span)
+            | Pattern::Tuple(_, span)
+            | Pattern::Literal(_, span)
+            | Pattern::Variant { span, .. }
+            | Pattern::Or(_, span) => *span,
         }
     }
 
-    /// The names the pattern binds, in order.
+    /// The names the pattern binds, in order (for `p | q`, those of `p`).
     pub fn names(&self) -> Vec<&Ident> {
         let mut names = Vec::new();
         let mut pending = vec![self];
         while let Some(pattern) = pending.pop() {
             match pattern {
                 Pattern::Bind(ident) => names.push(ident),
-                Pattern::Wildcard(_) => {}
+                Pattern::Wildcard(_) | Pattern::Literal(..) => {}
                 Pattern::Tuple(parts, _) => pending.extend(parts.iter().rev()),
+                Pattern::Variant { args, .. } => {
+                    pending.extend(args.iter().flatten().rev());
+                }
+                Pattern::Or(alternatives, _) => pending.extend(alternatives.first()),
             }
         }
         names
     }
+}
+
+/// One arm of a `match`: `pattern (if guard)? => body`.
+#[derive(Clone, Debug)]
+pub struct Arm {
+    pub pattern: Pattern,
+    pub guard: Option<Expr>,
+    pub body: Expr,
+    /// The `=>` token.
+    pub arrow: Span,
+    /// Whether the parser wrote the arm (the `_ => ...` of `if let` and `while let`), so that
+    /// it is never reported as unreachable.
+    pub synthetic: bool,
 }
 
 /// `{ stmt* tail? }`: a scope, whose value is its tail expression (if any).
@@ -305,6 +363,12 @@ impl ExprKind {
                     .chain(else_.iter().map(|e| e.height)),
             ),
             ExprKind::Block(block) => above([block.height]),
+            ExprKind::Variant { args, .. } => above(args.iter().flatten().map(|e| e.height)),
+            ExprKind::Match { scrutinee, arms } => above(std::iter::once(scrutinee.height).chain(
+                arms.iter().flat_map(|arm| {
+                    std::iter::once(arm.body.height).chain(arm.guard.iter().map(|g| g.height))
+                }),
+            )),
         }
     }
 }
@@ -383,6 +447,17 @@ pub enum ExprKind {
     Call {
         callee: Ident,
         args: Vec<Expr>,
+    },
+    /// `Enum::Variant`, or `Enum::Variant(args)` with `args`.
+    Variant {
+        enum_name: Ident,
+        variant: Ident,
+        args: Option<Vec<Expr>>,
+    },
+    /// `match scrutinee { arms }`; also what `if let` and `while let` are read as.
+    Match {
+        scrutinee: Box<Expr>,
+        arms: Vec<Arm>,
     },
     /// `if cond { then } else else_`; `else_` is a block or another `if` expression.
     If {

@@ -119,6 +119,10 @@ pub enum Tok {
     Semi,
     #[token(":")]
     Colon,
+    #[token("::")]
+    ColonColon,
+    #[token("=>")]
+    FatArrow,
     #[token(".")]
     Dot,
     #[token("..")]
@@ -228,6 +232,8 @@ impl Tok {
             Tok::Comma => "`,`",
             Tok::Semi => "`;`",
             Tok::Colon => "`:`",
+            Tok::ColonColon => "`::`",
+            Tok::FatArrow => "`=>`",
             Tok::Dot => "`.`",
             Tok::DotDot => "`..`",
             Tok::Arrow => "`->`",

@@ -115,6 +115,12 @@ fn is_punctuation(tok: Tok) -> bool {
     )
 }
 
+/// What an `if` tests: a condition, or for `if let` a pattern and the value it matches.
+enum IfHead {
+    Cond(Box<Expr>),
+    Let(Pattern, Box<Expr>),
+}
+
 fn compound_op(tok: Tok) -> Option<BinOp> {
     Some(match tok {
         Tok::PlusEq => BinOp::Add,
@@ -363,7 +369,11 @@ impl<'a> Parser<'a> {
                     Ok(decl) => file.items.push(Item::Struct(decl)),
                     Err(Reported) => self.recover_statement(),
                 },
-                Tok::Enum | Tok::Type | Tok::Use | Tok::Impl | Tok::Trait => {
+                Tok::Enum => match self.enum_decl() {
+                    Ok(decl) => file.items.push(Item::Enum(decl)),
+                    Err(Reported) => self.recover_statement(),
+                },
+                Tok::Type | Tok::Use | Tok::Impl | Tok::Trait => {
                     let span = self.span();
                     let what = format!("{} declarations are", self.peek().describe());
                     self.unsupported(span, &what);
@@ -452,6 +462,42 @@ impl<'a> Parser<'a> {
         Ok(StructDecl { name, fields })
     }
 
+    /// enum_decl := 'enum' IDENT '{' (variant (',' variant)* ','?)? '}'
+    /// variant := IDENT ('(' type (',' type)* ','? ')')?
+    fn enum_decl(&mut self) -> PResult<EnumDecl> {
+        self.expect(Tok::Enum, "")?;
+        let name = self.ident("after `enum`")?;
+        if self.peek() == Tok::Lt {
+            let span = self.span();
+            self.unsupported(span, "generic enums are");
+            return Err(Reported);
+        }
+        self.expect(Tok::LBrace, "after the enum name")?;
+        let mut variants = Vec::new();
+        while self.peek() != Tok::RBrace {
+            let vname = self.ident("as a variant name")?;
+            let mut payload = Vec::new();
+            if self.eat(Tok::LParen) {
+                while self.peek() != Tok::RParen {
+                    payload.push(self.type_expr("in the variant's payload")?);
+                    if !self.eat(Tok::Comma) {
+                        break;
+                    }
+                }
+                self.expect(Tok::RParen, "to close the variant's payload")?;
+            }
+            variants.push(VariantDecl {
+                name: vname,
+                payload,
+            });
+            if !self.eat(Tok::Comma) {
+                break;
+            }
+        }
+        self.expect(Tok::RBrace, "to close the enum")?;
+        Ok(EnumDecl { name, variants })
+    }
+
     /// type := IDENT | '[' type ']'
     fn type_expr(&mut self, context: &str) -> PResult<TypeExpr> {
         if self.peek() == Tok::LParen {
@@ -508,27 +554,166 @@ impl<'a> Parser<'a> {
         Ok((items, span))
     }
 
-    /// pattern := IDENT | '_' | '(' pattern (',' pattern)+ ','? ')'
+    /// pattern := alternative ('|' alternative)*
     fn pattern(&mut self, context: &str) -> PResult<Pattern> {
-        if self.peek() == Tok::LParen {
-            return self.nested(|this| {
-                let (mut parts, span) =
-                    this.tuple_of(|this| this.pattern(context), "the tuple pattern")?;
-                Ok(match parts.len() {
-                    1 => parts.pop().unwrap_or(Pattern::Wildcard(span)),
-                    _ => Pattern::Tuple(parts, span),
-                })
-            });
+        let first = self.alternative(context)?;
+        if self.peek() != Tok::Pipe {
+            return Ok(first);
         }
-        if self.peek() != Tok::Ident {
-            return Err(self.error_expected("a name or a tuple pattern", context));
+        let mut alternatives = vec![first];
+        while self.eat(Tok::Pipe) {
+            alternatives.push(self.alternative(context)?);
+        }
+        let span = alternatives[0]
+            .span()
+            .to(alternatives[alternatives.len() - 1].span());
+        Ok(Pattern::Or(alternatives, span))
+    }
+
+    /// alternative := IDENT | '_' | literal | '-' INT | '(' pattern (',' pattern)+ ','? ')'
+    ///              | (IDENT '::')? IDENT '(' (pattern (',' pattern)* ','?)? ')' | IDENT '::' IDENT
+    fn alternative(&mut self, context: &str) -> PResult<Pattern> {
+        let span = self.span();
+        match self.peek() {
+            Tok::LParen => {
+                return self.nested(|this| {
+                    let (mut parts, span) =
+                        this.tuple_of(|this| this.pattern(context), "the tuple pattern")?;
+                    Ok(match parts.len() {
+                        1 => parts.pop().unwrap_or(Pattern::Wildcard(span)),
+                        _ => Pattern::Tuple(parts, span),
+                    })
+                });
+            }
+            Tok::Int => {
+                self.bump();
+                return Ok(match self.int_literal(span) {
+                    Some(value) => Pattern::Literal(Literal::Int(value), span),
+                    None => Pattern::Wildcard(span),
+                });
+            }
+            Tok::Minus if self.peek_at(1) == Tok::Int => {
+                self.bump();
+                let digits = self.bump().span;
+                let span = span.to(digits);
+                // `-9223372036854775808` is read whole: its digits alone do not fit in an int.
+                let text: String = self.text(digits).chars().filter(|&c| c != '_').collect();
+                return Ok(match format!("-{text}").parse::<i64>() {
+                    Ok(value) => Pattern::Literal(Literal::Int(value), span),
+                    Err(_) => {
+                        self.int_literal(digits);
+                        Pattern::Wildcard(span)
+                    }
+                });
+            }
+            Tok::Str => {
+                self.bump();
+                return Ok(match self.string_literal(span) {
+                    Some(text) => Pattern::Literal(Literal::Str(text), span),
+                    None => Pattern::Wildcard(span),
+                });
+            }
+            Tok::True | Tok::False => {
+                let value = self.bump().kind == Tok::True;
+                return Ok(Pattern::Literal(Literal::Bool(value), span));
+            }
+            Tok::Ident => {}
+            _ => return Err(self.error_expected("a pattern", context)),
         }
         let name = self.ident(context)?;
-        Ok(if name.name == "_" {
-            Pattern::Wildcard(name.span)
+        if name.name == "_" {
+            return Ok(Pattern::Wildcard(name.span));
+        }
+        let (enum_name, variant) = if self.eat(Tok::ColonColon) {
+            (Some(name), self.ident("after `::` (a variant name)")?)
+        } else if self.peek() == Tok::LParen {
+            (None, name)
         } else {
-            Pattern::Bind(name)
+            return Ok(Pattern::Bind(name));
+        };
+        let args = if self.peek() == Tok::LParen {
+            self.bump();
+            let mut args = Vec::new();
+            while self.peek() != Tok::RParen {
+                args.push(self.nested(|this| this.pattern(context))?);
+                if !self.eat(Tok::Comma) {
+                    break;
+                }
+            }
+            self.expect(Tok::RParen, "to close the variant's patterns")?;
+            Some(args)
+        } else {
+            None
+        };
+        Ok(Pattern::Variant {
+            enum_name,
+            variant,
+            args,
+            span: span.to(self.prev_span()),
         })
+    }
+
+    /// match := 'match' expr '{' (arm (',' arm)* ','?)? '}'
+    /// arm := pattern ('if' expr)? '=>' expr      (no `,` needed after a block)
+    fn match_expr(&mut self) -> PResult<Expr> {
+        let start = self.expect(Tok::Match, "")?.span;
+        let scrutinee = Box::new(self.expr()?);
+        self.expect(Tok::LBrace, "after the value to match")?;
+        let mut arms = Vec::new();
+        while self.peek() != Tok::RBrace {
+            let pattern = self.pattern("for a `match` arm")?;
+            let guard = if self.eat(Tok::If) {
+                Some(self.expr()?)
+            } else {
+                None
+            };
+            let arrow = self.expect(Tok::FatArrow, "after the arm's pattern")?.span;
+            let block_like = matches!(self.peek(), Tok::LBrace | Tok::If | Tok::Match);
+            let body = self.expr()?;
+            arms.push(Arm {
+                pattern,
+                guard,
+                body,
+                arrow,
+                synthetic: false,
+            });
+            if !(self.eat(Tok::Comma) || block_like || self.peek() == Tok::RBrace) {
+                return Err(self.error_expected("`,` or `}`", "after a `match` arm"));
+            }
+        }
+        let close = self.expect(Tok::RBrace, "to close the `match`")?.span;
+        Ok(self.node(ExprKind::Match { scrutinee, arms }, start.to(close)))
+    }
+
+    /// `match value { pattern => then, _ => otherwise }`: what `if let` and `while let` are.
+    fn pattern_test(
+        &mut self,
+        pattern: Pattern,
+        value: Expr,
+        then: Expr,
+        otherwise: Expr,
+        span: Span,
+    ) -> Expr {
+        let arrow = pattern.span();
+        let rest = Arm {
+            pattern: Pattern::Wildcard(otherwise.span),
+            guard: None,
+            body: otherwise,
+            arrow,
+            synthetic: true,
+        };
+        let first = Arm {
+            pattern,
+            guard: None,
+            body: then,
+            arrow,
+            synthetic: false,
+        };
+        let kind = ExprKind::Match {
+            scrutinee: Box::new(value),
+            arms: vec![first, rest],
+        };
+        self.node(kind, span)
     }
 
     // ---- statements ----------------------------------------------------------------------------
@@ -627,6 +812,34 @@ impl<'a> Parser<'a> {
                     }
                 }
             }
+            Tok::While if self.peek_at(1) == Tok::Let => {
+                // `while let P = e { body }` is `while true { match e { P => body, _ => break } }`.
+                let start = self.bump().span;
+                self.bump();
+                let pattern = self.pattern("after `while let`")?;
+                self.expect(Tok::Eq, "after the pattern")?;
+                let value = self.expr()?;
+                let body = self.block()?;
+                let span = start.to(body.span.to(self.prev_span()));
+                let body_span = body.span;
+                let then = self.node(ExprKind::Block(body), body_span);
+                let exit = Stmt {
+                    kind: StmtKind::Break,
+                    span: body_span,
+                };
+                let exit = Block::new(vec![exit], None, body_span);
+                let otherwise = self.node(ExprKind::Block(exit), body_span);
+                let test = self.pattern_test(pattern, value, then, otherwise, span);
+                let stmt = Stmt {
+                    kind: StmtKind::Expr(test),
+                    span,
+                };
+                let cond = self.node(ExprKind::Bool(true), start);
+                Ok(StmtKind::While {
+                    cond,
+                    body: Block::new(vec![stmt], None, span),
+                })
+            }
             Tok::While => {
                 self.bump();
                 let cond = self.expr()?;
@@ -653,10 +866,11 @@ impl<'a> Parser<'a> {
                         name: "_".into(),
                         span,
                     },
-                    Pattern::Tuple(_, span) => {
+                    other => {
+                        let span = other.span();
                         self.diags.push(
-                            Diagnostic::new("E0417", span, "a tuple pattern over a range")
-                                .label("a range yields ints, not tuples")
+                            Diagnostic::new("E0417", span, "a pattern over a range")
+                                .label("a range yields ints, matched by a name or `_`")
                                 .note("name the loop variable: `for i in a..b`"),
                         );
                         return Err(Reported);
@@ -691,13 +905,9 @@ impl<'a> Parser<'a> {
                 self.expect(Tok::Semi, "after the `return` statement")?;
                 Ok(StmtKind::Return(value))
             }
-            Tok::Static | Tok::Match => {
+            Tok::Static => {
                 let span = self.span();
-                let what = match self.peek() {
-                    Tok::Static => "`static let` is",
-                    _ => "`match` is",
-                };
-                self.unsupported(span, what);
+                self.unsupported(span, "`static let` is");
                 Err(Reported)
             }
             Tok::Assert => {
@@ -713,12 +923,14 @@ impl<'a> Parser<'a> {
                 self.eat(Tok::Semi);
                 Ok(kind)
             }
-            Tok::If | Tok::LBrace => {
-                // A statement that starts with `if` or `{` ends at its closing `}` (as in Rust):
-                // `if c { return; } -1` is two statements, not a subtraction.
+            Tok::If | Tok::LBrace | Tok::Match => {
+                // A statement that starts with `if`, `match` or `{` ends at its closing `}` (as
+                // in Rust): `if c { return; } -1` is two statements, not a subtraction.
                 let expr = self.nested(|this| {
                     if this.peek() == Tok::If {
                         this.if_expr()
+                    } else if this.peek() == Tok::Match {
+                        this.match_expr()
                     } else {
                         let block = this.block()?;
                         let span = block.span;
@@ -1253,6 +1465,20 @@ impl<'a> Parser<'a> {
             }
             Tok::Ident => {
                 let name = self.ident("")?;
+                if self.eat(Tok::ColonColon) {
+                    let variant = self.ident("after `::` (a variant name)")?;
+                    let args = if self.peek() == Tok::LParen {
+                        Some(self.call_args()?)
+                    } else {
+                        None
+                    };
+                    let kind = ExprKind::Variant {
+                        enum_name: name,
+                        variant,
+                        args,
+                    };
+                    return Ok(self.node(kind, span.to(self.prev_span())));
+                }
                 if self.peek() == Tok::LParen {
                     let args = self.call_args()?;
                     let span = span.to(self.prev_span());
@@ -1353,10 +1579,7 @@ impl<'a> Parser<'a> {
                 self.skip_construct();
                 Ok(self.node(ExprKind::Error, span.to(self.prev_span())))
             }
-            Tok::Match => {
-                self.unsupported(span, "`match` is");
-                Err(Reported)
-            }
+            Tok::Match => self.nested(|this| this.match_expr()),
             _ => Err(self.error_expected("an expression", "")),
         }
     }
@@ -1380,20 +1603,49 @@ impl<'a> Parser<'a> {
             }
         }
         let end = self.prev_span();
-        for (start, cond, then) in links.into_iter().rev() {
-            let kind = ExprKind::If { cond, then, else_ };
-            else_ = Some(Box::new(self.node_at(kind, start.to(end), start)));
+        for (start, head, then) in links.into_iter().rev() {
+            let link = self.if_node(head, then, else_, start.to(end));
+            else_ = Some(Box::new(link));
         }
-        let (start, cond, then) = first;
-        Ok(self.node(ExprKind::If { cond, then, else_ }, start.to(end)))
+        let (start, head, then) = first;
+        Ok(self.if_node(head, then, else_, start.to(end)))
     }
 
-    /// One `if cond { then }` of an `if` chain, and where it starts.
-    fn if_link(&mut self) -> PResult<(Span, Box<Expr>, Block)> {
+    /// One link of an `if` chain as a node: an `if`, or for `if let` a `match` whose second arm
+    /// is the `else` (an empty block without one).
+    fn if_node(&mut self, head: IfHead, then: Block, else_: Option<Box<Expr>>, span: Span) -> Expr {
+        match head {
+            IfHead::Cond(cond) => {
+                let kind = ExprKind::If { cond, then, else_ };
+                self.node_at(kind, span, span)
+            }
+            IfHead::Let(pattern, value) => {
+                let then_span = then.span;
+                let then = self.node(ExprKind::Block(then), then_span);
+                let otherwise = match else_ {
+                    Some(else_) => *else_,
+                    None => {
+                        let empty = Block::new(Vec::new(), None, then_span);
+                        self.node(ExprKind::Block(empty), then_span)
+                    }
+                };
+                self.pattern_test(pattern, *value, then, otherwise, span)
+            }
+        }
+    }
+
+    /// One `if cond { then }` or `if let P = e { then }` of an `if` chain, and where it starts.
+    fn if_link(&mut self) -> PResult<(Span, IfHead, Block)> {
         let start = self.expect(Tok::If, "")?.span;
-        let cond = Box::new(self.expr()?);
+        let head = if self.eat(Tok::Let) {
+            let pattern = self.pattern("after `if let`")?;
+            self.expect(Tok::Eq, "after the pattern")?;
+            IfHead::Let(pattern, Box::new(self.expr()?))
+        } else {
+            IfHead::Cond(Box::new(self.expr()?))
+        };
         let then = self.block()?;
-        Ok((start, cond, then))
+        Ok((start, head, then))
     }
 
     // ---- literals ------------------------------------------------------------------------------
@@ -1735,7 +1987,11 @@ mod tests {
 
     #[test]
     fn unsupported_constructs_say_so() {
-        assert_eq!(codes("enum P { A }\nmatch x { }"), vec!["E0901", "E0901"]);
+        assert_eq!(
+            codes("trait P { }\nstatic let x = 1;"),
+            vec!["E0901", "E0901"]
+        );
+        assert_eq!(codes("enum P<T> { A(T) }"), vec!["E0901"]);
     }
 
     #[test]

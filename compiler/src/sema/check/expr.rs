@@ -70,6 +70,14 @@ impl BodyChecker<'_, '_> {
                 )
             }
             ExprKind::Call { callee, args } => return self.call(callee, args, span),
+            ExprKind::Variant {
+                enum_name,
+                variant,
+                args,
+            } => return self.variant_expr(enum_name, variant, args.as_deref(), span),
+            ExprKind::Match { scrutinee, arms } => {
+                return self.match_expr(scrutinee, arms, want_value, expected, span)
+            }
             ExprKind::If { cond, then, else_ } => {
                 return self.if_expr(cond, then, else_.as_deref(), want_value, expected, span)
             }

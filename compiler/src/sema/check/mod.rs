@@ -27,12 +27,15 @@ use std::collections::HashMap;
 use super::builtins::{self, BuiltinError};
 use super::types::*;
 use crate::diag::{Diagnostic, Span};
+use crate::ir::{self, StructKind};
 use crate::syntax::ast::*;
 
 mod body;
 mod calls;
 mod divergence;
+mod exhaustive;
 mod expr;
+mod matching;
 mod patterns;
 mod places;
 mod stmt;
@@ -75,6 +78,14 @@ pub fn check_file(file: &File, diags: &mut Vec<Diagnostic>) -> TProgram {
             _ => None,
         })
         .collect();
+    let enums: Vec<&EnumDecl> = file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Enum(decl) => Some(decl),
+            _ => None,
+        })
+        .collect();
 
     let mut checker = Checker {
         decls: &decls,
@@ -83,9 +94,10 @@ pub fn check_file(file: &File, diags: &mut Vec<Diagnostic>) -> TProgram {
         top_level_vars,
         types: TypeTable::default(),
         struct_ids: HashMap::new(),
+        enum_ids: HashMap::new(),
         ambiguous: Vec::new(),
     };
-    checker.collect_structs(&structs, diags);
+    checker.collect_types(&structs, &enums, diags);
     checker.collect_signatures(diags);
 
     let mut funcs = Vec::new();
@@ -140,46 +152,68 @@ struct Checker<'a> {
     top_level_vars: Vec<String>,
     types: TypeTable,
     struct_ids: HashMap<String, u32>,
+    /// Declared enums by name: their entries in the type table.
+    enum_ids: HashMap<String, u32>,
     /// Names defined more than once: calls to them are not checked further.
     ambiguous: Vec<String>,
 }
 
 impl<'a> Checker<'a> {
-    /// Declares every struct (names first, so fields may name any struct), then its fields.
-    fn collect_structs(&mut self, decls: &[&StructDecl], diags: &mut Vec<Diagnostic>) {
-        for decl in decls {
-            let name = &decl.name;
-            if let Some(&first) = self.struct_ids.get(&name.name) {
-                diags.push(
-                    Diagnostic::new(
-                        "E0303",
-                        name.span,
-                        format!("struct `{}` is defined twice", name.name),
-                    )
-                    .label("second definition")
-                    .secondary(
-                        self.types.structs[first as usize].span,
-                        "first defined here",
-                    ),
-                );
-            } else if is_builtin_type(&name.name) {
-                diags.push(
-                    Diagnostic::new(
-                        "E0303",
-                        name.span,
-                        format!("`{}` is a builtin type", name.name),
-                    )
-                    .label("choose another name"),
-                );
-            } else {
-                self.struct_ids
-                    .insert(name.name.clone(), self.types.structs.len() as u32);
+    /// Declares every struct and enum (names first, so fields and payloads may name any of
+    /// them), then the structs' fields and the variants' payloads. An enum takes one entry of
+    /// the type table for itself and one per variant, right after it.
+    fn collect_types(
+        &mut self,
+        structs: &[&StructDecl],
+        enums: &[&EnumDecl],
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let mut struct_entries = Vec::with_capacity(structs.len());
+        for decl in structs {
+            let id = self.types.structs.len() as u32;
+            if self.declare_type_name(&decl.name, diags) {
+                self.struct_ids.insert(decl.name.name.clone(), id);
             }
             self.types
                 .structs
-                .push(StructInfo::new(name.name.clone(), name.span));
+                .push(StructInfo::new(decl.name.name.clone(), decl.name.span));
+            struct_entries.push(id);
         }
-        for (index, decl) in decls.iter().enumerate() {
+        let mut enum_entries = Vec::with_capacity(enums.len());
+        for decl in enums {
+            let id = self.types.structs.len() as u32;
+            if self.declare_type_name(&decl.name, diags) {
+                self.enum_ids.insert(decl.name.name.clone(), id);
+            }
+            let mut info = StructInfo::new(decl.name.name.clone(), decl.name.span);
+            info.kind = StructKind::Enum;
+            info.set_fields(vec![("tag".to_string(), Type::Int)]);
+            self.types.structs.push(info);
+            let mut seen: HashMap<&str, Span> = HashMap::new();
+            for (tag, variant) in decl.variants.iter().enumerate() {
+                if let Some(first) = seen.insert(&variant.name.name, variant.name.span) {
+                    diags.push(
+                        Diagnostic::new(
+                            "E0304",
+                            variant.name.span,
+                            format!("variant `{}` is declared twice", variant.name.name),
+                        )
+                        .label("declared again")
+                        .secondary(first, "first declared here"),
+                    );
+                }
+                let entry = self.types.structs.len() as u32;
+                let mut info = StructInfo::new(variant.name.name.clone(), variant.name.span);
+                info.kind = StructKind::Variant {
+                    of: ir::StructId(id),
+                    tag: tag as u32,
+                };
+                self.types.structs.push(info);
+                self.types.structs[id as usize].variants.push(entry);
+            }
+            enum_entries.push(id);
+        }
+        for (decl, &entry) in structs.iter().zip(&struct_entries) {
             let mut fields: Vec<(String, Type)> = Vec::new();
             let mut seen: HashMap<&str, Span> = HashMap::new();
             for field in &decl.fields {
@@ -197,7 +231,52 @@ impl<'a> Checker<'a> {
                 }
                 fields.push((field.name.name.clone(), ty));
             }
-            self.types.structs[index].set_fields(fields);
+            self.types.structs[entry as usize].set_fields(fields);
+        }
+        for (decl, &entry) in enums.iter().zip(&enum_entries) {
+            for (tag, variant) in decl.variants.iter().enumerate() {
+                let mut fields = vec![("tag".to_string(), Type::Int)];
+                for (index, ty) in variant.payload.iter().enumerate() {
+                    let ty = self.resolve_type(ty, false, diags);
+                    fields.push((index.to_string(), ty));
+                }
+                let variant_entry = self.types.structs[entry as usize].variants[tag];
+                self.types.structs[variant_entry as usize].set_fields(fields);
+            }
+        }
+    }
+
+    /// Claims `name` for a declared struct or enum; false (reported) when it is taken.
+    fn declare_type_name(&mut self, name: &Ident, diags: &mut Vec<Diagnostic>) -> bool {
+        let first = (self.struct_ids.get(&name.name))
+            .or_else(|| self.enum_ids.get(&name.name))
+            .copied();
+        if let Some(first) = first {
+            diags.push(
+                Diagnostic::new(
+                    "E0303",
+                    name.span,
+                    format!("type `{}` is defined twice", name.name),
+                )
+                .label("second definition")
+                .secondary(
+                    self.types.structs[first as usize].span,
+                    "first defined here",
+                ),
+            );
+            false
+        } else if is_builtin_type(&name.name) {
+            diags.push(
+                Diagnostic::new(
+                    "E0303",
+                    name.span,
+                    format!("`{}` is a builtin type", name.name),
+                )
+                .label("choose another name"),
+            );
+            false
+        } else {
+            true
         }
     }
 
@@ -219,11 +298,12 @@ impl<'a> Checker<'a> {
                 }
                 other => match self.struct_ids.get(other) {
                     Some(&id) => Type::Struct(id),
+                    None if self.enum_ids.contains_key(other) => Type::Enum(self.enum_ids[other]),
                     None => {
                         diags.push(
                             Diagnostic::new("E0305", ident.span, format!("unknown type `{other}`"))
                                 .label("not a type")
-                                .note("the types are `int`, `float`, `bool`, `string`, `[T]`, `void` and declared structs"),
+                                .note("the types are `int`, `float`, `bool`, `string`, `[T]`, tuples, `void` and declared structs and enums"),
                         );
                         Type::Error
                     }

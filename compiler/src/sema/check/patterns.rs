@@ -26,6 +26,21 @@ impl BodyChecker<'_, '_> {
                     out.push(TStmt::Expr(value));
                 }
             }
+            Pattern::Literal(_, span) | Pattern::Variant { span, .. } | Pattern::Or(_, span) => {
+                self.diags.push(
+                    Diagnostic::new(
+                        "E0417",
+                        *span,
+                        "a pattern that can fail to match, where every value must",
+                    )
+                    .label("some values do not match this")
+                    .note("use `match`, `if let` or `while let` to test a value against it"),
+                );
+                out.push(TStmt::Expr(value));
+                for name in pattern.names() {
+                    self.declare(name, Type::Error);
+                }
+            }
             Pattern::Tuple(parts, span) => {
                 let elems = match self.cx.types.tuple_elems(value.ty) {
                     Some(elems) if elems.len() == parts.len() => elems,
