@@ -47,25 +47,8 @@ impl BodyChecker<'_, '_> {
             return TExpr::error(span);
         };
         let payload = self.cx.types.payload(entry);
-        let given = args.map_or(0, <[Expr]>::len);
-        if given != payload.len() || (args.is_some() && payload.is_empty()) {
-            let name = self.cx.types.variant_name(entry);
-            let diag = Diagnostic::new(
-                "E0420",
-                span,
-                format!(
-                    "`{name}` takes {} payload value{}, given {given}",
-                    payload.len(),
-                    if payload.len() == 1 { "" } else { "s" }
-                ),
-            )
-            .label("wrong number of values")
-            .note(if payload.is_empty() {
-                format!("write `{name}` without parentheses")
-            } else {
-                format!("write `{name}(...)` with one value per payload type")
-            });
-            self.diags.push(diag);
+        let given = args.map(<[Expr]>::len);
+        if !self.payload_fits(entry, given, span, false) {
             for arg in args.into_iter().flatten() {
                 self.expr(arg, true, None);
             }
@@ -93,6 +76,48 @@ impl BodyChecker<'_, '_> {
             ty: self.enum_of(entry),
             span,
         }
+    }
+
+    /// Whether `given` payload values (`None`: no parentheses) fit variant entry `entry`, in a
+    /// value (`Shape::Circle(1.0)`) or a pattern; reports E0420 when not.
+    fn payload_fits(
+        &mut self,
+        entry: u32,
+        given: Option<usize>,
+        span: Span,
+        pattern: bool,
+    ) -> bool {
+        let count = self.cx.types.payload(entry).len();
+        if given.unwrap_or(0) == count && !(given.is_some() && count == 0) {
+            return true;
+        }
+        let name = self.cx.types.variant_name(entry);
+        let plural = if count == 1 { "" } else { "s" };
+        let given = given.unwrap_or(0);
+        let (message, label, note) = if pattern {
+            (
+                format!("`{name}` has {count} payload value{plural}, the pattern gives {given}"),
+                "wrong number of patterns",
+                "write one pattern per payload value, `_` for those not used".to_string(),
+            )
+        } else {
+            (
+                format!("`{name}` takes {count} payload value{plural}, given {given}"),
+                "wrong number of values",
+                format!("write `{name}(...)` with one value per payload type"),
+            )
+        };
+        let note = if count == 0 {
+            format!("write `{name}` without parentheses")
+        } else {
+            note
+        };
+        self.diags.push(
+            Diagnostic::new("E0420", span, message)
+                .label(label)
+                .note(note),
+        );
+        false
     }
 
     /// The enum type a variant entry belongs to.
@@ -476,27 +501,7 @@ impl BodyChecker<'_, '_> {
                     return Pat::Wild;
                 }
                 let payload = self.cx.types.payload(entry);
-                let given = args.as_ref().map_or(0, Vec::len);
-                if given != payload.len() || (args.is_some() && payload.is_empty()) {
-                    let name = self.cx.types.variant_name(entry);
-                    self.diags.push(
-                        Diagnostic::new(
-                            "E0420",
-                            *span,
-                            format!(
-                                "`{name}` has {} payload value{}, the pattern gives {given}",
-                                payload.len(),
-                                if payload.len() == 1 { "" } else { "s" }
-                            ),
-                        )
-                        .label("wrong number of patterns")
-                        .note(if payload.is_empty() {
-                            format!("write `{name}` without parentheses")
-                        } else {
-                            "write one pattern per payload value, `_` for those not used"
-                                .to_string()
-                        }),
-                    );
+                if !self.payload_fits(entry, args.as_ref().map(Vec::len), *span, true) {
                     self.declare_all(pattern);
                     return Pat::Wild;
                 }
