@@ -10,6 +10,12 @@
 //!   recursive structs), and tuples `(A, B)`, `(A, B, C)` of any of them: literals, element
 //!   reads `t.0` (`t.1.0`), element assignment, and patterns that take them apart in `let` and
 //!   `for` (nested, with `_`);
+//! - enums, declared at random with unit and payload variants (payloads of the types above and
+//!   of earlier enums; recursive enums are left to the program suite): variant values, `==`, printing,
+//!   and `match` (statement and value, on enums, tuples, ints, bools and strings: literal,
+//!   variant, tuple, binding and `_` patterns, nested, `|` alternatives, guards), `if let`
+//!   (with `else`) and `while let`; arms are planned so that every `match` is exhaustive and
+//!   every arm reachable;
 //! - functions with parameters and results of those types (result declared or inferred), calling
 //!   only functions generated before them, plus bounded self-recursion through a `depth`
 //!   parameter, and often changing a parameter first;
@@ -71,7 +77,7 @@
 //!
 //! What this file does not do: check that the agreed behaviour is *correct* (the program suite
 //! does that, with hand-derived expectations), or generate what the language does not implement
-//! yet (Core B), input (`input()`, `args()`), time (`clock_ms()`, `within`, `backoff`) or
+//! yet (generics, Option/Result, closures, methods, traits, maps, imports), input (`input()`, `args()`), time (`clock_ms()`, `within`, `backoff`) or
 //! contracts (`requires`, `ensures`).
 
 mod support;
@@ -127,6 +133,13 @@ impl Rng {
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
+    }
+
+    /// `items` in a random order.
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.below(i as u64 + 1) as usize);
+        }
     }
 
     /// An index chosen with the given weights (at least one non-zero).
@@ -230,6 +243,8 @@ enum Ty {
     Struct(usize),
     /// `(A, B)` or `(A, B, C)`.
     Tuple(Vec<Ty>),
+    /// `E<n>`, declared by `Generator::enums[n]`.
+    Enum(usize),
 }
 
 impl Ty {
@@ -249,6 +264,7 @@ impl Ty {
                 let names: Vec<String> = elems.iter().map(Ty::name).collect();
                 format!("({})", names.join(", "))
             }
+            Ty::Enum(index) => format!("E{index}"),
         }
     }
 
@@ -274,7 +290,8 @@ impl Ty {
         matches!(self, Ty::Int | Ty::Float | Ty::Str)
     }
 
-    /// Arrays and structs: values with parts that can be assigned.
+    /// Arrays, structs and tuples: values with parts that can be assigned (an enum value's
+    /// payload is read only through patterns).
     fn is_composite(&self) -> bool {
         matches!(self, Ty::Array(_) | Ty::Struct(_) | Ty::Tuple(_))
     }
@@ -282,7 +299,15 @@ impl Ty {
     /// Values on the heap, shared by copies until one changes (strings too: `+=` may append in
     /// place).
     fn is_shared(&self) -> bool {
-        matches!(self, Ty::Str | Ty::Array(_) | Ty::Struct(_) | Ty::Tuple(_))
+        matches!(
+            self,
+            Ty::Str | Ty::Array(_) | Ty::Struct(_) | Ty::Tuple(_) | Ty::Enum(_)
+        )
+    }
+
+    /// Whether `+` renders a value of the type (or appends it, a string).
+    fn is_renderable(&self) -> bool {
+        matches!(self, Ty::Int | Ty::Float | Ty::Bool | Ty::Str)
     }
 }
 
@@ -290,6 +315,13 @@ impl Ty {
 #[derive(Clone, Debug)]
 struct StructDef {
     fields: Vec<(String, Ty)>,
+}
+
+/// A generated enum declaration: its variants in declaration order, each with its payload types
+/// (none for a unit variant).
+#[derive(Clone, Debug)]
+struct EnumDef {
+    variants: Vec<(String, Vec<Ty>)>,
 }
 
 #[derive(Clone, Debug)]
@@ -305,6 +337,53 @@ struct Var {
 enum Step {
     Field(String),
     Element,
+}
+
+/// What a generated pattern must match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Want {
+    /// Anything the type allows.
+    Any,
+    /// Every value (`_`, a name, a tuple of those): irrefutable.
+    All,
+    /// Not every value: a literal, a variant, a tuple with such an element. Only for types
+    /// [`Generator::refutable`] allows.
+    Some,
+}
+
+/// Where a pattern is generated.
+#[derive(Clone, Copy, Debug)]
+struct PatternContext {
+    /// Whether it may bind names (not inside `|`).
+    binds: bool,
+    /// Whether a unit variant may be written without its enum (`Empty` for `E0::Empty`).
+    bare_units: bool,
+}
+
+impl PatternContext {
+    const ARM: PatternContext = PatternContext {
+        binds: true,
+        bare_units: true,
+    };
+}
+
+/// One arm of a `match` to generate: which values its pattern matches and whether it has a
+/// guard. [`Generator::arm_plans`] orders them so that every arm is reachable and the arms are
+/// exhaustive.
+#[derive(Clone, Debug)]
+enum ArmPlan {
+    /// Variant `variant` of the matched enum, its payload patterns what `payload` says.
+    Variant {
+        variant: usize,
+        payload: Want,
+        guarded: bool,
+    },
+    /// Whole variants as alternatives (`E0::Red(_) | E0::Leaf`).
+    Variants(Vec<usize>),
+    /// Literals as alternatives (`1 | -3`), each used by no other arm.
+    Literals(Vec<String>, bool),
+    /// A pattern of the matched type.
+    Pattern(Want, bool),
 }
 
 /// A place a statement assigns: a variable or a part of one (`v.f[i].g`).
@@ -342,6 +421,7 @@ struct FnContext {
 struct Generator {
     rng: Rng,
     structs: Vec<StructDef>,
+    enums: Vec<EnumDef>,
     functions: Vec<FnSig>,
     scopes: Vec<Vec<Var>>,
     next_name: u32,
@@ -510,6 +590,15 @@ const REPLACEMENTS: &[&str] = &["\"\"", "\"-\"", "\"xy\"", "\"\\n\""];
 /// Field names: none of them a builtin, keyword or generated variable name.
 const FIELD_NAMES: &[&str] = &["x", "y", "z", "n", "w", "name", "tag", "items"];
 
+/// Variant names: capitalised, so never a generated variable name (a name pattern that is a unit
+/// variant of the matched enum is that variant, not a binding).
+const VARIANT_NAMES: &[&str] = &[
+    "Red", "Green", "Blue", "Leaf", "Node", "Pair", "Num", "Word", "Flag", "Nothing",
+];
+
+/// Ints for literal patterns: small ones, which generated ints often are, and a few edges.
+const PATTERN_INT_EDGES: &[i64] = &[63, 127, 128, 255, -128, 1000, i64::MAX, i64::MIN];
+
 impl Generator {
     fn new(seed: u64) -> Generator {
         let mut rng = Rng(seed);
@@ -520,6 +609,7 @@ impl Generator {
             live_blocks,
             rng,
             structs: Vec::new(),
+            enums: Vec::new(),
             functions: Vec::new(),
             scopes: Vec::new(),
             next_name: 0,
@@ -532,12 +622,23 @@ impl Generator {
         }
     }
 
-    /// A whole program: structs, functions and top-level statements, interleaved.
+    /// A whole program: structs, enums, functions and top-level statements, interleaved.
     fn program(&mut self) -> Vec<Node> {
         let mut items = Vec::new();
+        // Structs and enums in a random order: each may use the ones declared before it.
         let struct_count = *self.rng.pick(&[0, 1, 1, 2, 2, 3, 4]);
-        for _ in 0..struct_count {
-            items.push(self.struct_item());
+        let enum_count = *self.rng.pick(&[0, 1, 1, 2, 2, 3]);
+        let mut kinds = vec![false; struct_count];
+        kinds.extend(vec![true; enum_count]);
+        for i in (1..kinds.len()).rev() {
+            kinds.swap(i, self.rng.below(i as u64 + 1) as usize);
+        }
+        for is_enum in kinds {
+            items.push(if is_enum {
+                self.enum_item()
+            } else {
+                self.struct_item()
+            });
         }
         let function_count = self.rng.below(6) as usize;
         for _ in 0..function_count {
@@ -627,15 +728,25 @@ impl Generator {
                     .sum::<u64>()
             }
             Ty::Tuple(elems) => 1 + elems.iter().map(|elem| self.size(elem)).sum::<u64>(),
+            // The tag and the largest payload.
+            Ty::Enum(index) => {
+                1 + (self.enums[*index].variants.iter())
+                    .map(|(_, payload)| payload.iter().map(|ty| self.size(ty)).sum::<u64>())
+                    .max()
+                    .unwrap_or(0)
+            }
             _ => 1,
         }
     }
 
     /// A type whose values hold at most `max_size` scalars: mostly scalars, sometimes arrays
-    /// (nested too) and declared structs.
+    /// (nested too), tuples and declared structs and enums.
     fn random_type(&mut self, max_size: u64) -> Ty {
         let structs: Vec<usize> = (0..self.structs.len())
             .filter(|&index| self.size(&Ty::Struct(index)) <= max_size)
+            .collect();
+        let enums: Vec<usize> = (0..self.enums.len())
+            .filter(|&index| self.size(&Ty::Enum(index)) <= max_size)
             .collect();
         let weights = [
             6,                                           // int
@@ -645,6 +756,7 @@ impl Generator {
             if max_size >= ARRAY_LIMIT { 3 } else { 0 }, // array
             if structs.is_empty() { 0 } else { 3 },      // struct
             if max_size >= 3 { 2 } else { 0 },           // tuple
+            if enums.is_empty() { 0 } else { 3 },        // enum
         ];
         match self.rng.weighted(&weights) {
             0 => Ty::Int,
@@ -653,6 +765,7 @@ impl Generator {
             3 => Ty::Float,
             4 => Ty::array(self.random_type(max_size / ARRAY_LIMIT)),
             5 => Ty::Struct(*self.rng.pick(&structs)),
+            7 => Ty::Enum(*self.rng.pick(&enums)),
             _ => {
                 let count = 2 + self.rng.below(2);
                 let each = (max_size - 1) / count;
@@ -708,6 +821,45 @@ impl Generator {
         };
         self.structs.push(StructDef { fields });
         Node::Line(format!("struct {} {{{body}}}", Ty::Struct(index).name()))
+    }
+
+    /// `enum E<n> { ... }` with 2 to 4 variants, some without a payload, the others with one or
+    /// two payload values of scalar, array, tuple and earlier struct and enum types (so enums are
+    /// never recursive and every value has a bounded size).
+    fn enum_item(&mut self) -> Node {
+        let index = self.enums.len();
+        let count = 2 + self.rng.below(3) as usize;
+        let mut names = VARIANT_NAMES.to_vec();
+        let mut variants = Vec::new();
+        for _ in 0..count {
+            let name = names.remove(self.rng.below(names.len() as u64) as usize);
+            let payload_count = if self.rng.chance(35) {
+                0
+            } else {
+                1 + self.rng.below(2)
+            };
+            let payload: Vec<Ty> = (0..payload_count)
+                .map(|_| self.random_type(FIELD_SIZE_LIMIT))
+                .collect();
+            variants.push((name.to_string(), payload));
+        }
+        let declared: Vec<String> = (variants.iter())
+            .map(|(name, payload)| {
+                if payload.is_empty() {
+                    name.clone()
+                } else {
+                    let types: Vec<String> = payload.iter().map(Ty::name).collect();
+                    format!("{name}({})", types.join(", "))
+                }
+            })
+            .collect();
+        let trailing = if self.rng.chance(50) { "," } else { "" };
+        self.enums.push(EnumDef { variants });
+        Node::Line(format!(
+            "enum {} {{ {}{trailing} }}",
+            Ty::Enum(index).name(),
+            declared.join(", ")
+        ))
     }
 
     fn function_item(&mut self) -> Node {
@@ -882,6 +1034,9 @@ impl Generator {
             if can_nest { 2 } else { 0 },                  // for over an array
             if has_composite { 4 } else { 0 },             // array update
             if has_shared { 2 } else { 0 },                // aliasing scenario
+            if can_nest { 3 } else { 0 },                  // match
+            if can_nest { 2 } else { 0 },                  // if let
+            if can_nest { 1 } else { 0 },                  // while let
         ];
         match self.rng.weighted(&weights) {
             0 => vec![self.let_statement()],
@@ -960,7 +1115,10 @@ impl Generator {
                 Some(place) => self.array_update(place),
                 None => Vec::new(),
             },
-            _ => self.aliasing_scenario(),
+            16 => self.aliasing_scenario(),
+            17 => self.match_statement(),
+            18 => vec![self.if_let_statement()],
+            _ => self.while_let_loop(),
         }
     }
 
@@ -1095,7 +1253,7 @@ impl Generator {
         let value = self.value_expr(&ty);
         let value = match self.rng.below(8) {
             0 => self.builtin("to_string", vec![value]),
-            1 if !ty.is_composite() => {
+            1 if ty.is_renderable() => {
                 let label = self.string_literal(8);
                 format!("{label} + {value}")
             }
@@ -1553,6 +1711,7 @@ impl Generator {
             if element_ok { 1 } else { 0 },             // element of an array
             if fields.is_empty() { 0 } else { 1 },      // field of a struct
             if tuple_parts.is_empty() { 0 } else { 1 }, // element of a tuple
+            if block_ok { 1 } else { 0 },               // match or if let
         ];
         match self.rng.weighted(&weights) {
             0 => self.leaf(ty, max),
@@ -1567,7 +1726,8 @@ impl Generator {
             4 => self.block_expression(ty, depth - 1, max),
             5 => self.element_read(ty, depth - 1),
             6 => self.field_read(&fields, depth - 1),
-            _ => self.rng.pick(&tuple_parts).clone(),
+            7 => self.rng.pick(&tuple_parts).clone(),
+            _ => self.match_expression(ty, depth - 1, max),
         }
     }
 
@@ -1594,6 +1754,7 @@ impl Generator {
             Ty::Array(elem) => self.array_operation(elem, depth, max),
             Ty::Struct(index) => self.struct_literal(*index, depth),
             Ty::Tuple(elems) => self.tuple_literal(elems, depth),
+            Ty::Enum(index) => self.variant_value(*index, depth),
         }
     }
 
@@ -1612,6 +1773,7 @@ impl Generator {
             Ty::Array(elem) => self.array_literal(elem, 0, max),
             Ty::Struct(index) => self.struct_literal(*index, 0),
             Ty::Tuple(elems) => self.tuple_literal(elems, 0),
+            Ty::Enum(index) => self.variant_value(*index, 0),
         }
     }
 
@@ -1743,6 +1905,569 @@ impl Generator {
         } else {
             format!("new {name} {{ {} }}", parts.join(", "))
         }
+    }
+
+    // ---- enums and match -----------------------------------------------------------------------
+
+    /// `E<n>::V(a, b)` or `E<n>::V` for a random variant, its payload values at most `depth`
+    /// deep (the payload types are known, so an empty array may be written `[]`).
+    fn variant_value(&mut self, index: usize, depth: u32) -> String {
+        let variants = self.enums[index].variants.clone();
+        let (name, payload) = self.rng.pick(&variants).clone();
+        let enum_name = Ty::Enum(index).name();
+        if payload.is_empty() {
+            return format!("{enum_name}::{name}");
+        }
+        let values: Vec<String> = (payload.iter())
+            .map(|ty| self.value_of(ty, depth.min(2)))
+            .collect();
+        format!("{enum_name}::{name}({})", values.join(", "))
+    }
+
+    /// Whether a pattern can match some but not all values of `ty`: literals of ints, bools and
+    /// strings, variants of enums (which have at least two), tuples with such an element. Floats,
+    /// arrays and structs are matched only by `_` and names.
+    fn refutable(&self, ty: &Ty) -> bool {
+        match ty {
+            Ty::Int | Ty::Bool | Ty::Str | Ty::Enum(_) => true,
+            Ty::Tuple(elems) => elems.iter().any(|elem| self.refutable(elem)),
+            _ => false,
+        }
+    }
+
+    /// At most `count` literal patterns of an int or string type, all of different values.
+    fn pattern_literals(&mut self, ty: &Ty, count: usize) -> Vec<String> {
+        let mut found: Vec<String> = Vec::new();
+        for _ in 0..count * 3 {
+            if found.len() == count {
+                break;
+            }
+            let literal = match ty {
+                Ty::Str => self.rng.pick(STRING_LITERALS).to_string(),
+                _ if self.rng.chance(15) => self.rng.pick(PATTERN_INT_EDGES).to_string(),
+                _ => self.rng.range(-3, 12).to_string(),
+            };
+            if !found.contains(&literal) {
+                found.push(literal);
+            }
+        }
+        found
+    }
+
+    /// A pattern for a value of type `ty` that matches what `want` says (`Want::Some` only where
+    /// [`Generator::refutable`] allows, else it matches everything), binding fresh names
+    /// (declared in the current scope, assignable) where `cx` allows: nested for payloads and
+    /// tuple elements, with literals, variants (with or without the enum's name) and
+    /// alternatives.
+    fn pattern(&mut self, ty: &Ty, want: Want, cx: PatternContext) -> String {
+        let refutable = self.refutable(ty);
+        let want = match want {
+            Want::Any if refutable && self.rng.chance(35) => Want::Some,
+            Want::Some if refutable => Want::Some,
+            _ => Want::All,
+        };
+        if want == Want::All {
+            return match ty {
+                Ty::Tuple(elems) if self.rng.chance(35) => {
+                    let parts: Vec<String> = (elems.iter())
+                        .map(|elem| self.pattern(elem, Want::All, cx))
+                        .collect();
+                    format!("({})", parts.join(", "))
+                }
+                _ if cx.binds && self.rng.chance(60) => {
+                    let name = self.fresh("m");
+                    self.declare(name.clone(), ty.clone(), true);
+                    name
+                }
+                _ => "_".into(),
+            };
+        }
+        match ty {
+            Ty::Bool => self.rng.pick(&["true", "false"]).to_string(),
+            Ty::Int | Ty::Str => {
+                let count = if self.rng.chance(25) {
+                    2 + self.rng.below(2) as usize
+                } else {
+                    1
+                };
+                self.pattern_literals(ty, count).join(" | ")
+            }
+            Ty::Enum(index) => {
+                let count = self.enums[*index].variants.len();
+                if count >= 3 && self.rng.chance(20) {
+                    // Some variants, not all (the pattern must reject some value).
+                    let mut variants: Vec<usize> = (0..count).collect();
+                    self.rng.shuffle(&mut variants);
+                    variants.truncate(2 + self.rng.below(count as u64 - 2) as usize);
+                    self.alternatives(*index, &variants, Want::Any, cx)
+                } else {
+                    let variant = self.rng.below(count as u64) as usize;
+                    self.variant_pattern(*index, variant, Want::Any, cx)
+                }
+            }
+            Ty::Tuple(elems) => {
+                let refutable: Vec<usize> = (0..elems.len())
+                    .filter(|&i| self.refutable(&elems[i]))
+                    .collect();
+                let forced = *self.rng.pick(&refutable);
+                let parts: Vec<String> = (elems.iter().enumerate())
+                    .map(|(i, elem)| {
+                        let want = if i == forced { Want::Some } else { Want::Any };
+                        self.pattern(elem, want, cx)
+                    })
+                    .collect();
+                format!("({})", parts.join(", "))
+            }
+            _ => "_".into(),
+        }
+    }
+
+    /// A pattern for variant `variant` of enum `E<index>`, its payload patterns as `payload`
+    /// says (for `Want::Some`, one of them rejects some value when the payload allows), often
+    /// without the enum's name.
+    fn variant_pattern(
+        &mut self,
+        index: usize,
+        variant: usize,
+        payload: Want,
+        cx: PatternContext,
+    ) -> String {
+        let (name, types) = self.enums[index].variants[variant].clone();
+        let bare = (cx.bare_units || !types.is_empty()) && self.rng.chance(25);
+        let prefix = if bare {
+            String::new()
+        } else {
+            format!("{}::", Ty::Enum(index).name())
+        };
+        if types.is_empty() {
+            return format!("{prefix}{name}");
+        }
+        let refutable: Vec<usize> = (0..types.len())
+            .filter(|&i| self.refutable(&types[i]))
+            .collect();
+        let forced = match payload {
+            Want::Some if !refutable.is_empty() => Some(*self.rng.pick(&refutable)),
+            _ => None,
+        };
+        let parts: Vec<String> = (types.iter().enumerate())
+            .map(|(i, ty)| {
+                let want = match payload {
+                    _ if forced == Some(i) => Want::Some,
+                    Want::All => Want::All,
+                    _ => Want::Any,
+                };
+                self.pattern(ty, want, cx)
+            })
+            .collect();
+        format!("{prefix}{name}({})", parts.join(", "))
+    }
+
+    /// `p | q | ...`: a pattern for each of `variants` of enum `E<index>`, binding nothing. The
+    /// first alternative writes every unit variant with its enum's name: the check that `|`
+    /// binds no names reads the first alternative's names, and a bare unit variant there is
+    /// taken for a name (E0901 for `Empty | Circle(_)`, while `Circle(_) | Empty` is accepted).
+    fn alternatives(
+        &mut self,
+        index: usize,
+        variants: &[usize],
+        payload: Want,
+        cx: PatternContext,
+    ) -> String {
+        let parts: Vec<String> = (variants.iter().enumerate())
+            .map(|(i, &variant)| {
+                let cx = PatternContext {
+                    binds: false,
+                    bare_units: cx.bare_units && i > 0,
+                };
+                self.variant_pattern(index, variant, payload, cx)
+            })
+            .collect();
+        parts.join(" | ")
+    }
+
+    /// The arms of a `match` on a value of type `ty`, in order. Arms for different variants
+    /// or literals are disjoint; for one variant the guarded arms come first, then at most one
+    /// arm matching some of its values, then perhaps one matching all of them; and a last arm
+    /// matching everything (`_`, a name) is there exactly when the others leave some value
+    /// unmatched. So every arm is reachable (no E0422) and the match is exhaustive (no E0423).
+    fn arm_plans(&mut self, ty: &Ty) -> Vec<ArmPlan> {
+        let mut plans = Vec::new();
+        match ty {
+            Ty::Enum(index) => {
+                let variants = self.enums[*index].variants.clone();
+                let mut sequences = Vec::new();
+                // Variants without an arm matching all of their values.
+                let mut open = Vec::new();
+                for (variant, (_, payload)) in variants.iter().enumerate() {
+                    let mut arms = Vec::new();
+                    if self.rng.chance(30) {
+                        arms.push(ArmPlan::Variant {
+                            variant,
+                            payload: Want::Any,
+                            guarded: true,
+                        });
+                    }
+                    if payload.iter().any(|ty| self.refutable(ty)) && self.rng.chance(40) {
+                        arms.push(ArmPlan::Variant {
+                            variant,
+                            payload: Want::Some,
+                            guarded: false,
+                        });
+                    }
+                    if self.rng.chance(55) {
+                        arms.push(ArmPlan::Variant {
+                            variant,
+                            payload: Want::All,
+                            guarded: false,
+                        });
+                    } else {
+                        open.push(variant);
+                    }
+                    sequences.push(arms);
+                }
+                plans = self.interleave(sequences);
+                if open.len() >= 2 && self.rng.chance(30) {
+                    let take = 2 + self.rng.below(open.len() as u64 - 1) as usize;
+                    plans.push(ArmPlan::Variants(open.drain(..take).collect()));
+                }
+                if !open.is_empty() {
+                    plans.push(ArmPlan::Pattern(Want::All, false));
+                }
+            }
+            Ty::Bool => {
+                if self.rng.chance(30) {
+                    plans.push(ArmPlan::Pattern(Want::Any, true));
+                }
+                let first = self.rng.chance(50);
+                plans.push(ArmPlan::Literals(vec![first.to_string()], false));
+                if self.rng.chance(50) {
+                    plans.push(ArmPlan::Literals(vec![(!first).to_string()], false));
+                } else {
+                    plans.push(ArmPlan::Pattern(Want::All, false));
+                }
+            }
+            Ty::Int | Ty::Str => {
+                let count = 1 + self.rng.below(4) as usize;
+                let mut literals = self.pattern_literals(ty, count);
+                while !literals.is_empty() {
+                    let take = if literals.len() >= 2 && self.rng.chance(30) {
+                        2
+                    } else {
+                        1
+                    };
+                    let guarded = self.rng.chance(25);
+                    plans.push(ArmPlan::Literals(literals.drain(..take).collect(), guarded));
+                    if self.rng.chance(20) {
+                        plans.push(ArmPlan::Pattern(Want::All, true));
+                    }
+                }
+                plans.push(ArmPlan::Pattern(Want::All, false));
+            }
+            _ => {
+                for _ in 0..self.rng.below(3) {
+                    plans.push(ArmPlan::Pattern(Want::Any, true));
+                }
+                if self.refutable(ty) && self.rng.chance(70) {
+                    plans.push(ArmPlan::Pattern(Want::Some, false));
+                }
+                plans.push(ArmPlan::Pattern(Want::All, false));
+            }
+        }
+        plans
+    }
+
+    /// The arms of `sequences` merged in a random order that keeps the order of each.
+    fn interleave(&mut self, mut sequences: Vec<Vec<ArmPlan>>) -> Vec<ArmPlan> {
+        for sequence in &mut sequences {
+            sequence.reverse();
+        }
+        let mut merged = Vec::new();
+        loop {
+            let left: Vec<usize> = (0..sequences.len())
+                .filter(|&i| !sequences[i].is_empty())
+                .collect();
+            if left.is_empty() {
+                return merged;
+            }
+            let pick = *self.rng.pick(&left);
+            merged.extend(sequences[pick].pop());
+        }
+    }
+
+    /// The pattern (and guard) of an arm planned as `plan` in a match on a value of type `ty`,
+    /// declaring what it binds in the current scope.
+    fn arm_head(&mut self, ty: &Ty, plan: &ArmPlan) -> String {
+        let index = match ty {
+            Ty::Enum(index) => *index,
+            _ => 0,
+        };
+        let cx = PatternContext::ARM;
+        let (pattern, guarded) = match plan {
+            ArmPlan::Variant {
+                variant,
+                payload,
+                guarded,
+            } => (
+                self.variant_pattern(index, *variant, *payload, cx),
+                *guarded,
+            ),
+            ArmPlan::Variants(variants) => {
+                (self.alternatives(index, variants, Want::All, cx), false)
+            }
+            ArmPlan::Literals(literals, guarded) => (literals.join(" | "), *guarded),
+            ArmPlan::Pattern(want, guarded) => (self.pattern(ty, *want, cx), *guarded),
+        };
+        if guarded {
+            format!("{pattern} if {}", self.guard())
+        } else {
+            pattern
+        }
+    }
+
+    /// An arm's guard: often a test of a name its pattern bound (in the current scope), else
+    /// any condition.
+    fn guard(&mut self) -> String {
+        let bound = self.scopes.last().cloned().unwrap_or_default();
+        if !bound.is_empty() && self.rng.chance(70) {
+            let var = self.rng.pick(&bound).clone();
+            let name = var.name;
+            let test = match &var.ty {
+                Ty::Int => Some(match self.rng.below(3) {
+                    0 => format!("{name} > {}", self.rng.range(-3, 10)),
+                    1 => format!("({name} % 2) == 0"),
+                    _ => format!("{name} != {}", self.rng.range(-3, 10)),
+                }),
+                Ty::Float => Some(format!("{name} < {}", self.float_literal())),
+                Ty::Bool if self.rng.chance(50) => Some(name),
+                Ty::Bool => Some(format!("!{name}")),
+                Ty::Str | Ty::Array(_) => Some(format!("len({name}) > {}", self.rng.below(3))),
+                ty @ Ty::Enum(_) => Some(format!("{name} != {}", self.value_of(ty, 1))),
+                _ => None,
+            };
+            if let Some(test) = test {
+                return test;
+            }
+        }
+        self.expr(&Ty::Bool, 1)
+    }
+
+    /// The type of a matched value: mostly an enum, often that of a visible variable; else an
+    /// int, a string, a bool or a tuple.
+    fn scrutinee_type(&mut self) -> Ty {
+        let enum_vars = self.visible(|v| matches!(v.ty, Ty::Enum(_)));
+        if !enum_vars.is_empty() && self.rng.chance(50) {
+            return self.rng.pick(&enum_vars).ty.clone();
+        }
+        if !self.enums.is_empty() && self.rng.chance(75) {
+            return Ty::Enum(self.rng.below(self.enums.len() as u64) as usize);
+        }
+        let tuples = self.visible(|v| matches!(v.ty, Ty::Tuple(_)));
+        match self.rng.below(5) {
+            0 | 1 => Ty::Int,
+            2 => Ty::Str,
+            3 => Ty::Bool,
+            _ if !tuples.is_empty() && self.rng.chance(50) => self.rng.pick(&tuples).ty.clone(),
+            _ => Ty::Tuple(vec![self.random_type(8), self.random_type(8)]),
+        }
+    }
+
+    /// `(match e { ... })` whose arms give values of type `ty` (strings and arrays at most `max`
+    /// long), often computed from what the patterns bind; or `(if let P = e { a } else { b })`.
+    fn match_expression(&mut self, ty: &Ty, depth: u32, max: u64) -> String {
+        let depth = depth.min(2);
+        let matched = self.scrutinee_type();
+        let scrutinee = self.expr(&matched, depth);
+        if self.rng.chance(25) {
+            self.scopes.push(Vec::new());
+            let pattern = self.pattern(&matched, Want::Some, PatternContext::ARM);
+            let then = self.sized(ty, depth, max);
+            self.scopes.pop();
+            let other = self.sized(ty, depth, max);
+            return format!("(if let {pattern} = {scrutinee} {{ {then} }} else {{ {other} }})");
+        }
+        format!(
+            "({})",
+            self.match_text(&matched, &scrutinee, ty, depth, max)
+        )
+    }
+
+    /// `match e { ... }` on `scrutinee` (of type `matched`) whose arms give values of type `ty`,
+    /// sometimes blocks (`P => { s; v }`, with or without a comma after).
+    fn match_text(
+        &mut self,
+        matched: &Ty,
+        scrutinee: &str,
+        ty: &Ty,
+        depth: u32,
+        max: u64,
+    ) -> String {
+        let mut text = format!("match {scrutinee} {{");
+        let plans = self.arm_plans(matched);
+        for (at, plan) in plans.iter().enumerate() {
+            self.scopes.push(Vec::new());
+            let head = self.arm_head(matched, plan);
+            if self.rng.chance(15) && self.scopes.len() < 7 {
+                let saved = self.statements_left;
+                self.statements_left = 1 + self.rng.below(2) as u32;
+                let body = self.statements(self.statements_left);
+                self.statements_left = saved;
+                let tail = tail_expression(self.sized(ty, depth, max));
+                let comma = if self.rng.chance(50) { "," } else { "" };
+                let body = render_inline(&body);
+                let _ = write!(text, " {head} => {{ {body}{tail} }}{comma}");
+            } else {
+                let value = self.sized(ty, depth, max);
+                let last = at + 1 == plans.len();
+                let comma = if last && self.rng.chance(50) { "" } else { "," };
+                let _ = write!(text, " {head} => {value}{comma}");
+            }
+            self.scopes.pop();
+        }
+        text.push_str(" }");
+        text
+    }
+
+    /// `match e { ... }` as a statement, its arms blocks of statements (often changing first
+    /// what the pattern bound, which must not change the matched value, printed after) or
+    /// calls of `println`; or `let v = match e { ... };`.
+    fn match_statement(&mut self) -> Vec<Node> {
+        let matched = self.scrutinee_type();
+        let scrutinee = self.expr(&matched, 2);
+        if self.rng.chance(25) {
+            let ty = self.interesting_type();
+            let value = self.match_text(&matched, &scrutinee, &ty, 2, ty.bound());
+            let name = self.fresh("v");
+            self.declare(name.clone(), ty, true);
+            return vec![Node::Line(format!("let {name} = {value};"))];
+        }
+        let mut parts = Vec::new();
+        let mut pending = format!("match {scrutinee} {{");
+        for plan in self.arm_plans(&matched) {
+            self.scopes.push(Vec::new());
+            let head = self.arm_head(&matched, &plan);
+            if self.rng.chance(60) {
+                let mut body = Vec::new();
+                let shared: Vec<Var> = (self.scopes.last().into_iter().flatten())
+                    .filter(|v| v.ty.is_shared())
+                    .cloned()
+                    .collect();
+                if !shared.is_empty() && self.rng.chance(40) {
+                    let var = self.rng.pick(&shared).clone();
+                    if self.afford(1 + self.size(&var.ty)) {
+                        body.extend(self.mutation(&var));
+                        body.push(Node::Line(format!("println({});", var.name)));
+                    }
+                }
+                let count = 1 + self.rng.below(3) as u32;
+                body.extend(self.statements(count));
+                parts.push((format!("{pending} {head} => {{"), body));
+                pending = if self.rng.chance(30) { "}," } else { "}" }.to_string();
+            } else {
+                let value = self.arm_print();
+                let _ = write!(pending, " {head} => {value},");
+            }
+            self.scopes.pop();
+        }
+        pending.push_str(" }");
+        let mut nodes = vec![if parts.is_empty() {
+            Node::Line(pending)
+        } else {
+            Node::Compound {
+                parts,
+                end: pending,
+            }
+        }];
+        let is_var = is_name(&scrutinee) && !matches!(scrutinee.as_str(), "true" | "false");
+        if is_var && self.rng.chance(40) && self.afford(self.size(&matched)) {
+            nodes.push(Node::Line(format!("println({scrutinee});")));
+        }
+        nodes
+    }
+
+    /// `println(x)` (or `print`, `eprintln`) of a name the arm's pattern bound or of another
+    /// value, as an arm's expression; `{}` when the budget is spent.
+    fn arm_print(&mut self) -> String {
+        let print = *self.rng.pick(&["print", "println", "eprintln"]);
+        let bound = self.scopes.last().cloned().unwrap_or_default();
+        let (value, ty) = if !bound.is_empty() && self.rng.chance(70) {
+            let var = self.rng.pick(&bound).clone();
+            (var.name, var.ty)
+        } else {
+            let ty = self.interesting_type();
+            (self.value_expr(&ty), ty)
+        };
+        if !self.afford(self.size(&ty)) {
+            return "{}".into();
+        }
+        format!("{print}({value})")
+    }
+
+    /// `if let P = e { ... }`, sometimes followed by `else if let`, `else if` and `else`.
+    fn if_let_statement(&mut self) -> Node {
+        let mut parts = Vec::new();
+        let mut keyword = "if";
+        loop {
+            let matched = self.scrutinee_type();
+            let scrutinee = self.expr(&matched, 2);
+            self.scopes.push(Vec::new());
+            // Mostly a pattern some values fail, but any pattern is allowed.
+            let want = if self.rng.chance(90) {
+                Want::Some
+            } else {
+                Want::Any
+            };
+            let pattern = self.pattern(&matched, want, PatternContext::ARM);
+            let count = 1 + self.rng.below(3) as u32;
+            let body = self.statements(count);
+            self.scopes.pop();
+            parts.push((format!("{keyword} let {pattern} = {scrutinee} {{"), body));
+            keyword = "} else if";
+            if !self.rng.chance(15) {
+                break;
+            }
+        }
+        if self.rng.chance(20) {
+            let cond = self.expr(&Ty::Bool, 2);
+            parts.push((format!("}} else if {cond} {{"), self.scoped_block()));
+        }
+        if self.rng.chance(65) {
+            parts.push(("} else {".into(), self.scoped_block()));
+        }
+        Node::Compound {
+            parts,
+            end: "}".into(),
+        }
+    }
+
+    /// `let w = 0;` and `while let P = e { w += 1; if w > n { break; } ... }`, `e` often a
+    /// variable the body may change.
+    fn while_let_loop(&mut self) -> Vec<Node> {
+        let guard = self.fresh("w");
+        let trips = self.rng.range(0, 4);
+        let enum_vars = self.visible(|v| v.assignable && matches!(v.ty, Ty::Enum(_)));
+        let (matched, scrutinee) = if !enum_vars.is_empty() && self.rng.chance(60) {
+            let var = self.rng.pick(&enum_vars).clone();
+            (var.ty, var.name)
+        } else {
+            let matched = self.scrutinee_type();
+            let scrutinee = self.expr(&matched, 2);
+            (matched, scrutinee)
+        };
+        self.declare(guard.clone(), Ty::Int, false);
+        let mut pattern = String::new();
+        let body = self.loop_body_with(trips as u64 + 1, |this| {
+            pattern = this.pattern(&matched, Want::Some, PatternContext::ARM);
+        });
+        let header = format!(
+            "while let {pattern} = {scrutinee} {{ {guard} += 1; if {guard} > {trips} {{ break; }}"
+        );
+        vec![
+            Node::Line(format!("let {guard} = 0;")),
+            Node::Compound {
+                parts: vec![(header, body)],
+                end: "}".into(),
+            },
+        ]
     }
 
     // ---- ints ----------------------------------------------------------------------------------
@@ -1977,8 +2702,12 @@ impl Generator {
                 format!("({lhs} {op} {rhs})")
             }
             6 => {
-                // `==` compares every type by value, deeply.
-                let ty = self.interesting_type();
+                // `==` compares every type by value, deeply (enums too, often).
+                let ty = if !self.enums.is_empty() && self.rng.chance(30) {
+                    Ty::Enum(self.rng.below(self.enums.len() as u64) as usize)
+                } else {
+                    self.interesting_type()
+                };
                 let op = *self.rng.pick(&["==", "!="]);
                 let (lhs, rhs) = (self.expr(&ty, depth), self.value_of(&ty, depth));
                 format!("({lhs} {op} {rhs})")
@@ -2876,6 +3605,14 @@ fn generated_programs_use_the_value_types() {
         "index_of(",
         "] = ",
         "+= ",
+        "enum E0 {",
+        "match ",
+        "if let ",
+        "while let ",
+        " if ",
+        " | ",
+        "::",
+        " == E",
     ] {
         assert!(
             all.contains(needle),

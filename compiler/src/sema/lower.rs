@@ -161,6 +161,10 @@ struct FnLowerer<'p, 's> {
     /// While lowering a contract clause at a call site: the values its variables stand for
     /// (the arguments, then the result). Calls inside a clause check no contracts.
     bindings: Option<Vec<Operand>>,
+    /// The first local that is a temporary of the lowering: the ones before it are the
+    /// checker's variables, hidden ones (what a pattern takes apart) included, which may be
+    /// read many times.
+    first_temp: u32,
 }
 
 impl<'p, 's> FnLowerer<'p, 's> {
@@ -178,7 +182,8 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 // Hidden variables (what a pattern takes apart) have no name.
                 name: (!name.is_empty()).then(|| name.clone()),
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let first_temp = locals.len() as u32;
         let ret = func.ret.to_ir();
         let mut lowerer = FnLowerer {
             callees,
@@ -193,6 +198,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             handler: None,
             lives: Vec::new(),
             bindings: None,
+            first_temp,
         };
         lowerer.current = lowerer.new_block();
         let tail = lowerer.block(&func.body);
@@ -893,7 +899,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 }
                 // A fresh temporary just computed by the last instruction: compute into `dst`.
                 if let Operand::Local(t) = src {
-                    let fresh = self.locals[t.0 as usize].name.is_none();
+                    let fresh = t.0 >= self.first_temp;
                     let insts = &mut self.blocks[self.current.0 as usize].insts;
                     if let Some(last) = insts.last_mut().filter(|i| fresh && i.def() == Some(t)) {
                         last.set_def(dst);

@@ -668,8 +668,14 @@ impl<'a> Parser<'a> {
                 None
             };
             let arrow = self.expect(Tok::FatArrow, "after the arm's pattern")?.span;
+            // A block, `if` or `match` body ends the arm (as in Rust), so the next arm may follow
+            // without a comma: `A => { } -1 => ...` is two arms, not a subtraction.
             let block_like = matches!(self.peek(), Tok::LBrace | Tok::If | Tok::Match);
-            let body = self.expr()?;
+            let body = if block_like {
+                self.primary()?
+            } else {
+                self.expr()?
+            };
             arms.push(Arm {
                 pattern,
                 guard,
