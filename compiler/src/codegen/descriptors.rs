@@ -90,10 +90,11 @@ impl Descriptors {
                 let own = module.declare_data_in_data(id, &mut description);
                 let table = TYPE_DESC_SIZE;
                 let mut names = table + FIELD_DESC_SIZE * def.fields.len();
-                let name_at = object.append(names, def.name.as_bytes());
+                let printed = def.printed_name();
+                let name_at = object.append(names, printed.as_bytes());
                 description.write_data_addr(DESC_NAME_OFFSET as u32, own, name_at as i64);
-                object.put_u64(DESC_NAME_LEN_OFFSET, def.name.len() as u64);
-                names = name_at + def.name.len();
+                object.put_u64(DESC_NAME_LEN_OFFSET, printed.len() as u64);
+                names = name_at + printed.len();
                 if !def.fields.is_empty() {
                     description.write_data_addr(DESC_FIELDS_OFFSET as u32, own, table as i64);
                 }

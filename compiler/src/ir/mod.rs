@@ -133,9 +133,18 @@ pub struct StructId(pub u32);
 /// field 0 on `E` and the payload is read with [`Inst::VariantField`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StructDef {
+    /// Unique among the program's structs (an instance of a generic struct or enum is named
+    /// with its type arguments, `Pair<int, string>`); empty for a tuple.
     pub name: String,
     pub fields: Vec<FieldDef>,
     pub kind: StructKind,
+}
+
+impl StructDef {
+    /// The name values of this type print with: the name without type arguments (`Pair`).
+    pub fn printed_name(&self) -> &str {
+        self.name.split('<').next().unwrap_or(&self.name)
+    }
 }
 
 /// What a [`StructDef`] stands for.

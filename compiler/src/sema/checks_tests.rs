@@ -201,7 +201,7 @@ fn a_retry_restores_every_outer_variable_the_body_assigns() {
          }\n";
     let mut diags = Vec::new();
     let file = crate::syntax::parse_source(source, &mut diags);
-    let typed = super::check::check_file(&file, &mut diags);
+    let typed = super::check::check_file(&file, super::prelude(), &mut diags);
     assert!(diags.is_empty(), "{diags:#?}");
     let g = &typed.funcs[0];
     let live = g

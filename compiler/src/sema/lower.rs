@@ -422,6 +422,11 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 text,
             } => self.assert(*keyword, cond, message.as_ref(), text),
             TStmt::Live(live) => self.live(live),
+            TStmt::Fault { at, message } => {
+                let site = self.site(*at);
+                let message = self.value(message);
+                self.raise(message, site);
+            }
         }
     }
 

@@ -18,6 +18,19 @@ pub const FRONT_END_STACK: usize = 1 << 30;
 
 pub use lower::Options;
 
+/// The prelude's text: declarations every program sees (Option, Result and their helpers).
+pub const PRELUDE: &str = include_str!("../../../stdlib/prelude.kl");
+
+/// The prelude, parsed once per process. It parses without a diagnostic (a unit test says so);
+/// its spans are offsets into [`PRELUDE`], and nothing reported about a program points there.
+pub fn prelude() -> &'static crate::syntax::ast::File {
+    static PARSED: std::sync::OnceLock<crate::syntax::ast::File> = std::sync::OnceLock::new();
+    PARSED.get_or_init(|| {
+        let mut diags = Vec::new();
+        crate::syntax::parse_source(PRELUDE, &mut diags)
+    })
+}
+
 /// Runs the whole front end on one file with the default [`Options`]: the IR, or every
 /// diagnostic found.
 pub fn compile(source: &SourceFile) -> Result<ir::Program, Vec<Diagnostic>> {
@@ -56,7 +69,7 @@ pub fn compile_on_this_thread(
 fn compile_here(source: &SourceFile, options: Options) -> Result<ir::Program, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let file = crate::syntax::parse_source(&source.text, &mut diags);
-    let typed = check::check_file(&file, &mut diags);
+    let typed = check::check_file(&file, prelude(), &mut diags);
     // The syntax tree is not needed any more: free it before the IR is built next to the typed
     // tree (a third of the front end's peak memory on a long `else if` chain).
     drop(file);

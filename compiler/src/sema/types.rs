@@ -67,6 +67,12 @@ pub struct StructInfo {
     pub kind: StructKind,
     /// For an enum type, the entries of its variants, in order (their tags).
     pub variants: Vec<u32>,
+    /// For an instance of a generic struct or enum, its type arguments (`Pair<int, string>`);
+    /// the name stays the declared one (`Pair`), which is what values print as.
+    pub args: Vec<Type>,
+    /// For an enum type: whether its variants are written without the enum's name (the
+    /// prelude's `Some`, `None`, `Ok`, `Err`).
+    pub bare_variants: bool,
     fields: Vec<(String, Type)>,
     /// The position of each field name in `fields` (the first, if declared twice).
     positions: HashMap<String, usize>,
@@ -80,6 +86,8 @@ impl StructInfo {
             span,
             kind: StructKind::Plain,
             variants: Vec::new(),
+            args: Vec::new(),
+            bare_variants: false,
             fields: Vec::new(),
             positions: HashMap::new(),
         }
@@ -181,7 +189,7 @@ impl TypeTable {
     pub fn variant_name(&self, variant: u32) -> String {
         let info = &self.structs[variant as usize];
         match info.kind {
-            StructKind::Variant { of, .. } => {
+            StructKind::Variant { of, .. } if !self.structs[of.0 as usize].bare_variants => {
                 format!("{}::{}", self.structs[of.0 as usize].name, info.name)
             }
             _ => info.name.clone(),
@@ -206,7 +214,15 @@ impl TypeTable {
             Type::Void => "void".into(),
             Type::Error => "{unknown}".into(),
             Type::Array(id) => format!("[{}]", self.name(self.arrays[id as usize])),
-            Type::Struct(id) | Type::Enum(id) => self.structs[id as usize].name.clone(),
+            Type::Struct(id) | Type::Enum(id) => {
+                let info = &self.structs[id as usize];
+                if info.args.is_empty() {
+                    info.name.clone()
+                } else {
+                    let args: Vec<String> = info.args.iter().map(|&arg| self.name(arg)).collect();
+                    format!("{}<{}>", info.name, args.join(", "))
+                }
+            }
             Type::Tuple(id) => {
                 let elems: Vec<String> = self.structs[id as usize]
                     .fields()
@@ -224,9 +240,16 @@ impl TypeTable {
         let structs = self
             .structs
             .iter()
-            .map(|s| StructDef {
+            .enumerate()
+            .map(|(id, s)| StructDef {
                 kind: s.kind,
-                name: s.name.clone(),
+                // An instance is named with its type arguments (`Pair<int, string>`), so that
+                // every struct of the IR has its own name; it prints as `Pair { ... }`.
+                name: if s.args.is_empty() {
+                    s.name.clone()
+                } else {
+                    self.name(Type::Struct(id as u32))
+                },
                 fields: s
                     .fields
                     .iter()
@@ -407,6 +430,12 @@ pub enum TStmt {
         text: String,
     },
     Live(Box<TLive>),
+    /// A fault whose whole text is `message` (a string), reported at `at`: what `unwrap` of
+    /// `None` and the other prelude checks become.
+    Fault {
+        at: Span,
+        message: TExpr,
+    },
 }
 
 /// Something that can be assigned: a variable, or a path of indexing and fields inside one.
@@ -626,6 +655,7 @@ fn stmt_assigns(stmt: &TStmt, f: &mut impl FnMut(VarId)) {
                 expr_assigns(message, f);
             }
         }
+        TStmt::Fault { message, .. } => expr_assigns(message, f),
         TStmt::Live(live) => {
             if let Some((cond, _)) = &live.invariant {
                 expr_assigns(cond, f);

@@ -27,6 +27,8 @@ pub enum Item {
 #[derive(Clone, Debug)]
 pub struct EnumDecl {
     pub name: Ident,
+    /// `<T, U>` after the name: the enum is generic.
+    pub type_params: Vec<TypeParam>,
     pub variants: Vec<VariantDecl>,
 }
 
@@ -41,7 +43,16 @@ pub struct VariantDecl {
 #[derive(Clone, Debug)]
 pub struct StructDecl {
     pub name: Ident,
+    pub type_params: Vec<TypeParam>,
     pub fields: Vec<Param>,
+}
+
+/// A type parameter of a generic declaration: `T`, or `T: Display + Ord` with bounds (read
+/// now, checked by nothing yet: traits come later).
+#[derive(Clone, Debug)]
+pub struct TypeParam {
+    pub name: Ident,
+    pub bounds: Vec<Ident>,
 }
 
 /// A name and where it is written.
@@ -55,6 +66,7 @@ pub struct Ident {
 #[derive(Clone, Debug)]
 pub struct FnDecl {
     pub name: Ident,
+    pub type_params: Vec<TypeParam>,
     pub params: Vec<Param>,
     /// `None` when the return type is to be inferred from the body.
     pub ret: Option<TypeExpr>,
@@ -142,13 +154,21 @@ pub enum TypeExpr {
     Array(Box<TypeExpr>, Span),
     /// `(A, B, ...)`: two or more element types.
     Tuple(Vec<TypeExpr>, Span),
+    /// `Name<A, B>`: a generic type given its type arguments; `span` covers it all.
+    Applied {
+        name: Ident,
+        args: Vec<TypeExpr>,
+        span: Span,
+    },
 }
 
 impl TypeExpr {
     pub fn span(&self) -> Span {
         match self {
             TypeExpr::Named(ident) => ident.span,
-            TypeExpr::Array(_, span) | TypeExpr::Tuple(_, span) => *span,
+            TypeExpr::Array(_, span)
+            | TypeExpr::Tuple(_, span)
+            | TypeExpr::Applied { span, .. } => *span,
         }
     }
 }
@@ -356,7 +376,9 @@ impl ExprKind {
             } => above([base.height, start.height, end.height]),
             ExprKind::Field { base, .. } => above([base.height]),
             ExprKind::Binary { lhs, rhs, .. } => above([lhs.height, rhs.height]),
-            ExprKind::Unary { operand, .. } => above([operand.height]),
+            ExprKind::Unary { operand, .. } | ExprKind::Try { operand, .. } => {
+                above([operand.height])
+            }
             ExprKind::If { cond, then, else_ } => above(
                 [cond.height, then.height]
                     .into_iter()
@@ -412,6 +434,8 @@ pub enum ExprKind {
     /// `new Name { field: value, ... }` (shorthand `field` means `field: field`).
     New {
         name: Ident,
+        /// `new Pair<int, string> { ... }`: type arguments written out (else inferred).
+        type_args: Vec<TypeExpr>,
         fields: Vec<(Ident, Expr)>,
     },
     /// `base[index]`; `bracket` is the `[` token, where bounds faults are reported.
@@ -453,6 +477,12 @@ pub enum ExprKind {
         enum_name: Ident,
         variant: Ident,
         args: Option<Vec<Expr>>,
+    },
+    /// `operand?`: the `Some`/`Ok` payload of an Option or Result, or an early return of the
+    /// `None`/`Err`; `question` is the `?` token.
+    Try {
+        operand: Box<Expr>,
+        question: Span,
     },
     /// `match scrutinee { arms }`; also what `if let` and `while let` are read as.
     Match {

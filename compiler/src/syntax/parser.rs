@@ -33,6 +33,7 @@ pub fn parse(source: &str, tokens: &[Token], diags: &mut Vec<Diagnostic>) -> Fil
         limit_reported: false,
         end_explained: false,
         unclosed: Vec::new(),
+        half_shr: None,
     };
     let file = parser.file();
     parser.report_unclosed();
@@ -53,6 +54,9 @@ struct Parser<'a> {
     end_explained: bool,
     /// The `{` of each block found open at the end of the file, innermost first.
     unclosed: Vec<Span>,
+    /// The position of a `>>` token whose first `>` closed a type list (`Option<Option<int>>`):
+    /// the next list's close consumes it.
+    half_shr: Option<usize>,
 }
 
 /// How deeply expressions and blocks may nest. Later stages recurse once per level.
@@ -406,6 +410,7 @@ impl<'a> Parser<'a> {
     fn fn_decl(&mut self) -> PResult<FnDecl> {
         self.expect(Tok::Fn, "")?;
         let name = self.ident("after `fn`")?;
+        let type_params = self.type_params()?;
         self.expect(Tok::LParen, "after the function name")?;
         let mut params = Vec::new();
         while self.peek() != Tok::RParen {
@@ -437,6 +442,7 @@ impl<'a> Parser<'a> {
         let body = self.block()?;
         Ok(FnDecl {
             name,
+            type_params,
             params,
             ret,
             contracts,
@@ -448,6 +454,7 @@ impl<'a> Parser<'a> {
     fn struct_decl(&mut self) -> PResult<StructDecl> {
         self.expect(Tok::Struct, "")?;
         let name = self.ident("after `struct`")?;
+        let type_params = self.type_params()?;
         self.expect(Tok::LBrace, "after the struct name")?;
         let mut fields = Vec::new();
         while self.peek() != Tok::RBrace {
@@ -459,7 +466,11 @@ impl<'a> Parser<'a> {
             }
         }
         self.expect(Tok::RBrace, "to close the struct")?;
-        Ok(StructDecl { name, fields })
+        Ok(StructDecl {
+            name,
+            type_params,
+            fields,
+        })
     }
 
     /// enum_decl := 'enum' IDENT '{' (variant (',' variant)* ','?)? '}'
@@ -467,11 +478,7 @@ impl<'a> Parser<'a> {
     fn enum_decl(&mut self) -> PResult<EnumDecl> {
         self.expect(Tok::Enum, "")?;
         let name = self.ident("after `enum`")?;
-        if self.peek() == Tok::Lt {
-            let span = self.span();
-            self.unsupported(span, "generic enums are");
-            return Err(Reported);
-        }
+        let type_params = self.type_params()?;
         self.expect(Tok::LBrace, "after the enum name")?;
         let mut variants = Vec::new();
         while self.peek() != Tok::RBrace {
@@ -495,7 +502,11 @@ impl<'a> Parser<'a> {
             }
         }
         self.expect(Tok::RBrace, "to close the enum")?;
-        Ok(EnumDecl { name, variants })
+        Ok(EnumDecl {
+            name,
+            type_params,
+            variants,
+        })
     }
 
     /// type := IDENT | '[' type ']'
@@ -520,7 +531,79 @@ impl<'a> Parser<'a> {
         if self.peek() != Tok::Ident {
             return Err(self.error_expected("a type", context));
         }
-        Ok(TypeExpr::Named(self.ident(context)?))
+        let name = self.ident(context)?;
+        if self.peek() != Tok::Lt {
+            return Ok(TypeExpr::Named(name));
+        }
+        let args = self.nested(|this| this.type_args())?;
+        let span = name.span.to(self.prev_span());
+        Ok(TypeExpr::Applied { name, args, span })
+    }
+
+    /// type_args := '<' type (',' type)* ','? '>'. The closing `>` may be half of a `>>`
+    /// (`Option<Option<int>>`).
+    fn type_args(&mut self) -> PResult<Vec<TypeExpr>> {
+        self.expect(Tok::Lt, "")?;
+        let mut args = Vec::new();
+        loop {
+            args.push(self.type_expr("as a type argument")?);
+            if !self.eat(Tok::Comma) || self.closes_type_list() {
+                break;
+            }
+        }
+        self.close_type_list("to close the type arguments")?;
+        Ok(args)
+    }
+
+    /// type_params := ('<' IDENT (':' IDENT ('+' IDENT)*)? (',' ...)* ','? '>')?
+    fn type_params(&mut self) -> PResult<Vec<TypeParam>> {
+        if !self.eat(Tok::Lt) {
+            return Ok(Vec::new());
+        }
+        let mut params = Vec::new();
+        loop {
+            let name = self.ident("as a type parameter (a name such as `T`)")?;
+            let mut bounds = Vec::new();
+            if self.eat(Tok::Colon) {
+                loop {
+                    bounds.push(self.ident("as a bound (a trait name)")?);
+                    if !self.eat(Tok::Plus) {
+                        break;
+                    }
+                }
+            }
+            params.push(TypeParam { name, bounds });
+            if !self.eat(Tok::Comma) || self.closes_type_list() {
+                break;
+            }
+        }
+        self.close_type_list("to close the type parameters")?;
+        Ok(params)
+    }
+
+    /// Whether the current token closes a list of type arguments or parameters.
+    fn closes_type_list(&self) -> bool {
+        matches!(self.peek(), Tok::Gt | Tok::Shr)
+    }
+
+    /// Consumes the `>` closing a type list: a `>` token, or one half of a `>>` (the first
+    /// half leaves the token in place, marked, for the enclosing list).
+    fn close_type_list(&mut self, context: &str) -> PResult<()> {
+        match self.peek() {
+            Tok::Gt => {
+                self.bump();
+                Ok(())
+            }
+            Tok::Shr if self.half_shr != Some(self.pos) => {
+                self.half_shr = Some(self.pos);
+                Ok(())
+            }
+            Tok::Shr => {
+                self.bump();
+                Ok(())
+            }
+            _ => Err(self.error_expected("`>`", context)),
+        }
     }
 
     /// `'(' item (',' item)* ','? ')'` for a tuple type, literal or pattern (`what`): the items
@@ -1415,9 +1498,13 @@ impl<'a> Parser<'a> {
                     expr = self.node(kind, start.to(close));
                 }
                 Tok::Question => {
-                    let span = self.span();
-                    self.unsupported(span, "the `?` operator is");
-                    return Err(Reported);
+                    let question = self.bump().span;
+                    let span = expr.span.to(question);
+                    let kind = ExprKind::Try {
+                        operand: Box::new(expr),
+                        question,
+                    };
+                    expr = self.node(kind, span);
                 }
                 _ => return Ok(expr),
             }
@@ -1558,6 +1645,11 @@ impl<'a> Parser<'a> {
             Tok::New => {
                 self.bump();
                 let name = self.ident("after `new` (a struct name)")?;
+                let type_args = if self.peek() == Tok::Lt {
+                    self.nested(|this| this.type_args())?
+                } else {
+                    Vec::new()
+                };
                 self.expect(Tok::LBrace, "after the struct name")?;
                 let mut fields = Vec::new();
                 while self.peek() != Tok::RBrace {
@@ -1575,7 +1667,12 @@ impl<'a> Parser<'a> {
                 let close = self
                     .expect(Tok::RBrace, "to close the struct literal")?
                     .span;
-                Ok(self.node(ExprKind::New { name, fields }, span.to(close)))
+                let kind = ExprKind::New {
+                    name,
+                    type_args,
+                    fields,
+                };
+                Ok(self.node(kind, span.to(close)))
             }
             Tok::Fn => {
                 // A closure: reported, then skipped whole, so that its parameters and body
@@ -1997,7 +2094,26 @@ mod tests {
             codes("trait P { }\nstatic let x = 1;"),
             vec!["E0901", "E0901"]
         );
-        assert_eq!(codes("enum P<T> { A(T) }"), vec!["E0901"]);
+    }
+
+    #[test]
+    fn generic_declarations_and_types_parse() {
+        assert_eq!(codes("enum P<T> { A(T) }"), Vec::<&str>::new());
+        assert_eq!(
+            codes("struct Pair<A, B: Ord + Eq,> { A a, B b }"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            codes("fn f<T>(Option<Option<[T]>> x) -> Result<T, (int, string)> { }"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            codes("let x = new Pair<int, int> { a: 1, b: 2 };"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(codes("let x = y?.z? + 1;"), Vec::<&str>::new());
+        assert_eq!(codes("fn f<>() { }"), vec!["E0201"]);
+        assert_eq!(codes("let x: Option<int = 1;"), vec!["E0201"]);
     }
 
     #[test]

@@ -118,7 +118,7 @@ impl TypeDescs {
             links.push((FIRST_ARRAY + id, desc));
         }
         for (id, def) in program.structs.iter().enumerate() {
-            let name = def.name.clone();
+            let name = def.printed_name().to_string();
             let mut desc = unlinked(def.desc_kind());
             desc.name = name.as_ptr();
             desc.name_len = name.len() as u64;

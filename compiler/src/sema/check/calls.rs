@@ -3,15 +3,31 @@
 use super::*;
 
 impl BodyChecker<'_, '_> {
-    pub(super) fn call(&mut self, callee: &Ident, args: &[Expr], span: Span) -> TExpr {
+    pub(super) fn call(
+        &mut self,
+        callee: &Ident,
+        args: &[Expr],
+        expected: Option<Type>,
+        span: Span,
+    ) -> TExpr {
         if self.cx.ambiguous.contains(&callee.name) {
             for arg in args {
                 self.expr(arg, true, None);
             }
             return TExpr::error(span);
         }
-        if let Some(&func) = self.cx.by_name.get(&callee.name) {
+        if let Some(&decl) = self.cx.by_name.get(&callee.name) {
+            if !self.cx.decls[decl as usize].type_params.is_empty() {
+                return self.generic_call(decl, callee, args, expected, span);
+            }
+            let func = self.cx.decl_sigs[&decl];
             return self.user_call(func, callee, args, span);
+        }
+        if let Some(checked) = self.option_result_call(callee, args, expected, span) {
+            return checked;
+        }
+        if self.bare_variant_of(&callee.name).is_some() {
+            return self.generic_variant(None, callee, Some(args), expected, span);
         }
         // Builtins: the first argument is checked alone so that the second can expect its
         // element type (`push(a, [])`).
@@ -98,24 +114,43 @@ impl BodyChecker<'_, '_> {
             .map(|(i, a)| self.expr(a, true, params.get(i).copied()))
             .collect();
         if params.len() != args.len() {
-            let decl = self.cx.decls[func as usize];
-            self.diags.push(
-                Diagnostic::new(
-                    "E0402",
-                    callee.span,
-                    format!(
-                        "`{}` takes {} argument{}, but {} {} given",
-                        callee.name,
-                        params.len(),
-                        plural(params.len()),
-                        args.len(),
-                        if args.len() == 1 { "was" } else { "were" }
-                    ),
-                )
-                .label("wrong number of arguments")
-                .secondary(decl.name.span, "defined here"),
-            );
-        } else {
+            let decl = self.cx.sigs[func as usize].decl;
+            self.arity_error(decl, callee, params.len(), args.len());
+        }
+        self.user_call_typed(func, callee, args, span)
+    }
+
+    /// Reports a call of function declaration `decl` with `given` arguments instead of `want`.
+    pub(super) fn arity_error(&mut self, decl: u32, callee: &Ident, want: usize, given: usize) {
+        let mut diag = Diagnostic::new(
+            "E0402",
+            callee.span,
+            format!(
+                "`{}` takes {} argument{}, but {} {} given",
+                callee.name,
+                want,
+                plural(want),
+                given,
+                if given == 1 { "was" } else { "were" }
+            ),
+        )
+        .label("wrong number of arguments");
+        if !self.cx.in_prelude(decl) {
+            diag = diag.secondary(self.cx.decls[decl as usize].name.span, "defined here");
+        }
+        self.diags.push(diag);
+    }
+
+    /// A call of the function of signature `func` with arguments already checked.
+    pub(super) fn user_call_typed(
+        &mut self,
+        func: u32,
+        callee: &Ident,
+        args: Vec<TExpr>,
+        span: Span,
+    ) -> TExpr {
+        let params = self.cx.sigs[func as usize].params.clone();
+        if params.len() == args.len() {
             for (arg, param) in args.iter().zip(&params) {
                 self.require_value(arg);
                 if !arg.ty.fits(*param) {

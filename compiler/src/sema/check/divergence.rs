@@ -10,7 +10,7 @@ pub(super) fn block_diverges(block: &TBlock) -> bool {
 
 pub(super) fn stmt_diverges(stmt: &TStmt) -> bool {
     match stmt {
-        TStmt::Return(_) => true,
+        TStmt::Return(_) | TStmt::Fault { .. } => true,
         TStmt::Expr(e) => expr_diverges(e),
         TStmt::Assign { value, .. } => expr_diverges(value),
         TStmt::While { cond, body } => {

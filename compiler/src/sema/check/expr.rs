@@ -16,6 +16,14 @@ impl BodyChecker<'_, '_> {
             ExprKind::Str(s) => (TExprKind::Str(s.clone()), Type::Str),
             ExprKind::Var(name) => match self.lookup(name) {
                 Some(var) => (TExprKind::Var(var), self.var_type(var)),
+                // `None`: a variant of the prelude, written bare.
+                None if self.bare_variant_of(name).is_some() => {
+                    let ident = Ident {
+                        name: name.clone(),
+                        span,
+                    };
+                    return self.generic_variant(None, &ident, None, expected, span);
+                }
                 None => {
                     self.unknown_variable(name, span);
                     return TExpr::error(span);
@@ -69,12 +77,13 @@ impl BodyChecker<'_, '_> {
                     ty,
                 )
             }
-            ExprKind::Call { callee, args } => return self.call(callee, args, span),
+            ExprKind::Call { callee, args } => return self.call(callee, args, expected, span),
             ExprKind::Variant {
                 enum_name,
                 variant,
                 args,
-            } => return self.variant_expr(enum_name, variant, args.as_deref(), span),
+            } => return self.variant_expr(enum_name, variant, args.as_deref(), expected, span),
+            ExprKind::Try { operand, question } => return self.try_expr(operand, *question, span),
             ExprKind::Match { scrutinee, arms } => {
                 return self.match_expr(scrutinee, arms, want_value, expected, span)
             }
@@ -133,7 +142,11 @@ impl BodyChecker<'_, '_> {
                 };
                 (TExprKind::Array(typed), ty)
             }
-            ExprKind::New { name, fields } => return self.new_struct(name, fields, span),
+            ExprKind::New {
+                name,
+                type_args,
+                fields,
+            } => return self.new_struct(name, type_args, fields, expected, span),
             ExprKind::Tuple(items) => {
                 let expected_elems = expected.and_then(|t| self.cx.types.tuple_elems(t));
                 let mut typed = Vec::with_capacity(items.len());
@@ -345,10 +358,35 @@ impl BodyChecker<'_, '_> {
     pub(super) fn new_struct(
         &mut self,
         name: &Ident,
+        type_args: &[TypeExpr],
         fields: &[(Ident, Expr)],
+        expected: Option<Type>,
         span: Span,
     ) -> TExpr {
-        let Some(&id) = self.cx.struct_ids.get(&name.name) else {
+        let mut typed: Option<Vec<TExpr>> = None;
+        let found = if self.cx.generic_types.contains_key(&name.name) {
+            match self.generic_struct(name, type_args, fields, expected, span) {
+                Some((Type::Struct(id), values)) => {
+                    typed = values;
+                    Some(id)
+                }
+                _ => return TExpr::error(span),
+            }
+        } else {
+            if let Some(first) = type_args.first() {
+                let written = first.span().to(type_args[type_args.len() - 1].span());
+                self.diags.push(
+                    Diagnostic::new(
+                        "E0426",
+                        written,
+                        format!("`{}` takes no type arguments", name.name),
+                    )
+                    .label("not a generic struct"),
+                );
+            }
+            self.cx.struct_ids.get(&name.name).copied()
+        };
+        let Some(id) = found else {
             self.diags.push(
                 Diagnostic::new(
                     "E0305",
@@ -371,9 +409,13 @@ impl BodyChecker<'_, '_> {
         let mut values: Vec<Option<TExpr>> = declared.iter().map(|_| None).collect();
         let mut order = Vec::new();
         let mut ok = true;
+        let mut typed = typed.map(Vec::into_iter);
         for ((field, value), &position) in fields.iter().zip(&positions) {
             let expected = position.map(|i| declared[i].1);
-            let value = self.expr(value, true, expected);
+            let value = match typed.as_mut().and_then(Iterator::next) {
+                Some(value) => value,
+                None => self.expr(value, true, expected),
+            };
             match position {
                 None => {
                     ok = false;

@@ -38,30 +38,55 @@ impl BodyChecker<'_, '_> {
         enum_name: &Ident,
         variant: &Ident,
         args: Option<&[Expr]>,
+        expected: Option<Type>,
         span: Span,
     ) -> TExpr {
+        if self.cx.generic_types.contains_key(&enum_name.name) {
+            return self.generic_variant(Some(enum_name), variant, args, expected, span);
+        }
         let Some(entry) = self.find_variant(Some(enum_name), variant, None) else {
             for arg in args.into_iter().flatten() {
                 self.expr(arg, true, None);
             }
             return TExpr::error(span);
         };
+        self.variant_value(entry, args, None, span)
+    }
+
+    /// The value of variant entry `entry` with payload `args` (already checked as `typed`,
+    /// when the variant's type arguments were inferred from them).
+    pub(super) fn variant_value(
+        &mut self,
+        entry: u32,
+        args: Option<&[Expr]>,
+        typed: Option<Vec<TExpr>>,
+        span: Span,
+    ) -> TExpr {
         let payload = self.cx.types.payload(entry);
         let given = args.map(<[Expr]>::len);
         if !self.payload_fits(entry, given, span, false) {
-            for arg in args.into_iter().flatten() {
-                self.expr(arg, true, None);
+            if typed.is_none() {
+                for arg in args.into_iter().flatten() {
+                    self.expr(arg, true, None);
+                }
             }
             return TExpr::error(span);
         }
-        let mut typed = Vec::with_capacity(payload.len());
+        let mut values = Vec::with_capacity(payload.len());
+        let mut typed = typed.map(Vec::into_iter);
         for (arg, want) in args.into_iter().flatten().zip(payload) {
-            let value = self.expr(arg, true, Some(want));
-            self.require_value(&value);
+            let value = match typed.as_mut().and_then(Iterator::next) {
+                Some(value) => value,
+                None => {
+                    let value = self.expr(arg, true, Some(want));
+                    self.require_value(&value);
+                    value
+                }
+            };
             if !value.ty.fits(want) && value.ty != Type::Void {
                 self.mismatch(value.span, want, value.ty, "the variant's payload");
             }
-            typed.push(value);
+            values.push(value);
         }
         let tag = match self.cx.types.structs[entry as usize].kind {
             StructKind::Variant { tag, .. } => tag,
@@ -71,7 +96,7 @@ impl BodyChecker<'_, '_> {
             kind: TExprKind::Variant {
                 variant: entry,
                 tag,
-                args: typed,
+                args: values,
             },
             ty: self.enum_of(entry),
             span,
@@ -137,6 +162,19 @@ impl BodyChecker<'_, '_> {
         ty: Option<Type>,
     ) -> Option<u32> {
         let enum_ty = match enum_name {
+            // `Option::Some(x)` matching an `Option<int>`.
+            Some(name) if self.instance_args(ty, &name.name).is_some() => ty.unwrap_or(Type::Error),
+            Some(name) if self.cx.generic_types.contains_key(&name.name) => {
+                if ty.is_some_and(|ty| ty != Type::Error) {
+                    let found = self.name(ty.unwrap_or(Type::Error));
+                    self.diags.push(
+                        Diagnostic::new("E0401", name.span, "mismatched types")
+                            .label(format!("expected `{found}`, found `{}`", name.name))
+                            .note("a pattern must be of the matched value's type"),
+                    );
+                }
+                return None;
+            }
             Some(name) => match self.cx.enum_ids.get(&name.name) {
                 Some(&id) => Type::Enum(id),
                 None => {
@@ -598,7 +636,7 @@ impl BodyChecker<'_, '_> {
 }
 
 /// `lhs == rhs` (of one scalar or string type).
-fn equals(lhs: TExpr, rhs: TExpr) -> TExpr {
+pub(super) fn equals(lhs: TExpr, rhs: TExpr) -> TExpr {
     let span = rhs.span;
     TExpr {
         kind: TExprKind::Binary {
@@ -631,7 +669,7 @@ fn conjunction(tests: Vec<TExpr>, _span: Span) -> Option<TExpr> {
 }
 
 /// `{ stmts; tail }` as an expression of type `ty`.
-fn block_expr(stmts: Vec<TStmt>, tail: TExpr, ty: Type) -> TExpr {
+pub(super) fn block_expr(stmts: Vec<TStmt>, tail: TExpr, ty: Type) -> TExpr {
     let span = tail.span;
     TExpr {
         kind: TExprKind::Block(TBlock {

@@ -35,23 +35,23 @@ mod calls;
 mod divergence;
 mod exhaustive;
 mod expr;
+mod generic_uses;
+mod generics;
 mod matching;
+mod option_result;
 mod patterns;
 mod places;
 mod stmt;
 
 use divergence::*;
+use generics::TypeDecl;
 
-/// Checks a parsed file. Returns the typed program (meaningful only if `diags` stayed empty).
-pub fn check_file(file: &File, diags: &mut Vec<Diagnostic>) -> TProgram {
-    let decls: Vec<&FnDecl> = file
-        .items
-        .iter()
-        .filter_map(|item| match item {
-            Item::Fn(decl) => Some(decl),
-            _ => None,
-        })
-        .collect();
+/// Checks a parsed file, with the prelude's declarations (`stdlib/prelude.kl`) visible in it.
+/// Returns the typed program (meaningful only if `diags` stayed empty).
+pub fn check_file(file: &File, prelude: &File, diags: &mut Vec<Diagnostic>) -> TProgram {
+    let user_fns = fns(file);
+    let prelude_from = user_fns.len();
+    let decls: Vec<&FnDecl> = user_fns.into_iter().chain(fns(prelude)).collect();
     let top_level: Vec<&Stmt> = file
         .items
         .iter()
@@ -70,55 +70,46 @@ pub fn check_file(file: &File, diags: &mut Vec<Diagnostic>) -> TProgram {
         .map(|name| name.name.clone())
         .collect();
 
-    let structs: Vec<&StructDecl> = file
-        .items
-        .iter()
-        .filter_map(|item| match item {
-            Item::Struct(decl) => Some(decl),
-            _ => None,
-        })
-        .collect();
-    let enums: Vec<&EnumDecl> = file
-        .items
-        .iter()
-        .filter_map(|item| match item {
-            Item::Enum(decl) => Some(decl),
-            _ => None,
-        })
+    // The prelude's types first: they are declared before the user's.
+    let type_decls: Vec<(TypeDecl, bool)> = type_decls_of(prelude, true)
+        .chain(type_decls_of(file, false))
         .collect();
 
     let mut checker = Checker {
         decls: &decls,
+        prelude_from,
         sigs: Vec::new(),
         by_name: HashMap::new(),
+        decl_sigs: HashMap::new(),
         top_level_vars,
         types: TypeTable::default(),
         struct_ids: HashMap::new(),
         enum_ids: HashMap::new(),
+        generic_types: HashMap::new(),
+        type_env: Vec::new(),
+        fn_instances: HashMap::new(),
+        current_depth: 0,
+        too_deep_reported: false,
         ambiguous: Vec::new(),
     };
-    checker.collect_types(&structs, &enums, diags);
+    checker.collect_types(&type_decls, diags);
     checker.collect_signatures(diags);
 
+    // The non-generic functions (their signatures come first, in declaration order), the
+    // top-level statements, then every generic instance they asked for, and those asked for
+    // by instances, until no new one is asked for.
+    let plain = checker.sigs.len();
     let mut funcs = Vec::new();
-    for (index, decl) in decls.iter().enumerate() {
-        let ret = checker.ret_type(index as u32);
-        if ret == Type::Error && decl.ret.is_none() && checker.sigs[index].inferred_cleanly {
-            diags.push(
-                Diagnostic::new(
-                    "E0408",
-                    decl.name.span,
-                    format!("cannot infer the return type of `{}`", decl.name.name),
-                )
-                .label("every returned value depends on a recursive call")
-                .note("write the return type after the parameters, e.g. `-> int`"),
-            );
-        }
-        let mut func = checker.check_function(index, RetMode::Declared(ret), diags);
-        (func.requires, func.ensures) = checker.check_contracts(index, ret, diags);
-        funcs.push(func);
+    for index in 0..plain {
+        funcs.push(checker.check_instance(index, diags));
     }
     let main = checker.check_top_level(&top_level, diags);
+    while funcs.len() < checker.sigs.len() {
+        let mut found = Vec::new();
+        let func = checker.check_instance(funcs.len(), &mut found);
+        generics::merge_new(diags, found);
+        funcs.push(func);
+    }
     TProgram {
         funcs,
         main,
@@ -126,8 +117,34 @@ pub fn check_file(file: &File, diags: &mut Vec<Diagnostic>) -> TProgram {
     }
 }
 
-/// A function's signature as the checker knows it.
+/// The function declarations of a file, in order.
+fn fns(file: &File) -> Vec<&FnDecl> {
+    (file.items.iter())
+        .filter_map(|item| match item {
+            Item::Fn(decl) => Some(decl),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The struct and enum declarations of a file, in order, each with `prelude`.
+fn type_decls_of(file: &File, prelude: bool) -> impl Iterator<Item = (TypeDecl<'_>, bool)> {
+    (file.items.iter()).filter_map(move |item| match item {
+        Item::Struct(decl) => Some((TypeDecl::Struct(decl), prelude)),
+        Item::Enum(decl) => Some((TypeDecl::Enum(decl), prelude)),
+        _ => None,
+    })
+}
+
+/// A function's signature as the checker knows it: of a declared function, or of one instance
+/// of a generic one.
 struct Sig {
+    /// The declaration (an index into `Checker::decls`).
+    decl: u32,
+    /// The type arguments of a generic function's instance (none otherwise).
+    args: Vec<Type>,
+    /// How many generic instances led to this one being asked for (0 for a declared function).
+    depth: u32,
     params: Vec<Type>,
     ret: RetState,
     /// Whether inferring the result type reported nothing (so an unknown result is the
@@ -145,15 +162,32 @@ enum RetState {
 }
 
 struct Checker<'a> {
+    /// Every function declaration: the program's, then the prelude's (from `prelude_from`).
     decls: &'a [&'a FnDecl],
+    prelude_from: usize,
+    /// The signatures: of the non-generic functions in declaration order, then of generic
+    /// instances as they are asked for. A signature's index is its function's in the IR.
     sigs: Vec<Sig>,
+    /// Functions by name: their declarations.
     by_name: HashMap<String, u32>,
+    /// The signature of each non-generic function declaration.
+    decl_sigs: HashMap<u32, u32>,
     /// Names of top-level `let`s, to explain why functions cannot see them.
     top_level_vars: Vec<String>,
     types: TypeTable,
     struct_ids: HashMap<String, u32>,
     /// Declared enums by name: their entries in the type table.
     enum_ids: HashMap<String, u32>,
+    /// Generic structs and enums by name, with their instances.
+    generic_types: HashMap<String, generics::GenericType<'a>>,
+    /// What the type parameters in scope stand for (in a generic instance's declaration).
+    type_env: Vec<(String, Type)>,
+    /// Generic function instances: their signatures, by declaration and type arguments.
+    fn_instances: HashMap<(u32, Vec<Type>), u32>,
+    /// The `depth` of the instance being checked.
+    current_depth: u32,
+    /// Whether E0427 (instantiation that does not end) was reported.
+    too_deep_reported: bool,
     /// Names defined more than once: calls to them are not checked further.
     ambiguous: Vec<String>,
 }
@@ -161,15 +195,41 @@ struct Checker<'a> {
 impl<'a> Checker<'a> {
     /// Declares every struct and enum (names first, so fields and payloads may name any of
     /// them), then the structs' fields and the variants' payloads. An enum takes one entry of
-    /// the type table for itself and one per variant, right after it.
-    fn collect_types(
-        &mut self,
-        structs: &[&StructDecl],
-        enums: &[&EnumDecl],
-        diags: &mut Vec<Diagnostic>,
-    ) {
+    /// the type table for itself and one per variant, right after it. A generic one takes
+    /// entries per instance, when used (`generics`).
+    fn collect_types(&mut self, decls: &[(TypeDecl<'a>, bool)], diags: &mut Vec<Diagnostic>) {
+        // Generic declarations by name first, so that any type may use them.
+        for &(decl, prelude) in decls {
+            let params = match decl {
+                TypeDecl::Struct(d) => &d.type_params,
+                TypeDecl::Enum(d) => &d.type_params,
+            };
+            if !params.is_empty() && self.declare_type_name(decl.name(), diags) {
+                self.generic_types.insert(
+                    decl.name().name.clone(),
+                    generics::GenericType {
+                        decl,
+                        params: params.iter().map(|p| p.name.name.clone()).collect(),
+                        instances: HashMap::new(),
+                        prelude,
+                    },
+                );
+            }
+        }
+        let structs: Vec<&StructDecl> = (decls.iter())
+            .filter_map(|(decl, _)| match decl {
+                TypeDecl::Struct(d) if d.type_params.is_empty() => Some(*d),
+                _ => None,
+            })
+            .collect();
+        let enums: Vec<&EnumDecl> = (decls.iter())
+            .filter_map(|(decl, _)| match decl {
+                TypeDecl::Enum(d) if d.type_params.is_empty() => Some(*d),
+                _ => None,
+            })
+            .collect();
         let mut struct_entries = Vec::with_capacity(structs.len());
-        for decl in structs {
+        for decl in &structs {
             let id = self.types.structs.len() as u32;
             if self.declare_type_name(&decl.name, diags) {
                 self.struct_ids.insert(decl.name.name.clone(), id);
@@ -180,7 +240,7 @@ impl<'a> Checker<'a> {
             struct_entries.push(id);
         }
         let mut enum_entries = Vec::with_capacity(enums.len());
-        for decl in enums {
+        for decl in &enums {
             let id = self.types.structs.len() as u32;
             if self.declare_type_name(&decl.name, diags) {
                 self.enum_ids.insert(decl.name.name.clone(), id);
@@ -189,19 +249,8 @@ impl<'a> Checker<'a> {
             info.kind = StructKind::Enum;
             info.set_fields(vec![("tag".to_string(), Type::Int)]);
             self.types.structs.push(info);
-            let mut seen: HashMap<&str, Span> = HashMap::new();
+            self.check_variant_names(decl, diags);
             for (tag, variant) in decl.variants.iter().enumerate() {
-                if let Some(first) = seen.insert(&variant.name.name, variant.name.span) {
-                    diags.push(
-                        Diagnostic::new(
-                            "E0304",
-                            variant.name.span,
-                            format!("variant `{}` is declared twice", variant.name.name),
-                        )
-                        .label("declared again")
-                        .secondary(first, "first declared here"),
-                    );
-                }
                 let entry = self.types.structs.len() as u32;
                 let mut info = StructInfo::new(variant.name.name.clone(), variant.name.span);
                 info.kind = StructKind::Variant {
@@ -214,23 +263,7 @@ impl<'a> Checker<'a> {
             enum_entries.push(id);
         }
         for (decl, &entry) in structs.iter().zip(&struct_entries) {
-            let mut fields: Vec<(String, Type)> = Vec::new();
-            let mut seen: HashMap<&str, Span> = HashMap::new();
-            for field in &decl.fields {
-                let ty = self.resolve_type(&field.ty, false, diags);
-                if let Some(first) = seen.insert(&field.name.name, field.name.span) {
-                    diags.push(
-                        Diagnostic::new(
-                            "E0304",
-                            field.name.span,
-                            format!("field `{}` is declared twice", field.name.name),
-                        )
-                        .label("declared again")
-                        .secondary(first, "first declared here"),
-                    );
-                }
-                fields.push((field.name.name.clone(), ty));
-            }
+            let fields = self.field_types(decl, diags);
             self.types.structs[entry as usize].set_fields(fields);
         }
         for (decl, &entry) in enums.iter().zip(&enum_entries) {
@@ -244,6 +277,78 @@ impl<'a> Checker<'a> {
                 self.types.structs[variant_entry as usize].set_fields(fields);
             }
         }
+        // A generic declaration's own types, once, with its parameters standing for `Error`:
+        // a mistake in them is reported here, not once per instance.
+        for &(decl, _) in decls {
+            let params = match decl {
+                TypeDecl::Struct(d) => &d.type_params,
+                TypeDecl::Enum(d) => &d.type_params,
+            };
+            if params.is_empty() {
+                continue;
+            }
+            self.check_param_names(params, diags);
+            let env = (params.iter())
+                .map(|p| (p.name.name.clone(), Type::Error))
+                .collect();
+            let saved = std::mem::replace(&mut self.type_env, env);
+            match decl {
+                TypeDecl::Struct(d) => {
+                    self.field_types(d, diags);
+                }
+                TypeDecl::Enum(d) => {
+                    self.check_variant_names(d, diags);
+                    for ty in d.variants.iter().flat_map(|v| &v.payload) {
+                        self.resolve_type(ty, false, diags);
+                    }
+                }
+            }
+            self.type_env = saved;
+        }
+    }
+
+    /// A struct's field names and types (reporting a field declared twice).
+    fn field_types(
+        &mut self,
+        decl: &StructDecl,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Vec<(String, Type)> {
+        let mut fields: Vec<(String, Type)> = Vec::new();
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for field in &decl.fields {
+            let ty = self.resolve_type(&field.ty, false, diags);
+            if let Some(first) = seen.insert(&field.name.name, field.name.span) {
+                diags.push(
+                    Diagnostic::new(
+                        "E0304",
+                        field.name.span,
+                        format!("field `{}` is declared twice", field.name.name),
+                    )
+                    .label("declared again")
+                    .secondary(first, "first declared here"),
+                );
+            }
+            fields.push((field.name.name.clone(), ty));
+        }
+        fields
+    }
+
+    /// Reports a variant declared twice in one enum.
+    fn check_variant_names(&mut self, decl: &EnumDecl, diags: &mut Vec<Diagnostic>) {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for variant in &decl.variants {
+            if let Some(first) = seen.insert(&variant.name.name, variant.name.span) {
+                diags.push(
+                    Diagnostic::new(
+                        "E0304",
+                        variant.name.span,
+                        format!("variant `{}` is declared twice", variant.name.name),
+                    )
+                    .label("declared again")
+                    .secondary(first, "first declared here"),
+                );
+            }
+        }
     }
 
     /// Claims `name` for a declared struct or enum; false (reported) when it is taken.
@@ -251,7 +356,23 @@ impl<'a> Checker<'a> {
         let first = (self.struct_ids.get(&name.name))
             .or_else(|| self.enum_ids.get(&name.name))
             .copied();
-        if let Some(first) = first {
+        if let Some(generic) = self.generic_types.get(&name.name) {
+            let diag = Diagnostic::new(
+                "E0303",
+                name.span,
+                format!("type `{}` is defined twice", name.name),
+            )
+            .label("second definition");
+            diags.push(if generic.prelude {
+                diag.note(format!(
+                    "`{}` is declared in the prelude, which every program sees",
+                    name.name
+                ))
+            } else {
+                diag.secondary(generic.decl.name().span, "first defined here")
+            });
+            false
+        } else if let Some(first) = first {
             diags.push(
                 Diagnostic::new(
                     "E0303",
@@ -297,8 +418,27 @@ impl<'a> Checker<'a> {
                     Type::Error
                 }
                 other => match self.struct_ids.get(other) {
+                    _ if self.type_param(other).is_some() => {
+                        self.type_param(other).unwrap_or(Type::Error)
+                    }
                     Some(&id) => Type::Struct(id),
                     None if self.enum_ids.contains_key(other) => Type::Enum(self.enum_ids[other]),
+                    None if self.generic_types.contains_key(other) => {
+                        let count = self.generic_types[other].params.len();
+                        diags.push(
+                            Diagnostic::new(
+                                "E0426",
+                                ident.span,
+                                format!("`{other}` needs type arguments"),
+                            )
+                            .label(format!(
+                                "`{other}` takes {count} type argument{}",
+                                plural(count)
+                            ))
+                            .note(format!("write them after the name, e.g. `{other}<int>`")),
+                        );
+                        Type::Error
+                    }
                     None => {
                         diags.push(
                             Diagnostic::new("E0305", ident.span, format!("unknown type `{other}`"))
@@ -309,6 +449,50 @@ impl<'a> Checker<'a> {
                     }
                 },
             },
+            TypeExpr::Applied { name, args, span } => {
+                let Some(count) = self.generic_types.get(&name.name).map(|g| g.params.len()) else {
+                    let known = self.struct_ids.contains_key(&name.name)
+                        || self.enum_ids.contains_key(&name.name)
+                        || is_builtin_type(&name.name);
+                    let diag = if known {
+                        Diagnostic::new(
+                            "E0426",
+                            *span,
+                            format!("`{}` takes no type arguments", name.name),
+                        )
+                        .label("not a generic type")
+                        .note(format!("write `{}` alone", name.name))
+                    } else {
+                        Diagnostic::new("E0305", name.span, format!("unknown type `{}`", name.name))
+                            .label("not a type")
+                    };
+                    diags.push(diag);
+                    return Type::Error;
+                };
+                let args: Vec<Type> = (args.iter())
+                    .map(|arg| self.resolve_type(arg, false, diags))
+                    .collect();
+                if args.len() != count {
+                    diags.push(
+                        Diagnostic::new(
+                            "E0426",
+                            *span,
+                            format!(
+                                "`{}` takes {count} type argument{}, given {}",
+                                name.name,
+                                plural(count),
+                                args.len()
+                            ),
+                        )
+                        .label("wrong number of type arguments"),
+                    );
+                    return Type::Error;
+                }
+                if args.contains(&Type::Error) {
+                    return Type::Error;
+                }
+                self.instantiate_type(&name.name, args, *span, diags)
+            }
             TypeExpr::Array(elem, _) => match self.resolve_type(elem, false, diags) {
                 Type::Error => Type::Error,
                 elem => self.types.array_of(elem),
@@ -327,9 +511,29 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// What type parameter `name` stands for here, if it is one.
+    fn type_param(&self, name: &str) -> Option<Type> {
+        (self.type_env.iter().rev())
+            .find(|(param, _)| param == name)
+            .map(|&(_, ty)| ty)
+    }
+
+    /// Whether function declaration `decl` is the prelude's.
+    fn in_prelude(&self, decl: u32) -> bool {
+        decl as usize >= self.prelude_from
+    }
+
+    /// Names every function and makes the signatures of the non-generic ones. A generic
+    /// function's parameter and result types are checked once here, its parameters standing
+    /// for `Error`; its signatures come with its instances. A program's function may reuse a
+    /// prelude function's name: the program's is the one called.
     fn collect_signatures(&mut self, diags: &mut Vec<Diagnostic>) {
         for (index, decl) in self.decls.iter().enumerate() {
             let name = &decl.name;
+            let prelude = self.in_prelude(index as u32);
+            if prelude && self.by_name.contains_key(&name.name) {
+                continue;
+            }
             if BUILTIN_NAMES.contains(&name.name.as_str()) {
                 diags.push(
                     Diagnostic::new(
@@ -357,6 +561,25 @@ impl<'a> Checker<'a> {
             } else {
                 self.by_name.insert(name.name.clone(), index as u32);
             }
+            if !decl.type_params.is_empty() {
+                self.check_param_names(&decl.type_params, diags);
+                let env = (decl.type_params.iter())
+                    .map(|p| (p.name.name.clone(), Type::Error))
+                    .collect();
+                let saved = std::mem::replace(&mut self.type_env, env);
+                for param in &decl.params {
+                    self.resolve_type(&param.ty, false, diags);
+                }
+                if let Some(ty) = &decl.ret {
+                    self.resolve_type(ty, true, diags);
+                }
+                self.type_env = saved;
+                continue;
+            }
+            if prelude {
+                // Only generic functions in the prelude: nothing unused is compiled.
+                continue;
+            }
             let params = decl
                 .params
                 .iter()
@@ -366,12 +589,37 @@ impl<'a> Checker<'a> {
                 Some(ty) => RetState::Known(self.resolve_type(ty, true, diags)),
                 None => RetState::Pending,
             };
+            self.decl_sigs.insert(index as u32, self.sigs.len() as u32);
             self.sigs.push(Sig {
+                decl: index as u32,
+                args: Vec::new(),
+                depth: 0,
                 params,
                 ret,
                 inferred_cleanly: true,
             });
         }
+    }
+
+    /// Checks the function of signature `index` (its body and contracts), reporting a result
+    /// type that cannot be inferred.
+    fn check_instance(&mut self, index: usize, diags: &mut Vec<Diagnostic>) -> TFunc {
+        let ret = self.ret_type(index as u32);
+        let decl = self.decls[self.sigs[index].decl as usize];
+        if ret == Type::Error && decl.ret.is_none() && self.sigs[index].inferred_cleanly {
+            diags.push(
+                Diagnostic::new(
+                    "E0408",
+                    decl.name.span,
+                    format!("cannot infer the return type of `{}`", decl.name.name),
+                )
+                .label("every returned value depends on a recursive call")
+                .note("write the return type after the parameters, e.g. `-> int`"),
+            );
+        }
+        let mut func = self.check_function(index, RetMode::Declared(ret), diags);
+        (func.requires, func.ensures) = self.check_contracts(index, ret, diags);
+        func
     }
 
     /// The result type of function `index`, inferring it first if needed.
@@ -400,7 +648,17 @@ impl<'a> Checker<'a> {
         mode: RetMode,
         diags: &mut Vec<Diagnostic>,
     ) -> TFunc {
-        let decl = self.decls[index];
+        self.in_instance(index, |this| this.check_function_here(index, mode, diags))
+    }
+
+    /// [`Checker::check_function`] in the instance's type environment.
+    fn check_function_here(
+        &mut self,
+        index: usize,
+        mode: RetMode,
+        diags: &mut Vec<Diagnostic>,
+    ) -> TFunc {
+        let decl = self.decls[self.sigs[index].decl as usize];
         let params = self.sigs[index].params.clone();
         let mut body = BodyChecker::new(self, diags, mode);
         body.push_scope();
@@ -460,7 +718,7 @@ impl<'a> Checker<'a> {
             RetMode::TopLevel => Type::Void,
         };
         TFunc {
-            name: decl.name.name.clone(),
+            name: self.instance_name(index),
             param_count: decl.params.len() as u32,
             vars,
             ret,
@@ -478,7 +736,16 @@ impl<'a> Checker<'a> {
         ret: Type,
         diags: &mut Vec<Diagnostic>,
     ) -> (Vec<TClause>, Vec<TClause>) {
-        let decl = self.decls[index];
+        self.in_instance(index, |this| this.check_contracts_here(index, ret, diags))
+    }
+
+    fn check_contracts_here(
+        &mut self,
+        index: usize,
+        ret: Type,
+        diags: &mut Vec<Diagnostic>,
+    ) -> (Vec<TClause>, Vec<TClause>) {
+        let decl = self.decls[self.sigs[index].decl as usize];
         let params = self.sigs[index].params.clone();
         let (mut requires, mut ensures) = (Vec::new(), Vec::new());
         for contract in &decl.contracts {
