@@ -26,7 +26,8 @@
 //!   bodies fault and retry) and `assert` (with and without a message); `print`, `println`,
 //!   `eprintln` of every type, `exit(n)`;
 //! - every int and bool operator; float arithmetic, comparisons (NaN, infinities, `-0.0`),
-//!   `to_float`, `to_int`, `parse_int`, `parse_float`, the math builtins, float literals in every
+//!   `to_float`, `to_int`, `parse_int` and `parse_float` (their Results taken apart by
+//!   `unwrap`, `expect`, `unwrap_or`, `match` and `if let`), the math builtins, float literals in every
 //!   written form and float text through printing, `to_string` and `+`; strings by `+` (which
 //!   renders ints, floats and bools), comparisons and the string builtins; array literals,
 //!   indexing, slices, `push`, `pop`, `concat`, `reverse`, `sort`, `slice`, `array_fill`,
@@ -1778,6 +1779,21 @@ impl Generator {
     }
 
     /// A builtin call, sometimes in method form (`a.len()` for `len(a)`).
+    /// The number in `parsed`, a `parse_int`/`parse_float` Result: by `unwrap` or `expect`,
+    /// which fault on an `Err` (only in hazardous programs when the text `may_fail`), else by
+    /// `unwrap_or`, `result_unwrap_or` or a `match` with `fallback`.
+    fn parsed_number(&mut self, parsed: String, may_fail: bool, fallback: &str) -> String {
+        let faulting = !may_fail || self.risky();
+        match self.rng.below(5) {
+            0 if faulting => self.builtin("unwrap", vec![parsed]),
+            1 if faulting => self.builtin("expect", vec![parsed, "\"a number\"".to_string()]),
+            0 | 1 => self.builtin("unwrap_or", vec![parsed, fallback.to_string()]),
+            2 => self.builtin("result_unwrap_or", vec![parsed, fallback.to_string()]),
+            3 => format!("(match {parsed} {{ Ok(n) => n, Err(_) => {fallback} }})"),
+            _ => format!("(if let Ok(n) = {parsed} {{ n }} else {{ {fallback} }})"),
+        }
+    }
+
     fn builtin(&mut self, name: &str, args: Vec<String>) -> String {
         match args.split_first() {
             Some((receiver, rest)) if self.rng.chance(15) => {
@@ -2590,15 +2606,18 @@ impl Generator {
                 self.builtin("to_int", vec![value])
             }
             _ => {
-                let text = match self.rng.below(3) {
-                    0 if self.risky() => self.rng.pick(BAD_INT_TEXTS).to_string(),
-                    0 => self.rng.pick(INT_TEXTS).to_string(),
+                let (text, may_fail) = match self.rng.below(4) {
+                    0 if self.risky() => (self.rng.pick(BAD_INT_TEXTS).to_string(), true),
+                    0 => (self.rng.pick(INT_TEXTS).to_string(), false),
+                    // A rejected text with a default: the Err path, never a fault.
+                    1 => (self.rng.pick(BAD_INT_TEXTS).to_string(), true),
                     _ => {
                         let value = self.expr(&Ty::Int, depth);
-                        self.builtin("to_string", vec![value])
+                        (self.builtin("to_string", vec![value]), false)
                     }
                 };
-                self.builtin("parse_int", vec![text])
+                let parsed = self.builtin("parse_int", vec![text]);
+                self.parsed_number(parsed, may_fail, "0")
             }
         }
     }
@@ -2657,20 +2676,22 @@ impl Generator {
                 self.builtin(name, vec![a, b])
             }
             _ => {
-                let text = match self.rng.below(3) {
-                    0 if self.risky() => self.rng.pick(BAD_FLOAT_TEXTS).to_string(),
-                    0 => self.rng.pick(FLOAT_TEXTS).to_string(),
+                let (text, may_fail) = match self.rng.below(4) {
+                    0 if self.risky() => (self.rng.pick(BAD_FLOAT_TEXTS).to_string(), true),
+                    0 => (self.rng.pick(FLOAT_TEXTS).to_string(), false),
                     // Every float's text reads back, except NaN's and the infinities'.
                     1 if self.risky() => {
                         let value = self.expr(&Ty::Float, depth);
-                        self.builtin("to_string", vec![value])
+                        (self.builtin("to_string", vec![value]), true)
                     }
+                    1 => (self.rng.pick(BAD_FLOAT_TEXTS).to_string(), true),
                     _ => {
                         let value = self.expr(&Ty::Int, depth);
-                        self.builtin("to_string", vec![value])
+                        (self.builtin("to_string", vec![value]), false)
                     }
                 };
-                self.builtin("parse_float", vec![text])
+                let parsed = self.builtin("parse_float", vec![text]);
+                self.parsed_number(parsed, may_fail, "0.5")
             }
         }
     }

@@ -64,7 +64,7 @@ pub use output::{
     keel_print_bool, keel_print_float, keel_print_int, keel_print_str, keel_print_value,
     PRINT_NEWLINE, PRINT_STDERR,
 };
-pub use parse::{keel_parse_float, keel_parse_int};
+pub use parse::{keel_parse_float, keel_parse_float_error, keel_parse_int, keel_parse_int_error};
 pub use process::{keel_exit, keel_finish, keel_init};
 pub use recover::{
     keel_live_backoff, keel_live_enter, keel_live_exit, keel_live_retries, keel_live_retry,
@@ -138,6 +138,11 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("keel_str_join", keel_str_join as *const u8),
         ("keel_parse_int", keel_parse_int as *const u8),
         ("keel_parse_float", keel_parse_float as *const u8),
+        ("keel_parse_int_error", keel_parse_int_error as *const u8),
+        (
+            "keel_parse_float_error",
+            keel_parse_float_error as *const u8,
+        ),
         ("keel_input", keel_input as *const u8),
         ("keel_args", keel_args as *const u8),
         // arrays and values

@@ -7,11 +7,15 @@
 //! Bad text faults with `invalid argument: parse_int("12x") is not an int` (`... is not a float`);
 //! a number too large faults with `... is out of range for int` (`for float`).
 //!
-//! What this module does not do: read input (see `system`) or report `Result`s (Core B).
+//! For the `Result` that `parse_int` and `parse_float` give a program, `keel_parse_int_error`
+//! and `keel_parse_float_error` say why a text is not a number (`"12x" is not an int`) without
+//! faulting, or give the empty string for one that is; the checker then calls the parser.
+//!
+//! What this module does not do: read input (see `system`).
 
 use crate::fault::fault_at;
 use crate::layout::StrHeader;
-use crate::string::as_bytes;
+use crate::string::{as_bytes, new_string};
 use crate::value::write_quoted;
 
 /// `parse_int(text)`, or the `<kind>: <message>` of its fault.
@@ -180,6 +184,47 @@ pub unsafe extern "C" fn keel_parse_float(
     }
 }
 
+/// The error of a parse that failed, as a program's `Err` holds it: the fault's text without
+/// its `invalid argument: parse_int(...)` frame, `"12x" is not an int`.
+fn error_text(text: &[u8], name: &str, fault: &str) -> String {
+    let mut quoted = Vec::new();
+    write_quoted(&mut quoted, text);
+    let quoted = String::from_utf8_lossy(&quoted);
+    let frame = format!("invalid argument: {name}({quoted}) ");
+    match fault.strip_prefix(&frame) {
+        Some(why) => format!("{quoted} {why}"),
+        None => fault.to_string(),
+    }
+}
+
+/// Why `s` is not an int for `parse_int`, or the empty string when it is one. Never faults.
+///
+/// # Safety
+/// `s` must be a live string.
+#[no_mangle]
+pub unsafe extern "C" fn keel_parse_int_error(s: *const StrHeader) -> *mut StrHeader {
+    // SAFETY: the caller guarantees `s` is live.
+    let text = unsafe { as_bytes(s) };
+    match parse_int(text) {
+        Ok(_) => new_string(b""),
+        Err(fault) => new_string(error_text(text, "parse_int", &fault).as_bytes()),
+    }
+}
+
+/// Why `s` is not a float for `parse_float`, or the empty string when it is one. Never faults.
+///
+/// # Safety
+/// `s` must be a live string.
+#[no_mangle]
+pub unsafe extern "C" fn keel_parse_float_error(s: *const StrHeader) -> *mut StrHeader {
+    // SAFETY: the caller guarantees `s` is live.
+    let text = unsafe { as_bytes(s) };
+    match parse_float(text) {
+        Ok(_) => new_string(b""),
+        Err(fault) => new_string(error_text(text, "parse_float", &fault).as_bytes()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +250,18 @@ mod tests {
         assert_eq!(int("9223372036854775807"), Ok(i64::MAX));
         assert_eq!(int("-9223372036854775808"), Ok(i64::MIN));
         assert_eq!(int("-0x8000000000000000"), Ok(i64::MIN));
+    }
+
+    #[test]
+    fn errors_for_results_drop_the_fault_frame() {
+        assert_eq!(
+            error_text(b"12x", "parse_int", &int("12x").unwrap_err()),
+            r#""12x" is not an int"#
+        );
+        assert_eq!(
+            error_text(b"1e999", "parse_float", &float("1e999").unwrap_err()),
+            r#""1e999" is out of range for float"#
+        );
     }
 
     #[test]

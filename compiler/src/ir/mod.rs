@@ -812,6 +812,10 @@ pub enum RtFunc {
     StrJoin,
     ParseInt,
     ParseFloat,
+    /// `keel_parse_int_error(s)`: why `s` is not an int, or `""` (never faults).
+    ParseIntError,
+    /// `keel_parse_float_error(s)`: why `s` is not a float, or `""` (never faults).
+    ParseFloatError,
     Input,
     Args,
     ArrayPush,
@@ -863,7 +867,7 @@ pub enum RtFunc {
 
 impl RtFunc {
     /// Every runtime function, for tables and tests that must cover them all.
-    pub const ALL: [RtFunc; 59] = [
+    pub const ALL: [RtFunc; 61] = [
         RtFunc::StrConcat,
         RtFunc::StrEq,
         RtFunc::StrCmp,
@@ -886,6 +890,8 @@ impl RtFunc {
         RtFunc::StrJoin,
         RtFunc::ParseInt,
         RtFunc::ParseFloat,
+        RtFunc::ParseIntError,
+        RtFunc::ParseFloatError,
         RtFunc::Input,
         RtFunc::Args,
         RtFunc::ArrayPush,
@@ -1064,6 +1070,8 @@ impl RtFunc {
             ),
             ParseInt => ("keel_parse_int", &[Ptr], &[false], Some(I64), true),
             ParseFloat => ("keel_parse_float", &[Ptr], &[false], Some(F64), true),
+            ParseIntError => ("keel_parse_int_error", &[Ptr], &[false], Some(Ptr), false),
+            ParseFloatError => ("keel_parse_float_error", &[Ptr], &[false], Some(Ptr), false),
             Input => ("keel_input", &[], &[], Some(Ptr), false),
             Args => ("keel_args", &[], &[], Some(Ptr), false),
             ArrayPush => (

@@ -272,7 +272,7 @@ pub(super) unsafe fn rt_cost(func: RtFunc, args: &[Reg], window: *const i64, lim
                 string_cost(a).saturating_add(string_cost(b))
             }
             StrTrim | StrToUpper | StrToLower | StrSubstring | StrCharAt | ParseInt
-            | ParseFloat | Fault => string_cost(a),
+            | ParseFloat | ParseIntError | ParseFloatError | Fault => string_cost(a),
             // Every piece is a new string object of about 6 words.
             StrSplit => {
                 let len = (*(a as *const StrHeader)).len.max(0) as u64;

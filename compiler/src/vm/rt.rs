@@ -71,6 +71,8 @@ pub unsafe fn call<'a>(func: RtFunc, args: &[i64; MAX_PARAMS], site: impl Fn() -
                 let (site, site_len) = at();
                 word(krt::parse::keel_parse_float(a as _, site, site_len))
             }
+            ParseIntError => krt::parse::keel_parse_int_error(a as _) as i64,
+            ParseFloatError => krt::parse::keel_parse_float_error(a as _) as i64,
             Input => krt::system::keel_input() as i64,
             Args => krt::system::keel_args() as i64,
             ArrayPush => krt::array::keel_array_push(a as _, b) as i64,

@@ -26,6 +26,9 @@ impl BodyChecker<'_, '_> {
         if let Some(checked) = self.option_result_call(callee, args, expected, span) {
             return checked;
         }
+        if let Some(checked) = self.parse_call(callee, args, span) {
+            return checked;
+        }
         if self.bare_variant_of(&callee.name).is_some() {
             return self.generic_variant(None, callee, Some(args), expected, span);
         }

@@ -249,6 +249,7 @@ impl BodyChecker<'_, '_> {
         let mut checked = Vec::with_capacity(arms.len());
         let mut result: Option<Type> = None;
         let mut first_body: Option<Span> = None;
+        let mut diverging: Option<Type> = None;
         // A pattern that failed to check matches as `_`, which would make later arms look
         // unreachable: after one, reachability and exhaustiveness are not judged.
         let mut patterns_ok = true;
@@ -274,6 +275,9 @@ impl BodyChecker<'_, '_> {
             }
             if guard.is_none() {
                 rows.push(vec![pat]);
+            }
+            if want_value && expr_diverges(&body) && !matches!(body.ty, Type::Void | Type::Error) {
+                diverging.get_or_insert(body.ty);
             }
             if want_value && !expr_diverges(&body) && body.ty != Type::Error {
                 match result {
@@ -319,7 +323,9 @@ impl BodyChecker<'_, '_> {
             }
         }
         let ty = if want_value {
-            result.unwrap_or(Type::Void)
+            // Arms that never finish give no value; when no arm finishes, the match still has
+            // the type its arms were written with (as an `if` does), which no one reads.
+            result.or(diverging).or(expected).unwrap_or(Type::Void)
         } else {
             Type::Void
         };

@@ -1,5 +1,5 @@
 //! What the checker builds in for the prelude's `Option` and `Result`: `unwrap`, `expect`,
-//! `unwrap_or`, `unwrap_err` and postfix `?`.
+//! `unwrap_or`, `unwrap_err`, postfix `?`, and the `Result`s of `parse_int` and `parse_float`.
 //!
 //! They work on both enums, which a Keel function cannot do yet (no traits), and their faults
 //! are reported at the caller's `file:line:col`: each becomes a small typed tree at the call,
@@ -11,6 +11,7 @@
 //! error printed for an `Err`.
 
 use super::*;
+use crate::ir::RtFunc;
 
 /// Which of the prelude's enums a value is.
 #[derive(Copy, Clone, PartialEq, Eq)]
@@ -192,6 +193,101 @@ impl BodyChecker<'_, '_> {
             span,
         };
         Some(matching::block_expr(stmts, chosen, result_ty))
+    }
+
+    /// `parse_int(s)` / `parse_float(s)`: `Ok(n)`, or `Err` saying why the text is not a
+    /// number: `{ text = s; why = parse_int_error(text); if len(why) == 0 { Ok(parse_int(text)) }
+    /// else { Err(why) } }`. `None` for another call.
+    pub(super) fn parse_call(
+        &mut self,
+        callee: &Ident,
+        args: &[Expr],
+        span: Span,
+    ) -> Option<TExpr> {
+        let (number, parse, why) = match callee.name.as_str() {
+            "parse_int" => (Type::Int, RtFunc::ParseInt, RtFunc::ParseIntError),
+            "parse_float" => (Type::Float, RtFunc::ParseFloat, RtFunc::ParseFloatError),
+            _ => return None,
+        };
+        if args.len() != 1 {
+            // The builtin's own arity message.
+            return None;
+        }
+        let text = self.expr(&args[0], true, Some(Type::Str));
+        if text.ty != Type::Str {
+            if text.ty != Type::Error {
+                let found = self.name(text.ty);
+                self.diags.push(
+                    Diagnostic::new("E0401", text.span, "mismatched types")
+                        .label(format!("found `{found}`"))
+                        .note(format!("`{}` takes a `string`", callee.name)),
+                );
+            }
+            return Some(TExpr::error(span));
+        }
+        let ty = self
+            .cx
+            .instantiate_type("Result", vec![number, Type::Str], span, self.diags);
+        if ty == Type::Error {
+            return Some(TExpr::error(span));
+        }
+        let text_holder = self.hidden(Type::Str);
+        let why_holder = self.hidden(Type::Str);
+        let var = |var, ty| TExpr {
+            kind: TExprKind::Var(var),
+            ty,
+            span,
+        };
+        let call = |func, arg, ty| TExpr {
+            kind: TExprKind::Builtin {
+                builtin: Builtin::Rt(func),
+                args: vec![arg],
+            },
+            ty,
+            span,
+        };
+        let ok = self.variant_named(ty, "Ok");
+        let err = self.variant_named(ty, "Err");
+        let variant = |variant, value| TExpr {
+            kind: TExprKind::Variant {
+                variant,
+                tag: tag_number(&self.cx.types, variant),
+                args: vec![value],
+            },
+            ty,
+            span,
+        };
+        let test = matching::equals(
+            call(RtFunc::StrLen, var(why_holder, Type::Str), Type::Int),
+            TExpr {
+                kind: TExprKind::Int(0),
+                ty: Type::Int,
+                span,
+            },
+        );
+        let parsed = variant(ok, call(parse, var(text_holder, Type::Str), number));
+        let failed = variant(err, var(why_holder, Type::Str));
+        let stmts = vec![
+            assign(text_holder, text),
+            assign(
+                why_holder,
+                call(why, var(text_holder, Type::Str), Type::Str),
+            ),
+        ];
+        let chosen = TExpr {
+            kind: TExprKind::If {
+                cond: Box::new(test),
+                then: TBlock {
+                    stmts: Vec::new(),
+                    tail: Some(Box::new(parsed)),
+                },
+                else_: Some(Box::new(failed)),
+                diverges: false,
+            },
+            ty,
+            span,
+        };
+        Some(matching::block_expr(stmts, chosen, ty))
     }
 
     /// `operand?`: the payload of `Some`/`Ok`, or a return of `None`/`Err` from the function,
