@@ -16,6 +16,11 @@
 //!   variant, tuple, binding and `_` patterns, nested, `|` alternatives, guards), `if let`
 //!   (with `else`) and `while let`; arms are planned so that every `match` is exhaustive and
 //!   every arm reachable;
+//! - the prelude's `Option<T>` and `Result<T, E>` as enums of the program (of any of the types
+//!   above, nested too): bare variants (`Some(x)`; the others through an annotated `let` when
+//!   the value does not tell every type argument), patterns with and without `Option::`, the
+//!   helpers; generic functions, from a few every program declares (`g_pick`, `g_wrap`,
+//!   `g_second`, instantiated with the program's types);
 //! - functions with parameters and results of those types (result declared or inferred), calling
 //!   only functions generated before them, plus bounded self-recursion through a `depth`
 //!   parameter, and often changing a parameter first;
@@ -78,7 +83,7 @@
 //!
 //! What this file does not do: check that the agreed behaviour is *correct* (the program suite
 //! does that, with hand-derived expectations), or generate what the language does not implement
-//! yet (generics, Option/Result, closures, methods, traits, maps, imports), input (`input()`, `args()`), time (`clock_ms()`, `within`, `backoff`) or
+//! yet (closures, methods, traits, maps, imports), generic type declarations of its own, input (`input()`, `args()`), time (`clock_ms()`, `within`, `backoff`) or
 //! contracts (`requires`, `ensures`).
 
 mod support;
@@ -253,19 +258,22 @@ impl Ty {
         Ty::Array(Box::new(elem))
     }
 
-    fn name(&self) -> String {
+    fn name(&self, enums: &[EnumDef]) -> String {
         match self {
             Ty::Int => "int".into(),
             Ty::Float => "float".into(),
             Ty::Bool => "bool".into(),
             Ty::Str => "string".into(),
-            Ty::Array(elem) => format!("[{}]", elem.name()),
+            Ty::Array(elem) => format!("[{}]", elem.name(enums)),
             Ty::Struct(index) => format!("S{index}"),
             Ty::Tuple(elems) => {
-                let names: Vec<String> = elems.iter().map(Ty::name).collect();
+                let names: Vec<String> = elems.iter().map(|e| e.name(enums)).collect();
                 format!("({})", names.join(", "))
             }
-            Ty::Enum(index) => format!("E{index}"),
+            Ty::Enum(index) => match &enums[*index].prelude {
+                Some((_, written)) => written.clone(),
+                None => format!("E{index}"),
+            },
         }
     }
 
@@ -318,11 +326,14 @@ struct StructDef {
     fields: Vec<(String, Ty)>,
 }
 
-/// A generated enum declaration: its variants in declaration order, each with its payload types
-/// (none for a unit variant).
+/// A generated enum declaration, or an instance of the prelude's `Option` or `Result`: its
+/// variants in declaration order, each with its payload types (none for a unit variant).
 #[derive(Clone, Debug)]
 struct EnumDef {
     variants: Vec<(String, Vec<Ty>)>,
+    /// For a prelude instance: the enum's name (`Option`) and the type as written
+    /// (`Option<int>`). Its variants are written bare, and it is not declared.
+    prelude: Option<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -588,6 +599,13 @@ const REPLACED: &[&str] = &[
 ];
 const REPLACEMENTS: &[&str] = &["\"\"", "\"-\"", "\"xy\"", "\"\\n\""];
 
+/// Generic functions every program declares, called by [`Generator::through_generic`]: each
+/// program instantiates them with its own types.
+const GENERIC_HELPERS: &str =
+    "fn g_pick<T>(bool c, T a, T b) -> T { if c { return a; } return b; }\n\
+fn g_wrap<T>(T x) -> Option<T> { return Some(x); }\n\
+fn g_second<A, B>((A, B) p) -> B { return p.1; }";
+
 /// Field names: none of them a builtin, keyword or generated variable name.
 const FIELD_NAMES: &[&str] = &["x", "y", "z", "n", "w", "name", "tag", "items"];
 
@@ -625,7 +643,7 @@ impl Generator {
 
     /// A whole program: structs, enums, functions and top-level statements, interleaved.
     fn program(&mut self) -> Vec<Node> {
-        let mut items = Vec::new();
+        let mut items = vec![Node::Line(GENERIC_HELPERS.to_string())];
         // Structs and enums in a random order: each may use the ones declared before it.
         let struct_count = *self.rng.pick(&[0, 1, 1, 2, 2, 3, 4]);
         let enum_count = *self.rng.pick(&[0, 1, 1, 2, 2, 3]);
@@ -758,6 +776,7 @@ impl Generator {
             if structs.is_empty() { 0 } else { 3 },      // struct
             if max_size >= 3 { 2 } else { 0 },           // tuple
             if enums.is_empty() { 0 } else { 3 },        // enum
+            if max_size >= 3 { 2 } else { 0 },           // Option or Result
         ];
         match self.rng.weighted(&weights) {
             0 => Ty::Int,
@@ -767,6 +786,16 @@ impl Generator {
             4 => Ty::array(self.random_type(max_size / ARRAY_LIMIT)),
             5 => Ty::Struct(*self.rng.pick(&structs)),
             7 => Ty::Enum(*self.rng.pick(&enums)),
+            8 if self.rng.chance(60) => {
+                let value = self.random_type(max_size - 1);
+                Ty::Enum(self.prelude_enum("Option", vec![value]))
+            }
+            8 => {
+                let each = (max_size - 1) / 2;
+                let value = self.random_type(each);
+                let error = self.random_type(each);
+                Ty::Enum(self.prelude_enum("Result", vec![value, error]))
+            }
             _ => {
                 let count = 2 + self.rng.below(2);
                 let each = (max_size - 1) / count;
@@ -812,7 +841,7 @@ impl Generator {
         }
         let declared: Vec<String> = fields
             .iter()
-            .map(|(name, ty)| format!("{} {name}", ty.name()))
+            .map(|(name, ty)| format!("{} {name}", ty.name(&self.enums)))
             .collect();
         let body = if declared.is_empty() {
             String::new()
@@ -821,14 +850,16 @@ impl Generator {
             format!(" {}{trailing} ", declared.join(", "))
         };
         self.structs.push(StructDef { fields });
-        Node::Line(format!("struct {} {{{body}}}", Ty::Struct(index).name()))
+        Node::Line(format!(
+            "struct {} {{{body}}}",
+            Ty::Struct(index).name(&self.enums)
+        ))
     }
 
     /// `enum E<n> { ... }` with 2 to 4 variants, some without a payload, the others with one or
     /// two payload values of scalar, array, tuple and earlier struct and enum types (so enums are
     /// never recursive and every value has a bounded size).
     fn enum_item(&mut self) -> Node {
-        let index = self.enums.len();
         let count = 2 + self.rng.below(3) as usize;
         let mut names = VARIANT_NAMES.to_vec();
         let mut variants = Vec::new();
@@ -849,16 +880,22 @@ impl Generator {
                 if payload.is_empty() {
                     name.clone()
                 } else {
-                    let types: Vec<String> = payload.iter().map(Ty::name).collect();
+                    let types: Vec<String> =
+                        payload.iter().map(|ty| ty.name(&self.enums)).collect();
                     format!("{name}({})", types.join(", "))
                 }
             })
             .collect();
         let trailing = if self.rng.chance(50) { "," } else { "" };
-        self.enums.push(EnumDef { variants });
+        // After the payloads' types, which may have added instances of Option and Result.
+        let index = self.enums.len();
+        self.enums.push(EnumDef {
+            variants,
+            prelude: None,
+        });
         Node::Line(format!(
             "enum {} {{ {}{trailing} }}",
-            Ty::Enum(index).name(),
+            Ty::Enum(index).name(&self.enums),
             declared.join(", ")
         ))
     }
@@ -888,12 +925,12 @@ impl Generator {
         }
         for ty in params.iter().skip(usize::from(recursive)) {
             let param = self.fresh("p");
-            param_text.push(format!("{} {param}", ty.name()));
+            param_text.push(format!("{} {param}", ty.name(&self.enums)));
             self.declare(param, ty.clone(), true);
         }
         let explicit = recursive || self.rng.chance(70);
         let ret_text = match (&ret, explicit) {
-            (Some(ty), true) => format!(" -> {}", ty.name()),
+            (Some(ty), true) => format!(" -> {}", ty.name(&self.enums)),
             (None, true) if self.rng.chance(30) => " -> void".to_string(),
             _ => String::new(),
         };
@@ -1207,7 +1244,7 @@ impl Generator {
             self.fresh("v")
         };
         let (annotation, value) = if self.rng.chance(30) {
-            (format!(": {}", ty.name()), self.value_of(&ty, 3))
+            (format!(": {}", ty.name(&self.enums)), self.value_of(&ty, 3))
         } else {
             (String::new(), self.value_expr(&ty))
         };
@@ -1713,6 +1750,7 @@ impl Generator {
             if fields.is_empty() { 0 } else { 1 },      // field of a struct
             if tuple_parts.is_empty() { 0 } else { 1 }, // element of a tuple
             if block_ok { 1 } else { 0 },               // match or if let
+            1,                                          // through a generic helper
         ];
         match self.rng.weighted(&weights) {
             0 => self.leaf(ty, max),
@@ -1728,7 +1766,45 @@ impl Generator {
             5 => self.element_read(ty, depth - 1),
             6 => self.field_read(&fields, depth - 1),
             7 => self.rng.pick(&tuple_parts).clone(),
-            _ => self.match_expression(ty, depth - 1, max),
+            8 => self.match_expression(ty, depth - 1, max),
+            _ => self.through_generic(ty, depth - 1, max),
+        }
+    }
+
+    /// A value of type `ty` through the generic helpers every program declares
+    /// ([`GENERIC_HELPERS`]), each called with the type arguments its arguments tell.
+    fn through_generic(&mut self, ty: &Ty, depth: u32, max: u64) -> String {
+        match self.rng.below(4) {
+            0 => {
+                let cond = self.expr(&Ty::Bool, depth);
+                let a = self.sized(ty, depth, max);
+                let b = self.sized(ty, depth, max);
+                format!("g_pick({cond}, {a}, {b})")
+            }
+            1 => {
+                let a = self.sized(ty, depth, max);
+                self.builtin("unwrap", vec![format!("g_wrap({a})")])
+            }
+            2 => {
+                let other = self.random_type(TYPE_SIZE_LIMIT / 2);
+                let first = self.expr(&other, depth);
+                let a = self.sized(ty, depth, max);
+                format!("g_second(({first}, {a}))")
+            }
+            _ => {
+                let option = Ty::Enum(self.prelude_enum("Option", vec![ty.clone()]));
+                let held = self.variant_value_of(&option, depth);
+                let fallback = self.sized(ty, depth, max);
+                self.builtin("unwrap_or", vec![held, fallback])
+            }
+        }
+    }
+
+    /// A value of the enum type `ty` (a variant of it).
+    fn variant_value_of(&mut self, ty: &Ty, depth: u32) -> String {
+        match ty {
+            Ty::Enum(index) => self.variant_value(*index, depth),
+            _ => self.expr(ty, depth),
         }
     }
 
@@ -1778,7 +1854,6 @@ impl Generator {
         }
     }
 
-    /// A builtin call, sometimes in method form (`a.len()` for `len(a)`).
     /// The number in `parsed`, a `parse_int`/`parse_float` Result: by `unwrap` or `expect`,
     /// which fault on an `Err` (only in hazardous programs when the text `may_fail`), else by
     /// `unwrap_or`, `result_unwrap_or` or a `match` with `fallback`.
@@ -1794,6 +1869,7 @@ impl Generator {
         }
     }
 
+    /// A builtin call, sometimes in method form (`a.len()` for `len(a)`).
     fn builtin(&mut self, name: &str, args: Vec<String>) -> String {
         match args.split_first() {
             Some((receiver, rest)) if self.rng.chance(15) => {
@@ -1915,7 +1991,7 @@ impl Generator {
                 parts.push(format!("{name}: {value}"));
             }
         }
-        let name = Ty::Struct(index).name();
+        let name = Ty::Struct(index).name(&self.enums);
         if parts.is_empty() {
             format!("new {name} {{}}")
         } else {
@@ -1927,17 +2003,68 @@ impl Generator {
 
     /// `E<n>::V(a, b)` or `E<n>::V` for a random variant, its payload values at most `depth`
     /// deep (the payload types are known, so an empty array may be written `[]`).
+    ///
+    /// A variant of the prelude's `Option` or `Result` is written bare; when its value does not
+    /// tell all the type arguments (`None`, `Ok(1)`, `Err("e")`, but not `Some(1)`), it is
+    /// given them by an annotated `let`: `({ let t: Option<int> = None; t })`.
     fn variant_value(&mut self, index: usize, depth: u32) -> String {
         let variants = self.enums[index].variants.clone();
         let (name, payload) = self.rng.pick(&variants).clone();
-        let enum_name = Ty::Enum(index).name();
-        if payload.is_empty() {
-            return format!("{enum_name}::{name}");
-        }
+        // A bare `Some(x)` is typed by `x` alone: no `[]` there.
+        let bare_some = self.enums[index].prelude.is_some() && name == "Some";
         let values: Vec<String> = (payload.iter())
-            .map(|ty| self.value_of(ty, depth.min(2)))
+            .map(|ty| {
+                if bare_some {
+                    self.expr(ty, depth.min(2))
+                } else {
+                    self.value_of(ty, depth.min(2))
+                }
+            })
             .collect();
-        format!("{enum_name}::{name}({})", values.join(", "))
+        let arguments = if values.is_empty() {
+            String::new()
+        } else {
+            format!("({})", values.join(", "))
+        };
+        let written = Ty::Enum(index).name(&self.enums);
+        match &self.enums[index].prelude {
+            None => format!("{written}::{name}{arguments}"),
+            Some((enum_name, _)) if enum_name == "Option" && name == "Some" => {
+                format!("{name}{arguments}")
+            }
+            Some(_) => {
+                let temp = self.fresh("t");
+                format!("({{ let {temp}: {written} = {name}{arguments}; {temp} }})")
+            }
+        }
+    }
+
+    /// The instance of the prelude's `Option` (one type argument) or `Result` (two) for
+    /// `args`, added to the enums the first time.
+    fn prelude_enum(&mut self, enum_name: &str, args: Vec<Ty>) -> usize {
+        let names: Vec<String> = args.iter().map(|ty| ty.name(&self.enums)).collect();
+        let written = format!("{enum_name}<{}>", names.join(", "));
+        let found = (self.enums.iter())
+            .position(|e| e.prelude.as_ref().is_some_and(|(_, w)| *w == written));
+        if let Some(index) = found {
+            return index;
+        }
+        let variants = match (enum_name, args.as_slice()) {
+            ("Option", [value]) => vec![
+                ("None".to_string(), Vec::new()),
+                ("Some".to_string(), vec![value.clone()]),
+            ],
+            (_, [value, error]) => vec![
+                ("Ok".to_string(), vec![value.clone()]),
+                ("Err".to_string(), vec![error.clone()]),
+            ],
+            _ => unreachable!("Option takes one type argument, Result two"),
+        };
+        self.enums.push(EnumDef {
+            variants,
+            prelude: Some((enum_name.to_string(), written)),
+        });
+        self.enums.len() - 1
     }
 
     /// Whether a pattern can match some but not all values of `ty`: literals of ints, bools and
@@ -2049,11 +2176,16 @@ impl Generator {
         cx: PatternContext,
     ) -> String {
         let (name, types) = self.enums[index].variants[variant].clone();
-        let bare = (cx.bare_units || !types.is_empty()) && self.rng.chance(25);
+        let bare = (cx.bare_units || !types.is_empty())
+            && (self.enums[index].prelude.is_some() || self.rng.chance(25));
+        let bare = bare && !(self.enums[index].prelude.is_some() && self.rng.chance(15));
         let prefix = if bare {
             String::new()
         } else {
-            format!("{}::", Ty::Enum(index).name())
+            match &self.enums[index].prelude {
+                Some((enum_name, _)) => format!("{enum_name}::"),
+                None => format!("{}::", Ty::Enum(index).name(&self.enums)),
+            }
         };
         if types.is_empty() {
             return format!("{prefix}{name}");
@@ -3634,6 +3766,12 @@ fn generated_programs_use_the_value_types() {
         " | ",
         "::",
         " == E",
+        "g_pick(",
+        "g_wrap(",
+        "g_second(",
+        "Option<",
+        "Result<",
+        "Some(",
     ] {
         assert!(
             all.contains(needle),
