@@ -20,7 +20,18 @@ pub enum Item {
     Fn(FnDecl),
     Struct(StructDecl),
     Enum(EnumDecl),
+    Impl(ImplDecl),
     Stmt(Stmt),
+}
+
+/// `impl Type { fn ... }` or `impl<T> Stack<T> { fn ... }`: methods (with a first parameter
+/// `self`) and associated functions (without) of a struct or enum.
+#[derive(Clone, Debug)]
+pub struct ImplDecl {
+    pub type_params: Vec<TypeParam>,
+    /// The type the functions belong to, as written (`Stack<T>`).
+    pub target: TypeExpr,
+    pub methods: Vec<FnDecl>,
 }
 
 /// `enum Name { Variant, Variant(T, ...), ... }`.
@@ -70,6 +81,8 @@ pub struct FnDecl {
     pub params: Vec<Param>,
     /// `None` when the return type is to be inferred from the body.
     pub ret: Option<TypeExpr>,
+    /// For a function of an `impl` block, the block's type (what `Self` and `self` are).
+    pub self_type: Option<TypeExpr>,
     /// The `requires` and `ensures` clauses, in source order.
     pub contracts: Vec<Contract>,
     pub body: Block,
@@ -369,7 +382,9 @@ impl ExprKind {
                 above(items.iter().map(|e| e.height))
             }
             ExprKind::New { fields, .. } => above(fields.iter().map(|(_, e)| e.height)),
-            ExprKind::Call { args, .. } => above(args.iter().map(|e| e.height)),
+            ExprKind::Call { args, .. } | ExprKind::MethodCall { args, .. } => {
+                above(args.iter().map(|e| e.height))
+            }
             ExprKind::Index { base, index, .. } => above([base.height, index.height]),
             ExprKind::Slice {
                 base, start, end, ..
@@ -470,6 +485,12 @@ pub enum ExprKind {
     },
     Call {
         callee: Ident,
+        args: Vec<Expr>,
+    },
+    /// `receiver.method(args)`: `args` starts with the receiver. A method of the receiver's
+    /// type if it has one, else the function `method` called with the receiver first.
+    MethodCall {
+        method: Ident,
         args: Vec<Expr>,
     },
     /// `Enum::Variant`, or `Enum::Variant(args)` with `args`.

@@ -247,6 +247,19 @@ impl<'a> Parser<'a> {
         Reported
     }
 
+    /// An identifier, or the keyword `new` (the usual name of an `impl` block's constructor:
+    /// `fn new(...)`, `Counter::new(...)`).
+    fn name_or_new(&mut self, context: &str) -> PResult<Ident> {
+        if self.peek() == Tok::New {
+            let span = self.bump().span;
+            return Ok(Ident {
+                name: "new".into(),
+                span,
+            });
+        }
+        self.ident(context)
+    }
+
     fn ident(&mut self, context: &str) -> PResult<Ident> {
         let token = self.expect(Tok::Ident, context)?;
         Ok(Ident {
@@ -377,7 +390,12 @@ impl<'a> Parser<'a> {
                     Ok(decl) => file.items.push(Item::Enum(decl)),
                     Err(Reported) => self.recover_statement(),
                 },
-                Tok::Type | Tok::Use | Tok::Impl | Tok::Trait => {
+                Tok::Impl => match self.impl_decl() {
+                    Ok(Some(decl)) => file.items.push(Item::Impl(decl)),
+                    Ok(None) => {}
+                    Err(Reported) => self.recover_statement(),
+                },
+                Tok::Type | Tok::Use | Tok::Trait => {
                     let span = self.span();
                     let what = format!("{} declarations are", self.peek().describe());
                     self.unsupported(span, &what);
@@ -409,11 +427,28 @@ impl<'a> Parser<'a> {
     /// contract := ('requires' | 'ensures') expr
     fn fn_decl(&mut self) -> PResult<FnDecl> {
         self.expect(Tok::Fn, "")?;
-        let name = self.ident("after `fn`")?;
+        let name = self.name_or_new("after `fn`")?;
         let type_params = self.type_params()?;
         self.expect(Tok::LParen, "after the function name")?;
         let mut params = Vec::new();
         while self.peek() != Tok::RParen {
+            // `self` first, without a type: a method's receiver, of the type `Self`.
+            if params.is_empty()
+                && self.peek() == Tok::Ident
+                && self.text(self.span()) == "self"
+                && matches!(self.peek_at(1), Tok::Comma | Tok::RParen)
+            {
+                let name = self.ident("")?;
+                let ty = TypeExpr::Named(Ident {
+                    name: "Self".into(),
+                    span: name.span,
+                });
+                params.push(Param { ty, name });
+                if !self.eat(Tok::Comma) {
+                    break;
+                }
+                continue;
+            }
             let ty = self.type_expr("for a parameter")?;
             let pname = self.ident("as the parameter name (parameters are written `int n`)")?;
             params.push(Param { ty, name: pname });
@@ -445,9 +480,42 @@ impl<'a> Parser<'a> {
             type_params,
             params,
             ret,
+            self_type: None,
             contracts,
             body,
         })
+    }
+
+    /// impl_decl := 'impl' type_params type '{' fn_decl* '}'
+    ///
+    /// `impl Trait for Type` is reported as not supported yet (and skipped): `None`.
+    fn impl_decl(&mut self) -> PResult<Option<ImplDecl>> {
+        self.expect(Tok::Impl, "")?;
+        let type_params = self.type_params()?;
+        let target = self.type_expr("after `impl` (the type the functions are for)")?;
+        if self.peek() == Tok::For {
+            let span = self.span();
+            self.unsupported(span, "trait implementations are");
+            self.bump();
+            self.skip_construct();
+            return Ok(None);
+        }
+        self.expect(Tok::LBrace, "to start the `impl` block")?;
+        let mut methods = Vec::new();
+        while self.peek() != Tok::RBrace {
+            if self.peek() != Tok::Fn {
+                return Err(self.error_expected("`fn` or `}`", "in an `impl` block"));
+            }
+            let mut method = self.fn_decl()?;
+            method.self_type = Some(target.clone());
+            methods.push(method);
+        }
+        self.expect(Tok::RBrace, "to close the `impl` block")?;
+        Ok(Some(ImplDecl {
+            type_params,
+            target,
+            methods,
+        }))
     }
 
     /// struct_decl := 'struct' IDENT '{' (type IDENT (',' type IDENT)* ','?)? '}'
@@ -1421,13 +1489,13 @@ impl<'a> Parser<'a> {
         loop {
             match self.peek() {
                 Tok::Dot if self.peek_at(1) == Tok::Ident && self.peek_at(2) == Tok::LParen => {
-                    // Method-call sugar: `x.f(a, b)` is `f(x, a, b)`.
+                    // A method call, or sugar for `f(x, a, b)` (the checker decides).
                     self.bump();
-                    let callee = self.ident("after `.`")?;
+                    let method = self.ident("after `.`")?;
                     let mut args = vec![expr];
                     args.extend(self.call_args()?);
                     let span = args[0].span.to(self.prev_span());
-                    expr = self.node(ExprKind::Call { callee, args }, span);
+                    expr = self.node(ExprKind::MethodCall { method, args }, span);
                 }
                 Tok::Dot if matches!(self.peek_at(1), Tok::Int | Tok::Float) => {
                     self.bump();
@@ -1559,7 +1627,7 @@ impl<'a> Parser<'a> {
             Tok::Ident => {
                 let name = self.ident("")?;
                 if self.eat(Tok::ColonColon) {
-                    let variant = self.ident("after `::` (a variant name)")?;
+                    let variant = self.name_or_new("after `::` (a variant or function name)")?;
                     let args = if self.peek() == Tok::LParen {
                         Some(self.call_args()?)
                     } else {
@@ -1909,6 +1977,14 @@ mod tests {
                     args.iter().map(shape).collect::<Vec<_>>().join(", ")
                 )
             }
+            ExprKind::MethodCall { method, args } => {
+                format!(
+                    "{}.{}({})",
+                    shape(&args[0]),
+                    method.name,
+                    args[1..].iter().map(shape).collect::<Vec<_>>().join(", ")
+                )
+            }
             ExprKind::Tuple(items) => {
                 format!(
                     "<{}>",
@@ -1961,7 +2037,7 @@ mod tests {
             ("a == b < c;", "(a == (b < c))"),
             ("1 << 2 + 3;", "(1 << (2 + 3))"),
             ("-a * b;", "((Neg a) * b)"),
-            ("x.f(1);", "f(x, 1)"),
+            ("x.f(1).g();", "x.f(1).g()"),
             ("0x1F + 0b101 + 1_000;", "((31 + 5) + 1000)"),
             ("(1 + 2) * 3;", "((1 + 2) * 3)"),
             ("(1, (a, 2),);", "<1, <a, 2>>"),

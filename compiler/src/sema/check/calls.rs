@@ -103,6 +103,155 @@ impl BodyChecker<'_, '_> {
         }
     }
 
+    /// `receiver.method(args)` (`args` starting with the receiver): the receiver type's
+    /// function `method` if it has one, else the function `method` with the receiver first.
+    /// The receiver is checked once: unless it is a variable, its value is held in a hidden
+    /// variable that the call then reads (so `a = a.push(x)` still updates `a` in place).
+    pub(super) fn method_call(
+        &mut self,
+        method: &Ident,
+        args: &[Expr],
+        expected: Option<Type>,
+        span: Span,
+    ) -> TExpr {
+        let receiver = &args[0];
+        let known = match &receiver.kind {
+            ExprKind::Var(name) => self.lookup(name).map(|var| self.var_type(var)),
+            _ => None,
+        };
+        let (ty, held) = match known {
+            Some(ty) => (ty, None),
+            None => {
+                let value = self.expr(receiver, true, None);
+                self.require_value(&value);
+                if value.ty == Type::Error {
+                    for arg in &args[1..] {
+                        self.expr(arg, true, None);
+                    }
+                    return TExpr::error(span);
+                }
+                let name = Ident {
+                    name: format!("%receiver{}", self.vars.len()),
+                    span: receiver.span,
+                };
+                let var = self.declare(&name, value.ty);
+                let mut rewritten = Vec::with_capacity(args.len());
+                rewritten.push(Expr::new(ExprKind::Var(name.name), receiver.span));
+                rewritten.extend(args[1..].iter().cloned());
+                (value.ty, Some((var, value, rewritten)))
+            }
+        };
+        let args = held
+            .as_ref()
+            .map_or(args, |(_, _, rewritten)| rewritten.as_slice());
+        let found = self.cx.method_of(ty, &method.name);
+        let call = match found {
+            Some(decl) if self.cx.decls[decl as usize].params.len() != args.len() => {
+                // Counted without the receiver, as written.
+                let want = self.cx.decls[decl as usize].params.len().saturating_sub(1);
+                for arg in &args[1..] {
+                    self.expr(arg, true, None);
+                }
+                let given = args.len() - 1;
+                let type_name = self.name(ty);
+                self.diags.push(
+                    Diagnostic::new(
+                        "E0402",
+                        method.span,
+                        format!(
+                            "`{type_name}::{}` takes {want} argument{} after `self`, but {given} {} given",
+                            method.name,
+                            plural(want),
+                            if given == 1 { "was" } else { "were" }
+                        ),
+                    )
+                    .label("wrong number of arguments")
+                    .secondary(self.cx.decls[decl as usize].name.span, "defined here"),
+                );
+                TExpr::error(span)
+            }
+            Some(decl) => self.decl_call(decl, method, args, expected, span),
+            None if self.no_function_named(&method.name)
+                && matches!(ty, Type::Struct(_) | Type::Enum(_)) =>
+            {
+                for arg in &args[1..] {
+                    self.expr(arg, true, None);
+                }
+                let type_name = self.name(ty);
+                let base = type_name
+                    .split('<')
+                    .next()
+                    .unwrap_or(&type_name)
+                    .to_string();
+                self.diags.push(
+                    Diagnostic::new(
+                        "E0302",
+                        method.span,
+                        format!("no method `{}` for `{type_name}`", method.name),
+                    )
+                    .label("not a method of this value's type, nor a function")
+                    .note(format!(
+                        "methods are declared in `impl {base} {{ fn {}(self, ...) ... }}`",
+                        method.name
+                    )),
+                );
+                TExpr::error(span)
+            }
+            None => self.call(method, args, expected, span),
+        };
+        let Some((var, value, _)) = held else {
+            return call;
+        };
+        let ty = call.ty;
+        let hold = TStmt::Assign {
+            place: Place {
+                var,
+                path: Vec::new(),
+            },
+            value,
+        };
+        TExpr {
+            kind: TExprKind::Block(TBlock {
+                stmts: vec![hold],
+                tail: Some(Box::new(call)),
+            }),
+            ty,
+            span,
+        }
+    }
+
+    /// Whether no function, builtin or prelude variant is named `name` (a call of it could
+    /// only fail).
+    fn no_function_named(&self, name: &str) -> bool {
+        !self.cx.by_name.contains_key(name)
+            && !BUILTIN_NAMES.contains(&name)
+            && !matches!(name, "unwrap" | "expect" | "unwrap_or" | "unwrap_err")
+            && self.bare_variant_of(name).is_none()
+    }
+
+    /// A call of function declaration `decl` (generic or not) with `args`.
+    pub(super) fn decl_call(
+        &mut self,
+        decl: u32,
+        callee: &Ident,
+        args: &[Expr],
+        expected: Option<Type>,
+        span: Span,
+    ) -> TExpr {
+        if !self.cx.decls[decl as usize].type_params.is_empty() {
+            return self.generic_call(decl, callee, args, expected, span);
+        }
+        match self.cx.decl_sigs.get(&decl) {
+            Some(&func) => self.user_call(func, callee, args, span),
+            None => {
+                for arg in args {
+                    self.expr(arg, true, None);
+                }
+                TExpr::error(span)
+            }
+        }
+    }
+
     pub(super) fn user_call(
         &mut self,
         func: u32,

@@ -78,6 +78,9 @@ impl BodyChecker<'_, '_> {
                 )
             }
             ExprKind::Call { callee, args } => return self.call(callee, args, expected, span),
+            ExprKind::MethodCall { method, args } => {
+                return self.method_call(method, args, expected, span)
+            }
             ExprKind::Variant {
                 enum_name,
                 variant,

@@ -342,6 +342,11 @@ impl<'a> Checker<'a> {
             .zip(self.sigs[index].args.iter().copied())
             .collect();
         let saved_env = std::mem::replace(&mut self.type_env, env);
+        if let Some(target) = &decl.self_type {
+            // `Self` in the body of an `impl` block's function.
+            let ty = self.resolve_type(target, false, &mut Vec::new());
+            self.type_env.push(("Self".to_string(), ty));
+        }
         let saved_depth = std::mem::replace(&mut self.current_depth, self.sigs[index].depth);
         let result = f(self);
         self.type_env = saved_env;

@@ -41,6 +41,26 @@ impl BodyChecker<'_, '_> {
         expected: Option<Type>,
         span: Span,
     ) -> TExpr {
+        let key = (enum_name.name.clone(), variant.name.clone());
+        if let Some(&decl) = self.cx.methods.get(&key) {
+            // `Type::function(args)`: a function of an `impl` block.
+            let Some(args) = args else {
+                self.diags.push(
+                    Diagnostic::new("E0901", span, "functions as values not supported yet")
+                        .label("not supported by this version of Keel")
+                        .note(format!(
+                            "call it: `{}::{}(...)`",
+                            enum_name.name, variant.name
+                        )),
+                );
+                return TExpr::error(span);
+            };
+            let callee = Ident {
+                name: format!("{}::{}", enum_name.name, variant.name),
+                span: enum_name.span.to(variant.span),
+            };
+            return self.decl_call(decl, &callee, args, expected, span);
+        }
         if self.cx.generic_types.contains_key(&enum_name.name) {
             return self.generic_variant(Some(enum_name), variant, args, expected, span);
         }

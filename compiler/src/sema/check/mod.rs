@@ -49,9 +49,22 @@ use generics::TypeDecl;
 /// Checks a parsed file, with the prelude's declarations (`stdlib/prelude.kl`) visible in it.
 /// Returns the typed program (meaningful only if `diags` stayed empty).
 pub fn check_file(file: &File, prelude: &File, diags: &mut Vec<Diagnostic>) -> TProgram {
+    // The functions of `impl` blocks, as functions of their own: `Counter::bump`, generic
+    // over the block's type parameters and their own, `Self` standing for the block's type.
+    let methods: Vec<FnDecl> = (file.items.iter())
+        .filter_map(|item| match item {
+            Item::Impl(decl) => Some(decl),
+            _ => None,
+        })
+        .flat_map(|decl| decl.methods.iter().map(move |m| method_decl(decl, m)))
+        .collect();
     let user_fns = fns(file);
-    let prelude_from = user_fns.len();
-    let decls: Vec<&FnDecl> = user_fns.into_iter().chain(fns(prelude)).collect();
+    let methods_from = user_fns.len();
+    let prelude_from = methods_from + methods.len();
+    let decls: Vec<&FnDecl> = (user_fns.into_iter())
+        .chain(methods.iter())
+        .chain(fns(prelude))
+        .collect();
     let top_level: Vec<&Stmt> = file
         .items
         .iter()
@@ -77,7 +90,9 @@ pub fn check_file(file: &File, prelude: &File, diags: &mut Vec<Diagnostic>) -> T
 
     let mut checker = Checker {
         decls: &decls,
+        methods_from,
         prelude_from,
+        methods: HashMap::new(),
         sigs: Vec::new(),
         by_name: HashMap::new(),
         decl_sigs: HashMap::new(),
@@ -127,6 +142,46 @@ fn fns(file: &File) -> Vec<&FnDecl> {
         .collect()
 }
 
+/// A function of `impl` block `block` as a function of its own: named `Type::name`, generic
+/// over the block's type parameters and then its own, `Self` in its signature replaced by the
+/// block's type.
+fn method_decl(block: &ImplDecl, method: &FnDecl) -> FnDecl {
+    let mut decl = method.clone();
+    decl.name.name = format!("{}::{}", type_expr_name(&block.target), method.name.name);
+    decl.type_params = (block.type_params.iter())
+        .chain(&method.type_params)
+        .cloned()
+        .collect();
+    for param in &mut decl.params {
+        replace_self(&mut param.ty, &block.target);
+    }
+    if let Some(ret) = &mut decl.ret {
+        replace_self(ret, &block.target);
+    }
+    decl.self_type = Some(block.target.clone());
+    decl
+}
+
+/// The name a written type starts with (`Stack` of `Stack<T>`; `[..]` and tuples have none).
+fn type_expr_name(ty: &TypeExpr) -> &str {
+    match ty {
+        TypeExpr::Named(name) | TypeExpr::Applied { name, .. } => &name.name,
+        TypeExpr::Array(..) | TypeExpr::Tuple(..) => "",
+    }
+}
+
+/// Replaces `Self` in a written type by `target`.
+fn replace_self(ty: &mut TypeExpr, target: &TypeExpr) {
+    match ty {
+        TypeExpr::Named(name) if name.name == "Self" => *ty = target.clone(),
+        TypeExpr::Named(_) => {}
+        TypeExpr::Array(elem, _) => replace_self(elem, target),
+        TypeExpr::Tuple(elems, _) | TypeExpr::Applied { args: elems, .. } => {
+            elems.iter_mut().for_each(|elem| replace_self(elem, target))
+        }
+    }
+}
+
 /// The struct and enum declarations of a file, in order, each with `prelude`.
 fn type_decls_of(file: &File, prelude: bool) -> impl Iterator<Item = (TypeDecl<'_>, bool)> {
     (file.items.iter()).filter_map(move |item| match item {
@@ -162,9 +217,14 @@ enum RetState {
 }
 
 struct Checker<'a> {
-    /// Every function declaration: the program's, then the prelude's (from `prelude_from`).
+    /// Every function declaration: the program's, its `impl` blocks' (from `methods_from`),
+    /// then the prelude's (from `prelude_from`).
     decls: &'a [&'a FnDecl],
+    methods_from: usize,
     prelude_from: usize,
+    /// The functions of `impl` blocks by type name (`Stack`, without type arguments) and
+    /// function name: their declarations.
+    methods: HashMap<(String, String), u32>,
     /// The signatures: of the non-generic functions in declaration order, then of generic
     /// instances as they are asked for. A signature's index is its function's in the IR.
     sigs: Vec<Sig>,
@@ -534,7 +594,26 @@ impl<'a> Checker<'a> {
             if prelude && self.by_name.contains_key(&name.name) {
                 continue;
             }
-            if BUILTIN_NAMES.contains(&name.name.as_str()) {
+            if index < self.methods_from && decl.params.first().is_some_and(is_self_param) {
+                diags.push(
+                    Diagnostic::new(
+                        "E0428",
+                        decl.params[0].name.span,
+                        "`self` outside an `impl` block",
+                    )
+                    .label("only the functions of an `impl` block take `self`")
+                    .note(format!(
+                        "put `{}` in `impl Type {{ ... }}`, or give the parameter a type and a name",
+                        name.name
+                    )),
+                );
+            }
+            if (self.methods_from..self.prelude_from).contains(&index) {
+                if !self.declare_method(index as u32, diags) {
+                    // Of a type that is not declared (reported): never called.
+                    continue;
+                }
+            } else if BUILTIN_NAMES.contains(&name.name.as_str()) {
                 diags.push(
                     Diagnostic::new(
                         "E0303",
@@ -580,10 +659,18 @@ impl<'a> Checker<'a> {
                 // Only generic functions in the prelude: nothing unused is compiled.
                 continue;
             }
+            let free = index < self.methods_from;
             let params = decl
                 .params
                 .iter()
-                .map(|p| self.resolve_type(&p.ty, false, diags))
+                .map(|p| {
+                    if free && is_self_param(p) {
+                        // Reported above (E0428).
+                        Type::Error
+                    } else {
+                        self.resolve_type(&p.ty, false, diags)
+                    }
+                })
                 .collect();
             let ret = match &decl.ret {
                 Some(ty) => RetState::Known(self.resolve_type(ty, true, diags)),
@@ -599,6 +686,80 @@ impl<'a> Checker<'a> {
                 inferred_cleanly: true,
             });
         }
+    }
+
+    /// Enters the `impl` block function `decl` into the table of methods, reporting a block
+    /// for a type that is not a declared struct or enum, and a name declared twice for a type
+    /// (or that is a variant of the enum).
+    fn declare_method(&mut self, decl: u32, diags: &mut Vec<Diagnostic>) -> bool {
+        let fn_decl = self.decls[decl as usize];
+        let Some(target) = &fn_decl.self_type else {
+            return false;
+        };
+        let type_name = type_expr_name(target).to_string();
+        let (_, method) = fn_decl.name.name.split_once("::").unwrap_or(("", ""));
+        let declared = self.struct_ids.contains_key(&type_name)
+            || self.enum_ids.contains_key(&type_name)
+            || self.generic_types.contains_key(&type_name);
+        if !declared {
+            // Reported once per block, at its first function.
+            let first = self.decls[self.methods_from..self.prelude_from]
+                .iter()
+                .position(|d| d.self_type.as_ref().map(TypeExpr::span) == Some(target.span()));
+            if first == Some(decl as usize - self.methods_from) {
+                diags.push(
+                    Diagnostic::new(
+                        "E0429",
+                        target.span(),
+                        "an `impl` block for a type that is not a declared struct or enum",
+                    )
+                    .label("functions may be declared for the program's structs and enums")
+                    .note("declare the type first, or make the functions free functions"),
+                );
+            }
+            return false;
+        }
+        let key = (type_name.clone(), method.to_string());
+        let variant = self.enum_ids.get(&type_name).is_some_and(|&id| {
+            let types = &self.types;
+            (types.structs[id as usize].variants.iter())
+                .any(|&v| types.structs[v as usize].name == method)
+        });
+        if let Some(&first) = self.methods.get(&key) {
+            diags.push(
+                Diagnostic::new(
+                    "E0303",
+                    fn_decl.name.span,
+                    format!("`{type_name}` has two functions named `{method}`"),
+                )
+                .label("second definition")
+                .secondary(self.decls[first as usize].name.span, "first defined here"),
+            );
+        } else if variant {
+            diags.push(
+                Diagnostic::new(
+                    "E0303",
+                    fn_decl.name.span,
+                    format!("`{type_name}::{method}` is a variant of `{type_name}`"),
+                )
+                .label("a function of the same name as a variant")
+                .note("choose another name for the function"),
+            );
+        } else {
+            self.methods.insert(key, decl);
+        }
+        true
+    }
+
+    /// The `impl` block function `name` of the type `ty` (a struct or enum), if it has one.
+    fn method_of(&self, ty: Type, name: &str) -> Option<u32> {
+        let (Type::Struct(id) | Type::Enum(id)) = ty else {
+            return None;
+        };
+        let type_name = &self.types.structs[id as usize].name;
+        self.methods
+            .get(&(type_name.clone(), name.to_string()))
+            .copied()
     }
 
     /// Checks the function of signature `index` (its body and contracts), reporting a result
@@ -805,6 +966,12 @@ impl<'a> Checker<'a> {
             ensures: Vec::new(),
         }
     }
+}
+
+/// Whether a parameter is a method's `self` (written without a type).
+fn is_self_param(param: &Param) -> bool {
+    param.name.name == "self"
+        && matches!(&param.ty, TypeExpr::Named(ty) if ty.name == "Self" && ty.span == param.name.span)
 }
 
 fn is_builtin_type(name: &str) -> bool {
