@@ -21,7 +21,25 @@ pub enum Item {
     Struct(StructDecl),
     Enum(EnumDecl),
     Impl(ImplDecl),
+    /// `type Name = T;` or `type Name<A> = T;`: another name for a type (structural).
+    TypeAlias(TypeAlias),
+    /// `const NAME: T = value;` at the top level: a value every function sees.
+    Const(ConstDecl),
     Stmt(Stmt),
+}
+
+#[derive(Clone, Debug)]
+pub struct TypeAlias {
+    pub name: Ident,
+    pub type_params: Vec<TypeParam>,
+    pub ty: TypeExpr,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConstDecl {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub value: Expr,
 }
 
 /// `impl Type { fn ... }` or `impl<T> Stack<T> { fn ... }`: methods (with a first parameter

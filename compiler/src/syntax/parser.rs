@@ -395,7 +395,22 @@ impl<'a> Parser<'a> {
                     Ok(None) => {}
                     Err(Reported) => self.recover_statement(),
                 },
-                Tok::Type | Tok::Use | Tok::Trait => {
+                Tok::Type => match self.type_alias() {
+                    Ok(alias) => file.items.push(Item::TypeAlias(alias)),
+                    Err(Reported) => self.recover_statement(),
+                },
+                // `const` is a word with a meaning only here, before a name and a `:`.
+                Tok::Ident
+                    if self.text(self.span()) == "const"
+                        && self.peek_at(1) == Tok::Ident
+                        && self.peek_at(2) == Tok::Colon =>
+                {
+                    match self.const_decl() {
+                        Ok(decl) => file.items.push(Item::Const(decl)),
+                        Err(Reported) => self.recover_statement(),
+                    }
+                }
+                Tok::Use | Tok::Trait => {
                     let span = self.span();
                     let what = format!("{} declarations are", self.peek().describe());
                     self.unsupported(span, &what);
@@ -484,6 +499,33 @@ impl<'a> Parser<'a> {
             contracts,
             body,
         })
+    }
+
+    /// type_alias := 'type' IDENT type_params '=' type ';'
+    fn type_alias(&mut self) -> PResult<TypeAlias> {
+        self.expect(Tok::Type, "")?;
+        let name = self.ident("after `type` (the alias's name)")?;
+        let type_params = self.type_params()?;
+        self.expect(Tok::Eq, "after the alias's name")?;
+        let ty = self.type_expr("after `=` (the type the alias names)")?;
+        self.expect(Tok::Semi, "after the type alias")?;
+        Ok(TypeAlias {
+            name,
+            type_params,
+            ty,
+        })
+    }
+
+    /// const_decl := 'const' IDENT ':' type '=' expr ';'
+    fn const_decl(&mut self) -> PResult<ConstDecl> {
+        self.bump();
+        let name = self.ident("after `const`")?;
+        self.expect(Tok::Colon, "after the constant's name")?;
+        let ty = self.type_expr("for the constant")?;
+        self.expect(Tok::Eq, "after the constant's type")?;
+        let value = self.expr()?;
+        self.expect(Tok::Semi, "after the constant's value")?;
+        Ok(ConstDecl { name, ty, value })
     }
 
     /// impl_decl := 'impl' type_params type '{' fn_decl* '}'

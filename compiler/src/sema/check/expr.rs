@@ -16,6 +16,7 @@ impl BodyChecker<'_, '_> {
             ExprKind::Str(s) => (TExprKind::Str(s.clone()), Type::Str),
             ExprKind::Var(name) => match self.lookup(name) {
                 Some(var) => (TExprKind::Var(var), self.var_type(var)),
+                None if self.cx.consts.contains_key(name) => return self.const_value(name, span),
                 // `None`: a variant of the prelude, written bare.
                 None if self.bare_variant_of(name).is_some() => {
                     let ident = Ident {
@@ -129,6 +130,8 @@ impl BodyChecker<'_, '_> {
                 }
                 let ty = match elem {
                     Some(elem) => self.cx.types.array_of(elem),
+                    // The type the context wanted was reported broken already.
+                    None if expected == Some(Type::Error) => Type::Error,
                     None if items.is_empty() => {
                         self.diags.push(
                             Diagnostic::new(

@@ -38,6 +38,7 @@ mod expr;
 mod generic_uses;
 mod generics;
 mod matching;
+mod names;
 mod option_result;
 mod patterns;
 mod places;
@@ -88,8 +89,26 @@ pub fn check_file(file: &File, prelude: &File, diags: &mut Vec<Diagnostic>) -> T
         .chain(type_decls_of(file, false))
         .collect();
 
+    let aliases: Vec<&TypeAlias> = (file.items.iter())
+        .filter_map(|item| match item {
+            Item::TypeAlias(alias) => Some(alias),
+            _ => None,
+        })
+        .collect();
+    let consts: Vec<&ConstDecl> = (file.items.iter())
+        .filter_map(|item| match item {
+            Item::Const(decl) => Some(decl),
+            _ => None,
+        })
+        .collect();
+
     let mut checker = Checker {
         decls: &decls,
+        aliases: HashMap::new(),
+        alias_stack: Vec::new(),
+        consts: HashMap::new(),
+        const_stack: Vec::new(),
+        cyclic: std::collections::HashSet::new(),
         methods_from,
         prelude_from,
         methods: HashMap::new(),
@@ -107,8 +126,11 @@ pub fn check_file(file: &File, prelude: &File, diags: &mut Vec<Diagnostic>) -> T
         too_deep_reported: false,
         ambiguous: Vec::new(),
     };
+    checker.declare_aliases(&aliases, diags);
     checker.collect_types(&type_decls, diags);
+    checker.check_aliases(&aliases, diags);
     checker.collect_signatures(diags);
+    checker.collect_consts(&consts, diags);
 
     // The non-generic functions (their signatures come first, in declaration order), the
     // top-level statements, then every generic instance they asked for, and those asked for
@@ -222,6 +244,15 @@ struct Checker<'a> {
     decls: &'a [&'a FnDecl],
     methods_from: usize,
     prelude_from: usize,
+    /// Type aliases by name, and the ones being resolved (to catch an alias naming itself).
+    aliases: HashMap<String, &'a TypeAlias>,
+    alias_stack: Vec<String>,
+    /// Constants by name (those defined in terms of themselves left out), and the ones whose
+    /// values are being checked at a use.
+    consts: HashMap<String, &'a ConstDecl>,
+    const_stack: Vec<String>,
+    /// The aliases and constants found defined in terms of themselves (reported once).
+    cyclic: std::collections::HashSet<String>,
     /// The functions of `impl` blocks by type name (`Stack`, without type arguments) and
     /// function name: their declarations.
     methods: HashMap<(String, String), u32>,
@@ -416,7 +447,18 @@ impl<'a> Checker<'a> {
         let first = (self.struct_ids.get(&name.name))
             .or_else(|| self.enum_ids.get(&name.name))
             .copied();
-        if let Some(generic) = self.generic_types.get(&name.name) {
+        if let Some(alias) = self.aliases.get(&name.name) {
+            diags.push(
+                Diagnostic::new(
+                    "E0303",
+                    name.span,
+                    format!("type `{}` is defined twice", name.name),
+                )
+                .label("second definition")
+                .secondary(alias.name.span, "first defined here"),
+            );
+            false
+        } else if let Some(generic) = self.generic_types.get(&name.name) {
             let diag = Diagnostic::new(
                 "E0303",
                 name.span,
@@ -481,6 +523,9 @@ impl<'a> Checker<'a> {
                     _ if self.type_param(other).is_some() => {
                         self.type_param(other).unwrap_or(Type::Error)
                     }
+                    _ if self.aliases.contains_key(other) => {
+                        self.alias_use(other, Vec::new(), ident.span, diags)
+                    }
                     Some(&id) => Type::Struct(id),
                     None if self.enum_ids.contains_key(other) => Type::Enum(self.enum_ids[other]),
                     None if self.generic_types.contains_key(other) => {
@@ -509,6 +554,15 @@ impl<'a> Checker<'a> {
                     }
                 },
             },
+            TypeExpr::Applied { name, args, span } if self.aliases.contains_key(&name.name) => {
+                let args: Vec<Type> = (args.iter())
+                    .map(|arg| self.resolve_type(arg, false, diags))
+                    .collect();
+                if args.contains(&Type::Error) {
+                    return Type::Error;
+                }
+                self.alias_use(&name.name, args, *span, diags)
+            }
             TypeExpr::Applied { name, args, span } => {
                 let Some(count) = self.generic_types.get(&name.name).map(|g| g.params.len()) else {
                     let known = self.struct_ids.contains_key(&name.name)
