@@ -21,11 +21,28 @@ pub enum Item {
     Struct(StructDecl),
     Enum(EnumDecl),
     Impl(ImplDecl),
+    /// `trait Name { fn f(self) -> T; fn g(self) -> U { ... } }`.
+    Trait(TraitDecl),
     /// `type Name = T;` or `type Name<A> = T;`: another name for a type (structural).
     TypeAlias(TypeAlias),
     /// `const NAME: T = value;` at the top level: a value every function sees.
     Const(ConstDecl),
     Stmt(Stmt),
+}
+
+/// A trait: the functions a type implementing it has. A function without a body must be
+/// given by every `impl`; one with a body (a default) may be.
+#[derive(Clone, Debug)]
+pub struct TraitDecl {
+    pub name: Ident,
+    pub methods: Vec<TraitMethod>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TraitMethod {
+    /// The signature; the body is empty when `has_body` is false.
+    pub decl: FnDecl,
+    pub has_body: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -47,6 +64,8 @@ pub struct ConstDecl {
 #[derive(Clone, Debug)]
 pub struct ImplDecl {
     pub type_params: Vec<TypeParam>,
+    /// `impl Trait for Type`: the trait.
+    pub trait_name: Option<Ident>,
     /// The type the functions belong to, as written (`Stack<T>`).
     pub target: TypeExpr,
     pub methods: Vec<FnDecl>,

@@ -410,7 +410,11 @@ impl<'a> Parser<'a> {
                         Err(Reported) => self.recover_statement(),
                     }
                 }
-                Tok::Use | Tok::Trait => {
+                Tok::Trait => match self.trait_decl() {
+                    Ok(decl) => file.items.push(Item::Trait(decl)),
+                    Err(Reported) => self.recover_statement(),
+                },
+                Tok::Use => {
                     let span = self.span();
                     let what = format!("{} declarations are", self.peek().describe());
                     self.unsupported(span, &what);
@@ -441,6 +445,16 @@ impl<'a> Parser<'a> {
     /// fn_decl := 'fn' IDENT '(' (type IDENT (',' type IDENT)* ','?)? ')' ('->' type)? contract* block
     /// contract := ('requires' | 'ensures') expr
     fn fn_decl(&mut self) -> PResult<FnDecl> {
+        Ok(self.fn_decl_with(false)?.0)
+    }
+
+    /// A function of a trait: its body may be left out (`fn area(self) -> float;`). Also says
+    /// whether there is one.
+    fn fn_decl_maybe_body(&mut self) -> PResult<(FnDecl, bool)> {
+        self.fn_decl_with(true)
+    }
+
+    fn fn_decl_with(&mut self, body_optional: bool) -> PResult<(FnDecl, bool)> {
         self.expect(Tok::Fn, "")?;
         let name = self.name_or_new("after `fn`")?;
         let type_params = self.type_params()?;
@@ -489,8 +503,13 @@ impl<'a> Parser<'a> {
             let text = self.text(cond.span).to_string();
             contracts.push(Contract { kind, cond, text });
         }
-        let body = self.block()?;
-        Ok(FnDecl {
+        let (body, has_body) = if body_optional && self.peek() == Tok::Semi {
+            let span = self.bump().span;
+            (Block::new(Vec::new(), None, span), false)
+        } else {
+            (self.block()?, true)
+        };
+        let decl = FnDecl {
             name,
             type_params,
             params,
@@ -498,7 +517,30 @@ impl<'a> Parser<'a> {
             self_type: None,
             contracts,
             body,
-        })
+        };
+        Ok((decl, has_body))
+    }
+
+    /// trait_decl := 'trait' IDENT '{' (fn_header (';' | block))* '}'
+    fn trait_decl(&mut self) -> PResult<TraitDecl> {
+        self.expect(Tok::Trait, "")?;
+        let name = self.ident("after `trait`")?;
+        if self.peek() == Tok::Lt {
+            let span = self.span();
+            self.unsupported(span, "generic traits are");
+            return Err(Reported);
+        }
+        self.expect(Tok::LBrace, "after the trait's name")?;
+        let mut methods = Vec::new();
+        while self.peek() != Tok::RBrace {
+            if self.peek() != Tok::Fn {
+                return Err(self.error_expected("`fn` or `}`", "in a trait"));
+            }
+            let (decl, has_body) = self.fn_decl_maybe_body()?;
+            methods.push(TraitMethod { decl, has_body });
+        }
+        self.expect(Tok::RBrace, "to close the trait")?;
+        Ok(TraitDecl { name, methods })
     }
 
     /// type_alias := 'type' IDENT type_params '=' type ';'
@@ -534,13 +576,20 @@ impl<'a> Parser<'a> {
     fn impl_decl(&mut self) -> PResult<Option<ImplDecl>> {
         self.expect(Tok::Impl, "")?;
         let type_params = self.type_params()?;
-        let target = self.type_expr("after `impl` (the type the functions are for)")?;
-        if self.peek() == Tok::For {
-            let span = self.span();
-            self.unsupported(span, "trait implementations are");
-            self.bump();
-            self.skip_construct();
-            return Ok(None);
+        let mut target = self.type_expr("after `impl` (the type the functions are for)")?;
+        let mut trait_name = None;
+        if self.eat(Tok::For) {
+            // `impl Trait for Type`: what was read is the trait.
+            let TypeExpr::Named(name) = target else {
+                let span = target.span();
+                self.diags.push(
+                    Diagnostic::new("E0201", span, "expected a trait name before `for`")
+                        .label("not a trait name"),
+                );
+                return Err(Reported);
+            };
+            trait_name = Some(name);
+            target = self.type_expr("after `for` (the type the trait is implemented for)")?;
         }
         self.expect(Tok::LBrace, "to start the `impl` block")?;
         let mut methods = Vec::new();
@@ -555,6 +604,7 @@ impl<'a> Parser<'a> {
         self.expect(Tok::RBrace, "to close the `impl` block")?;
         Ok(Some(ImplDecl {
             type_params,
+            trait_name,
             target,
             methods,
         }))
@@ -2209,8 +2259,12 @@ mod tests {
     #[test]
     fn unsupported_constructs_say_so() {
         assert_eq!(
-            codes("trait P { }\nstatic let x = 1;"),
+            codes("trait P<T> { }\nstatic let x = 1;"),
             vec!["E0901", "E0901"]
+        );
+        assert_eq!(
+            codes("trait P { fn f(self); fn g(self) { } }"),
+            Vec::<&str>::new()
         );
     }
 

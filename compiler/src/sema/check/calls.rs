@@ -46,7 +46,13 @@ impl BodyChecker<'_, '_> {
                 (0, _) if callee.name == "join" => Some(self.cx.types.array_of(Type::Str)),
                 _ => None,
             };
-            typed.push(self.expr(arg, true, expected));
+            let value = self.expr(arg, true, expected);
+            // A type with `impl Display` prints (and converts) through its `fmt`.
+            let value = match callee.name.as_str() {
+                "print" | "println" | "eprintln" | "to_string" => self.displayed(value),
+                _ => value,
+            };
+            typed.push(value);
         }
         let tys: Vec<Type> = typed.iter().map(|a| a.ty).collect();
         match builtins::resolve(&callee.name, &tys, &mut self.cx.types) {

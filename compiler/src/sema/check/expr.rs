@@ -498,6 +498,12 @@ impl BodyChecker<'_, '_> {
         span: Span,
     ) -> TExpr {
         use BinOp::*;
+        // `"text " + value` of a type with `impl Display` renders it through its `fmt`.
+        let (lhs, rhs) = if op == Add && (lhs.ty == Type::Str || rhs.ty == Type::Str) {
+            (self.displayed(lhs), self.displayed(rhs))
+        } else {
+            (lhs, rhs)
+        };
         let (l, r) = (lhs.ty, rhs.ty);
         if l == Type::Error || r == Type::Error {
             return TExpr::error(span);

@@ -207,6 +207,13 @@ impl<'a> Checker<'a> {
             return kind_of(generic.decl, id);
         }
         let (decl, prelude) = (generic.decl, generic.prelude);
+        let params = match decl {
+            TypeDecl::Struct(d) => &d.type_params,
+            TypeDecl::Enum(d) => &d.type_params,
+        };
+        if !self.bounds_hold(name, params, &args, span, diags) {
+            return Type::Error;
+        }
         let depth = args.iter().map(|&a| type_depth(&self.types, a)).max();
         if depth.unwrap_or(0) >= MAX_TYPE_DEPTH {
             self.too_deep(name, span, diags);
@@ -300,6 +307,9 @@ impl<'a> Checker<'a> {
             return Some(sig);
         }
         let fn_decl = self.decls[decl as usize];
+        if !self.bounds_hold(&fn_decl.name.name, &fn_decl.type_params, &args, span, diags) {
+            return None;
+        }
         let depth = self.current_depth + 1;
         let type_depth = args.iter().map(|&a| type_depth(&self.types, a)).max();
         if depth > MAX_INSTANCE_DEPTH || type_depth.unwrap_or(0) >= MAX_TYPE_DEPTH {

@@ -43,6 +43,7 @@ mod option_result;
 mod patterns;
 mod places;
 mod stmt;
+mod traits;
 
 use divergence::*;
 use generics::TypeDecl;
@@ -52,13 +53,15 @@ use generics::TypeDecl;
 pub fn check_file(file: &File, prelude: &File, diags: &mut Vec<Diagnostic>) -> TProgram {
     // The functions of `impl` blocks, as functions of their own: `Counter::bump`, generic
     // over the block's type parameters and their own, `Self` standing for the block's type.
-    let methods: Vec<FnDecl> = (file.items.iter())
+    let mut methods: Vec<FnDecl> = (file.items.iter())
         .filter_map(|item| match item {
-            Item::Impl(decl) => Some(decl),
+            Item::Impl(decl) if decl.trait_name.is_none() => Some(decl),
             _ => None,
         })
         .flat_map(|decl| decl.methods.iter().map(move |m| method_decl(decl, m)))
         .collect();
+    let (trait_functions, trait_impls) = traits::trait_impl_functions(file, diags);
+    methods.extend(trait_functions);
     let user_fns = fns(file);
     let methods_from = user_fns.len();
     let prelude_from = methods_from + methods.len();
@@ -106,6 +109,8 @@ pub fn check_file(file: &File, prelude: &File, diags: &mut Vec<Diagnostic>) -> T
         decls: &decls,
         aliases: HashMap::new(),
         alias_stack: Vec::new(),
+        trait_names: std::collections::HashSet::new(),
+        trait_impls: trait_impls.into_iter().collect(),
         consts: HashMap::new(),
         const_stack: Vec::new(),
         cyclic: std::collections::HashSet::new(),
@@ -126,6 +131,7 @@ pub fn check_file(file: &File, prelude: &File, diags: &mut Vec<Diagnostic>) -> T
         too_deep_reported: false,
         ambiguous: Vec::new(),
     };
+    checker.declare_traits(file, diags);
     checker.declare_aliases(&aliases, diags);
     checker.collect_types(&type_decls, diags);
     checker.check_aliases(&aliases, diags);
@@ -244,6 +250,9 @@ struct Checker<'a> {
     decls: &'a [&'a FnDecl],
     methods_from: usize,
     prelude_from: usize,
+    /// The program's traits, and which (trait, type name) pairs an `impl` block gives.
+    trait_names: std::collections::HashSet<String>,
+    trait_impls: std::collections::HashSet<(String, String)>,
     /// Type aliases by name, and the ones being resolved (to catch an alias naming itself).
     aliases: HashMap<String, &'a TypeAlias>,
     alias_stack: Vec<String>,
@@ -379,6 +388,7 @@ impl<'a> Checker<'a> {
                 continue;
             }
             self.check_param_names(params, diags);
+            self.check_bound_names(params, diags);
             let env = (params.iter())
                 .map(|p| (p.name.name.clone(), Type::Error))
                 .collect();
@@ -696,6 +706,9 @@ impl<'a> Checker<'a> {
             }
             if !decl.type_params.is_empty() {
                 self.check_param_names(&decl.type_params, diags);
+                if !prelude {
+                    self.check_bound_names(&decl.type_params, diags);
+                }
                 let env = (decl.type_params.iter())
                     .map(|p| (p.name.name.clone(), Type::Error))
                     .collect();
@@ -739,6 +752,37 @@ impl<'a> Checker<'a> {
                 ret,
                 inferred_cleanly: true,
             });
+        }
+    }
+
+    /// Declares the program's traits (a name declared twice is reported).
+    fn declare_traits(&mut self, file: &File, diags: &mut Vec<Diagnostic>) {
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for item in &file.items {
+            let Item::Trait(decl) = item else { continue };
+            let name = &decl.name;
+            if let Some(first) = seen.insert(&name.name, name.span) {
+                diags.push(
+                    Diagnostic::new(
+                        "E0303",
+                        name.span,
+                        format!("trait `{}` is defined twice", name.name),
+                    )
+                    .label("second definition")
+                    .secondary(first, "first defined here"),
+                );
+            } else if traits::BUILTIN_TRAITS.contains(&name.name.as_str()) {
+                diags.push(
+                    Diagnostic::new(
+                        "E0303",
+                        name.span,
+                        format!("`{}` is a built-in trait", name.name),
+                    )
+                    .label("choose another name"),
+                );
+            } else {
+                self.trait_names.insert(name.name.clone());
+            }
         }
     }
 
