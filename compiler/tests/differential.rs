@@ -20,7 +20,9 @@
 //!   above, nested too): bare variants (`Some(x)`; the others through an annotated `let` when
 //!   the value does not tell every type argument), patterns with and without `Option::`, the
 //!   helpers; generic functions, from a few every program declares (`g_pick`, `g_wrap`,
-//!   `g_second`, instantiated with the program's types);
+//!   `g_second`, instantiated with the program's types); methods: every struct has an `impl`
+//!   block (`get_f`, `with_f`, `make`) and implements the trait `Weighed`, used through
+//!   `g_weigh<T: Weighed>`;
 //! - functions with parameters and results of those types (result declared or inferred), calling
 //!   only functions generated before them, plus bounded self-recursion through a `depth`
 //!   parameter, and often changing a parameter first;
@@ -601,8 +603,9 @@ const REPLACEMENTS: &[&str] = &["\"\"", "\"-\"", "\"xy\"", "\"\\n\""];
 
 /// Generic functions every program declares, called by [`Generator::through_generic`]: each
 /// program instantiates them with its own types.
-const GENERIC_HELPERS: &str =
-    "fn g_pick<T>(bool c, T a, T b) -> T { if c { return a; } return b; }\n\
+const GENERIC_HELPERS: &str = "trait Weighed { fn weight(self) -> int; fn doubled(self) -> int { return self.weight() * 2; } }\n\
+fn g_weigh<T: Weighed>(T x) -> int { return x.doubled() + x.weight(); }\n\
+fn g_pick<T>(bool c, T a, T b) -> T { if c { return a; } return b; }\n\
 fn g_wrap<T>(T x) -> Option<T> { return Some(x); }\n\
 fn g_second<A, B>((A, B) p) -> B { return p.1; }";
 
@@ -849,11 +852,43 @@ impl Generator {
             let trailing = if self.rng.chance(50) { "," } else { "" };
             format!(" {}{trailing} ", declared.join(", "))
         };
+        let methods = self.struct_methods(index, &fields);
         self.structs.push(StructDef { fields });
         Node::Line(format!(
-            "struct {} {{{body}}}",
+            "struct {} {{{body}}}\n{methods}",
             Ty::Struct(index).name(&self.enums)
         ))
+    }
+
+    /// The `impl` blocks every struct `S<n>` gets: per field `f`, `get_f(self)` and
+    /// `with_f(self, v)` (which changes its copy); `make(...)` taking the fields in
+    /// declaration order; and `impl Weighed for S<n>` (the trait of [`GENERIC_HELPERS`]).
+    fn struct_methods(&mut self, index: usize, fields: &[(String, Ty)]) -> String {
+        let name = Ty::Struct(index).name(&self.enums);
+        let mut functions = Vec::new();
+        for (field, ty) in fields {
+            let ty = ty.name(&self.enums);
+            functions.push(format!(
+                "fn get_{field}(self) -> {ty} {{ return self.{field}; }}"
+            ));
+            functions.push(format!(
+                "fn with_{field}(self, {ty} v) -> Self {{ self.{field} = v; return self; }}"
+            ));
+        }
+        let params: Vec<String> = (fields.iter())
+            .map(|(field, ty)| format!("{} {field}", ty.name(&self.enums)))
+            .collect();
+        let inits: Vec<String> = fields.iter().map(|(field, _)| field.clone()).collect();
+        functions.push(format!(
+            "fn make({}) -> {name} {{ return new {name} {{ {} }}; }}",
+            params.join(", "),
+            inits.join(", ")
+        ));
+        let weight = self.rng.below(100);
+        format!(
+            "impl {name} {{ {} }}\nimpl Weighed for {name} {{ fn weight(self) -> int {{ return {weight}; }} }}",
+            functions.join(" ")
+        )
     }
 
     /// `enum E<n> { ... }` with 2 to 4 variants, some without a payload, the others with one or
@@ -1774,7 +1809,7 @@ impl Generator {
     /// A value of type `ty` through the generic helpers every program declares
     /// ([`GENERIC_HELPERS`]), each called with the type arguments its arguments tell.
     fn through_generic(&mut self, ty: &Ty, depth: u32, max: u64) -> String {
-        match self.rng.below(4) {
+        match self.rng.below(5) {
             0 => {
                 let cond = self.expr(&Ty::Bool, depth);
                 let a = self.sized(ty, depth, max);
@@ -1790,6 +1825,12 @@ impl Generator {
                 let first = self.expr(&other, depth);
                 let a = self.sized(ty, depth, max);
                 format!("g_second(({first}, {a}))")
+            }
+            // Through a trait bound: every struct is `Weighed`.
+            3 if *ty == Ty::Int && !self.structs.is_empty() => {
+                let index = self.rng.below(self.structs.len() as u64) as usize;
+                let value = self.expr(&Ty::Struct(index), depth);
+                format!("g_weigh({value})")
             }
             _ => {
                 let option = Ty::Enum(self.prelude_enum("Option", vec![ty.clone()]));
@@ -1968,7 +2009,14 @@ impl Generator {
     fn field_read(&mut self, fields: &[(usize, String)], depth: u32) -> String {
         let (index, name) = self.rng.pick(fields).clone();
         let value = self.expr(&Ty::Struct(index), depth);
-        format!("{}.{name}", postfix(&value))
+        match self.rng.below(10) {
+            0..=2 => format!("{}.get_{name}()", postfix(&value)),
+            3 => format!(
+                "{}::get_{name}({value})",
+                Ty::Struct(index).name(&self.enums)
+            ),
+            _ => format!("{}.{name}", postfix(&value)),
+        }
     }
 
     /// `new S { f: v, ... }` with the fields in any order, sometimes by shorthand (`new S { x }`
@@ -1992,10 +2040,27 @@ impl Generator {
             }
         }
         let name = Ty::Struct(index).name(&self.enums);
-        if parts.is_empty() {
+        let literal = if parts.is_empty() {
             format!("new {name} {{}}")
         } else {
             format!("new {name} {{ {} }}", parts.join(", "))
+        };
+        let declared = self.structs[index].fields.clone();
+        match self.rng.below(10) {
+            // The constructor of its `impl` block, the fields in declaration order.
+            0 | 1 => {
+                let values: Vec<String> = (declared.iter())
+                    .map(|(_, ty)| self.value_of(ty, depth.min(2)))
+                    .collect();
+                format!("{name}::make({})", values.join(", "))
+            }
+            // A copy with one field changed.
+            2 if !declared.is_empty() => {
+                let (field, ty) = self.rng.pick(&declared).clone();
+                let value = self.value_of(&ty, depth.min(2));
+                format!("({literal}).with_{field}({value})")
+            }
+            _ => literal,
         }
     }
 
@@ -3769,6 +3834,10 @@ fn generated_programs_use_the_value_types() {
         "g_pick(",
         "g_wrap(",
         "g_second(",
+        "g_weigh(",
+        "::make(",
+        ".with_",
+        ".get_",
         "Option<",
         "Result<",
         "Some(",

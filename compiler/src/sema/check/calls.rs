@@ -123,6 +123,11 @@ impl BodyChecker<'_, '_> {
         let receiver = &args[0];
         let known = match &receiver.kind {
             ExprKind::Var(name) => self.lookup(name).map(|var| self.var_type(var)),
+            // `[].f()`: only the function's parameter can type it, and an array has no
+            // methods: the function, as it was written `f([])`.
+            ExprKind::Array(items) if items.is_empty() => {
+                return self.call(method, args, expected, span);
+            }
             _ => None,
         };
         let (ty, held) = match known {
