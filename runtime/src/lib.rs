@@ -13,7 +13,7 @@
 //! crossing generated code.
 //!
 //! Modules: [`allocator`] (out of memory is a fault, not an abort), [`layout`] (object layout constants), [`desc`] (type descriptors), [`object`]
-//! (allocation, reference counting, copy-on-write), [`string`] and [`string_ops`],
+//! (allocation, reference counting, copy-on-write), [`pool`] (the memory of small objects), [`string`] and [`string_ops`],
 //! [`array`](mod@array), [`value`] (deep equality and printed text), [`float`] (float text),
 //! [`math`], [`parse`], [`system`] (input, arguments, clock), [`output`], [`fault`], [`fd`]
 //! (writes that need no heap), [`recover`]
@@ -35,6 +35,7 @@ pub mod object;
 pub mod output;
 pub mod own_stack;
 pub mod parse;
+pub mod pool;
 pub mod process;
 pub mod recover;
 pub mod stack;
@@ -58,7 +59,8 @@ pub use math::{
     keel_int_min, keel_int_pow,
 };
 pub use object::{
-    keel_free, keel_make_unique, keel_release, keel_retain, keel_struct_alloc, live_objects,
+    keel_free, keel_free_shell, keel_make_unique, keel_release, keel_retain, keel_struct_alloc,
+    live_objects,
 };
 pub use output::{
     keel_print_bool, keel_print_float, keel_print_int, keel_print_str, keel_print_value,
@@ -110,6 +112,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("keel_run_main", keel_run_main as *const u8),
         // objects
         ("keel_free", keel_free as *const u8),
+        ("keel_free_shell", keel_free_shell as *const u8),
         ("keel_retain", keel_retain as *const u8),
         ("keel_release", keel_release as *const u8),
         ("keel_make_unique", keel_make_unique as *const u8),

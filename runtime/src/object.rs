@@ -9,6 +9,10 @@
 //! Freeing an array or struct releases its heap children as its descriptor says, without
 //! recursion (values may be nested to any depth; see [`keel_free`]).
 //!
+//! Structs (tuples and enum values too) are fixed-size and small, and take their memory from
+//! the per-thread pool of `pool` ([`alloc_struct_memory`]); strings and arrays, which grow with
+//! `realloc`, and structs too large for the pool, from the system allocator.
+//!
 //! What this module does not do: build strings or arrays (see `string` and `array`); it only
 //! knows their sizes, to free and copy them.
 
@@ -80,6 +84,35 @@ pub(crate) unsafe fn realloc_object(ptr: *mut u8, old_size: usize, new_size: usi
         out_of_memory(new_size);
     }
     moved
+}
+
+/// Memory for a struct object of `size` bytes (contents undefined), counted live: from the pool
+/// when it serves that size.
+fn alloc_struct_memory(size: usize) -> *mut u8 {
+    match crate::pool::class_of(size) {
+        Some(class) => {
+            let ptr = crate::pool::alloc_block(class);
+            count_live(1);
+            ptr
+        }
+        None => alloc_object(size, false),
+    }
+}
+
+/// Frees the memory of a struct object of `size` bytes and counts it dead.
+///
+/// # Safety
+/// `ptr` must come from [`alloc_struct_memory`] with exactly `size` bytes.
+unsafe fn dealloc_struct_memory(ptr: *mut u8, size: usize) {
+    match crate::pool::class_of(size) {
+        Some(class) => {
+            // SAFETY: forwarded from the caller.
+            unsafe { crate::pool::free_block(ptr, class) };
+            count_live(-1);
+        }
+        // SAFETY: forwarded from the caller.
+        None => unsafe { dealloc_object(ptr, size) },
+    }
 }
 
 /// Frees an object's memory and counts it dead.
@@ -235,6 +268,22 @@ pub unsafe extern "C" fn keel_free(obj: *mut ObjHeader) {
     }
 }
 
+/// Frees the struct object `obj`, whose count has reached zero, without releasing its fields:
+/// the caller has taken over the reference of every heap field (generated code that moved the
+/// fields of a dying value out of it, docs/values.md).
+///
+/// # Safety
+/// `obj` must be a live struct object (not static) nobody else refers to, whose heap fields
+/// the caller now owns.
+#[no_mangle]
+pub unsafe extern "C" fn keel_free_shell(obj: *mut ObjHeader) {
+    // SAFETY: the caller guarantees a dead struct with a valid descriptor.
+    unsafe {
+        let size = struct_size(&*(*obj).desc);
+        dealloc_struct_memory(obj.cast(), size);
+    }
+}
+
 /// Drops one reference of the object at `word`, for a parent being freed: an object whose last
 /// reference that was goes on the `pending` list (see [`keel_free`]) instead of being freed here.
 ///
@@ -290,7 +339,8 @@ unsafe fn free_one(obj: *mut ObjHeader, pending: &mut *mut ObjHeader) {
                         release_child(*fields.add(index), pending);
                     }
                 }
-                struct_size(desc)
+                dealloc_struct_memory(obj.cast(), struct_size(desc));
+                return;
             }
             Some(desc) => crate::fault::fatal(
                 "keel",
@@ -334,7 +384,7 @@ unsafe fn shallow_copy(obj: *mut ObjHeader) -> *mut ObjHeader {
             }
             Some(desc) => {
                 let size = struct_size(desc);
-                let copy = alloc_object(size, false).cast::<ObjHeader>();
+                let copy = alloc_struct_memory(size).cast::<ObjHeader>();
                 std::ptr::copy_nonoverlapping(obj.cast::<u8>(), copy.cast::<u8>(), size);
                 (*copy).rc = 1;
                 let fields = struct_fields(copy);
@@ -379,11 +429,13 @@ pub unsafe fn struct_fields(obj: *mut ObjHeader) -> *mut i64 {
 pub unsafe extern "C" fn keel_struct_alloc(desc: *const TypeDesc) -> *mut ObjHeader {
     // SAFETY: the caller guarantees `desc` is a valid descriptor.
     let size = struct_size(unsafe { &*desc });
-    let obj = alloc_object(size, true).cast::<ObjHeader>();
-    // SAFETY: `obj` was just allocated with room for the header.
+    let obj = alloc_struct_memory(size).cast::<ObjHeader>();
+    // SAFETY: `obj` was just allocated with room for the header and the fields.
     unsafe {
         (*obj).rc = 1;
         (*obj).desc = desc;
+        let fields = struct_fields(obj);
+        std::ptr::write_bytes(fields, 0, (*desc).field_count as usize);
     }
     obj
 }

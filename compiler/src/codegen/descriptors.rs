@@ -8,6 +8,12 @@
 //! - a struct: its `TypeDesc`, then its `FieldDesc` table, then the struct's and fields' names,
 //!   all in one object, pointing into itself and to the fields' descriptors.
 //!
+//! A variant without payload (`Tree::Leaf`) has one value, and it is static: its descriptor
+//! object also holds, at [`Descriptors::unit`]'s offset after the names, a static object of the
+//! variant (`rc` [`STATIC_RC`], its descriptor, its tag), which `new_struct` of the variant
+//! yields instead of allocating (docs/values.md). Retain, release and free ignore it, so a unit
+//! variant costs no allocation and releasing one costs nothing.
+//!
 //! Struct types may be recursive through arrays (`struct Node { [Node] kids, }`), so descriptors
 //! may form cycles: an object is declared (and remembered) before the descriptors it refers to
 //! are requested, so a cycle ends at an already declared symbol. Objects that hold relocations
@@ -27,18 +33,40 @@ use keel_runtime::desc::{
     FIELD_NAME_OFFSET, FIELD_TY_OFFSET, KIND_ARRAY, KIND_BOOL, KIND_FLOAT, KIND_INT, KIND_STRING,
     TYPE_DESC_SIZE,
 };
-use keel_runtime::layout::OBJECT_ALIGN;
+use keel_runtime::layout::{DESC_OFFSET, OBJECT_ALIGN, RC_OFFSET, STATIC_RC, STRUCT_FIELDS_OFFSET};
 
+use super::data::PoolAddress;
 use super::describe_module_error;
-use crate::ir::{Program, Ty};
+use crate::ir::{Program, StructId, StructKind, Ty};
 
 /// The descriptor objects defined in one module so far.
 #[derive(Default)]
 pub(super) struct Descriptors {
     objects: HashMap<Ty, DataId>,
+    /// Where in its descriptor object each payload-free variant's static value is.
+    units: HashMap<StructId, u32>,
 }
 
 impl Descriptors {
+    /// The address of the static value of `variant`, a variant without payload (see the module
+    /// documentation); `None` for any other struct type.
+    pub(super) fn unit<M: Module>(
+        &mut self,
+        module: &mut M,
+        program: &Program,
+        variant: StructId,
+    ) -> Result<Option<PoolAddress>, String> {
+        if !is_unit_variant(program, variant) {
+            return Ok(None);
+        }
+        let id = self.get(module, program, Ty::Struct(variant))?;
+        let offset = self
+            .units
+            .get(&variant)
+            .ok_or("unit variant without a static value")?;
+        Ok(Some((id, *offset)))
+    }
+
     /// The descriptor object of `ty`, defining it (and every descriptor it refers to) on first
     /// use.
     pub(super) fn get<M: Module>(
@@ -112,6 +140,17 @@ impl Descriptors {
                     let field_desc = module.declare_data_in_data(field_desc, &mut description);
                     description.write_data_addr((entry + FIELD_TY_OFFSET) as u32, field_desc, 0);
                 }
+                if let StructKind::Variant { tag, .. } = def.kind {
+                    if is_unit_variant(program, structure) {
+                        let at = names.next_multiple_of(OBJECT_ALIGN);
+                        let at32 = i32::try_from(at)
+                            .map_err(|_| format!("descriptor of {} is too large", def.name))?;
+                        object.put_u64(at32 + RC_OFFSET, STATIC_RC as u64);
+                        description.write_data_addr((at32 + DESC_OFFSET) as u32, own, 0);
+                        object.put_u64(at32 + STRUCT_FIELDS_OFFSET, u64::from(tag));
+                        self.units.insert(structure, at32 as u32);
+                    }
+                }
             }
             Ty::Void => unreachable!("rejected above"),
         }
@@ -122,6 +161,12 @@ impl Descriptors {
             .map_err(|e| describe_module_error(&e))?;
         Ok(id)
     }
+}
+
+/// Whether `id` is a variant without payload (its only field is the tag).
+pub(super) fn is_unit_variant(program: &Program, id: StructId) -> bool {
+    let def = program.struct_def(id);
+    matches!(def.kind, StructKind::Variant { .. }) && def.fields.len() == 1
 }
 
 /// The bytes of one descriptor object under construction (pointer fields stay zero: their

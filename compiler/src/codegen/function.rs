@@ -516,7 +516,11 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 self.retain(object, may_be_null);
             }
             Inst::Release { value } => {
-                if !self.borrows.releases.contains(&self.inst_index) {
+                if let Some(moves) = self.borrows.moves.get(&self.inst_index) {
+                    let moves = moves.clone();
+                    let object = self.use_local(*value)?;
+                    self.release_moving(object, &moves)?;
+                } else if !self.borrows.releases.contains(&self.inst_index) {
                     let object = self.use_local(*value)?;
                     let may_be_null = !self.non_null.contains(&object);
                     self.release(object, may_be_null)?;

@@ -58,6 +58,9 @@ pub enum RuntimeFn {
     RunMain,
     /// `keel_free(obj)`: frees an object whose count reached 0, releasing its children.
     Free,
+    /// `keel_free_shell(obj)`: frees a struct whose count reached 0 and whose heap fields the
+    /// caller took over, without releasing them.
+    FreeShell,
     /// `keel_make_unique(obj) -> obj`: consumes `obj`, returns a copy with count 1.
     MakeUnique,
     /// `keel_array_alloc(desc, len: i64) -> arr`, elements zeroed.
@@ -68,7 +71,7 @@ pub enum RuntimeFn {
 
 impl RuntimeFn {
     /// Every runtime function, in declaration order.
-    pub const ALL: [RuntimeFn; 17] = [
+    pub const ALL: [RuntimeFn; 18] = [
         RuntimeFn::Init,
         RuntimeFn::Finish,
         RuntimeFn::Exit,
@@ -83,6 +86,7 @@ impl RuntimeFn {
         RuntimeFn::FaultStackOverflow,
         RuntimeFn::RunMain,
         RuntimeFn::Free,
+        RuntimeFn::FreeShell,
         RuntimeFn::MakeUnique,
         RuntimeFn::ArrayAlloc,
         RuntimeFn::StructAlloc,
@@ -105,6 +109,7 @@ impl RuntimeFn {
             RuntimeFn::FaultStackOverflow => "keel_fault_stack_overflow",
             RuntimeFn::RunMain => "keel_run_main",
             RuntimeFn::Free => "keel_free",
+            RuntimeFn::FreeShell => "keel_free_shell",
             RuntimeFn::MakeUnique => "keel_make_unique",
             RuntimeFn::ArrayAlloc => "keel_array_alloc",
             RuntimeFn::StructAlloc => "keel_struct_alloc",
@@ -134,7 +139,7 @@ impl RuntimeFn {
                 vec![AbiParam::new(types::I32).sext(), ptr, ptr, ptr],
                 vec![AbiParam::new(types::I32).sext()],
             ),
-            RuntimeFn::Free => (vec![ptr], vec![]),
+            RuntimeFn::Free | RuntimeFn::FreeShell => (vec![ptr], vec![]),
             RuntimeFn::MakeUnique | RuntimeFn::StructAlloc => (vec![ptr], vec![ptr]),
             RuntimeFn::ArrayAlloc => (vec![ptr, int], vec![ptr]),
         };

@@ -610,7 +610,9 @@ pub enum Inst {
         items: Vec<Operand>,
     },
     /// `dst = new S { fields... }` with the fields in declaration order; consumes them. When `S`
-    /// is a variant of an enum type `E`, `dst` has type `E` and field 0 is the variant's tag.
+    /// is a variant of an enum type `E`, `dst` has type `E` and field 0 is the variant's tag; a
+    /// variant without payload (only the tag) has one value, a static object (count -1, never
+    /// freed), which every backend gives instead of allocating (docs/values.md).
     NewStruct {
         dst: Local,
         ty: StructId,

@@ -89,6 +89,9 @@ pub enum Instr {
     LoadFloat { dst: Reg, bits: u64 },
     /// `dst = ` the address of type descriptor `desc` of the module's [`TypeDescs`].
     LoadDesc { dst: Reg, desc: u32 },
+    /// `dst = ` the static value of the variant without payload whose descriptor is `desc`
+    /// (`new_struct` of such a variant; [`TypeDescs::unit`]).
+    LoadUnit { dst: Reg, desc: u32 },
 
     // --- checked integer arithmetic (Fault: see `vm::ops`) ---
     /// `dst = a + b`. Fault: overflow.
@@ -423,7 +426,8 @@ impl Instr {
             | LoadInt { dst, .. }
             | LoadStr { dst, .. }
             | LoadFloat { dst, .. }
-            | LoadDesc { dst, .. } => Some(dst),
+            | LoadDesc { dst, .. }
+            | LoadUnit { dst, .. } => Some(dst),
             AddInt { dst, .. }
             | AddIntImm { dst, .. }
             | SubInt { dst, .. }
@@ -587,7 +591,11 @@ impl Instr {
             | FieldTake { object, .. }
             | FieldMut { object, .. } => one(object),
             FieldSet { object, value, .. } | FieldSetRc { object, value, .. } => two(object, value),
-            LoadInt { .. } | LoadStr { .. } | LoadFloat { .. } | LoadDesc { .. } => ([NONE; 3], 0),
+            LoadInt { .. }
+            | LoadStr { .. }
+            | LoadFloat { .. }
+            | LoadDesc { .. }
+            | LoadUnit { .. } => ([NONE; 3], 0),
             NewArray { .. } | NewStruct { .. } | CallRt { .. } => ([NONE; 3], 0),
             Jump { .. } | Call { .. } | CallCounted { .. } | RetVoid | Unwind => ([NONE; 3], 0),
         }
@@ -785,7 +793,8 @@ impl Module {
     ///   instruction and each names an existing site or none; a fault handler belongs to an
     ///   instruction with a site and lies inside its function;
     /// - every `load_desc`, `new_array` and `new_struct` names an existing descriptor of the
-    ///   right kind (a struct's with as many fields as its list has registers);
+    ///   right kind (a struct's with as many fields as its list has registers), and every
+    ///   `load_unit` one with a static value;
     /// - every register list exists, lies inside the list registers, and names registers of
     ///   its function's frame; a `call_rt` list has one register per parameter of its function.
     ///
@@ -1050,6 +1059,11 @@ fn validate_function(func: &FuncInfo, code: &[Instr], tables: &Tables) -> Result
             }
             Instr::LoadDesc { desc, .. } if !tables.descs.contains(desc) => {
                 return Err(format!("instruction {ip} loads missing descriptor {desc}"));
+            }
+            Instr::LoadUnit { desc, .. } if tables.descs.unit(desc).is_none() => {
+                return Err(format!(
+                    "instruction {ip} loads the static value of {desc}, which has none"
+                ));
             }
             Instr::NewArray { desc, .. } if !tables.descs.is_array(desc) => {
                 return Err(format!("instruction {ip} needs an array descriptor"));

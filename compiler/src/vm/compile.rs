@@ -832,6 +832,13 @@ impl<'a> FunctionCompiler<'a> {
                     items,
                 });
             }
+            Inst::NewStruct { ty, .. } if self.descs.unit(self.desc(Ty::Struct(ty))).is_some() => {
+                let desc = self.desc(Ty::Struct(ty));
+                self.emit(Instr::LoadUnit {
+                    dst: need_dst(),
+                    desc,
+                });
+            }
             Inst::NewStruct { ty, ref fields, .. } => {
                 let desc = self.desc(Ty::Struct(ty));
                 let fields = self.list(fields);

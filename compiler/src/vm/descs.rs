@@ -13,6 +13,11 @@
 //! each other in cycles; they are allocated first and linked afterwards, all inside two boxed
 //! slices that are never resized.
 //!
+//! A variant without payload (`Tree::Leaf`) has one value, a static object (`rc` = `STATIC_RC`,
+//! its descriptor, its tag) built here next to the descriptors, as the native backends keep it
+//! in their descriptor data: `load_unit` yields it where `new_struct` would allocate
+//! (docs/values.md).
+//!
 //! What this module does not do: interpret descriptors (the runtime does) or choose which ones
 //! an instruction uses (`compile` does, through [`TypeDescs::index`]).
 
@@ -20,7 +25,9 @@ use keel_runtime::desc::{
     FieldDesc, TypeDesc, KIND_ARRAY, KIND_BOOL, KIND_FLOAT, KIND_INT, KIND_STRING, KIND_STRUCT,
 };
 
-use crate::ir::{ArrayId, Program, StructId, Ty};
+use keel_runtime::layout::STATIC_RC;
+
+use crate::ir::{ArrayId, Program, StructId, StructKind, Ty};
 
 /// Index of the first array descriptor: after the four scalar kinds.
 const FIRST_ARRAY: usize = 4;
@@ -40,6 +47,11 @@ pub struct TypeDescs {
     values: Vec<i64>,
     /// The source form of each type (`[int]`, `Point`), for listings.
     type_names: Vec<String>,
+    /// The static values of the variants without payload (`rc`, descriptor, tag); pointers
+    /// into this buffer are handed out, so it is not resized after [`TypeDescs::new`].
+    units: Vec<[i64; 3]>,
+    /// The address of the static value of descriptor `i`'s type, or 0 when it has none.
+    unit_values: Vec<i64>,
 }
 
 /// A descriptor with no links yet.
@@ -79,6 +91,8 @@ impl TypeDescs {
             array_count,
             values: Vec::new(),
             type_names: Vec::new(),
+            units: Vec::new(),
+            unit_values: Vec::new(),
         };
         let scalars = [Ty::Int, Ty::Float, Ty::Bool, Ty::Str];
         let arrays = (0..array_count as u32).map(|id| Ty::Array(ArrayId(id)));
@@ -93,6 +107,21 @@ impl TypeDescs {
         table.values = (0..table.descs.len())
             .map(|i| table.pointer(i) as i64)
             .collect();
+        let units: Vec<(usize, i64)> = (program.structs.iter().enumerate())
+            .filter_map(|(id, def)| match (def.kind, def.fields.len()) {
+                (StructKind::Variant { tag, .. }, 1) => {
+                    Some((FIRST_ARRAY + array_count + id, i64::from(tag)))
+                }
+                _ => None,
+            })
+            .collect();
+        table.units = (units.iter())
+            .map(|&(index, tag)| [STATIC_RC, table.values[index], tag])
+            .collect();
+        table.unit_values = vec![0; table.descs.len()];
+        for (unit, &(index, _)) in table.units.iter().zip(&units) {
+            table.unit_values[index] = unit.as_ptr() as i64;
+        }
         table
     }
 
@@ -210,6 +239,21 @@ impl TypeDescs {
         self.type_names
             .get(index as usize)
             .map_or("?", |s| s.as_str())
+    }
+
+    /// The address of the static value of descriptor `index`'s type, a variant without payload;
+    /// `None` for any other type.
+    pub fn unit(&self, index: u32) -> Option<i64> {
+        self.unit_values
+            .get(index as usize)
+            .copied()
+            .filter(|&value| value != 0)
+    }
+
+    /// The addresses of the static values of the variants without payload, indexed like the
+    /// table (0 for the other types).
+    pub fn unit_values(&self) -> &[i64] {
+        &self.unit_values
     }
 
     /// The addresses of all descriptors as register values, indexed like the table.

@@ -99,6 +99,10 @@ fn parts(module: &Module, instr: &Instr) -> (&'static str, String) {
             "load_desc",
             format!("r{}, {}", dst.0, desc_text(module, *desc)),
         ),
+        LoadUnit { dst, desc } => (
+            "load_unit",
+            format!("r{}, {}", dst.0, desc_text(module, *desc)),
+        ),
         LoadInt { dst, value } => ("load_int", format!("r{}, {value}", dst.0)),
         LoadStr { dst, string } => {
             let text = module.literals().texts().get(*string as usize);

@@ -438,6 +438,7 @@ impl Machine {
         let stack_units = module.stack_units();
         let literals = module.literals().values();
         let descs = module.descs().values();
+        let units = module.descs().unit_values();
         let mut base: *mut i64 = self.regs.as_mut_ptr();
         // `r` points at the current window: `r.add(n)` is register n.
         // SAFETY: `bp` is the base of a frame on the stack, whose window is in bounds.
@@ -639,6 +640,11 @@ impl Machine {
                 Instr::LoadDesc { dst, desc } => {
                     // SAFETY: `desc` is a valid descriptor index (validated by `Module::new`).
                     set!(dst, unsafe { *descs.get_unchecked(desc as usize) })
+                }
+                Instr::LoadUnit { dst, desc } => {
+                    // SAFETY: `desc` is the index of a descriptor with a static value
+                    // (validated by `Module::new`).
+                    set!(dst, unsafe { *units.get_unchecked(desc as usize) })
                 }
 
                 Instr::AddInt { dst, a, b } => {

@@ -7,6 +7,14 @@
 //!   whole window, so `t` may borrow it: the retain at the read and the release are both
 //!   skipped. Reference counts are not observable, so the program cannot tell. Inside the
 //!   window `t` owns nothing, so a fault there does not release it ([`Borrows::borrowed_at`]).
+//! - **Moved reads** (`Borrows::moves`): `t = a.f` (a heap field of a struct or enum value)
+//!   followed in the same block by `release a`, where in between `t` and `a` are only read, and
+//!   `t` is not released there (that would be a borrowed read). Up to the release, `t` borrows
+//!   as above; at the release, a unique `a` (count 1) hands its reference to `t` (the object is
+//!   freed without releasing the fields moved out of it), and a shared one is decremented and
+//!   `t` retained then. This is what `match` on an enum value that dies at once compiles to:
+//!   the retain of each payload and its release when the value is freed are both skipped. Only
+//!   the first read of a field moves; a second read of it is retained as usual.
 //! - **Unique containers** ([`BlockFacts::is_unique`]): after an in-place update made a local's
 //!   container unique (count 1), it stays unique until the local is mentioned in a way that could
 //!   share or replace it: no other reference to a count-1 object exists, so nothing else can
@@ -23,7 +31,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::ir::{Block, Inst, Local, Operand, RtFunc, Ty};
+use crate::ir::{Block, Inst, Local, Operand, RtFunc, StructId, Ty};
 
 /// A slot of a container, as named by an instruction.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -34,13 +42,27 @@ pub(super) enum SlotKey {
     Field(u32),
 }
 
+/// A field read whose reference the container hands over when it is released (see the module
+/// documentation).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) struct Move {
+    /// The local the field was read into.
+    pub(super) value: Local,
+    /// The struct type whose layout the read used (the variant, for `VariantField`).
+    pub(super) layout: StructId,
+    pub(super) field: u32,
+}
+
 /// The instructions of one block whose reference counting is skipped.
 #[derive(Default, Debug, PartialEq, Eq)]
 pub(super) struct Borrows {
-    /// Indexes of `ArrayGet`/`FieldGet`s whose result borrows instead of being retained.
+    /// Indexes of `ArrayGet`/`FieldGet`s whose result borrows instead of being retained (also
+    /// the moved reads).
     pub(super) reads: HashSet<usize>,
     /// Indexes of the `Release`s that end those borrows (emitted as nothing).
     pub(super) releases: HashSet<usize>,
+    /// For each `Release` of a container that moved reads take fields out of, the moves.
+    pub(super) moves: HashMap<usize, Vec<Move>>,
     /// Each borrow: the index of its read, of its release, and its local.
     windows: Vec<(usize, usize, Local)>,
 }
@@ -98,7 +120,60 @@ pub(super) fn elided_borrows(types: &[Ty], block: &Block) -> Borrows {
             }
         }
     }
+    find_moves(types, block, &mut borrows);
     borrows
+}
+
+/// Adds the moved reads of `block` to `borrows` (see the module documentation).
+fn find_moves(types: &[Ty], block: &Block, borrows: &mut Borrows) {
+    for (read, inst) in block.insts.iter().enumerate() {
+        let (value, container, layout, field) = match *inst {
+            Inst::FieldGet {
+                dst,
+                object: Operand::Local(object),
+                field,
+            } => match types[object.0 as usize] {
+                Ty::Struct(layout) => (dst, object, layout, field),
+                _ => continue,
+            },
+            Inst::VariantField {
+                dst,
+                object: Operand::Local(object),
+                variant,
+                field,
+            } => (dst, object, variant, field),
+            _ => continue,
+        };
+        if value == container || !types[value.0 as usize].is_heap() || borrows.reads.contains(&read)
+        {
+            continue;
+        }
+        let window = block.insts[read + 1..].iter().take(MAX_BORROW_WINDOW);
+        for (offset, later) in window.enumerate() {
+            if matches!(*later, Inst::Release { value: released } if released == container) {
+                let release = read + 1 + offset;
+                // A container that itself borrows owns no reference to hand over.
+                if borrows.releases.contains(&release) {
+                    break;
+                }
+                let moves = borrows.moves.entry(release).or_default();
+                if moves.iter().any(|m| m.field == field) {
+                    break;
+                }
+                moves.push(Move {
+                    value,
+                    layout,
+                    field,
+                });
+                borrows.reads.insert(read);
+                borrows.windows.push((read, release, value));
+                break;
+            }
+            if !only_reads(later, &[value, container]) {
+                break;
+            }
+        }
+    }
 }
 
 /// Whether `inst` at most reads the values of `locals`: it neither assigns them nor consumes,
@@ -423,6 +498,69 @@ mod tests {
             elided_borrows(&types, &block(no_release)),
             Borrows::default()
         );
+    }
+
+    /// `%5 = %1.field` (a string: the types of [`types`] and two string locals, %5 and %6).
+    fn string_field(dst: u32, field: u32) -> Inst {
+        Inst::FieldGet {
+            dst: Local(dst),
+            object: Operand::Local(T),
+            field,
+        }
+    }
+
+    #[test]
+    fn fields_read_before_their_container_dies_move() {
+        let mut types = types();
+        types.extend([Ty::Str, Ty::Str]);
+        let insts = vec![
+            string_field(5, 1),
+            string_field(6, 1),
+            Inst::Print {
+                value: Operand::Local(Local(5)),
+                ty: Ty::Str,
+                newline: false,
+                stream: crate::ir::Stream::Stdout,
+            },
+            Inst::Release { value: T },
+            Inst::Release { value: Local(6) },
+        ];
+        let borrows = elided_borrows(&types, &block(insts));
+        // Only the first read of field 1 moves; the second keeps its retain (and is no borrow:
+        // `T` is released before it).
+        assert_eq!(borrows.reads, HashSet::from([0]));
+        assert!(borrows.releases.is_empty());
+        let moved = Move {
+            value: Local(5),
+            layout: StructId(0),
+            field: 1,
+        };
+        assert_eq!(borrows.moves, HashMap::from([(3, vec![moved])]));
+        assert!(borrows.borrowed_at(Local(5), 2));
+        assert!(!borrows.borrowed_at(Local(5), 4));
+
+        // Consuming the value or sharing the container before the release moves nothing.
+        let consumed = vec![
+            string_field(5, 1),
+            Inst::Call {
+                dst: None,
+                func: crate::ir::FuncId(0),
+                args: vec![Operand::Local(Local(5))],
+                site: SiteId(0),
+            },
+            Inst::Release { value: T },
+        ];
+        let shared = vec![
+            string_field(5, 1),
+            Inst::Copy {
+                dst: Local(4),
+                src: Operand::Local(T),
+            },
+            Inst::Release { value: T },
+        ];
+        for insts in [consumed, shared] {
+            assert_eq!(elided_borrows(&types, &block(insts)), Borrows::default());
+        }
     }
 
     #[test]

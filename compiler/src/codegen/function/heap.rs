@@ -4,7 +4,12 @@
 //! here). Everything on the happy path is inline:
 //! - `Retain`: skip null and static objects (`rc == -1`), else `rc += 1`;
 //! - `Release`: skip null; when `rc > 1`, `rc -= 1`; otherwise (a cold block) free the object
-//!   with `keel_free` when `rc == 1` and do nothing for a static one;
+//!   with `keel_free` when `rc == 1` and do nothing for a static one; a `Release` that ends
+//!   moved reads (see `facts`) frees a unique struct without the fields read out of it
+//!   (`keel_free_shell` when those are all its heap fields), or else drops the count and
+//!   retains what was read;
+//! - `NewStruct` of a variant without payload: the address of its static value (see
+//!   `codegen::descriptors`), no allocation;
 //! - element and field access: a bounds check (one unsigned compare of the index against the
 //!   length, which also rejects negative indexes) branching to a cold `keel_fault_bounds` call,
 //!   then a load or store; a heap value read out of a container is retained inline;
@@ -47,7 +52,7 @@ use keel_runtime::layout::{
     ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, RC_OFFSET, SLOT_SIZE, STATIC_RC, STRUCT_FIELDS_OFFSET,
 };
 
-use super::facts::SlotKey;
+use super::facts::{Move, SlotKey};
 use super::{FunctionLowering, Result};
 use crate::codegen::helpers::Helper;
 use crate::codegen::runtime::RuntimeFn;
@@ -203,6 +208,69 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         Ok(())
     }
 
+    /// Drops the reference to the struct `object` whose fields `moves` were read out of it
+    /// without a retain (see `facts`): when it is the last one, the object is freed without
+    /// releasing those fields, whose references go to the locals that read them; otherwise the
+    /// count drops (a static object's stays) and each of those locals is retained.
+    pub(super) fn release_moving(&mut self, object: Value, moves: &[Move]) -> Result<()> {
+        let done = self.new_block();
+        let rc = self.load(types::I64, Region::Rc, object, RC_OFFSET);
+        let last = self.builder.ins().icmp_imm_s(IntCC::Equal, rc, 1);
+        let free = self.new_block();
+        let shared = self.new_block();
+        self.builder.ins().brif(last, free, &[], shared, &[]);
+        self.builder.seal_block(free);
+        self.builder.seal_block(shared);
+
+        self.builder.switch_to_block(free);
+        let layout = moves[0].layout;
+        let same_layout = moves.iter().all(|m| m.layout == layout);
+        let def = self.env.program.struct_def(layout);
+        let all_heap_fields_moved = same_layout
+            && def.fields.iter().enumerate().all(|(index, f)| {
+                !f.ty.is_heap() || moves.iter().any(|m| m.field as usize == index)
+            });
+        if all_heap_fields_moved && !self.preserve_floats {
+            self.call_runtime(RuntimeFn::FreeShell, &[object])?;
+        } else {
+            // The moved fields become null, which freeing skips.
+            let pointer = self.env.pointer;
+            for m in moves {
+                let null = self.builder.ins().iconst(pointer, 0);
+                let offset = slot_offset(STRUCT_FIELDS_OFFSET, m.field as usize)?;
+                let region = self.field_region(m.layout, m.field);
+                self.store(region, null, object, offset);
+            }
+            if self.preserve_floats {
+                self.call_helper(Helper::Free, &[object])?;
+            } else {
+                self.call_runtime(RuntimeFn::Free, &[object])?;
+            }
+        }
+        self.builder.ins().jump(done, &[]);
+
+        self.builder.switch_to_block(shared);
+        let is_static = self.builder.ins().icmp_imm_s(IntCC::Equal, rc, STATIC_RC);
+        let count = self.new_block();
+        let retains = self.new_block();
+        self.builder.ins().brif(is_static, retains, &[], count, &[]);
+        self.builder.seal_block(count);
+        self.builder.switch_to_block(count);
+        let decremented = self.builder.ins().iadd_imm_s(rc, -1);
+        self.store(Region::Rc, decremented, object, RC_OFFSET);
+        self.builder.ins().jump(retains, &[]);
+        self.builder.seal_block(retains);
+        self.builder.switch_to_block(retains);
+        for m in moves {
+            let value = self.use_local(m.value)?;
+            self.retain(value, false);
+        }
+        self.builder.ins().jump(done, &[]);
+        self.builder.seal_block(done);
+        self.builder.switch_to_block(done);
+        Ok(())
+    }
+
     /// Jumps to `done` when `object` is null; continues in a new block otherwise.
     fn skip_if_null(&mut self, object: Value, done: cranelift_codegen::ir::Block) {
         let live = self.new_block();
@@ -243,13 +311,21 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         Ok(())
     }
 
-    /// `dst = new S { fields... }`: allocates the struct (fields zeroed) and stores the fields.
+    /// `dst = new S { fields... }`: allocates the struct (fields zeroed) and stores the fields;
+    /// a variant without payload is its static value instead (see `codegen::descriptors`).
     pub(super) fn new_struct(
         &mut self,
         dst: ir::Local,
         ty: StructId,
         fields: &[Operand],
     ) -> Result<()> {
+        let env = &mut *self.env;
+        if let Some(unit) = env.descriptors.unit(env.module, env.program, ty)? {
+            let object = self.pool_address(unit);
+            self.non_null.insert(object);
+            self.def_local(dst, object);
+            return Ok(());
+        }
         let desc = self.descriptor(Ty::Struct(ty))?;
         let object = self.call_runtime_value(RuntimeFn::StructAlloc, &[desc])?;
         self.non_null.insert(object);
