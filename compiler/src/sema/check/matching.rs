@@ -600,48 +600,149 @@ impl BodyChecker<'_, '_> {
                 Pat::Ctor(Ctor::Variant(tag), subs)
             }
             Pattern::Or(alternatives, span) => {
-                if !pattern.names().is_empty() {
-                    self.diags.push(
-                        Diagnostic::new(
-                            "E0901",
-                            *span,
-                            "names bound inside `|` patterns are not supported yet",
-                        )
-                        .label("not supported by this version of Keel")
-                        .note("match the alternatives in arms of their own"),
-                    );
-                    self.declare_all(pattern);
-                    return Pat::Wild;
-                }
-                let mut any: Vec<TExpr> = Vec::new();
-                let mut always = false;
-                let mut pats = Vec::with_capacity(alternatives.len());
-                for alternative in alternatives {
-                    let mut inner = Parts::default();
-                    pats.push(self.arm_pattern(alternative, ty, holder, path, &mut inner));
-                    match conjunction(inner.tests, *span) {
-                        Some(test) => any.push(test),
-                        None => always = true,
-                    }
-                }
-                if !always {
-                    let mut tests = any.into_iter();
-                    if let Some(first) = tests.next() {
-                        let test = tests.fold(first, |lhs, rhs| TExpr {
-                            kind: TExprKind::Logic {
-                                is_and: false,
-                                lhs: Box::new(lhs),
-                                rhs: Box::new(rhs),
-                            },
-                            ty: Type::Bool,
-                            span: *span,
-                        });
-                        parts.tests.push(test);
-                    }
-                }
-                Pat::Or(pats)
+                self.alternatives(alternatives, *span, ty, holder, path, parts)
             }
         }
+    }
+
+    /// `a | b | ...`: matches when one alternative does. Alternatives that bind names must all
+    /// bind the same names, of the same types (E0437, E0401): each is checked in a scope of its
+    /// own, the arm's names are declared once, and a hidden `which` records the alternative
+    /// that matched, `(test1 && { which = 1; true }) || ...`, so that the bindings are
+    /// `if which == 1 { binds1 } else if ...`, each retargeted to the arm's names.
+    fn alternatives(
+        &mut self,
+        alternatives: &[Pattern],
+        span: Span,
+        ty: Type,
+        holder: VarId,
+        path: &[Access],
+        parts: &mut Parts,
+    ) -> Pat {
+        let mut pats = Vec::with_capacity(alternatives.len());
+        let mut checked: Vec<(Option<TExpr>, Vec<TStmt>, Vec<(String, VarId, Span)>)> =
+            Vec::with_capacity(alternatives.len());
+        for alternative in alternatives {
+            self.push_scope();
+            let mut inner = Parts::default();
+            pats.push(self.arm_pattern(alternative, ty, holder, path, &mut inner));
+            let scope = self.scopes.last().expect("pushed above");
+            let mut names: Vec<(String, VarId, Span)> = (scope.iter())
+                .map(|(name, &(var, span))| (name.clone(), var, span))
+                .collect();
+            names.sort_by(|a, b| a.0.cmp(&b.0));
+            self.pop_scope();
+            checked.push((conjunction(inner.tests, span), inner.binds, names));
+        }
+        let binds_names = checked.iter().any(|(_, _, names)| !names.is_empty());
+        if !binds_names {
+            let tests: Vec<TExpr> = checked
+                .into_iter()
+                .filter_map(|(test, _, _)| test)
+                .collect();
+            // An alternative without a test matches everything: so does the whole.
+            if tests.len() == alternatives.len() {
+                parts.tests.extend(disjunction(tests, span));
+            }
+            return Pat::Or(pats);
+        }
+        // The arm's names: the first alternative's, declared once.
+        let first: Vec<(String, VarId, Span)> = checked[0].2.clone();
+        let mut finals: HashMap<String, VarId> = HashMap::new();
+        for (name, var, at) in &first {
+            let ident = Ident {
+                name: name.clone(),
+                span: *at,
+            };
+            finals.insert(name.clone(), self.declare(&ident, self.var_type(*var)));
+        }
+        for (_, _, names) in &checked[1..] {
+            let same =
+                names.len() == first.len() && names.iter().zip(&first).all(|(a, b)| a.0 == b.0);
+            if !same {
+                let want: Vec<String> = first.iter().map(|(n, _, _)| format!("`{n}`")).collect();
+                self.diags.push(
+                    Diagnostic::new(
+                        "E0437",
+                        span,
+                        "the alternatives of a `|` pattern bind different names",
+                    )
+                    .label("every alternative must bind the same names")
+                    .note(if want.is_empty() {
+                        "the first alternative binds none".to_string()
+                    } else {
+                        format!("the first alternative binds {}", want.join(", "))
+                    }),
+                );
+                return Pat::Or(pats);
+            }
+            for ((_, var, at), (_, first_var, _)) in names.iter().zip(&first) {
+                let (found, want) = (self.var_type(*var), self.var_type(*first_var));
+                if !found.fits(want) {
+                    self.mismatch(*at, want, found, "a name bound by every alternative");
+                    return Pat::Or(pats);
+                }
+            }
+        }
+        let which = self.hidden(Type::Int);
+        let int = |value: i64| TExpr {
+            kind: TExprKind::Int(value),
+            ty: Type::Int,
+            span,
+        };
+        let mut tests = Vec::with_capacity(checked.len());
+        let mut chain: Option<TExpr> = None;
+        for (index, (test, mut binds, names)) in checked.into_iter().enumerate().rev() {
+            let number = index as i64 + 1;
+            let map: HashMap<u32, VarId> = (names.iter())
+                .map(|(name, var, _)| (var.0, finals[name]))
+                .collect();
+            retarget(&mut binds, &map);
+            let mark = TExpr {
+                kind: TExprKind::Block(TBlock {
+                    stmts: vec![TStmt::Assign {
+                        place: Place {
+                            var: which,
+                            path: Vec::new(),
+                        },
+                        value: int(number),
+                    }],
+                    tail: Some(Box::new(TExpr {
+                        kind: TExprKind::Bool(true),
+                        ty: Type::Bool,
+                        span,
+                    })),
+                }),
+                ty: Type::Bool,
+                span,
+            };
+            tests.push(match test {
+                Some(test) => logic_and(test, mark),
+                None => mark,
+            });
+            let chosen = TExpr {
+                kind: TExprKind::Var(which),
+                ty: Type::Int,
+                span,
+            };
+            chain = Some(TExpr {
+                kind: TExprKind::If {
+                    cond: Box::new(equals(chosen, int(number))),
+                    then: TBlock {
+                        stmts: binds,
+                        tail: None,
+                    },
+                    else_: chain.map(Box::new),
+                    diverges: false,
+                },
+                ty: Type::Void,
+                span,
+            });
+        }
+        tests.reverse();
+        parts.tests.extend(disjunction(tests, span));
+        parts.binds.extend(chain.map(TStmt::Expr));
+        Pat::Or(pats)
     }
 
     /// Whether `ty` is an enum with a payload-free variant called `name`.
@@ -704,5 +805,48 @@ pub(super) fn block_expr(stmts: Vec<TStmt>, tail: TExpr, ty: Type) -> TExpr {
         }),
         ty,
         span,
+    }
+}
+
+/// `a || b || ...` of `tests` (none for no tests).
+fn disjunction(tests: Vec<TExpr>, span: Span) -> Option<TExpr> {
+    tests.into_iter().reduce(|lhs, rhs| TExpr {
+        kind: TExprKind::Logic {
+            is_and: false,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        },
+        ty: Type::Bool,
+        span,
+    })
+}
+
+/// Makes the assignments of `binds` (also those nested in the `if` chains of inner `|`
+/// patterns) assign the variables `map` gives for theirs.
+fn retarget(binds: &mut [TStmt], map: &HashMap<u32, VarId>) {
+    for bind in binds {
+        match bind {
+            TStmt::Assign { place, .. } => {
+                if let Some(&var) = map.get(&place.var.0) {
+                    place.var = var;
+                }
+            }
+            TStmt::Expr(TExpr {
+                kind: TExprKind::If { then, else_, .. },
+                ..
+            }) => {
+                retarget(&mut then.stmts, map);
+                let mut next = else_.as_deref_mut();
+                while let Some(TExpr {
+                    kind: TExprKind::If { then, else_, .. },
+                    ..
+                }) = next
+                {
+                    retarget(&mut then.stmts, map);
+                    next = else_.as_deref_mut();
+                }
+            }
+            _ => {}
+        }
     }
 }
