@@ -137,6 +137,15 @@ impl TypeTable {
         Type::Array(id)
     }
 
+    /// Forgets every struct, tuple and array type made after the first `structs` and
+    /// `arrays` (types made only to check something, and not to be lowered).
+    pub fn truncate(&mut self, structs: usize, arrays: usize) {
+        self.structs.truncate(structs);
+        self.arrays.truncate(arrays);
+        self.array_ids.retain(|_, &mut id| (id as usize) < arrays);
+        self.tuple_ids.retain(|_, &mut id| (id as usize) < structs);
+    }
+
     /// The tuple type with elements of types `elems` (interned).
     pub fn tuple_of(&mut self, elems: Vec<Type>) -> Type {
         if let Some(&id) = self.tuple_ids.get(&elems) {

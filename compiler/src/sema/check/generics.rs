@@ -14,9 +14,10 @@
 //!   polymorphic recursion (`f<T>` calling `f<[T]>`, `enum E<T> { A(E<[T]>) }`) reaches, or an
 //!   instance chain longer than [`MAX_INSTANCE_DEPTH`], is one diagnostic (E0427), never a hang.
 //!
-//! What this module does not do: check bounds (`T: Display`; traits come later), or check a
-//! generic function's body before it is used: each instance is checked with its types, and a
-//! mistake found in several instances is reported once.
+//! Each instance is checked with its types, and a mistake found in several instances is
+//! reported once; a generic function nothing instantiates is checked once with opaque types
+//! for its parameters, for the mistakes no type could mend ([`Checker::check_unused_generics`]).
+//! Bounds are checked where a generic is instantiated (`traits`).
 
 use super::*;
 
@@ -362,6 +363,66 @@ impl<'a> Checker<'a> {
         self.type_env = saved_env;
         self.current_depth = saved_depth;
         result
+    }
+
+    /// Checks, once, the body of every generic function of the program that nothing
+    /// instantiated, with each type parameter standing for a type of its own that has no
+    /// operations, and reports only the mistakes that no type argument could mend: unknown
+    /// variables, types and functions. Then forgets everything that check made (its
+    /// signatures, bodies and types), so nothing of it is lowered.
+    pub(super) fn check_unused_generics(&mut self, diags: &mut Vec<Diagnostic>) {
+        let unused: Vec<u32> = (0..self.prelude_from as u32)
+            .filter(|&decl| !self.decls[decl as usize].type_params.is_empty())
+            .filter(|&decl| !self.fn_instances.keys().any(|(d, _)| *d == decl))
+            .collect();
+        if unused.is_empty() {
+            return;
+        }
+        let (sigs, structs, arrays) = (
+            self.sigs.len(),
+            self.types.structs.len(),
+            self.types.arrays.len(),
+        );
+        let mut found = Vec::new();
+        for decl in unused {
+            let fn_decl = self.decls[decl as usize];
+            let args: Vec<Type> = (fn_decl.type_params.iter())
+                .map(|param| {
+                    let id = self.types.structs.len() as u32;
+                    let info = StructInfo::new(param.name.name.clone(), param.name.span);
+                    self.types.structs.push(info);
+                    Type::Struct(id)
+                })
+                .collect();
+            // Its bounds hold: the opaque types stand for types that meet them.
+            let saved = std::mem::take(&mut self.trait_impls);
+            let mut with_bounds = saved.clone();
+            for (param, arg) in fn_decl.type_params.iter().zip(&args) {
+                for bound in &param.bounds {
+                    with_bounds.insert((bound.name.clone(), self.types.name(*arg)));
+                }
+            }
+            self.trait_impls = with_bounds;
+            if let Some(index) = self.instantiate_fn(decl, args, fn_decl.name.span, &mut found) {
+                self.check_instance(index as usize, &mut found);
+            }
+            self.trait_impls = saved;
+        }
+        let mendable = |d: &Diagnostic| match d.code {
+            "E0301" | "E0305" => true,
+            "E0302" => d.message.starts_with("unknown function"),
+            _ => false,
+        };
+        merge_new(diags, found.into_iter().filter(mendable).collect());
+        self.sigs.truncate(sigs);
+        self.fn_instances
+            .retain(|_, &mut index| (index as usize) < sigs);
+        self.types.truncate(structs, arrays);
+        for generic in self.generic_types.values_mut() {
+            generic
+                .instances
+                .retain(|_, &mut id| (id as usize) < structs);
+        }
     }
 
     /// How an instance is named in the IR and in messages: `first<int>`.

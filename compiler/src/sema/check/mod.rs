@@ -153,6 +153,7 @@ pub fn check_file(file: &File, prelude: &File, diags: &mut Vec<Diagnostic>) -> T
         generics::merge_new(diags, found);
         funcs.push(func);
     }
+    checker.check_unused_generics(diags);
     TProgram {
         funcs,
         main,
