@@ -620,14 +620,14 @@ impl BodyChecker<'_, '_> {
         parts: &mut Parts,
     ) -> Pat {
         let mut pats = Vec::with_capacity(alternatives.len());
-        let mut checked: Vec<(Option<TExpr>, Vec<TStmt>, Vec<(String, VarId, Span)>)> =
+        let mut checked: Vec<(Option<TExpr>, Vec<TStmt>, BoundNames)> =
             Vec::with_capacity(alternatives.len());
         for alternative in alternatives {
             self.push_scope();
             let mut inner = Parts::default();
             pats.push(self.arm_pattern(alternative, ty, holder, path, &mut inner));
             let scope = self.scopes.last().expect("pushed above");
-            let mut names: Vec<(String, VarId, Span)> = (scope.iter())
+            let mut names: BoundNames = (scope.iter())
                 .map(|(name, &(var, span))| (name.clone(), var, span))
                 .collect();
             names.sort_by(|a, b| a.0.cmp(&b.0));
@@ -647,7 +647,7 @@ impl BodyChecker<'_, '_> {
             return Pat::Or(pats);
         }
         // The arm's names: the first alternative's, declared once.
-        let first: Vec<(String, VarId, Span)> = checked[0].2.clone();
+        let first: BoundNames = checked[0].2.clone();
         let mut finals: HashMap<String, VarId> = HashMap::new();
         for (name, var, at) in &first {
             let ident = Ident {
@@ -807,6 +807,10 @@ pub(super) fn block_expr(stmts: Vec<TStmt>, tail: TExpr, ty: Type) -> TExpr {
         span,
     }
 }
+
+/// The names an alternative of a `|` pattern binds, in name order, each with the variable it
+/// declared and where.
+type BoundNames = Vec<(String, VarId, Span)>;
 
 /// `a || b || ...` of `tests` (none for no tests).
 fn disjunction(tests: Vec<TExpr>, span: Span) -> Option<TExpr> {
