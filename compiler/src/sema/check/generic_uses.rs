@@ -127,12 +127,22 @@ impl BodyChecker<'_, '_> {
                 return TExpr::error(span);
             }
             let param = binding.missing().unwrap_or("?").to_string();
-            self.cannot_infer(
-                &param,
-                &callee.name,
-                callee.span,
-                "no argument's type tells it: give the result a type, e.g. `let x: [int] = f();`",
-            );
+            let hint = match &fn_decl.ret {
+                Some(ret) => {
+                    // The written result with `int` for the parameters, as an example.
+                    let mut example = ret.clone();
+                    for p in &fn_decl.type_params {
+                        replace_named(&mut example, &p.name.name, "int");
+                    }
+                    format!(
+                        "no argument's type tells it: give the result a type, e.g. `let x: {} = {}(...);`",
+                        super::traits::written_text(&example),
+                        callee.name
+                    )
+                }
+                None => "no argument's type tells it".to_string(),
+            };
+            self.cannot_infer(&param, &callee.name, callee.span, &hint);
             return TExpr::error(span);
         };
         let Some(func) = self
@@ -326,4 +336,16 @@ impl BodyChecker<'_, '_> {
 /// Whether the variants of generic enum `name` are written bare.
 fn generic_bare(body: &BodyChecker, name: &str) -> bool {
     body.cx.generic_types.get(name).is_some_and(|g| g.prelude)
+}
+
+/// Replaces the type name `name` in a written type by `by`.
+fn replace_named(ty: &mut TypeExpr, name: &str, by: &str) {
+    match ty {
+        TypeExpr::Named(ident) if ident.name == name => ident.name = by.to_string(),
+        TypeExpr::Named(_) => {}
+        TypeExpr::Array(elem, _) => replace_named(elem, name, by),
+        TypeExpr::Tuple(elems, _) | TypeExpr::Applied { args: elems, .. } => elems
+            .iter_mut()
+            .for_each(|elem| replace_named(elem, name, by)),
+    }
 }

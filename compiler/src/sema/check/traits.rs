@@ -162,8 +162,8 @@ fn same_signature(wanted: &FnDecl, given: &FnDecl, target: &TypeExpr) -> bool {
             == given.params.first().is_some_and(is_self_param)
 }
 
-/// A written type as text, for comparing two of them.
-fn written_text(ty: &TypeExpr) -> String {
+/// A written type as text, for comparing two of them (and for messages).
+pub(super) fn written_text(ty: &TypeExpr) -> String {
     match ty {
         TypeExpr::Named(name) => name.name.clone(),
         TypeExpr::Array(elem, _) => format!("[{}]", written_text(elem)),
