@@ -1393,7 +1393,7 @@ impl Generator {
         let guard = self.fresh("w");
         let trips = self.rng.range(0, 5);
         let header = if self.rng.chance(50) {
-            let cond = self.expr(&Ty::Bool, 2);
+            let cond = self.loop_header(|this| this.expr(&Ty::Bool, 2));
             format!("while {guard} < {trips} && {cond} {{ {guard} += 1;")
         } else {
             format!("while true {{ {guard} += 1; if {guard} > {trips} {{ break; }}")
@@ -2654,6 +2654,16 @@ impl Generator {
 
     /// `let w = 0;` and `while let P = e { w += 1; if w > n { break; } ... }`, `e` often a
     /// variable the body may change.
+    /// What `header` generates for a loop's condition or `while let` value, without `break`
+    /// or `continue`: there they would belong to the new loop, before its guard counts the
+    /// trip, and could loop forever.
+    fn loop_header(&mut self, header: impl FnOnce(&mut Self) -> String) -> String {
+        let saved = std::mem::replace(&mut self.loop_depth, 0);
+        let text = header(self);
+        self.loop_depth = saved;
+        text
+    }
+
     fn while_let_loop(&mut self) -> Vec<Node> {
         let guard = self.fresh("w");
         let trips = self.rng.range(0, 4);
@@ -2663,7 +2673,7 @@ impl Generator {
             (var.ty, var.name)
         } else {
             let matched = self.scrutinee_type();
-            let scrutinee = self.expr(&matched, 2);
+            let scrutinee = self.loop_header(|this| this.expr(&matched, 2));
             (matched, scrutinee)
         };
         self.declare(guard.clone(), Ty::Int, false);

@@ -168,15 +168,7 @@ impl<'a> Checker<'a> {
         let mut seen: HashMap<&str, Span> = HashMap::new();
         for param in params {
             if let Some(first) = seen.insert(&param.name.name, param.name.span) {
-                diags.push(
-                    Diagnostic::new(
-                        "E0304",
-                        param.name.span,
-                        format!("type parameter `{}` is declared twice", param.name.name),
-                    )
-                    .label("declared again")
-                    .secondary(first, "first declared here"),
-                );
+                diags.push(declared_twice("type parameter", &param.name, first));
             } else if is_builtin_type(&param.name.name) {
                 diags.push(
                     Diagnostic::new(

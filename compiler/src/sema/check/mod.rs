@@ -420,15 +420,7 @@ impl<'a> Checker<'a> {
         for field in &decl.fields {
             let ty = self.resolve_type(&field.ty, false, diags);
             if let Some(first) = seen.insert(&field.name.name, field.name.span) {
-                diags.push(
-                    Diagnostic::new(
-                        "E0304",
-                        field.name.span,
-                        format!("field `{}` is declared twice", field.name.name),
-                    )
-                    .label("declared again")
-                    .secondary(first, "first declared here"),
-                );
+                diags.push(declared_twice("field", &field.name, first));
             }
             fields.push((field.name.name.clone(), ty));
         }
@@ -440,15 +432,7 @@ impl<'a> Checker<'a> {
         let mut seen: HashMap<&str, Span> = HashMap::new();
         for variant in &decl.variants {
             if let Some(first) = seen.insert(&variant.name.name, variant.name.span) {
-                diags.push(
-                    Diagnostic::new(
-                        "E0304",
-                        variant.name.span,
-                        format!("variant `{}` is declared twice", variant.name.name),
-                    )
-                    .label("declared again")
-                    .secondary(first, "first declared here"),
-                );
+                diags.push(declared_twice("variant", &variant.name, first));
             }
         }
     }
@@ -1071,6 +1055,17 @@ impl<'a> Checker<'a> {
 fn is_self_param(param: &Param) -> bool {
     param.name.name == "self"
         && matches!(&param.ty, TypeExpr::Named(ty) if ty.name == "Self" && ty.span == param.name.span)
+}
+
+/// E0304: `what` `name` declared again, first at `first`.
+fn declared_twice(what: &str, name: &Ident, first: Span) -> Diagnostic {
+    Diagnostic::new(
+        "E0304",
+        name.span,
+        format!("{what} `{}` is declared twice", name.name),
+    )
+    .label("declared again")
+    .secondary(first, "first declared here")
 }
 
 fn is_builtin_type(name: &str) -> bool {
