@@ -17,11 +17,7 @@ impl BodyChecker<'_, '_> {
             return TExpr::error(span);
         }
         if let Some(&decl) = self.cx.by_name.get(&callee.name) {
-            if !self.cx.decls[decl as usize].type_params.is_empty() {
-                return self.generic_call(decl, callee, args, expected, span);
-            }
-            let func = self.cx.decl_sigs[&decl];
-            return self.user_call(func, callee, args, span);
+            return self.decl_call(decl, callee, args, expected, span);
         }
         if let Some(checked) = self.option_result_call(callee, args, expected, span) {
             return checked;

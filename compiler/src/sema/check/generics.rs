@@ -213,54 +213,30 @@ impl<'a> Checker<'a> {
             return Type::Error;
         }
         let env: Vec<(String, Type)> = generic.params.iter().cloned().zip(args.clone()).collect();
-        let id = self.types.structs.len() as u32;
         let mut info = StructInfo::new(name.to_string(), decl.name().span);
         info.args = args.clone();
         info.bare_variants = prelude;
-        if let TypeDecl::Enum(_) = decl {
-            info.kind = StructKind::Enum;
-            info.set_fields(vec![("tag".to_string(), Type::Int)]);
-        }
-        self.types.structs.push(info);
+        let id = match decl {
+            TypeDecl::Struct(_) => {
+                self.types.structs.push(info);
+                self.types.structs.len() as u32 - 1
+            }
+            TypeDecl::Enum(d) => self.push_enum(d, info),
+        };
         (self.generic_types.get_mut(name))
             .expect("looked up above")
             .instances
             .insert(args, id);
-        // The declaration's types were checked once (`declare_generic`): what resolving them
+        // The declaration's types were checked once (`collect_types`): what resolving them
         // again would report is said already, except running out of depth.
         let saved = std::mem::replace(&mut self.type_env, env);
         let mut scratch = Vec::new();
         match decl {
             TypeDecl::Struct(d) => {
-                let fields = (d.fields.iter())
-                    .map(|f| {
-                        let ty = self.resolve_type(&f.ty, false, &mut scratch);
-                        (f.name.name.clone(), ty)
-                    })
-                    .collect();
+                let fields = self.field_types(d, &mut scratch);
                 self.types.structs[id as usize].set_fields(fields);
             }
-            TypeDecl::Enum(d) => {
-                for (tag, variant) in d.variants.iter().enumerate() {
-                    let entry = self.types.structs.len() as u32;
-                    let mut info = StructInfo::new(variant.name.name.clone(), variant.name.span);
-                    info.kind = StructKind::Variant {
-                        of: ir::StructId(id),
-                        tag: tag as u32,
-                    };
-                    self.types.structs.push(info);
-                    self.types.structs[id as usize].variants.push(entry);
-                }
-                for (tag, variant) in d.variants.iter().enumerate() {
-                    let mut fields = vec![("tag".to_string(), Type::Int)];
-                    for (index, ty) in variant.payload.iter().enumerate() {
-                        let ty = self.resolve_type(ty, false, &mut scratch);
-                        fields.push((index.to_string(), ty));
-                    }
-                    let entry = self.types.structs[id as usize].variants[tag];
-                    self.types.structs[entry as usize].set_fields(fields);
-                }
-            }
+            TypeDecl::Enum(d) => self.set_payloads(d, id, &mut scratch),
         }
         self.type_env = saved;
         diags.extend(scratch.into_iter().filter(|d| d.code == "E0427"));

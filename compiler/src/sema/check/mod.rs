@@ -346,21 +346,9 @@ impl<'a> Checker<'a> {
             if self.declare_type_name(&decl.name, diags) {
                 self.enum_ids.insert(decl.name.name.clone(), id);
             }
-            let mut info = StructInfo::new(decl.name.name.clone(), decl.name.span);
-            info.kind = StructKind::Enum;
-            info.set_fields(vec![("tag".to_string(), Type::Int)]);
-            self.types.structs.push(info);
+            let info = StructInfo::new(decl.name.name.clone(), decl.name.span);
+            self.push_enum(decl, info);
             self.check_variant_names(decl, diags);
-            for (tag, variant) in decl.variants.iter().enumerate() {
-                let entry = self.types.structs.len() as u32;
-                let mut info = StructInfo::new(variant.name.name.clone(), variant.name.span);
-                info.kind = StructKind::Variant {
-                    of: ir::StructId(id),
-                    tag: tag as u32,
-                };
-                self.types.structs.push(info);
-                self.types.structs[id as usize].variants.push(entry);
-            }
             enum_entries.push(id);
         }
         for (decl, &entry) in structs.iter().zip(&struct_entries) {
@@ -368,15 +356,7 @@ impl<'a> Checker<'a> {
             self.types.structs[entry as usize].set_fields(fields);
         }
         for (decl, &entry) in enums.iter().zip(&enum_entries) {
-            for (tag, variant) in decl.variants.iter().enumerate() {
-                let mut fields = vec![("tag".to_string(), Type::Int)];
-                for (index, ty) in variant.payload.iter().enumerate() {
-                    let ty = self.resolve_type(ty, false, diags);
-                    fields.push((index.to_string(), ty));
-                }
-                let variant_entry = self.types.structs[entry as usize].variants[tag];
-                self.types.structs[variant_entry as usize].set_fields(fields);
-            }
+            self.set_payloads(decl, entry, diags);
         }
         // A generic declaration's own types, once, with its parameters standing for `Error`:
         // a mistake in them is reported here, not once per instance.
@@ -406,6 +386,40 @@ impl<'a> Checker<'a> {
                 }
             }
             self.type_env = saved;
+        }
+    }
+
+    /// Adds enum `decl`'s entry (`info`, made an enum type with its `tag` field) to the type
+    /// table, and one entry per variant right after it (their payloads are set by
+    /// [`Checker::set_payloads`]). Returns the enum's entry.
+    fn push_enum(&mut self, decl: &EnumDecl, mut info: StructInfo) -> u32 {
+        let id = self.types.structs.len() as u32;
+        info.kind = StructKind::Enum;
+        info.set_fields(vec![("tag".to_string(), Type::Int)]);
+        self.types.structs.push(info);
+        for (tag, variant) in decl.variants.iter().enumerate() {
+            let entry = self.types.structs.len() as u32;
+            let mut info = StructInfo::new(variant.name.name.clone(), variant.name.span);
+            info.kind = StructKind::Variant {
+                of: ir::StructId(id),
+                tag: tag as u32,
+            };
+            self.types.structs.push(info);
+            self.types.structs[id as usize].variants.push(entry);
+        }
+        id
+    }
+
+    /// Resolves the payload types of enum `decl`'s variants, whose entries follow `id`.
+    fn set_payloads(&mut self, decl: &EnumDecl, id: u32, diags: &mut Vec<Diagnostic>) {
+        for (tag, variant) in decl.variants.iter().enumerate() {
+            let mut fields = vec![("tag".to_string(), Type::Int)];
+            for (index, ty) in variant.payload.iter().enumerate() {
+                let ty = self.resolve_type(ty, false, diags);
+                fields.push((index.to_string(), ty));
+            }
+            let entry = self.types.structs[id as usize].variants[tag];
+            self.types.structs[entry as usize].set_fields(fields);
         }
     }
 
@@ -582,19 +596,7 @@ impl<'a> Checker<'a> {
                     .map(|arg| self.resolve_type(arg, false, diags))
                     .collect();
                 if args.len() != count {
-                    diags.push(
-                        Diagnostic::new(
-                            "E0426",
-                            *span,
-                            format!(
-                                "`{}` takes {count} type argument{}, given {}",
-                                name.name,
-                                plural(count),
-                                args.len()
-                            ),
-                        )
-                        .label("wrong number of type arguments"),
-                    );
+                    diags.push(type_argument_count(&name.name, count, args.len(), *span));
                     return Type::Error;
                 }
                 if args.contains(&Type::Error) {
@@ -1055,6 +1057,19 @@ impl<'a> Checker<'a> {
 fn is_self_param(param: &Param) -> bool {
     param.name.name == "self"
         && matches!(&param.ty, TypeExpr::Named(ty) if ty.name == "Self" && ty.span == param.name.span)
+}
+
+/// E0426: generic `name` given `given` type arguments instead of `count`.
+fn type_argument_count(name: &str, count: usize, given: usize, span: Span) -> Diagnostic {
+    Diagnostic::new(
+        "E0426",
+        span,
+        format!(
+            "`{name}` takes {count} type argument{}, given {given}",
+            plural(count)
+        ),
+    )
+    .label("wrong number of type arguments")
 }
 
 /// E0304: `what` `name` declared again, first at `first`.

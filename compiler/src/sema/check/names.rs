@@ -55,18 +55,7 @@ impl<'a> Checker<'a> {
         let alias = self.aliases[name];
         let count = alias.type_params.len();
         if args.len() != count {
-            diags.push(
-                Diagnostic::new(
-                    "E0426",
-                    span,
-                    format!(
-                        "`{name}` takes {count} type argument{}, given {}",
-                        plural(count),
-                        args.len()
-                    ),
-                )
-                .label("wrong number of type arguments"),
-            );
+            diags.push(type_argument_count(name, count, args.len(), span));
             return Type::Error;
         }
         let mut scratch = Vec::new();
