@@ -12,7 +12,10 @@
 //! it) simply joins that thread's list. When a thread ends, its free lists and the rest of its
 //! chunk go to a process-wide reserve, which the next thread that needs memory takes over: the
 //! memory held is bounded by what the threads alive at once used at their peak, however many
-//! programs run one after the other in one process (tests, the JIT).
+//! programs run one after the other in one process (tests, the JIT). Every chunk's first word
+//! links it to the chunk made before it, from a process-wide head: the chunks stay reachable
+//! from a root, so a leak checker (valgrind, the suite's memcheck pass) sees memory the pool
+//! holds, not memory lost through pointers into the middle of a chunk.
 //!
 //! What this module does not do: count objects (see `object`, which counts every allocation,
 //! pooled or not) or know what the blocks hold.
@@ -20,6 +23,7 @@
 use std::alloc::{alloc, Layout};
 use std::cell::UnsafeCell;
 use std::ptr::null_mut;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::Mutex;
 
 use crate::fault::out_of_memory;
@@ -65,6 +69,13 @@ struct Reserve(Pool);
 unsafe impl Send for Reserve {}
 
 static RESERVE: Mutex<Vec<Reserve>> = Mutex::new(Vec::new());
+
+/// The newest chunk; each chunk's first word holds the one made before it (null for the
+/// first). Only ever pushed to: chunks live as long as the process.
+static CHUNKS: AtomicPtr<u8> = AtomicPtr::new(null_mut());
+
+/// The bytes at the start of a chunk that link it to the previous one.
+const CHUNK_HEADER: usize = GRAIN;
 
 thread_local! {
     static POOL: UnsafeCell<Pool> = const { UnsafeCell::new(Pool::EMPTY) };
@@ -174,12 +185,28 @@ fn refill(pool: &mut Pool, size: usize) -> *mut u8 {
     if chunk.is_null() {
         out_of_memory(CHUNK_SIZE);
     }
-    // SAFETY: `size <= MAX_POOLED < CHUNK_SIZE`.
+    link_chunk(chunk);
+    // SAFETY: `CHUNK_HEADER + size <= CHUNK_HEADER + MAX_POOLED < CHUNK_SIZE`.
     unsafe {
-        pool.next = chunk.add(size);
+        let block = chunk.add(CHUNK_HEADER);
+        pool.next = block.add(size);
         pool.end = chunk.add(CHUNK_SIZE);
+        block
     }
-    chunk
+}
+
+/// Makes `chunk` (fresh, at least [`CHUNK_HEADER`] bytes) the head of the process's chunk
+/// list, its first word pointing to the previous head.
+fn link_chunk(chunk: *mut u8) {
+    let mut previous = CHUNKS.load(Ordering::Relaxed);
+    loop {
+        // SAFETY: the chunk's first word is its header, which nothing else uses.
+        unsafe { *chunk.cast::<*mut u8>() = previous };
+        match CHUNKS.compare_exchange_weak(previous, chunk, Ordering::Release, Ordering::Relaxed) {
+            Ok(_) => return,
+            Err(current) => previous = current,
+        }
+    }
 }
 
 /// Merges the reserved pool `other` into `pool`: takes over its chunk when `pool` has none
@@ -248,6 +275,33 @@ mod tests {
         }
         assert_eq!(class_of(MAX_POOLED + 1), None);
         assert_eq!(class_of(16), Some(2));
+    }
+
+    #[test]
+    fn every_chunk_is_reachable_from_the_chunk_list() {
+        let class = class_of(MAX_POOLED).unwrap();
+        // More than a chunk's worth, so at least one new chunk is made here.
+        let blocks: Vec<*mut u8> = (0..CHUNK_SIZE / MAX_POOLED + 1)
+            .map(|_| alloc_block(class))
+            .collect();
+        for &block in &blocks {
+            let mut chunk = CHUNKS.load(Ordering::Acquire);
+            let mut found = false;
+            while !chunk.is_null() {
+                let start = chunk as usize;
+                if (start + CHUNK_HEADER..start + CHUNK_SIZE).contains(&(block as usize)) {
+                    found = true;
+                    break;
+                }
+                // SAFETY: a chunk's first word links to the previous chunk.
+                chunk = unsafe { *chunk.cast::<*mut u8>() };
+            }
+            assert!(found, "block {block:?} lies in no listed chunk");
+        }
+        for block in blocks {
+            // SAFETY: each block came from this class and is not used again.
+            unsafe { free_block(block, class) };
+        }
     }
 
     /// The blocks on `pool`'s list of `class`, in order.
