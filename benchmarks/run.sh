@@ -42,7 +42,7 @@ else
     echo "run.sh: cargo build --release failed; Keel rows are skipped" >&2
 fi
 
-all_benchmarks=(fib loop nbody spectral sieve strings contracts contracts_plain binarytrees)
+all_benchmarks=(fib loop nbody spectral sieve strings contracts contracts_plain binarytrees closures)
 if (($# > 0)); then
     benchmarks=("$@")
 else
@@ -59,6 +59,7 @@ declare -A bench_args=(
     [contracts]="100000000"
     [contracts_plain]="100000000"
     [binarytrees]="16"
+    [closures]="1000000 50"
 )
 declare -A expected=(
     [fib]=2178309
@@ -69,6 +70,7 @@ declare -A expected=(
     [strings]=$'22888890\n2000001\n20888890\n22888890\n22888878'
     [contracts]=1698660597083333
     [contracts_plain]=1698660597083333
+    [closures]=37500600000000
     [binarytrees]=$'stretch tree of depth 17\t check: 262143\n65536\t trees of depth 4\t check: 2031616\n16384\t trees of depth 6\t check: 2080768\n4096\t trees of depth 8\t check: 2093056\n1024\t trees of depth 10\t check: 2096128\n256\t trees of depth 12\t check: 2096896\n64\t trees of depth 14\t check: 2097088\n16\t trees of depth 16\t check: 2097136\nlong lived tree of depth 16\t check: 131071'
 )
 for bench in "${benchmarks[@]}"; do

@@ -20,7 +20,9 @@
 //!   above, nested too): bare variants (`Some(x)`; the others through an annotated `let` when
 //!   the value does not tell every type argument), patterns with and without `Option::`, the
 //!   helpers; generic functions, from a few every program declares (`g_pick`, `g_wrap`,
-//!   `g_second`, instantiated with the program's types); methods: every struct has an `impl`
+//!   `g_second`, instantiated with the program's types); closures over a parameter and the
+//!   variables around them (which they capture), called at once, through a generic function
+//!   taking a function value (`g_apply`, `g_twice`) or the prelude's `map`; methods: every struct has an `impl`
 //!   block (`get_f`, `with_f`, `make`) and implements the trait `Weighed`, used through
 //!   `g_weigh<T: Weighed>`;
 //! - functions with parameters and results of those types (result declared or inferred), calling
@@ -607,7 +609,9 @@ const GENERIC_HELPERS: &str = "trait Weighed { fn weight(self) -> int; fn double
 fn g_weigh<T: Weighed>(T x) -> int { return x.doubled() + x.weight(); }\n\
 fn g_pick<T>(bool c, T a, T b) -> T { if c { return a; } return b; }\n\
 fn g_wrap<T>(T x) -> Option<T> { return Some(x); }\n\
-fn g_second<A, B>((A, B) p) -> B { return p.1; }";
+fn g_second<A, B>((A, B) p) -> B { return p.1; }\n\
+fn g_apply<T>(fn(T) -> T f, T x) -> T { return f(x); }\n\
+fn g_twice<T>(fn(T) -> T f, T x) -> T { let g = f; return g(f(x)); }";
 
 /// Field names: none of them a builtin, keyword or generated variable name.
 const FIELD_NAMES: &[&str] = &["x", "y", "z", "n", "w", "name", "tag", "items"];
@@ -1809,7 +1813,8 @@ impl Generator {
     /// A value of type `ty` through the generic helpers every program declares
     /// ([`GENERIC_HELPERS`]), each called with the type arguments its arguments tell.
     fn through_generic(&mut self, ty: &Ty, depth: u32, max: u64) -> String {
-        match self.rng.below(5) {
+        match self.rng.below(7) {
+            5 | 6 => self.through_closure(ty, depth, max),
             0 => {
                 let cond = self.expr(&Ty::Bool, depth);
                 let a = self.sized(ty, depth, max);
@@ -1838,6 +1843,28 @@ impl Generator {
                 let fallback = self.sized(ty, depth, max);
                 self.builtin("unwrap_or", vec![held, fallback])
             }
+        }
+    }
+
+    /// A value of type `ty` computed by a closure over an argument of that type: called at once,
+    /// or passed to `g_apply` or `g_twice` ([`GENERIC_HELPERS`]), or to `map` over a one-element
+    /// array. Its body is one expression without statements (so it assigns nothing it
+    /// captures), reading the parameter and the variables around it, which it captures.
+    fn through_closure(&mut self, ty: &Ty, depth: u32, max: u64) -> String {
+        let param = self.fresh("cv");
+        let type_name = ty.name(&self.enums);
+        let argument = self.sized(ty, depth, max);
+        self.scopes.push(Vec::new());
+        self.declare(param.clone(), ty.clone(), false);
+        let body = self.sized(ty, depth.min(1), max);
+        self.scopes.pop();
+        let closure = format!("fn({type_name} {param}) -> {type_name} {{ return {body}; }}");
+        match self.rng.below(4) {
+            0 => format!("({closure})({argument})"),
+            1 => format!("g_apply({closure}, {argument})"),
+            // Twice: the closure's result is its argument again, so only when that fits.
+            2 if ty.bound() <= max => format!("g_twice({closure}, {argument})"),
+            _ => format!("[{argument}].map({closure})[0]"),
         }
     }
 
@@ -3845,6 +3872,9 @@ fn generated_programs_use_the_value_types() {
         "g_wrap(",
         "g_second(",
         "g_weigh(",
+        "g_apply(fn(",
+        "g_twice(fn(",
+        "].map(fn(",
         "::make(",
         ".with_",
         ".get_",

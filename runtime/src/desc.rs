@@ -30,6 +30,16 @@ pub const KIND_ENUM: u32 = 6;
 /// Printed as `Circle(1.0)`, or just `Empty` without a payload; equal to another value of the
 /// same enum when the tags and then the payloads are.
 pub const KIND_VARIANT: u32 = 7;
+/// `kind` of a function type (`fn(int) -> int`); `name` is the type as written. Like an enum
+/// type, it only says "look at the object": a function value points to an object of one of
+/// its closure types.
+pub const KIND_FN: u32 = 8;
+/// `kind` of a closure type: the object a function value points to, stored and freed as a
+/// struct whose field 0 is the code to call, field 1 the stack units a call takes, and the
+/// other fields the values the closure captured; `name` is what it prints as between `<` and
+/// `>` (`fn add`, `closure`). Equal only to itself (the compiler lets no program compare
+/// functions).
+pub const KIND_CLOSURE: u32 = 9;
 
 /// The description of one Keel type.
 #[repr(C)]
@@ -164,9 +174,17 @@ impl TypeDesc {
         desc
     }
 
-    /// Whether objects of this type are laid out as structs: structs, tuples and variants.
+    /// Whether values of this type point to objects whose own descriptor (in their header)
+    /// says what they are: enums (an object of one of their variants) and function types (an
+    /// object of one of their closure types).
+    pub fn is_indirect(&self) -> bool {
+        matches!(self.kind, KIND_ENUM | KIND_FN)
+    }
+
+    /// Whether objects of this type are laid out as structs: structs, tuples, variants and
+    /// closures.
     pub fn has_fields(&self) -> bool {
-        matches!(self.kind, KIND_STRUCT | KIND_VARIANT)
+        matches!(self.kind, KIND_STRUCT | KIND_VARIANT | KIND_CLOSURE)
     }
 
     /// Whether this is a tuple type: a struct type without a name.
@@ -232,7 +250,7 @@ impl FieldDesc {
 pub fn is_heap_kind(kind: u32) -> bool {
     matches!(
         kind,
-        KIND_STRING | KIND_ARRAY | KIND_STRUCT | KIND_ENUM | KIND_VARIANT
+        KIND_STRING | KIND_ARRAY | KIND_STRUCT | KIND_ENUM | KIND_VARIANT | KIND_FN | KIND_CLOSURE
     )
 }
 

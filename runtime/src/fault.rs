@@ -169,6 +169,24 @@ pub unsafe extern "C" fn keel_fault(
     }
 }
 
+/// Raises the fault `message` (a Keel string, consumed) at the site whose text is the Keel
+/// string `site` (borrowed): a contract of a function called through a function value, whose
+/// call site is known only when it runs. Otherwise as [`keel_fault`].
+///
+/// # Safety
+/// `message` must be a live string owned by the caller, `site` a live string.
+#[no_mangle]
+pub unsafe extern "C" fn keel_fault_at(
+    message: *const crate::string::StrHeader,
+    site: *const crate::string::StrHeader,
+) {
+    // SAFETY: the caller passes two live strings.
+    unsafe {
+        let site = crate::string::as_bytes(site);
+        keel_fault(message, site.as_ptr(), site.len())
+    }
+}
+
 /// The site text passed to a runtime function as `(site, site_len)` (the compiler writes sites
 /// as UTF-8; anything else shows as `?`).
 ///

@@ -51,7 +51,9 @@ pub use array::{
     keel_array_pop, keel_array_push, keel_array_reverse, keel_array_slice, keel_array_sort,
 };
 pub use desc::{FieldDesc, TypeDesc};
-pub use fault::{keel_fault, keel_fault_bounds, keel_fault_int, keel_fault_to_int, IntOp};
+pub use fault::{
+    keel_fault, keel_fault_at, keel_fault_bounds, keel_fault_int, keel_fault_to_int, IntOp,
+};
 pub use math::{
     keel_float_abs, keel_float_atan2, keel_float_ceil, keel_float_cos, keel_float_exp,
     keel_float_floor, keel_float_ln, keel_float_max, keel_float_min, keel_float_pow,
@@ -100,6 +102,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("keel_fault_bounds", keel_fault_bounds as *const u8),
         ("keel_fault_to_int", keel_fault_to_int as *const u8),
         ("keel_fault", keel_fault as *const u8),
+        ("keel_fault_at", keel_fault_at as *const u8),
         ("keel_live_enter", keel_live_enter as *const u8),
         ("keel_live_backoff", keel_live_backoff as *const u8),
         ("keel_live_exit", keel_live_exit as *const u8),

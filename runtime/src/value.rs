@@ -14,8 +14,8 @@
 //! (values of one static type are compared; their descriptors are not).
 
 use crate::desc::{
-    TypeDesc, KIND_ARRAY, KIND_BOOL, KIND_ENUM, KIND_FLOAT, KIND_INT, KIND_STRING, KIND_STRUCT,
-    KIND_VARIANT,
+    TypeDesc, KIND_ARRAY, KIND_BOOL, KIND_CLOSURE, KIND_ENUM, KIND_FLOAT, KIND_FN, KIND_INT,
+    KIND_STRING, KIND_STRUCT, KIND_VARIANT,
 };
 use crate::float::FloatText;
 use crate::layout::{ArrayHeader, ObjHeader, StrHeader};
@@ -100,6 +100,7 @@ unsafe fn shallow_eq<'a>(a: i64, b: i64, desc: *const TypeDesc, open: &mut Vec<P
             KIND_STRING => {
                 a == b || as_bytes(a as *const StrHeader) == as_bytes(b as *const StrHeader)
             }
+            KIND_CLOSURE => a == b,
             // No shortcut for `a == b`: an array holding NaN is not equal to itself.
             KIND_ARRAY => {
                 let xs = crate::array::elements(a as *const ArrayHeader);
@@ -269,7 +270,13 @@ unsafe fn write_start<'a>(
                     next: 0,
                 });
             }
-            KIND_ENUM => write_start(out, word, of_object(word, desc), open),
+            KIND_ENUM | KIND_FN => write_start(out, word, of_object(word, desc), open),
+            // `<fn add>`, `<closure>`.
+            KIND_CLOSURE => {
+                out.push(b'<');
+                out.extend_from_slice((*desc).name_bytes());
+                out.push(b'>');
+            }
             // `Circle(1.0)`, or `Empty` without a payload.
             KIND_VARIANT => {
                 out.extend_from_slice((*desc).name_bytes());
@@ -318,7 +325,7 @@ unsafe fn write_start<'a>(
 unsafe fn of_object(word: i64, desc: *const TypeDesc) -> *const TypeDesc {
     // SAFETY: the caller guarantees both.
     unsafe {
-        if (*desc).kind == KIND_ENUM && word != 0 {
+        if (*desc).is_indirect() && word != 0 {
             (*(word as *const ObjHeader)).desc
         } else {
             desc

@@ -98,6 +98,7 @@ mod tests {
         Program {
             functions: vec![Function {
                 name: "<main>".into(),
+                env: false,
                 param_count: 0,
                 ret: Ty::Void,
                 locals: vec![],

@@ -479,6 +479,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                     self.def_local(*dst, result);
                 }
             }
+            Inst::CallIndirect { dst, args, site } => self.call_indirect(*dst, args, *site)?,
             Inst::Print {
                 value,
                 ty,
@@ -797,6 +798,75 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             let [site_ptr, site_len] = this.site_args(site)?;
             this.call_runtime(RuntimeFn::FaultStackOverflow, &[site_ptr, site_len])
         })
+    }
+
+    /// `call_indirect`: calls the code in field 0 of the function value's object, counting the
+    /// stack units in its field 1 like a direct call.
+    fn call_indirect(
+        &mut self,
+        dst: Option<ir::Local>,
+        args: &[Operand],
+        site: SiteId,
+    ) -> Result<()> {
+        let mut values = Vec::with_capacity(args.len());
+        for arg in args {
+            values.push(self.operand(*arg)?);
+        }
+        let position = ir::StructDef::callee_position(args.len());
+        let Some(Operand::Local(callee)) = args.get(position) else {
+            return Err("call_indirect without a function value".into());
+        };
+        let Some(&Ty::Struct(fn_type)) = self.types.get(callee.0 as usize) else {
+            return Err("call_indirect of a value that is not a function".into());
+        };
+        let (params, ret) = self.env.program.struct_def(fn_type).signature();
+        let pointer = self.env.pointer;
+        let mut sig = clif::Signature::new(self.env.module.isa().default_call_conv());
+        for ty in params {
+            let ty = value_type(ty, pointer).ok_or("a void parameter")?;
+            sig.params.push(clif::AbiParam::new(ty));
+        }
+        sig.params.push(clif::AbiParam::new(pointer));
+        sig.params.push(clif::AbiParam::new(pointer));
+        if let Some(ret) = value_type(ret, pointer) {
+            sig.returns.push(clif::AbiParam::new(ret));
+        }
+        let sig = self.builder.import_signature(sig);
+        let object = values[position];
+        let flags = MemFlagsData::trusted().with_readonly();
+        let field = |k: i32| keel_runtime::layout::STRUCT_FIELDS_OFFSET + 8 * k;
+        let code = self.builder.ins().load(pointer, flags, object, field(0));
+        let units = self.builder.ins().load(types::I64, flags, object, field(1));
+        let counter = self.call_depth_address()?;
+        let counted = MemFlagsData::trusted();
+        let before = self.builder.ins().load(types::I64, counted, counter, 0);
+        let after = self.builder.ins().iadd(before, units);
+        self.builder.ins().store(counted, after, counter, 0);
+        let too_deep =
+            self.builder
+                .ins()
+                .icmp_imm_s(IntCC::SignedGreaterThan, after, MAX_STACK_UNITS);
+        self.fatal_if_with(too_deep, |this| {
+            let [site_ptr, site_len] = this.site_args(site)?;
+            this.call_runtime(RuntimeFn::FaultStackOverflow, &[site_ptr, site_len])
+        })?;
+        let call = self.builder.ins().call_indirect(sig, code, &values);
+        let counter = self.call_depth_address()?;
+        let depth = self.builder.ins().load(types::I64, counted, counter, 0);
+        let restored = self.builder.ins().isub(depth, units);
+        self.builder.ins().store(counted, restored, counter, 0);
+        if let Some(test) = self.propagate_pending_fault()? {
+            self.recovery.after_calls.insert(call, test);
+        }
+        if let Some(dst) = dst {
+            let result = *self
+                .builder
+                .inst_results(call)
+                .first()
+                .ok_or("call_indirect uses the result of a void function")?;
+            self.def_local(dst, result);
+        }
+        Ok(())
     }
 
     /// Uncounts a Keel call of a callee taking `units` stack units that returned. The counter is reloaded rather than the old depth kept

@@ -312,7 +312,7 @@ fn is_leaf(func: &ir::Function) -> bool {
         .blocks
         .iter()
         .flat_map(|block| &block.insts)
-        .any(|inst| matches!(inst, ir::Inst::Call { .. }))
+        .any(|inst| matches!(inst, ir::Inst::Call { .. } | ir::Inst::CallIndirect { .. }))
 }
 
 /// Runs the Cranelift verifier on `body` in debug builds (release builds trust the lowering).

@@ -49,7 +49,7 @@ impl FaultReleases {
     /// [`crate::ir::Program::runs_in_live_blocks`]), only blocks with a handler get lists: the
     /// faults of the others end the process.
     pub fn of(func: &Function, runs_in_live_blocks: bool) -> FaultReleases {
-        let heap: Vec<bool> = func.locals.iter().map(|l| l.ty.is_heap()).collect();
+        let heap = func.owned_heap();
         let recovers = |block: &crate::ir::Block| runs_in_live_blocks || block.handler.is_some();
         if !heap.iter().any(|&h| h) || !func.blocks.iter().any(recovers) {
             return FaultReleases::default();

@@ -39,7 +39,7 @@
 //!   fault at the `Call`, which counts as a faulting instruction of the caller.
 //!
 //! Instructions that can raise: the faulting `Unary`/`Binary` ops, `ArrayGet`, `ArraySet`,
-//! `ArrayTake`, every `Call`, and the `CallRt`s whose [`RtFunc::may_fault`] holds (the backends
+//! `ArrayTake`, every `Call` and `CallIndirect`, and the `CallRt`s whose [`RtFunc::may_fault`] holds (the backends
 //! test the runtime's pending flag after those calls). [`Term::Unwind`] goes to the handler
 //! explicitly, right after a `CallRt` of [`RtFunc::Fault`]. Before going on, a backend releases
 //! what the faulting instruction's frame owns and the handler does not take over
@@ -141,9 +141,75 @@ pub struct StructDef {
 }
 
 impl StructDef {
-    /// The name values of this type print with: the name without type arguments (`Pair`).
+    /// The name values of this type print with: the name without type arguments (`Pair`); for
+    /// a closure type, without the `#` suffix.
     pub fn printed_name(&self) -> &str {
-        self.name.split('<').next().unwrap_or(&self.name)
+        let end = match self.kind {
+            StructKind::Closure { .. } => '#',
+            StructKind::FnType => return &self.name,
+            _ => '<',
+        };
+        self.name.split(end).next().unwrap_or(&self.name)
+    }
+
+    /// The fields of a closure type before its captured values: the code and the stack units.
+    pub const CLOSURE_HEADER_FIELDS: u32 = 2;
+
+    /// The function type `fn(params) -> ret`, named `name` (the type as written).
+    pub fn function(name: impl Into<String>, params: &[Ty], ret: Ty) -> StructDef {
+        let mut fields: Vec<FieldDef> = (params.iter().enumerate())
+            .map(|(index, &ty)| FieldDef {
+                name: index.to_string(),
+                ty,
+            })
+            .collect();
+        if ret != Ty::Void {
+            fields.push(FieldDef {
+                name: "ret".into(),
+                ty: ret,
+            });
+        }
+        StructDef {
+            name: name.into(),
+            fields,
+            kind: StructKind::FnType,
+        }
+    }
+
+    /// The position in [`Inst::CallIndirect`]'s arguments of the function value, for a call
+    /// with `arg_count` arguments in all.
+    pub fn callee_position(arg_count: usize) -> usize {
+        arg_count.saturating_sub(2)
+    }
+
+    /// A closure type of the function type `of` calling `func`, printed as `<name>`, with
+    /// captured values of types `captures` (named as given).
+    pub fn closure(
+        of: StructId,
+        func: FuncId,
+        name: impl Into<String>,
+        captures: impl IntoIterator<Item = (String, Ty)>,
+    ) -> StructDef {
+        let header = ["code", "units"].map(|name| FieldDef {
+            name: name.into(),
+            ty: Ty::Int,
+        });
+        let captures = (captures.into_iter()).map(|(name, ty)| FieldDef { name, ty });
+        StructDef {
+            name: name.into(),
+            fields: header.into_iter().chain(captures).collect(),
+            kind: StructKind::Closure { of, func },
+        }
+    }
+
+    /// A function type's parameter and result types.
+    pub fn signature(&self) -> (Vec<Ty>, Ty) {
+        let mut params: Vec<Ty> = self.fields.iter().map(|f| f.ty).collect();
+        let ret = match self.fields.last() {
+            Some(field) if field.name == "ret" => params.pop().unwrap_or(Ty::Void),
+            _ => Ty::Void,
+        };
+        (params, ret)
     }
 }
 
@@ -157,6 +223,19 @@ pub enum StructKind {
     Enum,
     /// Variant number `tag` of the enum type `of`: `name` is the variant's name, field 0 the tag.
     Variant { of: StructId, tag: u32 },
+    /// A function type, `fn(A, B) -> R` (its `name`): never the type of an object, its fields
+    /// are the signature, the parameter types as `0`, `1`, ... and the result type as `ret`
+    /// (none for `void`; [`StructDef::signature`]). A value of it points to an object of one of
+    /// its closure types.
+    FnType,
+    /// A closure type of the function type `of`, whose objects call function `func`: field 0
+    /// is the code (`code: int`, set by the backend: an address or a function number), field 1
+    /// the stack units a call of `func` takes (`units: int`, also set by the backend), then the
+    /// captured values. `name` is what its values print as between `<` and `>`, up to any `#`
+    /// (which keeps names unique). `func` takes the function type's parameters, then the closure
+    /// object (borrowed, [`Function::env`]), then the text of the call's site (a string, `""`
+    /// for a call that checks no contracts), as [`Inst::CallIndirect`] passes them.
+    Closure { of: StructId, func: FuncId },
 }
 
 impl StructDef {
@@ -221,6 +300,8 @@ impl StructDef {
             StructKind::Plain => keel_runtime::desc::KIND_STRUCT,
             StructKind::Enum => keel_runtime::desc::KIND_ENUM,
             StructKind::Variant { .. } => keel_runtime::desc::KIND_VARIANT,
+            StructKind::FnType => keel_runtime::desc::KIND_FN,
+            StructKind::Closure { .. } => keel_runtime::desc::KIND_CLOSURE,
         }
     }
 }
@@ -290,15 +371,26 @@ impl Program {
     /// with a handler calls it, directly or through other calls. A fault can be recovered from
     /// only in a block with a handler or in such a function; everywhere else it ends the
     /// process, and backends need neither pending-fault tests nor recovery paths there.
+    ///
+    /// A `CallIndirect` may call the function of any closure type, so it counts as a call of
+    /// each of them.
     pub fn runs_in_live_blocks(&self) -> Vec<bool> {
+        let closures: Vec<FuncId> = (self.structs.iter())
+            .filter_map(|def| match def.kind {
+                StructKind::Closure { func, .. } => Some(func),
+                _ => None,
+            })
+            .collect();
         let callees = |blocks: &mut dyn Iterator<Item = &Block>| -> Vec<FuncId> {
-            blocks
-                .flat_map(|block| &block.insts)
-                .filter_map(|inst| match inst {
-                    Inst::Call { func, .. } => Some(*func),
-                    _ => None,
-                })
-                .collect()
+            let mut callees = Vec::new();
+            for inst in blocks.flat_map(|block| &block.insts) {
+                match inst {
+                    Inst::Call { func, .. } => callees.push(*func),
+                    Inst::CallIndirect { .. } => callees.extend_from_slice(&closures),
+                    _ => {}
+                }
+            }
+            callees
         };
         let mut runs = vec![false; self.functions.len()];
         let mut pending: Vec<FuncId> = self
@@ -357,6 +449,11 @@ pub struct Function {
     pub locals: Vec<LocalInfo>,
     /// Basic blocks; `blocks[0]` is the entry.
     pub blocks: Vec<Block>,
+    /// Whether this is the function of a closure type: its last two parameters are the closure
+    /// object, *borrowed* from the caller (every other parameter is owned), which the function
+    /// only reads captured values from (`FieldGet`) and never releases, and the call's site
+    /// text (owned; a static string).
+    pub env: bool,
 }
 
 impl Function {
@@ -370,6 +467,21 @@ impl Function {
 
     pub fn block(&self, id: BlockId) -> &Block {
         &self.blocks[id.0 as usize]
+    }
+
+    /// The closure object parameter of a closure's function ([`Function::env`]).
+    pub fn env_param(&self) -> Option<Local> {
+        (self.env && self.param_count >= 2).then(|| Local(self.param_count - 2))
+    }
+
+    /// For each local, whether it holds a heap value the function owns: every heap local but
+    /// the borrowed closure object of a closure's function ([`Function::env`]).
+    pub fn owned_heap(&self) -> Vec<bool> {
+        let mut heap: Vec<bool> = self.locals.iter().map(|l| l.ty.is_heap()).collect();
+        if let Some(env) = self.env_param() {
+            heap[env.0 as usize] = false;
+        }
+        heap
     }
 
     /// The stack units a call of this function takes against the limit every backend enforces
@@ -583,6 +695,18 @@ pub enum Inst {
         args: Vec<Operand>,
         site: SiteId,
     },
+    /// Calls the function a function value points to: `args` are the function type's
+    /// arguments (consumed), then the value (of the function type, *borrowed*), then the text of
+    /// the call's site (a string, for the callee's contract faults), passed in that order to
+    /// the function of the value's closure type ([`StructKind::Closure`]), whose code is field
+    /// 0 of the object. `dst` receives the result unless the function type's result is `void`.
+    /// Counts the callee's stack units (field 1) like `Call`, reporting a stack overflow at
+    /// `site`.
+    CallIndirect {
+        dst: Option<Local>,
+        args: Vec<Operand>,
+        site: SiteId,
+    },
     /// Calls a runtime function (see [`RtFunc`] for its signature, which arguments it consumes
     /// and whether it takes the fault site).
     CallRt {
@@ -686,7 +810,9 @@ impl Inst {
                 f(lhs);
                 f(rhs);
             }
-            Inst::Call { args, .. } | Inst::CallRt { args, .. } => args.iter().for_each(f),
+            Inst::Call { args, .. }
+            | Inst::CallIndirect { args, .. }
+            | Inst::CallRt { args, .. } => args.iter().for_each(f),
             Inst::Print { value, .. } => f(value),
             Inst::Retain { value } | Inst::Release { value } => f(&Operand::Local(*value)),
             Inst::NewArray { items, .. } => items.iter().for_each(f),
@@ -734,7 +860,9 @@ impl Inst {
             | Inst::FieldGet { dst, .. }
             | Inst::VariantField { dst, .. }
             | Inst::FieldTake { dst, .. } => Some(*dst),
-            Inst::Call { dst, .. } | Inst::CallRt { dst, .. } => *dst,
+            Inst::Call { dst, .. } | Inst::CallIndirect { dst, .. } | Inst::CallRt { dst, .. } => {
+                *dst
+            }
             Inst::Print { .. }
             | Inst::Retain { .. }
             | Inst::Release { .. }
@@ -757,14 +885,16 @@ impl Inst {
             | Inst::FieldGet { dst, .. }
             | Inst::VariantField { dst, .. }
             | Inst::FieldTake { dst, .. } => *dst = to,
-            Inst::Call { dst, .. } | Inst::CallRt { dst, .. } => *dst = Some(to),
+            Inst::Call { dst, .. } | Inst::CallIndirect { dst, .. } | Inst::CallRt { dst, .. } => {
+                *dst = Some(to)
+            }
             _ => unreachable!("only instructions with a result are redirected"),
         }
     }
 
     /// Whether the instruction can raise a fault that a `live` block may recover from: the
-    /// faulting `Unary`/`Binary` ops, `ArrayGet`, `ArraySet`, `ArrayTake`, every `Call`, and the
-    /// `CallRt`s whose [`RtFunc::may_fault`] holds.
+    /// faulting `Unary`/`Binary` ops, `ArrayGet`, `ArraySet`, `ArrayTake`, every `Call` and
+    /// `CallIndirect`, and the `CallRt`s whose [`RtFunc::may_fault`] holds.
     pub fn can_fault(&self) -> bool {
         match self {
             Inst::Unary { op, .. } => matches!(op, UnaryOp::NegInt | UnaryOp::FloatToInt),
@@ -772,7 +902,8 @@ impl Inst {
             Inst::ArrayGet { .. }
             | Inst::ArraySet { .. }
             | Inst::ArrayTake { .. }
-            | Inst::Call { .. } => true,
+            | Inst::Call { .. }
+            | Inst::CallIndirect { .. } => true,
             Inst::CallRt { func, .. } => func.may_fault(),
             _ => false,
         }
@@ -853,6 +984,11 @@ pub enum RtFunc {
     /// argument (failed `assert`, contract or `invariant`), which it consumes, so that nothing
     /// is left to release on the fault path. Always followed by [`Term::Unwind`].
     Fault,
+    /// `keel_fault_at(message, site)`: as [`RtFunc::Fault`], at the site whose text is the
+    /// string `site` (borrowed): the contracts of a function called through a value, checked
+    /// in the function of its closure type, which is given its caller's site. Always followed
+    /// by [`Term::Unwind`].
+    FaultAt,
     /// `keel_live_enter(within_ms)`: enters a `live` block (`within_ms` -1 for none).
     LiveEnter,
     /// `keel_live_backoff(base_ms, factor, max_ms)`: sets the backoff of the `live` block just
@@ -869,7 +1005,7 @@ pub enum RtFunc {
 
 impl RtFunc {
     /// Every runtime function, for tables and tests that must cover them all.
-    pub const ALL: [RtFunc; 61] = [
+    pub const ALL: [RtFunc; 62] = [
         RtFunc::StrConcat,
         RtFunc::StrEq,
         RtFunc::StrCmp,
@@ -926,6 +1062,7 @@ impl RtFunc {
         RtFunc::FloatAtan2,
         RtFunc::ClockMs,
         RtFunc::Fault,
+        RtFunc::FaultAt,
         RtFunc::LiveEnter,
         RtFunc::LiveBackoff,
         RtFunc::LiveExit,
@@ -1190,6 +1327,7 @@ impl RtFunc {
             ),
             ClockMs => ("keel_clock_ms", &[], &[], Some(I64), false),
             Fault => ("keel_fault", &[Ptr], &[true], None, true),
+            FaultAt => ("keel_fault_at", &[Ptr, Ptr], &[true, false], None, false),
             LiveEnter => ("keel_live_enter", &[I64], &[false], None, false),
             LiveBackoff => (
                 "keel_live_backoff",

@@ -118,10 +118,15 @@ fn tuple_elements(text: &str) -> Vec<&str> {
     let inner = &text[1..text.len() - 1];
     let mut elems = Vec::new();
     let (mut depth, mut start) = (0usize, 0usize);
+    let mut previous = ' ';
     for (index, c) in inner.char_indices() {
+        let arrow = previous == '-';
+        previous = c;
         match c {
-            '(' | '[' => depth += 1,
-            ')' | ']' => depth -= 1,
+            '(' | '[' | '<' => depth += 1,
+            // The `>` of `->` closes nothing.
+            '>' if arrow => {}
+            ')' | ']' | '>' => depth = depth.saturating_sub(1),
             ',' if depth == 0 => {
                 elems.push(inner[start..index].trim());
                 start = index + 1;
@@ -131,6 +136,35 @@ fn tuple_elements(text: &str) -> Vec<&str> {
     }
     elems.push(inner[start..].trim());
     elems
+}
+
+/// The parameter types and the result type (if any) of a function type's text
+/// `fn(A, B) -> R` (which `Cursor::source_type` read, so it is well formed).
+fn fn_type_parts(text: &str) -> (Vec<&str>, Option<&str>) {
+    // The `)` that closes the `(` after `fn`: parentheses alone tell (types have no others).
+    let mut depth = 0usize;
+    let mut close = text.len() - 1;
+    for (index, c) in text.char_indices().skip(2) {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = index;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let params_text = &text[2..=close];
+    let params = if params_text == "()" {
+        Vec::new()
+    } else {
+        tuple_elements(params_text)
+    };
+    let ret = text[close + 1..].strip_prefix(" -> ");
+    (params, ret)
 }
 
 impl<'a> Reader<'a> {
@@ -189,10 +223,64 @@ impl<'a> Reader<'a> {
                     fields.push(Vec::new());
                     continue;
                 }
+                if line.rest().starts_with("fn(") {
+                    // A function type, named by its text; its fields are its signature.
+                    let (row, col) = (line.row, line.col());
+                    let text = line.source_type()?.to_string();
+                    line.end()?;
+                    if (self.program.structs.iter()).any(|s| s.name == text) {
+                        return Err(error(row, col, format!("a second function type `{text}`")));
+                    }
+                    let (params, ret) = fn_type_parts(&text);
+                    let mut these: Vec<(String, String, usize, usize)> = (params.into_iter())
+                        .enumerate()
+                        .map(|(index, param)| (index.to_string(), param.to_string(), row, col))
+                        .collect();
+                    if let Some(ret) = ret {
+                        these.push(("ret".into(), ret.to_string(), row, col));
+                    }
+                    self.program
+                        .structs
+                        .push(StructDef::function(text, &[], Ty::Void));
+                    fields.push(these);
+                    continue;
+                }
+                let closure = if line.eat("closure fn#") {
+                    // `closure fn#K of fn(..) -> T "name" { code: int, units: int, ... }`.
+                    let func = FuncId(line.number()?);
+                    line.expect(" of ")?;
+                    let (row, col) = (line.row, line.col());
+                    let of = line.source_type()?;
+                    let of = (self.program.structs.iter())
+                        .position(|s| s.kind == StructKind::FnType && s.name == of)
+                        .ok_or_else(|| {
+                            error(
+                                row,
+                                col,
+                                format!("no function type `{of}` is declared before"),
+                            )
+                        })?;
+                    line.expect(" ")?;
+                    let name = line.string_literal()?;
+                    Some((
+                        name,
+                        StructKind::Closure {
+                            of: StructId(of as u32),
+                            func,
+                        },
+                    ))
+                } else {
+                    None
+                };
                 let (row, col) = (line.row, line.col());
-                let name = line.until(" {")?.to_string();
+                let (name, kind) = match closure {
+                    Some(closure) => closure,
+                    None => {
+                        let name = line.until(" {")?.to_string();
+                        self.variant_of(&name).map_err(|m| error(row, col, m))?
+                    }
+                };
                 line.expect(" {")?;
-                let (name, kind) = self.variant_of(&name).map_err(|m| error(row, col, m))?;
                 let mut these = Vec::new();
                 if !line.eat("  }") {
                     line.expect(" ")?;
@@ -313,6 +401,11 @@ impl<'a> Reader<'a> {
         if text.starts_with('(') {
             return self.tuples.get(text).map(|&id| Ty::Struct(id));
         }
+        if text.starts_with("fn(") {
+            let index = (self.program.structs.iter())
+                .position(|s| s.kind == StructKind::FnType && s.name == text)?;
+            return Some(Ty::Struct(StructId(index as u32)));
+        }
         Some(match text {
             "int" => Ty::Int,
             "bool" => Ty::Bool,
@@ -344,6 +437,7 @@ impl<'a> Reader<'a> {
             if line.eat(" (entry)") {
                 self.program.entry = id;
             }
+            line.eat(" (closure)");
             line.expect(" ")?;
             let col = line.col();
             let name = line.until("(")?.to_string();
@@ -370,7 +464,7 @@ impl<'a> Reader<'a> {
         let mut line = self.line("a function")?;
         line.expect("fn#")?;
         line.index(self.program.functions.len(), "function")?;
-        line.eat(" (entry)");
+        let env = !line.eat(" (entry)") && line.eat(" (closure)");
         line.expect(" ")?;
         let name = line.until("(")?.to_string();
         line.expect("(")?;
@@ -406,6 +500,7 @@ impl<'a> Reader<'a> {
             ret,
             locals,
             blocks: Vec::new(),
+            env,
         };
         loop {
             let mut line = self.line("a block or `}`")?;
@@ -495,6 +590,16 @@ impl<'a> Reader<'a> {
                 Inst::Call {
                     dst: None,
                     func,
+                    args,
+                    site,
+                }
+            }
+            "call_indirect" => {
+                line.expect("(")?;
+                let args = line.operands(")")?;
+                let site = self.site(line)?;
+                Inst::CallIndirect {
+                    dst: None,
                     args,
                     site,
                 }
@@ -624,6 +729,16 @@ impl<'a> Reader<'a> {
                 Inst::Call {
                     dst: Some(dst),
                     func,
+                    args,
+                    site,
+                }
+            }
+            "call_indirect" => {
+                line.expect("(")?;
+                let args = line.operands(")")?;
+                let site = self.site(line)?;
+                Inst::CallIndirect {
+                    dst: Some(dst),
                     args,
                     site,
                 }
@@ -1033,6 +1148,22 @@ impl<'a> Cursor<'a> {
                 }
                 self.expect(", ")?;
             }
+        }
+        // A function type: `fn(int, string) -> bool`, `fn()`.
+        if self.eat("fn(") {
+            if !self.eat(")") {
+                loop {
+                    self.skip_source_type(depth + 1)?;
+                    if self.eat(")") {
+                        break;
+                    }
+                    self.expect(", ")?;
+                }
+            }
+            if self.eat(" -> ") {
+                self.skip_source_type(depth + 1)?;
+            }
+            return Ok(());
         }
         if self.word().is_empty() {
             return Err(self.error(&format!("expected a type, found {}", self.found())));

@@ -29,7 +29,19 @@ pub fn program_to_string(program: &Program) -> String {
             let _ = writeln!(out, "struct#{i} enum {}", def.name);
             continue;
         }
-        let name = program.type_name(Ty::Struct(StructId(i as u32)));
+        if def.kind == StructKind::FnType {
+            let _ = writeln!(out, "struct#{i} {}", def.name);
+            continue;
+        }
+        let name = match def.kind {
+            StructKind::Closure { of, func } => format!(
+                "closure fn#{} of {} {:?}",
+                func.0,
+                program.struct_def(of).name,
+                def.name
+            ),
+            _ => program.type_name(Ty::Struct(StructId(i as u32))),
+        };
         let fields: Vec<String> = def
             .fields
             .iter()
@@ -52,6 +64,8 @@ pub fn program_to_string(program: &Program) -> String {
         }
         let entry = if program.entry.0 as usize == i {
             " (entry)"
+        } else if func.env {
+            " (closure)"
         } else {
             ""
         };
@@ -212,6 +226,14 @@ fn inst_to_string(program: &Program, inst: &Inst) -> String {
             match dst {
                 Some(d) => format!("%{} = call {callee}({}) {at}", d.0, args.join(", ")),
                 None => format!("call {callee}({}) {at}", args.join(", ")),
+            }
+        }
+        Inst::CallIndirect { dst, args, site: s } => {
+            let args: Vec<String> = args.iter().map(operand).collect();
+            let at = site(program, *s);
+            match dst {
+                Some(d) => format!("%{} = call_indirect({}) {at}", d.0, args.join(", ")),
+                None => format!("call_indirect({}) {at}", args.join(", ")),
             }
         }
         Inst::CallRt {

@@ -8,8 +8,8 @@
 //! front end and the RC pass guarantee both by construction).
 
 use super::{
-    ArrayId, BinaryOp, Function, Inst, Local, Operand, Program, RtType, SiteId, StructId,
-    StructKind, Term, Ty, UnaryOp,
+    ArrayId, BinaryOp, Function, Inst, Local, Operand, Program, RtType, SiteId, StructDef,
+    StructId, StructKind, Term, Ty, UnaryOp,
 };
 
 /// Checks `program`, returning a description of every violation found.
@@ -40,6 +40,13 @@ pub fn verify(program: &Program) -> Result<(), Vec<String>> {
             ));
         }
     }
+    for (i, def) in program.structs.iter().enumerate() {
+        if let StructKind::Closure { of, func } = def.kind {
+            if let Err(message) = closure_type_ok(program, StructId(i as u32), of, func) {
+                errors.push(format!("struct#{i} {:?}: {message}", def.name));
+            }
+        }
+    }
     for (index, func) in program.functions.iter().enumerate() {
         if func
             .locals
@@ -67,6 +74,37 @@ pub fn verify(program: &Program) -> Result<(), Vec<String>> {
     }
 }
 
+/// Checks closure type `id` of function type `of`, calling `func`: `func` takes the closure
+/// object (borrowed) and the function type's parameters, and returns its result.
+fn closure_type_ok(
+    program: &Program,
+    id: StructId,
+    of: StructId,
+    func: crate::ir::FuncId,
+) -> Result<(), String> {
+    let fn_type = (program.structs.get(of.0 as usize))
+        .filter(|def| def.kind == StructKind::FnType)
+        .ok_or_else(|| format!("struct#{} is not a function type", of.0))?;
+    let def = program.struct_def(id);
+    let header_ok = def.fields.len() >= 2 && def.fields[..2].iter().all(|f| f.ty == Ty::Int);
+    if !header_ok {
+        return Err("a closure type starts with the fields `code: int, units: int`".into());
+    }
+    let callee = (program.functions.get(func.0 as usize))
+        .ok_or_else(|| format!("fn#{} does not exist", func.0))?;
+    let (params, ret) = fn_type.signature();
+    let callee_params: Vec<Ty> = callee.params().map(|p| callee.local_ty(p)).collect();
+    let mut expected = params;
+    expected.extend([Ty::Struct(id), Ty::Str]);
+    if !callee.env || callee_params != expected || callee.ret != ret {
+        return Err(format!(
+            "fn#{} {} is not a closure function of {} (it must be marked `(closure)`, take the parameters, the closure object and the site text, and return the result)",
+            func.0, callee.name, fn_type.name
+        ));
+    }
+    Ok(())
+}
+
 struct Checker<'a> {
     program: &'a Program,
     func: &'a Function,
@@ -88,6 +126,9 @@ impl Checker<'_> {
         if func.param_count as usize > func.locals.len() {
             self.error("more parameters than locals".into());
         }
+        if func.env {
+            self.borrowed_env();
+        }
         for (b, block) in func.blocks.iter().enumerate() {
             for (i, inst) in block.insts.iter().enumerate() {
                 self.where_ = format!("fn#{index} {} b{b} inst {i}", func.name);
@@ -99,6 +140,42 @@ impl Checker<'_> {
                 if h.0 as usize >= func.blocks.len() || h.0 == 0 {
                     self.error(format!("fault handler b{} is not a block", h.0));
                 }
+            }
+        }
+    }
+
+    /// Checks that a closure's function only reads captured values from its closure object
+    /// (borrowed): never assigns it, consumes it or releases it.
+    fn borrowed_env(&mut self) {
+        let func = self.func;
+        let is_closure = |ty: Ty| match ty {
+            Ty::Struct(id) => (self.program.structs.get(id.0 as usize))
+                .is_some_and(|def| matches!(def.kind, StructKind::Closure { .. })),
+            _ => false,
+        };
+        let Some(env) = func
+            .env_param()
+            .filter(|&env| is_closure(func.local_ty(env)))
+        else {
+            self.error(
+                "a closure function's last parameters are its closure object and a string".into(),
+            );
+            return;
+        };
+        for block in &func.blocks {
+            for inst in &block.insts {
+                let mut misused = inst.def() == Some(env);
+                if !matches!(inst, Inst::FieldGet { object: Operand::Local(o), .. } if *o == env) {
+                    inst.for_each_use(|op| misused |= *op == Operand::Local(env));
+                }
+                if misused {
+                    self.error("a closure function's object is only read with field_get".into());
+                    return;
+                }
+            }
+            if block.term.operand() == Some(&Operand::Local(env)) {
+                self.error("a closure function's object is only read with field_get".into());
+                return;
             }
         }
     }
@@ -165,6 +242,10 @@ impl Checker<'_> {
         match self.operand_ty(op) {
             Some(Ty::Struct(id)) => {
                 let def = self.program.struct_def(id);
+                if def.kind == StructKind::FnType {
+                    self.error(format!("a value of {} has no fields", def.name));
+                    return None;
+                }
                 match def.fields.get(field as usize) {
                     Some(f) => Some(f.ty),
                     None => {
@@ -188,7 +269,7 @@ impl Checker<'_> {
                 && self.program.struct_def(id).kind != StructKind::Plain
             {
                 self.error(format!(
-                    "{} is an enum and cannot change",
+                    "{} is an enum or a function and cannot change",
                     self.program.type_name(Ty::Struct(id))
                 ));
             }
@@ -294,6 +375,42 @@ impl Checker<'_> {
                     (Some(d), ret) => self.def(*d, ret),
                 }
             }
+            Inst::CallIndirect { dst, args, site } => {
+                self.site(*site);
+                let position = StructDef::callee_position(args.len());
+                let callee = args.get(position).and_then(|arg| self.operand_ty(arg));
+                let fn_type = match callee {
+                    Some(Ty::Struct(id)) if self.struct_id(id) => {
+                        let def = self.program.struct_def(id);
+                        (def.kind == StructKind::FnType).then_some(def)
+                    }
+                    _ => None,
+                };
+                let Some(fn_type) = fn_type else {
+                    self.error("call_indirect of something that is not a function value".into());
+                    return;
+                };
+                let (mut params, ret) = fn_type.signature();
+                if args.len() != params.len() + 2 {
+                    self.error(format!(
+                        "{} takes {} arguments, given {} (then the function value and the site text)",
+                        fn_type.name,
+                        params.len(),
+                        position
+                    ));
+                }
+                params.extend([Ty::Struct(StructId(u32::MAX)), Ty::Str]);
+                for (k, (arg, ty)) in args.iter().zip(params).enumerate() {
+                    if k != position {
+                        self.expect(arg, ty);
+                    }
+                }
+                match (dst, ret) {
+                    (None, _) => {}
+                    (Some(_), Ty::Void) => self.error("void call assigned to a local".into()),
+                    (Some(d), ret) => self.def(*d, ret),
+                }
+            }
             Inst::CallRt {
                 dst,
                 func,
@@ -366,23 +483,33 @@ impl Checker<'_> {
                 if self.struct_id(*ty) {
                     let def = self.program.struct_def(*ty);
                     // A variant's value has its enum's type; an enum type has no values of its own.
+                    // The fields given: all of them, but a closure's code and stack units,
+                    // which the backend fills in.
+                    let mut given = &def.fields[..];
                     let result = match def.kind {
                         StructKind::Plain => Ty::Struct(*ty),
                         StructKind::Variant { of, .. } => Ty::Struct(of),
-                        StructKind::Enum => {
-                            self.error(format!("new_struct of the enum type {}", def.name));
+                        StructKind::Closure { of, .. } => {
+                            given = &def.fields[StructDef::CLOSURE_HEADER_FIELDS as usize..];
+                            Ty::Struct(of)
+                        }
+                        StructKind::Enum | StructKind::FnType => {
+                            self.error(format!(
+                                "new_struct of the type {}, which has no values of its own",
+                                def.name
+                            ));
                             Ty::Struct(*ty)
                         }
                     };
-                    if def.fields.len() != fields.len() {
+                    if given.len() != fields.len() {
                         self.error(format!(
-                            "{} has {} fields, given {}",
+                            "{} takes {} fields, given {}",
                             def.name,
-                            def.fields.len(),
+                            given.len(),
                             fields.len()
                         ));
                     }
-                    let tys: Vec<Ty> = def.fields.iter().map(|f| f.ty).collect();
+                    let tys: Vec<Ty> = given.iter().map(|f| f.ty).collect();
                     for (value, ty) in fields.iter().zip(tys) {
                         self.expect(value, ty);
                     }

@@ -63,6 +63,9 @@ pub fn lower_program(program: &TProgram, source: &SourceFile, options: Options) 
     let mut pools = Pools {
         source,
         strings: HashMap::new(),
+        lifted: Vec::new(),
+        first_lifted: program.funcs.len() as u32 + 1,
+        value_types: HashMap::new(),
     };
     let signatures: Vec<Ty> = program.funcs.iter().map(|f| f.ret.to_ir()).collect();
     for func in program.funcs.iter().chain(std::iter::once(&program.main)) {
@@ -78,16 +81,131 @@ pub fn lower_program(program: &TProgram, source: &SourceFile, options: Options) 
         );
         out.functions.push(lowered);
     }
+    for lifted in pools.lifted {
+        out.functions
+            .push(lifted.expect("every function made while lowering is lowered"));
+    }
+    let droppable: Vec<bool> = (0..out.functions.len())
+        .map(|f| program.funcs.get(f).is_some_and(|func| func.prelude))
+        .collect();
+    drop_unused(&mut out, &droppable);
     out
+}
+
+/// Removes the functions `droppable` marks that nothing the program runs calls (the prelude's
+/// functions that are not generic), renumbering the others. Every function of a closure type
+/// counts as called.
+fn drop_unused(out: &mut ir::Program, droppable: &[bool]) {
+    if !droppable.iter().any(|&d| d) {
+        return;
+    }
+    let mut used = vec![false; out.functions.len()];
+    let mut pending = vec![out.entry];
+    pending.extend((out.structs.iter()).filter_map(|def| match def.kind {
+        ir::StructKind::Closure { func, .. } => Some(func),
+        _ => None,
+    }));
+    pending.extend(
+        (0..out.functions.len())
+            .filter(|&f| !droppable[f])
+            .map(|f| FuncId(f as u32)),
+    );
+    while let Some(FuncId(f)) = pending.pop() {
+        if std::mem::replace(&mut used[f as usize], true) {
+            continue;
+        }
+        for inst in out.functions[f as usize]
+            .blocks
+            .iter()
+            .flat_map(|b| &b.insts)
+        {
+            if let Inst::Call { func, .. } = inst {
+                pending.push(*func);
+            }
+        }
+    }
+    if used.iter().all(|&u| u) {
+        return;
+    }
+    let mut renumbered = vec![FuncId(u32::MAX); used.len()];
+    let mut next = 0;
+    for (f, &keep) in used.iter().enumerate() {
+        if keep {
+            renumbered[f] = FuncId(next);
+            next += 1;
+        }
+    }
+    let functions = std::mem::take(&mut out.functions);
+    out.functions = (functions.into_iter().zip(&used))
+        .filter(|(_, &keep)| keep)
+        .map(|(function, _)| function)
+        .collect();
+    for inst in
+        (out.functions.iter_mut()).flat_map(|f| f.blocks.iter_mut().flat_map(|b| &mut b.insts))
+    {
+        if let Inst::Call { func, .. } = inst {
+            *func = renumbered[func.0 as usize];
+        }
+    }
+    for def in &mut out.structs {
+        if let ir::StructKind::Closure { func, .. } = &mut def.kind {
+            *func = renumbered[func.0 as usize];
+        }
+    }
+    out.entry = renumbered[out.entry.0 as usize];
+}
+
+/// A function value made without a closure expression: what its closure type calls.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+enum ValueFn {
+    /// Named function `n` (an index into the program's functions).
+    Func(u32),
+    /// The constructor of variant entry `variant`, whose tag is `tag`.
+    Variant { variant: u32, tag: u32 },
+    /// Some function of the function type: for places the checker proved unreachable.
+    Default(ir::StructId),
+}
+
+/// Where a contract fault is reported: a site of the program, or (in the function of a
+/// function value's closure type) the site text its caller passed.
+#[derive(Copy, Clone)]
+enum FaultAt {
+    Site(SiteId),
+    /// The local holding the text, and the site of the function value (which the `call_rt`
+    /// instruction carries, unused).
+    Text(Local, SiteId),
 }
 
 /// Program-wide tables filled while lowering.
 struct Pools<'s> {
     source: &'s SourceFile,
     strings: HashMap<String, ir::StrId>,
+    /// The functions made while lowering (of closures, and the ones that call named functions
+    /// and variant constructors used as values), numbered from `first_lifted`, after the
+    /// program's own; `None` while one is being lowered.
+    lifted: Vec<Option<ir::Function>>,
+    first_lifted: u32,
+    /// The closure type of each function value made without a closure expression, made once.
+    value_types: HashMap<ValueFn, ir::StructId>,
 }
 
 impl Pools<'_> {
+    /// The number of a function to be made while lowering, which its caller then lowers.
+    fn reserve_function(&mut self) -> FuncId {
+        self.lifted.push(None);
+        FuncId(self.first_lifted + self.lifted.len() as u32 - 1)
+    }
+
+    fn fill_function(&mut self, id: FuncId, function: ir::Function) {
+        self.lifted[(id.0 - self.first_lifted) as usize] = Some(function);
+    }
+
+    /// The text of a site, as fault messages start: `prog.kl:3:9`.
+    fn site_text(&self, span: Span) -> String {
+        let (line, col) = self.source.line_col(span.start);
+        format!("{}:{line}:{col}", self.source.name)
+    }
+
     fn string(&mut self, text: &str, out: &mut ir::Program) -> ir::StrId {
         if let Some(&id) = self.strings.get(text) {
             return id;
@@ -174,7 +292,20 @@ impl<'p, 's> FnLowerer<'p, 's> {
         pools: &'p mut Pools<'s>,
         out: &'p mut ir::Program,
     ) -> ir::Function {
-        let locals = func
+        FnLowerer::lower_with(func, None, callees, pools, out)
+    }
+
+    /// Lowers `func`; with `closure`, as the function of that closure type, whose captured
+    /// values the function's variables (`captures`: the enclosing variable, then the own one)
+    /// take from the closure object at its entry.
+    fn lower_with(
+        func: &TFunc,
+        closure: Option<(ir::StructId, &[(VarId, VarId)])>,
+        callees: Callees<'p>,
+        pools: &'p mut Pools<'s>,
+        out: &'p mut ir::Program,
+    ) -> ir::Function {
+        let mut locals = func
             .vars
             .iter()
             .map(|(name, ty)| LocalInfo {
@@ -183,6 +314,11 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 name: (!name.is_empty()).then(|| name.clone()),
             })
             .collect::<Vec<_>>();
+        let env = closure.map(|(env, _)| {
+            let param = Local(func.param_count - 2);
+            locals[param.0 as usize].ty = Ty::Struct(env);
+            param
+        });
         let first_temp = locals.len() as u32;
         let ret = func.ret.to_ir();
         let mut lowerer = FnLowerer {
@@ -201,6 +337,15 @@ impl<'p, 's> FnLowerer<'p, 's> {
             first_temp,
         };
         lowerer.current = lowerer.new_block();
+        if let (Some(env), Some((_, captures))) = (env, closure) {
+            for (k, &(_, own)) in captures.iter().enumerate() {
+                lowerer.emit(Inst::FieldGet {
+                    dst: Local(own.0),
+                    object: Operand::Local(env),
+                    field: ir::StructDef::CLOSURE_HEADER_FIELDS + k as u32,
+                });
+            }
+        }
         let tail = lowerer.block(&func.body);
         let value = match (ret, tail) {
             (Ty::Void, _) => None,
@@ -215,6 +360,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             ret,
             locals: lowerer.locals,
             blocks: lowerer.blocks,
+            env: env.is_some(),
         };
         ir::passes::fold_constants::fold(&mut lowered);
         ir::passes::simplify_cfg::simplify(&mut lowered);
@@ -275,6 +421,9 @@ impl<'p, 's> FnLowerer<'p, 's> {
                     items: Vec::new(),
                 });
                 Operand::Local(dst)
+            }
+            Ty::Struct(id) if self.out.struct_def(id).kind == ir::StructKind::FnType => {
+                self.function_value(ValueFn::Default(id), ty, Span::default())
             }
             Ty::Struct(id) => {
                 let field_tys: Vec<Ty> = self
@@ -583,7 +732,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
         kind: ContractKind,
         clause: &TClause,
         bindings: Vec<Operand>,
-        site: SiteId,
+        at: FaultAt,
     ) {
         let source = self.pools.source;
         let (line, col) = source.line_col(clause.cond.span.start);
@@ -600,7 +749,18 @@ impl<'p, 's> FnLowerer<'p, 's> {
         self.bindings = outside;
         self.switch_to(fail);
         let message = self.string(&text);
-        self.raise(message, site);
+        match at {
+            FaultAt::Site(site) => self.raise(message, site),
+            FaultAt::Text(site_text, site) => {
+                self.emit(Inst::CallRt {
+                    dst: None,
+                    func: RtFunc::FaultAt,
+                    args: vec![message, Operand::Local(site_text)],
+                    site,
+                });
+                self.terminate(Term::Unwind);
+            }
+        }
         self.switch_to(ok);
     }
 
@@ -935,6 +1095,44 @@ impl<'p, 's> FnLowerer<'p, 's> {
             TExprKind::Binary { .. } | TExprKind::Unary { .. } | TExprKind::Call { .. } => {
                 self.compute(expr, None)
             }
+            TExprKind::Closure(closure) => Some(self.closure(closure, ty)),
+            TExprKind::FuncRef(func) => {
+                Some(self.function_value(ValueFn::Func(*func), ty, expr.span))
+            }
+            TExprKind::VariantRef { variant, tag } => Some(self.function_value(
+                ValueFn::Variant {
+                    variant: *variant,
+                    tag: *tag,
+                },
+                ty,
+                expr.span,
+            )),
+            TExprKind::CallValue {
+                callee,
+                args,
+                callee_span,
+            } => {
+                let mut exprs: Vec<&TExpr> = vec![callee];
+                exprs.extend(args);
+                let mut values = self.operands_in_order(&exprs);
+                let callee = values.remove(0);
+                // Calls inside a contract clause check no contracts (`--no-contracts`: none).
+                let text = if self.bindings.is_none() && self.callees.contracts {
+                    self.pools.site_text(*callee_span)
+                } else {
+                    String::new()
+                };
+                let text = self.string(&text);
+                values.extend([callee, text]);
+                let site = self.site(*callee_span);
+                let dst = (ty != Ty::Void).then(|| self.temp(ty));
+                self.emit(Inst::CallIndirect {
+                    dst,
+                    args: values,
+                    site,
+                });
+                dst.map(Operand::Local)
+            }
             TExprKind::Logic { .. } => {
                 let result = self.temp(Ty::Bool);
                 let (yes, no, join) = (self.new_block(), self.new_block(), self.new_block());
@@ -1100,6 +1298,222 @@ impl<'p, 's> FnLowerer<'p, 's> {
         value
     }
 
+    // ---- function values ------------------------------------------------------------------------
+
+    /// A closure's value: its function is lowered now (as a function of the program's), its
+    /// closure type made, and the object built from the captured variables' current values.
+    fn closure(&mut self, closure: &TClosure, ty: Ty) -> Operand {
+        let func = self.pools.reserve_function();
+        let captures: Vec<(String, Ty)> = (closure.captures.iter())
+            .map(|&(_, own)| {
+                let (name, ty) = &closure.func.vars[own.0 as usize];
+                (name.clone(), ty.to_ir())
+            })
+            .collect();
+        let name = format!("closure#{}", func.0 - self.pools.first_lifted);
+        let env = self.closure_type(ty, func, name, captures);
+        let lowered = FnLowerer::lower_with(
+            &closure.func,
+            Some((env, &closure.captures)),
+            self.callees,
+            self.pools,
+            self.out,
+        );
+        let lowered = ir::Function {
+            name: format!("closure#{}", func.0 - self.pools.first_lifted),
+            ..lowered
+        };
+        self.pools.fill_function(func, lowered);
+        let fields = (closure.captures.iter())
+            .map(|&(outer, _)| Operand::Local(Local(outer.0)))
+            .collect();
+        let dst = self.temp(ty);
+        self.emit(Inst::NewStruct {
+            dst,
+            ty: env,
+            fields,
+        });
+        Operand::Local(dst)
+    }
+
+    /// A new closure type of function type `fn_type`, calling `func`, printed as `<name>`.
+    fn closure_type(
+        &mut self,
+        fn_type: Ty,
+        func: FuncId,
+        name: String,
+        captures: Vec<(String, Ty)>,
+    ) -> ir::StructId {
+        let Ty::Struct(of) = fn_type else {
+            unreachable!("checked: a function value has a function type")
+        };
+        let id = ir::StructId(self.out.structs.len() as u32);
+        (self.out.structs).push(ir::StructDef::closure(of, func, name, captures));
+        id
+    }
+
+    /// A function value without captures for `what`, of type `fn_type` (written at `span`): an
+    /// object of its closure type, whose function is made on first use.
+    fn function_value(&mut self, what: ValueFn, fn_type: Ty, span: Span) -> Operand {
+        let env = match self.pools.value_types.get(&what) {
+            Some(&env) => env,
+            None => {
+                let func = self.pools.reserve_function();
+                let name = match what {
+                    ValueFn::Func(f) => format!("fn {}", self.callees.funcs[f as usize].name),
+                    ValueFn::Variant { variant, .. } => {
+                        format!("fn {}", self.variant_name(variant))
+                    }
+                    ValueFn::Default(id) => format!("fn default#{}", id.0),
+                };
+                let env = self.closure_type(fn_type, func, name.clone(), Vec::new());
+                self.pools.value_types.insert(what, env);
+                let site = self.site(span);
+                let lowered = FnLowerer::value_function(
+                    what,
+                    env,
+                    name,
+                    site,
+                    self.callees,
+                    self.pools,
+                    self.out,
+                );
+                self.pools.fill_function(func, lowered);
+                env
+            }
+        };
+        let dst = self.temp(fn_type);
+        self.emit(Inst::NewStruct {
+            dst,
+            ty: env,
+            fields: Vec::new(),
+        });
+        Operand::Local(dst)
+    }
+
+    /// How variant struct `variant` is written: `Color::Rgb` (`Some` for the prelude's).
+    fn variant_name(&self, variant: u32) -> String {
+        let def = self.out.struct_def(ir::StructId(variant));
+        match def.kind {
+            ir::StructKind::Variant { of, .. } => {
+                let enum_name = self.out.struct_def(of).printed_name();
+                if matches!(enum_name, "Option" | "Result") {
+                    def.name.clone()
+                } else {
+                    format!("{enum_name}::{}", def.name)
+                }
+            }
+            _ => def.name.clone(),
+        }
+    }
+
+    /// The function of closure type `env` (of a function value made for `what`): it calls the
+    /// named function (checking its contracts at the site text it is passed), builds the
+    /// variant, or returns a default value.
+    #[allow(clippy::too_many_arguments)]
+    fn value_function(
+        what: ValueFn,
+        env: ir::StructId,
+        name: String,
+        site: SiteId,
+        callees: Callees<'p>,
+        pools: &'p mut Pools<'s>,
+        out: &'p mut ir::Program,
+    ) -> ir::Function {
+        let ir::StructKind::Closure { of, .. } = out.struct_def(env).kind else {
+            unreachable!("a function value's type is a closure type")
+        };
+        let (params, ret) = out.struct_def(of).signature();
+        let mut locals: Vec<LocalInfo> = (params.iter())
+            .map(|&ty| LocalInfo { ty, name: None })
+            .collect();
+        locals.push(LocalInfo {
+            ty: Ty::Struct(env),
+            name: None,
+        });
+        locals.push(LocalInfo {
+            ty: Ty::Str,
+            name: None,
+        });
+        let first_temp = locals.len() as u32;
+        let param_count = first_temp;
+        let mut lowerer = FnLowerer {
+            callees,
+            pools,
+            out,
+            locals,
+            blocks: Vec::new(),
+            current: BlockId(0),
+            loops: Vec::new(),
+            ret,
+            current_value: None,
+            handler: None,
+            lives: Vec::new(),
+            bindings: None,
+            first_temp,
+        };
+        lowerer.current = lowerer.new_block();
+        let args: Vec<Operand> = (0..params.len())
+            .map(|p| Operand::Local(Local(p as u32)))
+            .collect();
+        let site_text = Local(param_count - 1);
+        let value = match what {
+            ValueFn::Func(f) => {
+                let callee = &callees.funcs[f as usize];
+                let checked = callees.contracts;
+                if checked {
+                    for clause in &callee.requires {
+                        let at = FaultAt::Text(site_text, site);
+                        let kind = ContractKind::Requires;
+                        lowerer.check_clause(callee, kind, clause, args.clone(), at);
+                    }
+                }
+                let result = (ret != Ty::Void).then(|| lowerer.temp(ret));
+                lowerer.emit(Inst::Call {
+                    dst: result,
+                    func: FuncId(f),
+                    args: args.clone(),
+                    site,
+                });
+                if checked {
+                    for clause in &callee.ensures {
+                        let mut bindings = args.clone();
+                        bindings.extend(result.map(Operand::Local));
+                        let at = FaultAt::Text(site_text, site);
+                        let kind = ContractKind::Ensures;
+                        lowerer.check_clause(callee, kind, clause, bindings, at);
+                    }
+                }
+                result.map(Operand::Local)
+            }
+            ValueFn::Variant { variant, tag } => {
+                let mut fields = vec![Operand::Int(i64::from(tag))];
+                fields.extend(args);
+                let dst = lowerer.temp(ret);
+                lowerer.emit(Inst::NewStruct {
+                    dst,
+                    ty: ir::StructId(variant),
+                    fields,
+                });
+                Some(Operand::Local(dst))
+            }
+            ValueFn::Default(_) => (ret != Ty::Void).then(|| lowerer.default_value(ret)),
+        };
+        lowerer.terminate(Term::Return(value));
+        let mut lowered = ir::Function {
+            name,
+            param_count,
+            ret,
+            locals: lowerer.locals,
+            blocks: lowerer.blocks,
+            env: true,
+        };
+        ir::passes::fold_constants::fold(&mut lowered);
+        ir::passes::simplify_cfg::simplify(&mut lowered);
+        ir::passes::rc::insert_rc(&mut lowered);
+        lowered
+    }
+
     /// Lowers several expressions left to right.
     fn operands_in_order(&mut self, exprs: &[&TExpr]) -> Vec<Operand> {
         let mut values = Vec::with_capacity(exprs.len());
@@ -1154,7 +1568,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
                             ContractKind::Requires,
                             clause,
                             values.clone(),
-                            site,
+                            FaultAt::Site(site),
                         );
                     }
                 }
@@ -1177,7 +1591,13 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 for clause in ensures {
                     let mut bindings = values.clone();
                     bindings.extend(result.map(Operand::Local));
-                    self.check_clause(callee, ContractKind::Ensures, clause, bindings, site);
+                    self.check_clause(
+                        callee,
+                        ContractKind::Ensures,
+                        clause,
+                        bindings,
+                        FaultAt::Site(site),
+                    );
                 }
                 match (dst, result) {
                     (Some(dst), Some(result)) if dst != result => {

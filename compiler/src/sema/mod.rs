@@ -18,8 +18,13 @@ pub const FRONT_END_STACK: usize = 1 << 30;
 
 pub use lower::Options;
 
-/// The prelude's text: declarations every program sees (Option, Result and their helpers).
-pub const PRELUDE: &str = include_str!("../../../stdlib/prelude.kl");
+/// The prelude's text: declarations every program sees (Option, Result and their helpers, the
+/// functional array helpers).
+pub const PRELUDE: &str = concat!(
+    include_str!("../../../stdlib/prelude.kl"),
+    "\n",
+    include_str!("../../../stdlib/functional.kl")
+);
 
 /// The prelude, parsed once per process. It parses without a diagnostic (a unit test says so);
 /// its spans are offsets into [`PRELUDE`], and nothing reported about a program points there.

@@ -30,6 +30,10 @@ pub enum Type {
     /// A declared enum: an index into [`TypeTable::structs`], whose entry is the enum type
     /// (kind `Enum`) and lists the entries of its variants.
     Enum(u32),
+    /// `fn(A, B) -> R`: an index into [`TypeTable::structs`], whose entry (kind `FnType`) has
+    /// the parameter types as its fields `0`, `1`, ... and the result type as `ret` (none for
+    /// `void`); see [`TypeTable::fn_sig`].
+    Fn(u32),
 }
 
 impl Type {
@@ -46,14 +50,21 @@ impl Type {
             Type::Str => Ty::Str,
             Type::Void => Ty::Void,
             Type::Array(id) => Ty::Array(ArrayId(id)),
-            Type::Struct(id) | Type::Tuple(id) | Type::Enum(id) => Ty::Struct(StructId(id)),
+            Type::Struct(id) | Type::Tuple(id) | Type::Enum(id) | Type::Fn(id) => {
+                Ty::Struct(StructId(id))
+            }
         }
     }
 
     pub fn is_heap(self) -> bool {
         matches!(
             self,
-            Type::Str | Type::Array(_) | Type::Struct(_) | Type::Tuple(_) | Type::Enum(_)
+            Type::Str
+                | Type::Array(_)
+                | Type::Struct(_)
+                | Type::Tuple(_)
+                | Type::Enum(_)
+                | Type::Fn(_)
         )
     }
 }
@@ -123,6 +134,7 @@ pub struct TypeTable {
     /// `0`, `1`, ...).
     pub structs: Vec<StructInfo>,
     tuple_ids: HashMap<Vec<Type>, u32>,
+    fn_ids: HashMap<(Vec<Type>, Type), u32>,
 }
 
 impl TypeTable {
@@ -144,6 +156,7 @@ impl TypeTable {
         self.arrays.truncate(arrays);
         self.array_ids.retain(|_, &mut id| (id as usize) < arrays);
         self.tuple_ids.retain(|_, &mut id| (id as usize) < structs);
+        self.fn_ids.retain(|_, &mut id| (id as usize) < structs);
     }
 
     /// The tuple type with elements of types `elems` (interned).
@@ -163,6 +176,70 @@ impl TypeTable {
         self.structs.push(info);
         self.tuple_ids.insert(elems, id);
         Type::Tuple(id)
+    }
+
+    /// The function type `fn(params) -> ret` (interned).
+    pub fn fn_of(&mut self, params: Vec<Type>, ret: Type) -> Type {
+        let key = (params, ret);
+        if let Some(&id) = self.fn_ids.get(&key) {
+            return Type::Fn(id);
+        }
+        let id = self.structs.len() as u32;
+        let mut info = StructInfo::new(String::new(), Span::default());
+        info.kind = StructKind::FnType;
+        let mut fields: Vec<(String, Type)> = (key.0.iter().enumerate())
+            .map(|(index, &ty)| (index.to_string(), ty))
+            .collect();
+        if ret != Type::Void {
+            fields.push(("ret".into(), ret));
+        }
+        info.set_fields(fields);
+        self.structs.push(info);
+        self.fn_ids.insert(key, id);
+        Type::Fn(id)
+    }
+
+    /// The parameter and result types of a function type.
+    pub fn fn_sig(&self, ty: Type) -> Option<(Vec<Type>, Type)> {
+        let Type::Fn(id) = ty else {
+            return None;
+        };
+        let fields = self.structs[id as usize].fields();
+        let mut params: Vec<Type> = fields.iter().map(|&(_, ty)| ty).collect();
+        let ret = match fields.last() {
+            Some((name, _)) if name == "ret" => params.pop().unwrap_or(Type::Void),
+            _ => Type::Void,
+        };
+        Some((params, ret))
+    }
+
+    /// Whether values of `ty` can be compared with `==`: everything but functions, and
+    /// arrays, structs, tuples and enums holding one.
+    pub fn comparable(&self, ty: Type) -> bool {
+        self.function_inside(ty, &mut Vec::new()).is_none()
+    }
+
+    /// A function type that `ty` is or holds (through arrays, fields and payloads), if any.
+    pub fn function_inside(&self, ty: Type, seen: &mut Vec<u32>) -> Option<Type> {
+        match ty {
+            Type::Fn(_) => Some(ty),
+            Type::Array(id) => self.function_inside(self.arrays[id as usize], seen),
+            Type::Struct(id) | Type::Tuple(id) | Type::Enum(id) => {
+                if seen.contains(&id) {
+                    return None;
+                }
+                seen.push(id);
+                let info = &self.structs[id as usize];
+                let fields = info.fields().iter().map(|&(_, ty)| ty);
+                let payloads = (info.variants.iter())
+                    .flat_map(|&v| self.structs[v as usize].fields().iter().map(|&(_, ty)| ty));
+                let inside: Vec<Type> = fields.chain(payloads).collect();
+                inside
+                    .into_iter()
+                    .find_map(|field| self.function_inside(field, seen))
+            }
+            _ => None,
+        }
     }
 
     /// The element types of a tuple type.
@@ -240,6 +317,14 @@ impl TypeTable {
                     .collect();
                 format!("({})", elems.join(", "))
             }
+            Type::Fn(_) => {
+                let (params, ret) = self.fn_sig(ty).unwrap_or((Vec::new(), Type::Void));
+                let params: Vec<String> = params.iter().map(|&p| self.name(p)).collect();
+                match ret {
+                    Type::Void => format!("fn({})", params.join(", ")),
+                    ret => format!("fn({}) -> {}", params.join(", "), self.name(ret)),
+                }
+            }
         }
     }
 
@@ -254,7 +339,9 @@ impl TypeTable {
                 kind: s.kind,
                 // An instance is named with its type arguments (`Pair<int, string>`), so that
                 // every struct of the IR has its own name; it prints as `Pair { ... }`.
-                name: if s.args.is_empty() {
+                name: if s.kind == StructKind::FnType {
+                    self.name(Type::Fn(id as u32))
+                } else if s.args.is_empty() {
                     s.name.clone()
                 } else {
                     self.name(Type::Struct(id as u32))
@@ -358,6 +445,9 @@ pub struct TProgram {
 #[derive(Debug)]
 pub struct TFunc {
     pub name: String,
+    /// Whether it is a function of the prelude's that is not generic: lowering drops it when
+    /// the program never uses it.
+    pub prelude: bool,
     pub param_count: u32,
     /// Every variable (parameters first) with its name and type.
     pub vars: Vec<(String, Type)>,
@@ -555,8 +645,35 @@ pub enum TExprKind {
         diverges: bool,
     },
     Block(TBlock),
+    /// Named function `func` (an index into the program's functions) as a function value.
+    FuncRef(u32),
+    /// The constructor of variant entry `variant` (with a payload) as a function value.
+    VariantRef {
+        variant: u32,
+        tag: u32,
+    },
+    /// A closure: its function and the variables it copies when created.
+    Closure(Box<TClosure>),
+    /// A call of a function value (`callee`, of a function type).
+    CallValue {
+        callee: Box<TExpr>,
+        args: Vec<TExpr>,
+        callee_span: Span,
+    },
     /// An expression that failed to check; never lowered (lowering runs only without errors).
     Error,
+}
+
+/// A checked closure expression.
+#[derive(Debug)]
+pub struct TClosure {
+    /// Its body as a function: its parameters, then two hidden ones (the closure object and
+    /// the call's site text: `param_count` counts them), then the variables of the body, which
+    /// include the captured copies.
+    pub func: TFunc,
+    /// Each captured variable: the enclosing function's variable and the closure's own that
+    /// holds the copy.
+    pub captures: Vec<(VarId, VarId)>,
 }
 
 impl TExpr {
@@ -574,6 +691,7 @@ impl TExpr {
         match &self.kind {
             TExprKind::Var(v) => *v == var,
             TExprKind::Current | TExprKind::Block(_) | TExprKind::If { .. } => true,
+            TExprKind::Closure(closure) => closure.captures.iter().any(|&(outer, _)| outer == var),
             _ => self.any_operand(|operand| operand.may_read(var)),
         }
     }
@@ -604,6 +722,7 @@ impl TExpr {
             | TExprKind::Variant { args: items, .. }
             | TExprKind::Call { args: items, .. }
             | TExprKind::Builtin { args: items, .. } => items.iter().any(f),
+            TExprKind::CallValue { callee, args, .. } => f(callee) || args.iter().any(f),
             _ => false,
         }
     }
@@ -712,12 +831,20 @@ fn expr_assigns(expr: &TExpr, f: &mut impl FnMut(VarId)) {
             expr_assigns(lhs, f);
             expr_assigns(rhs, f);
         }
+        TExprKind::CallValue { callee, args, .. } => {
+            expr_assigns(callee, f);
+            args.iter().for_each(|arg| expr_assigns(arg, f));
+        }
+        // A closure's body assigns only its own variables (captures are copies).
         TExprKind::Int(_)
         | TExprKind::Float(_)
         | TExprKind::Bool(_)
         | TExprKind::Str(_)
         | TExprKind::Var(_)
         | TExprKind::Current
+        | TExprKind::FuncRef(_)
+        | TExprKind::VariantRef { .. }
+        | TExprKind::Closure(_)
         | TExprKind::Error => {}
     }
 }

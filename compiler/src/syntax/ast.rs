@@ -210,15 +210,49 @@ pub enum TypeExpr {
         args: Vec<TypeExpr>,
         span: Span,
     },
+    /// `fn(A, B) -> R`: a function type (`ret` `None` for a function without a result).
+    Fn {
+        params: Vec<TypeExpr>,
+        ret: Option<Box<TypeExpr>>,
+        span: Span,
+    },
 }
 
 impl TypeExpr {
+    /// The types written inside this one: an array's element, a tuple's elements, a generic
+    /// type's arguments, a function type's parameters and result.
+    pub fn children_mut(&mut self) -> Vec<&mut TypeExpr> {
+        match self {
+            TypeExpr::Named(_) => Vec::new(),
+            TypeExpr::Array(elem, _) => vec![&mut **elem],
+            TypeExpr::Tuple(elems, _) | TypeExpr::Applied { args: elems, .. } => {
+                elems.iter_mut().collect()
+            }
+            TypeExpr::Fn { params, ret, .. } => {
+                params.iter_mut().chain(ret.as_deref_mut()).collect()
+            }
+        }
+    }
+
+    /// The types written inside this one (see [`TypeExpr::children_mut`]).
+    pub fn children(&self) -> Vec<&TypeExpr> {
+        match self {
+            TypeExpr::Named(_) => Vec::new(),
+            TypeExpr::Array(elem, _) => vec![&**elem],
+            TypeExpr::Tuple(elems, _) | TypeExpr::Applied { args: elems, .. } => {
+                elems.iter().collect()
+            }
+            TypeExpr::Fn { params, ret, .. } => params.iter().chain(ret.as_deref()).collect(),
+        }
+    }
+
     pub fn span(&self) -> Span {
         match self {
             TypeExpr::Named(ident) => ident.span,
             TypeExpr::Array(_, span)
             | TypeExpr::Tuple(_, span)
-            | TypeExpr::Applied { span, .. } => *span,
+            | TypeExpr::Applied { span, .. }
+            | TypeExpr::Fn { span, .. } => *span,
         }
     }
 }
@@ -422,6 +456,11 @@ impl ExprKind {
             ExprKind::Call { args, .. } | ExprKind::MethodCall { args, .. } => {
                 above(args.iter().map(|e| e.height))
             }
+            ExprKind::CallValue { callee, args } => {
+                above(std::iter::once(callee.height).chain(args.iter().map(|e| e.height)))
+            }
+            // A closure's body is a function of its own: checked from its own depth.
+            ExprKind::Closure { .. } => 1,
             ExprKind::Index { base, index, .. } => above([base.height, index.height]),
             ExprKind::Slice {
                 base, start, end, ..
@@ -523,6 +562,19 @@ pub enum ExprKind {
     Call {
         callee: Ident,
         args: Vec<Expr>,
+    },
+    /// `callee(args)` where the callee is an expression other than a name: a call of a
+    /// function value (`make_adder(1)(2)`, `(s.op)(x)`).
+    CallValue {
+        callee: Box<Expr>,
+        args: Vec<Expr>,
+    },
+    /// `fn(int x) -> int { ... }`: a closure, which copies the outer variables it uses when it
+    /// is created. Without `-> T`, its result type is inferred from its body.
+    Closure {
+        params: Vec<Param>,
+        ret: Option<TypeExpr>,
+        body: Block,
     },
     /// `receiver.method(args)`: `args` starts with the receiver. A method of the receiver's
     /// type if it has one, else the function `method` called with the receiver first.

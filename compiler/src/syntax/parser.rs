@@ -459,33 +459,7 @@ impl<'a> Parser<'a> {
         let name = self.name_or_new("after `fn`")?;
         let type_params = self.type_params()?;
         self.expect(Tok::LParen, "after the function name")?;
-        let mut params = Vec::new();
-        while self.peek() != Tok::RParen {
-            // `self` first, without a type: a method's receiver, of the type `Self`.
-            if params.is_empty()
-                && self.peek() == Tok::Ident
-                && self.text(self.span()) == "self"
-                && matches!(self.peek_at(1), Tok::Comma | Tok::RParen)
-            {
-                let name = self.ident("")?;
-                let ty = TypeExpr::Named(Ident {
-                    name: "Self".into(),
-                    span: name.span,
-                });
-                params.push(Param { ty, name });
-                if !self.eat(Tok::Comma) {
-                    break;
-                }
-                continue;
-            }
-            let ty = self.type_expr("for a parameter")?;
-            let pname = self.ident("as the parameter name (parameters are written `int n`)")?;
-            params.push(Param { ty, name: pname });
-            if !self.eat(Tok::Comma) {
-                break;
-            }
-        }
-        self.expect(Tok::RParen, "to close the parameter list")?;
+        let params = self.param_list()?;
         let ret = if self.eat(Tok::Arrow) {
             Some(self.type_expr("after `->`")?)
         } else {
@@ -519,6 +493,39 @@ impl<'a> Parser<'a> {
             body,
         };
         Ok((decl, has_body))
+    }
+
+    /// params := (param (',' param)* ','?)? ')' with param := type IDENT | 'self' (first);
+    /// the opening `(` is already read.
+    fn param_list(&mut self) -> PResult<Vec<Param>> {
+        let mut params = Vec::new();
+        while self.peek() != Tok::RParen {
+            // `self` first, without a type: a method's receiver, of the type `Self`.
+            if params.is_empty()
+                && self.peek() == Tok::Ident
+                && self.text(self.span()) == "self"
+                && matches!(self.peek_at(1), Tok::Comma | Tok::RParen)
+            {
+                let name = self.ident("")?;
+                let ty = TypeExpr::Named(Ident {
+                    name: "Self".into(),
+                    span: name.span,
+                });
+                params.push(Param { ty, name });
+                if !self.eat(Tok::Comma) {
+                    break;
+                }
+                continue;
+            }
+            let ty = self.type_expr("for a parameter")?;
+            let pname = self.ident("as the parameter name (parameters are written `int n`)")?;
+            params.push(Param { ty, name: pname });
+            if !self.eat(Tok::Comma) {
+                break;
+            }
+        }
+        self.expect(Tok::RParen, "to close the parameter list")?;
+        Ok(params)
     }
 
     /// trait_decl := 'trait' IDENT '{' (fn_header (';' | block))* '}'
@@ -682,6 +689,9 @@ impl<'a> Parser<'a> {
                 })
             });
         }
+        if self.peek() == Tok::Fn {
+            return self.nested(|this| this.fn_type());
+        }
         if self.peek() == Tok::LBracket {
             let start = self.bump().span;
             let inner = self.type_expr(context)?;
@@ -698,6 +708,28 @@ impl<'a> Parser<'a> {
         let args = self.nested(|this| this.type_args())?;
         let span = name.span.to(self.prev_span());
         Ok(TypeExpr::Applied { name, args, span })
+    }
+
+    /// fn_type := 'fn' '(' (type (',' type)* ','?)? ')' ('->' type)?; without `->` the function
+    /// returns no value.
+    fn fn_type(&mut self) -> PResult<TypeExpr> {
+        let start = self.expect(Tok::Fn, "")?.span;
+        self.expect(Tok::LParen, "after `fn` in a function type")?;
+        let mut params = Vec::new();
+        while self.peek() != Tok::RParen {
+            params.push(self.type_expr("as a parameter type")?);
+            if !self.eat(Tok::Comma) {
+                break;
+            }
+        }
+        self.expect(Tok::RParen, "to close the parameter types")?;
+        let ret = if self.eat(Tok::Arrow) {
+            Some(Box::new(self.type_expr("after `->`")?))
+        } else {
+            None
+        };
+        let span = start.to(self.prev_span());
+        Ok(TypeExpr::Fn { params, ret, span })
     }
 
     /// type_args := '<' type (',' type)* ','? '>'. The closing `>` may be half of a `>>`
@@ -1657,6 +1689,22 @@ impl<'a> Parser<'a> {
                     };
                     expr = self.node(kind, start.to(close));
                 }
+                // A call of a function value: `make(1)(2)`, `(s.op)(x)`, `fs[0](x)`. Not after a
+                // block-like expression, which ends its statement.
+                Tok::LParen
+                    if !matches!(
+                        expr.kind,
+                        ExprKind::If { .. } | ExprKind::Block(_) | ExprKind::Match { .. }
+                    ) =>
+                {
+                    let args = self.call_args()?;
+                    let span = expr.span.to(self.prev_span());
+                    let kind = ExprKind::CallValue {
+                        callee: Box::new(expr),
+                        args,
+                    };
+                    expr = self.node(kind, span);
+                }
                 Tok::Question => {
                     let question = self.bump().span;
                     let span = expr.span.to(question);
@@ -1834,17 +1882,51 @@ impl<'a> Parser<'a> {
                 };
                 Ok(self.node(kind, span.to(close)))
             }
-            Tok::Fn => {
-                // A closure: reported, then skipped whole, so that its parameters and body
-                // cause nothing more.
-                self.unsupported(span, "closures are");
-                self.bump();
-                self.skip_construct();
-                Ok(self.node(ExprKind::Error, span.to(self.prev_span())))
-            }
+            Tok::Fn => self.nested(|this| this.closure()),
             Tok::Match => self.nested(|this| this.match_expr()),
             _ => Err(self.error_expected("an expression", "")),
         }
+    }
+
+    /// closure := 'fn' '(' params ')' ('->' type)? block
+    fn closure(&mut self) -> PResult<Expr> {
+        let start = self.expect(Tok::Fn, "")?.span;
+        if self.peek() == Tok::Ident {
+            let span = self.span();
+            self.diags.push(
+                Diagnostic::new("E0201", span, "a function declared inside a body")
+                    .label("functions are declared at the top level")
+                    .note("declare it at the top level, or write a closure: `let f = fn(int x) -> int { ... };`"),
+            );
+            self.skip_construct();
+            return Err(Reported);
+        }
+        let after_fn = self.pos;
+        match self.closure_rest() {
+            Ok((params, ret, body)) => {
+                let span = start.to(body.span);
+                Ok(self.node(ExprKind::Closure { params, ret, body }, span))
+            }
+            // Reported: the whole closure is skipped from its parameters on, so that the rest
+            // of it causes nothing more and the expression around it goes on.
+            Err(Reported) => {
+                self.pos = after_fn;
+                self.skip_construct();
+                Ok(self.node(ExprKind::Error, start.to(self.prev_span())))
+            }
+        }
+    }
+
+    /// A closure after `fn`: its parameters, result type and body.
+    fn closure_rest(&mut self) -> PResult<(Vec<Param>, Option<TypeExpr>, Block)> {
+        self.expect(Tok::LParen, "after `fn` (a closure's parameters)")?;
+        let params = self.param_list()?;
+        let ret = if self.eat(Tok::Arrow) {
+            Some(self.type_expr("after `->`")?)
+        } else {
+            None
+        };
+        Ok((params, ret, self.block()?))
     }
 
     /// if := 'if' expr block ('else' (if | block))?
@@ -2289,13 +2371,20 @@ mod tests {
     }
 
     #[test]
-    fn a_closure_is_reported_once_and_skipped() {
+    fn closures_and_function_types_parse() {
         assert_eq!(
             codes("let f = fn(int x) -> int { x + 1 };\nf(1);"),
-            vec!["E0901"]
+            Vec::<&str>::new()
         );
-        assert_eq!(codes("g(fn(x) { x }, 2);"), vec!["E0901"]);
-        assert_eq!(codes("let f = fn(x) { x"), vec!["E0901"]);
+        assert_eq!(
+            codes("fn f(fn(int, [string]) -> fn() g) -> fn(int) { return g(1, []); }"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(codes("let x = make(1)(2)((3));"), Vec::<&str>::new());
+        // Parameters are typed; one mistake, one diagnostic.
+        assert_eq!(codes("g(fn(x) { x }, 2);"), vec!["E0201"]);
+        assert_eq!(codes("let f = fn(int x) { x"), vec!["E0201"]);
+        assert_eq!(codes("let f = fn named() { };"), vec!["E0201"]);
     }
 
     #[test]

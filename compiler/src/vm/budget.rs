@@ -39,7 +39,9 @@
 
 use std::sync::atomic::Ordering;
 
-use keel_runtime::desc::{TypeDesc, KIND_ARRAY, KIND_ENUM, KIND_STRING, KIND_STRUCT, KIND_VARIANT};
+use keel_runtime::desc::{
+    TypeDesc, KIND_ARRAY, KIND_CLOSURE, KIND_STRING, KIND_STRUCT, KIND_VARIANT,
+};
 use keel_runtime::layout::{ArrayHeader, ObjHeader, StrHeader};
 use keel_runtime::recover;
 
@@ -174,7 +176,7 @@ pub(super) unsafe fn value_cost(word: i64, desc: *const TypeDesc, limit: u64) ->
         // of one, typed by its container's descriptor).
         unsafe {
             // An enum value is walked as the variant its object is of.
-            let desc = if (*desc).kind == KIND_ENUM {
+            let desc = if (*desc).is_indirect() {
                 (*(word as *const keel_runtime::layout::ObjHeader)).desc
             } else {
                 desc
@@ -192,7 +194,7 @@ pub(super) unsafe fn value_cost(word: i64, desc: *const TypeDesc, limit: u64) ->
                         pending.extend(items.iter().map(|&item| (item, elem)));
                     }
                 }
-                KIND_STRUCT | KIND_VARIANT => {
+                KIND_STRUCT | KIND_VARIANT | KIND_CLOSURE => {
                     let fields = (*desc).field_count as usize;
                     total = total.saturating_add(1 + fields as u64);
                     for index in 0..fields {
@@ -272,7 +274,7 @@ pub(super) unsafe fn rt_cost(func: RtFunc, args: &[Reg], window: *const i64, lim
                 string_cost(a).saturating_add(string_cost(b))
             }
             StrTrim | StrToUpper | StrToLower | StrSubstring | StrCharAt | ParseInt
-            | ParseFloat | ParseIntError | ParseFloatError | Fault => string_cost(a),
+            | ParseFloat | ParseIntError | ParseFloatError | Fault | FaultAt => string_cost(a),
             // Every piece is a new string object of about 6 words.
             StrSplit => {
                 let len = (*(a as *const StrHeader)).len.max(0) as u64;

@@ -318,6 +318,12 @@ pub enum Instr {
     /// callee's units (in the return records) against `keel_runtime::MAX_STACK_UNITS`, where
     /// `call` only counts the calls. Fault: stack overflow.
     CallCounted { func: u32, base: Reg, dst: Reg },
+    /// `call` of the function a function value points to: the value is in `callee` (one of
+    /// the arguments in the window), and its object's field 0 holds the function's number.
+    /// Fault: stack overflow.
+    CallValue { callee: Reg, base: Reg, dst: Reg },
+    /// `call_counted` of a function value, as `call_value`. Fault: stack overflow.
+    CallValueCounted { callee: Reg, base: Reg, dst: Reg },
     /// Returns `src` to the caller.
     Ret { src: Reg },
     /// Returns from a void function.
@@ -489,7 +495,10 @@ impl Instr {
             | FieldGetRc { dst, .. }
             | FieldTake { dst, .. }
             | CallRt { dst, .. } => Some(dst),
-            Call { dst, .. } | CallCounted { dst, .. } => Some(dst),
+            Call { dst, .. }
+            | CallCounted { dst, .. }
+            | CallValue { dst, .. }
+            | CallValueCounted { dst, .. } => Some(dst),
             Jump { .. } | JumpIfTrue { .. } | JumpIfFalse { .. } => None,
             EqIntJump { .. } | NeIntJump { .. } | LtIntJump { .. } | LeIntJump { .. } => None,
             EqIntImmJump { .. } | NeIntImmJump { .. } | LtIntImmJump { .. } => None,
@@ -597,6 +606,7 @@ impl Instr {
             | LoadDesc { .. }
             | LoadUnit { .. } => ([NONE; 3], 0),
             NewArray { .. } | NewStruct { .. } | CallRt { .. } => ([NONE; 3], 0),
+            CallValue { callee, .. } | CallValueCounted { callee, .. } => one(callee),
             Jump { .. } | Call { .. } | CallCounted { .. } | RetVoid | Unwind => ([NONE; 3], 0),
         }
     }

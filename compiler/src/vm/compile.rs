@@ -29,8 +29,8 @@ use super::plan::{plan_function, Cond, Dest, Ending, FunctionPlan, InstPlan, Rel
 use super::releases::BlockReleases;
 use crate::ir::fault_releases::FaultReleases;
 use crate::ir::{
-    verify::verify, BinaryOp, BlockId, Function, Inst, Operand, Program, SiteId, Stream, Ty,
-    UnaryOp,
+    verify::verify, BinaryOp, BlockId, Function, Inst, Operand, Program, SiteId, Stream, StructDef,
+    StructKind, Ty, UnaryOp,
 };
 
 /// Compiles a verified program. Panics (a compiler bug) if the IR does not verify or the emitted
@@ -367,15 +367,25 @@ impl<'a> FunctionCompiler<'a> {
         let locals = func.locals.len() as u32;
         // Constant operands of lists get registers of their own, apart from the argument
         // slots: an argument written in place may be waiting there for its call.
+        // A closure's `new_struct` also lists its function's number and stack units.
+        let closure_header = |inst: &Inst| match inst {
+            Inst::NewStruct { ty, .. }
+                if matches!(program.struct_def(*ty).kind, StructKind::Closure { .. }) =>
+            {
+                StructDef::CLOSURE_HEADER_FIELDS as usize
+            }
+            _ => 0,
+        };
         let list_constants = func
             .blocks
             .iter()
             .flat_map(|b| &b.insts)
-            .filter_map(list_operands)
-            .map(|ops| {
+            .filter_map(|inst| list_operands(inst).map(|ops| (inst, ops)))
+            .map(|(inst, ops)| {
                 ops.iter()
                     .filter(|op| !matches!(op, Operand::Local(_)))
                     .count()
+                    + closure_header(inst)
             })
             .max()
             .unwrap_or(0) as u32;
@@ -416,7 +426,7 @@ impl<'a> FunctionCompiler<'a> {
             .iter()
             .flat_map(|b| &b.insts)
             .map(|inst| match inst {
-                Inst::Call { args, .. } => args.len(),
+                Inst::Call { args, .. } | Inst::CallIndirect { args, .. } => args.len(),
                 _ => 0,
             });
         let frame_size = u64::from(self.arg_base) + max_args.max().unwrap_or(0) as u64;
@@ -780,6 +790,19 @@ impl<'a> FunctionCompiler<'a> {
                 };
                 self.emit_faulting(call, site, false);
             }
+            Inst::CallIndirect { ref args, site, .. } => {
+                for (k, &arg) in args.iter().enumerate() {
+                    self.load(self.argument(k), arg);
+                }
+                let callee = self.argument(StructDef::callee_position(args.len()));
+                let (base, dst) = (Reg(self.arg_base), dst.unwrap_or(self.scratch[0]));
+                let call = if self.counted_calls {
+                    Instr::CallValueCounted { callee, base, dst }
+                } else {
+                    Instr::CallValue { callee, base, dst }
+                };
+                self.emit_faulting(call, site, false);
+            }
             Inst::Print {
                 value,
                 ty,
@@ -841,6 +864,19 @@ impl<'a> FunctionCompiler<'a> {
             }
             Inst::NewStruct { ty, ref fields, .. } => {
                 let desc = self.desc(Ty::Struct(ty));
+                // A closure's object starts with its function's number and stack units.
+                let with_code;
+                let fields = match self.program.struct_def(ty).kind {
+                    StructKind::Closure { func, .. } => {
+                        let units = self.program.function(func).stack_units();
+                        with_code = [Operand::Int(i64::from(func.0)), Operand::Int(units)]
+                            .into_iter()
+                            .chain(fields.iter().copied())
+                            .collect::<Vec<_>>();
+                        &with_code
+                    }
+                    _ => fields,
+                };
                 let fields = self.list(fields);
                 self.emit(Instr::NewStruct {
                     dst: need_dst(),

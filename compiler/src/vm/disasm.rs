@@ -205,6 +205,17 @@ fn parts(module: &Module, instr: &Instr) -> (&'static str, String) {
             "inc_le_int_imm_jump",
             format!("r{}, {imm}, -> {target}", a.0),
         ),
+        CallValue { callee, base, dst } | CallValueCounted { callee, base, dst } => {
+            let mnemonic = if matches!(instr, CallValueCounted { .. }) {
+                "call_value_counted"
+            } else {
+                "call_value"
+            };
+            (
+                mnemonic,
+                format!("r{}, window r{}, result r{}", callee.0, base.0, dst.0),
+            )
+        }
         Call { func, base, dst } | CallCounted { func, base, dst } => {
             let mnemonic = if matches!(instr, CallCounted { .. }) {
                 "call_counted"

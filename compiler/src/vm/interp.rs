@@ -831,6 +831,38 @@ impl Machine {
                     };
                     call!(func, window, dst, |after| after, count)
                 }
+                Instr::CallValue {
+                    callee,
+                    base: window,
+                    dst,
+                } => {
+                    let object = get!(callee);
+                    // SAFETY: a function value is a live closure object, whose field 0 the VM
+                    // set to its function's number (`compile`'s `new_struct`).
+                    let func = heap! { *heap::field(object, 0) } as u32;
+                    call!(
+                        func,
+                        window,
+                        dst,
+                        |_| 0,
+                        |returns: &Vec<ReturnRecord>, _| { returns.len() as u32 + 1 }
+                    )
+                }
+                Instr::CallValueCounted {
+                    callee,
+                    base: window,
+                    dst,
+                } => {
+                    let object = get!(callee);
+                    // SAFETY: as for `CallValue`.
+                    let func = heap! { *heap::field(object, 0) } as u32;
+                    let count = |returns: &Vec<ReturnRecord>, func: u32| {
+                        // SAFETY: `func` names an existing function (the VM made the object).
+                        let callee_units = unsafe { *stack_units.get_unchecked(func as usize) };
+                        returns.last().map_or(0, |record| record.units) + callee_units
+                    };
+                    call!(func, window, dst, |after| after, count)
+                }
                 Instr::Ret { src } => {
                     let value = get!(src);
                     let Some(record) = self.returns.pop() else {

@@ -566,6 +566,7 @@ mod tests {
     fn func(locals: &[Ty], blocks: Vec<Block>) -> Function {
         Function {
             name: "f".into(),
+            env: false,
             param_count: 0,
             ret: Ty::Void,
             locals: locals

@@ -124,6 +124,10 @@ pub unsafe fn call<'a>(func: RtFunc, args: &[i64; MAX_PARAMS], site: impl Fn() -
                 krt::fault::keel_fault(a as _, site, site_len);
                 0
             }
+            FaultAt => {
+                krt::fault::keel_fault_at(a as _, b as _);
+                0
+            }
             LiveEnter => {
                 krt::recover::keel_live_enter(a);
                 0

@@ -198,7 +198,7 @@ fn only_reads(inst: &Inst, locals: &[Local]) -> bool {
         Inst::CallRt { func, args, .. } => borrows_args(*func, args, &mentions),
         Inst::Retain { value } | Inst::Release { value } => !locals.contains(value),
         Inst::Copy { src, .. } => !mentions(src),
-        Inst::Call { args, .. } => !args.iter().any(mentions),
+        Inst::Call { args, .. } | Inst::CallIndirect { args, .. } => !args.iter().any(mentions),
         Inst::NewArray { items, .. } => !items.iter().any(mentions),
         Inst::NewStruct { fields, .. } => !fields.iter().any(mentions),
         Inst::ArraySet { index, value, .. } => !mentions(index) && !mentions(value),

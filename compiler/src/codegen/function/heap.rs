@@ -329,7 +329,23 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let desc = self.descriptor(Ty::Struct(ty))?;
         let object = self.call_runtime_value(RuntimeFn::StructAlloc, &[desc])?;
         self.non_null.insert(object);
-        for (index, &field) in fields.iter().enumerate() {
+        // A closure's object starts with its function's code and stack units.
+        let mut first = 0;
+        if let StructKind::Closure { func, .. } = self.env.program.struct_def(ty).kind {
+            let id = *(self.env.functions.get(func.0 as usize))
+                .ok_or_else(|| format!("closure of fn#{} which does not exist", func.0))?;
+            let callee = self.func_ref(id);
+            let code = self.builder.ins().func_addr(self.env.pointer, callee);
+            let units = self.env.program.function(func).stack_units();
+            let units = self.builder.ins().iconst(types::I64, units);
+            for (index, value) in [code, units].into_iter().enumerate() {
+                let offset = slot_offset(STRUCT_FIELDS_OFFSET, index)?;
+                let region = self.field_region(ty, index as u32);
+                self.store(region, value, object, offset);
+            }
+            first = ir::StructDef::CLOSURE_HEADER_FIELDS as usize;
+        }
+        for (index, &field) in (first..).zip(fields) {
             let field_ty = self.field_ty(ty, index as u32)?;
             let value = self.operand(field)?;
             let value = self.slot_word(value, field_ty);

@@ -145,6 +145,7 @@ mod tests {
     fn function(locals: usize, params: u32, blocks: Vec<Block>) -> Function {
         Function {
             name: "f".into(),
+            env: false,
             param_count: params,
             ret: Ty::Int,
             locals: (0..locals)

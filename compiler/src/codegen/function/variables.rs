@@ -186,6 +186,7 @@ mod tests {
         blocks.push(Block::new(Vec::new(), Term::Return(Some(local(1)))));
         Function {
             name: "f".into(),
+            env: false,
             param_count: 1,
             ret: Ty::Int,
             locals: locals
@@ -243,6 +244,7 @@ mod tests {
         // b1: return %1 + %2 (through %3)
         let func = Function {
             name: "f".into(),
+            env: false,
             param_count: 0,
             ret: Ty::Int,
             locals: (0..4)

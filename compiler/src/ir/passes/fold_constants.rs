@@ -173,7 +173,9 @@ fn for_each_operand_mut(inst: &mut Inst, mut f: impl FnMut(&mut Operand)) {
             f(lhs);
             f(rhs);
         }
-        Inst::Call { args, .. } | Inst::CallRt { args, .. } => args.iter_mut().for_each(f),
+        Inst::Call { args, .. } | Inst::CallIndirect { args, .. } | Inst::CallRt { args, .. } => {
+            args.iter_mut().for_each(f)
+        }
         Inst::Print { value, .. } => f(value),
         Inst::NewArray { items, .. } => items.iter_mut().for_each(f),
         Inst::NewStruct { fields, .. } => fields.iter_mut().for_each(f),
@@ -324,6 +326,7 @@ mod tests {
     fn function(locals: &[(Ty, Option<&str>)], param_count: u32, blocks: Vec<Block>) -> Function {
         Function {
             name: "f".into(),
+            env: false,
             param_count,
             ret: Ty::Int,
             locals: locals

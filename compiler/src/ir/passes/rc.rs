@@ -26,7 +26,8 @@ use crate::ir::{Block, BlockId, Function, Inst, Local, LocalInfo, Operand, Term}
 
 /// Adds reference counting to `func`.
 pub fn insert_rc(func: &mut Function) {
-    let heap: Vec<bool> = func.locals.iter().map(|l| l.ty.is_heap()).collect();
+    // A closure's borrowed object is not the function's to count.
+    let heap = func.owned_heap();
     if !heap.iter().any(|&h| h) {
         return;
     }
@@ -176,6 +177,11 @@ fn consumes(inst: &Inst) -> Vec<bool> {
     match inst {
         Inst::Copy { .. } => vec![true],
         Inst::Call { args, .. } => vec![true; args.len()],
+        // The function value is borrowed, the arguments (and the site text) consumed.
+        Inst::CallIndirect { args, .. } => {
+            let callee = crate::ir::StructDef::callee_position(args.len());
+            (0..args.len()).map(|k| k != callee).collect()
+        }
         Inst::CallRt { func, .. } => func.sig().owned.to_vec(),
         Inst::NewArray { items, .. } => vec![true; items.len()],
         Inst::NewStruct { fields, .. } => vec![true; fields.len()],
@@ -386,7 +392,9 @@ impl BlockRewriter<'_> {
 fn set_operand_at(inst: &mut Inst, position: usize, value: Operand) {
     match inst {
         Inst::Copy { src, .. } if position == 0 => *src = value,
-        Inst::Call { args, .. } | Inst::CallRt { args, .. } => args[position] = value,
+        Inst::Call { args, .. } | Inst::CallIndirect { args, .. } | Inst::CallRt { args, .. } => {
+            args[position] = value
+        }
         Inst::NewArray { items, .. } => items[position] = value,
         Inst::NewStruct { fields, .. } => fields[position] = value,
         Inst::ArraySet { value: v, .. } if position == 2 => *v = value,

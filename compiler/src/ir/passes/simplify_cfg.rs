@@ -105,6 +105,7 @@ mod tests {
     fn merges_chains_and_drops_dead_blocks() {
         let mut func = Function {
             name: "f".into(),
+            env: false,
             param_count: 0,
             ret: Ty::Int,
             locals: vec![LocalInfo {
@@ -132,6 +133,7 @@ mod tests {
         // b0 -> b1 (header, two preds) -> b2 -> b1 / b3
         let mut func = Function {
             name: "f".into(),
+            env: false,
             param_count: 0,
             ret: Ty::Void,
             locals: vec![LocalInfo {

@@ -19,6 +19,8 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
             saw_broken_stmt: false,
             clause: None,
             following: Vec::new(),
+            frames: Vec::new(),
+            captures: Vec::new(),
         }
     }
 
@@ -70,7 +72,15 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
         id
     }
 
-    pub(super) fn lookup(&self, name: &str) -> Option<VarId> {
+    /// The variable `name` refers to here: of this body, or of an enclosing one (when checking
+    /// a closure), which the closure then captures.
+    pub(super) fn lookup(&mut self, name: &str) -> Option<VarId> {
+        self.lookup_here(name)
+            .or_else(|| self.capture(name, Span::default()))
+    }
+
+    /// The variable `name` of this body (of the closure being checked, if any), if it has one.
+    pub(super) fn lookup_here(&self, name: &str) -> Option<VarId> {
         self.scopes
             .iter()
             .rev()

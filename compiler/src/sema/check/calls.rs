@@ -16,6 +16,15 @@ impl BodyChecker<'_, '_> {
             }
             return TExpr::error(span);
         }
+        // A variable holding a function value shadows the functions of its name.
+        if let Some(var) = self.lookup_function_variable(&callee.name) {
+            let value = TExpr {
+                kind: TExprKind::Var(var),
+                ty: self.var_type(var),
+                span: callee.span,
+            };
+            return self.value_call(value, args, callee.span, span);
+        }
         if let Some(&decl) = self.cx.by_name.get(&callee.name) {
             return self.decl_call(decl, callee, args, expected, span);
         }

@@ -25,11 +25,21 @@ impl BodyChecker<'_, '_> {
                     };
                     return self.generic_variant(None, &ident, None, expected, span);
                 }
-                None => {
-                    self.unknown_variable(name, span);
-                    return TExpr::error(span);
-                }
+                None => match self.function_value(name, span) {
+                    Some(value) => return value,
+                    None => {
+                        self.unknown_variable(name, span);
+                        return TExpr::error(span);
+                    }
+                },
             },
+            ExprKind::Closure { params, ret, body } => {
+                return self.closure(params, ret.as_ref(), body, span)
+            }
+            ExprKind::CallValue { callee, args } => {
+                let value = self.expr(callee, true, None);
+                return self.value_call(value, args, callee.span, span);
+            }
             ExprKind::Binary {
                 op,
                 op_span,
@@ -519,6 +529,27 @@ impl BodyChecker<'_, '_> {
             Add | Sub | Mul | Div if l == Type::Float && r == Type::Float => Type::Float,
             Lt | Gt | Le | Ge if l == r && matches!(l, Type::Int | Type::Float | Type::Str) => {
                 Type::Bool
+            }
+            Eq | Ne if l == r && l != Type::Void && !self.cx.types.comparable(l) => {
+                let name = self.name(l);
+                let inside = self
+                    .cx
+                    .types
+                    .function_inside(l, &mut Vec::new())
+                    .map(|f| self.name(f))
+                    .unwrap_or_default();
+                let mut diag = Diagnostic::new(
+                    "E0441",
+                    op_span,
+                    format!("`{name}` values cannot be compared with `{}`", op.symbol()),
+                )
+                .label("functions have no equality");
+                if inside != name {
+                    diag = diag.note(format!("`{name}` holds a function, of type `{inside}`"));
+                }
+                self.diags
+                    .push(diag.note("compare what the functions compute instead"));
+                return TExpr::error(span);
             }
             Eq | Ne if l == r && l != Type::Void => Type::Bool,
             BitAnd | BitOr | BitXor if l == r && matches!(l, Type::Int | Type::Bool) => l,

@@ -342,10 +342,6 @@ fn generic_bare(body: &BodyChecker, name: &str) -> bool {
 fn replace_named(ty: &mut TypeExpr, name: &str, by: &str) {
     match ty {
         TypeExpr::Named(ident) if ident.name == name => ident.name = by.to_string(),
-        TypeExpr::Named(_) => {}
-        TypeExpr::Array(elem, _) => replace_named(elem, name, by),
-        TypeExpr::Tuple(elems, _) | TypeExpr::Applied { args: elems, .. } => elems
-            .iter_mut()
-            .for_each(|elem| replace_named(elem, name, by)),
+        _ => (ty.children_mut().into_iter()).for_each(|elem| replace_named(elem, name, by)),
     }
 }

@@ -97,9 +97,7 @@ impl Binding {
             TypeExpr::Named(ident) => self
                 .param(&ident.name)
                 .is_none_or(|p| self.found[p].is_some()),
-            TypeExpr::Array(elem, _) => self.covers(elem),
-            TypeExpr::Tuple(elems, _) => elems.iter().all(|e| self.covers(e)),
-            TypeExpr::Applied { args, .. } => args.iter().all(|e| self.covers(e)),
+            _ => written.children().into_iter().all(|e| self.covers(e)),
         }
     }
 
@@ -134,6 +132,18 @@ impl Binding {
                             self.unify(arg, ty, types);
                         }
                     }
+                }
+            }
+            TypeExpr::Fn { params, ret, .. } => {
+                let Some((tys, result)) = types.fn_sig(ty).filter(|(t, _)| t.len() == params.len())
+                else {
+                    return;
+                };
+                for (param, ty) in params.iter().zip(tys) {
+                    self.unify(param, ty, types);
+                }
+                if let Some(ret) = ret {
+                    self.unify(ret, result, types);
                 }
             }
         }

@@ -43,17 +43,11 @@ impl BodyChecker<'_, '_> {
     ) -> TExpr {
         let key = (enum_name.name.clone(), variant.name.clone());
         if let Some(&decl) = self.cx.methods.get(&key) {
-            // `Type::function(args)`: a function of an `impl` block.
+            // `Type::function(args)`: a function of an `impl` block; without arguments, the
+            // function as a value.
             let Some(args) = args else {
-                self.diags.push(
-                    Diagnostic::new("E0901", span, "functions as values not supported yet")
-                        .label("not supported by this version of Keel")
-                        .note(format!(
-                            "call it: `{}::{}(...)`",
-                            enum_name.name, variant.name
-                        )),
-                );
-                return TExpr::error(span);
+                let name = format!("{}::{}", enum_name.name, variant.name);
+                return self.decl_value(decl, &name, span);
             };
             let callee = Ident {
                 name: format!("{}::{}", enum_name.name, variant.name),
@@ -70,6 +64,9 @@ impl BodyChecker<'_, '_> {
             }
             return TExpr::error(span);
         };
+        if args.is_none() && !self.cx.types.payload(entry).is_empty() {
+            return self.variant_constructor(entry, span);
+        }
         self.variant_value(entry, args, None, span)
     }
 
@@ -166,7 +163,7 @@ impl BodyChecker<'_, '_> {
     }
 
     /// The enum type a variant entry belongs to.
-    fn enum_of(&self, variant: u32) -> Type {
+    pub(super) fn enum_of(&self, variant: u32) -> Type {
         match self.cx.types.structs[variant as usize].kind {
             StructKind::Variant { of, .. } => Type::Enum(of.0),
             _ => Type::Error,

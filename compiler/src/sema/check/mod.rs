@@ -32,6 +32,7 @@ use crate::syntax::ast::*;
 
 mod body;
 mod calls;
+mod closures;
 mod divergence;
 mod exhaustive;
 mod expr;
@@ -195,7 +196,7 @@ fn method_decl(block: &ImplDecl, method: &FnDecl) -> FnDecl {
 fn type_expr_name(ty: &TypeExpr) -> &str {
     match ty {
         TypeExpr::Named(name) | TypeExpr::Applied { name, .. } => &name.name,
-        TypeExpr::Array(..) | TypeExpr::Tuple(..) => "",
+        TypeExpr::Array(..) | TypeExpr::Tuple(..) | TypeExpr::Fn { .. } => "",
     }
 }
 
@@ -203,11 +204,7 @@ fn type_expr_name(ty: &TypeExpr) -> &str {
 fn replace_self(ty: &mut TypeExpr, target: &TypeExpr) {
     match ty {
         TypeExpr::Named(name) if name.name == "Self" => *ty = target.clone(),
-        TypeExpr::Named(_) => {}
-        TypeExpr::Array(elem, _) => replace_self(elem, target),
-        TypeExpr::Tuple(elems, _) | TypeExpr::Applied { args: elems, .. } => {
-            elems.iter_mut().for_each(|elem| replace_self(elem, target))
-        }
+        _ => (ty.children_mut().into_iter()).for_each(|elem| replace_self(elem, target)),
     }
 }
 
@@ -619,6 +616,20 @@ impl<'a> Checker<'a> {
                     self.types.tuple_of(elems)
                 }
             }
+            TypeExpr::Fn { params, ret, .. } => {
+                let params: Vec<Type> = (params.iter())
+                    .map(|param| self.resolve_type(param, false, diags))
+                    .collect();
+                let ret = match ret {
+                    Some(ret) => self.resolve_type(ret, true, diags),
+                    None => Type::Void,
+                };
+                if params.contains(&Type::Error) || ret == Type::Error {
+                    Type::Error
+                } else {
+                    self.types.fn_of(params, ret)
+                }
+            }
         }
     }
 
@@ -709,8 +720,9 @@ impl<'a> Checker<'a> {
                 self.type_env = saved;
                 continue;
             }
-            if prelude {
-                // Only generic functions in the prelude: nothing unused is compiled.
+            if prelude && !decl.type_params.is_empty() {
+                // A generic function's instances are made when called; the prelude's other
+                // functions are dropped by lowering when the program does not use them.
                 continue;
             }
             let free = index < self.methods_from;
@@ -965,6 +977,7 @@ impl<'a> Checker<'a> {
         };
         TFunc {
             name: self.instance_name(index),
+            prelude: self.in_prelude(self.sigs[index].decl) && self.sigs[index].args.is_empty(),
             param_count: decl.params.len() as u32,
             vars,
             ret,
@@ -1043,6 +1056,7 @@ impl<'a> Checker<'a> {
         let vars = std::mem::take(&mut body.vars);
         TFunc {
             name: "<main>".into(),
+            prelude: false,
             param_count: 0,
             vars,
             ret: Type::Void,
@@ -1119,6 +1133,11 @@ struct BodyChecker<'c, 'a> {
     /// Statements that follow the one [`BodyChecker::stmt`] returned (a `let` that takes a
     /// tuple apart is one assignment per name); [`BodyChecker::stmts`] places them.
     following: Vec<TStmt>,
+    /// The bodies enclosing the closure being checked, outermost first (`closures`).
+    frames: Vec<closures::Frame>,
+    /// The captured variables of the closure being checked: (the enclosing frame's variable,
+    /// the closure's copy).
+    captures: Vec<(VarId, VarId)>,
 }
 
 fn plural(n: usize) -> &'static str {

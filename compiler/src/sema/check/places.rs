@@ -8,6 +8,10 @@ impl BodyChecker<'_, '_> {
     pub(super) fn place(&mut self, target: &Expr) -> Option<(Place, Type)> {
         match &target.kind {
             ExprKind::Var(name) => match self.lookup(name) {
+                Some(var) if self.is_captured(var) => {
+                    self.assigned_capture(name, target.span);
+                    None
+                }
                 Some(var) => Some((
                     Place {
                         var,

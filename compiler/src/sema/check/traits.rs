@@ -175,6 +175,13 @@ pub(super) fn written_text(ty: &TypeExpr) -> String {
             let args: Vec<String> = args.iter().map(written_text).collect();
             format!("{}<{}>", name.name, args.join(", "))
         }
+        TypeExpr::Fn { params, ret, .. } => {
+            let params: Vec<String> = params.iter().map(written_text).collect();
+            match ret {
+                Some(ret) => format!("fn({}) -> {}", params.join(", "), written_text(ret)),
+                None => format!("fn({})", params.join(", ")),
+            }
+        }
     }
 }
 
