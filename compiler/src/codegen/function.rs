@@ -771,7 +771,16 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let flags = MemFlagsData::trusted();
         let before = self.builder.ins().load(types::I64, flags, counter, 0);
         let after = self.builder.ins().iadd_imm_s(before, units);
-        self.builder.ins().store(flags, after, counter, 0);
+        self.count_call(site, counter, after)
+    }
+
+    /// Stores the call depth `after` (the count with a call about to be made at `site`) to the
+    /// counter at `counter`, reporting a stack overflow there when it exceeds
+    /// `MAX_STACK_UNITS`.
+    fn count_call(&mut self, site: SiteId, counter: Value, after: Value) -> Result<()> {
+        self.builder
+            .ins()
+            .store(MemFlagsData::trusted(), after, counter, 0);
         let too_deep =
             self.builder
                 .ins()
@@ -841,15 +850,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let counted = MemFlagsData::trusted();
         let before = self.builder.ins().load(types::I64, counted, counter, 0);
         let after = self.builder.ins().iadd(before, units);
-        self.builder.ins().store(counted, after, counter, 0);
-        let too_deep =
-            self.builder
-                .ins()
-                .icmp_imm_s(IntCC::SignedGreaterThan, after, MAX_STACK_UNITS);
-        self.fatal_if_with(too_deep, |this| {
-            let [site_ptr, site_len] = this.site_args(site)?;
-            this.call_runtime(RuntimeFn::FaultStackOverflow, &[site_ptr, site_len])
-        })?;
+        self.count_call(site, counter, after)?;
         let call = self.builder.ins().call_indirect(sig, code, &values);
         let counter = self.call_depth_address()?;
         let depth = self.builder.ins().load(types::I64, counted, counter, 0);

@@ -295,6 +295,35 @@ impl<'p, 's> FnLowerer<'p, 's> {
         FnLowerer::lower_with(func, None, callees, pools, out)
     }
 
+    /// A lowerer of a function whose variables are `locals` (every later local is one of its
+    /// temporaries) and whose result type is `ret`, in its entry block.
+    fn start(
+        locals: Vec<LocalInfo>,
+        ret: Ty,
+        callees: Callees<'p>,
+        pools: &'p mut Pools<'s>,
+        out: &'p mut ir::Program,
+    ) -> Self {
+        let first_temp = locals.len() as u32;
+        let mut lowerer = FnLowerer {
+            callees,
+            pools,
+            out,
+            locals,
+            blocks: Vec::new(),
+            current: BlockId(0),
+            loops: Vec::new(),
+            ret,
+            current_value: None,
+            handler: None,
+            lives: Vec::new(),
+            bindings: None,
+            first_temp,
+        };
+        lowerer.current = lowerer.new_block();
+        lowerer
+    }
+
     /// Lowers `func`; with `closure`, as the function of that closure type, whose captured
     /// values the function's variables (`captures`: the enclosing variable, then the own one)
     /// take from the closure object at its entry.
@@ -319,24 +348,8 @@ impl<'p, 's> FnLowerer<'p, 's> {
             locals[param.0 as usize].ty = Ty::Struct(env);
             param
         });
-        let first_temp = locals.len() as u32;
         let ret = func.ret.to_ir();
-        let mut lowerer = FnLowerer {
-            callees,
-            pools,
-            out,
-            locals,
-            blocks: Vec::new(),
-            current: BlockId(0),
-            loops: Vec::new(),
-            ret,
-            current_value: None,
-            handler: None,
-            lives: Vec::new(),
-            bindings: None,
-            first_temp,
-        };
-        lowerer.current = lowerer.new_block();
+        let mut lowerer = FnLowerer::start(locals, ret, callees, pools, out);
         if let (Some(env), Some((_, captures))) = (env, closure) {
             for (k, &(_, own)) in captures.iter().enumerate() {
                 lowerer.emit(Inst::FieldGet {
@@ -1435,24 +1448,8 @@ impl<'p, 's> FnLowerer<'p, 's> {
             ty: Ty::Str,
             name: None,
         });
-        let first_temp = locals.len() as u32;
-        let param_count = first_temp;
-        let mut lowerer = FnLowerer {
-            callees,
-            pools,
-            out,
-            locals,
-            blocks: Vec::new(),
-            current: BlockId(0),
-            loops: Vec::new(),
-            ret,
-            current_value: None,
-            handler: None,
-            lives: Vec::new(),
-            bindings: None,
-            first_temp,
-        };
-        lowerer.current = lowerer.new_block();
+        let param_count = locals.len() as u32;
+        let mut lowerer = FnLowerer::start(locals, ret, callees, pools, out);
         let args: Vec<Operand> = (0..params.len())
             .map(|p| Operand::Local(Local(p as u32)))
             .collect();
