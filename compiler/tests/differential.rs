@@ -66,10 +66,11 @@
 //! for the other target in this `keel`, no cross linker, no static libc for it, or no qemu-user)
 //! is skipped with a note on stderr saying why; with `CI` set (`true` or `1`) that is a failure.
 //!
-//! A known disagreement not fixed yet is kept out of generation, naming its finding: closures
-//! ([`GENERATE_CLOSURES`]), whose VM crash is `compiler/tests/findings/vm_closure_crash.kl`. The findings so far,
+//! A known disagreement not fixed yet would be kept out of generation, naming its finding (a
+//! minimised program under `tests/programs/regressions/`); there is none now. The findings so far,
 //! fixed: `min`/`max` of two zeros (`float_min_max_signed_zero.kl`), `sort` of floats with NaNs
-//! (`sort_nan_sign.kl`).
+//! (`sort_nan_sign.kl`), a call through a function value inside another call's arguments on
+//! the VM (`vm_argument_slot_and_closure_call.kl`).
 //!
 //! A failure is minimised by deleting statements (and unwrapping compound statements) while the
 //! program still compiles and still fails the same way (the same backends disagree, or it still
@@ -602,11 +603,6 @@ const REPLACED: &[&str] = &[
     "\"日\"",
 ];
 const REPLACEMENTS: &[&str] = &["\"\"", "\"-\"", "\"xy\"", "\"\\n\""];
-
-/// Whether programs use closures ([`Generator::through_closure`]). Off: with them, 6 of 400
-/// programs (seed 7) crash the VM (status 139) where the JIT and native code agree; the first,
-/// minimised, is `compiler/tests/findings/vm_closure_crash.kl`. Turn this on with the fix.
-const GENERATE_CLOSURES: bool = false;
 
 /// Generic functions every program declares, called by [`Generator::through_generic`]: each
 /// program instantiates them with its own types.
@@ -1818,8 +1814,7 @@ impl Generator {
     /// A value of type `ty` through the generic helpers every program declares
     /// ([`GENERIC_HELPERS`]), each called with the type arguments its arguments tell.
     fn through_generic(&mut self, ty: &Ty, depth: u32, max: u64) -> String {
-        // Closures are kept out until the VM crash they found is fixed (see the module doc).
-        match self.rng.below(if GENERATE_CLOSURES { 7 } else { 5 }) {
+        match self.rng.below(7) {
             5 | 6 => self.through_closure(ty, depth, max),
             0 => {
                 let cond = self.expr(&Ty::Bool, depth);
@@ -3878,6 +3873,9 @@ fn generated_programs_use_the_value_types() {
         "g_wrap(",
         "g_second(",
         "g_weigh(",
+        "g_apply(fn(",
+        "g_twice(fn(",
+        "].map(fn(",
         "::make(",
         ".with_",
         ".get_",

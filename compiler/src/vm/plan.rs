@@ -320,7 +320,7 @@ fn plan_insts(insts: &[Inst], uses: &[u32]) -> Vec<InstPlan> {
     }
 
     // Arguments in place: the last write of a single-use argument temporary since the previous
-    // call goes straight into the argument slot. Slots are written only by these instructions and
+    // call (direct or through a value) goes straight into the argument slot. Slots are written only by these instructions and
     // by the call's own argument moves, and nothing between the write and the call reads them.
     for c in 0..insts.len() {
         let Inst::Call { args, .. } = &insts[c] else {
@@ -341,7 +341,9 @@ fn plan_insts(insts: &[Inst], uses: &[u32]) -> Vec<InstPlan> {
                     in_place[k] = true;
                     break;
                 }
-                if matches!(insts[j], Inst::Call { .. }) {
+                // A call before this one (of a function or of a function value) fills the
+                // same argument slots.
+                if matches!(insts[j], Inst::Call { .. } | Inst::CallIndirect { .. }) {
                     break;
                 }
             }
