@@ -828,18 +828,12 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         let Some(&Ty::Struct(fn_type)) = self.types.get(callee.0 as usize) else {
             return Err("call_indirect of a value that is not a function".into());
         };
-        let (params, ret) = self.env.program.struct_def(fn_type).signature();
+        // The function type's parameters, then the closure object and the site text.
+        let (mut params, ret) = self.env.program.struct_def(fn_type).signature();
+        params.extend([Ty::Struct(fn_type), Ty::Str]);
         let pointer = self.env.pointer;
-        let mut sig = clif::Signature::new(self.env.module.isa().default_call_conv());
-        for ty in params {
-            let ty = value_type(ty, pointer).ok_or("a void parameter")?;
-            sig.params.push(clif::AbiParam::new(ty));
-        }
-        sig.params.push(clif::AbiParam::new(pointer));
-        sig.params.push(clif::AbiParam::new(pointer));
-        if let Some(ret) = value_type(ret, pointer) {
-            sig.returns.push(clif::AbiParam::new(ret));
-        }
+        let call_conv = self.env.module.isa().default_call_conv();
+        let sig = super::signature_of(&params, ret, call_conv, pointer)?;
         let sig = self.builder.import_signature(sig);
         let object = values[position];
         let flags = MemFlagsData::trusted().with_readonly();

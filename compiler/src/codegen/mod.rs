@@ -175,14 +175,26 @@ fn keel_signature(
     call_conv: CallConv,
     pointer: Type,
 ) -> Result<Signature, CodegenError> {
+    let params: Vec<Ty> = func.params().map(|param| func.local_ty(param)).collect();
+    signature_of(&params, func.ret, call_conv, pointer)
+        .map_err(|message| CodegenError::in_function(&func.name, message))
+}
+
+/// The Cranelift signature of a Keel function taking `params` and returning `ret` (also of
+/// the functions called through function values).
+pub fn signature_of(
+    params: &[Ty],
+    ret: Ty,
+    call_conv: CallConv,
+    pointer: Type,
+) -> Result<Signature, String> {
     let mut sig = Signature::new(call_conv);
-    for param in func.params() {
-        let ty = value_type(func.local_ty(param), pointer).ok_or_else(|| {
-            CodegenError::in_function(&func.name, format!("parameter %{} has type void", param.0))
-        })?;
+    for (index, &param) in params.iter().enumerate() {
+        let ty = value_type(param, pointer)
+            .ok_or_else(|| format!("parameter %{index} has type void"))?;
         sig.params.push(AbiParam::new(ty));
     }
-    if let Some(ret) = value_type(func.ret, pointer) {
+    if let Some(ret) = value_type(ret, pointer) {
         sig.returns.push(AbiParam::new(ret));
     }
     Ok(sig)

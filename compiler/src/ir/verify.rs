@@ -390,7 +390,7 @@ impl Checker<'_> {
                     self.error("call_indirect of something that is not a function value".into());
                     return;
                 };
-                let (mut params, ret) = fn_type.signature();
+                let (params, ret) = fn_type.signature();
                 if args.len() != params.len() + 2 {
                     self.error(format!(
                         "{} takes {} arguments, given {} (then the function value and the site text)",
@@ -399,12 +399,10 @@ impl Checker<'_> {
                         position
                     ));
                 }
-                params.extend([Ty::Struct(StructId(u32::MAX)), Ty::Str]);
-                for (k, (arg, ty)) in args.iter().zip(params).enumerate() {
-                    if k != position {
-                        self.expect(arg, ty);
-                    }
+                for (arg, ty) in args[..position].iter().zip(params) {
+                    self.expect(arg, ty);
                 }
+                self.expect(&args[position + 1], Ty::Str);
                 match (dst, ret) {
                     (None, _) => {}
                     (Some(_), Ty::Void) => self.error("void call assigned to a local".into()),

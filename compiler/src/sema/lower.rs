@@ -1324,7 +1324,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             })
             .collect();
         let name = format!("closure#{}", func.0 - self.pools.first_lifted);
-        let env = self.closure_type(ty, func, name, captures);
+        let env = self.closure_type(ty, func, name.clone(), captures);
         let lowered = FnLowerer::lower_with(
             &closure.func,
             Some((env, &closure.captures)),
@@ -1332,10 +1332,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             self.pools,
             self.out,
         );
-        let lowered = ir::Function {
-            name: format!("closure#{}", func.0 - self.pools.first_lifted),
-            ..lowered
-        };
+        let lowered = ir::Function { name, ..lowered };
         self.pools.fill_function(func, lowered);
         let fields = (closure.captures.iter())
             .map(|&(outer, _)| Operand::Local(Local(outer.0)))

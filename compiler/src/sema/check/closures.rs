@@ -42,10 +42,7 @@ impl BodyChecker<'_, '_> {
     /// The variable `name` of an enclosing frame, captured into every frame from there to the
     /// current one; `None` if no enclosing frame has it.
     pub(super) fn capture(&mut self, name: &str, span: Span) -> Option<VarId> {
-        let from = (0..self.frames.len())
-            .rev()
-            .find(|&k| self.frames[k].lookup(name).is_some())?;
-        let mut outer = self.frames[from].lookup(name)?;
+        let (from, mut outer) = self.enclosing(name)?;
         let ty = self.frames[from].vars[outer.0 as usize].1;
         for k in from + 1..self.frames.len() {
             let frame = &mut self.frames[k];
@@ -68,19 +65,22 @@ impl BodyChecker<'_, '_> {
         let ty = match self.lookup_here(name) {
             Some(var) => self.var_type(var),
             None => {
-                let frame = self
-                    .frames
-                    .iter()
-                    .rev()
-                    .find_map(|f| f.lookup(name).map(|v| (f, v)));
-                let (frame, var) = frame?;
-                frame.vars[var.0 as usize].1
+                let (frame, var) = self.enclosing(name)?;
+                self.frames[frame].vars[var.0 as usize].1
             }
         };
         if !matches!(ty, Type::Fn(_)) {
             return None;
         }
         self.lookup(name)
+    }
+
+    /// The innermost enclosing frame (its index in `frames`) with a variable `name`, and that
+    /// variable.
+    fn enclosing(&self, name: &str) -> Option<(usize, VarId)> {
+        (0..self.frames.len())
+            .rev()
+            .find_map(|k| self.frames[k].lookup(name).map(|var| (k, var)))
     }
 
     /// Whether `var` holds a captured copy in the current frame.
@@ -169,15 +169,7 @@ impl BodyChecker<'_, '_> {
                 }
                 ret
             }
-            RetMode::Infer(mut returns) => {
-                returns.extend(tail_ty.filter(|&ty| ty != Type::Void));
-                let known = returns.iter().copied().find(|&t| t != Type::Error);
-                match known {
-                    Some(ty) => ty,
-                    None if returns.is_empty() => Type::Void,
-                    None => Type::Error,
-                }
-            }
+            RetMode::Infer(returns) => inferred_result(returns, tail_ty),
             RetMode::TopLevel => Type::Void,
         };
         if param_tys.contains(&Type::Error) || ret == Type::Error {
@@ -233,8 +225,8 @@ impl BodyChecker<'_, '_> {
         (vars, captures, ret)
     }
 
-    /// A named function as a value, if `name` is one: `Some(Err(()))` when it is one that
-    /// cannot be a value (reported).
+    /// A named function as a value, if `name` is one (an error expression, reported, for a
+    /// generic function or a builtin, which cannot be values).
     pub(super) fn function_value(&mut self, name: &str, span: Span) -> Option<TExpr> {
         if let Some(&decl) = self.cx.by_name.get(name) {
             return Some(self.decl_value(decl, name, span));

@@ -960,19 +960,7 @@ impl<'a> Checker<'a> {
                 }
                 ret
             }
-            RetMode::Infer(mut returns) => {
-                if let Some(ty) = tail_ty {
-                    if ty != Type::Void {
-                        returns.push(ty);
-                    }
-                }
-                let known = returns.iter().copied().find(|&t| t != Type::Error);
-                match known {
-                    Some(ty) => ty,
-                    None if returns.is_empty() => Type::Void,
-                    None => Type::Error,
-                }
-            }
+            RetMode::Infer(returns) => inferred_result(returns, tail_ty),
             RetMode::TopLevel => Type::Void,
         };
         TFunc {
@@ -1106,6 +1094,19 @@ fn mismatch(types: &TypeTable, span: Span, expected: Type, found: Type, what: &s
     Diagnostic::new("E0401", span, "mismatched types")
         .label(format!("expected `{expected}`, found `{found}`"))
         .note(format!("{what} must be `{expected}`"))
+}
+
+/// The result type of a body whose returns gave `returns` and whose last expression (if it has
+/// a value) is of type `tail`: the first known one, `void` when there is none, `Error` when all
+/// are unknown.
+fn inferred_result(mut returns: Vec<Type>, tail: Option<Type>) -> Type {
+    returns.extend(tail.filter(|&ty| ty != Type::Void));
+    let known = returns.iter().copied().find(|&t| t != Type::Error);
+    match known {
+        Some(ty) => ty,
+        None if returns.is_empty() => Type::Void,
+        None => Type::Error,
+    }
 }
 
 /// How `return` statements are checked in the current body.
