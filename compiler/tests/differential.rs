@@ -22,7 +22,8 @@
 //!   helpers; generic functions, from a few every program declares (`g_pick`, `g_wrap`,
 //!   `g_second`, instantiated with the program's types); closures over a parameter and the
 //!   variables around them (which they capture), called at once, through a generic function
-//!   taking a function value (`g_apply`, `g_twice`) or the prelude's `map`; methods: every struct has an `impl`
+//!   taking a function value (`g_apply`, `g_twice`) or the prelude's `map`; `g_count`, whose
+//!   `static let` counts its calls; methods: every struct has an `impl`
 //!   block (`get_f`, `with_f`, `make`) and implements the trait `Weighed`, used through
 //!   `g_weigh<T: Weighed>`;
 //! - functions with parameters and results of those types (result declared or inferred), calling
@@ -612,7 +613,8 @@ fn g_pick<T>(bool c, T a, T b) -> T { if c { return a; } return b; }\n\
 fn g_wrap<T>(T x) -> Option<T> { return Some(x); }\n\
 fn g_second<A, B>((A, B) p) -> B { return p.1; }\n\
 fn g_apply<T>(fn(T) -> T f, T x) -> T { return f(x); }\n\
-fn g_twice<T>(fn(T) -> T f, T x) -> T { let g = f; return g(f(x)); }";
+fn g_twice<T>(fn(T) -> T f, T x) -> T { let g = f; return g(f(x)); }\n\
+fn g_count() -> int { static let calls = 0; calls += 1; return calls; }";
 
 /// Field names: none of them a builtin, keyword or generated variable name.
 const FIELD_NAMES: &[&str] = &["x", "y", "z", "n", "w", "name", "tag", "items"];
@@ -1814,8 +1816,10 @@ impl Generator {
     /// A value of type `ty` through the generic helpers every program declares
     /// ([`GENERIC_HELPERS`]), each called with the type arguments its arguments tell.
     fn through_generic(&mut self, ty: &Ty, depth: u32, max: u64) -> String {
-        match self.rng.below(7) {
+        match self.rng.below(8) {
             5 | 6 => self.through_closure(ty, depth, max),
+            // How often `g_count` ran so far, through its `static let`.
+            7 if *ty == Ty::Int => "g_count()".to_string(),
             0 => {
                 let cond = self.expr(&Ty::Bool, depth);
                 let a = self.sized(ty, depth, max);
@@ -3873,6 +3877,7 @@ fn generated_programs_use_the_value_types() {
         "g_wrap(",
         "g_second(",
         "g_weigh(",
+        "g_count()",
         "g_apply(fn(",
         "g_twice(fn(",
         "].map(fn(",

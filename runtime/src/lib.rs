@@ -39,6 +39,7 @@ pub mod pool;
 pub mod process;
 pub mod recover;
 pub mod stack;
+pub mod statics;
 pub mod string;
 pub mod string_ops;
 pub mod system;
@@ -103,6 +104,12 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("keel_fault_to_int", keel_fault_to_int as *const u8),
         ("keel_fault", keel_fault as *const u8),
         ("keel_fault_at", keel_fault_at as *const u8),
+        (
+            "keel_static_is_set",
+            statics::keel_static_is_set as *const u8,
+        ),
+        ("keel_static_get", statics::keel_static_get as *const u8),
+        ("keel_static_set", statics::keel_static_set as *const u8),
         ("keel_live_enter", keel_live_enter as *const u8),
         ("keel_live_backoff", keel_live_backoff as *const u8),
         ("keel_live_exit", keel_live_exit as *const u8),

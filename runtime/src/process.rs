@@ -61,8 +61,11 @@ pub fn args_from_os(args: &[std::ffi::OsString]) -> Vec<String> {
     args.iter().map(|arg| arg_text(arg.as_bytes())).collect()
 }
 
-/// Records the program's arguments from Rust (the VM and JIT drivers).
+/// Records the program's arguments from Rust (the VM and JIT drivers). Called as a program
+/// starts on every backend (native executables through [`keel_init`]), it also empties the
+/// `static let` slots a program run before on this thread may have left (`statics`).
 pub fn set_args(args: Vec<String>) {
+    crate::statics::clear();
     ARGS.with(|a| *a.borrow_mut() = args);
 }
 
@@ -79,6 +82,8 @@ pub const LEAK_CHECK_VAR: &str = "KEEL_LEAK_CHECK";
 #[no_mangle]
 pub extern "C" fn keel_finish() -> i32 {
     flush_stdout();
+    // What the program's statics hold is not a leak.
+    crate::statics::clear();
     let leak_check = std::env::var_os(LEAK_CHECK_VAR).is_some_and(|value| value == "1");
     if leak_check {
         if let Some(report) = leak_report(crate::object::live_objects()) {

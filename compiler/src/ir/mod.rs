@@ -989,6 +989,14 @@ pub enum RtFunc {
     /// in the function of its closure type, which is given its caller's site. Always followed
     /// by [`Term::Unwind`].
     FaultAt,
+    /// `keel_static_is_set(slot)`: whether the `static let` of slot `slot` has been set
+    /// (`keel_runtime::statics`).
+    StaticIsSet,
+    /// `keel_static_get(slot)`: the value of a `static let` (a new reference for heap values).
+    StaticGet,
+    /// `keel_static_set(slot, value, desc)`: sets a `static let` to `value` (consumed) of the
+    /// type `desc`, releasing the value it held.
+    StaticSet,
     /// `keel_live_enter(within_ms)`: enters a `live` block (`within_ms` -1 for none).
     LiveEnter,
     /// `keel_live_backoff(base_ms, factor, max_ms)`: sets the backoff of the `live` block just
@@ -1005,7 +1013,7 @@ pub enum RtFunc {
 
 impl RtFunc {
     /// Every runtime function, for tables and tests that must cover them all.
-    pub const ALL: [RtFunc; 62] = [
+    pub const ALL: [RtFunc; 65] = [
         RtFunc::StrConcat,
         RtFunc::StrEq,
         RtFunc::StrCmp,
@@ -1063,6 +1071,9 @@ impl RtFunc {
         RtFunc::ClockMs,
         RtFunc::Fault,
         RtFunc::FaultAt,
+        RtFunc::StaticIsSet,
+        RtFunc::StaticGet,
+        RtFunc::StaticSet,
         RtFunc::LiveEnter,
         RtFunc::LiveBackoff,
         RtFunc::LiveExit,
@@ -1328,6 +1339,15 @@ impl RtFunc {
             ClockMs => ("keel_clock_ms", &[], &[], Some(I64), false),
             Fault => ("keel_fault", &[Ptr], &[true], None, true),
             FaultAt => ("keel_fault_at", &[Ptr, Ptr], &[true, false], None, false),
+            StaticIsSet => ("keel_static_is_set", &[I64], &[false], Some(I64), false),
+            StaticGet => ("keel_static_get", &[I64], &[false], Some(Any), false),
+            StaticSet => (
+                "keel_static_set",
+                &[I64, Any, Ptr],
+                &[false, true, false],
+                None,
+                false,
+            ),
             LiveEnter => ("keel_live_enter", &[I64], &[false], None, false),
             LiveBackoff => (
                 "keel_live_backoff",

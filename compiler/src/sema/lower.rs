@@ -66,6 +66,7 @@ pub fn lower_program(program: &TProgram, source: &SourceFile, options: Options) 
         lifted: Vec::new(),
         first_lifted: program.funcs.len() as u32 + 1,
         value_types: HashMap::new(),
+        next_static: 0,
     };
     let signatures: Vec<Ty> = program.funcs.iter().map(|f| f.ret.to_ir()).collect();
     for func in program.funcs.iter().chain(std::iter::once(&program.main)) {
@@ -187,6 +188,8 @@ struct Pools<'s> {
     first_lifted: u32,
     /// The closure type of each function value made without a closure expression, made once.
     value_types: HashMap<ValueFn, ir::StructId>,
+    /// The slot the next `static let` gets (`keel_runtime::statics`).
+    next_static: u32,
 }
 
 impl Pools<'_> {
@@ -283,6 +286,8 @@ struct FnLowerer<'p, 's> {
     /// checker's variables, hidden ones (what a pattern takes apart) included, which may be
     /// read many times.
     first_temp: u32,
+    /// The slot of each `static let` variable declared so far (by variable number).
+    statics: HashMap<u32, u32>,
 }
 
 impl<'p, 's> FnLowerer<'p, 's> {
@@ -319,6 +324,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             lives: Vec::new(),
             bindings: None,
             first_temp,
+            statics: HashMap::new(),
         };
         lowerer.current = lowerer.new_block();
         lowerer
@@ -486,6 +492,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
     fn stmt(&mut self, stmt: &TStmt) {
         match stmt {
             TStmt::Assign { place, value } => self.assign(place, value),
+            TStmt::StaticLet { var, value } => self.static_let(*var, value),
             TStmt::Expr(expr) => {
                 self.expr(expr);
             }
@@ -660,8 +667,11 @@ impl<'p, 's> FnLowerer<'p, 's> {
     /// ```
     fn live(&mut self, live: &TLive) {
         let site = self.site(live.keyword);
-        let snapshots: Vec<(Local, Local)> = live
-            .restored
+        // A static keeps what the failed attempt gave it (docs/language.md).
+        let restored: Vec<VarId> = (live.restored.iter().copied())
+            .filter(|var| !self.statics.contains_key(&var.0))
+            .collect();
+        let snapshots: Vec<(Local, Local)> = restored
             .iter()
             .map(|var| {
                 let variable = Local(var.0);
@@ -830,8 +840,89 @@ impl<'p, 's> FnLowerer<'p, 's> {
         self.switch_to(exit);
     }
 
-    /// `place = value` (or `place op= rhs`, when `value` reads `Current`).
+    // ---- static variables -----------------------------------------------------------------
+
+    /// The variable `var`'s current value: its local, loaded from its slot first for a
+    /// `static let` (which another call may have changed since).
+    /// `span` is where it is read (the runtime call names it, though it cannot fault).
+    fn variable(&mut self, var: VarId, span: Span) -> Operand {
+        let local = Local(var.0);
+        if let Some(&slot) = self.statics.get(&var.0) {
+            let site = self.site(span);
+            self.emit(Inst::CallRt {
+                dst: Some(local),
+                func: RtFunc::StaticGet,
+                args: vec![Operand::Int(i64::from(slot))],
+                site,
+            });
+        }
+        Operand::Local(local)
+    }
+
+    /// `static let var = value;`: the variable gets a slot of the program's, set to `value`
+    /// the first time the statement runs; from here on every read of it reads the slot and
+    /// every assignment writes it.
+    fn static_let(&mut self, var: VarId, value: &TExpr) {
+        let slot = self.pools.next_static;
+        self.pools.next_static += 1;
+        self.statics.insert(var.0, slot);
+        let set = self.temp(Ty::Bool);
+        let site = self.site(value.span);
+        self.emit(Inst::CallRt {
+            dst: Some(set),
+            func: RtFunc::StaticIsSet,
+            args: vec![Operand::Int(i64::from(slot))],
+            site,
+        });
+        let (init, done) = (self.new_block(), self.new_block());
+        self.terminate(Term::Branch {
+            cond: Operand::Local(set),
+            then_to: done,
+            else_to: init,
+        });
+        self.switch_to(init);
+        let local = Local(var.0);
+        self.expr_into(value, local);
+        self.store_static(var, site);
+        self.terminate(Term::Jump(done));
+        self.switch_to(done);
+    }
+
+    /// Writes the local of the `static let` `var` (moved) to its slot; `site` names the
+    /// statement that does.
+    fn store_static(&mut self, var: VarId, site: SiteId) {
+        let Some(&slot) = self.statics.get(&var.0) else {
+            return;
+        };
+        let local = Local(var.0);
+        let ty = self.locals[var.0 as usize].ty;
+        self.emit(Inst::CallRt {
+            dst: None,
+            func: RtFunc::StaticSet,
+            args: vec![
+                Operand::Int(i64::from(slot)),
+                Operand::Local(local),
+                Operand::Desc(ty),
+            ],
+            site,
+        });
+    }
+
+    /// `place = value` (or `place op= rhs`, when `value` reads `Current`); for a `static let`,
+    /// on its current value, then written back.
     fn assign(&mut self, place: &Place, value: &TExpr) {
+        if self.statics.contains_key(&place.var.0) {
+            self.variable(place.var, value.span);
+            self.assign_local(place, value);
+            let site = self.site(value.span);
+            self.store_static(place.var, site);
+            return;
+        }
+        self.assign_local(place, value);
+    }
+
+    /// `place = value` on the place's local.
+    fn assign_local(&mut self, place: &Place, value: &TExpr) {
         let root = Local(place.var.0);
         if place.path.is_empty() {
             if let TExprKind::Binary { lhs, .. } = &value.kind {
@@ -1099,7 +1190,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             TExprKind::Str(s) => Some(self.string(s)),
             TExprKind::Var(var) => Some(match &self.bindings {
                 Some(bindings) => bindings[var.0 as usize],
-                None => Operand::Local(Local(var.0)),
+                None => self.variable(*var, expr.span),
             }),
             TExprKind::Current => Some(
                 self.current_value
@@ -1108,7 +1199,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             TExprKind::Binary { .. } | TExprKind::Unary { .. } | TExprKind::Call { .. } => {
                 self.compute(expr, None)
             }
-            TExprKind::Closure(closure) => Some(self.closure(closure, ty)),
+            TExprKind::Closure(closure) => Some(self.closure(closure, ty, expr.span)),
             TExprKind::FuncRef(func) => {
                 Some(self.function_value(ValueFn::Func(*func), ty, expr.span))
             }
@@ -1315,7 +1406,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
 
     /// A closure's value: its function is lowered now (as a function of the program's), its
     /// closure type made, and the object built from the captured variables' current values.
-    fn closure(&mut self, closure: &TClosure, ty: Ty) -> Operand {
+    fn closure(&mut self, closure: &TClosure, ty: Ty, span: Span) -> Operand {
         let func = self.pools.reserve_function();
         let captures: Vec<(String, Ty)> = (closure.captures.iter())
             .map(|&(_, own)| {
@@ -1335,7 +1426,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
         let lowered = ir::Function { name, ..lowered };
         self.pools.fill_function(func, lowered);
         let fields = (closure.captures.iter())
-            .map(|&(outer, _)| Operand::Local(Local(outer.0)))
+            .map(|&(outer, _)| self.variable(outer, span))
             .collect();
         let dst = self.temp(ty);
         self.emit(Inst::NewStruct {

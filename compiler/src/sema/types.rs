@@ -498,6 +498,12 @@ pub enum TStmt {
         value: TExpr,
     },
     Expr(TExpr),
+    /// `static let`: `var` is one value for every call of the function, set to `value` the
+    /// first time the statement runs.
+    StaticLet {
+        var: VarId,
+        value: TExpr,
+    },
     While {
         cond: TExpr,
         body: TBlock,
@@ -754,6 +760,10 @@ fn stmt_assigns(stmt: &TStmt, f: &mut impl FnMut(VarId)) {
             expr_assigns(value, f);
         }
         TStmt::Expr(e) | TStmt::Return(Some(e)) => expr_assigns(e, f),
+        TStmt::StaticLet { var, value } => {
+            f(*var);
+            expr_assigns(value, f);
+        }
         TStmt::While { cond, body } => {
             expr_assigns(cond, f);
             body.for_each_assigned(f);

@@ -378,6 +378,13 @@ pub enum StmtKind {
         ty: Option<TypeExpr>,
         value: Expr,
     },
+    /// `static let name: T = value;` in a function: one variable for all its calls, set to
+    /// `value` the first time the statement runs.
+    StaticLet {
+        name: Ident,
+        ty: Option<TypeExpr>,
+        value: Expr,
+    },
     /// `target = value;` or, with `op`, `target op= value;`.
     Assign {
         target: Expr,
@@ -490,7 +497,9 @@ impl StmtKind {
     /// The height of a statement of this kind, from its children's.
     fn height(&self) -> u32 {
         match self {
-            StmtKind::Let { value, .. } => above([value.height]),
+            StmtKind::Let { value, .. } | StmtKind::StaticLet { value, .. } => {
+                above([value.height])
+            }
             StmtKind::Assign { target, value, .. } => above([target.height, value.height]),
             StmtKind::Expr(expr) => above([expr.height]),
             StmtKind::While { cond, body } => above([cond.height, body.height]),

@@ -1187,9 +1187,12 @@ impl<'a> Parser<'a> {
                 Ok(StmtKind::Return(value))
             }
             Tok::Static => {
-                let span = self.span();
-                self.unsupported(span, "`static let` is");
-                Err(Reported)
+                self.bump();
+                self.expect(Tok::Let, "after `static` (`static let name = value;`)")?;
+                let name = self.ident("after `static let` (a variable name)")?;
+                let (ty, value) = self.let_rest()?;
+                self.expect(Tok::Semi, "after the `static let` statement")?;
+                Ok(StmtKind::StaticLet { name, ty, value })
             }
             Tok::Assert => {
                 let kind = self.assert_stmt()?;
@@ -2341,9 +2344,10 @@ mod tests {
     #[test]
     fn unsupported_constructs_say_so() {
         assert_eq!(
-            codes("trait P<T> { }\nstatic let x = 1;"),
-            vec!["E0901", "E0901"]
+            codes("trait P<T> { }\nfn f() { static let x = 1; }"),
+            vec!["E0901"]
         );
+        assert_eq!(codes("fn f() { static x = 1; }"), vec!["E0201"]);
         assert_eq!(
             codes("trait P { fn f(self); fn g(self) { } }"),
             Vec::<&str>::new()

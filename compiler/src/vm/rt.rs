@@ -124,6 +124,12 @@ pub unsafe fn call<'a>(func: RtFunc, args: &[i64; MAX_PARAMS], site: impl Fn() -
                 krt::fault::keel_fault(a as _, site, site_len);
                 0
             }
+            StaticIsSet => krt::statics::keel_static_is_set(a),
+            StaticGet => krt::statics::keel_static_get(a),
+            StaticSet => {
+                krt::statics::keel_static_set(a, b, c as _);
+                0
+            }
             FaultAt => {
                 krt::fault::keel_fault_at(a as _, b as _);
                 0

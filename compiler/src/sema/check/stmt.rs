@@ -1,4 +1,5 @@
-//! Statements and blocks: `let`, assignment, loops, `return`, `assert` and `live` blocks.
+//! Statements and blocks: `let` (and `static let`), assignment, loops, `return`, `assert` and
+//! `live` blocks.
 
 use super::*;
 
@@ -38,26 +39,11 @@ impl BodyChecker<'_, '_> {
         }
         Some(match &stmt.kind {
             StmtKind::Let { pattern, ty, value } => {
-                let declared = ty
-                    .as_ref()
-                    .map(|t| self.cx.resolve_type(t, false, self.diags));
-                let mut value = self.expr(value, true, declared);
-                self.require_value(&value);
-                let ty = match declared {
-                    Some(declared) => {
-                        if !value.ty.fits(declared) {
-                            let what = match pattern {
-                                Pattern::Bind(name) => format!("the value of `{}`", name.name),
-                                _ => "the value".to_string(),
-                            };
-                            self.mismatch(value.span, declared, value.ty, &what);
-                        }
-                        declared
-                    }
-                    None if value.ty == Type::Void => Type::Error,
-                    None => value.ty,
+                let name = match pattern {
+                    Pattern::Bind(name) => Some(name),
+                    _ => None,
                 };
-                value.ty = ty;
+                let value = self.let_value(ty.as_ref(), value, name);
                 let mut stmts = Vec::new();
                 self.bind_pattern(pattern, value, &mut stmts);
                 // The first statement is the result; the rest follow it (see `stmts`).
@@ -65,6 +51,9 @@ impl BodyChecker<'_, '_> {
                 let first = stmts.next();
                 self.following.extend(stmts);
                 return first;
+            }
+            StmtKind::StaticLet { name, ty, value } => {
+                return self.static_let(name, ty.as_ref(), value, stmt.span)
             }
             StmtKind::Assign { target, op, value } => {
                 let (place, place_ty) = self.place(target)?;
@@ -316,5 +305,52 @@ impl BodyChecker<'_, '_> {
             }
         }
         Some(TStmt::Return(value))
+    }
+
+    /// `static let name: T = value;`: allowed in functions and closures, not in the program's
+    /// top-level statements, which run once anyway (E0442).
+    fn static_let(
+        &mut self,
+        name: &Ident,
+        ty: Option<&TypeExpr>,
+        value: &Expr,
+        span: Span,
+    ) -> Option<TStmt> {
+        let value = self.let_value(ty, value, Some(name));
+        if matches!(self.ret, RetMode::TopLevel) {
+            self.diags.push(
+                Diagnostic::new("E0442", span, "`static let` outside a function")
+                    .label("the program's top-level statements run once")
+                    .note(format!(
+                        "write `let {}` here, or move the `static let` into a function",
+                        name.name
+                    )),
+            );
+        }
+        let var = self.declare(name, value.ty);
+        Some(TStmt::StaticLet { var, value })
+    }
+
+    /// The value of a `let` or `static let` (of the variable `name`, if it declares one), of
+    /// the type written (`ty`) or else its own, `Error` for no value.
+    fn let_value(&mut self, ty: Option<&TypeExpr>, value: &Expr, name: Option<&Ident>) -> TExpr {
+        let declared = ty.map(|t| self.cx.resolve_type(t, false, self.diags));
+        let mut value = self.expr(value, true, declared);
+        self.require_value(&value);
+        value.ty = match declared {
+            Some(declared) => {
+                if !value.ty.fits(declared) {
+                    let what = match name {
+                        Some(name) => format!("the value of `{}`", name.name),
+                        None => "the value".to_string(),
+                    };
+                    self.mismatch(value.span, declared, value.ty, &what);
+                }
+                declared
+            }
+            None if value.ty == Type::Void => Type::Error,
+            None => value.ty,
+        };
+        value
     }
 }
