@@ -434,52 +434,19 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 func,
                 args,
                 site,
-            } => {
-                let mut values = Vec::with_capacity(args.len());
-                for arg in args {
-                    values.push(self.operand(*arg)?);
-                }
-                let id = *self
-                    .env
-                    .functions
-                    .get(func.0 as usize)
-                    .ok_or_else(|| format!("call to fn#{} which does not exist", func.0))?;
-                let callee = self.func_ref(id);
-                // A leaf makes no Keel calls, so nothing reads the count while it runs: checking
-                // that there is room for one more call is all its call needs (same fault, same
-                // place; no stores, which also keeps the check cheap once the leaf is inlined).
-                let leaf = self
-                    .env
-                    .leaves
-                    .get(func.0 as usize)
-                    .copied()
-                    .unwrap_or(false);
-                let units = self
-                    .env
-                    .program
-                    .functions
-                    .get(func.0 as usize)
-                    .map_or(1, ir::Function::stack_units);
-                if leaf {
-                    self.check_call_depth(*site, units)?;
-                } else {
-                    self.enter_call(*site, units)?;
-                }
-                let call = self.builder.ins().call(callee, &values);
-                if !leaf {
-                    self.leave_call(units)?;
-                }
-                if let Some(test) = self.propagate_pending_fault()? {
-                    self.recovery.after_calls.insert(call, test);
-                }
-                if let Some(dst) = dst {
-                    let result = *self.builder.inst_results(call).first().ok_or_else(|| {
-                        format!("call to fn#{} uses the result of a void function", func.0)
-                    })?;
-                    self.def_local(*dst, result);
-                }
-            }
-            Inst::CallIndirect { dst, args, site } => self.call_indirect(*dst, args, *site)?,
+            } => self.call(*dst, *func, args, *site)?,
+            Inst::CallIndirect {
+                dst,
+                args,
+                site,
+                known: Some(func),
+            } => self.call(*dst, *func, args, *site)?,
+            Inst::CallIndirect {
+                dst,
+                args,
+                site,
+                known: None,
+            } => self.call_indirect(*dst, args, *site)?,
             Inst::Print {
                 value,
                 ty,
@@ -807,6 +774,61 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             let [site_ptr, site_len] = this.site_args(site)?;
             this.call_runtime(RuntimeFn::FaultStackOverflow, &[site_ptr, site_len])
         })
+    }
+
+    /// A direct call of Keel function `func` (from `call`, or `call_indirect` of a known
+    /// callee), counting its stack units.
+    fn call(
+        &mut self,
+        dst: Option<ir::Local>,
+        func: ir::FuncId,
+        args: &[Operand],
+        site: SiteId,
+    ) -> Result<()> {
+        let mut values = Vec::with_capacity(args.len());
+        for arg in args {
+            values.push(self.operand(*arg)?);
+        }
+        let id = *self
+            .env
+            .functions
+            .get(func.0 as usize)
+            .ok_or_else(|| format!("call to fn#{} which does not exist", func.0))?;
+        let callee = self.func_ref(id);
+        // A leaf makes no Keel calls, so nothing reads the count while it runs: checking
+        // that there is room for one more call is all its call needs (same fault, same
+        // place; no stores, which also keeps the check cheap once the leaf is inlined).
+        let leaf = self
+            .env
+            .leaves
+            .get(func.0 as usize)
+            .copied()
+            .unwrap_or(false);
+        let units = self
+            .env
+            .program
+            .functions
+            .get(func.0 as usize)
+            .map_or(1, ir::Function::stack_units);
+        if leaf {
+            self.check_call_depth(site, units)?;
+        } else {
+            self.enter_call(site, units)?;
+        }
+        let call = self.builder.ins().call(callee, &values);
+        if !leaf {
+            self.leave_call(units)?;
+        }
+        if let Some(test) = self.propagate_pending_fault()? {
+            self.recovery.after_calls.insert(call, test);
+        }
+        if let Some(dst) = dst {
+            let result = *self.builder.inst_results(call).first().ok_or_else(|| {
+                format!("call to fn#{} uses the result of a void function", func.0)
+            })?;
+            self.def_local(dst, result);
+        }
+        Ok(())
     }
 
     /// `call_indirect`: calls the code in field 0 of the function value's object, counting the

@@ -386,7 +386,10 @@ impl Program {
             for inst in blocks.flat_map(|block| &block.insts) {
                 match inst {
                     Inst::Call { func, .. } => callees.push(*func),
-                    Inst::CallIndirect { .. } => callees.extend_from_slice(&closures),
+                    Inst::CallIndirect {
+                        known: Some(func), ..
+                    } => callees.push(*func),
+                    Inst::CallIndirect { known: None, .. } => callees.extend_from_slice(&closures),
                     _ => {}
                 }
             }
@@ -701,11 +704,14 @@ pub enum Inst {
     /// the function of the value's closure type ([`StructKind::Closure`]), whose code is field
     /// 0 of the object. `dst` receives the result unless the function type's result is `void`.
     /// Counts the callee's stack units (field 1) like `Call`, reporting a stack overflow at
-    /// `site`.
+    /// `site`. With `known`, the value is known to be of the closure type whose function that
+    /// is (`passes::specialize`), so backends call it directly (and may inline it); a value of
+    /// another closure type there is undefined, like a `VariantField` of another variant.
     CallIndirect {
         dst: Option<Local>,
         args: Vec<Operand>,
         site: SiteId,
+        known: Option<FuncId>,
     },
     /// Calls a runtime function (see [`RtFunc`] for its signature, which arguments it consumes
     /// and whether it takes the fault site).
@@ -906,6 +912,29 @@ impl Inst {
             | Inst::CallIndirect { .. } => true,
             Inst::CallRt { func, .. } => func.may_fault(),
             _ => false,
+        }
+    }
+
+    /// The function the instruction calls by name: a `Call`'s, or a `CallIndirect`'s known
+    /// callee.
+    pub fn direct_callee(&self) -> Option<FuncId> {
+        match self {
+            Inst::Call { func, .. }
+            | Inst::CallIndirect {
+                known: Some(func), ..
+            } => Some(*func),
+            _ => None,
+        }
+    }
+
+    /// [`Inst::direct_callee`], to renumber it.
+    pub fn direct_callee_mut(&mut self) -> Option<&mut FuncId> {
+        match self {
+            Inst::Call { func, .. }
+            | Inst::CallIndirect {
+                known: Some(func), ..
+            } => Some(func),
+            _ => None,
         }
     }
 

@@ -595,13 +595,13 @@ impl<'a> Reader<'a> {
                 }
             }
             "call_indirect" => {
-                line.expect("(")?;
-                let args = line.operands(")")?;
+                let (known, args) = self.indirect_call(line)?;
                 let site = self.site(line)?;
                 Inst::CallIndirect {
                     dst: None,
                     args,
                     site,
+                    known,
                 }
             }
             "call_rt" => {
@@ -734,13 +734,13 @@ impl<'a> Reader<'a> {
                 }
             }
             "call_indirect" => {
-                line.expect("(")?;
-                let args = line.operands(")")?;
+                let (known, args) = self.indirect_call(line)?;
                 let site = self.site(line)?;
                 Inst::CallIndirect {
                     dst: Some(dst),
                     args,
                     site,
+                    known,
                 }
             }
             "call_rt" => {
@@ -850,6 +850,15 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| line.error_at(col, &format!("unknown function `{name}`")))?;
         line.expect("(")?;
         Ok((func, line.operands(")")?))
+    }
+
+    /// `(args)` or ` NAME(args)` of a `call_indirect`, with the known callee `NAME`.
+    fn indirect_call(&mut self, line: &mut Cursor) -> Result<(Option<FuncId>, Vec<Operand>)> {
+        if line.eat("(") {
+            return Ok((None, line.operands(")")?));
+        }
+        let (func, args) = self.call(line)?;
+        Ok((Some(func), args))
     }
 
     /// ` @line:col`: the site, made on first use.

@@ -228,12 +228,20 @@ fn inst_to_string(program: &Program, inst: &Inst) -> String {
                 None => format!("call {callee}({}) {at}", args.join(", ")),
             }
         }
-        Inst::CallIndirect { dst, args, site: s } => {
+        Inst::CallIndirect {
+            dst,
+            args,
+            site: s,
+            known,
+        } => {
             let args: Vec<String> = args.iter().map(operand).collect();
             let at = site(program, *s);
+            // A known callee is named before the arguments: `call_indirect closure#0(...)`.
+            let callee = known.map_or(String::new(), |f| format!(" {}", program.function(f).name));
+            let call = format!("call_indirect{callee}({}) {at}", args.join(", "));
             match dst {
-                Some(d) => format!("%{} = call_indirect({}) {at}", d.0, args.join(", ")),
-                None => format!("call_indirect({}) {at}", args.join(", ")),
+                Some(d) => format!("%{} = {call}", d.0),
+                None => call,
             }
         }
         Inst::CallRt {

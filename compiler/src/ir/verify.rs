@@ -375,7 +375,12 @@ impl Checker<'_> {
                     (Some(d), ret) => self.def(*d, ret),
                 }
             }
-            Inst::CallIndirect { dst, args, site } => {
+            Inst::CallIndirect {
+                dst,
+                args,
+                site,
+                known,
+            } => {
                 self.site(*site);
                 let position = StructDef::callee_position(args.len());
                 let callee = args.get(position).and_then(|arg| self.operand_ty(arg));
@@ -390,6 +395,21 @@ impl Checker<'_> {
                     self.error("call_indirect of something that is not a function value".into());
                     return;
                 };
+                let of = match callee {
+                    Some(Ty::Struct(id)) => id,
+                    _ => unreachable!("a function type was found above"),
+                };
+                let known_ok = known.is_none_or(|func| {
+                    (self.program.structs.iter())
+                        .any(|def| def.kind == StructKind::Closure { of, func })
+                });
+                if !known_ok {
+                    self.error(format!(
+                        "call_indirect of fn#{}, which is not the function of a closure type of {}",
+                        known.map_or(0, |f| f.0),
+                        fn_type.name
+                    ));
+                }
                 let (params, ret) = fn_type.signature();
                 if args.len() != params.len() + 2 {
                     self.error(format!(

@@ -86,15 +86,22 @@ pub fn lower_program(program: &TProgram, source: &SourceFile, options: Options) 
         out.functions
             .push(lifted.expect("every function made while lowering is lowered"));
     }
-    let droppable: Vec<bool> = (0..out.functions.len())
-        .map(|f| program.funcs.get(f).is_some_and(|func| func.prelude))
+    let mut origin: Vec<FuncId> = (0..out.functions.len() as u32).map(FuncId).collect();
+    ir::passes::specialize::specialize_closure_calls(&mut out, &mut origin);
+    let droppable: Vec<bool> = (origin.iter())
+        .map(|f| {
+            program
+                .funcs
+                .get(f.0 as usize)
+                .is_some_and(|func| func.prelude)
+        })
         .collect();
     drop_unused(&mut out, &droppable);
     out
 }
 
 /// Removes the functions `droppable` marks that nothing the program runs calls (the prelude's
-/// functions that are not generic), renumbering the others. Every function of a closure type
+/// functions and their instances and copies), renumbering the others. Every function of a closure type
 /// counts as called.
 fn drop_unused(out: &mut ir::Program, droppable: &[bool]) {
     if !droppable.iter().any(|&d| d) {
@@ -120,9 +127,7 @@ fn drop_unused(out: &mut ir::Program, droppable: &[bool]) {
             .iter()
             .flat_map(|b| &b.insts)
         {
-            if let Inst::Call { func, .. } = inst {
-                pending.push(*func);
-            }
+            pending.extend(inst.direct_callee());
         }
     }
     if used.iter().all(|&u| u) {
@@ -144,7 +149,7 @@ fn drop_unused(out: &mut ir::Program, droppable: &[bool]) {
     for inst in
         (out.functions.iter_mut()).flat_map(|f| f.blocks.iter_mut().flat_map(|b| &mut b.insts))
     {
-        if let Inst::Call { func, .. } = inst {
+        if let Some(func) = inst.direct_callee_mut() {
             *func = renumbered[func.0 as usize];
         }
     }
@@ -1234,6 +1239,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
                     dst,
                     args: values,
                     site,
+                    known: None,
                 });
                 dst.map(Operand::Local)
             }

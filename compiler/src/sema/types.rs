@@ -445,8 +445,8 @@ pub struct TProgram {
 #[derive(Debug)]
 pub struct TFunc {
     pub name: String,
-    /// Whether it is a function of the prelude's that is not generic: lowering drops it when
-    /// the program never uses it.
+    /// Whether it is a function of the prelude's (or an instance of one): lowering drops it
+    /// when nothing the program runs calls it.
     pub prelude: bool,
     pub param_count: u32,
     /// Every variable (parameters first) with its name and type.

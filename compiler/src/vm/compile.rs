@@ -790,16 +790,31 @@ impl<'a> FunctionCompiler<'a> {
                 };
                 self.emit_faulting(call, site, false);
             }
-            Inst::CallIndirect { ref args, site, .. } => {
+            Inst::CallIndirect {
+                ref args,
+                site,
+                known,
+                ..
+            } => {
                 for (k, &arg) in args.iter().enumerate() {
                     self.load(self.argument(k), arg);
                 }
                 let callee = self.argument(StructDef::callee_position(args.len()));
                 let (base, dst) = (Reg(self.arg_base), dst.unwrap_or(self.scratch[0]));
-                let call = if self.counted_calls {
-                    Instr::CallValueCounted { callee, base, dst }
-                } else {
-                    Instr::CallValue { callee, base, dst }
+                let call = match (known, self.counted_calls) {
+                    // A known callee is called directly.
+                    (Some(func), false) => Instr::Call {
+                        func: func.0,
+                        base,
+                        dst,
+                    },
+                    (Some(func), true) => Instr::CallCounted {
+                        func: func.0,
+                        base,
+                        dst,
+                    },
+                    (None, false) => Instr::CallValue { callee, base, dst },
+                    (None, true) => Instr::CallValueCounted { callee, base, dst },
                 };
                 self.emit_faulting(call, site, false);
             }

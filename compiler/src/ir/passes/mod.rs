@@ -6,6 +6,7 @@
 pub mod fold_constants;
 pub mod rc;
 pub mod simplify_cfg;
+pub mod specialize;
 
 use super::Program;
 

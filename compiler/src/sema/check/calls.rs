@@ -257,8 +257,8 @@ impl BodyChecker<'_, '_> {
         if !self.cx.decls[decl as usize].type_params.is_empty() {
             return self.generic_call(decl, callee, args, expected, span);
         }
-        match self.cx.decl_sigs.get(&decl) {
-            Some(&func) => self.user_call(func, callee, args, span),
+        match self.cx.plain_sig(decl, callee.span, self.diags) {
+            Some(func) => self.user_call(func, callee, args, span),
             None => {
                 for arg in args {
                     self.expr(arg, true, None);

@@ -252,9 +252,14 @@ impl BodyChecker<'_, '_> {
 
     /// Function declaration `decl` (called `name` where it is used) as a value.
     pub(super) fn decl_value(&mut self, decl: u32, name: &str, span: Span) -> TExpr {
-        let sig = self.cx.decl_sigs.get(&decl).copied();
-        let Some(func) = sig.filter(|_| self.cx.decls[decl as usize].type_params.is_empty()) else {
-            if !self.cx.decls[decl as usize].type_params.is_empty() {
+        let generic = !self.cx.decls[decl as usize].type_params.is_empty();
+        let sig = if generic {
+            None
+        } else {
+            self.cx.plain_sig(decl, span, self.diags)
+        };
+        let Some(func) = sig else {
+            if generic {
                 self.diags.push(
                     Diagnostic::new(
                         "E0439",

@@ -704,9 +704,12 @@ impl<'a> Checker<'a> {
             }
             if !decl.type_params.is_empty() {
                 self.check_param_names(&decl.type_params, diags);
-                if !prelude {
-                    self.check_bound_names(&decl.type_params, diags);
+                if prelude {
+                    // Its types are known to be right; resolving them with the parameters
+                    // unknown would make the types they name (`Option<int>`) in every program.
+                    continue;
                 }
+                self.check_bound_names(&decl.type_params, diags);
                 let env = (decl.type_params.iter())
                     .map(|p| (p.name.name.clone(), Type::Error))
                     .collect();
@@ -720,9 +723,9 @@ impl<'a> Checker<'a> {
                 self.type_env = saved;
                 continue;
             }
-            if prelude && !decl.type_params.is_empty() {
-                // A generic function's instances are made when called; the prelude's other
-                // functions are dropped by lowering when the program does not use them.
+            if prelude {
+                // Its signature is made when it is first called (`Checker::plain_sig`), so an
+                // unused one costs nothing, not even the types it names.
                 continue;
             }
             let free = index < self.methods_from;
@@ -848,6 +851,20 @@ impl<'a> Checker<'a> {
         true
     }
 
+    /// The signature of the function declaration `decl`, which has no type parameters: made
+    /// now, on first use, for one of the prelude's.
+    fn plain_sig(&mut self, decl: u32, span: Span, diags: &mut Vec<Diagnostic>) -> Option<u32> {
+        if let Some(&sig) = self.decl_sigs.get(&decl) {
+            return Some(sig);
+        }
+        if !self.in_prelude(decl) || !self.decls[decl as usize].type_params.is_empty() {
+            return None;
+        }
+        let sig = self.instantiate_fn(decl, Vec::new(), span, diags)?;
+        self.decl_sigs.insert(decl, sig);
+        Some(sig)
+    }
+
     /// The `impl` block function `name` of the type `ty` (a struct or enum), if it has one.
     fn method_of(&self, ty: Type, name: &str) -> Option<u32> {
         let (Type::Struct(id) | Type::Enum(id)) = ty else {
@@ -965,7 +982,7 @@ impl<'a> Checker<'a> {
         };
         TFunc {
             name: self.instance_name(index),
-            prelude: self.in_prelude(self.sigs[index].decl) && self.sigs[index].args.is_empty(),
+            prelude: self.in_prelude(self.sigs[index].decl),
             param_count: decl.params.len() as u32,
             vars,
             ret,

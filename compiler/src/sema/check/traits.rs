@@ -285,7 +285,7 @@ impl BodyChecker<'_, '_> {
             span,
         };
         let func = if fn_decl.type_params.is_empty() {
-            self.cx.decl_sigs.get(&decl).copied()
+            self.cx.plain_sig(decl, span, self.diags)
         } else {
             let mut binding = generics::Binding::new(&fn_decl.type_params);
             binding.unify(&fn_decl.params[0].ty, value.ty, &self.cx.types);
