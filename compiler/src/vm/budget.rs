@@ -88,6 +88,8 @@ pub fn run_budgeted(module: &Module, args: Vec<String>, fuel: u64) -> Outcome {
     }
     recover::FAULT_PENDING.store(0, Ordering::Relaxed);
     keel_runtime::output::flush_stdout();
+    // The run is over: its `static let` values are released, as `keel_finish` does.
+    keel_runtime::statics::clear();
     match stopped {
         Ok(()) if pending => Outcome::Faulted(recover::last_fault().unwrap_or_default()),
         Ok(()) => Outcome::Finished,

@@ -289,3 +289,25 @@ println(log[39]);";
     assert_eq!(printed, "830\nround 39\n");
     assert_eq!(*live, 0, "objects left allocated");
 }
+
+#[test]
+fn a_finished_run_releases_its_statics_and_the_next_starts_afresh() {
+    // A static holding heap values is released when the run ends (the fuzz target's leak
+    // check counts right after), and a second run of the program starts with it unset.
+    let source = "fn log(string s) -> [string] {
+    static let lines: [string] = [];
+    lines = push(lines, s + \"!\");
+    return lines;
+}
+log(\"a\");
+println(log(\"b\"));";
+    let runs = runs_in_child(
+        "a_finished_run_releases_its_statics_and_the_next_starts_afresh",
+        &[(source, 10_000), (source, 10_000)],
+    );
+    for (printed, outcome, live) in &runs {
+        assert_eq!(outcome, &format!("{:?}", Outcome::Finished));
+        assert_eq!(printed, "[\"a!\", \"b!\"]\n");
+        assert_eq!(*live, 0, "objects left allocated");
+    }
+}
