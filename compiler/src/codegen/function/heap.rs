@@ -49,7 +49,8 @@ use cranelift_codegen::ir::{
 };
 use cranelift_module::Module;
 use keel_runtime::layout::{
-    ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, RC_OFFSET, SLOT_SIZE, STATIC_RC, STRUCT_FIELDS_OFFSET,
+    ARRAY_CAP_OFFSET, ARRAY_ELEMS_OFFSET, ARRAY_LEN_OFFSET, RC_OFFSET, SLOT_SIZE, STATIC_RC,
+    STRUCT_FIELDS_OFFSET,
 };
 
 use super::facts::{Move, SlotKey};
@@ -288,6 +289,72 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
     /// the `Release` that frees the array, as in `println(len(f()))`.)
     pub(super) fn array_len(&mut self, array: Value) -> Value {
         self.load(types::I64, Region::ArrayLen, array, ARRAY_LEN_OFFSET)
+    }
+
+    /// `dst = push(array, value)` (both consumed): when the array is unique and has room, the
+    /// value is stored after its last element and its length grows, in line; otherwise (shared,
+    /// full, or static) `keel_array_push` copies or grows it. Either way the result is what the
+    /// runtime function gives, so nothing can tell the two apart.
+    pub(super) fn array_push(
+        &mut self,
+        dst: ir::Local,
+        array: Operand,
+        value: Operand,
+    ) -> Result<()> {
+        let Ty::Array(ty) = self.operand_ty(array) else {
+            return Err("push onto a value that is not an array".into());
+        };
+        let elem = self.program_elem(ty);
+        let array = self.operand(array)?;
+        let value = self.operand(value)?;
+        let word = self.slot_word(value, elem);
+        let rc = self.load(types::I64, Region::Rc, array, RC_OFFSET);
+        let len = self.array_len(array);
+        let cap = self.load(types::I64, Region::ArrayLen, array, ARRAY_CAP_OFFSET);
+        let unique = self.builder.ins().icmp_imm_s(IntCC::Equal, rc, 1);
+        let room = self.builder.ins().icmp(IntCC::SignedLessThan, len, cap);
+        let fast = self.builder.ins().band(unique, room);
+        let (in_place, slow, done) = (
+            self.builder.create_block(),
+            self.builder.create_block(),
+            self.builder.create_block(),
+        );
+        let pointer = self.env.pointer;
+        self.builder.append_block_param(done, pointer);
+        self.builder.ins().brif(fast, in_place, &[], slow, &[]);
+        self.builder.set_cold_block(slow);
+
+        self.builder.switch_to_block(in_place);
+        self.builder.seal_block(in_place);
+        let offset = self.builder.ins().ishl_imm_s(len, SLOT_SHIFT);
+        let slot = self.builder.ins().iadd(array, offset);
+        self.store(Region::Elements(ty), word, slot, ARRAY_ELEMS_OFFSET);
+        let grown = self.builder.ins().iadd_imm_s(len, 1);
+        self.store(Region::ArrayLen, grown, array, ARRAY_LEN_OFFSET);
+        self.builder.ins().jump(done, &[array.into()]);
+
+        self.builder.switch_to_block(slow);
+        self.builder.seal_block(slow);
+        let argument = self.runtime_arg(value, elem, crate::ir::RtType::Any);
+        let env = &mut *self.env;
+        let id = env
+            .imports
+            .get_rt(env.module, crate::ir::RtFunc::ArrayPush)?;
+        let callee = self.func_ref(id);
+        let call = self.builder.ins().call(callee, &[array, argument]);
+        let pushed = *self
+            .builder
+            .inst_results(call)
+            .first()
+            .ok_or("keel_array_push returns nothing")?;
+        self.builder.ins().jump(done, &[pushed.into()]);
+
+        self.builder.switch_to_block(done);
+        self.builder.seal_block(done);
+        let result = self.builder.block_params(done)[0];
+        self.non_null.insert(result);
+        self.def_local(dst, result);
+        Ok(())
     }
 
     /// `dst = [items...]`: allocates the array (elements zeroed) and stores the items.

@@ -5,10 +5,12 @@
 //! function takes one, and narrows a `bool` result back to `i8`. `sqrt` and `abs` of floats and
 //! `min`, `max` and `abs` of ints are single instructions and are emitted inline, with exactly
 //! the runtime's results (`abs` of `int_min` still calls the runtime, which reports the fault).
-//! In a program that recovers, a call of a function that may fault is followed by the test of the
-//! pending-fault flag (see `recovery`).
+//! `push` stores in place when it can (`heap::array_push`). In a program that recovers, a call
+//! of a function that may fault is followed by the test of the pending-fault flag (see
+//! `recovery`).
 //!
-//! What this module does not do: know what any library function computes beyond those five.
+//! What this module does not do: know what any library function computes beyond those five and
+//! `push`.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
@@ -30,6 +32,9 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         site: SiteId,
     ) -> Result<()> {
         let sig = func.sig();
+        if let (RtFunc::ArrayPush, Some(dst), [array, value]) = (func, dst, args) {
+            return self.array_push(dst, *array, *value);
+        }
         if let Some(result) = self.inline_library(func, args, site)? {
             if let Some(dst) = dst {
                 self.def_local(dst, result);
@@ -127,7 +132,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
 
     /// Converts a value of IR type `ty` to what a runtime parameter of kind `kind` expects:
     /// bools widen to `i64`; `Any` also carries a float as its bits.
-    fn runtime_arg(&mut self, value: Value, ty: Ty, kind: RtType) -> Value {
+    pub(super) fn runtime_arg(&mut self, value: Value, ty: Ty, kind: RtType) -> Value {
         let wanted = rt_type(kind, self.env.pointer);
         match ty {
             Ty::Bool if wanted == types::I64 => self.builder.ins().uextend(types::I64, value),
