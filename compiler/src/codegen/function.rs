@@ -284,6 +284,11 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
     }
 
     /// The IR type of an operand (`Desc` operands, which are addresses, count as `Int`).
+    /// The values of `operands`, in order.
+    fn operands(&mut self, operands: &[Operand]) -> Result<Vec<Value>> {
+        operands.iter().map(|&op| self.operand(op)).collect()
+    }
+
     fn operand_ty(&self, operand: Operand) -> Ty {
         match operand {
             Operand::Local(local) => self.types[local.0 as usize],
@@ -785,10 +790,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         args: &[Operand],
         site: SiteId,
     ) -> Result<()> {
-        let mut values = Vec::with_capacity(args.len());
-        for arg in args {
-            values.push(self.operand(*arg)?);
-        }
+        let values = self.operands(args)?;
         let id = *self
             .env
             .functions
@@ -839,10 +841,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         args: &[Operand],
         site: SiteId,
     ) -> Result<()> {
-        let mut values = Vec::with_capacity(args.len());
-        for arg in args {
-            values.push(self.operand(*arg)?);
-        }
+        let values = self.operands(args)?;
         let position = ir::StructDef::callee_position(args.len());
         let Some(Operand::Local(callee)) = args.get(position) else {
             return Err("call_indirect without a function value".into());

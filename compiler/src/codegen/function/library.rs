@@ -105,10 +105,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
         if !inline || args.len() != func.sig().params.len() {
             return Ok(None);
         }
-        let mut values = Vec::with_capacity(args.len());
-        for &arg in args {
-            values.push(self.operand(arg)?);
-        }
+        let values = self.operands(args)?;
         Ok(Some(match (func, values.as_slice()) {
             (RtFunc::FloatSqrt, &[x]) => self.builder.ins().sqrt(x),
             (RtFunc::FloatAbs, &[x]) => self.builder.ins().fabs(x),
