@@ -1864,13 +1864,38 @@ impl Generator {
         let body = self.sized(ty, depth.min(1), max);
         self.scopes.pop();
         let closure = format!("fn({type_name} {param}) -> {type_name} {{ return {body}; }}");
-        match self.rng.below(4) {
+        match self.rng.below(5) {
             0 => format!("({closure})({argument})"),
             1 => format!("g_apply({closure}, {argument})"),
             // Twice: the closure's result is its argument again, so only when that fits.
             2 if ty.bound() <= max => format!("g_twice({closure}, {argument})"),
+            3 => self.pipeline(ty, depth, max, &closure, argument),
             _ => format!("[{argument}].map({closure})[0]"),
         }
+    }
+
+    /// `[a, b].map(closure).filter(...).fold(init, ...)`: a chain the compiler fuses into one
+    /// loop when its closures have no effect (`sema::fuse`), and runs as written otherwise
+    /// (a closure calling `g_count`, say); either way every backend must agree, faults included.
+    fn pipeline(&mut self, ty: &Ty, depth: u32, max: u64, closure: &str, first: String) -> String {
+        let type_name = ty.name(&self.enums);
+        let second = self.sized(ty, depth, max);
+        let init = self.leaf(ty, max);
+        let kept = self.fresh("cv");
+        self.scopes.push(Vec::new());
+        self.declare(kept.clone(), ty.clone(), false);
+        let keep = self.expr(&Ty::Bool, depth.min(1));
+        self.scopes.pop();
+        let (acc, item) = (self.fresh("cv"), self.fresh("cv"));
+        self.scopes.push(Vec::new());
+        self.declare(acc.clone(), ty.clone(), false);
+        self.declare(item.clone(), ty.clone(), false);
+        let combined = self.sized(ty, depth.min(1), max);
+        self.scopes.pop();
+        format!(
+            "[{first}, {second}].map({closure}).filter(fn({type_name} {kept}) -> bool {{ return {keep}; }})\
+             .fold({init}, fn({type_name} {acc}, {type_name} {item}) -> {type_name} {{ return {combined}; }})"
+        )
     }
 
     /// A value of the enum type `ty` (a variant of it).

@@ -73,6 +73,7 @@ pub use parse::{keel_parse_float, keel_parse_float_error, keel_parse_int, keel_p
 pub use process::{keel_exit, keel_finish, keel_init};
 pub use recover::{
     keel_live_backoff, keel_live_enter, keel_live_exit, keel_live_retries, keel_live_retry,
+    keel_speculate_abort, keel_speculate_enter,
 };
 pub use stack::{keel_fault_stack_overflow, keel_run_main, stack_units, MAX_STACK_UNITS};
 pub use string::{
@@ -115,6 +116,8 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("keel_live_exit", keel_live_exit as *const u8),
         ("keel_live_retry", keel_live_retry as *const u8),
         ("keel_live_retries", keel_live_retries as *const u8),
+        ("keel_speculate_enter", keel_speculate_enter as *const u8),
+        ("keel_speculate_abort", keel_speculate_abort as *const u8),
         (
             "keel_fault_stack_overflow",
             keel_fault_stack_overflow as *const u8,

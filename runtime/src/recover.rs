@@ -15,7 +15,12 @@
 //!   returns (sleeping the backoff first) so the body runs again, or pops the record and raises
 //!   the block's own fault (`live block failed after 3 attempts` or a timeout), which the next
 //!   enclosing block recovers from or which ends the process;
-//! - [`keel_live_retries`] is `live_retries()`.
+//! - [`keel_live_retries`] is `live_retries()`;
+//! - speculation (a fused array pipeline, `sema::fuse`): [`keel_speculate_enter`] pushes a
+//!   record that only catches faults, so they are recorded and returned instead of ending the
+//!   process; [`keel_live_exit`] leaves it after the fast code succeeded, and
+//!   [`keel_speculate_abort`] leaves it after a fault, forgetting the fault, so that the code
+//!   the fast path stands for runs instead and raises it again where it belongs.
 //!
 //! Keel programs are single-threaded. The block stack is per thread, so that tests running
 //! programs on several threads of one process keep separate stacks; the pending flag is one
@@ -48,6 +53,8 @@ struct LiveRecord {
     /// `within`, in milliseconds, if given.
     within_ms: Option<u64>,
     backoff: Backoff,
+    /// Whether it is a speculation rather than a `live` block: `live_retries()` looks past it.
+    speculative: bool,
 }
 
 /// `backoff(base_ms, factor, max_ms)`; all zero when the block has none.
@@ -129,8 +136,32 @@ pub extern "C" fn keel_live_enter(within_ms: i64) {
             factor: 0,
             max_ms: 0,
         },
+        speculative: false,
     };
     with_state(|state| state.blocks.push(record));
+}
+
+/// Enters a speculation: until [`keel_live_exit`] or [`keel_speculate_abort`], a fault is
+/// recorded and returned like one inside a `live` block.
+#[no_mangle]
+pub extern "C" fn keel_speculate_enter() {
+    keel_live_enter(-1);
+    with_state(|state| {
+        if let Some(record) = state.blocks.last_mut() {
+            record.speculative = true;
+        }
+    });
+}
+
+/// Leaves the innermost speculation after a fault in it: the fault is forgotten (its text and
+/// the pending flag), because the slow path that follows raises it again.
+#[no_mangle]
+pub extern "C" fn keel_speculate_abort() {
+    with_state(|state| {
+        state.blocks.pop();
+        state.last_fault = None;
+    });
+    FAULT_PENDING.store(0, Ordering::Relaxed);
 }
 
 /// Gives the `live` block just entered its `backoff(base_ms, factor, max_ms)` (negative values,
@@ -158,7 +189,12 @@ pub extern "C" fn keel_live_exit() {
 /// `live_retries()`: the innermost block's failed attempts so far (0 outside any block).
 #[no_mangle]
 pub extern "C" fn keel_live_retries() -> i64 {
-    with_state(|state| state.blocks.last().map_or(0, |block| block.retries))
+    with_state(|state| {
+        let mut blocks = state.blocks.iter().rev();
+        blocks
+            .find(|block| !block.speculative)
+            .map_or(0, |block| block.retries)
+    })
 }
 
 /// Called by the recovery code of the innermost `live` block (at `site`, the `live` keyword)
@@ -268,6 +304,30 @@ mod tests {
         unsafe { keel_live_retry(site, site_len) };
         assert!(!fault_pending());
         assert_eq!(keel_live_retries(), 1);
+        keel_live_exit();
+        assert!(!recovering());
+        // In the same test: the pending flag is one global, so tests of it cannot run in parallel.
+        speculation_catches_and_forgets_a_fault();
+    }
+
+    /// A fault inside a speculation is recorded, and aborting forgets it; `live_retries()`
+    /// looks through the speculation to the `live` block around it.
+    fn speculation_catches_and_forgets_a_fault() {
+        const SITE: &[u8] = b"t.kl:1:1";
+        keel_live_enter(-1);
+        crate::fault::fault("t.kl:2:5", "division by zero: 1 / 0");
+        // SAFETY: the site is a live byte string.
+        unsafe { keel_live_retry(SITE.as_ptr(), SITE.len()) };
+        keel_speculate_enter();
+        assert_eq!(keel_live_retries(), 1);
+        crate::fault::fault("t.kl:3:5", "integer overflow: 1 + 1");
+        assert!(fault_pending());
+        keel_speculate_abort();
+        assert!(!fault_pending());
+        assert_eq!(last_fault(), None);
+        assert!(recovering());
+        keel_speculate_enter();
+        keel_live_exit();
         keel_live_exit();
         assert!(!recovering());
     }

@@ -1038,11 +1038,17 @@ pub enum RtFunc {
     LiveRetry,
     /// `keel_live_retries()`: `live_retries()`.
     LiveRetries,
+    /// `keel_speculate_enter()`: enters a speculation (a fused pipeline's fast path, whose
+    /// blocks have a handler like a `live` body); left by `LiveExit` when it succeeds.
+    SpecEnter,
+    /// `keel_speculate_abort()`: first instruction of a speculation's handler: leaves it and
+    /// forgets the fault, before the slow path runs.
+    SpecAbort,
 }
 
 impl RtFunc {
     /// Every runtime function, for tables and tests that must cover them all.
-    pub const ALL: [RtFunc; 65] = [
+    pub const ALL: [RtFunc; 67] = [
         RtFunc::StrConcat,
         RtFunc::StrEq,
         RtFunc::StrCmp,
@@ -1108,6 +1114,8 @@ impl RtFunc {
         RtFunc::LiveExit,
         RtFunc::LiveRetry,
         RtFunc::LiveRetries,
+        RtFunc::SpecEnter,
+        RtFunc::SpecAbort,
     ];
 
     /// Whether the function can raise a fault that a `live` block recovers from, so that the
@@ -1388,6 +1396,8 @@ impl RtFunc {
             LiveExit => ("keel_live_exit", &[], &[], None, false),
             LiveRetry => ("keel_live_retry", &[], &[], None, true),
             LiveRetries => ("keel_live_retries", &[], &[], Some(I64), false),
+            SpecEnter => ("keel_speculate_enter", &[], &[], None, false),
+            SpecAbort => ("keel_speculate_abort", &[], &[], None, false),
         };
         RtSig {
             symbol,

@@ -387,6 +387,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             env: env.is_some(),
         };
         ir::passes::fold_constants::fold(&mut lowered);
+        ir::passes::strength::reduce(&mut lowered);
         ir::passes::simplify_cfg::simplify(&mut lowered);
         ir::passes::rc::insert_rc(&mut lowered);
         lowered
@@ -596,6 +597,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 text,
             } => self.assert(*keyword, cond, message.as_ref(), text),
             TStmt::Live(live) => self.live(live),
+            TStmt::Speculate { at, fast, slow } => self.speculate(*at, fast, slow),
             TStmt::Fault { at, message } => {
                 let site = self.site(*at);
                 let message = self.value(message);
@@ -618,13 +620,18 @@ impl<'p, 's> FnLowerer<'p, 's> {
         self.switch_to(exit);
         for k in (keep..self.lives.len()).rev() {
             let site = self.lives[k];
-            self.emit(Inst::CallRt {
-                dst: None,
-                func: RtFunc::LiveExit,
-                args: Vec::new(),
-                site,
-            });
+            self.call_rt_only(RtFunc::LiveExit, site);
         }
+    }
+
+    /// A call of the runtime function `func`, which takes no arguments and returns nothing.
+    fn call_rt_only(&mut self, func: RtFunc, site: SiteId) {
+        self.emit(Inst::CallRt {
+            dst: None,
+            func,
+            args: Vec::new(),
+            site,
+        });
     }
 
     /// Raises a fault whose whole text is the string `message`, at `site`, and leaves for the
@@ -706,12 +713,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 site,
             });
         }
-        let outer = self.handler;
-        let recovery = self.new_block();
-        self.handler = Some(recovery);
-        let start = self.new_block();
-        self.terminate(Term::Jump(start));
-        self.switch_to(start);
+        let (outer, recovery, start) = self.start_guarded();
         self.lives.push(site);
         self.block(&live.body);
         if let Some((cond, text)) = &live.invariant {
@@ -729,12 +731,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
         self.terminate(Term::Jump(done));
 
         self.switch_to(recovery);
-        self.emit(Inst::CallRt {
-            dst: None,
-            func: RtFunc::LiveRetry,
-            args: Vec::new(),
-            site,
-        });
+        self.call_rt_only(RtFunc::LiveRetry, site);
         for (variable, snapshot) in snapshots {
             self.emit(Inst::Copy {
                 dst: variable,
@@ -744,12 +741,46 @@ impl<'p, 's> FnLowerer<'p, 's> {
         self.blocks[recovery.0 as usize].term = Term::Jump(start);
 
         self.switch_to(done);
-        self.emit(Inst::CallRt {
-            dst: None,
-            func: RtFunc::LiveExit,
-            args: Vec::new(),
-            site,
-        });
+        self.call_rt_only(RtFunc::LiveExit, site);
+    }
+
+    /// Starts a region whose faults go to a new recovery block, continuing in the region's first
+    /// block: the handler around the region, the recovery block (empty, its handler that one)
+    /// and the first block.
+    fn start_guarded(&mut self) -> (Option<BlockId>, BlockId, BlockId) {
+        let outer = self.handler;
+        let recovery = self.new_block();
+        self.handler = Some(recovery);
+        let start = self.new_block();
+        self.terminate(Term::Jump(start));
+        self.switch_to(start);
+        (outer, recovery, start)
+    }
+
+    /// A speculation (`sema::fuse`):
+    /// ```text
+    /// pre:   callrt SpecEnter(); jump start
+    /// start: (handler rec) fast; jump done
+    /// done:  callrt LiveExit(); jump after
+    /// rec:   (handler: the enclosing one) callrt SpecAbort(); slow; jump after
+    /// ```
+    fn speculate(&mut self, at: Span, fast: &TBlock, slow: &TBlock) {
+        let site = self.site(at);
+        self.call_rt_only(RtFunc::SpecEnter, site);
+        let (outer, recovery, _) = self.start_guarded();
+        self.block(fast);
+        self.handler = outer;
+        let done = self.new_block();
+        let after = self.new_block();
+        self.terminate(Term::Jump(done));
+        self.switch_to(done);
+        self.call_rt_only(RtFunc::LiveExit, site);
+        self.terminate(Term::Jump(after));
+        self.switch_to(recovery);
+        self.call_rt_only(RtFunc::SpecAbort, site);
+        self.block(slow);
+        self.terminate(Term::Jump(after));
+        self.switch_to(after);
     }
 
     /// Checks one contract clause of `callee` at a call (`site`), with the clause's variables
@@ -1600,6 +1631,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             env: true,
         };
         ir::passes::fold_constants::fold(&mut lowered);
+        ir::passes::strength::reduce(&mut lowered);
         ir::passes::simplify_cfg::simplify(&mut lowered);
         ir::passes::rc::insert_rc(&mut lowered);
         lowered

@@ -5,6 +5,7 @@
 
 pub mod builtins;
 pub mod check;
+pub mod fuse;
 pub mod lower;
 pub mod types;
 
@@ -74,7 +75,7 @@ pub fn compile_on_this_thread(
 fn compile_here(source: &SourceFile, options: Options) -> Result<ir::Program, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let file = crate::syntax::parse_source(&source.text, &mut diags);
-    let typed = check::check_file(&file, prelude(), &mut diags);
+    let mut typed = check::check_file(&file, prelude(), &mut diags);
     // The syntax tree is not needed any more: free it before the IR is built next to the typed
     // tree (a third of the front end's peak memory on a long `else if` chain).
     drop(file);
@@ -82,6 +83,7 @@ fn compile_here(source: &SourceFile, options: Options) -> Result<ir::Program, Ve
         diags.sort_by_key(|d| (d.span.start, d.span.end));
         return Err(diags);
     }
+    fuse::fuse_program(&mut typed);
     Ok(lower::lower_program(&typed, source, options))
 }
 

@@ -535,12 +535,34 @@ pub enum TStmt {
         text: String,
     },
     Live(Box<TLive>),
+    /// Made only by `sema::fuse`, never by the checker: runs `fast`, and if a fault happens in
+    /// it, forgets the fault and runs `slow` instead, which computes the same (and raises the
+    /// fault where it belongs). `fast` has no effect but faults and always finishes.
+    Speculate {
+        /// The fused pipeline, named by its runtime calls.
+        at: Span,
+        fast: TBlock,
+        slow: TBlock,
+    },
     /// A fault whose whole text is `message` (a string), reported at `at`: what `unwrap` of
     /// `None` and the other prelude checks become.
     Fault {
         at: Span,
         message: TExpr,
     },
+}
+
+impl TStmt {
+    /// `var = value`: a `let` or an assignment of the whole variable.
+    pub fn assign(var: VarId, value: TExpr) -> TStmt {
+        TStmt::Assign {
+            place: Place {
+                var,
+                path: Vec::new(),
+            },
+            value,
+        }
+    }
 }
 
 /// Something that can be assigned: a variable, or a path of indexing and fields inside one.
@@ -799,6 +821,10 @@ fn stmt_assigns(stmt: &TStmt, f: &mut impl FnMut(VarId)) {
                 expr_assigns(cond, f);
             }
             live.body.for_each_assigned(f);
+        }
+        TStmt::Speculate { fast, slow, .. } => {
+            fast.for_each_assigned(f);
+            slow.for_each_assigned(f);
         }
         TStmt::Break | TStmt::Continue | TStmt::Return(None) => {}
     }

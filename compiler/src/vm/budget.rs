@@ -328,7 +328,7 @@ pub(super) unsafe fn rt_cost(func: RtFunc, args: &[Reg], window: *const i64, lim
             | IntMax | FloatAbs | FloatSqrt | FloatFloor | FloatCeil | FloatRound | FloatSin
             | FloatCos | FloatTan | FloatExp | FloatLn | FloatMin | FloatMax | FloatPow
             | FloatAtan2 | ClockMs | LiveEnter | LiveBackoff | LiveExit | LiveRetry
-            | LiveRetries | StaticIsSet | StaticGet | StaticSet => 1,
+            | LiveRetries | SpecEnter | SpecAbort | StaticIsSet | StaticGet | StaticSet => 1,
         }
     };
     cost.max(1)

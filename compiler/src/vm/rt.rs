@@ -152,6 +152,14 @@ pub unsafe fn call<'a>(func: RtFunc, args: &[i64; MAX_PARAMS], site: impl Fn() -
                 0
             }
             LiveRetries => krt::recover::keel_live_retries(),
+            SpecEnter => {
+                krt::recover::keel_speculate_enter();
+                0
+            }
+            SpecAbort => {
+                krt::recover::keel_speculate_abort();
+                0
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod fold_constants;
 pub mod rc;
 pub mod simplify_cfg;
 pub mod specialize;
+pub mod strength;
 
 use super::Program;
 
@@ -14,6 +15,7 @@ use super::Program;
 pub fn run_all(program: &mut Program) {
     for func in &mut program.functions {
         fold_constants::fold(func);
+        strength::reduce(func);
         simplify_cfg::simplify(func);
         rc::insert_rc(func);
     }

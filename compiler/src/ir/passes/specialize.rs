@@ -9,7 +9,8 @@
 //! the callee made for that closure type, whose `call_indirect`s of the parameter name their
 //! callee (`known`): backends call it directly, and Cranelift's inliner can then inline a small
 //! closure body into the loop. One copy is made per (function, parameter, closure type) and
-//! reused; copies are specialized again for their other parameters, one at a time.
+//! reused; copies are specialized again for their other parameters, one at a time. A
+//! `call_indirect` of such a local in the function itself names its callee the same way.
 //!
 //! Nothing changes meaning: the copy's instructions, types and reference counting are the
 //! original's, and the value passed is the same object. What this pass does not do: follow
@@ -35,6 +36,7 @@ pub fn specialize_closure_calls(program: &mut Program, origin: &mut Vec<FuncId>)
     let mut f = 0;
     while f < program.functions.len() {
         let closures = single_closure_locals(&program.functions[f], program);
+        name_local_callees(program, f, &closures);
         let mut calls: Vec<ClosureCall> = Vec::new();
         for (b, block) in program.functions[f].blocks.iter().enumerate() {
             for (i, inst) in block.insts.iter().enumerate() {
@@ -73,6 +75,36 @@ pub fn specialize_closure_calls(program: &mut Program, origin: &mut Vec<FuncId>)
             }
         }
         f += 1;
+    }
+}
+
+/// Names the callee of each `call_indirect` in function `f` whose function value is a local
+/// of `closures` (one that only ever holds values of one closure type): `let g = fn ...; g(x)`,
+/// and the loops of fused pipelines (`sema::fuse`).
+fn name_local_callees(program: &mut Program, f: usize, closures: &HashMap<Local, StructId>) {
+    let targets: HashMap<Local, FuncId> = (closures.iter())
+        .filter_map(
+            |(&local, &closure)| match program.struct_def(closure).kind {
+                StructKind::Closure { func, .. } => Some((local, func)),
+                _ => None,
+            },
+        )
+        .collect();
+    for inst in program.functions[f]
+        .blocks
+        .iter_mut()
+        .flat_map(|b| &mut b.insts)
+    {
+        if let Inst::CallIndirect {
+            args,
+            known: known @ None,
+            ..
+        } = inst
+        {
+            if let Operand::Local(callee) = args[StructDef::callee_position(args.len())] {
+                *known = targets.get(&callee).copied();
+            }
+        }
     }
 }
 

@@ -17,6 +17,7 @@ pub(super) fn stmt_diverges(stmt: &TStmt) -> bool {
             matches!(cond.kind, TExprKind::Bool(true)) && !breaks_out(body)
         }
         TStmt::Live(live) => block_diverges(&live.body),
+        TStmt::Speculate { slow, .. } => block_diverges(slow),
         // Its value is computed once, the first time: later runs go straight past it.
         TStmt::StaticLet { .. }
         | TStmt::ForRange { .. }

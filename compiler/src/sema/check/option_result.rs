@@ -109,7 +109,7 @@ impl BodyChecker<'_, '_> {
         let bad = self.variant_named(ty, bad);
         let result_ty = self.cx.types.payload(good)[0];
         let holder = self.hidden(ty);
-        let mut stmts = vec![assign(holder, value)];
+        let mut stmts = vec![TStmt::assign(holder, value)];
         let var = |span| TExpr {
             kind: TExprKind::Var(holder),
             ty,
@@ -123,7 +123,7 @@ impl BodyChecker<'_, '_> {
                     self.mismatch(default.span, result_ty, default.ty, "the default value");
                 }
                 let default_holder = self.hidden(result_ty);
-                stmts.push(assign(default_holder, default));
+                stmts.push(TStmt::assign(default_holder, default));
                 TExpr {
                     kind: TExprKind::Var(default_holder),
                     ty: result_ty,
@@ -142,7 +142,7 @@ impl BodyChecker<'_, '_> {
                         );
                     }
                     let holder = self.hidden(Type::Str);
-                    stmts.push(assign(holder, message));
+                    stmts.push(TStmt::assign(holder, message));
                     let message = TExpr {
                         kind: TExprKind::Var(holder),
                         ty: Type::Str,
@@ -268,8 +268,8 @@ impl BodyChecker<'_, '_> {
         let parsed = variant(ok, call(parse, var(text_holder, Type::Str), number));
         let failed = variant(err, var(why_holder, Type::Str));
         let stmts = vec![
-            assign(text_holder, text),
-            assign(
+            TStmt::assign(text_holder, text),
+            TStmt::assign(
                 why_holder,
                 call(why, var(text_holder, Type::Str), Type::Str),
             ),
@@ -404,20 +404,10 @@ impl BodyChecker<'_, '_> {
         };
         let result_ty = self.cx.types.payload(good)[0];
         matching::block_expr(
-            vec![assign(holder, value), TStmt::Expr(leave)],
+            vec![TStmt::assign(holder, value), TStmt::Expr(leave)],
             payload(var(span), good, result_ty),
             result_ty,
         )
-    }
-}
-
-fn assign(var: VarId, value: TExpr) -> TStmt {
-    TStmt::Assign {
-        place: Place {
-            var,
-            path: Vec::new(),
-        },
-        value,
     }
 }
 
