@@ -11,6 +11,8 @@
 //!   starting with `#` are skipped), e.g. `KEEL_LEAK_CHECK=1`. Every other `KEEL_*` variable of
 //!   the harness's own environment is removed from the program's, so a `KEEL_TRACE` or
 //!   `KEEL_LEAK_CHECK` in the developer's shell cannot change the results.
+//! - `TMPDIR` is an empty directory of each run's own, removed afterwards: where a program
+//!   writes files (`env_var("TMPDIR")`), so runs on several backends at once do not collide.
 //!
 //! Every program becomes one named test per backend, run with the program's directory as working
 //! directory and its bare file name as argument, so messages read `NAME.kl:line:col`:
@@ -242,6 +244,10 @@ fn run(program: &Path, backend: Backend, machine: &Machine) -> Result<Outcome, S
         Err(diagnostics) => return Ok(diagnostics),
     };
     inputs.apply_env(&mut ready.command);
+    // A directory of its own for each run, as `TMPDIR`: programs that write files write there,
+    // so the same program running on several backends at once does not share its files.
+    let scratch = Scratch::new()?;
+    ready.command.env("TMPDIR", &scratch.0);
     if backend == Backend::Native && valgrind::enabled() {
         let memcheck = valgrind::Memcheck::new()?;
         let ends_normally = read_expected(program).status == 0;
@@ -251,6 +257,25 @@ fn run(program: &Path, backend: Backend, machine: &Machine) -> Result<Outcome, S
         return Ok(outcome);
     }
     run_command(ready.command, &inputs.stdin)
+}
+
+/// An empty directory, removed with what it holds when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new() -> Result<Scratch, String> {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("keel-programs-{}-{n}", std::process::id()));
+        fs::create_dir_all(&dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
 }
 
 /// What a program is given besides its source: `NAME.stdin`, `NAME.args`, `NAME.flags` and

@@ -28,6 +28,7 @@ pub mod array;
 pub mod desc;
 pub mod fault;
 pub mod fd;
+pub mod files;
 pub mod float;
 pub mod layout;
 pub mod math;
@@ -54,6 +55,10 @@ pub use array::{
 pub use desc::{FieldDesc, TypeDesc};
 pub use fault::{
     keel_fault, keel_fault_at, keel_fault_bounds, keel_fault_int, keel_fault_to_int, IntOp,
+};
+pub use files::{
+    keel_env_var, keel_file_append, keel_file_exists, keel_file_read, keel_file_remove,
+    keel_file_write, keel_io_error, keel_read_line, keel_sleep_ms,
 };
 pub use math::{
     keel_float_abs, keel_float_atan2, keel_float_ceil, keel_float_cos, keel_float_exp,
@@ -161,6 +166,15 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ),
         ("keel_input", keel_input as *const u8),
         ("keel_args", keel_args as *const u8),
+        ("keel_file_read", keel_file_read as *const u8),
+        ("keel_file_write", keel_file_write as *const u8),
+        ("keel_file_append", keel_file_append as *const u8),
+        ("keel_file_exists", keel_file_exists as *const u8),
+        ("keel_file_remove", keel_file_remove as *const u8),
+        ("keel_env_var", keel_env_var as *const u8),
+        ("keel_read_line", keel_read_line as *const u8),
+        ("keel_io_error", keel_io_error as *const u8),
+        ("keel_sleep_ms", keel_sleep_ms as *const u8),
         // arrays and values
         ("keel_array_push", keel_array_push as *const u8),
         ("keel_array_pop", keel_array_pop as *const u8),

@@ -1038,6 +1038,25 @@ pub enum RtFunc {
     LiveRetry,
     /// `keel_live_retries()`: `live_retries()`.
     LiveRetries,
+    /// `keel_file_read(path)`: a file's text, or `""` with the reason kept for `IoError`.
+    FileRead,
+    /// `keel_file_write(path, content)`: the bytes written (the whole content), or 0 with the
+    /// reason kept.
+    FileWrite,
+    /// `keel_file_append(path, content)`: as `FileWrite`, at the file's end.
+    FileAppend,
+    /// `keel_file_exists(path)`: a bool.
+    FileExists,
+    /// `keel_file_remove(path)`: removes a file, or keeps the reason.
+    FileRemove,
+    /// `keel_env_var(name)`: an environment variable's value, or `""` with `not set` kept.
+    EnvVar,
+    /// `keel_read_line()`: the next line of standard input, or `""` with `end of input` kept.
+    ReadLine,
+    /// `keel_io_error()`: why the last of the operations above failed (`""`: it did not).
+    IoError,
+    /// `keel_sleep_ms(ms)`: flushes standard output and sleeps.
+    SleepMs,
     /// `keel_speculate_enter()`: enters a speculation (a fused pipeline's fast path, whose
     /// blocks have a handler like a `live` body); left by `LiveExit` when it succeeds.
     SpecEnter,
@@ -1048,7 +1067,7 @@ pub enum RtFunc {
 
 impl RtFunc {
     /// Every runtime function, for tables and tests that must cover them all.
-    pub const ALL: [RtFunc; 67] = [
+    pub const ALL: [RtFunc; 76] = [
         RtFunc::StrConcat,
         RtFunc::StrEq,
         RtFunc::StrCmp,
@@ -1116,6 +1135,15 @@ impl RtFunc {
         RtFunc::LiveRetries,
         RtFunc::SpecEnter,
         RtFunc::SpecAbort,
+        RtFunc::FileRead,
+        RtFunc::FileWrite,
+        RtFunc::FileAppend,
+        RtFunc::FileExists,
+        RtFunc::FileRemove,
+        RtFunc::EnvVar,
+        RtFunc::ReadLine,
+        RtFunc::IoError,
+        RtFunc::SleepMs,
     ];
 
     /// Whether the function can raise a fault that a `live` block recovers from, so that the
@@ -1397,6 +1425,27 @@ impl RtFunc {
             LiveRetry => ("keel_live_retry", &[], &[], None, true),
             LiveRetries => ("keel_live_retries", &[], &[], Some(I64), false),
             SpecEnter => ("keel_speculate_enter", &[], &[], None, false),
+            FileRead => ("keel_file_read", &[Ptr], &[false], Some(Ptr), false),
+            FileWrite => (
+                "keel_file_write",
+                &[Ptr, Ptr],
+                &[false, false],
+                Some(I64),
+                false,
+            ),
+            FileAppend => (
+                "keel_file_append",
+                &[Ptr, Ptr],
+                &[false, false],
+                Some(I64),
+                false,
+            ),
+            FileExists => ("keel_file_exists", &[Ptr], &[false], Some(I64), false),
+            FileRemove => ("keel_file_remove", &[Ptr], &[false], None, false),
+            EnvVar => ("keel_env_var", &[Ptr], &[false], Some(Ptr), false),
+            ReadLine => ("keel_read_line", &[], &[], Some(Ptr), false),
+            IoError => ("keel_io_error", &[], &[], Some(Ptr), false),
+            SleepMs => ("keel_sleep_ms", &[I64], &[false], None, false),
             SpecAbort => ("keel_speculate_abort", &[], &[], None, false),
         };
         RtSig {

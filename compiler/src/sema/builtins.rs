@@ -141,6 +141,41 @@ pub fn resolve(
                     _ => rt(RtFunc::StrToLower, Str),
                 }
             }
+            // The file operations under the prelude's `read_file`, `write_file`, ... (which
+            // turn the failure `__io_error()` reports into an `Err`; runtime/src/files.rs).
+            "__file_read" | "file_exists" | "__file_remove" | "__env_var" => {
+                arity(1, &format!("{name}(string)"))?;
+                str_arg(args, 0, &arg)?;
+                match name {
+                    "__file_read" => rt(RtFunc::FileRead, Str),
+                    "file_exists" => rt(RtFunc::FileExists, Bool),
+                    "__file_remove" => rt(RtFunc::FileRemove, Void),
+                    _ => rt(RtFunc::EnvVar, Str),
+                }
+            }
+            "__file_write" | "__file_append" => {
+                arity(2, &format!("{name}(string, string)"))?;
+                str_arg(args, 0, &arg)?;
+                str_arg(args, 1, &arg)?;
+                if name == "__file_write" {
+                    rt(RtFunc::FileWrite, Int)
+                } else {
+                    rt(RtFunc::FileAppend, Int)
+                }
+            }
+            "__read_line" | "__io_error" => {
+                arity(0, &format!("{name}()"))?;
+                if name == "__read_line" {
+                    rt(RtFunc::ReadLine, Str)
+                } else {
+                    rt(RtFunc::IoError, Str)
+                }
+            }
+            "sleep_ms" => {
+                arity(1, "sleep_ms(ms)")?;
+                int_arg(args, 0, &arg)?;
+                rt(RtFunc::SleepMs, Void)
+            }
             "split" | "starts_with" | "ends_with" => {
                 arity(2, &format!("{name}(string, string)"))?;
                 str_arg(args, 0, &arg)?;

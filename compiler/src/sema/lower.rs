@@ -1875,6 +1875,15 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 let args = vec![Operand::Desc(ty), values[0], values[1]];
                 Some(self.call_rt(RtFunc::ArrayFill, args, ty, site))
             }
+            Builtin::Rt(func) if ty == Ty::Void => {
+                self.emit(Inst::CallRt {
+                    dst: None,
+                    func,
+                    args: values,
+                    site,
+                });
+                None
+            }
             Builtin::Rt(func) => Some(self.call_rt(func, values, ty, site)),
         }
     }

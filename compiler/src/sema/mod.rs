@@ -20,11 +20,13 @@ pub const FRONT_END_STACK: usize = 1 << 30;
 pub use lower::Options;
 
 /// The prelude's text: declarations every program sees (Option, Result and their helpers, the
-/// functional array helpers).
+/// functional array helpers, files and the environment).
 pub const PRELUDE: &str = concat!(
     include_str!("../../../stdlib/prelude.kl"),
     "\n",
-    include_str!("../../../stdlib/functional.kl")
+    include_str!("../../../stdlib/functional.kl"),
+    "\n",
+    include_str!("../../../stdlib/system.kl")
 );
 
 /// The prelude, parsed once per process. It parses without a diagnostic (a unit test says so);

@@ -432,6 +432,15 @@ pub const BUILTIN_NAMES: &[&str] = &[
     "array_fill",
     "clock_ms",
     "live_retries",
+    "__file_read",
+    "__file_write",
+    "__file_append",
+    "file_exists",
+    "__file_remove",
+    "__env_var",
+    "__read_line",
+    "__io_error",
+    "sleep_ms",
 ];
 
 /// The checked program: user functions (indexed as declared) and the top-level body.

@@ -21,8 +21,10 @@
 //!   no pending-fault tests there), the budgeted loop tests the flag after *every* runtime call
 //!   that may fault, so that no instruction runs on the meaningless result of a recorded fault.
 //!   Out of memory still ends the process, but the fuel keeps a run far below any real limit.
-//! - **No sleeping.** `backoff(...)` is not applied (the block keeps no delay between retries),
-//!   so a run's time is its computation.
+//! - **No sleeping, no files.** `backoff(...)` is not applied (the block keeps no delay between
+//!   retries) and `sleep_ms` returns at once, so a run's time is its computation; every file
+//!   operation fails with `not available in this run` (`keel_runtime::files::set_sandboxed`),
+//!   so an arbitrary program cannot change or read the machine's files.
 //!
 //! The interpreter loop is generic over a `BUDGET` constant (like `TRACE`): the normal loop
 //! contains none of the counting, so `keel run --vm` pays nothing for this mode.
@@ -78,6 +80,7 @@ pub(super) enum Stop {
 /// budgeted runs must not fault at the same time in one process.
 pub fn run_budgeted(module: &Module, args: Vec<String>, fuel: u64) -> Outcome {
     keel_runtime::process::set_args(args);
+    keel_runtime::files::set_sandboxed(true);
     // The run's own record: faults outside the program's `live` blocks are recorded, not fatal.
     keel_runtime::keel_live_enter(-1);
     let stopped = interp::execute_budgeted(module, module.entry(), &[], fuel);
@@ -90,6 +93,7 @@ pub fn run_budgeted(module: &Module, args: Vec<String>, fuel: u64) -> Outcome {
     keel_runtime::output::flush_stdout();
     // The run is over: its `static let` values are released, as `keel_finish` does.
     keel_runtime::statics::clear();
+    keel_runtime::files::set_sandboxed(false);
     match stopped {
         Ok(()) if pending => Outcome::Faulted(recover::last_fault().unwrap_or_default()),
         Ok(()) => Outcome::Finished,
@@ -328,7 +332,9 @@ pub(super) unsafe fn rt_cost(func: RtFunc, args: &[Reg], window: *const i64, lim
             | IntMax | FloatAbs | FloatSqrt | FloatFloor | FloatCeil | FloatRound | FloatSin
             | FloatCos | FloatTan | FloatExp | FloatLn | FloatMin | FloatMax | FloatPow
             | FloatAtan2 | ClockMs | LiveEnter | LiveBackoff | LiveExit | LiveRetry
-            | LiveRetries | SpecEnter | SpecAbort | StaticIsSet | StaticGet | StaticSet => 1,
+            | LiveRetries | SpecEnter | SpecAbort | StaticIsSet | StaticGet | StaticSet
+            | FileExists | FileRemove | EnvVar | ReadLine | IoError | SleepMs => 1,
+            FileRead | FileWrite | FileAppend => 1 + 64,
         }
     };
     cost.max(1)

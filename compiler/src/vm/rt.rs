@@ -152,6 +152,21 @@ pub unsafe fn call<'a>(func: RtFunc, args: &[i64; MAX_PARAMS], site: impl Fn() -
                 0
             }
             LiveRetries => krt::recover::keel_live_retries(),
+            FileRead => krt::files::keel_file_read(a as _) as i64,
+            FileWrite => krt::files::keel_file_write(a as _, b as _),
+            FileAppend => krt::files::keel_file_append(a as _, b as _),
+            FileExists => krt::files::keel_file_exists(a as _),
+            FileRemove => {
+                krt::files::keel_file_remove(a as _);
+                0
+            }
+            EnvVar => krt::files::keel_env_var(a as _) as i64,
+            ReadLine => krt::files::keel_read_line() as i64,
+            IoError => krt::files::keel_io_error() as i64,
+            SleepMs => {
+                krt::files::keel_sleep_ms(a);
+                0
+            }
             SpecEnter => {
                 krt::recover::keel_speculate_enter();
                 0
