@@ -66,6 +66,7 @@ pub use math::{
     keel_float_round, keel_float_sin, keel_float_sqrt, keel_float_tan, keel_int_abs, keel_int_max,
     keel_int_min, keel_int_pow,
 };
+pub use math::{keel_float_math, keel_float_math2, keel_int_bits};
 pub use object::{
     keel_free, keel_free_shell, keel_make_unique, keel_release, keel_retain, keel_struct_alloc,
     live_objects,
@@ -205,6 +206,9 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("keel_float_max", keel_float_max as *const u8),
         ("keel_float_pow", keel_float_pow as *const u8),
         ("keel_float_atan2", keel_float_atan2 as *const u8),
+        ("keel_float_math", keel_float_math as *const u8),
+        ("keel_float_math2", keel_float_math2 as *const u8),
+        ("keel_int_bits", keel_int_bits as *const u8),
         ("keel_clock_ms", keel_clock_ms as *const u8),
     ]
 }

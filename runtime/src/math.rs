@@ -172,9 +172,75 @@ binary_float_functions! {
     keel_float_atan2 => atan2;
 }
 
+/// The float functions of one argument behind `keel_float_math`, by their code (the order is
+/// `FLOAT_MATH_NAMES`, which the compiler uses to pick a code).
+pub const FLOAT_MATH_NAMES: [&str; 13] = [
+    "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "log10", "log2",
+    "exp2", "cbrt",
+];
+
+/// `asin(x)`, `acos(x)`, ... : the function of [`FLOAT_MATH_NAMES`] numbered `op`, of `x`
+/// (NaN outside its domain, as in IEEE arithmetic; never a fault). An unknown `op` gives NaN.
+#[no_mangle]
+pub extern "C" fn keel_float_math(op: i64, x: f64) -> f64 {
+    match op {
+        0 => x.asin(),
+        1 => x.acos(),
+        2 => x.atan(),
+        3 => x.sinh(),
+        4 => x.cosh(),
+        5 => x.tanh(),
+        6 => x.asinh(),
+        7 => x.acosh(),
+        8 => x.atanh(),
+        9 => x.log10(),
+        10 => x.log2(),
+        11 => x.exp2(),
+        12 => x.cbrt(),
+        _ => f64::NAN,
+    }
+}
+
+/// `hypot(a, b)` (op 0: the length of the vector `(a, b)`, without overflow in between) and
+/// `copysign(a, b)` (op 1: `a`'s magnitude with `b`'s sign).
+#[no_mangle]
+pub extern "C" fn keel_float_math2(op: i64, a: f64, b: f64) -> f64 {
+    match op {
+        0 => a.hypot(b),
+        1 => a.copysign(b),
+        _ => f64::NAN,
+    }
+}
+
+/// The bit counts of an int, by `op`: 0 `count_ones`, 1 `count_zeros`, 2 `leading_zeros`, 3
+/// `trailing_zeros` (of the 64-bit two's complement; 64 for the zeros of 0).
+#[no_mangle]
+pub extern "C" fn keel_int_bits(op: i64, x: i64) -> i64 {
+    i64::from(match op {
+        0 => x.count_ones(),
+        1 => x.count_zeros(),
+        2 => x.leading_zeros(),
+        _ => x.trailing_zeros(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn more_float_functions_and_bit_counts() {
+        assert_eq!(keel_float_math(9, 1000.0), 3.0);
+        assert_eq!(keel_float_math(10, 8.0), 3.0);
+        assert_eq!(keel_float_math(12, -27.0), -3.0);
+        assert!(keel_float_math(0, 2.0).is_nan());
+        assert_eq!(keel_float_math2(0, 3.0, 4.0), 5.0);
+        assert_eq!(keel_float_math2(1, 2.0, -0.0), -2.0);
+        assert_eq!(keel_int_bits(0, -1), 64);
+        assert_eq!(keel_int_bits(2, 1), 63);
+        assert_eq!(keel_int_bits(3, 0), 64);
+        assert_eq!(keel_int_bits(1, 0), 64);
+    }
 
     #[test]
     fn int_pow_values_and_faults() {

@@ -1038,6 +1038,14 @@ pub enum RtFunc {
     LiveRetry,
     /// `keel_live_retries()`: `live_retries()`.
     LiveRetries,
+    /// `keel_float_math(op, x)`: `asin`, `acos`, ... by their position in
+    /// `keel_runtime::math::FLOAT_MATH_NAMES`.
+    FloatMath,
+    /// `keel_float_math2(op, a, b)`: `hypot` (0) and `copysign` (1).
+    FloatMath2,
+    /// `keel_int_bits(op, x)`: `count_ones` (0), `count_zeros` (1), `leading_zeros` (2),
+    /// `trailing_zeros` (3).
+    IntBits,
     /// `keel_file_read(path)`: a file's text, or `""` with the reason kept for `IoError`.
     FileRead,
     /// `keel_file_write(path, content)`: the bytes written (the whole content), or 0 with the
@@ -1067,7 +1075,7 @@ pub enum RtFunc {
 
 impl RtFunc {
     /// Every runtime function, for tables and tests that must cover them all.
-    pub const ALL: [RtFunc; 76] = [
+    pub const ALL: [RtFunc; 79] = [
         RtFunc::StrConcat,
         RtFunc::StrEq,
         RtFunc::StrCmp,
@@ -1144,6 +1152,9 @@ impl RtFunc {
         RtFunc::ReadLine,
         RtFunc::IoError,
         RtFunc::SleepMs,
+        RtFunc::FloatMath,
+        RtFunc::FloatMath2,
+        RtFunc::IntBits,
     ];
 
     /// Whether the function can raise a fault that a `live` block recovers from, so that the
@@ -1402,6 +1413,27 @@ impl RtFunc {
                 false,
             ),
             ClockMs => ("keel_clock_ms", &[], &[], Some(I64), false),
+            FloatMath => (
+                "keel_float_math",
+                &[I64, F64],
+                &[false, false],
+                Some(F64),
+                false,
+            ),
+            FloatMath2 => (
+                "keel_float_math2",
+                &[I64, F64, F64],
+                &[false, false, false],
+                Some(F64),
+                false,
+            ),
+            IntBits => (
+                "keel_int_bits",
+                &[I64, I64],
+                &[false, false],
+                Some(I64),
+                false,
+            ),
             Fault => ("keel_fault", &[Ptr], &[true], None, true),
             FaultAt => ("keel_fault_at", &[Ptr, Ptr], &[true, false], None, false),
             StaticIsSet => ("keel_static_is_set", &[I64], &[false], Some(I64), false),

@@ -124,6 +124,33 @@ pub fn resolve(
                 };
                 rt(f, Float)
             }
+            name if keel_runtime::math::FLOAT_MATH_NAMES.contains(&name) => {
+                arity(1, &format!("{name}(float)"))?;
+                float_arg(args, 0, &arg)?;
+                let code = keel_runtime::math::FLOAT_MATH_NAMES
+                    .iter()
+                    .position(|&known| known == name)
+                    .unwrap_or_default();
+                Ok((Builtin::RtCoded(RtFunc::FloatMath, code as i64), Float))
+            }
+            "hypot" | "copysign" => {
+                arity(2, &format!("{name}(float, float)"))?;
+                float_arg(args, 0, &arg)?;
+                float_arg(args, 1, &arg)?;
+                let code = i64::from(name == "copysign");
+                Ok((Builtin::RtCoded(RtFunc::FloatMath2, code), Float))
+            }
+            "count_ones" | "count_zeros" | "leading_zeros" | "trailing_zeros" => {
+                arity(1, &format!("{name}(int)"))?;
+                int_arg(args, 0, &arg)?;
+                let code = match name {
+                    "count_ones" => 0,
+                    "count_zeros" => 1,
+                    "leading_zeros" => 2,
+                    _ => 3,
+                };
+                Ok((Builtin::RtCoded(RtFunc::IntBits, code), Int))
+            }
             "atan2" => {
                 arity(2, "atan2(y, x)")?;
                 float_arg(args, 0, &arg)?;

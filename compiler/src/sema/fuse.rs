@@ -858,7 +858,7 @@ fn builtin_is_pure(builtin: Builtin) -> bool {
         | Builtin::ToFloat
         | Builtin::ToInt
         | Builtin::ArrayFill => true,
-        Builtin::Rt(func) => matches!(
+        Builtin::RtCoded(func, _) | Builtin::Rt(func) => matches!(
             func,
             StrConcat
                 | StrEq
@@ -912,6 +912,9 @@ fn builtin_is_pure(builtin: Builtin) -> bool {
                 | FloatMax
                 | FloatPow
                 | FloatAtan2
+                | FloatMath
+                | FloatMath2
+                | IntBits
         ),
     }
 }

@@ -1885,6 +1885,10 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 None
             }
             Builtin::Rt(func) => Some(self.call_rt(func, values, ty, site)),
+            Builtin::RtCoded(func, code) => {
+                let args = std::iter::once(Operand::Int(code)).chain(values).collect();
+                Some(self.call_rt(func, args, ty, site))
+            }
         }
     }
 }

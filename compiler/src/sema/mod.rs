@@ -20,13 +20,17 @@ pub const FRONT_END_STACK: usize = 1 << 30;
 pub use lower::Options;
 
 /// The prelude's text: declarations every program sees (Option, Result and their helpers, the
-/// functional array helpers, files and the environment).
+/// functional array helpers, files and the environment, math, strings).
 pub const PRELUDE: &str = concat!(
     include_str!("../../../stdlib/prelude.kl"),
     "\n",
     include_str!("../../../stdlib/functional.kl"),
     "\n",
-    include_str!("../../../stdlib/system.kl")
+    include_str!("../../../stdlib/system.kl"),
+    "\n",
+    include_str!("../../../stdlib/math.kl"),
+    "\n",
+    include_str!("../../../stdlib/strings.kl")
 );
 
 /// The prelude, parsed once per process. It parses without a diagnostic (a unit test says so);

@@ -381,6 +381,9 @@ pub enum Builtin {
     ArrayFill,
     /// A runtime function taking exactly the call's arguments.
     Rt(RtFunc),
+    /// A runtime function taking a constant code, which picks what it computes, before the
+    /// call's arguments (`asin(x)` is `keel_float_math(0, x)`).
+    RtCoded(RtFunc, i64),
 }
 
 /// The names of the builtin functions, which user functions may not reuse.
@@ -441,6 +444,25 @@ pub const BUILTIN_NAMES: &[&str] = &[
     "__read_line",
     "__io_error",
     "sleep_ms",
+    "asin",
+    "acos",
+    "atan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "asinh",
+    "acosh",
+    "atanh",
+    "log10",
+    "log2",
+    "exp2",
+    "cbrt",
+    "hypot",
+    "copysign",
+    "count_ones",
+    "count_zeros",
+    "leading_zeros",
+    "trailing_zeros",
 ];
 
 /// The checked program: user functions (indexed as declared) and the top-level body.

@@ -333,7 +333,8 @@ pub(super) unsafe fn rt_cost(func: RtFunc, args: &[Reg], window: *const i64, lim
             | FloatCos | FloatTan | FloatExp | FloatLn | FloatMin | FloatMax | FloatPow
             | FloatAtan2 | ClockMs | LiveEnter | LiveBackoff | LiveExit | LiveRetry
             | LiveRetries | SpecEnter | SpecAbort | StaticIsSet | StaticGet | StaticSet
-            | FileExists | FileRemove | EnvVar | ReadLine | IoError | SleepMs => 1,
+            | FileExists | FileRemove | EnvVar | ReadLine | IoError | SleepMs | FloatMath
+            | FloatMath2 | IntBits => 1,
             FileRead | FileWrite | FileAppend => 1 + 64,
         }
     };

@@ -118,6 +118,9 @@ pub unsafe fn call<'a>(func: RtFunc, args: &[i64; MAX_PARAMS], site: impl Fn() -
             FloatMax => word(krt::math::keel_float_max(float(a), float(b))),
             FloatPow => word(krt::math::keel_float_pow(float(a), float(b))),
             FloatAtan2 => word(krt::math::keel_float_atan2(float(a), float(b))),
+            FloatMath => word(krt::math::keel_float_math(a, float(b))),
+            FloatMath2 => word(krt::math::keel_float_math2(a, float(b), float(c))),
+            IntBits => krt::math::keel_int_bits(a, b),
             ClockMs => krt::system::keel_clock_ms(),
             Fault => {
                 let (site, site_len) = at();
