@@ -20,7 +20,7 @@ pub const FRONT_END_STACK: usize = 1 << 30;
 pub use lower::Options;
 
 /// The prelude's text: declarations every program sees (Option, Result and their helpers, the
-/// functional array helpers, files and the environment, math, strings).
+/// functional array helpers, files and the environment, math, strings, arrays).
 pub const PRELUDE: &str = concat!(
     include_str!("../../../stdlib/prelude.kl"),
     "\n",
@@ -30,7 +30,9 @@ pub const PRELUDE: &str = concat!(
     "\n",
     include_str!("../../../stdlib/math.kl"),
     "\n",
-    include_str!("../../../stdlib/strings.kl")
+    include_str!("../../../stdlib/strings.kl"),
+    "\n",
+    include_str!("../../../stdlib/arrays.kl")
 );
 
 /// The prelude, parsed once per process. It parses without a diagnostic (a unit test says so);

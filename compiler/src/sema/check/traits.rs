@@ -10,8 +10,9 @@
 //! bound is a promise checked where a generic is instantiated (E0435), not needed to find the
 //! function.
 //!
-//! The built-in traits: `Display`, `Eq`, `Clone` and `Debug`, which every type has, and `Ord`
-//! (`int`, `float`, `string`: the types `<` takes). A program may `impl Display for T` with
+//! The built-in traits: `Display`, `Clone` and `Debug`, which every type has, `Eq`, which every
+//! type has but functions and the values holding one, and `Ord` (`int`, `float`, `string`: the
+//! types `<` takes). A program may `impl Display for T` with
 //! `fn fmt(self) -> string`; then `print`, `println`, `eprintln`, `to_string` and string `+` of
 //! a `T` use it. What this module does not do: `fmt` for a `T` inside an array, tuple or other
 //! value (those print as always), traits with type parameters, or calls `Trait::f(x)`.
@@ -200,7 +201,9 @@ impl Checker<'_> {
     /// Whether a value of type `ty` has trait `name`.
     fn has_trait(&self, ty: Type, name: &str) -> bool {
         match name {
-            "Display" | "Eq" | "Clone" | "Debug" => true,
+            "Display" | "Clone" | "Debug" => true,
+            // Functions have no equality (E0441), nor do values that hold one.
+            "Eq" => self.types.comparable(ty),
             "Ord" => matches!(ty, Type::Int | Type::Float | Type::Str | Type::Error),
             _ => match ty {
                 Type::Struct(id) | Type::Enum(id) => {
