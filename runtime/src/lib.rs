@@ -91,6 +91,7 @@ pub use string_ops::{
     keel_str_replace, keel_str_split, keel_str_starts_with, keel_str_substring, keel_str_to_lower,
     keel_str_to_upper, keel_str_trim,
 };
+pub use string_ops::{keel_str_chr, keel_str_ord};
 pub use system::{keel_args, keel_clock_ms, keel_input};
 pub use value::{keel_value_eq, keel_value_to_str};
 
@@ -207,6 +208,8 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("keel_float_pow", keel_float_pow as *const u8),
         ("keel_float_atan2", keel_float_atan2 as *const u8),
         ("keel_float_math", keel_float_math as *const u8),
+        ("keel_str_chr", keel_str_chr as *const u8),
+        ("keel_str_ord", keel_str_ord as *const u8),
         ("keel_float_math2", keel_float_math2 as *const u8),
         ("keel_int_bits", keel_int_bits as *const u8),
         ("keel_clock_ms", keel_clock_ms as *const u8),

@@ -289,6 +289,49 @@ pub unsafe extern "C" fn keel_str_char_at(
     }
 }
 
+/// `chr(code)`: the one-character string of the Unicode scalar value `code`; faults for a
+/// number that is not one (negative, a surrogate, above U+10FFFF).
+///
+/// # Safety
+/// `site` must be a valid site.
+#[no_mangle]
+pub unsafe extern "C" fn keel_str_chr(
+    code: i64,
+    site: *const u8,
+    site_len: usize,
+) -> *mut StrHeader {
+    let Some(c) = u32::try_from(code).ok().and_then(char::from_u32) else {
+        let message = format!("invalid argument: chr({code}) is not a Unicode scalar value");
+        // SAFETY: forwarded from the caller.
+        unsafe { fault_at(site, site_len, &message) };
+        return std::ptr::null_mut();
+    };
+    let mut buffer = [0u8; 4];
+    string_of(c.encode_utf8(&mut buffer).as_bytes(), 1)
+}
+
+/// `ord(s)`: the Unicode scalar value of the first character of `s`; faults for `""`.
+///
+/// # Safety
+/// `s` must be a live string; `site` a valid site.
+#[no_mangle]
+pub unsafe extern "C" fn keel_str_ord(
+    s: *const StrHeader,
+    site: *const u8,
+    site_len: usize,
+) -> i64 {
+    // SAFETY: the caller guarantees `s` is live.
+    let first = unsafe { as_str(s) }.chars().next();
+    match first {
+        Some(c) => i64::from(u32::from(c)),
+        None => {
+            // SAFETY: forwarded from the caller.
+            unsafe { fault_at(site, site_len, "invalid argument: ord of an empty string") };
+            0
+        }
+    }
+}
+
 /// `index_of(s, t)`: the scalar index of the first occurrence of `t` in `s`, or -1 (0 for an
 /// empty `t`).
 ///

@@ -1038,6 +1038,10 @@ pub enum RtFunc {
     LiveRetry,
     /// `keel_live_retries()`: `live_retries()`.
     LiveRetries,
+    /// `keel_str_chr(code)`: `chr`; faults for a code that is no Unicode scalar value.
+    StrChr,
+    /// `keel_str_ord(s)`: `ord`; faults for `""`.
+    StrOrd,
     /// `keel_float_math(op, x)`: `asin`, `acos`, ... by their position in
     /// `keel_runtime::math::FLOAT_MATH_NAMES`.
     FloatMath,
@@ -1075,7 +1079,7 @@ pub enum RtFunc {
 
 impl RtFunc {
     /// Every runtime function, for tables and tests that must cover them all.
-    pub const ALL: [RtFunc; 79] = [
+    pub const ALL: [RtFunc; 81] = [
         RtFunc::StrConcat,
         RtFunc::StrEq,
         RtFunc::StrCmp,
@@ -1155,6 +1159,8 @@ impl RtFunc {
         RtFunc::FloatMath,
         RtFunc::FloatMath2,
         RtFunc::IntBits,
+        RtFunc::StrChr,
+        RtFunc::StrOrd,
     ];
 
     /// Whether the function can raise a fault that a `live` block recovers from, so that the
@@ -1413,6 +1419,8 @@ impl RtFunc {
                 false,
             ),
             ClockMs => ("keel_clock_ms", &[], &[], Some(I64), false),
+            StrChr => ("keel_str_chr", &[I64], &[false], Some(Ptr), true),
+            StrOrd => ("keel_str_ord", &[Ptr], &[false], Some(I64), true),
             FloatMath => (
                 "keel_float_math",
                 &[I64, F64],

@@ -198,6 +198,21 @@ pub fn resolve(
                     rt(RtFunc::IoError, Str)
                 }
             }
+            // Checked in `check::calls` when it has one value; here only what is wrong.
+            "type_of" => {
+                arity(1, "type_of(value)")?;
+                Err(arg(0, "a value"))
+            }
+            "chr" => {
+                arity(1, "chr(code)")?;
+                int_arg(args, 0, &arg)?;
+                rt(RtFunc::StrChr, Str)
+            }
+            "ord" => {
+                arity(1, "ord(string)")?;
+                str_arg(args, 0, &arg)?;
+                rt(RtFunc::StrOrd, Int)
+            }
             "sleep_ms" => {
                 arity(1, "sleep_ms(ms)")?;
                 int_arg(args, 0, &arg)?;

@@ -915,6 +915,8 @@ fn builtin_is_pure(builtin: Builtin) -> bool {
                 | FloatMath
                 | FloatMath2
                 | IntBits
+                | StrChr
+                | StrOrd
         ),
     }
 }

@@ -463,6 +463,9 @@ pub const BUILTIN_NAMES: &[&str] = &[
     "count_zeros",
     "leading_zeros",
     "trailing_zeros",
+    "type_of",
+    "chr",
+    "ord",
 ];
 
 /// The checked program: user functions (indexed as declared) and the top-level body.

@@ -334,7 +334,7 @@ pub(super) unsafe fn rt_cost(func: RtFunc, args: &[Reg], window: *const i64, lim
             | FloatAtan2 | ClockMs | LiveEnter | LiveBackoff | LiveExit | LiveRetry
             | LiveRetries | SpecEnter | SpecAbort | StaticIsSet | StaticGet | StaticSet
             | FileExists | FileRemove | EnvVar | ReadLine | IoError | SleepMs | FloatMath
-            | FloatMath2 | IntBits => 1,
+            | FloatMath2 | IntBits | StrChr | StrOrd => 1,
             FileRead | FileWrite | FileAppend => 1 + 64,
         }
     };

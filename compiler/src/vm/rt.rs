@@ -121,6 +121,14 @@ pub unsafe fn call<'a>(func: RtFunc, args: &[i64; MAX_PARAMS], site: impl Fn() -
             FloatMath => word(krt::math::keel_float_math(a, float(b))),
             FloatMath2 => word(krt::math::keel_float_math2(a, float(b), float(c))),
             IntBits => krt::math::keel_int_bits(a, b),
+            StrChr => {
+                let (site, site_len) = at();
+                krt::string_ops::keel_str_chr(a, site, site_len) as i64
+            }
+            StrOrd => {
+                let (site, site_len) = at();
+                krt::string_ops::keel_str_ord(a as _, site, site_len)
+            }
             ClockMs => krt::system::keel_clock_ms(),
             Fault => {
                 let (site, site_len) = at();

@@ -59,6 +59,20 @@ impl BodyChecker<'_, '_> {
             };
             typed.push(value);
         }
+        // `type_of(value)`: the value's static type as Keel writes it, after evaluating it.
+        if callee.name == "type_of" && typed.len() == 1 && !matches!(typed[0].ty, Type::Void) {
+            if typed[0].ty == Type::Error {
+                return TExpr::error(span);
+            }
+            let name = self.name(typed[0].ty);
+            let value = typed.pop().expect("one argument");
+            let text = TExpr {
+                kind: TExprKind::Str(name),
+                ty: Type::Str,
+                span,
+            };
+            return matching::block_expr(vec![TStmt::Expr(value)], text, Type::Str);
+        }
         let tys: Vec<Type> = typed.iter().map(|a| a.ty).collect();
         match builtins::resolve(&callee.name, &tys, &mut self.cx.types) {
             Some(Ok((builtin, ty))) => TExpr {
