@@ -549,7 +549,8 @@ const FLOAT_EDGES: &[&str] = &[
 ];
 
 const MATH_FUNCTIONS: &[&str] = &[
-    "sqrt", "floor", "ceil", "round", "sin", "cos", "tan", "exp", "ln", "abs",
+    "sqrt", "floor", "ceil", "round", "sin", "cos", "tan", "exp", "ln", "abs", "asin", "acos",
+    "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "log10", "log2", "exp2", "cbrt",
 ];
 
 /// Texts `parse_int` accepts, and (for hazardous programs) texts it rejects.
@@ -2843,7 +2844,14 @@ impl Generator {
             }
             4 => {
                 let value = self.expr(&Ty::Int, depth);
-                self.builtin("abs", vec![value])
+                let name = *self.rng.pick(&[
+                    "abs",
+                    "count_ones",
+                    "count_zeros",
+                    "leading_zeros",
+                    "trailing_zeros",
+                ]);
+                self.builtin(name, vec![value])
             }
             5 => {
                 let name = *self.rng.pick(&["min", "max"]);
@@ -2934,7 +2942,9 @@ impl Generator {
                 self.builtin(name, vec![value])
             }
             10 => {
-                let name = *self.rng.pick(&["min", "max", "pow", "atan2"]);
+                let name = *self
+                    .rng
+                    .pick(&["min", "max", "pow", "atan2", "hypot", "copysign"]);
                 let a = self.min_max_operand(name, depth);
                 let b = self.min_max_operand(name, depth);
                 self.builtin(name, vec![a, b])
