@@ -47,7 +47,11 @@
 //!   string) or a field of one, change the copy and the original (whole, a field, an element, by
 //!   `push`/`pop`/`concat`/`+=`/... in place), pass it to a function that may change its
 //!   parameter, and print both; `a = push(a, x)` and the other updates of a place by a function
-//!   of itself, which the lowering does in place.
+//!   of itself, which the lowering does in place;
+//! - maps and sets (`map<K, V>`, `set<K>` with keys of ints, strings, bools and `(int, string)`,
+//!   values of any type above) built in a block by `insert` (method and function), copied,
+//!   changed by `remove`, printed, compared, queried (`get_or`, `contains_key`, `has`, `len`,
+//!   `keys`, `values`, set algebra) and iterated in key order.
 //!
 //! Faults are allowed, and must be identical everywhere: int overflow, division by zero, shifts
 //! out of range, and in some programs (the hazardous ones) indices, slices, `pop`, `to_int`,
@@ -1118,6 +1122,7 @@ impl Generator {
             if can_nest { 3 } else { 0 },                  // match
             if can_nest { 2 } else { 0 },                  // if let
             if can_nest { 1 } else { 0 },                  // while let
+            if can_nest { 2 } else { 0 },                  // maps and sets
         ];
         match self.rng.weighted(&weights) {
             0 => vec![self.let_statement()],
@@ -1199,8 +1204,98 @@ impl Generator {
             16 => self.aliasing_scenario(),
             17 => self.match_statement(),
             18 => vec![self.if_let_statement()],
-            _ => self.while_let_loop(),
+            19 => self.while_let_loop(),
+            _ => self.map_scenario(),
         }
+    }
+
+    /// A map (or a set) built from random keys and values in a block of its own, then changed,
+    /// queried, compared, iterated and printed: the keys are ints, strings, bools or tuples of
+    /// them, the values of any type.
+    fn map_scenario(&mut self) -> Vec<Node> {
+        let key = match self.rng.below(4) {
+            0 => Ty::Int,
+            1 => Ty::Str,
+            2 => Ty::Bool,
+            _ => Ty::Tuple(vec![Ty::Int, Ty::Str]),
+        };
+        let key_name = key.name(&self.enums);
+        let set = self.rng.chance(30);
+        let value = if set {
+            Ty::Bool
+        } else {
+            self.random_type(FIELD_SIZE_LIMIT)
+        };
+        let value_name = value.name(&self.enums);
+        let entries = 1 + self.rng.below(5);
+        // Each entry is printed at most a few times.
+        if !self.afford(4 * entries * (self.size(&key) + self.size(&value))) {
+            return Vec::new();
+        }
+        self.scopes.push(Vec::new());
+        let (map, copy) = (self.fresh("m"), self.fresh("m"));
+        let mut body = Vec::new();
+        let kind = if set {
+            format!("set<{key_name}>")
+        } else {
+            format!("map<{key_name}, {value_name}>")
+        };
+        body.push(Node::Line(format!(
+            "let {map}: {kind} = {}_new();",
+            if set { "set" } else { "map" }
+        )));
+        // A few keys, some of them repeated, so that inserts replace and removes find.
+        let keys: Vec<String> = (0..entries).map(|_| self.expr(&key, 1)).collect();
+        for _ in 0..entries {
+            let k = self.rng.pick(&keys).clone();
+            let line = if set {
+                format!("{map} = {map}.insert({k});")
+            } else {
+                let v = self.value_of(&value, 2);
+                match self.rng.below(3) {
+                    0 => format!("{map} = map_insert({map}, {k}, {v});"),
+                    _ => format!("{map} = {map}.insert({k}, {v});"),
+                }
+            };
+            body.push(Node::Line(line));
+        }
+        body.push(Node::Line(format!("let {copy} = {map};")));
+        if self.rng.chance(60) {
+            let k = self.rng.pick(&keys).clone();
+            body.push(Node::Line(format!("{map} = {map}.remove({k});")));
+        }
+        let probe = self.rng.pick(&keys).clone();
+        body.push(Node::Line(format!("println({map});")));
+        body.push(Node::Line(format!("println({copy} == {map});")));
+        body.push(Node::Line(format!("println(len({map}) + len({copy}));")));
+        if set {
+            body.push(Node::Line(format!("println({map}.has({probe}));")));
+            body.push(Node::Line(format!(
+                "println(set_union({map}, {copy}) == set_from_array(concat({map}.items(), {copy}.items())));"
+            )));
+            body.push(Node::Line(format!("println({copy}.difference({map}));")));
+        } else {
+            let fallback = self.value_of(&value, 1);
+            body.push(Node::Line(format!(
+                "println({map}.get_or({probe}, {fallback}));"
+            )));
+            body.push(Node::Line(format!("println({map}.contains_key({probe}));")));
+            body.push(Node::Line(format!("println({copy}.keys());")));
+            body.push(Node::Line(format!("println(to_string({copy}.values()));")));
+        }
+        let item = self.fresh("x");
+        let each = if set {
+            format!("for {item} in {map} {{ println({item}); }}")
+        } else {
+            let other = self.fresh("x");
+            format!("for ({item}, {other}) in {copy} {{ println({item}); println({other}); }}")
+        };
+        body.push(Node::Line(each));
+        self.scopes.pop();
+        vec![Node::Compound {
+            parts: vec![("{".into(), body)],
+            end: "}".into(),
+        }]
     }
 
     /// `live { ... }`: its body may run three times (a fault inside it is retried), so it is

@@ -67,7 +67,12 @@ pub unsafe fn elem_desc(a: *const ArrayHeader) -> *const TypeDesc {
 
 /// A new array of type `desc` with `len` elements (all slots zeroed when `zeroed`, else only
 /// `len..cap` are left uninitialised for the caller to fill) and room for `cap`; `rc` is 1.
-fn alloc_array(desc: *const TypeDesc, len: i64, cap: i64, zeroed: bool) -> *mut ArrayHeader {
+pub(crate) fn alloc_array(
+    desc: *const TypeDesc,
+    len: i64,
+    cap: i64,
+    zeroed: bool,
+) -> *mut ArrayHeader {
     let cap = cap.max(len).max(0);
     let a = alloc_object(array_size(cap), zeroed).cast::<ArrayHeader>();
     // SAFETY: `a` was just allocated with room for the header.

@@ -1,10 +1,12 @@
-//! Type descriptors: the read-only data that tells the runtime what is inside an array or struct.
+//! Type descriptors: the read-only data that tells the runtime what is inside an array, struct or
+//! map.
 //!
-//! Every array and struct object points to its type's [`TypeDesc`] (strings point to null). The
-//! compiler emits descriptors as read-only data with exactly this `repr(C)` layout (the `*_OFFSET`
-//! constants below); the VM builds the same structs in memory; the runtime has its own for the
-//! values it creates itself ([`STRING_ARRAY_DESC`] for `split` and `args`). Descriptors are
-//! compared by content, never by address, and may form cycles (`struct Node { [Node] kids, }`).
+//! Every array, struct and map object points to its type's [`TypeDesc`] (strings point to null).
+//! The compiler emits descriptors as read-only data with exactly this `repr(C)` layout (the
+//! `*_OFFSET` constants below); the VM builds the same structs in memory; the runtime has its own
+//! for the values it creates itself ([`STRING_ARRAY_DESC`] for `split` and `args`).
+//! Descriptors are compared by content, never by address, and may form cycles
+//! (`struct Node { [Node] kids, }`).
 //!
 //! What this module does not do: walk objects (see `object` and `value`).
 
@@ -40,6 +42,14 @@ pub const KIND_FN: u32 = 8;
 /// `>` (`fn add`, `closure`). Equal only to itself (the compiler lets no program compare
 /// functions).
 pub const KIND_CLOSURE: u32 = 9;
+/// `kind` of a map type (`map<K, V>`); `elem` is the map's entry type, the tuple `(K, V)` (a
+/// struct without a name whose two fields, `0` and `1`, are the key and value types). A map
+/// value points to a map object: the common header, then a part only the runtime reads (see
+/// `map`).
+pub const KIND_MAP: u32 = 10;
+/// `kind` of a set type (`set<T>`); `elem` is the item type. A set value points to a map object
+/// (see `map`) whose values are all 0.
+pub const KIND_SET: u32 = 11;
 
 /// The description of one Keel type.
 #[repr(C)]
@@ -49,7 +59,8 @@ pub struct TypeDesc {
     pub kind: u32,
     /// Number of fields of a struct (0 otherwise).
     pub field_count: u32,
-    /// The element type of an array (null otherwise).
+    /// The element type of an array, the entry type of a map, the item type of a set (null
+    /// otherwise).
     pub elem: *const TypeDesc,
     /// A struct's name, UTF-8 (null otherwise).
     pub name: *const u8,
@@ -142,6 +153,30 @@ impl TypeDesc {
         }
     }
 
+    /// The descriptor of a map type whose entry type is `entry`, the tuple `(K, V)`.
+    pub const fn map(entry: *const TypeDesc) -> TypeDesc {
+        TypeDesc {
+            kind: KIND_MAP,
+            field_count: 0,
+            elem: entry,
+            name: std::ptr::null(),
+            name_len: 0,
+            fields: std::ptr::null(),
+        }
+    }
+
+    /// The descriptor of a set of `item`.
+    pub const fn set(item: *const TypeDesc) -> TypeDesc {
+        TypeDesc {
+            kind: KIND_SET,
+            field_count: 0,
+            elem: item,
+            name: std::ptr::null(),
+            name_len: 0,
+            fields: std::ptr::null(),
+        }
+    }
+
     /// The descriptor of a struct named `name` with `fields`; both must outlive every use.
     pub const fn structure(name: &[u8], fields: &[FieldDesc]) -> TypeDesc {
         TypeDesc {
@@ -193,7 +228,7 @@ impl TypeDesc {
     }
 
     /// Whether values of this type are pointers to heap objects (strings, arrays, structs,
-    /// enums).
+    /// enums, functions, maps, sets).
     pub fn is_heap(&self) -> bool {
         is_heap_kind(self.kind)
     }
@@ -250,7 +285,15 @@ impl FieldDesc {
 pub fn is_heap_kind(kind: u32) -> bool {
     matches!(
         kind,
-        KIND_STRING | KIND_ARRAY | KIND_STRUCT | KIND_ENUM | KIND_VARIANT | KIND_FN | KIND_CLOSURE
+        KIND_STRING
+            | KIND_ARRAY
+            | KIND_STRUCT
+            | KIND_ENUM
+            | KIND_VARIANT
+            | KIND_FN
+            | KIND_CLOSURE
+            | KIND_MAP
+            | KIND_SET
     )
 }
 
@@ -285,6 +328,13 @@ mod tests {
         assert!(!BOOL_DESC.is_heap());
         assert!(STRING_DESC.is_heap());
         assert!(STRING_ARRAY_DESC.is_heap());
+        static ENTRY_FIELDS: [FieldDesc; 2] = [
+            FieldDesc::new(b"0", &STRING_DESC),
+            FieldDesc::new(b"1", &INT_DESC),
+        ];
+        static ENTRY: TypeDesc = TypeDesc::structure(b"", &ENTRY_FIELDS);
+        assert!(TypeDesc::map(&ENTRY).is_heap());
+        assert!(TypeDesc::set(&INT_DESC).is_heap());
         // SAFETY: a null descriptor is allowed.
         assert!(!unsafe { desc_is_heap(std::ptr::null()) });
     }

@@ -7,14 +7,16 @@
 //!
 //! The boundary carries only scalars and pointers: `int` is `i64`, `float` is `f64`, `bool` is an
 //! `i64` holding 0 or 1, strings, arrays and structs are pointers to heap objects laid out as
-//! [`layout`] describes, with type descriptors from [`desc`]. Ownership follows docs/values.md:
+//! [`layout`] describes, with type descriptors from [`desc`]; maps and sets are pointers to
+//! objects whose header alone is public (the rest is [`map`]'s). Ownership follows docs/values.md:
 //! arguments are borrowed unless a function says it consumes them; results are owned. No function
 //! here unwinds: a Rust panic inside an `extern "C"` function aborts the process rather than
 //! crossing generated code.
 //!
 //! Modules: [`allocator`] (out of memory is a fault, not an abort), [`layout`] (object layout constants), [`desc`] (type descriptors), [`object`]
 //! (allocation, reference counting, copy-on-write), [`pool`] (the memory of small objects), [`string`] and [`string_ops`],
-//! [`array`](mod@array), [`value`] (deep equality and printed text), [`float`] (float text),
+//! [`array`](mod@array), [`map`] (maps and sets),
+//! [`value`] (deep equality and printed text), [`float`] (float text),
 //! [`math`], [`parse`], [`system`] (input, arguments, clock), [`output`], [`fault`], [`fd`]
 //! (writes that need no heap), [`recover`]
 //! (`live` blocks, the pending-fault flag), [`process`] (start, end, leak check), [`stack`] (call
@@ -31,6 +33,7 @@ pub mod fd;
 pub mod files;
 pub mod float;
 pub mod layout;
+pub mod map;
 pub mod math;
 pub mod object;
 pub mod output;
@@ -59,6 +62,10 @@ pub use fault::{
 pub use files::{
     keel_env_var, keel_file_append, keel_file_exists, keel_file_read, keel_file_remove,
     keel_file_write, keel_io_error, keel_read_line, keel_sleep_ms,
+};
+pub use map::{
+    keel_map_find, keel_map_insert, keel_map_key, keel_map_keys, keel_map_len, keel_map_new,
+    keel_map_remove, keel_map_sort, keel_map_value, keel_map_values,
 };
 pub use math::{
     keel_float_abs, keel_float_atan2, keel_float_ceil, keel_float_cos, keel_float_exp,
@@ -188,6 +195,17 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("keel_array_index_of", keel_array_index_of as *const u8),
         ("keel_array_fill", keel_array_fill as *const u8),
         ("keel_value_eq", keel_value_eq as *const u8),
+        // maps and sets
+        ("keel_map_new", keel_map_new as *const u8),
+        ("keel_map_insert", keel_map_insert as *const u8),
+        ("keel_map_remove", keel_map_remove as *const u8),
+        ("keel_map_find", keel_map_find as *const u8),
+        ("keel_map_key", keel_map_key as *const u8),
+        ("keel_map_value", keel_map_value as *const u8),
+        ("keel_map_sort", keel_map_sort as *const u8),
+        ("keel_map_len", keel_map_len as *const u8),
+        ("keel_map_keys", keel_map_keys as *const u8),
+        ("keel_map_values", keel_map_values as *const u8),
         // numbers and time
         ("keel_int_pow", keel_int_pow as *const u8),
         ("keel_int_abs", keel_int_abs as *const u8),

@@ -6,15 +6,18 @@
 //! JIT, tests) on different threads do not disturb each other's counts.
 //!
 //! [`retain`] and [`release`] ignore null (an emptied slot) and static objects (`rc == -1`).
-//! Freeing an array or struct releases its heap children as its descriptor says, without
+//! Freeing an array, struct or map releases its heap children as its descriptor says, without
 //! recursion (values may be nested to any depth; see [`keel_free`]).
 //!
 //! Structs (tuples and enum values too) are fixed-size and small, and take their memory from
 //! the per-thread pool of `pool` ([`alloc_struct_memory`]); strings and arrays, which grow with
 //! `realloc`, and structs too large for the pool, from the system allocator.
 //!
-//! What this module does not do: build strings or arrays (see `string` and `array`); it only
-//! knows their sizes, to free and copy them.
+//! A map object (`map`) is allocated here too, one object whatever its size: its entries live in
+//! storage of its own that `map` manages.
+//!
+//! What this module does not do: build strings, arrays or maps (see `string`, `array`, `map`); it
+//! only knows their sizes, to free and copy them.
 
 use std::alloc::{alloc, alloc_zeroed, dealloc, realloc, Layout};
 use std::cell::Cell;
@@ -332,6 +335,21 @@ unsafe fn free_one(obj: *mut ObjHeader, pending: &mut *mut ObjHeader) {
                 }
                 crate::array::array_size((*array).cap)
             }
+            Some(desc) if crate::map::is_map_kind(desc.kind) => {
+                let (key_heap, value_heap) = crate::map::heap_parts(obj);
+                if key_heap || value_heap {
+                    for entry in crate::map::entries(obj) {
+                        if key_heap {
+                            release_child(entry.key, pending);
+                        }
+                        if value_heap {
+                            release_child(entry.value, pending);
+                        }
+                    }
+                }
+                crate::map::drop_storage(obj);
+                crate::map::MAP_SIZE
+            }
             Some(desc) if desc.has_fields() => {
                 let fields = struct_fields(obj);
                 for (index, field) in desc.field_descs().iter().enumerate() {
@@ -382,6 +400,7 @@ unsafe fn shallow_copy(obj: *mut ObjHeader) -> *mut ObjHeader {
                 let array = obj.cast::<ArrayHeader>();
                 crate::array::copy_array(array, (*array).len).cast()
             }
+            Some(desc) if crate::map::is_map_kind(desc.kind) => crate::map::copy_map(obj, 0),
             Some(desc) => {
                 let size = struct_size(desc);
                 let copy = alloc_struct_memory(size).cast::<ObjHeader>();

@@ -174,10 +174,11 @@ pub extern "C" fn keel_print_float(value: f64, flags: u32) {
     emit(FloatText::new(value).as_bytes(), flags);
 }
 
-/// Prints an array or struct as `[1, 2, 3]`, `Point { x: 1, y: 2 }` (strings inside quoted).
+/// Prints an array, struct or map as `[1, 2, 3]`, `Point { x: 1, y: 2 }`, `{"a": 1}` (strings
+/// inside quoted).
 ///
 /// # Safety
-/// `value` must be a live array or struct with a valid descriptor.
+/// `value` must be a live array, struct or map with a valid descriptor.
 #[no_mangle]
 pub unsafe extern "C" fn keel_print_value(value: *const ObjHeader, flags: u32) {
     let mut text = Vec::new();

@@ -114,6 +114,9 @@ pub unsafe extern "C" fn keel_str_split(
             text.char_indices()
                 .map(|(at, c)| string_of(&text.as_bytes()[at..at + c.len_utf8()], 1))
                 .collect()
+        } else if let [byte] = sep.as_bytes() {
+            // One byte is one ASCII character: found with a byte search, not a substring one.
+            text.split(char::from(*byte)).map(string_of_str).collect()
         } else {
             text.split(sep).map(string_of_str).collect()
         };

@@ -1,21 +1,24 @@
-//! Whole values, walked by their type descriptors: deep equality and the printed text of arrays
-//! and structs.
+//! Whole values, walked by their type descriptors: deep equality and the printed text of arrays,
+//! structs and maps.
 //!
 //! Equality follows `==` on each part: ints, bools and strings by value, floats by IEEE (so an
 //! array holding NaN is not equal to itself, like NaN), arrays element by element, structs field
-//! by field. The text is what `print` shows: `[1, 2, 3]`, `["a\n", "b"]` (strings inside quoted
-//! with escapes), floats by the float rule, `Point { x: 1, y: 2.5 }`, `[]`, `E {}`.
+//! by field, maps by their entries whatever their order (the same number, and every key of one
+//! in the other with an equal value), sets by their items. The text is what `print` shows:
+//! `[1, 2, 3]`, `["a\n", "b"]` (strings inside quoted with escapes), floats by the float rule,
+//! `Point { x: 1, y: 2.5 }`, `[]`, `E {}`, `{"a": 1, "b": 2}` and `{1, 2}` (in ascending key
+//! order), `{}`.
 //!
 //! Values may be nested to any depth (a struct holding an array of its own type, built in a
-//! loop), so neither walk recurses: each keeps a stack of the arrays and structs it is inside, on
-//! the heap.
+//! loop), so neither walk recurses: each keeps a stack of the arrays, structs and maps it is
+//! inside, on the heap.
 //!
 //! What this module does not do: write the text anywhere (see `output`) or compare descriptors
 //! (values of one static type are compared; their descriptors are not).
 
 use crate::desc::{
     TypeDesc, KIND_ARRAY, KIND_BOOL, KIND_CLOSURE, KIND_ENUM, KIND_FLOAT, KIND_FN, KIND_INT,
-    KIND_STRING, KIND_STRUCT, KIND_VARIANT,
+    KIND_MAP, KIND_SET, KIND_STRING, KIND_STRUCT, KIND_VARIANT,
 };
 use crate::float::FloatText;
 use crate::layout::{ArrayHeader, ObjHeader, StrHeader};
@@ -52,6 +55,28 @@ pub unsafe fn word_eq(a: i64, b: i64, desc: *const TypeDesc) -> bool {
                     *next += 1;
                     (*xs.add(*next - 1), *ys.add(*next - 1), fields[*next - 1].ty)
                 }),
+                Pair::Maps {
+                    xs,
+                    ys,
+                    value,
+                    next,
+                } => {
+                    let mut values = None;
+                    while *next < xs.len() {
+                        let entry = xs[*next];
+                        *next += 1;
+                        let Some(found) = crate::map::find_hashed(*ys, entry.key, entry.hash)
+                        else {
+                            return false;
+                        };
+                        if !value.is_null() {
+                            let other = crate::map::entries(*ys)[found].value;
+                            values = Some((entry.value, other, *value));
+                            break;
+                        }
+                    }
+                    values
+                }
             };
             match next {
                 Some((x, y, desc)) => {
@@ -68,7 +93,7 @@ pub unsafe fn word_eq(a: i64, b: i64, desc: *const TypeDesc) -> bool {
     }
 }
 
-/// Two arrays or two structs being compared part by part, and the index of the next part.
+/// Two arrays, structs or maps being compared part by part, and the index of the next part.
 enum Pair<'a> {
     Arrays {
         xs: &'a [i64],
@@ -82,11 +107,20 @@ enum Pair<'a> {
         fields: &'a [crate::desc::FieldDesc],
         next: usize,
     },
+    /// Two maps (or sets) of one type and of one length: each entry of `xs` is looked up in
+    /// `ys` (absent: they differ), and for maps the two values compared.
+    Maps {
+        xs: &'a [crate::map::Entry],
+        ys: *const ObjHeader,
+        /// The value type; null for sets.
+        value: *const TypeDesc,
+        next: usize,
+    },
 }
 
 /// Compares `a` and `b` of type `desc` as far as can be done without looking inside them:
-/// scalars and strings whole, arrays by length; two arrays or structs still to be compared part
-/// by part are pushed onto `open`. False when they already differ.
+/// scalars and strings whole, arrays and maps by length; two arrays, structs or maps still to be
+/// compared part by part are pushed onto `open`. False when they already differ.
 ///
 /// # Safety
 /// As for [`word_eq`].
@@ -96,7 +130,11 @@ unsafe fn shallow_eq<'a>(a: i64, b: i64, desc: *const TypeDesc, open: &mut Vec<P
         let desc = of_object(a, desc);
         match (*desc).kind {
             KIND_FLOAT => f64::from_bits(a as u64) == f64::from_bits(b as u64),
-            KIND_STRING | KIND_ARRAY | KIND_STRUCT | KIND_VARIANT if a == 0 || b == 0 => a == b,
+            KIND_STRING | KIND_ARRAY | KIND_STRUCT | KIND_VARIANT | KIND_MAP | KIND_SET
+                if a == 0 || b == 0 =>
+            {
+                a == b
+            }
             KIND_STRING => {
                 a == b || as_bytes(a as *const StrHeader) == as_bytes(b as *const StrHeader)
             }
@@ -112,6 +150,21 @@ unsafe fn shallow_eq<'a>(a: i64, b: i64, desc: *const TypeDesc, open: &mut Vec<P
                     xs,
                     ys,
                     elem: (*desc).elem,
+                    next: 0,
+                });
+                true
+            }
+            // No shortcut for `a == b` either: a map may hold NaN.
+            KIND_MAP | KIND_SET => {
+                let (x, y) = (a as *const ObjHeader, b as *const ObjHeader);
+                let xs = crate::map::entries(x);
+                if xs.len() != crate::map::entries(y).len() {
+                    return false;
+                }
+                open.push(Pair::Maps {
+                    xs,
+                    ys: y,
+                    value: crate::map::part_descs(x).1,
                     next: 0,
                 });
                 true
@@ -147,10 +200,10 @@ unsafe fn shallow_eq<'a>(a: i64, b: i64, desc: *const TypeDesc, open: &mut Vec<P
     }
 }
 
-/// `a == b` for two arrays or two structs of the same type (deep), as 0 or 1.
+/// `a == b` for two arrays, structs or maps of the same type (deep), as 0 or 1.
 ///
 /// # Safety
-/// `a` and `b` must be live arrays or structs of one type, with valid descriptors.
+/// `a` and `b` must be live arrays, structs or maps of one type, with valid descriptors.
 #[no_mangle]
 pub unsafe extern "C" fn keel_value_eq(a: *const ObjHeader, b: *const ObjHeader) -> i64 {
     // SAFETY: the caller guarantees the objects are valid; a string has no descriptor.
@@ -166,8 +219,9 @@ pub unsafe extern "C" fn keel_value_eq(a: *const ObjHeader, b: *const ObjHeader)
 /// Appends the text of the value word `word` of type `desc` as it appears inside an array or
 /// struct (strings quoted).
 ///
-/// Values may be nested to any depth, so the walk keeps its own stack of the arrays and structs
-/// it is inside (as deep as the value, on the heap) instead of recursing.
+/// Values may be nested to any depth, so the walk keeps its own stack of the arrays, structs and
+/// maps it is inside (as deep as the value, on the heap) instead of recursing. Maps are sorted
+/// (in place: see `map`) as they are reached.
 ///
 /// # Safety
 /// `desc` must be a valid descriptor; a heap word must be null or a live object of that type.
@@ -213,6 +267,29 @@ pub unsafe fn write_value(out: &mut Vec<u8>, word: i64, desc: *const TypeDesc) {
                         Some((*values.add(*next - 1), field.ty))
                     }
                 }
+                Open::Map {
+                    entries,
+                    key,
+                    value,
+                    next,
+                    value_due,
+                } => {
+                    if *value_due {
+                        *value_due = false;
+                        out.extend_from_slice(b": ");
+                        Some((entries[*next - 1].value, *value))
+                    } else if *next == entries.len() {
+                        out.push(b'}');
+                        None
+                    } else {
+                        if *next > 0 {
+                            out.extend_from_slice(b", ");
+                        }
+                        *next += 1;
+                        *value_due = !value.is_null();
+                        Some((entries[*next - 1].key, *key))
+                    }
+                }
             };
             match next {
                 Some((word, desc)) => write_start(out, word, desc, &mut open),
@@ -224,7 +301,7 @@ pub unsafe fn write_value(out: &mut Vec<u8>, word: i64, desc: *const TypeDesc) {
     }
 }
 
-/// An array or struct whose text is being written, and the index of its next part.
+/// An array, struct or map whose text is being written, and the index of its next part.
 enum Open<'a> {
     Array {
         items: &'a [i64],
@@ -238,11 +315,20 @@ enum Open<'a> {
         tuple: bool,
         next: usize,
     },
+    /// A map, `{"a": 1}`, or a set, `{1, 2}` (`value` null), its entries in key order; for a map,
+    /// `value_due` once the key of entry `next - 1` is written and its value is not.
+    Map {
+        entries: &'a [crate::map::Entry],
+        key: *const TypeDesc,
+        value: *const TypeDesc,
+        next: usize,
+        value_due: bool,
+    },
 }
 
 /// Appends the text of `word` of type `desc` as far as it goes without its parts: a scalar or
-/// string whole, an empty struct whole, or the start of an array or struct, which is pushed
-/// onto `open` for its parts and its end.
+/// string whole, an empty struct or map whole, or the start of an array, struct or map, which is
+/// pushed onto `open` for its parts and its end.
 ///
 /// # Safety
 /// As for [`write_value`].
@@ -268,6 +354,24 @@ unsafe fn write_start<'a>(
                     items: crate::array::elements(word as *const ArrayHeader),
                     elem: (*desc).elem,
                     next: 0,
+                });
+            }
+            KIND_MAP | KIND_SET => {
+                let m = word as *const ObjHeader;
+                crate::map::sort_map(m);
+                let entries = crate::map::entries(m);
+                if entries.is_empty() {
+                    out.extend_from_slice(b"{}");
+                    return;
+                }
+                out.push(b'{');
+                let (key, value) = crate::map::part_descs(m);
+                open.push(Open::Map {
+                    entries,
+                    key,
+                    value,
+                    next: 0,
+                    value_due: false,
                 });
             }
             KIND_ENUM | KIND_FN => write_start(out, word, of_object(word, desc), open),
@@ -338,8 +442,8 @@ fn payload(fields: &[crate::desc::FieldDesc]) -> &[crate::desc::FieldDesc] {
     fields.get(1..).unwrap_or(&[])
 }
 
-/// Appends the text `print` shows for the object `obj`: an array or struct by its descriptor, a
-/// string (no descriptor) as its raw text.
+/// Appends the text `print` shows for the object `obj`: an array, struct or map by its
+/// descriptor, a string (no descriptor) as its raw text.
 ///
 /// # Safety
 /// `obj` must be a live object with a valid descriptor (or a string).
@@ -379,7 +483,8 @@ pub fn write_quoted(out: &mut Vec<u8>, text: &[u8]) {
     out.push(b'"');
 }
 
-/// `to_string(v)` of an array or struct: the text `print` shows. A string comes back as itself.
+/// `to_string(v)` of an array, struct or map: the text `print` shows. A string comes back as
+/// itself.
 ///
 /// # Safety
 /// `v` must be a live object with a valid descriptor (or a string).

@@ -113,6 +113,7 @@ mod tests {
             sites: vec![],
             arrays: Vec::new(),
             structs: Vec::new(),
+            maps: Vec::new(),
         }
     }
 

@@ -5,6 +5,8 @@
 //! gets one data object, declared and defined on first use with `Linkage::Local`:
 //! - `int`, `float`, `bool`, `string`: a bare `TypeDesc` of that kind;
 //! - `[T]`: a `TypeDesc` whose `elem` points (by relocation) to `T`'s descriptor;
+//! - `map<K, V>` and `set<T>`: a `TypeDesc` whose `elem` points to the descriptor of the
+//!   map's entry tuple `(K, V)`, or of the set's item type `T`;
 //! - a struct: its `TypeDesc`, then its `FieldDesc` table, then the struct's and fields' names,
 //!   all in one object, pointing into itself and to the fields' descriptors.
 //!
@@ -30,8 +32,8 @@ use cranelift_module::{DataDescription, DataId, Linkage, Module};
 use keel_runtime::desc::{
     DESC_ELEM_OFFSET, DESC_FIELDS_OFFSET, DESC_FIELD_COUNT_OFFSET, DESC_KIND_OFFSET,
     DESC_NAME_LEN_OFFSET, DESC_NAME_OFFSET, FIELD_DESC_SIZE, FIELD_NAME_LEN_OFFSET,
-    FIELD_NAME_OFFSET, FIELD_TY_OFFSET, KIND_ARRAY, KIND_BOOL, KIND_FLOAT, KIND_INT, KIND_STRING,
-    TYPE_DESC_SIZE,
+    FIELD_NAME_OFFSET, FIELD_TY_OFFSET, KIND_ARRAY, KIND_BOOL, KIND_FLOAT, KIND_INT, KIND_MAP,
+    KIND_SET, KIND_STRING, TYPE_DESC_SIZE,
 };
 use keel_runtime::layout::{DESC_OFFSET, OBJECT_ALIGN, RC_OFFSET, STATIC_RC, STRUCT_FIELDS_OFFSET};
 
@@ -88,6 +90,7 @@ impl Descriptors {
             Ty::Str => "keel.desc.string".to_string(),
             Ty::Array(id) => format!("keel.desc.array{}", id.0),
             Ty::Struct(id) => format!("keel.desc.struct{}", id.0),
+            Ty::Map(id) => format!("keel.desc.map{}", id.0),
             Ty::Void => return Err("the type void has no descriptor".into()),
         };
         let id = module
@@ -108,6 +111,18 @@ impl Descriptors {
                 let elem = self.get(module, program, program.elem(array))?;
                 let elem = module.declare_data_in_data(elem, &mut description);
                 description.write_data_addr(DESC_ELEM_OFFSET as u32, elem, 0);
+            }
+            Ty::Map(map) => {
+                // A map points to its entry tuple's descriptor, a set to its item's.
+                let def = program.map_def(map);
+                let (kind, inner) = match def.entry {
+                    Some(entry) => (KIND_MAP, Ty::Struct(entry)),
+                    None => (KIND_SET, def.key),
+                };
+                object.put_u32(DESC_KIND_OFFSET, kind);
+                let inner = self.get(module, program, inner)?;
+                let inner = module.declare_data_in_data(inner, &mut description);
+                description.write_data_addr(DESC_ELEM_OFFSET as u32, inner, 0);
             }
             Ty::Struct(structure) => {
                 let def = program.struct_def(structure);

@@ -471,7 +471,7 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                     }
                     Ty::Str => self.call_runtime(RuntimeFn::PrintStr, &[value, flags])?,
                     Ty::Float => self.call_runtime(RuntimeFn::PrintFloat, &[value, flags])?,
-                    Ty::Array(_) | Ty::Struct(_) => {
+                    Ty::Array(_) | Ty::Struct(_) | Ty::Map(_) => {
                         self.call_runtime(RuntimeFn::PrintValue, &[value, flags])?
                     }
                     Ty::Void => return Err("print of a void value".into()),

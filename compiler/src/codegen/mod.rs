@@ -164,7 +164,7 @@ pub fn value_type(ty: Ty, pointer: Type) -> Option<Type> {
         Ty::Int => Some(types::I64),
         Ty::Bool => Some(types::I8),
         Ty::Float => Some(types::F64),
-        Ty::Str | Ty::Array(_) | Ty::Struct(_) => Some(pointer),
+        Ty::Str | Ty::Array(_) | Ty::Struct(_) | Ty::Map(_) => Some(pointer),
         Ty::Void => None,
     }
 }

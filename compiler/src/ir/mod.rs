@@ -89,6 +89,8 @@ pub enum Ty {
     Array(ArrayId),
     /// A struct declared in `Program::structs`.
     Struct(StructId),
+    /// `map<K, V>` or `set<T>`: `Program::maps[id]` says which and of what.
+    Map(MapId),
     /// Only as a function result: the function returns no value.
     Void,
 }
@@ -96,7 +98,7 @@ pub enum Ty {
 impl Ty {
     /// Whether values of this type are pointers to reference-counted heap objects.
     pub fn is_heap(self) -> bool {
-        matches!(self, Ty::Str | Ty::Array(_) | Ty::Struct(_))
+        matches!(self, Ty::Str | Ty::Array(_) | Ty::Struct(_) | Ty::Map(_))
     }
 }
 
@@ -110,6 +112,7 @@ impl fmt::Display for Ty {
             Ty::Str => f.write_str("string"),
             Ty::Array(id) => write!(f, "array#{}", id.0),
             Ty::Struct(id) => write!(f, "struct#{}", id.0),
+            Ty::Map(id) => write!(f, "map#{}", id.0),
             Ty::Void => f.write_str("void"),
         }
     }
@@ -118,6 +121,29 @@ impl fmt::Display for Ty {
 /// Index of an array type in [`Program::arrays`] (which holds its element type).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ArrayId(pub u32);
+
+/// Index of a map or set type in [`Program::maps`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MapId(pub u32);
+
+/// A map or set type. A map's keys and values are words like array elements; the runtime keeps
+/// the object's inside to itself (`keel_runtime::map`) and the backends only call it. The
+/// descriptor of a map points to the one of its entry type, the tuple `(K, V)`; a set's to its
+/// item type.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct MapDef {
+    pub key: Ty,
+    /// The value type of a map; for a set, [`Ty::Void`].
+    pub value: Ty,
+    /// A map's entry type, the tuple `(K, V)` (`None` for a set).
+    pub entry: Option<StructId>,
+}
+
+impl MapDef {
+    pub fn is_set(&self) -> bool {
+        self.value == Ty::Void
+    }
+}
 
 /// Index of a struct type in [`Program::structs`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -327,6 +353,8 @@ pub struct Program {
     pub arrays: Vec<Ty>,
     /// Struct types.
     pub structs: Vec<StructDef>,
+    /// Map and set types.
+    pub maps: Vec<MapDef>,
 }
 
 /// A source location that a fault message names.
@@ -418,10 +446,23 @@ impl Program {
         &self.structs[id.0 as usize]
     }
 
+    pub fn map_def(&self, id: MapId) -> MapDef {
+        self.maps[id.0 as usize]
+    }
+
     /// How a type is written in Keel source (`[int]`, `Point`).
     pub fn type_name(&self, ty: Ty) -> String {
         match ty {
             Ty::Array(id) => format!("[{}]", self.type_name(self.elem(id))),
+            Ty::Map(id) => {
+                let def = self.map_def(id);
+                if def.is_set() {
+                    format!("set<{}>", self.type_name(def.key))
+                } else {
+                    let (key, value) = (self.type_name(def.key), self.type_name(def.value));
+                    format!("map<{key}, {value}>")
+                }
+            }
             Ty::Struct(id) if self.struct_def(id).is_tuple() => {
                 let elems: Vec<String> = (self.struct_def(id).fields.iter())
                     .map(|field| self.type_name(field.ty))
@@ -1072,6 +1113,28 @@ pub enum RtFunc {
     /// `keel_speculate_enter()`: enters a speculation (a fused pipeline's fast path, whose
     /// blocks have a handler like a `live` body); left by `LiveExit` when it succeeds.
     SpecEnter,
+    /// `keel_map_new(desc)`: an empty map or set of the type `desc` describes.
+    MapNew,
+    /// `keel_map_insert(m, key, value)`: inserts or replaces (consumes all three; a set's
+    /// value is 0).
+    MapInsert,
+    /// `keel_map_remove(m, key)`: without `key` (consumes `m`).
+    MapRemove,
+    /// `keel_map_find(m, key)`: the entry index of `key`, or -1.
+    MapFind,
+    /// `keel_map_key(m, i)`: the key of entry `i`.
+    MapKey,
+    /// `keel_map_value(m, i)`: the value of entry `i`.
+    MapValue,
+    /// `keel_map_sort(m)`: orders the entries by ascending key (entry `i` is the `i`-th key).
+    MapSort,
+    /// `keel_map_len(m)`: the number of entries.
+    MapLen,
+    /// `keel_map_keys(m, desc)`: the keys (a set's items) in ascending order, an array of type
+    /// `desc`.
+    MapKeys,
+    /// `keel_map_values(m, desc)`: the values in ascending key order, an array of type `desc`.
+    MapValues,
     /// `keel_speculate_abort()`: first instruction of a speculation's handler: leaves it and
     /// forgets the fault, before the slow path runs.
     SpecAbort,
@@ -1079,7 +1142,7 @@ pub enum RtFunc {
 
 impl RtFunc {
     /// Every runtime function, for tables and tests that must cover them all.
-    pub const ALL: [RtFunc; 81] = [
+    pub const ALL: [RtFunc; 91] = [
         RtFunc::StrConcat,
         RtFunc::StrEq,
         RtFunc::StrCmp,
@@ -1161,6 +1224,16 @@ impl RtFunc {
         RtFunc::IntBits,
         RtFunc::StrChr,
         RtFunc::StrOrd,
+        RtFunc::MapNew,
+        RtFunc::MapInsert,
+        RtFunc::MapRemove,
+        RtFunc::MapFind,
+        RtFunc::MapKey,
+        RtFunc::MapValue,
+        RtFunc::MapSort,
+        RtFunc::MapLen,
+        RtFunc::MapKeys,
+        RtFunc::MapValues,
     ];
 
     /// Whether the function can raise a fault that a `live` block recovers from, so that the
@@ -1487,6 +1560,58 @@ impl RtFunc {
             IoError => ("keel_io_error", &[], &[], Some(Ptr), false),
             SleepMs => ("keel_sleep_ms", &[I64], &[false], None, false),
             SpecAbort => ("keel_speculate_abort", &[], &[], None, false),
+            MapNew => ("keel_map_new", &[Ptr], &[false], Some(Ptr), false),
+            MapInsert => (
+                "keel_map_insert",
+                &[Ptr, Any, Any],
+                &[true, true, true],
+                Some(Ptr),
+                false,
+            ),
+            MapRemove => (
+                "keel_map_remove",
+                &[Ptr, Any],
+                &[true, false],
+                Some(Ptr),
+                false,
+            ),
+            MapFind => (
+                "keel_map_find",
+                &[Ptr, Any],
+                &[false, false],
+                Some(I64),
+                false,
+            ),
+            MapKey => (
+                "keel_map_key",
+                &[Ptr, I64],
+                &[false, false],
+                Some(Any),
+                false,
+            ),
+            MapValue => (
+                "keel_map_value",
+                &[Ptr, I64],
+                &[false, false],
+                Some(Any),
+                false,
+            ),
+            MapSort => ("keel_map_sort", &[Ptr], &[false], None, false),
+            MapLen => ("keel_map_len", &[Ptr], &[false], Some(I64), false),
+            MapKeys => (
+                "keel_map_keys",
+                &[Ptr, Ptr],
+                &[false, false],
+                Some(Ptr),
+                false,
+            ),
+            MapValues => (
+                "keel_map_values",
+                &[Ptr, Ptr],
+                &[false, false],
+                Some(Ptr),
+                false,
+            ),
         };
         RtSig {
             symbol,

@@ -17,9 +17,9 @@ use std::collections::HashMap;
 use std::fmt;
 
 use super::{
-    ArrayId, BinaryOp, Block, BlockId, FieldDef, FuncId, Function, Inst, Local, LocalInfo, Operand,
-    Program, RtFunc, Site, SiteId, StrId, Stream, StructDef, StructId, StructKind, Term, Ty,
-    UnaryOp,
+    ArrayId, BinaryOp, Block, BlockId, FieldDef, FuncId, Function, Inst, Local, LocalInfo, MapDef,
+    MapId, Operand, Program, RtFunc, Site, SiteId, StrId, Stream, StructDef, StructId, StructKind,
+    Term, Ty, UnaryOp,
 };
 
 /// Why a text is not IR: where (1-based line and column, in characters) and what was expected.
@@ -80,10 +80,12 @@ pub fn parse(text: &str, file: &str) -> Result<Program> {
             sites: Vec::new(),
             arrays: Vec::new(),
             structs: Vec::new(),
+            maps: Vec::new(),
         },
         sites: HashMap::new(),
         functions: HashMap::new(),
         tuples: HashMap::new(),
+        maps: HashMap::new(),
     };
     reader.declarations()?;
     reader.function_names()?;
@@ -107,6 +109,8 @@ struct Reader<'a> {
     functions: HashMap<String, FuncId>,
     /// Each tuple type's id, by its text (`(int, [string])`).
     tuples: HashMap<String, StructId>,
+    /// Each map or set type's id, by its text (`map<string, int>`, `set<int>`).
+    maps: HashMap<String, MapId>,
 }
 
 /// How deeply a type written in a declaration may nest (`[[(int, [T])]]`).
@@ -187,12 +191,14 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// `struct#`, `array#` and `str#` lines, then the blank line after them.
+    /// `struct#`, `array#`, `map#` and `str#` lines, then the blank line after them.
     fn declarations(&mut self) -> Result<()> {
         // Struct fields and array elements are written as in Keel source (`[int]`, `Point`):
         // their types are resolved once every declaration is read.
         let mut fields: Vec<Vec<(String, String, usize, usize)>> = Vec::new();
         let mut elements: Vec<(String, usize, usize)> = Vec::new();
+        // Each `map#i`'s key and value (none for a set) as written.
+        let mut map_parts: Vec<(String, Option<String>, usize, usize)> = Vec::new();
         while let Some(text) = self.peek() {
             if text.starts_with("struct#") {
                 let mut line = self.line("a declaration")?;
@@ -316,6 +322,31 @@ impl<'a> Reader<'a> {
                     .ok_or_else(|| line.error_at(col, "expected an array type `[T]`"))?;
                 elements.push((inner.to_string(), row, col + 1));
                 line.end()?;
+            } else if text.starts_with("map#") {
+                let mut line = self.line("a declaration")?;
+                line.expect("map#")?;
+                let id = MapId(line.index(map_parts.len(), "map")? as u32);
+                line.expect(" = ")?;
+                let (row, col) = (line.row, line.col());
+                let ty = line.source_type()?;
+                line.end()?;
+                let parts = if let Some(args) =
+                    ty.strip_prefix("map<").and_then(|t| t.strip_suffix('>'))
+                {
+                    match tuple_elements(&format!("({args})")).as_slice() {
+                        [key, value] => (key.to_string(), Some(value.to_string())),
+                        _ => return Err(error(row, col, "expected `map<K, V>`")),
+                    }
+                } else if let Some(item) = ty.strip_prefix("set<").and_then(|t| t.strip_suffix('>'))
+                {
+                    (item.to_string(), None)
+                } else {
+                    return Err(error(row, col, "expected `map<K, V>` or `set<T>`"));
+                };
+                if self.maps.insert(ty.to_string(), id).is_some() {
+                    return Err(error(row, col, format!("a second map type `{ty}`")));
+                }
+                map_parts.push((parts.0, parts.1, row, col));
             } else if text.starts_with("str#") {
                 let mut line = self.line("a declaration")?;
                 line.expect("str#")?;
@@ -329,6 +360,32 @@ impl<'a> Reader<'a> {
             }
         }
         self.resolve_arrays(&elements)?;
+        for (key, value, row, col) in map_parts {
+            let resolve = |text: &str| {
+                self.source_ty(text)
+                    .ok_or_else(|| error(row, col, format!("unknown type `{text}`")))
+            };
+            let key_ty = resolve(&key)?;
+            let (value_ty, entry) = match value {
+                Some(value) => {
+                    let entry = (self.tuples.get(&format!("({key}, {value})")).copied())
+                        .ok_or_else(|| {
+                            error(
+                                row,
+                                col,
+                                format!("no tuple type `({key}, {value})` is declared"),
+                            )
+                        })?;
+                    (resolve(&value)?, Some(entry))
+                }
+                None => (Ty::Void, None),
+            };
+            self.program.maps.push(MapDef {
+                key: key_ty,
+                value: value_ty,
+                entry,
+            });
+        }
         for (index, these) in fields.into_iter().enumerate() {
             let mut defs = Vec::with_capacity(these.len());
             for (name, ty, row, col) in these {
@@ -401,6 +458,9 @@ impl<'a> Reader<'a> {
         if text.starts_with('(') {
             return self.tuples.get(text).map(|&id| Ty::Struct(id));
         }
+        if text.starts_with("map<") || text.starts_with("set<") {
+            return self.maps.get(text).map(|&id| Ty::Map(id));
+        }
         if text.starts_with("fn(") {
             let index = (self.program.structs.iter())
                 .position(|s| s.kind == StructKind::FnType && s.name == text)?;
@@ -440,7 +500,7 @@ impl<'a> Reader<'a> {
             line.eat(" (closure)");
             line.expect(" ")?;
             let col = line.col();
-            let name = line.until("(")?.to_string();
+            let name = line.function_name()?.to_string();
             if self.functions.insert(name.clone(), id).is_some() {
                 return Err(line.error_at(col, &format!("a second function `{name}`")));
             }
@@ -466,7 +526,7 @@ impl<'a> Reader<'a> {
         line.index(self.program.functions.len(), "function")?;
         let env = !line.eat(" (entry)") && line.eat(" (closure)");
         line.expect(" ")?;
-        let name = line.until("(")?.to_string();
+        let name = line.function_name()?.to_string();
         line.expect("(")?;
         let mut locals = Vec::new();
         if !line.eat(")") {
@@ -843,7 +903,7 @@ impl<'a> Reader<'a> {
     fn call(&mut self, line: &mut Cursor) -> Result<(FuncId, Vec<Operand>)> {
         line.expect(" ")?;
         let col = line.col();
-        let name = line.until("(")?;
+        let name = line.function_name()?;
         let func = *self
             .functions
             .get(name)
@@ -1040,6 +1100,26 @@ impl<'a> Cursor<'a> {
     }
 
     /// The text up to (not including) `stop`, which must follow on this line.
+    /// A function's name, up to the `(` of its parameters: an instance's type arguments may hold
+    /// parentheses of their own (`pick<(int, int)>`, `apply<fn(int) -> int>`).
+    fn function_name(&mut self) -> Result<&'a str> {
+        let rest = self.rest();
+        let (mut depth, mut previous) = (0usize, ' ');
+        for (index, c) in rest.char_indices() {
+            match c {
+                '<' => depth += 1,
+                '>' if previous != '-' => depth = depth.saturating_sub(1),
+                '(' if depth == 0 && index > 0 => {
+                    self.pos += index;
+                    return Ok(&rest[..index]);
+                }
+                _ => {}
+            }
+            previous = c;
+        }
+        Err(self.error("expected a name followed by `(`"))
+    }
+
     fn until(&mut self, stop: &str) -> Result<&'a str> {
         match self.rest().find(stop) {
             Some(len) if len > 0 => {
@@ -1117,6 +1197,8 @@ impl<'a> Cursor<'a> {
             Ty::Array(ArrayId(self.number()?))
         } else if self.eat("struct#") {
             Ty::Struct(StructId(self.number()?))
+        } else if self.eat("map#") {
+            Ty::Map(MapId(self.number()?))
         } else {
             match self.word() {
                 "int" => Ty::Int,

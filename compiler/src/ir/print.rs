@@ -9,8 +9,8 @@
 use std::fmt::Write;
 
 use super::{
-    BinaryOp, Function, Inst, Operand, Program, SiteId, Stream, StructId, StructKind, Term, Ty,
-    UnaryOp,
+    BinaryOp, Function, Inst, MapId, Operand, Program, SiteId, Stream, StructId, StructKind, Term,
+    Ty, UnaryOp,
 };
 
 /// Renders a whole program.
@@ -52,10 +52,21 @@ pub fn program_to_string(program: &Program) -> String {
     for (i, elem) in program.arrays.iter().enumerate() {
         let _ = writeln!(out, "array#{i} = [{}]", program.type_name(*elem));
     }
+    for i in 0..program.maps.len() {
+        let _ = writeln!(
+            out,
+            "map#{i} = {}",
+            program.type_name(Ty::Map(MapId(i as u32)))
+        );
+    }
     for (i, text) in program.strings.iter().enumerate() {
         let _ = writeln!(out, "str#{i} = {text:?}");
     }
-    if !(program.strings.is_empty() && program.structs.is_empty() && program.arrays.is_empty()) {
+    if !(program.strings.is_empty()
+        && program.structs.is_empty()
+        && program.arrays.is_empty()
+        && program.maps.is_empty())
+    {
         out.push('\n');
     }
     for (i, func) in program.functions.iter().enumerate() {

@@ -21,8 +21,21 @@ pub fn verify(program: &Program) -> Result<(), Vec<String>> {
     let types_ok = |ty: Ty| match ty {
         Ty::Array(id) => (id.0 as usize) < program.arrays.len(),
         Ty::Struct(id) => (id.0 as usize) < program.structs.len(),
+        Ty::Map(id) => (id.0 as usize) < program.maps.len(),
         _ => true,
     };
+    for (i, def) in program.maps.iter().enumerate() {
+        let entry_ok = match def.entry {
+            None => def.value == Ty::Void,
+            Some(entry) => {
+                let fields = program.structs.get(entry.0 as usize).map(|s| &s.fields);
+                fields.is_some_and(|f| f.len() == 2 && f[0].ty == def.key && f[1].ty == def.value)
+            }
+        };
+        if !types_ok(def.key) || def.key == Ty::Void || !types_ok(def.value) || !entry_ok {
+            errors.push(format!("map#{i} has an invalid key, value or entry type"));
+        }
+    }
     for (i, elem) in program.arrays.iter().enumerate() {
         if !types_ok(*elem) || *elem == Ty::Void {
             errors.push(format!("array#{i} has an invalid element type"));

@@ -5,7 +5,7 @@
 //! or explains what was expected. It knows nothing of spans or diagnostics; the checker wraps its
 //! answer.
 
-use super::types::{Builtin, Type, TypeTable};
+use super::types::{Builtin, MapInfo, Type, TypeTable};
 use crate::ir::RtFunc;
 
 /// Why a builtin call does not type-check.
@@ -56,11 +56,70 @@ pub fn resolve(
                 Ok((Builtin::Exit, Void))
             }
             "len" => {
-                arity(1, "len(string or array)")?;
+                arity(1, "len(string, array, map or set)")?;
                 match args[0] {
                     Str => rt(RtFunc::StrLen, Int),
                     Array(_) => Ok((Builtin::ArrayLen, Int)),
-                    _ => Err(arg(0, "a string or an array")),
+                    Map(_) | Set(_) => rt(RtFunc::MapLen, Int),
+                    _ => Err(arg(0, "a string, an array, a map or a set")),
+                }
+            }
+            // The operations under the prelude's maps and sets (stdlib/maps.kl); `__map_new`
+            // takes its type from the context (`check::calls`).
+            "__map_insert" => {
+                arity(3, "__map_insert(map, key, value)")?;
+                let info = map_arg(types, args, 0, true, &arg)?;
+                key_arg(types, args, 1, info.key, &arg)?;
+                key_arg(types, args, 2, info.value, &arg)?;
+                rt(RtFunc::MapInsert, args[0])
+            }
+            "__set_insert" => {
+                arity(2, "__set_insert(set, item)")?;
+                let info = map_arg(types, args, 0, false, &arg)?;
+                key_arg(types, args, 1, info.key, &arg)?;
+                Ok((Builtin::SetInsert, args[0]))
+            }
+            "__map_remove" | "__map_find" => {
+                arity(2, &format!("{name}(map or set, key)"))?;
+                let info = map_or_set_arg(types, args, 0, &arg)?;
+                key_arg(types, args, 1, info.key, &arg)?;
+                if name == "__map_remove" {
+                    rt(RtFunc::MapRemove, args[0])
+                } else {
+                    rt(RtFunc::MapFind, Int)
+                }
+            }
+            "__map_key" | "__map_value" => {
+                arity(2, &format!("{name}(map or set, index)"))?;
+                let is_key = name == "__map_key";
+                let info = if is_key {
+                    map_or_set_arg(types, args, 0, &arg)?
+                } else {
+                    map_arg(types, args, 0, true, &arg)?
+                };
+                int_arg(args, 1, &arg)?;
+                if is_key {
+                    rt(RtFunc::MapKey, info.key)
+                } else {
+                    rt(RtFunc::MapValue, info.value)
+                }
+            }
+            "__map_sort" => {
+                arity(1, "__map_sort(map or set)")?;
+                map_or_set_arg(types, args, 0, &arg)?;
+                rt(RtFunc::MapSort, Void)
+            }
+            "__map_keys" | "__map_values" => {
+                arity(1, &format!("{name}(map or set)"))?;
+                if name == "__map_keys" {
+                    let info = map_or_set_arg(types, args, 0, &arg)?;
+                    Ok((Builtin::MapArray(RtFunc::MapKeys), types.array_of(info.key)))
+                } else {
+                    let info = map_arg(types, args, 0, true, &arg)?;
+                    Ok((
+                        Builtin::MapArray(RtFunc::MapValues),
+                        types.array_of(info.value),
+                    ))
                 }
             }
             "to_string" => {
@@ -390,6 +449,59 @@ fn array_arg(args: &[Type], i: usize, arg: &ArgError) -> Result<(), BuiltinError
         Ok(())
     } else {
         Err(arg(i, "an array"))
+    }
+}
+
+/// Argument `i` must be a map (`map`) or a set; its key and value types (`Error` when it is in
+/// error).
+fn map_arg(
+    types: &TypeTable,
+    args: &[Type],
+    i: usize,
+    map: bool,
+    arg: &ArgError,
+) -> Result<MapInfo, BuiltinError> {
+    match (args[i], types.map_info(args[i])) {
+        (Type::Map(_), Some(info)) if map => Ok(info),
+        (Type::Set(_), Some(info)) if !map => Ok(info),
+        (Type::Error, _) => Ok(ERROR_MAP),
+        _ => Err(arg(i, if map { "a map" } else { "a set" })),
+    }
+}
+
+/// Argument `i` must be a map or a set.
+fn map_or_set_arg(
+    types: &TypeTable,
+    args: &[Type],
+    i: usize,
+    arg: &ArgError,
+) -> Result<MapInfo, BuiltinError> {
+    match (args[i], types.map_info(args[i])) {
+        (_, Some(info)) => Ok(info),
+        (Type::Error, _) => Ok(ERROR_MAP),
+        _ => Err(arg(i, "a map or a set")),
+    }
+}
+
+/// What a map argument in error stands for: keys and values of no known type.
+const ERROR_MAP: MapInfo = MapInfo {
+    key: Type::Error,
+    value: Type::Error,
+    entry: None,
+};
+
+/// Argument `i` must be a value of type `want` (a key or value of a map).
+fn key_arg(
+    types: &TypeTable,
+    args: &[Type],
+    i: usize,
+    want: Type,
+    arg: &ArgError,
+) -> Result<(), BuiltinError> {
+    if args[i].fits(want) {
+        Ok(())
+    } else {
+        Err(arg(i, &format!("a `{}`", types.name(want))))
     }
 }
 

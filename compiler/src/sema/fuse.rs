@@ -857,7 +857,10 @@ fn builtin_is_pure(builtin: Builtin) -> bool {
         | Builtin::ToString
         | Builtin::ToFloat
         | Builtin::ToInt
-        | Builtin::ArrayFill => true,
+        | Builtin::ArrayFill
+        | Builtin::MapNew
+        | Builtin::SetInsert
+        | Builtin::MapArray(_) => true,
         Builtin::RtCoded(func, _) | Builtin::Rt(func) => matches!(
             func,
             StrConcat
@@ -915,6 +918,15 @@ fn builtin_is_pure(builtin: Builtin) -> bool {
                 | FloatMath
                 | FloatMath2
                 | IntBits
+                | MapNew
+                | MapInsert
+                | MapRemove
+                | MapFind
+                | MapKey
+                | MapValue
+                | MapLen
+                | MapKeys
+                | MapValues
                 | StrChr
                 | StrOrd
         ),

@@ -59,6 +59,7 @@ pub fn lower_program(program: &TProgram, source: &SourceFile, options: Options) 
         sites: Vec::new(),
         arrays,
         structs,
+        maps: program.types.maps_to_ir(),
     };
     let mut pools = Pools {
         source,
@@ -447,6 +448,10 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 });
                 Operand::Local(dst)
             }
+            Ty::Map(_) => {
+                let site = self.site(Span::default());
+                self.call_rt(RtFunc::MapNew, vec![Operand::Desc(ty)], ty, site)
+            }
             Ty::Struct(id) if self.out.struct_def(id).kind == ir::StructKind::FnType => {
                 self.function_value(ValueFn::Default(id), ty, Span::default())
             }
@@ -551,6 +556,10 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 let site = self.site(*span);
                 let snapshot = self.temp(array.ty.to_ir());
                 self.expr_into(array, snapshot);
+                if let Ty::Map(map) = array.ty.to_ir() {
+                    self.for_each_entry(snapshot, map, Local(var.0), body, site);
+                    return;
+                }
                 let len = self.temp(Ty::Int);
                 self.emit(Inst::ArrayLen {
                     dst: len,
@@ -622,6 +631,53 @@ impl<'p, 's> FnLowerer<'p, 's> {
             let site = self.lives[k];
             self.call_rt_only(RtFunc::LiveExit, site);
         }
+    }
+
+    /// The rounds of `for x in m` over the map or set in `snapshot`, in ascending key order:
+    /// `var` is the set's item, or the map's entry as a tuple `(key, value)`.
+    fn for_each_entry(
+        &mut self,
+        snapshot: Local,
+        map: ir::MapId,
+        var: Local,
+        body: &TBlock,
+        site: SiteId,
+    ) {
+        let def = self.out.map_def(map);
+        let whole = Operand::Local(snapshot);
+        self.emit(Inst::CallRt {
+            dst: None,
+            func: RtFunc::MapSort,
+            args: vec![whole],
+            site,
+        });
+        let len = self.call_rt(RtFunc::MapLen, vec![whole], Ty::Int, site);
+        let counter = self.temp(Ty::Int);
+        self.emit(Inst::Copy {
+            dst: counter,
+            src: Operand::Int(0),
+        });
+        self.counted_loop(counter, len, site, |this| {
+            let index = Operand::Local(counter);
+            let Some(entry) = def.entry else {
+                this.emit(Inst::CallRt {
+                    dst: Some(var),
+                    func: RtFunc::MapKey,
+                    args: vec![whole, index],
+                    site,
+                });
+                this.block(body);
+                return;
+            };
+            let key = this.call_rt(RtFunc::MapKey, vec![whole, index], def.key, site);
+            let value = this.call_rt(RtFunc::MapValue, vec![whole, index], def.value, site);
+            this.emit(Inst::NewStruct {
+                dst: var,
+                ty: entry,
+                fields: vec![key, value],
+            });
+            this.block(body);
+        });
     }
 
     /// A call of the runtime function `func`, which takes no arguments and returns nothing.
@@ -1817,7 +1873,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             Ty::Int => RtFunc::IntToStr,
             Ty::Float => RtFunc::FloatToStr,
             Ty::Bool => RtFunc::BoolToStr,
-            Ty::Array(_) | Ty::Struct(_) => RtFunc::ValueToStr,
+            Ty::Array(_) | Ty::Struct(_) | Ty::Map(_) => RtFunc::ValueToStr,
             Ty::Void => unreachable!("checked: void is never rendered"),
         };
         self.call_rt(func, vec![value], Ty::Str, site)
@@ -1887,6 +1943,17 @@ impl<'p, 's> FnLowerer<'p, 's> {
             Builtin::Rt(func) => Some(self.call_rt(func, values, ty, site)),
             Builtin::RtCoded(func, code) => {
                 let args = std::iter::once(Operand::Int(code)).chain(values).collect();
+                Some(self.call_rt(func, args, ty, site))
+            }
+            Builtin::MapNew => {
+                Some(self.call_rt(RtFunc::MapNew, vec![Operand::Desc(ty)], ty, site))
+            }
+            Builtin::SetInsert => {
+                let args = vec![values[0], values[1], Operand::Int(0)];
+                Some(self.call_rt(RtFunc::MapInsert, args, ty, site))
+            }
+            Builtin::MapArray(func) => {
+                let args = vec![values[0], Operand::Desc(ty)];
                 Some(self.call_rt(func, args, ty, site))
             }
         }

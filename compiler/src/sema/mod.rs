@@ -20,7 +20,7 @@ pub const FRONT_END_STACK: usize = 1 << 30;
 pub use lower::Options;
 
 /// The prelude's text: declarations every program sees (Option, Result and their helpers, the
-/// functional array helpers, files and the environment, math, strings, arrays).
+/// functional array helpers, files and the environment, math, strings, arrays, maps and sets).
 pub const PRELUDE: &str = concat!(
     include_str!("../../../stdlib/prelude.kl"),
     "\n",
@@ -32,7 +32,9 @@ pub const PRELUDE: &str = concat!(
     "\n",
     include_str!("../../../stdlib/strings.kl"),
     "\n",
-    include_str!("../../../stdlib/arrays.kl")
+    include_str!("../../../stdlib/arrays.kl"),
+    "\n",
+    include_str!("../../../stdlib/maps.kl")
 );
 
 /// The prelude, parsed once per process. It parses without a diagnostic (a unit test says so);

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use crate::diag::Span;
-use crate::ir::{ArrayId, FieldDef, RtFunc, StructDef, StructId, StructKind, Ty};
+use crate::ir::{ArrayId, FieldDef, MapDef, MapId, RtFunc, StructDef, StructId, StructKind, Ty};
 use crate::syntax::ast::{BinOp, UnOp};
 
 /// A type during checking. `Error` stands for "already reported": it is compatible with
@@ -34,6 +34,10 @@ pub enum Type {
     /// the parameter types as its fields `0`, `1`, ... and the result type as `ret` (none for
     /// `void`); see [`TypeTable::fn_sig`].
     Fn(u32),
+    /// `map<K, V>`: an index into [`TypeTable::maps`].
+    Map(u32),
+    /// `set<T>`: an index into [`TypeTable::maps`], whose entry has the value type `void`.
+    Set(u32),
 }
 
 impl Type {
@@ -53,6 +57,7 @@ impl Type {
             Type::Struct(id) | Type::Tuple(id) | Type::Enum(id) | Type::Fn(id) => {
                 Ty::Struct(StructId(id))
             }
+            Type::Map(id) | Type::Set(id) => Ty::Map(MapId(id)),
         }
     }
 
@@ -65,6 +70,8 @@ impl Type {
                 | Type::Tuple(_)
                 | Type::Enum(_)
                 | Type::Fn(_)
+                | Type::Map(_)
+                | Type::Set(_)
         )
     }
 }
@@ -135,6 +142,20 @@ pub struct TypeTable {
     pub structs: Vec<StructInfo>,
     tuple_ids: HashMap<Vec<Type>, u32>,
     fn_ids: HashMap<(Vec<Type>, Type), u32>,
+    /// Map and set types: `maps[i]` is the key and value type of `Type::Map(i)`, or the item
+    /// type and `void` of `Type::Set(i)`.
+    pub maps: Vec<MapInfo>,
+    map_ids: HashMap<(Type, Type), u32>,
+}
+
+/// A map or set type of [`TypeTable::maps`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct MapInfo {
+    pub key: Type,
+    /// `void` for a set.
+    pub value: Type,
+    /// A map's entry type, the tuple `(K, V)` its iteration yields (`None` for a set).
+    pub entry: Option<Type>,
 }
 
 impl TypeTable {
@@ -149,10 +170,75 @@ impl TypeTable {
         Type::Array(id)
     }
 
-    /// Forgets every struct, tuple and array type made after the first `structs` and
-    /// `arrays` (types made only to check something, and not to be lowered).
-    pub fn truncate(&mut self, structs: usize, arrays: usize) {
+    /// The map type `map<key, value>` (interned); with `value` void, the set type `set<key>`.
+    pub fn map_of(&mut self, key: Type, value: Type) -> Type {
+        let wrap = |id| {
+            if value == Type::Void {
+                Type::Set(id)
+            } else {
+                Type::Map(id)
+            }
+        };
+        if let Some(&id) = self.map_ids.get(&(key, value)) {
+            return wrap(id);
+        }
+        let entry = (value != Type::Void).then(|| self.tuple_of(vec![key, value]));
+        let id = self.maps.len() as u32;
+        self.maps.push(MapInfo { key, value, entry });
+        self.map_ids.insert((key, value), id);
+        wrap(id)
+    }
+
+    /// The map or set type of a `Type::Map` or `Type::Set`.
+    pub fn map_info(&self, ty: Type) -> Option<MapInfo> {
+        match ty {
+            Type::Map(id) | Type::Set(id) => Some(self.maps[id as usize]),
+            _ => None,
+        }
+    }
+
+    /// Why `ty` cannot be the key type of a map or the item type of a set, if it cannot: keys
+    /// are ints, bools, strings, and tuples, structs and enums made of keys, without recursion
+    /// (the runtime hashes, compares and orders keys by recursion over their type). A type
+    /// parameter of a generic checked on its own stands for a struct without fields, a key.
+    pub fn key_problem(&self, ty: Type) -> Option<String> {
+        self.key_problem_in(ty, &mut Vec::new())
+    }
+
+    fn key_problem_in(&self, ty: Type, open: &mut Vec<u32>) -> Option<String> {
+        match ty {
+            Type::Int | Type::Bool | Type::Str | Type::Error => None,
+            Type::Tuple(id) | Type::Struct(id) | Type::Enum(id) => {
+                if open.contains(&id) {
+                    return Some(format!("`{}` is recursive", self.name(ty)));
+                }
+                open.push(id);
+                let info = &self.structs[id as usize];
+                let mut parts: Vec<Type> = info.fields().iter().map(|&(_, t)| t).collect();
+                if let Type::Enum(_) = ty {
+                    parts = (info.variants.iter())
+                        .flat_map(|&v| self.payload(v))
+                        .collect();
+                }
+                let problem = (parts.into_iter()).find_map(|p| self.key_problem_in(p, open));
+                open.pop();
+                problem
+            }
+            _ => Some(format!("`{}` cannot be a key", self.name(ty))),
+        }
+    }
+
+    /// How many struct, array and map types there are: a mark for [`TypeTable::truncate`].
+    pub fn mark(&self) -> (usize, usize, usize) {
+        (self.structs.len(), self.arrays.len(), self.maps.len())
+    }
+
+    /// Forgets every struct, tuple, array and map type made after `mark` (types made only to
+    /// check something, and not to be lowered).
+    pub fn truncate(&mut self, (structs, arrays, maps): (usize, usize, usize)) {
         self.structs.truncate(structs);
+        self.maps.truncate(maps);
+        self.map_ids.retain(|_, &mut id| (id as usize) < maps);
         self.arrays.truncate(arrays);
         self.array_ids.retain(|_, &mut id| (id as usize) < arrays);
         self.tuple_ids.retain(|_, &mut id| (id as usize) < structs);
@@ -224,6 +310,7 @@ impl TypeTable {
         match ty {
             Type::Fn(_) => Some(ty),
             Type::Array(id) => self.function_inside(self.arrays[id as usize], seen),
+            Type::Map(id) => self.function_inside(self.maps[id as usize].value, seen),
             Type::Struct(id) | Type::Tuple(id) | Type::Enum(id) => {
                 if seen.contains(&id) {
                     return None;
@@ -300,6 +387,11 @@ impl TypeTable {
             Type::Void => "void".into(),
             Type::Error => "{unknown}".into(),
             Type::Array(id) => format!("[{}]", self.name(self.arrays[id as usize])),
+            Type::Map(id) => {
+                let info = self.maps[id as usize];
+                format!("map<{}, {}>", self.name(info.key), self.name(info.value))
+            }
+            Type::Set(id) => format!("set<{}>", self.name(self.maps[id as usize].key)),
             Type::Struct(id) | Type::Enum(id) => {
                 let info = &self.structs[id as usize];
                 if info.args.is_empty() {
@@ -326,6 +418,20 @@ impl TypeTable {
                 }
             }
         }
+    }
+
+    /// The IR's table of map and set types.
+    pub fn maps_to_ir(&self) -> Vec<MapDef> {
+        (self.maps.iter())
+            .map(|info| MapDef {
+                key: info.key.to_ir(),
+                value: info.value.to_ir(),
+                entry: info.entry.map(|entry| match entry.to_ir() {
+                    Ty::Struct(id) => id,
+                    _ => unreachable!("an entry type is a tuple"),
+                }),
+            })
+            .collect()
     }
 
     /// The IR's tables for these types.
@@ -384,6 +490,13 @@ pub enum Builtin {
     /// A runtime function taking a constant code, which picks what it computes, before the
     /// call's arguments (`asin(x)` is `keel_float_math(0, x)`).
     RtCoded(RtFunc, i64),
+    /// `__map_new()`: an empty map or set of the call's type (`keel_map_new(desc)`).
+    MapNew,
+    /// `__set_insert(s, x)`: `keel_map_insert(s, x, 0)`.
+    SetInsert,
+    /// `__map_keys(m)` or `__map_values(m)`: the runtime call with the result array's
+    /// descriptor after the map.
+    MapArray(RtFunc),
 }
 
 /// The names of the builtin functions, which user functions may not reuse.
@@ -436,6 +549,16 @@ pub const BUILTIN_NAMES: &[&str] = &[
     "clock_ms",
     "live_retries",
     "__file_read",
+    "__map_new",
+    "__map_insert",
+    "__set_insert",
+    "__map_remove",
+    "__map_find",
+    "__map_key",
+    "__map_value",
+    "__map_sort",
+    "__map_keys",
+    "__map_values",
     "__file_write",
     "__file_append",
     "file_exists",

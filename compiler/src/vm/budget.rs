@@ -42,7 +42,7 @@
 use std::sync::atomic::Ordering;
 
 use keel_runtime::desc::{
-    TypeDesc, KIND_ARRAY, KIND_CLOSURE, KIND_STRING, KIND_STRUCT, KIND_VARIANT,
+    TypeDesc, KIND_ARRAY, KIND_CLOSURE, KIND_MAP, KIND_SET, KIND_STRING, KIND_STRUCT, KIND_VARIANT,
 };
 use keel_runtime::layout::{ArrayHeader, ObjHeader, StrHeader};
 use keel_runtime::recover;
@@ -131,6 +131,15 @@ unsafe fn unique(word: i64) -> bool {
     unsafe { (*(word as *const ObjHeader)).rc == 1 }
 }
 
+/// The number of entries of the map or set at `word`.
+///
+/// # Safety
+/// `word` must be the address of a live map or set.
+unsafe fn map_len(word: i64) -> u64 {
+    // SAFETY: forwarded from the caller.
+    unsafe { keel_runtime::map::keel_map_len(word as *const ObjHeader).max(0) as u64 }
+}
+
 /// Fuel for a shallow copy of the object at `word`: its slots or bytes.
 ///
 /// # Safety
@@ -143,6 +152,8 @@ unsafe fn shallow_cost(word: i64) -> u64 {
             string_cost(word)
         } else if (*desc).kind == KIND_ARRAY {
             1 + (*(word as *const ArrayHeader)).len.max(0) as u64
+        } else if matches!((*desc).kind, KIND_MAP | KIND_SET) {
+            1 + 3 * map_len(word)
         } else {
             1 + u64::from((*desc).field_count)
         }
@@ -207,6 +218,26 @@ pub(super) unsafe fn value_cost(word: i64, desc: *const TypeDesc, limit: u64) ->
                         let ty = (*(*desc).fields.add(index)).ty;
                         if keel_runtime::desc::desc_is_heap(ty) {
                             pending.push((*super::heap::field(word, index as u32), ty));
+                        }
+                    }
+                }
+                KIND_MAP | KIND_SET => {
+                    let len = map_len(word);
+                    total = total.saturating_add(1 + 2 * len);
+                    let map = word as *const ObjHeader;
+                    let (key, value) = keel_runtime::map::part_descs(map);
+                    let (key_heap, value_heap) = (
+                        keel_runtime::desc::desc_is_heap(key),
+                        !value.is_null() && keel_runtime::desc::desc_is_heap(value),
+                    );
+                    if total <= limit && (key_heap || value_heap) {
+                        for entry in keel_runtime::map::entries(map) {
+                            if key_heap {
+                                pending.push((entry.key, key));
+                            }
+                            if value_heap {
+                                pending.push((entry.value, value));
+                            }
                         }
                     }
                 }
@@ -336,6 +367,21 @@ pub(super) unsafe fn rt_cost(func: RtFunc, args: &[Reg], window: *const i64, lim
             | FileExists | FileRemove | EnvVar | ReadLine | IoError | SleepMs | FloatMath
             | FloatMath2 | IntBits | StrChr | StrOrd => 1,
             FileRead | FileWrite | FileAppend => 1 + 64,
+            // `a` is consumed: changed in place when unique.
+            MapInsert | MapRemove => {
+                if unique(a) {
+                    1
+                } else {
+                    shallow_cost(a)
+                }
+            }
+            MapNew | MapFind | MapKey | MapValue | MapLen => 1,
+            MapSort => {
+                let len = map_len(a).max(1);
+                let rounds = u64::from(64 - len.leading_zeros());
+                (1 + len).saturating_mul(rounds)
+            }
+            MapKeys | MapValues => 1 + map_len(a),
         }
     };
     cost.max(1)

@@ -1133,6 +1133,7 @@ mod tests {
             sites: Vec::new(),
             arrays: vec![crate::ir::Ty::Int],
             structs: Vec::new(),
+            maps: Vec::new(),
         }
     }
 

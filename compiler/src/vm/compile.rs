@@ -834,7 +834,7 @@ impl<'a> FunctionCompiler<'a> {
                     Ty::Bool => Instr::PrintBool { src, flags },
                     Ty::Str => Instr::PrintStr { src, flags },
                     Ty::Float => Instr::PrintFloat { src, flags },
-                    Ty::Array(_) | Ty::Struct(_) => Instr::PrintValue { src, flags },
+                    Ty::Array(_) | Ty::Struct(_) | Ty::Map(_) => Instr::PrintValue { src, flags },
                     Ty::Void => unreachable!("verified IR prints no void"),
                 });
             }

@@ -22,12 +22,13 @@
 //! an instruction uses (`compile` does, through [`TypeDescs::index`]).
 
 use keel_runtime::desc::{
-    FieldDesc, TypeDesc, KIND_ARRAY, KIND_BOOL, KIND_FLOAT, KIND_INT, KIND_STRING, KIND_STRUCT,
+    FieldDesc, TypeDesc, KIND_ARRAY, KIND_BOOL, KIND_FLOAT, KIND_INT, KIND_MAP, KIND_SET,
+    KIND_STRING, KIND_STRUCT,
 };
 
 use keel_runtime::layout::STATIC_RC;
 
-use crate::ir::{ArrayId, Program, StructId, StructKind, Ty};
+use crate::ir::{ArrayId, MapId, Program, StructId, StructKind, Ty};
 
 /// Index of the first array descriptor: after the four scalar kinds.
 const FIRST_ARRAY: usize = 4;
@@ -43,6 +44,7 @@ pub struct TypeDescs {
     names: Vec<String>,
     /// Number of array types (the struct descriptors follow them).
     array_count: usize,
+    struct_count: usize,
     /// `descs[i]` as a register value, so `load_desc` is one load.
     values: Vec<i64>,
     /// The source form of each type (`[int]`, `Point`), for listings.
@@ -76,6 +78,7 @@ impl TypeDescs {
             .collect();
         descs.extend((0..array_count).map(|_| unlinked(KIND_ARRAY)));
         descs.extend(program.structs.iter().map(|_| unlinked(KIND_STRUCT)));
+        descs.extend(program.maps.iter().map(|_| unlinked(KIND_MAP)));
         let field_total: usize = program.structs.iter().map(|s| s.fields.len()).sum();
         let fields: Vec<FieldDesc> = (0..field_total)
             .map(|_| FieldDesc {
@@ -89,6 +92,7 @@ impl TypeDescs {
             fields,
             names: Vec::new(),
             array_count,
+            struct_count: program.structs.len(),
             values: Vec::new(),
             type_names: Vec::new(),
             units: Vec::new(),
@@ -97,10 +101,12 @@ impl TypeDescs {
         let scalars = [Ty::Int, Ty::Float, Ty::Bool, Ty::Str];
         let arrays = (0..array_count as u32).map(|id| Ty::Array(ArrayId(id)));
         let structs = (0..program.structs.len() as u32).map(|id| Ty::Struct(StructId(id)));
+        let maps = (0..program.maps.len() as u32).map(|id| Ty::Map(MapId(id)));
         table.type_names = scalars
             .into_iter()
             .chain(arrays)
             .chain(structs)
+            .chain(maps)
             .map(|ty| program.type_name(ty))
             .collect();
         table.link(program);
@@ -132,9 +138,9 @@ impl TypeDescs {
         let desc_base: *mut TypeDesc = self.descs.as_mut_ptr();
         let field_base: *mut FieldDesc = self.fields.as_mut_ptr();
         let (desc_count, field_count) = (self.descs.len(), self.fields.len());
-        let array_count = self.array_count;
+        let (array_count, struct_count) = (self.array_count, self.struct_count);
         let desc_of = |ty: Ty| -> *const TypeDesc {
-            let index = Self::index_in(array_count, ty).unwrap_or(0);
+            let index = Self::index_in(array_count, struct_count, ty).unwrap_or(0);
             assert!(index < desc_count, "type {ty} has no descriptor");
             // SAFETY: `index` is in bounds of the descriptor buffer.
             unsafe { desc_base.add(index) }
@@ -166,6 +172,16 @@ impl TypeDescs {
             }
             links.push((FIRST_ARRAY + array_count + id, desc));
         }
+        for (id, def) in program.maps.iter().enumerate() {
+            // A map points to its entry tuple's descriptor, a set to its item's.
+            let (kind, inner) = match def.entry {
+                Some(entry) => (KIND_MAP, Ty::Struct(entry)),
+                None => (KIND_SET, def.key),
+            };
+            let mut desc = unlinked(kind);
+            desc.elem = desc_of(inner);
+            links.push((FIRST_ARRAY + array_count + struct_count + id, desc));
+        }
         assert_eq!(field_links.len(), field_count);
         for (index, desc) in links {
             assert!(index < desc_count);
@@ -179,7 +195,7 @@ impl TypeDescs {
         }
     }
 
-    fn index_in(array_count: usize, ty: Ty) -> Option<usize> {
+    fn index_in(array_count: usize, struct_count: usize, ty: Ty) -> Option<usize> {
         Some(match ty {
             Ty::Int => 0,
             Ty::Float => 1,
@@ -187,13 +203,14 @@ impl TypeDescs {
             Ty::Str => 3,
             Ty::Array(id) => FIRST_ARRAY + id.0 as usize,
             Ty::Struct(id) => FIRST_ARRAY + array_count + id.0 as usize,
+            Ty::Map(id) => FIRST_ARRAY + array_count + struct_count + id.0 as usize,
             Ty::Void => return None,
         })
     }
 
     /// The index of `ty`'s descriptor (`None` for `void`, which has none).
     pub fn index(&self, ty: Ty) -> Option<u32> {
-        Self::index_in(self.array_count, ty)
+        Self::index_in(self.array_count, self.struct_count, ty)
             .filter(|&i| i < self.descs.len())
             .map(|i| i as u32)
     }
@@ -293,6 +310,7 @@ mod tests {
                     },
                 ],
             }],
+            maps: Vec::new(),
         }
     }
 

@@ -186,6 +186,19 @@ pub unsafe fn call<'a>(func: RtFunc, args: &[i64; MAX_PARAMS], site: impl Fn() -
                 krt::recover::keel_speculate_abort();
                 0
             }
+            MapNew => krt::map::keel_map_new(a as _) as i64,
+            MapInsert => krt::map::keel_map_insert(a as _, b, c) as i64,
+            MapRemove => krt::map::keel_map_remove(a as _, b) as i64,
+            MapFind => krt::map::keel_map_find(a as _, b),
+            MapKey => krt::map::keel_map_key(a as _, b),
+            MapValue => krt::map::keel_map_value(a as _, b),
+            MapSort => {
+                krt::map::keel_map_sort(a as _);
+                0
+            }
+            MapLen => krt::map::keel_map_len(a as _),
+            MapKeys => krt::map::keel_map_keys(a as _, b as _) as i64,
+            MapValues => krt::map::keel_map_values(a as _, b as _) as i64,
         }
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! A library call converts each argument to the kind [`RtFunc::sig`] gives it (a `bool` widens
 //! to `i64`; an `Any` argument carries a float as its bits), appends the fault site when the
-//! function takes one, and narrows a `bool` result back to `i8`. `sqrt` and `abs` of floats and
+//! function takes one, and narrows a `bool` result back to `i8` (an `Any` result of type
+//! `float` is its bits). `sqrt` and `abs` of floats and
 //! `min`, `max` and `abs` of ints are single instructions and are emitted inline, with exactly
 //! the runtime's results (`abs` of `int_min` still calls the runtime, which reports the fault).
 //! `push` stores in place when it can (`heap::array_push`). In a program that recovers, a call
@@ -79,6 +80,10 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
             .ok_or_else(|| format!("{} returns nothing", sig.symbol))?;
         if self.types[dst.0 as usize] == Ty::Bool && ret != RtType::F64 {
             result = self.builder.ins().ireduce(types::I8, result);
+        }
+        if self.types[dst.0 as usize] == Ty::Float && ret == RtType::Any {
+            // A float element comes back as its bits.
+            result = (self.builder.ins()).bitcast(types::F64, MemFlagsData::new(), result);
         }
         if ret == RtType::Ptr {
             // The runtime returns objects, never null.

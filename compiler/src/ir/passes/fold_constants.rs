@@ -319,6 +319,7 @@ mod tests {
             }],
             arrays: Vec::new(),
             structs: Vec::new(),
+            maps: Vec::new(),
         };
         program_to_string(&program)
     }

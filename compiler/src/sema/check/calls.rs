@@ -3,6 +3,29 @@
 use super::*;
 
 impl BodyChecker<'_, '_> {
+    /// `__map_new()`: an empty map or set of the type the context expects.
+    fn map_new(&mut self, expected: Option<Type>, span: Span) -> TExpr {
+        match expected {
+            Some(ty @ (Type::Map(_) | Type::Set(_))) => TExpr {
+                kind: TExprKind::Builtin {
+                    builtin: Builtin::MapNew,
+                    args: Vec::new(),
+                },
+                ty,
+                span,
+            },
+            Some(Type::Error) => TExpr::error(span),
+            _ => {
+                self.diags.push(
+                    Diagnostic::new("E0424", span, "the type of this map is not known")
+                        .label("a map or set of what?")
+                        .note("give it with a type, e.g. `let m: map<string, int> = map_new();`"),
+                );
+                TExpr::error(span)
+            }
+        }
+    }
+
     pub(super) fn call(
         &mut self,
         callee: &Ident,
@@ -37,8 +60,11 @@ impl BodyChecker<'_, '_> {
         if self.bare_variant_of(&callee.name).is_some() {
             return self.generic_variant(None, callee, Some(args), expected, span);
         }
+        if callee.name == "__map_new" && args.is_empty() {
+            return self.map_new(expected, span);
+        }
         // Builtins: the first argument is checked alone so that the second can expect its
-        // element type (`push(a, [])`).
+        // element type (`push(a, [])`), a map's key or value type.
         let mut typed: Vec<TExpr> = Vec::with_capacity(args.len());
         for (i, arg) in args.iter().enumerate() {
             let expected = match (i, typed.first().map(|a| a.ty)) {
@@ -48,6 +74,13 @@ impl BodyChecker<'_, '_> {
                     self.cx.types.elem(first)
                 }
                 (1, Some(first)) if callee.name == "concat" => Some(first),
+                (1 | 2, Some(first)) if callee.name.starts_with("__map_") => {
+                    let info = self.cx.types.map_info(first);
+                    info.map(|info| if i == 1 { info.key } else { info.value })
+                }
+                (1, Some(first)) if callee.name == "__set_insert" => {
+                    self.cx.types.map_info(first).map(|info| info.key)
+                }
                 (0, _) if callee.name == "join" => Some(self.cx.types.array_of(Type::Str)),
                 _ => None,
             };
@@ -174,8 +207,43 @@ impl BodyChecker<'_, '_> {
         let args = held
             .as_ref()
             .map_or(args, |(_, _, rewritten)| rewritten.as_slice());
+        // A map's methods are the prelude's `map_*` functions, a set's its `set_*` ones.
+        let collection = match ty {
+            Type::Map(_) => Some("map"),
+            Type::Set(_) => Some("set"),
+            _ => None,
+        };
+        let prefixed = collection.map(|kind| Ident {
+            name: format!("{kind}_{}", method.name),
+            span: method.span,
+        });
         let found = self.cx.method_of(ty, &method.name);
         let call = match found {
+            _ if prefixed
+                .as_ref()
+                .is_some_and(|p| self.cx.by_name.contains_key(&p.name)) =>
+            {
+                let prefixed = prefixed.as_ref().expect("tested");
+                self.call(prefixed, args, expected, span)
+            }
+            None if collection.is_some() && self.no_function_named(&method.name) => {
+                for arg in &args[1..] {
+                    self.expr(arg, true, None);
+                }
+                let kind = collection.unwrap_or_default();
+                self.diags.push(
+                    Diagnostic::new(
+                        "E0302",
+                        method.span,
+                        format!("no method `{}` for `{}`", method.name, self.name(ty)),
+                    )
+                    .label(format!("no function `{kind}_{}` either", method.name))
+                    .note(format!(
+                        "the methods of a {kind} are the prelude's `{kind}_*` functions (docs/language.md)"
+                    )),
+                );
+                TExpr::error(span)
+            }
             Some(decl) if self.cx.decls[decl as usize].params.len() != args.len() => {
                 // Counted without the receiver, as written.
                 let want = self.cx.decls[decl as usize].params.len().saturating_sub(1);

@@ -124,6 +124,20 @@ impl Binding {
                     }
                 }
             }
+            TypeExpr::Applied { name, args, .. } if matches!(name.name.as_str(), "map" | "set") => {
+                let Some(info) = types.map_info(ty) else {
+                    return;
+                };
+                let is_set = info.value == Type::Void;
+                match args.as_slice() {
+                    [key, value] if name.name == "map" && !is_set => {
+                        self.unify(key, info.key, types);
+                        self.unify(value, info.value, types);
+                    }
+                    [item] if name.name == "set" && is_set => self.unify(item, info.key, types),
+                    _ => {}
+                }
+            }
             TypeExpr::Applied { name, args, .. } => {
                 if let Type::Struct(id) | Type::Enum(id) = ty {
                     let info = &types.structs[id as usize];
@@ -160,6 +174,10 @@ pub(super) fn type_depth(types: &TypeTable, ty: Type) -> u32 {
                 .map(|&(_, ty)| type_depth(types, ty))
                 .max()
                 .unwrap_or(0)
+        }
+        Type::Map(_) | Type::Set(_) => {
+            let info = types.map_info(ty).expect("a map type");
+            1 + type_depth(types, info.key).max(type_depth(types, info.value))
         }
         Type::Struct(id) | Type::Enum(id) => {
             let info = &types.structs[id as usize];
@@ -356,11 +374,7 @@ impl<'a> Checker<'a> {
         if unused.is_empty() {
             return;
         }
-        let (sigs, structs, arrays) = (
-            self.sigs.len(),
-            self.types.structs.len(),
-            self.types.arrays.len(),
-        );
+        let (sigs, types) = (self.sigs.len(), self.types.mark());
         let mut found = Vec::new();
         for decl in unused {
             let fn_decl = self.decls[decl as usize];
@@ -395,11 +409,11 @@ impl<'a> Checker<'a> {
         self.sigs.truncate(sigs);
         self.fn_instances
             .retain(|_, &mut index| (index as usize) < sigs);
-        self.types.truncate(structs, arrays);
+        self.types.truncate(types);
         for generic in self.generic_types.values_mut() {
             generic
                 .instances
-                .retain(|_, &mut id| (id as usize) < structs);
+                .retain(|_, &mut id| (id as usize) < types.0);
         }
     }
 

@@ -518,6 +518,28 @@ impl<'a> Checker<'a> {
                 "float" => Type::Float,
                 "string" => Type::Str,
                 "void" if result => Type::Void,
+                "map" | "set" if !self.struct_ids.contains_key(&ident.name) => {
+                    let count = if ident.name == "map" { 2 } else { 1 };
+                    let example = if count == 2 {
+                        "map<string, int>"
+                    } else {
+                        "set<int>"
+                    };
+                    diags.push(
+                        Diagnostic::new(
+                            "E0426",
+                            ident.span,
+                            format!("`{}` needs type arguments", ident.name),
+                        )
+                        .label(format!(
+                            "`{}` takes {count} type argument{}",
+                            ident.name,
+                            plural(count)
+                        ))
+                        .note(format!("write them after the name, e.g. `{example}`")),
+                    );
+                    Type::Error
+                }
                 "void" => {
                     diags.push(
                         Diagnostic::new("E0305", ident.span, "`void` is not a value type")
@@ -569,6 +591,21 @@ impl<'a> Checker<'a> {
                 }
                 self.alias_use(&name.name, args, *span, diags)
             }
+            TypeExpr::Applied { name, args, span }
+                if matches!(name.name.as_str(), "map" | "set") =>
+            {
+                let is_map = name.name == "map";
+                let count = if is_map { 2 } else { 1 };
+                let Some(types) = self.type_args(&name.name, args, count, *span, diags) else {
+                    return Type::Error;
+                };
+                if let Some(problem) = self.types.key_problem(types[0]) {
+                    diags.push(key_type_error(&name.name, &problem, args[0].span()));
+                    return Type::Error;
+                }
+                let value = if is_map { types[1] } else { Type::Void };
+                self.types.map_of(types[0], value)
+            }
             TypeExpr::Applied { name, args, span } => {
                 let Some(count) = self.generic_types.get(&name.name).map(|g| g.params.len()) else {
                     let known = self.struct_ids.contains_key(&name.name)
@@ -589,17 +626,10 @@ impl<'a> Checker<'a> {
                     diags.push(diag);
                     return Type::Error;
                 };
-                let args: Vec<Type> = (args.iter())
-                    .map(|arg| self.resolve_type(arg, false, diags))
-                    .collect();
-                if args.len() != count {
-                    diags.push(type_argument_count(&name.name, count, args.len(), *span));
-                    return Type::Error;
+                match self.type_args(&name.name, args, count, *span, diags) {
+                    Some(args) => self.instantiate_type(&name.name, args, *span, diags),
+                    None => Type::Error,
                 }
-                if args.contains(&Type::Error) {
-                    return Type::Error;
-                }
-                self.instantiate_type(&name.name, args, *span, diags)
             }
             TypeExpr::Array(elem, _) => match self.resolve_type(elem, false, diags) {
                 Type::Error => Type::Error,
@@ -631,6 +661,26 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+    }
+
+    /// The types of the type arguments `args` given to `name`, which takes `count`: none when
+    /// their number is wrong (reported) or one of them is in error.
+    fn type_args(
+        &mut self,
+        name: &str,
+        args: &[TypeExpr],
+        count: usize,
+        span: Span,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Vec<Type>> {
+        let types: Vec<Type> = (args.iter())
+            .map(|arg| self.resolve_type(arg, false, diags))
+            .collect();
+        if types.len() != count {
+            diags.push(type_argument_count(name, count, types.len(), span));
+            return None;
+        }
+        (!types.contains(&Type::Error)).then_some(types)
     }
 
     /// What type parameter `name` stands for here, if it is one.
@@ -1100,6 +1150,20 @@ fn declared_twice(what: &str, name: &Ident, first: Span) -> Diagnostic {
     )
     .label("declared again")
     .secondary(first, "first declared here")
+}
+
+/// `map<float, int>`: a key type the runtime cannot hash and order.
+pub(super) fn key_type_error(kind: &str, problem: &str, span: Span) -> Diagnostic {
+    let what = if kind == "map" {
+        "a map key"
+    } else {
+        "a set item"
+    };
+    Diagnostic::new("E0443", span, format!("this type cannot be {what}"))
+        .label(problem.to_string())
+        .note(
+            "keys are ints, bools, strings, and tuples, structs and enums of them (not recursive)",
+        )
 }
 
 fn is_builtin_type(name: &str) -> bool {

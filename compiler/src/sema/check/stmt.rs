@@ -118,6 +118,9 @@ impl BodyChecker<'_, '_> {
                 let array = self.expr(array, true, None);
                 let elem = match array.ty {
                     Type::Array(_) => self.cx.types.elem(array.ty).unwrap_or(Type::Error),
+                    // A map's entries as `(key, value)` tuples, a set's items.
+                    Type::Map(_) | Type::Set(_) => (self.cx.types.map_info(array.ty))
+                        .map_or(Type::Error, |info| info.entry.unwrap_or(info.key)),
                     Type::Error => Type::Error,
                     other => {
                         self.diags.push(
@@ -126,8 +129,8 @@ impl BodyChecker<'_, '_> {
                                 array.span,
                                 format!("cannot iterate over `{}`", self.name(other)),
                             )
-                            .label("not an array")
-                            .note("`for x in a` needs an array; for numbers write `for i in 0..n`"),
+                            .label("not an array, map or set")
+                            .note("`for x in a` needs an array, a map or a set; for numbers write `for i in 0..n`"),
                         );
                         Type::Error
                     }

@@ -20,7 +20,7 @@
 use super::*;
 
 /// The traits every program has.
-pub(super) const BUILTIN_TRAITS: &[&str] = &["Display", "Eq", "Ord", "Clone", "Debug"];
+pub(super) const BUILTIN_TRAITS: &[&str] = &["Display", "Eq", "Ord", "Clone", "Debug", "Hash"];
 
 /// The functions of every `impl Trait for Type` block as functions of their own (see
 /// [`method_decl`]), the defaults the block does not replace included, and the blocks' trait
@@ -205,6 +205,8 @@ impl Checker<'_> {
             // Functions have no equality (E0441), nor do values that hold one.
             "Eq" => self.types.comparable(ty),
             "Ord" => matches!(ty, Type::Int | Type::Float | Type::Str | Type::Error),
+            // What a map key or set item may be.
+            "Hash" => self.types.key_problem(ty).is_none(),
             _ => match ty {
                 Type::Struct(id) | Type::Enum(id) => {
                     let type_name = &self.types.structs[id as usize].name;
@@ -244,6 +246,7 @@ impl Checker<'_> {
                             param.name.name, bound.name, param.name.name
                         ))
                         .note(match arg {
+                            _ if bound.name == "Hash" => "map keys and set items are `Hash`: ints, bools, strings, and tuples, structs and enums of them (not recursive)".to_string(),
                             Type::Struct(_) | Type::Enum(_) => {
                                 format!("implement it: `impl {} for {found} {{ ... }}`", bound.name)
                             }
