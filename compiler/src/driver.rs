@@ -2,8 +2,10 @@
 //!
 //! This is the only module that reads files, prints diagnostics and chooses exit statuses:
 //! 0 for success, 1 for compile errors (and for programs that fault), otherwise the program's own
-//! `exit(n)` status. It holds no compiler logic of its own.
+//! `exit(n)` status. It holds no compiler logic of its own. [`loader`] reads a program's files
+//! (the main one and those it imports with `use`).
 
+pub mod loader;
 mod process_guard;
 
 use std::ffi::OsString;
@@ -13,7 +15,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::diag::{self, Diagnostic, SourceFile, Span};
+use loader::LoadError;
+
+use crate::diag::{self, Diagnostic, SourceFile, SourceMap, Span};
 use crate::{aot, ir, jit, sema, vm};
 
 /// Keel: compile and run Keel programs on a bytecode VM, a JIT, or as native executables.
@@ -201,15 +205,23 @@ fn write_stdout(text: &str) -> i32 {
     }
 }
 
-/// Reads and compiles `path` with `options`, then runs `then` on the IR; reports errors and
-/// returns the status.
+/// Reads and compiles `path` (and the files it imports) with `options`, then runs `then` on the
+/// IR; reports errors and returns the status.
 fn with_program(
     path: &Path,
     options: sema::Options,
     then: impl FnOnce(ir::Program) -> Result<i32, String>,
 ) -> i32 {
-    let source = match read_source(path) {
-        Ok(source) => source,
+    let loaded = if is_ir_file(path) {
+        loader::read_source(path).map(|source| {
+            let program = load_ir(&source);
+            (SourceMap::new(source), program)
+        })
+    } else {
+        sema::on_front_end_thread(|| loader::load(path).map(|loaded| loaded.compile(options)))
+    };
+    let (sources, compiled) = match loaded {
+        Ok(loaded) => loaded,
         Err(LoadError::Io(message)) => {
             eprintln!("error[E0001]: {message}");
             return 1;
@@ -220,15 +232,10 @@ fn with_program(
             return 1;
         }
     };
-    let compiled = if is_ir_file(path) {
-        load_ir(&source)
-    } else {
-        sema::compile_with(&source, options)
-    };
     let program = match compiled {
         Ok(program) => program,
         Err(diags) => {
-            eprint!("{}", diag::render(&source, &diags, use_color()));
+            eprint!("{}", diag::render(&sources, &diags, use_color()));
             return 1;
         }
     };
@@ -288,43 +295,7 @@ fn load_ir(source: &SourceFile) -> Result<ir::Program, Vec<Diagnostic>> {
     Ok(program)
 }
 
-/// Why a source file could not be loaded.
-enum LoadError {
-    /// It could not be read at all.
-    Io(String),
-    /// It is not UTF-8: the lossily decoded text, for the snippet, and the diagnostic.
-    NotUtf8(Box<(SourceFile, Diagnostic)>),
-}
-
-fn read_source(path: &Path) -> Result<SourceFile, LoadError> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        LoadError::Io(format!(
-            "cannot read `{}`: {}",
-            path.display(),
-            io_reason(&e)
-        ))
-    })?;
-    let name = path.display().to_string();
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(SourceFile::new(name, text)),
-        Err(err) => {
-            let offset = err.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
-            let diag = Diagnostic::new(
-                "E0002",
-                Span::new(offset, offset + 1),
-                "source file is not valid UTF-8",
-            )
-            .label("invalid bytes start here")
-            .note("Keel source files must be UTF-8");
-            Err(LoadError::NotUtf8(Box::new((
-                SourceFile::new(name, text),
-                diag,
-            ))))
-        }
-    }
-}
-
+/// An I/O error's reason as Keel words it in `cannot read ...` messages.
 fn io_reason(error: &std::io::Error) -> String {
     match error.kind() {
         std::io::ErrorKind::NotFound => "no such file".into(),

@@ -23,6 +23,9 @@
 //! - `build/*`: the default executable names, and the refusal to write over the source.
 //! - `run_native/killed_keel_leaves_nothing`: killing `keel run --native` kills the program and
 //!   leaves no temporary files.
+//! - `imports/named_from_another_directory`: the programs of `tests/programs/imports*` run,
+//!   checked and emitted from their parent directory name their imported files by the joined
+//!   path (`imports/lib/counting.kl`) in faults, diagnostics and the IR.
 
 mod support;
 
@@ -86,8 +89,12 @@ fn main() {
             });
         }
     }
-    let host_only: [(&str, Check); 4] = [
+    let host_only: [(&str, Check); 5] = [
         ("emit/broken_pipe", emit_into_broken_pipe),
+        (
+            "imports/named_from_another_directory",
+            imports_named_from_another_directory,
+        ),
         ("build/default_names", default_names),
         (
             "build/refuses_to_overwrite_source",
@@ -396,6 +403,39 @@ fn default_names(_: &Machine, _: Backend) -> Result<(), Failed> {
         if fs::read(&path)? != original {
             return Err(format!("keel build {source} changed the source").into());
         }
+    }
+    Ok(())
+}
+
+fn imports_named_from_another_directory(_: &Machine, _: Backend) -> Result<(), Failed> {
+    let programs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/programs");
+    let fault = keel_in(&programs, &["run", "--vm", "imports/fault_in_import.kl"])?;
+    expect_outcome(
+        &fault,
+        &Outcome {
+            stdout: "6\n".into(),
+            stderr: "imports/lib/counting.kl:5:19: integer overflow: 9223372036854775807 + 1 \
+                     does not fit in int\n"
+                .into(),
+            status: 1,
+        },
+    )?;
+    let twice = keel_in(&programs, &["check", "imports_errors/defined_twice.kl"])?;
+    for place in [
+        "┌─ imports_errors/lib/area.kl:1:4\n",
+        "┌─ imports_errors/defined_twice.kl:3:4\n",
+    ] {
+        if twice.status != 1 || !twice.stderr.contains(place) {
+            return Err(format!("keel check does not show {place}: {twice:?}").into());
+        }
+    }
+    let ir = keel_in(&programs, &["emit", "ir", "imports/contract_in_import.kl"])?;
+    if ir.status != 0
+        || !ir
+            .stdout
+            .contains("(clause at imports/lib/checked.kl:1:33)")
+    {
+        return Err(format!("keel emit ir does not follow the import: {ir:?}").into());
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The program suite: every Keel program under `tests/programs/` run on every backend.
 //!
-//! Each `NAME.kl` sits beside its expectations: `NAME.stdout`, `NAME.stderr` (each absent when
+//! Each `NAME.kl` (outside directories named `lib`, which hold the files programs import with
+//! `use`) sits beside its expectations: `NAME.stdout`, `NAME.stderr` (each absent when
 //! empty) and `NAME.status` (absent when 0). Optional inputs, used on every backend:
 //!
 //! - `NAME.stdin`: fed to standard input.
@@ -51,6 +52,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use keel::diag::Sources;
 use libtest_mimic::{Arguments, Failed, Trial};
 use support::{every_backend_required, run_command, Backend, Launch, Machine, Outcome};
 
@@ -114,7 +116,11 @@ fn main() {
     libtest_mimic::run(&args, trials).exit();
 }
 
-/// Every `.kl` file under `root`, sorted.
+/// The directories holding files that programs import (`use "lib/words.kl";`), which are not
+/// programs of their own.
+const IMPORTED_ONLY: &str = "lib";
+
+/// Every `.kl` file under `root` outside [`IMPORTED_ONLY`] directories, sorted.
 fn find_programs(root: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut dirs = vec![root.to_path_buf()];
@@ -124,7 +130,9 @@ fn find_programs(root: &Path) -> Vec<PathBuf> {
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
-                dirs.push(path);
+                if path.file_name().is_some_and(|name| name != IMPORTED_ONLY) {
+                    dirs.push(path);
+                }
             } else if path.extension().is_some_and(|ext| ext == "kl") {
                 found.push(path);
             }
@@ -178,13 +186,11 @@ fn verify_ir(program: &Path) -> Result<(), Failed> {
 }
 
 fn verify_ir_here(program: &Path) -> Result<(), Failed> {
-    let text = fs::read_to_string(program).map_err(|e| e.to_string())?;
-    let name = program
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let source = keel::diag::SourceFile::new(name, text);
-    let ir = match keel::sema::compile(&source) {
+    // Loaded as `keel` loads it, with the files it imports.
+    let loaded = keel::driver::loader::load(program)
+        .map_err(|_| format!("cannot load {}", program.display()))?;
+    let name = loaded.sources.main_file().name.clone();
+    let ir = match loaded.compile(keel::sema::Options::default()).1 {
         // Programs with compile errors have no IR to verify.
         Err(_) => return Ok(()),
         Ok(ir) => ir,
@@ -192,7 +198,7 @@ fn verify_ir_here(program: &Path) -> Result<(), Failed> {
     keel::ir::verify::verify(&ir).map_err(|errors| errors.join("\n"))?;
     // The printed IR reads back as a program that verifies and prints the same.
     let printed = keel::ir::print::program_to_string(&ir);
-    let parsed = keel::ir::parse::parse(&printed, &source.name)
+    let parsed = keel::ir::parse::parse(&printed, &name)
         .map_err(|e| format!("the printed IR does not parse: {e}\n{printed}"))?;
     keel::ir::verify::verify(&parsed)
         .map_err(|errors| format!("the parsed IR does not verify: {}", errors.join("\n")))?;

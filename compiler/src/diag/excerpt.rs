@@ -13,6 +13,10 @@
 //!   and end, and its underline runs through the `…` between them;
 //! - line numbers and columns are those of the real file (computed by [`SourceFile::line_col`],
 //!   so a byte-order mark is not counted), so only the snippet's text is ever shortened.
+//!
+//! A diagnostic whose labels are in several files of a program (a name defined in two files)
+//! is rendered against one excerpt per file, gathered in [`Excerpts`], the renderer's file `i`
+//! being the `i`-th.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -268,58 +272,82 @@ fn forward(text: &str, within: Range<usize>, at: usize, chars: usize) -> usize {
         .map_or(within.end, |(i, _)| at + i)
 }
 
-impl<'a> Files<'a> for Excerpt<'_> {
-    type FileId = ();
-    type Name = &'a str;
-    type Source = &'a str;
-
-    fn name(&'a self, (): ()) -> Result<&'a str, Error> {
-        Ok(&self.file.name)
-    }
-
-    fn source(&'a self, (): ()) -> Result<&'a str, Error> {
-        Ok(&self.text)
-    }
-
-    fn line_index(&'a self, (): (), byte_index: usize) -> Result<usize, Error> {
+impl Excerpt<'_> {
+    fn line_index_at(&self, byte_index: usize) -> usize {
         let found = self
             .lines
             .partition_point(|line| line.range.start <= byte_index);
-        Ok(found.checked_sub(1).map_or(0, |i| self.lines[i].index))
+        found.checked_sub(1).map_or(0, |i| self.lines[i].index)
     }
 
-    fn line_range(&'a self, (): (), line_index: usize) -> Result<Range<usize>, Error> {
+    fn line_range_of(&self, line_index: usize) -> Range<usize> {
         match self
             .lines
             .binary_search_by_key(&line_index, |line| line.index)
         {
-            Ok(found) => Ok(self.lines[found].range.clone()),
+            Ok(found) => self.lines[found].range.clone(),
             // A line inside a multi-line label that the renderer does not show.
             Err(next) => {
                 let at = self
                     .lines
                     .get(next)
                     .map_or(self.text.len(), |line| line.range.start);
-                Ok(at..at)
+                at..at
             }
         }
     }
 
+    fn location_of(&self, byte_index: usize) -> Location {
+        let (line, column) = self.file.line_col(self.unmap(byte_index) as u32);
+        Location {
+            line_number: line as usize,
+            column_number: column as usize,
+        }
+    }
+}
+
+/// The excerpts of the files one diagnostic's labels are in, as the renderer's files: file id
+/// `i` is the `i`-th excerpt.
+pub struct Excerpts<'a>(pub Vec<Excerpt<'a>>);
+
+impl Excerpts<'_> {
+    fn get(&self, id: usize) -> Result<&Excerpt<'_>, Error> {
+        self.0.get(id).ok_or(Error::FileMissing)
+    }
+}
+
+impl<'a> Files<'a> for Excerpts<'_> {
+    type FileId = usize;
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, id: usize) -> Result<&'a str, Error> {
+        Ok(&self.get(id)?.file.name)
+    }
+
+    fn source(&'a self, id: usize) -> Result<&'a str, Error> {
+        Ok(&self.get(id)?.text)
+    }
+
+    fn line_index(&'a self, id: usize, byte_index: usize) -> Result<usize, Error> {
+        Ok(self.get(id)?.line_index_at(byte_index))
+    }
+
+    fn line_range(&'a self, id: usize, line_index: usize) -> Result<Range<usize>, Error> {
+        Ok(self.get(id)?.line_range_of(line_index))
+    }
+
     fn column_number(
         &'a self,
-        (): (),
+        id: usize,
         _line_index: usize,
         byte_index: usize,
     ) -> Result<usize, Error> {
-        Ok(self.location((), byte_index)?.column_number)
+        Ok(self.location(id, byte_index)?.column_number)
     }
 
-    fn location(&'a self, (): (), byte_index: usize) -> Result<Location, Error> {
-        let (line, column) = self.file.line_col(self.unmap(byte_index) as u32);
-        Ok(Location {
-            line_number: line as usize,
-            column_number: column as usize,
-        })
+    fn location(&'a self, id: usize, byte_index: usize) -> Result<Location, Error> {
+        Ok(self.get(id)?.location_of(byte_index))
     }
 }
 
@@ -371,7 +399,7 @@ mod tests {
         let excerpt = Excerpt::new(&file, &[Span::new(y, y + 1)], (3, 1));
         let at = excerpt.map(Span::new(y, y + 1)).start;
         assert_eq!(
-            excerpt.location((), at).unwrap(),
+            excerpt.location_of(at),
             Location {
                 line_number: 1,
                 column_number: 502

@@ -6,19 +6,23 @@
 //! `error[CODE]: message` followed by `file:line:col` and a source snippet. Codes are listed with
 //! explanations in `docs/errors.md`; a code never changes meaning.
 //!
-//! [`source`] holds the file and its line table, [`render`](mod@render) turns diagnostics into
-//! text (at most [`MAX_SHOWN`] of them), and [`excerpt`] bounds how much of the file one
-//! diagnostic's snippet shows.
+//! [`source`] holds a file and its line table, [`source_map`] the files of a program of several
+//! (`use`) in one span space, [`render`](mod@render) turns diagnostics into text (at most
+//! [`MAX_SHOWN`] of them), and [`excerpt`] bounds how much of a file one diagnostic's snippet
+//! shows.
 
 mod excerpt;
 mod render;
 mod source;
+mod source_map;
 
 pub use excerpt::{CONTEXT_CHARS, MAX_WHOLE_LINE_CHARS};
 pub use render::{render, MAX_MESSAGE_CHARS, MAX_SHOWN};
 pub use source::{SourceFile, BOM};
+pub use source_map::{Location, Placed, SourceMap, Sources, SpanSpaceFull};
 
-/// A byte range in the source file.
+/// A byte range in the program's span space: in its source file, or, for a program of several
+/// files, in the one [`SourceMap`] places them in.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub struct Span {
     pub start: u32,
@@ -43,6 +47,14 @@ impl Span {
 
     pub fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
+    }
+
+    /// The span `by` bytes further on (a file's span moved to the file's base).
+    pub fn shifted(self, by: u32) -> Span {
+        Span {
+            start: self.start + by,
+            end: self.end + by,
+        }
     }
 }
 
@@ -86,5 +98,13 @@ impl Diagnostic {
     pub fn note(mut self, note: impl Into<String>) -> Diagnostic {
         self.notes.push(note.into());
         self
+    }
+
+    /// Moves every span of the diagnostic `by` bytes further on.
+    pub fn shift(&mut self, by: u32) {
+        self.span = self.span.shifted(by);
+        for (span, _) in &mut self.secondary {
+            *span = span.shifted(by);
+        }
     }
 }

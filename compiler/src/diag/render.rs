@@ -2,16 +2,17 @@
 //!
 //! Output stays small whatever the input: at most [`MAX_SHOWN`] diagnostics are rendered (the
 //! first ones in the order given, which is source order), followed by a line saying how many
-//! more there are; each is rendered against an [`Excerpt`] of the file, so a snippet never
-//! echoes a huge line; and a message, label or note longer than [`MAX_MESSAGE_CHARS`] characters
+//! more there are; each is rendered against an [`Excerpt`] of each file its labels are in (a
+//! program of several files has its spans in one space, [`Sources`] says which file each is
+//! in), so a snippet never echoes a huge line and every label shows its own file's name; and a message, label or note longer than [`MAX_MESSAGE_CHARS`] characters
 //! (one quoting a huge identifier or literal) keeps its start and end around a `…`. The last line
 //! says how many errors there were in all.
 
 use codespan_reporting::diagnostic::{Diagnostic as Rendered, Label};
 use codespan_reporting::term;
 
-use super::excerpt::Excerpt;
-use super::source::SourceFile;
+use super::excerpt::{Excerpt, Excerpts};
+use super::source_map::Sources;
 use super::{Diagnostic, Span};
 
 /// How many diagnostics one run prints at most.
@@ -21,21 +22,17 @@ pub const MAX_SHOWN: usize = 50;
 pub const MAX_MESSAGE_CHARS: usize = 240;
 
 /// Renders diagnostics as text, optionally with ANSI colours, followed by a summary line.
-pub fn render(file: &SourceFile, diagnostics: &[Diagnostic], color: bool) -> String {
+pub fn render(sources: &dyn Sources, diagnostics: &[Diagnostic], color: bool) -> String {
     let config = term::Config::default();
     let context = (config.start_context_lines, config.end_context_lines);
     let mut out = Vec::new();
     for diagnostic in diagnostics.iter().take(MAX_SHOWN) {
-        let spans: Vec<Span> = std::iter::once(diagnostic.span)
-            .chain(diagnostic.secondary.iter().map(|(span, _)| *span))
-            .collect();
-        let excerpt = Excerpt::new(file, &spans, context);
-        let rendered = to_codespan(diagnostic, &excerpt);
+        let (excerpts, rendered) = to_codespan(sources, diagnostic, context);
         let result = if color {
             let mut writer = term::termcolor::Ansi::new(&mut out);
-            term::emit_to_write_style(&mut writer, &config, &excerpt, &rendered)
+            term::emit_to_write_style(&mut writer, &config, &excerpts, &rendered)
         } else {
-            term::emit_to_io_write(&mut out, &config, &excerpt, &rendered)
+            term::emit_to_io_write(&mut out, &config, &excerpts, &rendered)
         };
         if let Err(error) = result {
             out.extend_from_slice(
@@ -55,7 +52,7 @@ pub fn render(file: &SourceFile, diagnostics: &[Diagnostic], color: bool) -> Str
     if count > 0 {
         text.push_str(&format!(
             "error: could not compile `{}` due to {count} error{}\n",
-            file.name,
+            sources.main_file().name,
             plural(count)
         ));
     }
@@ -70,18 +67,57 @@ fn plural(count: usize) -> &'static str {
     }
 }
 
-fn to_codespan(diagnostic: &Diagnostic, excerpt: &Excerpt<'_>) -> Rendered<()> {
-    let mut labels =
-        vec![Label::primary((), excerpt.map(diagnostic.span))
-            .with_message(bounded(&diagnostic.label))];
-    labels.extend(diagnostic.secondary.iter().map(|(span, label)| {
-        Label::secondary((), excerpt.map(*span)).with_message(bounded(label))
-    }));
-    Rendered::error()
+/// The diagnostic as codespan-reporting's, with the excerpts of its files (the primary
+/// label's first) that its labels point into.
+fn to_codespan<'a>(
+    sources: &'a dyn Sources,
+    diagnostic: &Diagnostic,
+    context: (usize, usize),
+) -> (Excerpts<'a>, Rendered<usize>) {
+    let labelled: Vec<(Span, &str)> = std::iter::once((diagnostic.span, diagnostic.label.as_str()))
+        .chain((diagnostic.secondary.iter()).map(|(span, label)| (*span, label.as_str())))
+        .collect();
+    // Each label's file (an index into `files`) and its span in that file.
+    let mut files = Vec::new();
+    let mut local = Vec::with_capacity(labelled.len());
+    for (span, _) in &labelled {
+        let placed = sources.placed(span.start);
+        let id = match files
+            .iter()
+            .position(|(index, _, _)| *index == placed.index)
+        {
+            Some(id) => id,
+            None => {
+                files.push((placed.index, placed.file, Vec::new()));
+                files.len() - 1
+            }
+        };
+        files[id].2.push(placed.local(*span));
+        local.push((id, placed.local(*span)));
+    }
+    let excerpts = Excerpts(
+        (files.into_iter())
+            .map(|(_, file, spans)| Excerpt::new(file, &spans, context))
+            .collect(),
+    );
+    let labels = (labelled.iter().zip(local))
+        .enumerate()
+        .map(|(i, ((_, text), (id, span)))| {
+            let range = excerpts.0[id].map(span);
+            let label = if i == 0 {
+                Label::primary(id, range)
+            } else {
+                Label::secondary(id, range)
+            };
+            label.with_message(bounded(text))
+        })
+        .collect();
+    let rendered = Rendered::error()
         .with_code(diagnostic.code)
         .with_message(bounded(&diagnostic.message))
         .with_labels(labels)
-        .with_notes(diagnostic.notes.iter().map(|note| bounded(note)).collect())
+        .with_notes(diagnostic.notes.iter().map(|note| bounded(note)).collect());
+    (excerpts, rendered)
 }
 
 /// `text`, or its first two thirds and last quarter of [`MAX_MESSAGE_CHARS`] characters around
@@ -103,6 +139,7 @@ fn bounded(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diag::{SourceFile, SourceMap};
 
     #[test]
     fn renders_code_location_and_snippet() {
@@ -146,6 +183,38 @@ mod tests {
             MAX_MESSAGE_CHARS * 2 / 3 + 1 + MAX_MESSAGE_CHARS / 4
         );
         assert_eq!(bounded("short"), "short");
+    }
+
+    #[test]
+    fn each_label_is_shown_in_its_own_file() {
+        let mut map = SourceMap::new(SourceFile::new("main.kl", "use \"lib/a.kl\";\nfn f() {}\n"));
+        let base = map
+            .add(SourceFile::new("lib/a.kl", "\n\nfn f() {}\n"))
+            .unwrap()
+            .base;
+        let d = Diagnostic::new(
+            "E0303",
+            Span::new(5, 6).shifted(base),
+            "function `f` is defined twice",
+        )
+        .label("second definition")
+        .secondary(Span::new(19, 20), "first defined here");
+        let text = render(&map, &[d], false);
+        let lib = text.find("┌─ lib/a.kl:3:4\n").expect(&text);
+        let main = text.find("┌─ main.kl:2:4\n").expect(&text);
+        assert!(lib < main, "{text}");
+        assert!(
+            text.contains("3 │ fn f() {}\n  │    ^ second definition"),
+            "{text}"
+        );
+        assert!(
+            text.contains("2 │ fn f() {}\n  │    - first defined here"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("could not compile `main.kl` due to 1 error\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@
 use std::collections::HashMap;
 
 use super::types::*;
-use crate::diag::{SourceFile, Span};
+use crate::diag::{Sources, Span};
 use crate::ir::{
     self, BinaryOp, BlockId, FuncId, Inst, Local, LocalInfo, Operand, RtFunc, SiteId, Stream, Term,
     Ty, UnaryOp,
@@ -50,7 +50,7 @@ impl Default for Options {
 }
 
 /// Lowers a checked program. User functions keep their indices; the top-level body comes last.
-pub fn lower_program(program: &TProgram, source: &SourceFile, options: Options) -> ir::Program {
+pub fn lower_program(program: &TProgram, source: &dyn Sources, options: Options) -> ir::Program {
     let (arrays, structs) = program.types.to_ir();
     let mut out = ir::Program {
         functions: Vec::new(),
@@ -185,7 +185,8 @@ enum FaultAt {
 
 /// Program-wide tables filled while lowering.
 struct Pools<'s> {
-    source: &'s SourceFile,
+    /// The program's files: a site names the file its span is in.
+    source: &'s dyn Sources,
     strings: HashMap<String, ir::StrId>,
     /// The functions made while lowering (of closures, and the ones that call named functions
     /// and variant constructors used as values), numbered from `first_lifted`, after the
@@ -211,8 +212,7 @@ impl Pools<'_> {
 
     /// The text of a site, as fault messages start: `prog.kl:3:9`.
     fn site_text(&self, span: Span) -> String {
-        let (line, col) = self.source.line_col(span.start);
-        format!("{}:{line}:{col}", self.source.name)
+        self.source.locate(span.start).to_string()
     }
 
     fn string(&mut self, text: &str, out: &mut ir::Program) -> ir::StrId {
@@ -226,11 +226,11 @@ impl Pools<'_> {
     }
 
     fn site(&mut self, span: Span, out: &mut ir::Program) -> SiteId {
-        let (line, col) = self.source.line_col(span.start);
+        let at = self.source.locate(span.start);
         let site = ir::Site {
-            file: self.source.name.clone(),
-            line,
-            col,
+            file: at.file.to_string(),
+            line: at.line,
+            col: at.col,
         };
         if out.sites.last() == Some(&site) {
             return SiteId(out.sites.len() as u32 - 1);
@@ -849,14 +849,12 @@ impl<'p, 's> FnLowerer<'p, 's> {
         bindings: Vec<Operand>,
         at: FaultAt,
     ) {
-        let source = self.pools.source;
-        let (line, col) = source.line_col(clause.cond.span.start);
         let text = format!(
-            "contract violated: {} {} {} (clause at {}:{line}:{col})",
+            "contract violated: {} {} {} (clause at {})",
             callee.name,
             kind.keyword(),
             one_line(&clause.text),
-            source.name
+            self.pools.source.locate(clause.cond.span.start)
         );
         let (ok, fail) = (self.new_block(), self.new_block());
         let outside = self.bindings.replace(bindings);

@@ -9,8 +9,9 @@ pub mod fuse;
 pub mod lower;
 pub mod types;
 
-use crate::diag::{Diagnostic, SourceFile};
+use crate::diag::{Diagnostic, SourceFile, Sources};
 use crate::ir;
+use crate::syntax::ast;
 
 /// Stack for the front end's thread. Checking and lowering recurse once per nesting level of the
 /// tree (a 20,000-term sum is 20,000 levels deep), so they run on a thread with a large stack;
@@ -53,13 +54,21 @@ pub fn compile(source: &SourceFile) -> Result<ir::Program, Vec<Diagnostic>> {
     compile_with(source, Options::default())
 }
 
-/// Runs the whole front end on one file: the IR, or every diagnostic found.
+/// Runs the whole front end on one file: the IR, or every diagnostic found. The file is a
+/// program given as text: a `use` in it is an error (`E0605`); the driver's loader reads the
+/// files of a program on disk and compiles them with [`compile_parsed`].
 pub fn compile_with(source: &SourceFile, options: Options) -> Result<ir::Program, Vec<Diagnostic>> {
+    on_front_end_thread(|| compile_here(source, options))
+}
+
+/// Runs `work` on a thread with [`FRONT_END_STACK`] bytes of stack (or on this one, if no
+/// thread can be made), for the front end's recursion.
+pub fn on_front_end_thread<R: Send>(work: impl Fn() -> R + Sync) -> R {
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("keel-front-end".into())
             .stack_size(FRONT_END_STACK)
-            .spawn_scoped(scope, || compile_here(source, options));
+            .spawn_scoped(scope, &work);
         match worker {
             Ok(handle) => match handle.join() {
                 Ok(result) => result,
@@ -67,7 +76,7 @@ pub fn compile_with(source: &SourceFile, options: Options) -> Result<ir::Program
                 Err(panic) => std::panic::resume_unwind(panic),
             },
             // No thread could be made: run on this one.
-            Err(_) => compile_here(source, options),
+            Err(_) => work(),
         }
     })
 }
@@ -85,6 +94,20 @@ pub fn compile_on_this_thread(
 fn compile_here(source: &SourceFile, options: Options) -> Result<ir::Program, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let file = crate::syntax::parse_source(&source.text, &mut diags);
+    crate::syntax::imports::refuse_uses(&file, &mut diags);
+    compile_parsed(source, file, diags, options)
+}
+
+/// The rest of the front end, on the calling thread (which must have [`FRONT_END_STACK`] bytes
+/// of stack), for a program already parsed: `file`, the one tree of all its files
+/// (`syntax::imports::join`), its spans placed by `sources`, and `diags`, what parsing and
+/// loading reported. The IR, or every diagnostic found, in source order.
+pub fn compile_parsed(
+    sources: &dyn Sources,
+    file: ast::File,
+    mut diags: Vec<Diagnostic>,
+    options: Options,
+) -> Result<ir::Program, Vec<Diagnostic>> {
     let mut typed = check::check_file(&file, prelude(), &mut diags);
     // The syntax tree is not needed any more: free it before the IR is built next to the typed
     // tree (a third of the front end's peak memory on a long `else if` chain).
@@ -94,7 +117,7 @@ fn compile_here(source: &SourceFile, options: Options) -> Result<ir::Program, Ve
         return Err(diags);
     }
     fuse::fuse_program(&mut typed);
-    Ok(lower::lower_program(&typed, source, options))
+    Ok(lower::lower_program(&typed, sources, options))
 }
 
 #[cfg(test)]
@@ -288,6 +311,13 @@ mod tests {
             codes("fn f() -> int { while true { live { break; } } }"),
             ["E0407"]
         );
+    }
+
+    #[test]
+    fn a_program_given_as_text_cannot_import() {
+        assert_eq!(codes("use \"lib/a.kl\";\nfn f() {}\nf();"), ["E0605"]);
+        // Without the file, its names are not known either; each is its own diagnostic.
+        assert_eq!(codes("use \"a.kl\";\nf();"), ["E0605", "E0302"]);
     }
 
     #[test]

@@ -9,10 +9,23 @@
 
 use crate::diag::Span;
 
-/// A parsed source file: its items and top-level statements in source order.
+/// A parsed source file: its items and top-level statements in source order, and the files it
+/// imports.
 #[derive(Clone, Debug, Default)]
 pub struct File {
     pub items: Vec<Item>,
+    /// Its `use "path";` declarations, in source order (the loader follows them; the checker
+    /// never sees them).
+    pub uses: Vec<Use>,
+}
+
+/// `use "lib/words.kl";`: another file's items, brought in.
+#[derive(Clone, Debug)]
+pub struct Use {
+    /// The path as written, escapes decoded.
+    pub path: String,
+    /// The string literal.
+    pub span: Span,
 }
 
 #[derive(Clone, Debug)]

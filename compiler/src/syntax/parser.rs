@@ -24,8 +24,15 @@ use crate::diag::{Diagnostic, Span};
 
 /// Parses a whole file.
 pub fn parse(source: &str, tokens: &[Token], diags: &mut Vec<Diagnostic>) -> File {
+    parse_at(source, 0, tokens, diags)
+}
+
+/// Parses a whole file whose tokens' spans are offsets into `source` plus `base` (the file's
+/// place among a program's files, `diag::SourceMap`).
+pub fn parse_at(source: &str, base: u32, tokens: &[Token], diags: &mut Vec<Diagnostic>) -> File {
     let mut parser = Parser {
         source,
+        base,
         tokens,
         pos: 0,
         diags,
@@ -42,6 +49,8 @@ pub fn parse(source: &str, tokens: &[Token], diags: &mut Vec<Diagnostic>) -> Fil
 
 struct Parser<'a> {
     source: &'a str,
+    /// What the tokens' spans add to offsets into `source`.
+    base: u32,
     tokens: &'a [Token],
     pos: usize,
     diags: &'a mut Vec<Diagnostic>,
@@ -171,7 +180,7 @@ impl<'a> Parser<'a> {
     }
 
     fn text(&self, span: Span) -> &'a str {
-        &self.source[span.range()]
+        &self.source[(span.start - self.base) as usize..(span.end - self.base) as usize]
     }
 
     fn bump(&mut self) -> Token {
@@ -372,7 +381,7 @@ impl<'a> Parser<'a> {
 
     // ---- items ---------------------------------------------------------------------------------
 
-    /// file := item* EOF
+    /// file := (item | use_decl)* EOF
     fn file(&mut self) -> File {
         let mut file = File::default();
         while self.peek() != Tok::Eof {
@@ -415,11 +424,9 @@ impl<'a> Parser<'a> {
                     Err(Reported) => self.recover_statement(),
                 },
                 Tok::Use => {
-                    let span = self.span();
-                    let what = format!("{} declarations are", self.peek().describe());
-                    self.unsupported(span, &what);
-                    self.bump();
-                    self.recover_statement();
+                    if let Some(decl) = self.use_decl() {
+                        file.uses.push(decl);
+                    }
                 }
                 Tok::RBrace => {
                     let span = self.span();
@@ -440,6 +447,54 @@ impl<'a> Parser<'a> {
             }
         }
         file
+    }
+
+    /// use_decl := 'use' STRING ';'
+    ///
+    /// `None` when the path was not a usable string literal (reported, and skipped).
+    fn use_decl(&mut self) -> Option<Use> {
+        self.bump();
+        let token = self.tokens[self.pos];
+        match token.kind {
+            Tok::Str => {
+                self.bump();
+                let path = self.string_literal(token.span);
+                // A missing `;` is reported, but the declaration stands.
+                if !self.eat(Tok::Semi) {
+                    self.error_expected("`;`", "after the `use` declaration");
+                }
+                path.map(|path| Use {
+                    path,
+                    span: token.span,
+                })
+            }
+            // Already reported by the lexer.
+            Tok::UnterminatedStr => {
+                self.recover_statement();
+                None
+            }
+            _ => {
+                if token.kind == Tok::Eof {
+                    self.end_explained = true;
+                }
+                if !token.after_unknown && !self.after_swallowed_text() {
+                    self.diags.push(
+                        Diagnostic::new(
+                            "E0604",
+                            token.span,
+                            format!(
+                                "expected a file path in quotes after `use`, found {}",
+                                token.kind.describe()
+                            ),
+                        )
+                        .label("expected a string literal")
+                        .note("a `use` declaration names a file: `use \"lib/words.kl\";`"),
+                    );
+                }
+                self.recover_statement();
+                None
+            }
+        }
     }
 
     /// fn_decl := 'fn' IDENT '(' (type IDENT (',' type IDENT)* ','?)? ')' ('->' type)? contract* block
@@ -1021,6 +1076,18 @@ impl<'a> Parser<'a> {
                 Tok::Fn if self.peek_at(1) == Tok::Ident => {
                     let span = self.span();
                     self.unsupported(span, "functions declared inside blocks are");
+                    self.bump();
+                    self.recover_statement();
+                }
+                Tok::Use => {
+                    let span = self.span();
+                    self.diags.push(
+                        Diagnostic::new("E0604", span, "`use` inside a block")
+                            .label("`use` declarations belong at the top level of a file")
+                            .note(
+                                "move it out of the block: a file's imports are seen by all of it",
+                            ),
+                    );
                     self.bump();
                     self.recover_statement();
                 }
