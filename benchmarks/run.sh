@@ -42,7 +42,8 @@ else
     echo "run.sh: cargo build --release failed; Keel rows are skipped" >&2
 fi
 
-all_benchmarks=(fib loop nbody spectral sieve strings contracts contracts_plain binarytrees closures)
+all_benchmarks=(fib loop nbody spectral sieve strings contracts contracts_plain binarytrees closures
+    wordfreq)
 if (($# > 0)); then
     benchmarks=("$@")
 else
@@ -60,6 +61,7 @@ declare -A bench_args=(
     [contracts_plain]="100000000"
     [binarytrees]="16"
     [closures]="1000000 50"
+    [wordfreq]="$work/wordfreq.txt"
 )
 declare -A expected=(
     [fib]=2178309
@@ -71,6 +73,7 @@ declare -A expected=(
     [contracts]=1698660597083333
     [contracts_plain]=1698660597083333
     [closures]=37500600000000
+    [wordfreq]=$'lo 71401\nmi 18512\nne 12998\nru 10572\nsa 8640\nti 7592\nvo 6839\nze 6117\npa 5668\nqui 5224'
     [binarytrees]=$'stretch tree of depth 17\t check: 262143\n65536\t trees of depth 4\t check: 2031616\n16384\t trees of depth 6\t check: 2080768\n4096\t trees of depth 8\t check: 2093056\n1024\t trees of depth 10\t check: 2096128\n256\t trees of depth 12\t check: 2096896\n64\t trees of depth 14\t check: 2097088\n16\t trees of depth 16\t check: 2097136\nlong lived tree of depth 16\t check: 131071'
 )
 for bench in "${benchmarks[@]}"; do
@@ -91,8 +94,11 @@ build_native() {
         "$keel" build "$bench.kl" -o "$work/$bench-keel" ||
             echo "run.sh: keel build $bench.kl failed" >&2
     fi
-    if command -v gcc >/dev/null 2>&1; then
+    if [[ -f "$bench.c" ]] && command -v gcc >/dev/null 2>&1; then
         gcc -O2 -o "$work/$bench-c" "$bench.c" -lm || echo "run.sh: gcc failed on $bench.c" >&2
+    fi
+    if [[ -f "$bench.cpp" ]] && command -v g++ >/dev/null 2>&1; then
+        g++ -O2 -o "$work/$bench-cpp" "$bench.cpp" || echo "run.sh: g++ failed on $bench.cpp" >&2
     fi
 }
 
@@ -155,6 +161,10 @@ measure() {
 }
 
 for bench in "${benchmarks[@]}"; do
+    if [[ "$bench" == wordfreq ]]; then
+        echo "== generating the word-frequency text (benchmarks/wordfreq_text.py)"
+        python3 wordfreq_text.py "$work/wordfreq.txt" 20
+    fi
     read -r -a args <<<"${bench_args[$bench]}"
     keel_args=()
     if ((${#args[@]} > 0)); then
@@ -165,7 +175,11 @@ for bench in "${benchmarks[@]}"; do
     measure "$bench" "Keel VM" "$keel" "${keel:-keel}" run --vm "$bench.kl" "${keel_args[@]}"
     measure "$bench" "Keel JIT" "$keel" "${keel:-keel}" run --jit "$bench.kl" "${keel_args[@]}"
     measure "$bench" "Keel native" "$work/$bench-keel" "$work/$bench-keel" "${args[@]}"
-    measure "$bench" "gcc -O2" "$work/$bench-c" "$work/$bench-c" "${args[@]}"
+    if [[ -f "$bench.cpp" ]]; then
+        measure "$bench" "g++ -O2" "$work/$bench-cpp" "$work/$bench-cpp" "${args[@]}"
+    else
+        measure "$bench" "gcc -O2" "$work/$bench-c" "$work/$bench-c" "${args[@]}"
+    fi
     measure "$bench" "lua5.4" lua5.4 lua5.4 "$bench.lua" "${args[@]}"
     measure "$bench" "luajit" luajit luajit "$bench.lua" "${args[@]}"
     measure "$bench" "python3" python3 python3 "$bench.py" "${args[@]}"

@@ -98,7 +98,7 @@ pub use string_ops::{
     keel_str_replace, keel_str_split, keel_str_starts_with, keel_str_substring, keel_str_to_lower,
     keel_str_to_upper, keel_str_trim,
 };
-pub use string_ops::{keel_str_chr, keel_str_ord};
+pub use string_ops::{keel_str_chr, keel_str_ord, keel_str_words};
 pub use system::{keel_args, keel_clock_ms, keel_input};
 pub use value::{keel_value_eq, keel_value_to_str};
 
@@ -155,6 +155,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("keel_str_from_bool", keel_str_from_bool as *const u8),
         ("keel_value_to_str", keel_value_to_str as *const u8),
         ("keel_str_split", keel_str_split as *const u8),
+        ("keel_str_words", keel_str_words as *const u8),
         ("keel_str_trim", keel_str_trim as *const u8),
         ("keel_str_to_upper", keel_str_to_upper as *const u8),
         ("keel_str_to_lower", keel_str_to_lower as *const u8),

@@ -10,8 +10,9 @@
 //! recursion (values may be nested to any depth; see [`keel_free`]).
 //!
 //! Structs (tuples and enum values too) are fixed-size and small, and take their memory from
-//! the per-thread pool of `pool` ([`alloc_struct_memory`]); strings and arrays, which grow with
-//! `realloc`, and structs too large for the pool, from the system allocator.
+//! the per-thread pool of `pool` ([`alloc_struct_memory`]), and so do strings small enough for
+//! it (a string that grows past the pool's sizes moves to the system allocator); arrays, which
+//! grow with `realloc`, and larger objects, from the system allocator.
 //!
 //! A map object (`map`) is allocated here too, one object whatever its size: its entries live in
 //! storage of its own that `map` manages.
@@ -102,7 +103,39 @@ fn alloc_struct_memory(size: usize) -> *mut u8 {
     }
 }
 
-/// Frees the memory of a struct object of `size` bytes and counts it dead.
+/// Memory for a string object of `size` bytes (contents undefined), counted live: from the pool
+/// when it serves that size, like a struct's (most strings are short words and keys, made and
+/// dropped by the million in text processing), else from the system allocator.
+pub(crate) fn alloc_string_memory(size: usize) -> *mut u8 {
+    alloc_struct_memory(size)
+}
+
+/// Moves or grows a string object allocated with `old_size` bytes to `new_size` bytes: in place
+/// by the system allocator when neither size is pooled, else into a new block (the first
+/// `min(old_size, new_size)` bytes copied) and the old one freed.
+///
+/// # Safety
+/// `ptr` must come from [`alloc_string_memory`] (or this function) with exactly `old_size` bytes.
+pub(crate) unsafe fn realloc_string_memory(
+    ptr: *mut u8,
+    old_size: usize,
+    new_size: usize,
+) -> *mut u8 {
+    let pooled = |size| crate::pool::class_of(size).is_some();
+    if !pooled(old_size) && !pooled(new_size) {
+        // SAFETY: forwarded from the caller: an unpooled block is the system allocator's.
+        return unsafe { realloc_object(ptr, old_size, new_size) };
+    }
+    let moved = alloc_struct_memory(new_size);
+    // SAFETY: both blocks hold at least the bytes copied; the old one is freed as it was made.
+    unsafe {
+        std::ptr::copy_nonoverlapping(ptr, moved, old_size.min(new_size));
+        dealloc_struct_memory(ptr, old_size);
+    }
+    moved
+}
+
+/// Frees the memory of a struct (or string) object of `size` bytes and counts it dead.
 ///
 /// # Safety
 /// `ptr` must come from [`alloc_struct_memory`] with exactly `size` bytes.
@@ -324,7 +357,8 @@ unsafe fn free_one(obj: *mut ObjHeader, pending: &mut *mut ObjHeader) {
         let size = match (*obj).desc.as_ref() {
             None => {
                 let string = obj.cast::<StrHeader>();
-                crate::string::string_size((*string).cap)
+                dealloc_struct_memory(obj.cast(), crate::string::string_size((*string).cap));
+                return;
             }
             Some(desc) if desc.kind == KIND_ARRAY => {
                 let array = obj.cast::<ArrayHeader>();

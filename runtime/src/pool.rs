@@ -5,7 +5,8 @@
 //! most of its time in `malloc` and `free` otherwise. Here a block of a size class is one pop off
 //! its free list (or a bump of the current chunk), and freeing it one push: no locking, no
 //! headers, no coalescing. Sizes are multiples of 8 bytes up to [`MAX_POOLED`]; larger objects,
-//! and strings and arrays (which grow with `realloc`), use the system allocator.
+//! and arrays (which grow with `realloc`), use the system allocator. Strings of up to
+//! `MAX_POOLED` bytes come from here too (`object::alloc_string_memory`).
 //!
 //! Chunks are never given back to the system while the process runs, so a block freed on another
 //! thread than the one it came from (nothing in Keel does that, but the runtime does not rely on

@@ -19,7 +19,7 @@
 
 use crate::float::FloatText;
 use crate::layout::STR_BYTES_OFFSET;
-use crate::object::{alloc_object, object_size, realloc_object, release};
+use crate::object::{alloc_string_memory, object_size, realloc_string_memory, release};
 
 pub use crate::layout::{StrHeader, STATIC_RC};
 
@@ -36,7 +36,7 @@ pub fn count_chars(bytes: &[u8]) -> i64 {
 
 /// A new empty string object with room for `cap` bytes; `rc` is 1.
 pub(crate) fn alloc_string(cap: i64) -> *mut StrHeader {
-    let s = alloc_object(string_size(cap), false).cast::<StrHeader>();
+    let s = alloc_string_memory(string_size(cap)).cast::<StrHeader>();
     // SAFETY: `s` was just allocated with room for the header.
     unsafe {
         s.write(StrHeader {
@@ -157,7 +157,7 @@ pub(crate) unsafe fn append(s: *mut StrHeader, tail: &[u8], tail_chars: i64) -> 
             let cap = (*s).cap;
             if needed > cap {
                 let new_cap = needed.max(cap.saturating_mul(2)).max(16);
-                s = realloc_object(s.cast(), string_size(cap), string_size(new_cap)).cast();
+                s = realloc_string_memory(s.cast(), string_size(cap), string_size(new_cap)).cast();
                 (*s).cap = new_cap;
             }
             let end = text_ptr(s).add(len as usize);

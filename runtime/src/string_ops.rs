@@ -128,6 +128,44 @@ pub unsafe extern "C" fn keel_str_split(
     }
 }
 
+/// `words(s)`: the words of `s`, the runs of characters between spaces, tabs, `\n` and `\r`
+/// (none for a string of only those).
+///
+/// # Safety
+/// `s` must be a live string.
+#[no_mangle]
+pub unsafe extern "C" fn keel_str_words(s: *const StrHeader) -> *mut ArrayHeader {
+    // SAFETY: the caller guarantees `s` is live; the array has room for every word.
+    unsafe {
+        // The separators are ASCII, so every byte between them is part of a word, and the
+        // words are valid UTF-8 on their own.
+        let bytes = as_bytes(s);
+        let mut pieces: Vec<*mut StrHeader> = Vec::new();
+        let mut start = None;
+        for (at, &byte) in bytes.iter().enumerate() {
+            let separator = matches!(byte, b' ' | b'\t' | b'\n' | b'\r');
+            match (separator, start) {
+                (true, Some(from)) => {
+                    let word = &bytes[from..at];
+                    pieces.push(string_of(word, count_chars(word)));
+                    start = None;
+                }
+                (false, None) => start = Some(at),
+                _ => {}
+            }
+        }
+        if let Some(from) = start {
+            let word = &bytes[from..];
+            pieces.push(string_of(word, count_chars(word)));
+        }
+        let array = keel_array_alloc(&STRING_ARRAY_DESC, pieces.len() as i64);
+        for (index, piece) in pieces.into_iter().enumerate() {
+            *slots(array).add(index) = piece as i64;
+        }
+        array
+    }
+}
+
 /// `trim(s)`: `s` without leading and trailing Unicode white space.
 ///
 /// # Safety

@@ -1113,6 +1113,8 @@ pub enum RtFunc {
     /// `keel_speculate_enter()`: enters a speculation (a fused pipeline's fast path, whose
     /// blocks have a handler like a `live` body); left by `LiveExit` when it succeeds.
     SpecEnter,
+    /// `keel_str_words(s)`: the words of `s` (between spaces, tabs, `\n` and `\r`).
+    StrWords,
     /// `keel_map_new(desc)`: an empty map or set of the type `desc` describes.
     MapNew,
     /// `keel_map_insert(m, key, value)`: inserts or replaces (consumes all three; a set's
@@ -1142,7 +1144,7 @@ pub enum RtFunc {
 
 impl RtFunc {
     /// Every runtime function, for tables and tests that must cover them all.
-    pub const ALL: [RtFunc; 91] = [
+    pub const ALL: [RtFunc; 92] = [
         RtFunc::StrConcat,
         RtFunc::StrEq,
         RtFunc::StrCmp,
@@ -1224,6 +1226,7 @@ impl RtFunc {
         RtFunc::IntBits,
         RtFunc::StrChr,
         RtFunc::StrOrd,
+        RtFunc::StrWords,
         RtFunc::MapNew,
         RtFunc::MapInsert,
         RtFunc::MapRemove,
@@ -1560,6 +1563,7 @@ impl RtFunc {
             IoError => ("keel_io_error", &[], &[], Some(Ptr), false),
             SleepMs => ("keel_sleep_ms", &[I64], &[false], None, false),
             SpecAbort => ("keel_speculate_abort", &[], &[], None, false),
+            StrWords => ("keel_str_words", &[Ptr], &[false], Some(Ptr), false),
             MapNew => ("keel_map_new", &[Ptr], &[false], Some(Ptr), false),
             MapInsert => (
                 "keel_map_insert",

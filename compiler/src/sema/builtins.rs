@@ -229,11 +229,12 @@ pub fn resolve(
             }
             // The file operations under the prelude's `read_file`, `write_file`, ... (which
             // turn the failure `__io_error()` reports into an `Err`; runtime/src/files.rs).
-            "__file_read" | "file_exists" | "__file_remove" | "__env_var" => {
+            "__file_read" | "file_exists" | "__file_remove" | "__env_var" | "__str_words" => {
                 arity(1, &format!("{name}(string)"))?;
                 str_arg(args, 0, &arg)?;
                 match name {
                     "__file_read" => rt(RtFunc::FileRead, Str),
+                    "__str_words" => rt(RtFunc::StrWords, types.array_of(Str)),
                     "file_exists" => rt(RtFunc::FileExists, Bool),
                     "__file_remove" => rt(RtFunc::FileRemove, Void),
                     _ => rt(RtFunc::EnvVar, Str),

@@ -918,6 +918,7 @@ fn builtin_is_pure(builtin: Builtin) -> bool {
                 | FloatMath
                 | FloatMath2
                 | IntBits
+                | StrWords
                 | MapNew
                 | MapInsert
                 | MapRemove

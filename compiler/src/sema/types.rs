@@ -549,6 +549,7 @@ pub const BUILTIN_NAMES: &[&str] = &[
     "clock_ms",
     "live_retries",
     "__file_read",
+    "__str_words",
     "__map_new",
     "__map_insert",
     "__set_insert",

@@ -318,6 +318,11 @@ pub(super) unsafe fn rt_cost(func: RtFunc, args: &[Reg], window: *const i64, lim
                 let sep = (*(b as *const StrHeader)).len.max(1) as u64;
                 string_cost(a).saturating_add(6 * (len / sep + 1))
             }
+            // At most one word per two bytes.
+            StrWords => {
+                let len = (*(a as *const StrHeader)).len.max(0) as u64;
+                string_cost(a).saturating_add(6 * (len / 2 + 1))
+            }
             // The result holds `s`, and `to` once per match (between every character for "").
             StrReplace => {
                 let len = (*(a as *const StrHeader)).len.max(0) as u64;

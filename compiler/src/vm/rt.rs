@@ -186,6 +186,7 @@ pub unsafe fn call<'a>(func: RtFunc, args: &[i64; MAX_PARAMS], site: impl Fn() -
                 krt::recover::keel_speculate_abort();
                 0
             }
+            StrWords => krt::string_ops::keel_str_words(a as _) as i64,
             MapNew => krt::map::keel_map_new(a as _) as i64,
             MapInsert => krt::map::keel_map_insert(a as _, b, c) as i64,
             MapRemove => krt::map::keel_map_remove(a as _, b) as i64,
