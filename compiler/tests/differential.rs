@@ -51,7 +51,11 @@
 //! - maps and sets (`map<K, V>`, `set<K>` with keys of ints, strings, bools and `(int, string)`,
 //!   values of any type above) built in a block by `insert` (method and function), copied,
 //!   changed by `remove`, printed, compared, queried (`get_or`, `contains_key`, `has`, `len`,
-//!   `keys`, `values`, set algebra) and iterated in key order.
+//!   `keys`, `values`, set algebra) and iterated in key order;
+//! - the prelude's integer functions of the runtime (`factorial`, `fibonacci`, `binomial`,
+//!   `int_sqrt`, `int_log2`, `modulo`, `next_multiple_of`, `next_prime`, `abs_diff`) and its
+//!   array position functions (`array_insert_at`, `array_remove_at`, `array_swap`,
+//!   `array_set_at`), whose faults name the caller's line.
 //!
 //! Faults are allowed, and must be identical everywhere: int overflow, division by zero, shifts
 //! out of range, and in some programs (the hazardous ones) indices, slices, `pop`, `to_int`,
@@ -2916,7 +2920,8 @@ impl Generator {
 
     /// The int builtins: lengths, searches, `abs`, `min`, `max`, `pow`, `to_int`, `parse_int`.
     fn int_builtin(&mut self, depth: u32) -> String {
-        match self.rng.below(9) {
+        match self.rng.below(10) {
+            9 => self.int_function(depth),
             0 => {
                 let ty = self.array_type();
                 let array = self.expr(&ty, depth);
@@ -3300,7 +3305,8 @@ impl Generator {
     /// An array operation whose result has at most `max` elements.
     fn array_operation(&mut self, elem: &Ty, depth: u32, max: u64) -> String {
         let ty = Ty::array(elem.clone());
-        match self.rng.below(11) {
+        match self.rng.below(12) {
+            11 if max >= 1 => self.position_call(&ty, elem, depth, max),
             0 | 1 => self.array_literal(elem, depth, max),
             2 if max >= 1 => {
                 let array = self.sized(&ty, depth, max - 1);
@@ -3339,6 +3345,79 @@ impl Generator {
             }
             _ => self.array_literal(elem, depth, max),
         }
+    }
+
+    /// One of the prelude's integer functions of the runtime (`factorial`, `binomial`, ...): in
+    /// safe programs with arguments where it has an answer (overflow and a zero divisor are
+    /// always allowed faults), in hazardous ones with any.
+    fn int_function(&mut self, depth: u32) -> String {
+        let (a, b) = (self.expr(&Ty::Int, depth), self.expr(&Ty::Int, depth));
+        let risky = self.risky();
+        let within = |a: &str, n: u32| {
+            if risky {
+                a.to_string()
+            } else {
+                format!("(({a}) % {n} + {n}) % {n}")
+            }
+        };
+        let (name, args) = match self.rng.below(9) {
+            0 => ("factorial", vec![within(&a, 21)]),
+            1 => ("fibonacci", vec![within(&a, 93)]),
+            2 => ("binomial", vec![within(&a, 60), b]),
+            3 => ("int_sqrt", vec![within(&a, 1_000_000_007)]),
+            4 => (
+                "int_log2",
+                vec![format!("{} + 1", within(&a, 1_000_000_007))],
+            ),
+            5 => ("modulo", vec![a, b]),
+            6 => (
+                "next_multiple_of",
+                vec![a, format!("{} + 1", within(&b, 100))],
+            ),
+            7 => ("next_prime", vec![within(&a, 100_000)]),
+            _ => ("abs_diff", vec![a, b]),
+        };
+        self.builtin(name, args)
+    }
+
+    /// `array_insert_at`, `array_remove_at`, `array_swap` or `array_set_at` of some array: at
+    /// positions inside it (the array is not empty, or the call is guarded by its length), or in
+    /// hazardous programs at any small position, which may fault.
+    fn position_call(&mut self, ty: &Ty, elem: &Ty, depth: u32, max: u64) -> String {
+        let array = self.sized(ty, depth, max - 1);
+        let value = self.value_of(elem, depth);
+        let name = *self.rng.pick(&[
+            "array_insert_at",
+            "array_remove_at",
+            "array_swap",
+            "array_set_at",
+        ]);
+        if self.risky() {
+            let (i, j) = (
+                self.rng.range(-1, 3).to_string(),
+                self.rng.range(0, 3).to_string(),
+            );
+            let args = match name {
+                "array_remove_at" => vec![array, i],
+                "array_swap" => vec![array, i, j],
+                _ => vec![array, i, value],
+            };
+            return self.builtin(name, args);
+        }
+        let position = self.rng.below(3).to_string();
+        self.with_name(array, |g, a| {
+            let i = format!("{position} % (len({a}) + 1)");
+            if name == "array_insert_at" {
+                return g.builtin(name, vec![a.to_string(), i, value.clone()]);
+            }
+            let i = format!("{position} % max(len({a}), 1)");
+            let call = match name {
+                "array_remove_at" => g.builtin(name, vec![a.to_string(), i]),
+                "array_swap" => g.builtin(name, vec![a.to_string(), i, format!("len({a}) - 1")]),
+                _ => g.builtin(name, vec![a.to_string(), i, value.clone()]),
+            };
+            format!("(if len({a}) > 0 {{ {call} }} else {{ {a} }})")
+        })
     }
 
     /// `pop(a)`, guarded by the length (an empty array stays empty), or in hazardous programs

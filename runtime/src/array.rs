@@ -14,7 +14,7 @@
 //! `ArraySet`, which backends do inline.
 
 use crate::desc::{desc_is_heap, TypeDesc, KIND_BOOL, KIND_FLOAT, KIND_INT, KIND_STRING};
-use crate::fault::{fault_at, slice_message, OF_ARRAY};
+use crate::fault::{bounds_message, fault_at, slice_message, OF_ARRAY};
 use crate::layout::{ArrayHeader, ObjHeader, ARRAY_ELEMS_OFFSET};
 use crate::object::{
     alloc_object, is_unique, object_size, realloc_object, release, release_word, retain_many,
@@ -85,6 +85,19 @@ pub(crate) fn alloc_array(
         });
     }
     a
+}
+
+/// Releases the element value `word` of the array `a` when elements are heap values.
+///
+/// # Safety
+/// `a` must be a live array; `word` an element of its type that the caller owns.
+unsafe fn release_element(a: *const ArrayHeader, word: i64) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if desc_is_heap(elem_desc(a)) {
+            release_word(word);
+        }
+    }
 }
 
 /// Retains every element of `items` when they are heap values.
@@ -200,9 +213,7 @@ pub unsafe extern "C" fn keel_array_pop(
         }
         let last = *slots(a).add(len as usize - 1);
         (*a).len = len - 1;
-        if desc_is_heap(elem_desc(a)) {
-            release_word(last);
-        }
+        release_element(a, last);
         a
     }
 }
@@ -336,6 +347,148 @@ pub unsafe extern "C" fn keel_array_index_of(a: *const ArrayHeader, value: i64) 
 pub unsafe extern "C" fn keel_array_contains(a: *const ArrayHeader, value: i64) -> i64 {
     // SAFETY: forwarded from the caller.
     i64::from(unsafe { keel_array_index_of(a, value) } >= 0)
+}
+
+/// Reports `message` at the site and releases what a faulting position function consumed: the
+/// array and, when `value` is given, the value (an element of the array's type).
+///
+/// # Safety
+/// `a` must be a live array the caller owns; `value` an owned element of its type; `site` a
+/// valid site.
+unsafe fn position_fault(
+    a: *mut ArrayHeader,
+    value: Option<i64>,
+    message: &str,
+    site: *const u8,
+    site_len: usize,
+) -> *mut ArrayHeader {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        fault_at(site, site_len, message);
+        // Recovered: the caller propagates the fault; what was consumed is released here.
+        if let Some(value) = value {
+            release_element(a, value);
+        }
+        release(a.cast());
+    }
+    std::ptr::null_mut()
+}
+
+/// `array_insert_at(a, i, x)`: `a` with `x` inserted before position `i` (`i == len(a)`
+/// appends); faults unless `0 <= i <= len(a)`. Consumes `a` (changed in place when unique) and
+/// `x`.
+///
+/// # Safety
+/// `a` must be a live array the caller owns; `value` an owned element of its type; `site` a
+/// valid site.
+#[no_mangle]
+pub unsafe extern "C" fn keel_array_insert_at(
+    a: *mut ArrayHeader,
+    index: i64,
+    value: i64,
+    site: *const u8,
+    site_len: usize,
+) -> *mut ArrayHeader {
+    // SAFETY: the caller guarantees `a` is live and owned; `reserve_unique` leaves room for one
+    // more element, so the moved slots stay inside the array.
+    unsafe {
+        let len = (*a).len;
+        if !(0..=len).contains(&index) {
+            let message =
+                format!("index out of bounds: insert at {index} into an array of length {len}");
+            return position_fault(a, Some(value), &message, site, site_len);
+        }
+        let a = reserve_unique(a, len + 1);
+        let at = slots(a).add(index as usize);
+        std::ptr::copy(at, at.add(1), (len - index) as usize);
+        *at = value;
+        (*a).len = len + 1;
+        a
+    }
+}
+
+/// `array_remove_at(a, i)`: `a` without its element `i`; faults unless `0 <= i < len(a)`.
+/// Consumes `a` (changed in place when unique).
+///
+/// # Safety
+/// `a` must be a live array the caller owns; `site` a valid site.
+#[no_mangle]
+pub unsafe extern "C" fn keel_array_remove_at(
+    a: *mut ArrayHeader,
+    index: i64,
+    site: *const u8,
+    site_len: usize,
+) -> *mut ArrayHeader {
+    // SAFETY: the caller guarantees `a` is live and owned; the index is checked before use.
+    unsafe {
+        let len = (*a).len;
+        if !(0..len).contains(&index) {
+            let message = bounds_message(index, len);
+            return position_fault(a, None, &message, site, site_len);
+        }
+        let a = reserve_unique(a, len);
+        let at = slots(a).add(index as usize);
+        let removed = *at;
+        std::ptr::copy(at.add(1), at, (len - index - 1) as usize);
+        (*a).len = len - 1;
+        release_element(a, removed);
+        a
+    }
+}
+
+/// `array_swap(a, i, j)`: `a` with its elements `i` and `j` exchanged; faults unless both are
+/// positions of `a`. Consumes `a` (changed in place when unique).
+///
+/// # Safety
+/// `a` must be a live array the caller owns; `site` a valid site.
+#[no_mangle]
+pub unsafe extern "C" fn keel_array_swap(
+    a: *mut ArrayHeader,
+    i: i64,
+    j: i64,
+    site: *const u8,
+    site_len: usize,
+) -> *mut ArrayHeader {
+    // SAFETY: the caller guarantees `a` is live and owned; both indices are checked.
+    unsafe {
+        let len = (*a).len;
+        if let Some(bad) = [i, j].into_iter().find(|k| !(0..len).contains(k)) {
+            let message = bounds_message(bad, len);
+            return position_fault(a, None, &message, site, site_len);
+        }
+        let a = reserve_unique(a, len);
+        elements_mut(a).swap(i as usize, j as usize);
+        a
+    }
+}
+
+/// `array_set_at(a, i, x)`: `a` with `x` at position `i` (what `a[i] = x` does to a variable);
+/// faults unless `0 <= i < len(a)`. Consumes `a` (changed in place when unique) and `x`.
+///
+/// # Safety
+/// `a` must be a live array the caller owns; `value` an owned element of its type; `site` a
+/// valid site.
+#[no_mangle]
+pub unsafe extern "C" fn keel_array_set_at(
+    a: *mut ArrayHeader,
+    index: i64,
+    value: i64,
+    site: *const u8,
+    site_len: usize,
+) -> *mut ArrayHeader {
+    // SAFETY: the caller guarantees `a` is live and owned; the index is checked before use.
+    unsafe {
+        let len = (*a).len;
+        if !(0..len).contains(&index) {
+            let message = bounds_message(index, len);
+            return position_fault(a, Some(value), &message, site, site_len);
+        }
+        let a = reserve_unique(a, len);
+        let at = slots(a).add(index as usize);
+        let old = std::mem::replace(&mut *at, value);
+        release_element(a, old);
+        a
+    }
 }
 
 /// `array_fill(n, v)`: an array of type `desc` with `n` copies of `v`. Consumes `v`, also when it

@@ -55,6 +55,7 @@ pub use array::{
     keel_array_alloc, keel_array_concat, keel_array_contains, keel_array_fill, keel_array_index_of,
     keel_array_pop, keel_array_push, keel_array_reverse, keel_array_slice, keel_array_sort,
 };
+pub use array::{keel_array_insert_at, keel_array_remove_at, keel_array_set_at, keel_array_swap};
 pub use desc::{FieldDesc, TypeDesc};
 pub use fault::{
     keel_fault, keel_fault_at, keel_fault_bounds, keel_fault_int, keel_fault_to_int, IntOp,
@@ -73,7 +74,7 @@ pub use math::{
     keel_float_round, keel_float_sin, keel_float_sqrt, keel_float_tan, keel_int_abs, keel_int_max,
     keel_int_min, keel_int_pow,
 };
-pub use math::{keel_float_math, keel_float_math2, keel_int_bits};
+pub use math::{keel_float_math, keel_float_math2, keel_int_bits, keel_int_math};
 pub use object::{
     keel_free, keel_free_shell, keel_make_unique, keel_release, keel_retain, keel_struct_alloc,
     live_objects,
@@ -187,6 +188,11 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("keel_sleep_ms", keel_sleep_ms as *const u8),
         // arrays and values
         ("keel_array_push", keel_array_push as *const u8),
+        ("keel_array_insert_at", keel_array_insert_at as *const u8),
+        ("keel_array_remove_at", keel_array_remove_at as *const u8),
+        ("keel_array_swap", keel_array_swap as *const u8),
+        ("keel_array_set_at", keel_array_set_at as *const u8),
+        ("keel_int_math", keel_int_math as *const u8),
         ("keel_array_pop", keel_array_pop as *const u8),
         ("keel_array_slice", keel_array_slice as *const u8),
         ("keel_array_concat", keel_array_concat as *const u8),

@@ -174,6 +174,176 @@ binary_float_functions! {
 
 /// The float functions of one argument behind `keel_float_math`, by their code (the order is
 /// `FLOAT_MATH_NAMES`, which the compiler uses to pick a code).
+/// The integer functions of [`keel_int_math`], by their code (their position here), with the
+/// number of arguments each takes.
+pub const INT_MATH_NAMES: [(&str, usize); 10] = [
+    ("factorial", 1),
+    ("fibonacci", 1),
+    ("binomial", 2),
+    ("int_sqrt", 1),
+    ("int_log2", 1),
+    ("modulo", 2),
+    ("next_multiple_of", 2),
+    ("is_prime", 1),
+    ("next_prime", 1),
+    ("abs_diff", 2),
+];
+
+/// `INT_MATH_NAMES[op]` of `a` (and `b`), or the `<kind>: <message>` of its fault.
+pub fn int_math(op: i64, a: i64, b: i64) -> Result<i64, String> {
+    let name = usize::try_from(op)
+        .ok()
+        .and_then(|op| INT_MATH_NAMES.get(op))
+        .map_or("?", |&(name, _)| name);
+    let negative = || Err(format!("invalid argument: {name} of negative {a}"));
+    let too_big = |args: String| {
+        Err(format!(
+            "integer overflow: {name}({args}) does not fit in int"
+        ))
+    };
+    match op {
+        0 if a < 0 => negative(),
+        0 => (1..=a)
+            .try_fold(1i64, |p, k| p.checked_mul(k))
+            .map_or_else(|| too_big(a.to_string()), Ok),
+        1 if a < 0 => negative(),
+        // fibonacci(92) is the last that fits.
+        1 if a > 92 => too_big(a.to_string()),
+        1 => {
+            let (mut x, mut y) = (0i64, 1i64);
+            for _ in 0..a {
+                // `y` runs one ahead and may wrap on the last round; `x` never does.
+                (x, y) = (y, x.wrapping_add(y));
+            }
+            Ok(x)
+        }
+        2 if a < 0 => negative(),
+        2 if b < 0 || b > a => Ok(0),
+        2 => {
+            // C(n, k) = C(n, n - k); each partial product C(n - k + i, i) is an integer.
+            let k = b.min(a - b) as i128;
+            let mut value: i128 = 1;
+            for i in 1..=k {
+                value = value * (a as i128 - k + i) / i;
+                if value > i64::MAX as i128 {
+                    return too_big(format!("{a}, {b}"));
+                }
+            }
+            Ok(value as i64)
+        }
+        3 if a < 0 => negative(),
+        3 => {
+            let mut root = (a as f64).sqrt() as i64;
+            while root.checked_mul(root).is_none_or(|square| square > a) {
+                root -= 1;
+            }
+            while (root + 1)
+                .checked_mul(root + 1)
+                .is_some_and(|square| square <= a)
+            {
+                root += 1;
+            }
+            Ok(root)
+        }
+        4 if a <= 0 => Err(format!(
+            "invalid argument: int_log2 of {a}, which is not positive"
+        )),
+        4 => Ok(63 - i64::from(a.leading_zeros())),
+        5 if b == 0 => Err(format!("division by zero: modulo({a}, 0)")),
+        // Never negative: the remainder of Euclidean division (`-1` for `-1` mod `-1` is 0).
+        5 => Ok(a.checked_rem_euclid(b).unwrap_or(0)),
+        6 if b <= 0 => Err(format!(
+            "invalid argument: next_multiple_of({a}, {b}): the multiple must be positive"
+        )),
+        6 => {
+            let gap = (b - a.rem_euclid(b)) % b;
+            a.checked_add(gap)
+                .map_or_else(|| too_big(format!("{a}, {b}")), Ok)
+        }
+        7 => Ok(i64::from(is_prime(a))),
+        8 => {
+            let mut n = a.max(1);
+            loop {
+                n = match n.checked_add(1) {
+                    Some(n) => n,
+                    None => return too_big(a.to_string()),
+                };
+                if is_prime(n) {
+                    return Ok(n);
+                }
+            }
+        }
+        9 => a
+            .checked_sub(b)
+            .and_then(i64::checked_abs)
+            .map_or_else(|| too_big(format!("{a}, {b}")), Ok),
+        _ => Err(format!("invalid argument: integer function {op}")),
+    }
+}
+
+/// Whether `n` is a prime number: Miller-Rabin with the bases that decide every 64-bit number.
+fn is_prime(n: i64) -> bool {
+    const BASES: [u64; 12] = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37];
+    if n < 2 {
+        return false;
+    }
+    let n = n as u64;
+    if let Some(&base) = BASES.iter().find(|&&base| n.is_multiple_of(base)) {
+        return n == base;
+    }
+    let mul = |a: u64, b: u64| ((u128::from(a) * u128::from(b)) % u128::from(n)) as u64;
+    let pow = |mut base: u64, mut exponent: u64| {
+        let mut result = 1u64;
+        while exponent > 0 {
+            if exponent & 1 == 1 {
+                result = mul(result, base);
+            }
+            base = mul(base, base);
+            exponent >>= 1;
+        }
+        result
+    };
+    let (shift, odd) = (
+        (n - 1).trailing_zeros(),
+        (n - 1) >> (n - 1).trailing_zeros(),
+    );
+    BASES.iter().all(|&base| {
+        let mut x = pow(base, odd);
+        if x == 1 || x == n - 1 {
+            return true;
+        }
+        (1..shift).any(|_| {
+            x = mul(x, x);
+            x == n - 1
+        })
+    })
+}
+
+/// `factorial(n)`, `fibonacci(n)`, `binomial(n, k)`, `int_sqrt(n)`, `int_log2(n)`, `modulo(a,
+/// b)`, `next_multiple_of(n, m)`, `is_prime(n)` (0 or 1) and `next_prime(n)`, by their position
+/// `op` in [`INT_MATH_NAMES`] (`b` is 0 for those of one argument); faults on a negative
+/// argument, a zero divisor or a result that does not fit.
+///
+/// # Safety
+/// `site` must point to `site_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn keel_int_math(
+    op: i64,
+    a: i64,
+    b: i64,
+    site: *const u8,
+    site_len: usize,
+) -> i64 {
+    match int_math(op, a, b) {
+        Ok(value) => value,
+        Err(message) => {
+            // SAFETY: forwarded from the caller.
+            unsafe { fault_at(site, site_len, &message) };
+            0
+        }
+    }
+}
+
 pub const FLOAT_MATH_NAMES: [&str; 13] = [
     "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "log10", "log2",
     "exp2", "cbrt",
@@ -280,6 +450,61 @@ pub extern "C" fn keel_int_bits(op: i64, x: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn primes_agree_with_trial_division() {
+        let by_division = |n: i64| n >= 2 && (2..n).take_while(|d| d * d <= n).all(|d| n % d != 0);
+        for n in -3..20_000 {
+            assert_eq!(is_prime(n), by_division(n), "{n}");
+        }
+        // Strong pseudoprimes to several small bases, and primes near the top.
+        for n in [
+            3_215_031_751,
+            2_152_302_898_747,
+            3_474_749_660_383,
+            341_550_071_728_321,
+        ] {
+            assert!(!is_prime(n), "{n}");
+        }
+        assert!(is_prime(i64::MAX - 24));
+        assert!(!is_prime(i64::MAX));
+    }
+
+    #[test]
+    fn integer_functions_and_their_faults() {
+        let code = |name: &str| INT_MATH_NAMES.iter().position(|&(n, _)| n == name).unwrap() as i64;
+        assert_eq!(
+            int_math(code("factorial"), 20, 0),
+            Ok(2_432_902_008_176_640_000)
+        );
+        assert_eq!(
+            int_math(code("factorial"), 21, 0),
+            Err("integer overflow: factorial(21) does not fit in int".into())
+        );
+        assert_eq!(
+            int_math(code("fibonacci"), -1, 0),
+            Err("invalid argument: fibonacci of negative -1".into())
+        );
+        assert_eq!(
+            int_math(code("fibonacci"), 92, 0),
+            Ok(7_540_113_804_746_346_429)
+        );
+        assert!(int_math(code("fibonacci"), 93, 0).is_err());
+        assert_eq!(
+            int_math(code("binomial"), 66, 33),
+            Ok(7_219_428_434_016_265_740)
+        );
+        assert!(int_math(code("binomial"), 68, 34).is_err());
+        assert_eq!(int_math(code("int_sqrt"), i64::MAX, 0), Ok(3_037_000_499));
+        assert_eq!(int_math(code("modulo"), i64::MIN, -1), Ok(0));
+        assert_eq!(
+            int_math(code("modulo"), 1, 0),
+            Err("division by zero: modulo(1, 0)".into())
+        );
+        assert!(int_math(code("next_multiple_of"), i64::MAX, 2).is_err());
+        assert!(int_math(code("next_prime"), i64::MAX - 24, 0).is_err());
+        assert!(int_math(code("abs_diff"), i64::MIN, 1).is_err());
+    }
 
     #[test]
     fn more_float_functions_and_bit_counts() {

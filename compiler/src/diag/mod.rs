@@ -19,7 +19,7 @@ mod source_map;
 pub use excerpt::{CONTEXT_CHARS, MAX_WHOLE_LINE_CHARS};
 pub use render::{render, MAX_MESSAGE_CHARS, MAX_SHOWN};
 pub use source::{SourceFile, BOM};
-pub use source_map::{Location, Placed, SourceMap, Sources, SpanSpaceFull};
+pub use source_map::{Location, Placed, SourceMap, Sources, SpanSpaceFull, SPAN_SPACE_END};
 
 /// A byte range in the program's span space: in its source file, or, for a program of several
 /// files, in the one [`SourceMap`] places them in.

@@ -53,6 +53,10 @@ impl Placed<'_> {
     }
 }
 
+/// The end of the offsets a program's files may take; the prelude comes after it
+/// (`sema::PRELUDE_BASE`), in the last 16 MiB of the `u32` span space.
+pub const SPAN_SPACE_END: u32 = u32::MAX - (1 << 24);
+
 /// A position as messages show it: `file:line:col`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Location<'a> {
@@ -108,7 +112,7 @@ impl SourceMap {
         let last = self.files.len() - 1;
         let base = (self.bases[last] as usize)
             .checked_add(self.files[last].text.len() + 1)
-            .filter(|base| base.saturating_add(file.text.len()) <= u32::MAX as usize)
+            .filter(|base| base.saturating_add(file.text.len()) <= SPAN_SPACE_END as usize)
             .ok_or(SpanSpaceFull)?;
         self.files.push(file);
         self.bases.push(base as u32);
@@ -203,7 +207,7 @@ mod tests {
         assert_eq!(last.base as usize, 2 + 9 * ((1 << 20) + 1));
         assert_eq!(map.locate(last.base + 5).file, "big.kl");
         let mut small = SourceMap::new(SourceFile::new("m.kl", "x"));
-        small.bases[0] = u32::MAX - 4;
+        small.bases[0] = SPAN_SPACE_END - 4;
         assert_eq!(
             small.add(SourceFile::new("b.kl", "abc")).err(),
             Some(SpanSpaceFull)

@@ -1115,6 +1115,17 @@ pub enum RtFunc {
     SpecEnter,
     /// `keel_str_words(s)`: the words of `s` (between spaces, tabs, `\n` and `\r`).
     StrWords,
+    /// `keel_int_math(op, a, b)`: `factorial`, `fibonacci`, ... by their position in
+    /// `keel_runtime::math::INT_MATH_NAMES` (`b` 0 for those of one argument); faults.
+    IntMath,
+    /// `keel_array_insert_at(a, i, x)`: `x` inserted before position `i`; faults.
+    ArrayInsertAt,
+    /// `keel_array_remove_at(a, i)`: without element `i`; faults.
+    ArrayRemoveAt,
+    /// `keel_array_swap(a, i, j)`: elements `i` and `j` exchanged; faults.
+    ArraySwap,
+    /// `keel_array_set_at(a, i, x)`: `x` at position `i`; faults.
+    ArraySetAt,
     /// `keel_map_new(desc)`: an empty map or set of the type `desc` describes.
     MapNew,
     /// `keel_map_insert(m, key, value)`: inserts or replaces (consumes all three; a set's
@@ -1144,7 +1155,7 @@ pub enum RtFunc {
 
 impl RtFunc {
     /// Every runtime function, for tables and tests that must cover them all.
-    pub const ALL: [RtFunc; 92] = [
+    pub const ALL: [RtFunc; 97] = [
         RtFunc::StrConcat,
         RtFunc::StrEq,
         RtFunc::StrCmp,
@@ -1227,6 +1238,11 @@ impl RtFunc {
         RtFunc::StrChr,
         RtFunc::StrOrd,
         RtFunc::StrWords,
+        RtFunc::IntMath,
+        RtFunc::ArrayInsertAt,
+        RtFunc::ArrayRemoveAt,
+        RtFunc::ArraySwap,
+        RtFunc::ArraySetAt,
         RtFunc::MapNew,
         RtFunc::MapInsert,
         RtFunc::MapRemove,
@@ -1564,6 +1580,41 @@ impl RtFunc {
             SleepMs => ("keel_sleep_ms", &[I64], &[false], None, false),
             SpecAbort => ("keel_speculate_abort", &[], &[], None, false),
             StrWords => ("keel_str_words", &[Ptr], &[false], Some(Ptr), false),
+            IntMath => (
+                "keel_int_math",
+                &[I64, I64, I64],
+                &[false, false, false],
+                Some(I64),
+                true,
+            ),
+            ArrayInsertAt => (
+                "keel_array_insert_at",
+                &[Ptr, I64, Any],
+                &[true, false, true],
+                Some(Ptr),
+                true,
+            ),
+            ArrayRemoveAt => (
+                "keel_array_remove_at",
+                &[Ptr, I64],
+                &[true, false],
+                Some(Ptr),
+                true,
+            ),
+            ArraySwap => (
+                "keel_array_swap",
+                &[Ptr, I64, I64],
+                &[true, false, false],
+                Some(Ptr),
+                true,
+            ),
+            ArraySetAt => (
+                "keel_array_set_at",
+                &[Ptr, I64, Any],
+                &[true, false, true],
+                Some(Ptr),
+                true,
+            ),
             MapNew => ("keel_map_new", &[Ptr], &[false], Some(Ptr), false),
             MapInsert => (
                 "keel_map_insert",

@@ -192,6 +192,42 @@ pub fn resolve(
                     .unwrap_or_default();
                 Ok((Builtin::RtCoded(RtFunc::FloatMath, code as i64), Float))
             }
+            // Under the prelude's `factorial`, `fibonacci`, ... (stdlib/math.kl), which call
+            // them alone, so that their faults name the caller's line (`sema::wrappers`).
+            name if int_math_code(name).is_some() => {
+                let (code, count) = int_math_code(name).unwrap_or_default();
+                arity(count, &format!("{name}({})", ["n", "n, m"][count - 1]))?;
+                for i in 0..count {
+                    int_arg(args, i, &arg)?;
+                }
+                let ty = if name == "__is_prime" { Bool } else { Int };
+                Ok((Builtin::RtCoded(RtFunc::IntMath, code), ty))
+            }
+            "__array_insert_at" | "__array_set_at" => {
+                arity(3, &format!("{name}(array, index, value)"))?;
+                array_arg(args, 0, &arg)?;
+                int_arg(args, 1, &arg)?;
+                elem_arg(types, args, 0, 2, &arg)?;
+                let f = if name == "__array_insert_at" {
+                    RtFunc::ArrayInsertAt
+                } else {
+                    RtFunc::ArraySetAt
+                };
+                rt(f, args[0])
+            }
+            "__array_remove_at" => {
+                arity(2, "__array_remove_at(array, index)")?;
+                array_arg(args, 0, &arg)?;
+                int_arg(args, 1, &arg)?;
+                rt(RtFunc::ArrayRemoveAt, args[0])
+            }
+            "__array_swap" => {
+                arity(3, "__array_swap(array, i, j)")?;
+                array_arg(args, 0, &arg)?;
+                int_arg(args, 1, &arg)?;
+                int_arg(args, 2, &arg)?;
+                rt(RtFunc::ArraySwap, args[0])
+            }
             "hypot" | "copysign" => {
                 arity(2, &format!("{name}(float, float)"))?;
                 float_arg(args, 0, &arg)?;
@@ -418,6 +454,15 @@ pub fn resolve(
 }
 
 type ArgError<'a> = dyn Fn(usize, &str) -> BuiltinError + 'a;
+
+/// The code and argument count of `__factorial`, `__fibonacci`, ...: the function's position in
+/// `keel_runtime::math::INT_MATH_NAMES`.
+fn int_math_code(name: &str) -> Option<(i64, usize)> {
+    let name = name.strip_prefix("__")?;
+    (keel_runtime::math::INT_MATH_NAMES.iter())
+        .position(|&(known, _)| known == name)
+        .map(|code| (code as i64, keel_runtime::math::INT_MATH_NAMES[code].1))
+}
 
 fn expect(
     args: &[Type],

@@ -28,6 +28,9 @@
 //! `sum_float`, `product_float`, or in a `map`/`filter` (the result is the array; two stages at
 //! least). Only the prelude's functions are recognized, never a program's own of the same name.
 //! A stage that does not qualify ends the chain: what is below it is the fused loop's source.
+//!
+//! The same walk replaces the calls of the prelude's one-line wrappers of builtins by the
+//! builtins (`wrappers`).
 
 use super::types::*;
 use crate::diag::Span;
@@ -38,10 +41,14 @@ use crate::syntax::ast::BinOp;
 pub fn fuse_program(program: &mut TProgram) {
     let helpers: Vec<Option<Helper>> = program.funcs.iter().map(Helper::of).collect();
     let named: Vec<Option<TExpr>> = program.funcs.iter().map(named_body).collect();
+    let wrappers: Vec<Option<Builtin>> = (program.funcs.iter())
+        .map(super::wrappers::wrapped_builtin)
+        .collect();
     let TProgram { funcs, main, types } = program;
     let fuser = Fuser {
         helpers: &helpers,
         named: &named,
+        wrappers: &wrappers,
         types,
     };
     for func in funcs.iter_mut() {
@@ -83,6 +90,8 @@ struct Fuser<'p> {
     helpers: &'p [Option<Helper>],
     /// For each function that a stage can inline, its body's expression (see [`named_body`]).
     named: &'p [Option<TExpr>],
+    /// For each function that wraps a builtin, the builtin (see `wrappers`).
+    wrappers: &'p [Option<Builtin>],
     types: &'p TypeTable,
 }
 
@@ -153,6 +162,7 @@ impl Fuser<'_> {
     /// source of a chain, a chain under a stage that did not qualify, closure bodies.
     fn expr(&self, e: &mut TExpr, vars: &mut Vars) {
         self.unhold(e);
+        super::wrappers::inline(e, self.wrappers);
         if let Some(fused) = self.fuse(e, vars) {
             *e = fused;
         }
@@ -919,6 +929,11 @@ fn builtin_is_pure(builtin: Builtin) -> bool {
                 | FloatMath2
                 | IntBits
                 | StrWords
+                | IntMath
+                | ArrayInsertAt
+                | ArrayRemoveAt
+                | ArraySwap
+                | ArraySetAt
                 | MapNew
                 | MapInsert
                 | MapRemove

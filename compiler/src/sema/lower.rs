@@ -212,7 +212,7 @@ impl Pools<'_> {
 
     /// The text of a site, as fault messages start: `prog.kl:3:9`.
     fn site_text(&self, span: Span) -> String {
-        self.source.locate(span.start).to_string()
+        locate(self.source, span.start).to_string()
     }
 
     fn string(&mut self, text: &str, out: &mut ir::Program) -> ir::StrId {
@@ -226,7 +226,7 @@ impl Pools<'_> {
     }
 
     fn site(&mut self, span: Span, out: &mut ir::Program) -> SiteId {
-        let at = self.source.locate(span.start);
+        let at = locate(self.source, span.start);
         let site = ir::Site {
             file: at.file.to_string(),
             line: at.line,
@@ -854,7 +854,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             callee.name,
             kind.keyword(),
             one_line(&clause.text),
-            self.pools.source.locate(clause.cond.span.start)
+            locate(self.pools.source, clause.cond.span.start)
         );
         let (ok, fail) = (self.new_block(), self.new_block());
         let outside = self.bindings.replace(bindings);
@@ -1940,7 +1940,10 @@ impl<'p, 's> FnLowerer<'p, 's> {
             }
             Builtin::Rt(func) => Some(self.call_rt(func, values, ty, site)),
             Builtin::RtCoded(func, code) => {
-                let args = std::iter::once(Operand::Int(code)).chain(values).collect();
+                let mut args: Vec<Operand> =
+                    std::iter::once(Operand::Int(code)).chain(values).collect();
+                // A code's function of fewer arguments than the runtime's takes 0 for the rest.
+                args.resize(func.sig().params.len().max(args.len()), Operand::Int(0));
                 Some(self.call_rt(func, args, ty, site))
             }
             Builtin::MapNew => {
@@ -1956,6 +1959,12 @@ impl<'p, 's> FnLowerer<'p, 's> {
             }
         }
     }
+}
+
+/// Where `offset` of the span space is: in one of the program's files, or in the prelude's
+/// (a fault inside a prelude function names its `stdlib/` file).
+fn locate(source: &dyn Sources, offset: u32) -> crate::diag::Location<'_> {
+    super::prelude_location(offset).unwrap_or_else(|| source.locate(offset))
 }
 
 fn binary(dst: Local, op: BinaryOp, lhs: Operand, rhs: Operand, site: SiteId) -> Inst {

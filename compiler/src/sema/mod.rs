@@ -8,6 +8,7 @@ pub mod check;
 pub mod fuse;
 pub mod lower;
 pub mod types;
+mod wrappers;
 
 use crate::diag::{Diagnostic, SourceFile, Sources};
 use crate::ir;
@@ -38,13 +39,72 @@ pub const PRELUDE: &str = concat!(
     include_str!("../../../stdlib/maps.kl")
 );
 
+/// The files [`PRELUDE`] is made of, in order (joined with a line break between them), by the
+/// names a fault inside one of them shows.
+const PRELUDE_FILES: [(&str, &str); 7] = [
+    (
+        "stdlib/prelude.kl",
+        include_str!("../../../stdlib/prelude.kl"),
+    ),
+    (
+        "stdlib/functional.kl",
+        include_str!("../../../stdlib/functional.kl"),
+    ),
+    (
+        "stdlib/system.kl",
+        include_str!("../../../stdlib/system.kl"),
+    ),
+    ("stdlib/math.kl", include_str!("../../../stdlib/math.kl")),
+    (
+        "stdlib/strings.kl",
+        include_str!("../../../stdlib/strings.kl"),
+    ),
+    (
+        "stdlib/arrays.kl",
+        include_str!("../../../stdlib/arrays.kl"),
+    ),
+    ("stdlib/maps.kl", include_str!("../../../stdlib/maps.kl")),
+];
+
+/// Where the prelude is in the span space: after every program's files (`diag::SPAN_SPACE_END`),
+/// so that a span tells by itself whether it is the prelude's.
+pub const PRELUDE_BASE: u32 = crate::diag::SPAN_SPACE_END + 1;
+
+const _: () = assert!(PRELUDE.len() < (u32::MAX - PRELUDE_BASE) as usize);
+
 /// The prelude, parsed once per process. It parses without a diagnostic (a unit test says so);
-/// its spans are offsets into [`PRELUDE`], and nothing reported about a program points there.
+/// its spans are offsets into [`PRELUDE`] from [`PRELUDE_BASE`]. No diagnostic about a program
+/// points there; a fault inside a prelude function names its place ([`prelude_location`]).
 pub fn prelude() -> &'static crate::syntax::ast::File {
     static PARSED: std::sync::OnceLock<crate::syntax::ast::File> = std::sync::OnceLock::new();
     PARSED.get_or_init(|| {
         let mut diags = Vec::new();
-        crate::syntax::parse_source(PRELUDE, &mut diags)
+        crate::syntax::parse_source_at(PRELUDE, PRELUDE_BASE, &mut diags)
+    })
+}
+
+/// The place of `offset` of the span space when it is in the prelude: the `stdlib/` file, line
+/// and column.
+pub fn prelude_location(offset: u32) -> Option<crate::diag::Location<'static>> {
+    static FILES: std::sync::OnceLock<Vec<(u32, SourceFile)>> = std::sync::OnceLock::new();
+    let offset = offset.checked_sub(PRELUDE_BASE)?;
+    let files = FILES.get_or_init(|| {
+        let mut base = 0u32;
+        (PRELUDE_FILES.iter())
+            .map(|&(name, text)| {
+                let placed = (base, SourceFile::new(name, text));
+                base += text.len() as u32 + 1;
+                placed
+            })
+            .collect()
+    });
+    let index = files.partition_point(|(base, _)| *base <= offset).max(1) - 1;
+    let (base, file) = &files[index];
+    let (line, col) = file.line_col(offset - base);
+    Some(crate::diag::Location {
+        file: &file.name,
+        line,
+        col,
     })
 }
 

@@ -318,6 +318,10 @@ pub(super) unsafe fn rt_cost(func: RtFunc, args: &[Reg], window: *const i64, lim
                 let sep = (*(b as *const StrHeader)).len.max(1) as u64;
                 string_cost(a).saturating_add(6 * (len / sep + 1))
             }
+            // Primes: up to a prime gap of Miller-Rabin tests; the others a few dozen rounds.
+            IntMath => 64,
+            // `a` is consumed: changed in place when unique; the elements after `i` move.
+            ArrayInsertAt | ArrayRemoveAt | ArraySwap | ArraySetAt => shallow_cost(a),
             // At most one word per two bytes.
             StrWords => {
                 let len = (*(a as *const StrHeader)).len.max(0) as u64;

@@ -187,6 +187,26 @@ pub unsafe fn call<'a>(func: RtFunc, args: &[i64; MAX_PARAMS], site: impl Fn() -
                 0
             }
             StrWords => krt::string_ops::keel_str_words(a as _) as i64,
+            IntMath => {
+                let (site, site_len) = at();
+                krt::math::keel_int_math(a, b, c, site, site_len)
+            }
+            ArrayInsertAt => {
+                let (site, site_len) = at();
+                krt::array::keel_array_insert_at(a as _, b, c, site, site_len) as i64
+            }
+            ArrayRemoveAt => {
+                let (site, site_len) = at();
+                krt::array::keel_array_remove_at(a as _, b, site, site_len) as i64
+            }
+            ArraySwap => {
+                let (site, site_len) = at();
+                krt::array::keel_array_swap(a as _, b, c, site, site_len) as i64
+            }
+            ArraySetAt => {
+                let (site, site_len) = at();
+                krt::array::keel_array_set_at(a as _, b, c, site, site_len) as i64
+            }
             MapNew => krt::map::keel_map_new(a as _) as i64,
             MapInsert => krt::map::keel_map_insert(a as _, b, c) as i64,
             MapRemove => krt::map::keel_map_remove(a as _, b) as i64,
