@@ -43,8 +43,14 @@ enum Command {
         native: bool,
         #[command(flatten)]
         checks: Checks,
-        /// The program's source file.
-        file: PathBuf,
+        /// The program given on the command line instead of a file (`keel run -e 'println(1);'`);
+        /// its diagnostics and faults name it `<-e>`.
+        #[arg(short = 'e', value_name = "PROGRAM", conflicts_with = "file")]
+        eval: Option<String>,
+        /// The program's source file, or `-` to read the program from standard input (named
+        /// `<stdin>` in messages; the program's own input is then empty).
+        #[arg(required_unless_present = "eval")]
+        file: Option<PathBuf>,
         /// Arguments for the program (after `--`). Bytes that are not UTF-8 reach the program
         /// as U+FFFD, as in a native executable.
         #[arg(last = true, value_parser = clap::value_parser!(OsString))]
@@ -130,20 +136,38 @@ pub fn main() -> ExitCode {
             jit: _,
             native,
             checks,
+            eval,
             file,
             args,
-        } => with_program(&file, checks.options(), |program| {
-            if native {
-                // The executable receives the bytes and decodes them as the VM and JIT do.
-                return run_native(&program, &file, args);
+        } => {
+            let run = |program: ir::Program, name: &Path| {
+                if native {
+                    // The executable receives the bytes and decodes them as the VM and JIT do.
+                    return run_native(&program, name, args.clone());
+                }
+                let args = keel_runtime::process::args_from_os(&args);
+                if vm {
+                    Ok(vm::run(&program, args))
+                } else {
+                    jit::run(&program, args)
+                }
+            };
+            match (eval, file) {
+                (Some(text), _) => {
+                    with_text(SourceFile::new("<-e>", text), checks.options(), |p| {
+                        run(p, Path::new("program"))
+                    })
+                }
+                (None, Some(file)) if file.as_os_str() == "-" => match read_stdin() {
+                    Ok(source) => {
+                        with_text(source, checks.options(), |p| run(p, Path::new("program")))
+                    }
+                    Err(status) => status,
+                },
+                (None, Some(file)) => with_program(&file, checks.options(), |p| run(p, &file)),
+                (None, None) => unreachable!("clap requires a file or -e"),
             }
-            let args = keel_runtime::process::args_from_os(&args);
-            if vm {
-                Ok(vm::run(&program, args))
-            } else {
-                jit::run(&program, args)
-            }
-        }),
+        }
         Command::Build {
             checks,
             file,
@@ -246,6 +270,44 @@ fn with_program(
             1
         }
     }
+}
+
+/// Compiles a program given as text (`-e`, or standard input), which cannot import files
+/// (`E0605`), then runs `then` on the IR; reports errors and returns the status.
+fn with_text(
+    source: SourceFile,
+    options: sema::Options,
+    then: impl FnOnce(ir::Program) -> Result<i32, String>,
+) -> i32 {
+    match sema::compile_with(&source, options) {
+        Ok(program) => then(program).unwrap_or_else(|message| {
+            eprintln!("error: {message}");
+            1
+        }),
+        Err(diags) => {
+            eprint!("{}", diag::render(&source, &diags, use_color()));
+            1
+        }
+    }
+}
+
+/// The program on standard input (`keel run -`), named `<stdin>`; or, when it cannot be read or
+/// is not UTF-8, the exit status after reporting why.
+fn read_stdin() -> Result<SourceFile, i32> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if let Err(error) = std::io::stdin().lock().read_to_end(&mut bytes) {
+        eprintln!(
+            "error[E0001]: cannot read standard input: {}",
+            io_reason(&error)
+        );
+        return Err(1);
+    }
+    loader::decode("<stdin>".into(), bytes).map_err(|bad| {
+        let (source, diag) = *bad;
+        eprint!("{}", diag::render(&source, &[diag], use_color()));
+        1
+    })
 }
 
 /// Whether `path` holds IR text (`.kir`, as `keel emit ir` writes it) rather than Keel source.

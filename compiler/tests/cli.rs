@@ -89,8 +89,9 @@ fn main() {
             });
         }
     }
-    let host_only: [(&str, Check); 5] = [
+    let host_only: [(&str, Check); 6] = [
         ("emit/broken_pipe", emit_into_broken_pipe),
+        ("run/one_liners", one_liners),
         (
             "imports/named_from_another_directory",
             imports_named_from_another_directory,
@@ -436,6 +437,39 @@ fn imports_named_from_another_directory(_: &Machine, _: Backend) -> Result<(), F
             .contains("(clause at imports/lib/checked.kl:1:33)")
     {
         return Err(format!("keel emit ir does not follow the import: {ir:?}").into());
+    }
+    Ok(())
+}
+
+/// `keel run -e PROGRAM` and `keel run -` (the program on standard input) on the VM, the JIT
+/// and a native executable: output, arguments, a fault and a diagnostic naming `<-e>`.
+fn one_liners(_: &Machine, _: Backend) -> Result<(), Failed> {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let outcome = |stdout: &str, stderr: &str, status| Outcome {
+        stdout: stdout.into(),
+        stderr: stderr.into(),
+        status,
+    };
+    for mode in ["--vm", "--jit", "--native"] {
+        let printed = keel_in(here, &["run", mode, "-e", "println(6 * 7);"])?;
+        expect_outcome(&printed, &outcome("42\n", "", 0))?;
+        let fault = keel_in(here, &["run", mode, "-e", "let z = 0; println(1 / z);"])?;
+        expect_outcome(
+            &fault,
+            &outcome("", "<-e>:1:22: division by zero: 1 / 0\n", 1),
+        )?;
+        let mut command = keel();
+        command
+            .args(["run", mode, "-", "--", "a"])
+            .current_dir(here);
+        let piped = run_command(command, b"println(args());\nprintln(input() == \"\");\n")?;
+        expect_outcome(&piped, &outcome("[\"a\"]\ntrue\n", "", 0))?;
+    }
+    let wrong = keel_in(here, &["run", "-e", "let count = 1; println(cout);"])?;
+    for part in ["error[E0301]", "┌─ <-e>:1:24", "did you mean `count`?"] {
+        if wrong.status != 1 || !wrong.stderr.contains(part) {
+            return Err(format!("keel run -e does not report {part}: {wrong:?}").into());
+        }
     }
     Ok(())
 }

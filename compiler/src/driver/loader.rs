@@ -257,7 +257,10 @@ pub fn read_source(path: &Path) -> Result<SourceFile, LoadError> {
 
 /// A file's bytes as its text; if they are not UTF-8, the text decoded lossily (for the snippet)
 /// and the diagnostic, at the first invalid byte.
-fn decode(name: String, bytes: Vec<u8>) -> Result<SourceFile, Box<(SourceFile, Diagnostic)>> {
+pub(super) fn decode(
+    name: String,
+    bytes: Vec<u8>,
+) -> Result<SourceFile, Box<(SourceFile, Diagnostic)>> {
     match String::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(name, text)),
         Err(err) => {

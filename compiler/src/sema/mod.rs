@@ -72,7 +72,8 @@ pub const PRELUDE_BASE: u32 = crate::diag::SPAN_SPACE_END + 1;
 
 const _: () = assert!(PRELUDE.len() < (u32::MAX - PRELUDE_BASE) as usize);
 
-/// The prelude, parsed once per process. It parses without a diagnostic (a unit test says so);
+/// The prelude, parsed once per process. It parses and checks without a diagnostic (a unit test,
+/// `the_prelude_is_its_files_and_checks_without_a_diagnostic`, says so);
 /// its spans are offsets into [`PRELUDE`] from [`PRELUDE_BASE`]. No diagnostic about a program
 /// points there; a fault inside a prelude function names its place ([`prelude_location`]).
 pub fn prelude() -> &'static crate::syntax::ast::File {
@@ -203,6 +204,30 @@ mod tests {
             Ok(_) => Vec::new(),
             Err(diags) => diags.iter().map(|d| d.code).collect(),
         }
+    }
+
+    #[test]
+    fn the_prelude_is_its_files_and_checks_without_a_diagnostic() {
+        let joined: Vec<&str> = super::PRELUDE_FILES.iter().map(|&(_, text)| text).collect();
+        assert_eq!(super::PRELUDE, joined.join("\n"));
+        // Lexing, parsing and checking (the prelude's functions are checked with every program,
+        // its generic ones when they are used: here, with a program using none).
+        let mut diags = Vec::new();
+        crate::syntax::parse_source_at(super::PRELUDE, super::PRELUDE_BASE, &mut diags);
+        assert!(diags.is_empty(), "{diags:#?}");
+        assert_eq!(codes(""), Vec::<&str>::new());
+        // A prelude offset names its file and line.
+        let math = super::PRELUDE
+            .find("fn gcd(")
+            .expect("gcd is in the prelude");
+        let at =
+            super::prelude_location(super::PRELUDE_BASE + math as u32).expect("a prelude offset");
+        let line = 1 + super::PRELUDE_FILES[3].1
+            [..super::PRELUDE_FILES[3].1.find("fn gcd(").unwrap()]
+            .matches('\n')
+            .count() as u32;
+        assert_eq!((at.file, at.line, at.col), ("stdlib/math.kl", line, 1));
+        assert!(super::prelude_location(super::PRELUDE_BASE - 1).is_none());
     }
 
     #[test]

@@ -115,7 +115,12 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
         }
         let mut diag = Diagnostic::new("E0301", span, format!("unknown variable `{name}`"))
             .label("not declared in this scope");
-        if self.cx.by_name.contains_key(name) {
+        let visible: Vec<&str> = (self.scopes.iter())
+            .flat_map(|scope| scope.keys().map(String::as_str))
+            .collect();
+        if let Some(hint) = suggest::did_you_mean(name, visible) {
+            diag = diag.note(hint);
+        } else if self.cx.by_name.contains_key(name) {
             diag = diag.note(format!(
                 "`{name}` is a function; call it with `{name}(...)`"
             ));

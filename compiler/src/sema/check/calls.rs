@@ -154,6 +154,12 @@ impl BodyChecker<'_, '_> {
                 .label("not defined");
                 if variable.is_some() {
                     diag = diag.note(format!("`{}` is a variable, not a function", callee.name));
+                } else {
+                    let known = (self.cx.by_name.keys().map(String::as_str))
+                        .chain(BUILTIN_NAMES.iter().copied());
+                    if let Some(hint) = suggest::did_you_mean(&callee.name, known) {
+                        diag = diag.note(hint);
+                    }
                 }
                 self.diags.push(diag);
                 TExpr::error(span)
@@ -238,9 +244,18 @@ impl BodyChecker<'_, '_> {
                         format!("no method `{}` for `{}`", method.name, self.name(ty)),
                     )
                     .label(format!("no function `{kind}_{}` either", method.name))
-                    .note(format!(
-                        "the methods of a {kind} are the prelude's `{kind}_*` functions (docs/language.md)"
-                    )),
+                    .note(
+                        suggest::did_you_mean(
+                            &method.name,
+                            (self.cx.by_name.keys())
+                                .filter_map(|name| name.strip_prefix(kind)?.strip_prefix('_')),
+                        )
+                        .unwrap_or_else(|| {
+                            format!(
+                                "the methods of a {kind} are the prelude's `{kind}_*` functions (docs/language.md)"
+                            )
+                        }),
+                    ),
                 );
                 TExpr::error(span)
             }

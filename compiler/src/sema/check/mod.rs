@@ -44,6 +44,7 @@ mod option_result;
 mod patterns;
 mod places;
 mod stmt;
+mod suggest;
 mod traits;
 
 use divergence::*;
@@ -573,10 +574,18 @@ impl<'a> Checker<'a> {
                         Type::Error
                     }
                     None => {
+                        let known = (self.struct_ids.keys().chain(self.enum_ids.keys()))
+                            .chain(self.aliases.keys())
+                            .chain(self.generic_types.keys())
+                            .map(String::as_str)
+                            .chain(["int", "float", "bool", "string", "map", "set"]);
+                        let note = suggest::did_you_mean(other, known).unwrap_or_else(|| {
+                            "the types are `int`, `float`, `bool`, `string`, `[T]`, tuples, `map<K, V>`, `set<T>`, `void` and declared structs and enums".into()
+                        });
                         diags.push(
                             Diagnostic::new("E0305", ident.span, format!("unknown type `{other}`"))
                                 .label("not a type")
-                                .note("the types are `int`, `float`, `bool`, `string`, `[T]`, tuples, `void` and declared structs and enums"),
+                                .note(note),
                         );
                         Type::Error
                     }

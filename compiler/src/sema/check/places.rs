@@ -111,6 +111,11 @@ impl BodyChecker<'_, '_> {
                         } else {
                             format!("the fields of `{}` are {}", info.name, names.join(", "))
                         });
+                        let fields = info.fields().iter().map(|(n, _)| n.as_str());
+                        let diag = match suggest::did_you_mean(&field.name, fields) {
+                            Some(hint) => diag.note(hint),
+                            None => diag,
+                        };
                         self.diags.push(diag);
                         None
                     }
