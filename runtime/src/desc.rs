@@ -316,6 +316,8 @@ pub static BOOL_DESC: TypeDesc = TypeDesc::simple(KIND_BOOL);
 pub static STRING_DESC: TypeDesc = TypeDesc::simple(KIND_STRING);
 /// `[string]`, the type of `split`'s and `args`'s results.
 pub static STRING_ARRAY_DESC: TypeDesc = TypeDesc::array(&STRING_DESC);
+/// `[int]`, the type of `string_to_bytes`'s result.
+pub static INT_ARRAY_DESC: TypeDesc = TypeDesc::array(&INT_DESC);
 
 #[cfg(test)]
 mod tests {

@@ -95,11 +95,13 @@ pub use string::{
     keel_str_from_int, keel_str_len,
 };
 pub use string_ops::{
+    keel_str_bytes, keel_str_chr, keel_str_ord, keel_str_to_bytes, keel_str_words,
+};
+pub use string_ops::{
     keel_str_char_at, keel_str_contains, keel_str_ends_with, keel_str_index_of, keel_str_join,
     keel_str_replace, keel_str_split, keel_str_starts_with, keel_str_substring, keel_str_to_lower,
     keel_str_to_upper, keel_str_trim,
 };
-pub use string_ops::{keel_str_chr, keel_str_ord, keel_str_words};
 pub use system::{keel_args, keel_clock_ms, keel_input};
 pub use value::{keel_value_eq, keel_value_to_str};
 
@@ -157,6 +159,8 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("keel_value_to_str", keel_value_to_str as *const u8),
         ("keel_str_split", keel_str_split as *const u8),
         ("keel_str_words", keel_str_words as *const u8),
+        ("keel_str_bytes", keel_str_bytes as *const u8),
+        ("keel_str_to_bytes", keel_str_to_bytes as *const u8),
         ("keel_str_trim", keel_str_trim as *const u8),
         ("keel_str_to_upper", keel_str_to_upper as *const u8),
         ("keel_str_to_lower", keel_str_to_lower as *const u8),

@@ -11,7 +11,7 @@
 //! What this module does not do: concatenation, comparison and `len` (see `string`).
 
 use crate::array::{elements, keel_array_alloc, slots};
-use crate::desc::STRING_ARRAY_DESC;
+use crate::desc::{INT_ARRAY_DESC, STRING_ARRAY_DESC};
 use crate::fault::{fault_at, index_message, slice_message, OF_STRING};
 use crate::layout::{ArrayHeader, StrHeader, STATIC_RC};
 use crate::object::retain;
@@ -370,6 +370,55 @@ pub unsafe extern "C" fn keel_str_ord(
             unsafe { fault_at(site, site_len, "invalid argument: ord of an empty string") };
             0
         }
+    }
+}
+
+/// The byte functions of strings, by `op`: 0 `string_bytes_len(s)` (the number of UTF-8
+/// bytes), 1 `string_byte_at(s, i)` (byte `i`, 0 to 255; faults unless `0 <= i < bytes`).
+///
+/// # Safety
+/// `s` must be a live string; `site` a valid site.
+#[no_mangle]
+pub unsafe extern "C" fn keel_str_bytes(
+    op: i64,
+    s: *const StrHeader,
+    i: i64,
+    site: *const u8,
+    site_len: usize,
+) -> i64 {
+    // SAFETY: the caller guarantees `s` is live.
+    let bytes = unsafe { as_bytes(s) };
+    if op == 0 {
+        return bytes.len() as i64;
+    }
+    match usize::try_from(i).ok().and_then(|i| bytes.get(i)) {
+        Some(&byte) => i64::from(byte),
+        None => {
+            let message = format!(
+                "index out of bounds: byte {i} is out of range for a string of {} bytes",
+                bytes.len()
+            );
+            // SAFETY: forwarded from the caller.
+            unsafe { fault_at(site, site_len, &message) };
+            0
+        }
+    }
+}
+
+/// `string_to_bytes(s)`: the UTF-8 bytes of `s`, as ints from 0 to 255.
+///
+/// # Safety
+/// `s` must be a live string.
+#[no_mangle]
+pub unsafe extern "C" fn keel_str_to_bytes(s: *const StrHeader) -> *mut ArrayHeader {
+    // SAFETY: the caller guarantees `s` is live; the array has room for every byte.
+    unsafe {
+        let bytes = as_bytes(s);
+        let array = keel_array_alloc(&INT_ARRAY_DESC, bytes.len() as i64);
+        for (index, &byte) in bytes.iter().enumerate() {
+            *slots(array).add(index) = i64::from(byte);
+        }
+        array
     }
 }
 

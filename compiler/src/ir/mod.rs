@@ -1115,6 +1115,10 @@ pub enum RtFunc {
     SpecEnter,
     /// `keel_str_words(s)`: the words of `s` (between spaces, tabs, `\n` and `\r`).
     StrWords,
+    /// `keel_str_bytes(op, s, i)`: `string_bytes_len` (0), `string_byte_at` (1, faults).
+    StrBytes,
+    /// `keel_str_to_bytes(s)`: the UTF-8 bytes as `[int]`.
+    StrToBytes,
     /// `keel_int_math(op, a, b)`: `factorial`, `fibonacci`, ... by their position in
     /// `keel_runtime::math::INT_MATH_NAMES` (`b` 0 for those of one argument); faults.
     IntMath,
@@ -1155,7 +1159,7 @@ pub enum RtFunc {
 
 impl RtFunc {
     /// Every runtime function, for tables and tests that must cover them all.
-    pub const ALL: [RtFunc; 97] = [
+    pub const ALL: [RtFunc; 99] = [
         RtFunc::StrConcat,
         RtFunc::StrEq,
         RtFunc::StrCmp,
@@ -1238,6 +1242,8 @@ impl RtFunc {
         RtFunc::StrChr,
         RtFunc::StrOrd,
         RtFunc::StrWords,
+        RtFunc::StrBytes,
+        RtFunc::StrToBytes,
         RtFunc::IntMath,
         RtFunc::ArrayInsertAt,
         RtFunc::ArrayRemoveAt,
@@ -1580,6 +1586,14 @@ impl RtFunc {
             SleepMs => ("keel_sleep_ms", &[I64], &[false], None, false),
             SpecAbort => ("keel_speculate_abort", &[], &[], None, false),
             StrWords => ("keel_str_words", &[Ptr], &[false], Some(Ptr), false),
+            StrBytes => (
+                "keel_str_bytes",
+                &[I64, Ptr, I64],
+                &[false, false, false],
+                Some(I64),
+                true,
+            ),
+            StrToBytes => ("keel_str_to_bytes", &[Ptr], &[false], Some(Ptr), false),
             IntMath => (
                 "keel_int_math",
                 &[I64, I64, I64],

@@ -203,6 +203,21 @@ pub fn resolve(
                 let ty = if name == "__is_prime" { Bool } else { Int };
                 Ok((Builtin::RtCoded(RtFunc::IntMath, code), ty))
             }
+            "__string_bytes_len" | "__string_to_bytes" => {
+                arity(1, &format!("{name}(string)"))?;
+                str_arg(args, 0, &arg)?;
+                if name == "__string_bytes_len" {
+                    Ok((Builtin::RtCoded(RtFunc::StrBytes, 0), Int))
+                } else {
+                    rt(RtFunc::StrToBytes, types.array_of(Int))
+                }
+            }
+            "__string_byte_at" => {
+                arity(2, "__string_byte_at(string, index)")?;
+                str_arg(args, 0, &arg)?;
+                int_arg(args, 1, &arg)?;
+                Ok((Builtin::RtCoded(RtFunc::StrBytes, 1), Int))
+            }
             "__array_insert_at" | "__array_set_at" => {
                 arity(3, &format!("{name}(array, index, value)"))?;
                 array_arg(args, 0, &arg)?;

@@ -929,6 +929,8 @@ fn builtin_is_pure(builtin: Builtin) -> bool {
                 | FloatMath2
                 | IntBits
                 | StrWords
+                | StrBytes
+                | StrToBytes
                 | IntMath
                 | ArrayInsertAt
                 | ArrayRemoveAt

@@ -320,6 +320,8 @@ pub(super) unsafe fn rt_cost(func: RtFunc, args: &[Reg], window: *const i64, lim
             }
             // Primes: up to a prime gap of Miller-Rabin tests; the others a few dozen rounds.
             IntMath => 64,
+            StrBytes => 1,
+            StrToBytes => 1 + (*(a as *const StrHeader)).len.max(0) as u64,
             // `a` is consumed: changed in place when unique; the elements after `i` move.
             ArrayInsertAt | ArrayRemoveAt | ArraySwap | ArraySetAt => shallow_cost(a),
             // At most one word per two bytes.
