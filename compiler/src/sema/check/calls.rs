@@ -219,98 +219,96 @@ impl BodyChecker<'_, '_> {
             Type::Set(_) => Some("set"),
             _ => None,
         };
-        let prefixed = collection.map(|kind| Ident {
+        let prefixed = (collection.map(|kind| Ident {
             name: format!("{kind}_{}", method.name),
             span: method.span,
-        });
+        }))
+        .filter(|prefixed| self.cx.by_name.contains_key(&prefixed.name));
         let found = self.cx.method_of(ty, &method.name);
-        let call = match found {
-            _ if prefixed
-                .as_ref()
-                .is_some_and(|p| self.cx.by_name.contains_key(&p.name)) =>
-            {
-                let prefixed = prefixed.as_ref().expect("tested");
-                self.call(prefixed, args, expected, span)
-            }
-            None if collection.is_some() && self.no_function_named(&method.name) => {
-                for arg in &args[1..] {
-                    self.expr(arg, true, None);
-                }
-                let kind = collection.unwrap_or_default();
-                self.diags.push(
-                    Diagnostic::new(
-                        "E0302",
-                        method.span,
-                        format!("no method `{}` for `{}`", method.name, self.name(ty)),
-                    )
-                    .label(format!("no function `{kind}_{}` either", method.name))
-                    .note(
-                        suggest::did_you_mean(
-                            &method.name,
-                            (self.cx.by_name.keys())
-                                .filter_map(|name| name.strip_prefix(kind)?.strip_prefix('_')),
+        let call = if let Some(prefixed) = &prefixed {
+            self.call(prefixed, args, expected, span)
+        } else {
+            match found {
+                None if collection.is_some() && self.no_function_named(&method.name) => {
+                    for arg in &args[1..] {
+                        self.expr(arg, true, None);
+                    }
+                    let kind = collection.unwrap_or_default();
+                    self.diags.push(
+                        Diagnostic::new(
+                            "E0302",
+                            method.span,
+                            format!("no method `{}` for `{}`", method.name, self.name(ty)),
                         )
-                        .unwrap_or_else(|| {
-                            format!(
-                                "the methods of a {kind} are the prelude's `{kind}_*` functions (docs/language.md)"
+                        .label(format!("no function `{kind}_{}` either", method.name))
+                        .note(
+                            suggest::did_you_mean(
+                                &method.name,
+                                (self.cx.by_name.keys())
+                                    .filter_map(|name| name.strip_prefix(kind)?.strip_prefix('_')),
                             )
-                        }),
-                    ),
-                );
-                TExpr::error(span)
-            }
-            Some(decl) if self.cx.decls[decl as usize].params.len() != args.len() => {
-                // Counted without the receiver, as written.
-                let want = self.cx.decls[decl as usize].params.len().saturating_sub(1);
-                for arg in &args[1..] {
-                    self.expr(arg, true, None);
-                }
-                let given = args.len() - 1;
-                let type_name = self.name(ty);
-                self.diags.push(
-                    Diagnostic::new(
-                        "E0402",
-                        method.span,
-                        format!(
-                            "`{type_name}::{}` takes {want} argument{} after `self`, but {given} {} given",
-                            method.name,
-                            plural(want),
-                            if given == 1 { "was" } else { "were" }
+                            .unwrap_or_else(|| {
+                                format!(
+                                    "the methods of a {kind} are the prelude's `{kind}_*` functions (docs/language.md)"
+                                )
+                            }),
                         ),
-                    )
-                    .label("wrong number of arguments")
-                    .secondary(self.cx.decls[decl as usize].name.span, "defined here"),
-                );
-                TExpr::error(span)
-            }
-            Some(decl) => self.decl_call(decl, method, args, expected, span),
-            None if self.no_function_named(&method.name)
-                && matches!(ty, Type::Struct(_) | Type::Enum(_)) =>
-            {
-                for arg in &args[1..] {
-                    self.expr(arg, true, None);
+                    );
+                    TExpr::error(span)
                 }
-                let type_name = self.name(ty);
-                let base = type_name
-                    .split('<')
-                    .next()
-                    .unwrap_or(&type_name)
-                    .to_string();
-                self.diags.push(
-                    Diagnostic::new(
-                        "E0302",
-                        method.span,
-                        format!("no method `{}` for `{type_name}`", method.name),
-                    )
-                    .label("not a method of this value's type, nor a function")
-                    .note(format!(
-                        "methods are declared in `impl {base} {{ fn {}(self, ...) ... }}`",
-                        method.name
-                    )),
-                );
-                TExpr::error(span)
+                Some(decl) if self.cx.decls[decl as usize].params.len() != args.len() => {
+                    // Counted without the receiver, as written.
+                    let want = self.cx.decls[decl as usize].params.len().saturating_sub(1);
+                    for arg in &args[1..] {
+                        self.expr(arg, true, None);
+                    }
+                    let given = args.len() - 1;
+                    let type_name = self.name(ty);
+                    self.diags.push(
+                        Diagnostic::new(
+                            "E0402",
+                            method.span,
+                            format!(
+                                "`{type_name}::{}` takes {want} argument{} after `self`, but {given} {} given",
+                                method.name,
+                                plural(want),
+                                if given == 1 { "was" } else { "were" }
+                            ),
+                        )
+                        .label("wrong number of arguments")
+                        .secondary(self.cx.decls[decl as usize].name.span, "defined here"),
+                    );
+                    TExpr::error(span)
+                }
+                Some(decl) => self.decl_call(decl, method, args, expected, span),
+                None if self.no_function_named(&method.name)
+                    && matches!(ty, Type::Struct(_) | Type::Enum(_)) =>
+                {
+                    for arg in &args[1..] {
+                        self.expr(arg, true, None);
+                    }
+                    let type_name = self.name(ty);
+                    let base = type_name
+                        .split('<')
+                        .next()
+                        .unwrap_or(&type_name)
+                        .to_string();
+                    self.diags.push(
+                        Diagnostic::new(
+                            "E0302",
+                            method.span,
+                            format!("no method `{}` for `{type_name}`", method.name),
+                        )
+                        .label("not a method of this value's type, nor a function")
+                        .note(format!(
+                            "methods are declared in `impl {base} {{ fn {}(self, ...) ... }}`",
+                            method.name
+                        )),
+                    );
+                    TExpr::error(span)
+                }
+                None => self.call(method, args, expected, span),
             }
-            None => self.call(method, args, expected, span),
         };
         let Some((var, value, _)) = held else {
             return call;
