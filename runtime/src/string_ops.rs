@@ -138,29 +138,17 @@ pub unsafe extern "C" fn keel_str_words(s: *const StrHeader) -> *mut ArrayHeader
     // SAFETY: the caller guarantees `s` is live; the array has room for every word.
     unsafe {
         // The separators are ASCII, so every byte between them is part of a word, and the
-        // words are valid UTF-8 on their own.
+        // words are valid UTF-8 on their own. The words are counted first, so that the array
+        // is allocated once, at its size.
         let bytes = as_bytes(s);
-        let mut pieces: Vec<*mut StrHeader> = Vec::new();
-        let mut start = None;
-        for (at, &byte) in bytes.iter().enumerate() {
-            let separator = matches!(byte, b' ' | b'\t' | b'\n' | b'\r');
-            match (separator, start) {
-                (true, Some(from)) => {
-                    let word = &bytes[from..at];
-                    pieces.push(string_of(word, count_chars(word)));
-                    start = None;
-                }
-                (false, None) => start = Some(at),
-                _ => {}
-            }
-        }
-        if let Some(from) = start {
-            let word = &bytes[from..];
-            pieces.push(string_of(word, count_chars(word)));
-        }
-        let array = keel_array_alloc(&STRING_ARRAY_DESC, pieces.len() as i64);
-        for (index, piece) in pieces.into_iter().enumerate() {
-            *slots(array).add(index) = piece as i64;
+        let words = || {
+            bytes
+                .split(|&byte| matches!(byte, b' ' | b'\t' | b'\n' | b'\r'))
+                .filter(|word| !word.is_empty())
+        };
+        let array = keel_array_alloc(&STRING_ARRAY_DESC, words().count() as i64);
+        for (index, word) in words().enumerate() {
+            *slots(array).add(index) = string_of(word, count_chars(word)) as i64;
         }
         array
     }
