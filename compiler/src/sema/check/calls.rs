@@ -60,6 +60,26 @@ impl BodyChecker<'_, '_> {
         if self.bare_variant_of(&callee.name).is_some() {
             return self.generic_variant(None, callee, Some(args), expected, span);
         }
+        if callee.name.starts_with("__")
+            && BUILTIN_NAMES.contains(&callee.name.as_str())
+            && callee.span.start < crate::sema::PRELUDE_BASE
+        {
+            // The primitives under the prelude (`__map_find`, ...) are not for programs: some
+            // take positions only the prelude knows to be valid.
+            for arg in args {
+                self.expr(arg, true, None);
+            }
+            self.diags.push(
+                Diagnostic::new(
+                    "E0302",
+                    callee.span,
+                    format!("`{}` is internal to the standard library", callee.name),
+                )
+                .label("not callable from a program")
+                .note("call the prelude's function instead (docs/language.md)"),
+            );
+            return TExpr::error(span);
+        }
         if callee.name == "__map_new" && args.is_empty() {
             return self.map_new(expected, span);
         }
