@@ -55,7 +55,7 @@
 //! - the prelude's integer functions of the runtime (`factorial`, `fibonacci`, `binomial`,
 //!   `int_sqrt`, `int_log2`, `modulo`, `next_multiple_of`, `next_prime`, `abs_diff`) and its
 //!   array position functions (`array_insert_at`, `array_remove_at`, `array_swap`,
-//!   `array_set_at`), whose faults name the caller's line.
+//!   `array_set_at`), whose faults name the caller's line, and `json_encode` of every type.
 //!
 //! Faults are allowed, and must be identical everywhere: int overflow, division by zero, shifts
 //! out of range, and in some programs (the hazardous ones) indices, slices, `pop`, `to_int`,
@@ -1431,8 +1431,9 @@ impl Generator {
             return Vec::new();
         }
         let value = self.value_expr(&ty);
-        let value = match self.rng.below(8) {
+        let value = match self.rng.below(9) {
             0 => self.builtin("to_string", vec![value]),
+            8 => self.builtin("json_encode", vec![value]),
             1 if ty.is_renderable() => {
                 let label = self.string_literal(8);
                 format!("{label} + {value}")

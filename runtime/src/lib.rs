@@ -32,6 +32,7 @@ pub mod fault;
 pub mod fd;
 pub mod files;
 pub mod float;
+pub mod json;
 pub mod layout;
 pub mod map;
 pub mod math;
@@ -160,6 +161,7 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ("keel_str_split", keel_str_split as *const u8),
         ("keel_str_words", keel_str_words as *const u8),
         ("keel_str_bytes", keel_str_bytes as *const u8),
+        ("keel_json_encode", json::keel_json_encode as *const u8),
         ("keel_str_to_bytes", keel_str_to_bytes as *const u8),
         ("keel_str_trim", keel_str_trim as *const u8),
         ("keel_str_to_upper", keel_str_to_upper as *const u8),

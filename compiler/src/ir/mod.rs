@@ -1119,6 +1119,8 @@ pub enum RtFunc {
     StrBytes,
     /// `keel_str_to_bytes(s)`: the UTF-8 bytes as `[int]`.
     StrToBytes,
+    /// `keel_json_encode(desc, x)`: the JSON text of `x`, of the type `desc` describes.
+    JsonEncode,
     /// `keel_int_math(op, a, b)`: `factorial`, `fibonacci`, ... by their position in
     /// `keel_runtime::math::INT_MATH_NAMES` (`b` 0 for those of one argument); faults.
     IntMath,
@@ -1159,7 +1161,7 @@ pub enum RtFunc {
 
 impl RtFunc {
     /// Every runtime function, for tables and tests that must cover them all.
-    pub const ALL: [RtFunc; 99] = [
+    pub const ALL: [RtFunc; 100] = [
         RtFunc::StrConcat,
         RtFunc::StrEq,
         RtFunc::StrCmp,
@@ -1244,6 +1246,7 @@ impl RtFunc {
         RtFunc::StrWords,
         RtFunc::StrBytes,
         RtFunc::StrToBytes,
+        RtFunc::JsonEncode,
         RtFunc::IntMath,
         RtFunc::ArrayInsertAt,
         RtFunc::ArrayRemoveAt,
@@ -1594,6 +1597,13 @@ impl RtFunc {
                 true,
             ),
             StrToBytes => ("keel_str_to_bytes", &[Ptr], &[false], Some(Ptr), false),
+            JsonEncode => (
+                "keel_json_encode",
+                &[Ptr, Any],
+                &[false, false],
+                Some(Ptr),
+                true,
+            ),
             IntMath => (
                 "keel_int_math",
                 &[I64, I64, I64],

@@ -212,6 +212,13 @@ pub fn resolve(
                     rt(RtFunc::StrToBytes, types.array_of(Int))
                 }
             }
+            "__json_encode" => {
+                arity(1, "__json_encode(value)")?;
+                if args[0] == Void || !types.comparable(args[0]) {
+                    return Err(arg(0, "a value without functions"));
+                }
+                Ok((Builtin::JsonEncode, Str))
+            }
             "__string_byte_at" => {
                 arity(2, "__string_byte_at(string, index)")?;
                 str_arg(args, 0, &arg)?;

@@ -870,7 +870,8 @@ fn builtin_is_pure(builtin: Builtin) -> bool {
         | Builtin::ArrayFill
         | Builtin::MapNew
         | Builtin::SetInsert
-        | Builtin::MapArray(_) => true,
+        | Builtin::MapArray(_)
+        | Builtin::JsonEncode => true,
         Builtin::RtCoded(func, _) | Builtin::Rt(func) => matches!(
             func,
             StrConcat
@@ -931,6 +932,7 @@ fn builtin_is_pure(builtin: Builtin) -> bool {
                 | StrWords
                 | StrBytes
                 | StrToBytes
+                | JsonEncode
                 | IntMath
                 | ArrayInsertAt
                 | ArrayRemoveAt

@@ -1953,6 +1953,10 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 let args = vec![values[0], values[1], Operand::Int(0)];
                 Some(self.call_rt(RtFunc::MapInsert, args, ty, site))
             }
+            Builtin::JsonEncode => {
+                let args = vec![Operand::Desc(args[0].ty.to_ir()), values[0]];
+                Some(self.call_rt(RtFunc::JsonEncode, args, ty, site))
+            }
             Builtin::MapArray(func) => {
                 let args = vec![values[0], Operand::Desc(ty)];
                 Some(self.call_rt(func, args, ty, site))

@@ -497,6 +497,8 @@ pub enum Builtin {
     /// `__map_keys(m)` or `__map_values(m)`: the runtime call with the result array's
     /// descriptor after the map.
     MapArray(RtFunc),
+    /// `__json_encode(x)`: `keel_json_encode` with the descriptor of `x`'s type first.
+    JsonEncode,
 }
 
 /// The names of the builtin functions, which user functions may not reuse.
@@ -563,6 +565,7 @@ pub const BUILTIN_NAMES: &[&str] = &[
     "__string_bytes_len",
     "__string_to_bytes",
     "__string_byte_at",
+    "__json_encode",
     "__array_insert_at",
     "__array_remove_at",
     "__array_swap",

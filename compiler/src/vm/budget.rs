@@ -321,6 +321,14 @@ pub(super) unsafe fn rt_cost(func: RtFunc, args: &[Reg], window: *const i64, lim
             // Primes: up to a prime gap of Miller-Rabin tests; the others a few dozen rounds.
             IntMath => 64,
             StrBytes => 1,
+            // Written, a value takes up to about 8 bytes of text per byte of its parts.
+            JsonEncode => {
+                if keel_runtime::desc::desc_is_heap(a as *const TypeDesc) {
+                    8u64.saturating_mul(value_cost(b, a as *const TypeDesc, limit / 8))
+                } else {
+                    1
+                }
+            }
             StrToBytes => 1 + (*(a as *const StrHeader)).len.max(0) as u64,
             // `a` is consumed: changed in place when unique; the elements after `i` move.
             ArrayInsertAt | ArrayRemoveAt | ArraySwap | ArraySetAt => shallow_cost(a),

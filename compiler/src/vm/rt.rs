@@ -192,6 +192,10 @@ pub unsafe fn call<'a>(func: RtFunc, args: &[i64; MAX_PARAMS], site: impl Fn() -
                 krt::string_ops::keel_str_bytes(a, b as _, c, site, site_len)
             }
             StrToBytes => krt::string_ops::keel_str_to_bytes(a as _) as i64,
+            JsonEncode => {
+                let (site, site_len) = at();
+                krt::json::keel_json_encode(a as _, b, site, site_len) as i64
+            }
             IntMath => {
                 let (site, site_len) = at();
                 krt::math::keel_int_math(a, b, c, site, site_len)
