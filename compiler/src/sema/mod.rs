@@ -21,50 +21,35 @@ pub const FRONT_END_STACK: usize = 1 << 30;
 
 pub use lower::Options;
 
-/// The prelude's text: declarations every program sees (Option, Result and their helpers, the
-/// functional array helpers, files and the environment, math, strings, arrays, maps and sets).
-pub const PRELUDE: &str = concat!(
-    include_str!("../../../stdlib/prelude.kl"),
-    "\n",
-    include_str!("../../../stdlib/functional.kl"),
-    "\n",
-    include_str!("../../../stdlib/system.kl"),
-    "\n",
-    include_str!("../../../stdlib/math.kl"),
-    "\n",
-    include_str!("../../../stdlib/strings.kl"),
-    "\n",
-    include_str!("../../../stdlib/arrays.kl"),
-    "\n",
-    include_str!("../../../stdlib/maps.kl")
-);
+/// Declares [`PRELUDE`] and [`PRELUDE_FILES`] from one list of the files in `stdlib/`.
+macro_rules! prelude_files {
+    ($first:literal $(, $rest:literal)* $(,)?) => {
+        /// The prelude's text: declarations every program sees (Option, Result and their
+        /// helpers, the functional array helpers, files and the environment, math, strings,
+        /// arrays, maps and sets): its files joined with a line break between them.
+        pub const PRELUDE: &str = concat!(
+            include_str!(concat!("../../../stdlib/", $first)),
+            $("\n", include_str!(concat!("../../../stdlib/", $rest)),)*
+        );
 
-/// The files [`PRELUDE`] is made of, in order (joined with a line break between them), by the
-/// names a fault inside one of them shows.
-const PRELUDE_FILES: [(&str, &str); 7] = [
-    (
-        "stdlib/prelude.kl",
-        include_str!("../../../stdlib/prelude.kl"),
-    ),
-    (
-        "stdlib/functional.kl",
-        include_str!("../../../stdlib/functional.kl"),
-    ),
-    (
-        "stdlib/system.kl",
-        include_str!("../../../stdlib/system.kl"),
-    ),
-    ("stdlib/math.kl", include_str!("../../../stdlib/math.kl")),
-    (
-        "stdlib/strings.kl",
-        include_str!("../../../stdlib/strings.kl"),
-    ),
-    (
-        "stdlib/arrays.kl",
-        include_str!("../../../stdlib/arrays.kl"),
-    ),
-    ("stdlib/maps.kl", include_str!("../../../stdlib/maps.kl")),
-];
+        /// The files [`PRELUDE`] is made of, in order, by the names a fault inside one of them
+        /// shows.
+        const PRELUDE_FILES: &[(&str, &str)] = &[
+            (concat!("stdlib/", $first), include_str!(concat!("../../../stdlib/", $first))),
+            $((concat!("stdlib/", $rest), include_str!(concat!("../../../stdlib/", $rest))),)*
+        ];
+    };
+}
+
+prelude_files!(
+    "prelude.kl",
+    "functional.kl",
+    "system.kl",
+    "math.kl",
+    "strings.kl",
+    "arrays.kl",
+    "maps.kl",
+);
 
 /// Where the prelude is in the span space: after every program's files (`diag::SPAN_SPACE_END`),
 /// so that a span tells by itself whether it is the prelude's.

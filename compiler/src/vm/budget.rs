@@ -358,7 +358,7 @@ pub(super) unsafe fn rt_cost(func: RtFunc, args: &[Reg], window: *const i64, lim
                 object_cost(a, limit).saturating_add(element_cost(a, b, limit))
             }
             // `a` is consumed: changed in place when unique.
-            ArrayPush | ArrayPop => {
+            ArrayPush | ArrayPop | MapInsert | MapRemove => {
                 if unique(a) {
                     1
                 } else {
@@ -386,14 +386,6 @@ pub(super) unsafe fn rt_cost(func: RtFunc, args: &[Reg], window: *const i64, lim
             | FileExists | FileRemove | EnvVar | ReadLine | IoError | SleepMs | FloatMath
             | FloatMath2 | IntBits | StrChr | StrOrd => 1,
             FileRead | FileWrite | FileAppend => 1 + 64,
-            // `a` is consumed: changed in place when unique.
-            MapInsert | MapRemove => {
-                if unique(a) {
-                    1
-                } else {
-                    shallow_cost(a)
-                }
-            }
             MapNew | MapFind | MapKey | MapValue | MapLen => 1,
             MapSort => {
                 let len = map_len(a).max(1);
