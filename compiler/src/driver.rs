@@ -56,6 +56,14 @@ enum Command {
         #[arg(last = true, value_parser = clap::value_parser!(OsString))]
         args: Vec<OsString>,
     },
+    /// Start an interactive session (on the JIT unless told otherwise).
+    Repl {
+        /// Run entries on the bytecode VM.
+        #[arg(long)]
+        vm: bool,
+        #[command(flatten)]
+        checks: Checks,
+    },
     /// Compile a program to a standalone native executable.
     Build {
         #[command(flatten)]
@@ -198,6 +206,14 @@ pub fn main() -> ExitCode {
             };
             aot::build(&program, &options).map(|()| 0)
         }),
+        Command::Repl { vm, checks } => {
+            let backend = if vm {
+                crate::repl::Backend::Vm
+            } else {
+                crate::repl::Backend::Jit
+            };
+            crate::repl::run(backend, checks.options())
+        }
         Command::Targets => write_stdout(&targets_report(&aot::readiness::all())),
         Command::Check { checks, file } => with_program(&file, checks.options(), |_| Ok(0)),
         Command::Emit { what, checks, file } => with_program(&file, checks.options(), |program| {

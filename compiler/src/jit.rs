@@ -98,18 +98,26 @@ impl Drop for JitProgram {
 /// `keel_runtime::MAX_STACK_UNITS` stack units of its frames, returning its exit status.
 pub fn run(program: &Program, args: Vec<String>) -> Result<i32, String> {
     let compiled = JitProgram::compile(program).map_err(|e| e.to_string())?;
-    let Some(entry) = compiled.entry() else {
-        return Ok(keel_runtime::keel_finish());
-    };
-    // The whole run happens on the body's thread: arguments and output buffers are per-thread.
-    let stack_bytes = compiled.lowered.body_stack_bytes();
-    let status = keel_runtime::stack::with_body_stack(stack_bytes, move || {
-        keel_runtime::process::set_args(args);
-        entry();
-        keel_runtime::keel_finish()
-    });
-    drop(compiled);
-    Ok(status)
+    Ok(compiled.run(args))
+}
+
+impl JitProgram {
+    /// Runs the program as a native executable's `main` does, on a thread with a stack large
+    /// enough for `keel_runtime::MAX_STACK_UNITS` stack units of its frames, and returns its
+    /// exit status (`exit` and unrecovered faults end the process). It may run again.
+    pub fn run(&self, args: Vec<String>) -> i32 {
+        let Some(entry) = self.entry() else {
+            return keel_runtime::keel_finish();
+        };
+        // The whole run happens on the body's thread: arguments and output buffers are
+        // per-thread.
+        let stack_bytes = self.lowered.body_stack_bytes();
+        keel_runtime::stack::with_body_stack(stack_bytes, move || {
+            keel_runtime::process::set_args(args);
+            entry();
+            keel_runtime::keel_finish()
+        })
+    }
 }
 
 #[cfg(test)]

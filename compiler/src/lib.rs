@@ -4,7 +4,7 @@
 //! names, checks types and lowers the AST to the [`ir`], and each backend consumes only the IR:
 //! [`vm`] (register bytecode interpreter), [`jit`] (Cranelift, in-process) and [`aot`] (Cranelift
 //! object file linked with the runtime into a native executable). [`codegen`] is the Cranelift
-//! lowering the JIT and AOT drivers share. [`driver`] is the command-line interface.
+//! lowering the JIT and AOT drivers share. [`driver`] is the command-line interface, [`repl`] the interactive session.
 //!
 //! The library does no I/O of its own except in [`driver`] and in the backends' run/build entry
 //! points; every error of the front end is a [`diag::Diagnostic`].
@@ -15,6 +15,7 @@ pub mod diag;
 pub mod driver;
 pub mod ir;
 pub mod jit;
+pub mod repl;
 pub mod sema;
 pub mod syntax;
 pub mod vm;

@@ -19,7 +19,8 @@
 //! [`value`] (deep equality and printed text), [`float`] (float text),
 //! [`math`], [`parse`], [`system`] (input, arguments, clock), [`output`], [`fault`], [`fd`]
 //! (writes that need no heap), [`recover`]
-//! (`live` blocks, the pending-fault flag), [`process`] (start, end, leak check), [`stack`] (call
+//! (`live` blocks, the pending-fault flag), [`process`] (start, end, leak check), [`session`]
+//! (what a REPL session keeps between entries), [`stack`] (call
 //! depth limit, the body's stack, stack overflow), [`own_stack`] (running on a mapped stack).
 //!
 //! What this crate does not do: it knows nothing of the IR, of source text or of Cranelift, and it
@@ -43,6 +44,7 @@ pub mod parse;
 pub mod pool;
 pub mod process;
 pub mod recover;
+pub mod session;
 pub mod stack;
 pub mod statics;
 pub mod string;
@@ -129,6 +131,8 @@ pub fn symbols() -> Vec<(&'static str, *const u8)> {
         ),
         ("keel_static_get", statics::keel_static_get as *const u8),
         ("keel_static_set", statics::keel_static_set as *const u8),
+        ("keel_session_get", session::keel_session_get as *const u8),
+        ("keel_session_set", session::keel_session_set as *const u8),
         ("keel_live_enter", keel_live_enter as *const u8),
         ("keel_live_backoff", keel_live_backoff as *const u8),
         ("keel_live_exit", keel_live_exit as *const u8),

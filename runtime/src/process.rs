@@ -13,6 +13,7 @@
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr};
 use std::io::Write;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use crate::output::flush_stdout;
 
@@ -101,11 +102,30 @@ pub fn leak_report(live: i64) -> Option<String> {
     (live != 0).then(|| format!("leak check: {live} objects still live"))
 }
 
-/// `exit(code)`: flushes output and ends the process.
+/// `exit(code)`: flushes output and ends the process (first telling the descriptor given to
+/// [`notify_exit_on`], if any).
 #[no_mangle]
 pub extern "C" fn keel_exit(code: i64) -> ! {
     flush_stdout();
-    std::process::exit((code & 0xff) as i32)
+    let status = (code & 0xff) as i32;
+    let notice = EXIT_NOTICE.load(Ordering::Relaxed);
+    if notice >= 0 {
+        let _ = crate::fd::write_all(notice, &[EXIT_NOTICE_BYTE, status as u8]);
+    }
+    std::process::exit(status)
+}
+
+/// The file descriptor [`keel_exit`] tells of the program's `exit`, or -1.
+static EXIT_NOTICE: AtomicI32 = AtomicI32::new(-1);
+
+/// What [`keel_exit`] writes to the descriptor of [`notify_exit_on`], followed by the status.
+pub const EXIT_NOTICE_BYTE: u8 = b'x';
+
+/// Makes `exit(n)` write [`EXIT_NOTICE_BYTE`] and the status byte to `fd` before the process
+/// ends, so that a REPL running an entry in a child process tells a program's `exit` from a
+/// fault, which also ends the process with a status. -1 turns it off.
+pub fn notify_exit_on(fd: i32) {
+    EXIT_NOTICE.store(fd, Ordering::Relaxed);
 }
 
 #[cfg(test)]

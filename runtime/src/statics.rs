@@ -15,11 +15,41 @@ use std::cell::RefCell;
 use crate::desc::{desc_is_heap, TypeDesc};
 use crate::object::{release_word, retain_word};
 
-/// One slot: the value word and its type, once set.
+/// One slot: the value word and its type, once set (also the REPL's, `session`).
 #[derive(Copy, Clone)]
-struct Slot {
-    word: i64,
-    desc: *const TypeDesc,
+pub(crate) struct Slot {
+    pub(crate) word: i64,
+    pub(crate) desc: *const TypeDesc,
+}
+
+impl Slot {
+    /// The slot's value, a new reference for a heap value.
+    ///
+    /// # Safety
+    /// A heap value in the slot must still be live (the slot owns a reference to it), of the
+    /// type of its descriptor.
+    pub(crate) unsafe fn new_reference(self) -> i64 {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            if desc_is_heap(self.desc) {
+                retain_word(self.word);
+            }
+        }
+        self.word
+    }
+
+    /// Drops the slot's reference to its value.
+    ///
+    /// # Safety
+    /// The slot must own a reference to its value, of the type of its descriptor.
+    pub(crate) unsafe fn release(self) {
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            if desc_is_heap(self.desc) {
+                release_word(self.word);
+            }
+        }
+    }
 }
 
 thread_local! {
@@ -48,19 +78,9 @@ pub unsafe extern "C" fn keel_static_get(slot: i64) -> i64 {
             .ok()
             .and_then(|s| slots.get(s).copied().flatten())
     });
-    match found {
-        Some(Slot { word, desc }) => {
-            // SAFETY: the slot's descriptor is the compiler's (or the VM's) for its type, and a
-            // heap word is a live object the slot owns.
-            unsafe {
-                if desc_is_heap(desc) {
-                    retain_word(word);
-                }
-            }
-            word
-        }
-        None => 0,
-    }
+    // SAFETY: the slot's descriptor is the compiler's (or the VM's) for its type, and a heap
+    // word is a live object the slot owns.
+    found.map_or(0, |slot| unsafe { slot.new_reference() })
 }
 
 /// Sets slot `slot` to `word` (consumed), of the type `desc`, releasing the value it held.
@@ -84,7 +104,7 @@ pub unsafe extern "C" fn keel_static_set(slot: i64, word: i64, desc: *const Type
     // borrow short anyway.
     if let Some(old) = old {
         // SAFETY: the slot owned a reference to its value, of its descriptor's type.
-        unsafe { release_slot(old) };
+        unsafe { old.release() };
     }
 }
 
@@ -93,20 +113,7 @@ pub fn clear() {
     let slots = SLOTS.with(|slots| std::mem::take(&mut *slots.borrow_mut()));
     for slot in slots.into_iter().flatten() {
         // SAFETY: each slot owned a reference to its value, of its descriptor's type.
-        unsafe { release_slot(slot) };
-    }
-}
-
-/// Drops a slot's reference to its value.
-///
-/// # Safety
-/// The slot must own a reference to its value.
-unsafe fn release_slot(slot: Slot) {
-    // SAFETY: forwarded from the caller.
-    unsafe {
-        if desc_is_heap(slot.desc) {
-            release_word(slot.word);
-        }
+        unsafe { slot.release() };
     }
 }
 

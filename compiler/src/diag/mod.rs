@@ -17,7 +17,7 @@ mod source;
 mod source_map;
 
 pub use excerpt::{CONTEXT_CHARS, MAX_WHOLE_LINE_CHARS};
-pub use render::{render, MAX_MESSAGE_CHARS, MAX_SHOWN};
+pub use render::{render, render_without_summary, MAX_MESSAGE_CHARS, MAX_SHOWN};
 pub use source::{SourceFile, BOM};
 pub use source_map::{Location, Placed, SourceMap, Sources, SpanSpaceFull, SPAN_SPACE_END};
 

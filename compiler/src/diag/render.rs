@@ -23,6 +23,24 @@ pub const MAX_MESSAGE_CHARS: usize = 240;
 
 /// Renders diagnostics as text, optionally with ANSI colours, followed by a summary line.
 pub fn render(sources: &dyn Sources, diagnostics: &[Diagnostic], color: bool) -> String {
+    let mut text = render_without_summary(sources, diagnostics, color);
+    let count = diagnostics.len();
+    if count > 0 {
+        text.push_str(&format!(
+            "error: could not compile `{}` due to {count} error{}\n",
+            sources.main_file().name,
+            plural(count)
+        ));
+    }
+    text
+}
+
+/// [`render`] without the summary line (the REPL's entries are not programs to "compile").
+pub fn render_without_summary(
+    sources: &dyn Sources,
+    diagnostics: &[Diagnostic],
+    color: bool,
+) -> String {
     let config = term::Config::default();
     let context = (config.start_context_lines, config.end_context_lines);
     let mut out = Vec::new();
@@ -47,13 +65,6 @@ pub fn render(sources: &dyn Sources, diagnostics: &[Diagnostic], color: bool) ->
         text.push_str(&format!(
             "error: and {hidden} more error{} (only the first {MAX_SHOWN} are shown)\n",
             plural(hidden)
-        ));
-    }
-    if count > 0 {
-        text.push_str(&format!(
-            "error: could not compile `{}` due to {count} error{}\n",
-            sources.main_file().name,
-            plural(count)
         ));
     }
     text

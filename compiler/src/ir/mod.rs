@@ -1067,6 +1067,12 @@ pub enum RtFunc {
     /// `keel_static_set(slot, value, desc)`: sets a `static let` to `value` (consumed) of the
     /// type `desc`, releasing the value it held.
     StaticSet,
+    /// `keel_session_get(slot)`: the value a REPL session keeps in slot `slot` (a new reference
+    /// for heap values; `keel_runtime::session`).
+    SessionGet,
+    /// `keel_session_set(slot, value, desc)`: keeps `value` (consumed) of the type `desc` in the
+    /// session's slot `slot`, releasing the value it held.
+    SessionSet,
     /// `keel_live_enter(within_ms)`: enters a `live` block (`within_ms` -1 for none).
     LiveEnter,
     /// `keel_live_backoff(base_ms, factor, max_ms)`: sets the backoff of the `live` block just
@@ -1161,7 +1167,7 @@ pub enum RtFunc {
 
 impl RtFunc {
     /// Every runtime function, for tables and tests that must cover them all.
-    pub const ALL: [RtFunc; 100] = [
+    pub const ALL: [RtFunc; 102] = [
         RtFunc::StrConcat,
         RtFunc::StrEq,
         RtFunc::StrCmp,
@@ -1222,6 +1228,8 @@ impl RtFunc {
         RtFunc::StaticIsSet,
         RtFunc::StaticGet,
         RtFunc::StaticSet,
+        RtFunc::SessionGet,
+        RtFunc::SessionSet,
         RtFunc::LiveEnter,
         RtFunc::LiveBackoff,
         RtFunc::LiveExit,
@@ -1549,6 +1557,14 @@ impl RtFunc {
             StaticGet => ("keel_static_get", &[I64], &[false], Some(Any), false),
             StaticSet => (
                 "keel_static_set",
+                &[I64, Any, Ptr],
+                &[false, true, false],
+                None,
+                false,
+            ),
+            SessionGet => ("keel_session_get", &[I64], &[false], Some(Any), false),
+            SessionSet => (
+                "keel_session_set",
                 &[I64, Any, Ptr],
                 &[false, true, false],
                 None,

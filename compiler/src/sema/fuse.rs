@@ -44,7 +44,9 @@ pub fn fuse_program(program: &mut TProgram) {
     let wrappers: Vec<Option<Builtin>> = (program.funcs.iter())
         .map(super::wrappers::wrapped_builtin)
         .collect();
-    let TProgram { funcs, main, types } = program;
+    let TProgram {
+        funcs, main, types, ..
+    } = program;
     let fuser = Fuser {
         helpers: &helpers,
         named: &named,
@@ -862,7 +864,11 @@ fn named_body(func: &TFunc) -> Option<TExpr> {
 fn builtin_is_pure(builtin: Builtin) -> bool {
     use RtFunc::*;
     match builtin {
-        Builtin::Print | Builtin::Println | Builtin::Eprintln | Builtin::Exit => false,
+        Builtin::Print
+        | Builtin::Println
+        | Builtin::Eprintln
+        | Builtin::Exit
+        | Builtin::SessionSet => false,
         Builtin::ArrayLen
         | Builtin::ToString
         | Builtin::ToFloat

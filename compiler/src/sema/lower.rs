@@ -1953,6 +1953,15 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 let args = vec![values[0], values[1], Operand::Int(0)];
                 Some(self.call_rt(RtFunc::MapInsert, args, ty, site))
             }
+            Builtin::SessionSet => {
+                self.emit(Inst::CallRt {
+                    dst: None,
+                    func: RtFunc::SessionSet,
+                    args: vec![values[0], values[1], Operand::Desc(args[1].ty.to_ir())],
+                    site,
+                });
+                None
+            }
             Builtin::JsonEncode => {
                 let args = vec![Operand::Desc(args[0].ty.to_ir()), values[0]];
                 Some(self.call_rt(RtFunc::JsonEncode, args, ty, site))

@@ -151,10 +151,23 @@ fn compile_here(source: &SourceFile, options: Options) -> Result<ir::Program, Ve
 pub fn compile_parsed(
     sources: &dyn Sources,
     file: ast::File,
-    mut diags: Vec<Diagnostic>,
+    diags: Vec<Diagnostic>,
     options: Options,
 ) -> Result<ir::Program, Vec<Diagnostic>> {
-    let mut typed = check::check_file(&file, prelude(), &mut diags);
+    compile_session_entry(sources, file, diags, options, None).map(|(program, _)| program)
+}
+
+/// [`compile_parsed`] for an entry of a REPL session (`crate::repl`), whose own code (reading
+/// and keeping the session's variables) is the part of the span space `session_code` covers:
+/// the IR and what the entry keeps in the session's slots.
+pub fn compile_session_entry(
+    sources: &dyn Sources,
+    file: ast::File,
+    mut diags: Vec<Diagnostic>,
+    options: Options,
+    session_code: Option<crate::diag::Span>,
+) -> Result<(ir::Program, Vec<types::SessionKept>), Vec<Diagnostic>> {
+    let mut typed = check::check_session_file(&file, prelude(), session_code, &mut diags);
     // The syntax tree is not needed any more: free it before the IR is built next to the typed
     // tree (a third of the front end's peak memory on a long `else if` chain).
     drop(file);
@@ -162,8 +175,9 @@ pub fn compile_parsed(
         diags.sort_by_key(|d| (d.span.start, d.span.end));
         return Err(diags);
     }
+    let kept = std::mem::take(&mut typed.session);
     fuse::fuse_program(&mut typed);
-    Ok(lower::lower_program(&typed, sources, options))
+    Ok((lower::lower_program(&typed, sources, options), kept))
 }
 
 #[cfg(test)]

@@ -159,6 +159,33 @@ pub struct MapInfo {
 }
 
 impl TypeTable {
+    /// Whether a value of type `ty` may hold a function value anywhere inside it (in a field,
+    /// an element, a payload, a key or a value).
+    pub fn holds_function(&self, ty: Type) -> bool {
+        let mut seen = std::collections::HashSet::new();
+        let mut pending = vec![ty];
+        while let Some(ty) = pending.pop() {
+            if !seen.insert(ty) {
+                continue;
+            }
+            match ty {
+                Type::Fn(_) => return true,
+                Type::Array(id) => pending.push(self.arrays[id as usize]),
+                Type::Map(id) | Type::Set(id) => {
+                    let info = self.maps[id as usize];
+                    pending.extend([info.key, info.value]);
+                }
+                Type::Struct(id) | Type::Tuple(id) | Type::Enum(id) => {
+                    let info = &self.structs[id as usize];
+                    pending.extend(info.fields().iter().map(|(_, ty)| *ty));
+                    pending.extend(info.variants.iter().map(|&v| Type::Struct(v)));
+                }
+                Type::Int | Type::Bool | Type::Float | Type::Str | Type::Void | Type::Error => {}
+            }
+        }
+        false
+    }
+
     /// The array type with elements of type `elem` (interned).
     pub fn array_of(&mut self, elem: Type) -> Type {
         if let Some(&id) = self.array_ids.get(&elem) {
@@ -497,6 +524,8 @@ pub enum Builtin {
     /// `__map_keys(m)` or `__map_values(m)`: the runtime call with the result array's
     /// descriptor after the map.
     MapArray(RtFunc),
+    /// `__session_set(slot, x)` (REPL entries only): `keel_session_set(slot, x, desc)`.
+    SessionSet,
     /// `__json_encode(x)`: `keel_json_encode` with the descriptor of `x`'s type first.
     JsonEncode,
 }
@@ -571,6 +600,8 @@ pub const BUILTIN_NAMES: &[&str] = &[
     "__array_swap",
     "__array_set_at",
     "__map_new",
+    "__session_get",
+    "__session_set",
     "__map_insert",
     "__set_insert",
     "__map_remove",
@@ -618,6 +649,20 @@ pub struct TProgram {
     pub funcs: Vec<TFunc>,
     pub main: TFunc,
     pub types: TypeTable,
+    /// For an entry of a REPL session, what it keeps in the session's slots.
+    pub session: Vec<SessionKept>,
+}
+
+/// What an entry of a REPL session keeps in one of the session's slots (`__session_set`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionKept {
+    pub slot: u32,
+    /// The value's type as Keel writes it (`[int]`, `map<string, Point>`); `None` when the
+    /// value is `void`, and nothing is kept.
+    pub ty: Option<String>,
+    /// Whether the value may hold a function value (which does not outlive its entry's code
+    /// on the VM, so the REPL does not keep it).
+    pub holds_function: bool,
 }
 
 #[derive(Debug)]

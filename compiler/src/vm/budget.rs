@@ -383,8 +383,8 @@ pub(super) unsafe fn rt_cost(func: RtFunc, args: &[Reg], window: *const i64, lim
             | FloatCos | FloatTan | FloatExp | FloatLn | FloatMin | FloatMax | FloatPow
             | FloatAtan2 | ClockMs | LiveEnter | LiveBackoff | LiveExit | LiveRetry
             | LiveRetries | SpecEnter | SpecAbort | StaticIsSet | StaticGet | StaticSet
-            | FileExists | FileRemove | EnvVar | ReadLine | IoError | SleepMs | FloatMath
-            | FloatMath2 | IntBits | StrChr | StrOrd => 1,
+            | SessionGet | SessionSet | FileExists | FileRemove | EnvVar | ReadLine | IoError
+            | SleepMs | FloatMath | FloatMath2 | IntBits | StrChr | StrOrd => 1,
             FileRead | FileWrite | FileAppend => 1 + 64,
             MapNew | MapFind | MapKey | MapValue | MapLen => 1,
             MapSort => {

@@ -64,9 +64,14 @@ pub fn disassemble(module: &Module) -> String {
 /// Runs a program to completion, returning its exit status (`exit` and unrecovered faults end
 /// the process).
 pub fn run(program: &Program, args: Vec<String>) -> i32 {
+    run_module(&compile(program), args)
+}
+
+/// Runs a compiled program to completion, as [`run`] does: for callers that compile once and
+/// keep the bytecode (the REPL keeps every entry's, for the descriptors its values point to).
+pub fn run_module(module: &Module, args: Vec<String>) -> i32 {
     keel_runtime::process::set_args(args);
-    let module = compile(program);
     let trace = std::env::var_os("KEEL_TRACE").is_some_and(|v| v == "1");
-    interp::execute(&module, module.entry(), &[], trace);
+    interp::execute(module, module.entry(), &[], trace);
     keel_runtime::keel_finish()
 }

@@ -141,6 +141,11 @@ pub unsafe fn call<'a>(func: RtFunc, args: &[i64; MAX_PARAMS], site: impl Fn() -
                 krt::statics::keel_static_set(a, b, c as _);
                 0
             }
+            SessionGet => krt::session::keel_session_get(a),
+            SessionSet => {
+                krt::session::keel_session_set(a, b, c as _);
+                0
+            }
             FaultAt => {
                 krt::fault::keel_fault_at(a as _, b as _);
                 0

@@ -26,6 +26,55 @@ impl BodyChecker<'_, '_> {
         }
     }
 
+    /// `__session_get(slot)` in a REPL entry's own code: the value of the session's variable
+    /// in slot `slot`, of the type its `let` gives.
+    fn session_get(&mut self, args: &[Expr], expected: Option<Type>, span: Span) -> TExpr {
+        let slot = self.expr(&args[0], true, Some(Type::Int));
+        match expected {
+            Some(ty) if ty != Type::Void && args.len() == 1 => TExpr {
+                kind: TExprKind::Builtin {
+                    builtin: Builtin::Rt(crate::ir::RtFunc::SessionGet),
+                    args: vec![slot],
+                },
+                ty,
+                span,
+            },
+            _ => TExpr::error(span),
+        }
+    }
+
+    /// `__session_set(slot, value)` in a REPL entry's own code: keeps `value` in the session's
+    /// slot `slot` (a `void` value is only evaluated), and records what was kept.
+    fn session_set(&mut self, args: &[Expr], span: Span) -> TExpr {
+        let (Some(ExprKind::Int(slot)), Some(value)) = (args.first().map(|a| &a.kind), args.get(1))
+        else {
+            return TExpr::error(span);
+        };
+        let Ok(slot_number) = u32::try_from(*slot) else {
+            return TExpr::error(span);
+        };
+        let slot = self.expr(&args[0], true, Some(Type::Int));
+        let value = self.expr(value, true, None);
+        let ty = value.ty;
+        let kept = (ty != Type::Void && ty != Type::Error).then(|| self.name(ty));
+        self.cx.session.push(SessionKept {
+            slot: slot_number,
+            holds_function: self.cx.types.holds_function(ty),
+            ty: kept.clone(),
+        });
+        if kept.is_none() {
+            return value;
+        }
+        TExpr {
+            kind: TExprKind::Builtin {
+                builtin: Builtin::SessionSet,
+                args: vec![slot, value],
+            },
+            ty: Type::Void,
+            span,
+        }
+    }
+
     pub(super) fn call(
         &mut self,
         callee: &Ident,
@@ -60,9 +109,18 @@ impl BodyChecker<'_, '_> {
         if self.bare_variant_of(&callee.name).is_some() {
             return self.generic_variant(None, callee, Some(args), expected, span);
         }
+        let in_session_code = (self.cx.session_code)
+            .is_some_and(|code| code.start <= callee.span.start && callee.span.end <= code.end);
+        if in_session_code && callee.name == "__session_get" {
+            return self.session_get(args, expected, span);
+        }
+        if in_session_code && callee.name == "__session_set" {
+            return self.session_set(args, span);
+        }
         if callee.name.starts_with("__")
             && BUILTIN_NAMES.contains(&callee.name.as_str())
-            && callee.span.start < crate::sema::PRELUDE_BASE
+            && (callee.span.start < crate::sema::PRELUDE_BASE
+                || callee.name.starts_with("__session"))
         {
             // The primitives under the prelude (`__map_find`, ...) are not for programs: some
             // take positions only the prelude knows to be valid.

@@ -53,6 +53,19 @@ use generics::TypeDecl;
 /// Checks a parsed file, with the prelude's declarations (`stdlib/prelude.kl`) visible in it.
 /// Returns the typed program (meaningful only if `diags` stayed empty).
 pub fn check_file(file: &File, prelude: &File, diags: &mut Vec<Diagnostic>) -> TProgram {
+    check_session_file(file, prelude, None, diags)
+}
+
+/// [`check_file`] for an entry of a REPL session (`crate::repl`): the session's own code, which
+/// alone may call `__session_get` and `__session_set`, is the part of the span space
+/// `session_code` covers. What the entry keeps in the session's slots is
+/// [`TProgram::session`].
+pub fn check_session_file(
+    file: &File,
+    prelude: &File,
+    session_code: Option<Span>,
+    diags: &mut Vec<Diagnostic>,
+) -> TProgram {
     // The functions of `impl` blocks, as functions of their own: `Counter::bump`, generic
     // over the block's type parameters and their own, `Self` standing for the block's type.
     let mut methods: Vec<FnDecl> = (file.items.iter())
@@ -132,6 +145,8 @@ pub fn check_file(file: &File, prelude: &File, diags: &mut Vec<Diagnostic>) -> T
         current_depth: 0,
         too_deep_reported: false,
         ambiguous: Vec::new(),
+        session_code,
+        session: Vec::new(),
     };
     checker.declare_traits(file, diags);
     checker.declare_aliases(&aliases, diags);
@@ -160,6 +175,7 @@ pub fn check_file(file: &File, prelude: &File, diags: &mut Vec<Diagnostic>) -> T
         funcs,
         main,
         types: checker.types,
+        session: checker.session,
     }
 }
 
@@ -289,6 +305,10 @@ struct Checker<'a> {
     too_deep_reported: bool,
     /// Names defined more than once: calls to them are not checked further.
     ambiguous: Vec<String>,
+    /// In a REPL entry, the span of the session's own code (see [`check_session_file`]).
+    session_code: Option<Span>,
+    /// What the entry keeps in the session's slots, in the order of its `__session_set`s.
+    session: Vec<SessionKept>,
 }
 
 impl<'a> Checker<'a> {
