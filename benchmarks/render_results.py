@@ -147,6 +147,11 @@ def contract_overhead(rows):
     return ["", "Contract overhead (`contracts` over `contracts_plain`):", ""] + lines
 
 
+# Sections of RESULTS.md that run.sh does not measure: kept as they are, each saying how it was
+# measured (the eval section: Criterion, `cargo bench -p keel-eval-bench`).
+MEASURED_ELSEWHERE = {"eval"}
+
+
 def earlier_sections(path, rerun):
     """The `## bench` sections of an existing RESULTS.md whose benchmark is not in `rerun`,
     each marked with the run that measured it."""
@@ -167,6 +172,9 @@ def earlier_sections(path, rerun):
         if name in rerun:
             continue
         body = section.rstrip("\n").splitlines()
+        if name in MEASURED_ELSEWHERE:
+            kept.append((name, body))
+            continue
         if not any(line.startswith("_Kept from an earlier run") for line in body):
             body[1:1] = ["", origin]
         kept.append((name, body))

@@ -102,6 +102,22 @@ pub fn run(program: &Program, args: Vec<String>) -> Result<i32, String> {
 }
 
 impl JitProgram {
+    /// The machine stack a run needs so that the stack-unit limit, not the stack, is what a
+    /// deep recursion reaches first.
+    pub fn body_stack_bytes(&self) -> usize {
+        self.lowered.body_stack_bytes()
+    }
+
+    /// Runs the program on this thread as [`JitProgram::run`] does on a thread of its own: the
+    /// caller provides [`JitProgram::body_stack_bytes`] of stack.
+    pub fn run_here(&self, args: Vec<String>) -> i32 {
+        keel_runtime::process::set_args(args);
+        if let Some(entry) = self.entry() {
+            entry();
+        }
+        keel_runtime::keel_finish()
+    }
+
     /// Runs the program as a native executable's `main` does, on a thread with a stack large
     /// enough for `keel_runtime::MAX_STACK_UNITS` stack units of its frames, and returns its
     /// exit status (`exit` and unrecovered faults end the process). It may run again.

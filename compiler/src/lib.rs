@@ -4,7 +4,8 @@
 //! names, checks types and lowers the AST to the [`ir`], and each backend consumes only the IR:
 //! [`vm`] (register bytecode interpreter), [`jit`] (Cranelift, in-process) and [`aot`] (Cranelift
 //! object file linked with the runtime into a native executable). [`codegen`] is the Cranelift
-//! lowering the JIT and AOT drivers share. [`driver`] is the command-line interface, [`repl`] the interactive session.
+//! lowering the JIT and AOT drivers share. [`driver`] is the command-line interface, [`repl`] the interactive session, [`embed`] the
+//! library API for running Keel inside a Rust program.
 //!
 //! The library does no I/O of its own except in [`driver`] and in the backends' run/build entry
 //! points; every error of the front end is a [`diag::Diagnostic`].
@@ -13,6 +14,7 @@ pub mod aot;
 pub mod codegen;
 pub mod diag;
 pub mod driver;
+pub mod embed;
 pub mod ir;
 pub mod jit;
 pub mod repl;

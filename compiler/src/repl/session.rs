@@ -23,7 +23,7 @@
 //!
 //! What this module does not do: read input, fork, or print (see `repl` and `isolate`).
 
-use crate::diag::{Diagnostic, SourceFile, SourceMap, Span};
+use crate::diag::{SourceFile, SourceMap, Span};
 use crate::syntax::ast::{Expr, ExprKind, File, Ident, Item, StmtKind, TypeExpr};
 use crate::{ir, jit, sema, syntax, vm};
 
@@ -197,7 +197,7 @@ impl Session {
         let mut diags = Vec::new();
         let mut file = syntax::parse_source_at(&stored, base, &mut diags);
         let mut ends_in_expression = false;
-        if is_missing_final_semicolon(&diags, &stored, base) {
+        if syntax::only_final_semicolon_missing(&diags, &stored, base) {
             let mut again = Vec::new();
             let completed = syntax::parse_source_at(&format!("{stored};"), base, &mut again);
             if again.is_empty() {
@@ -420,17 +420,6 @@ impl Session {
             .add(file)
             .map(|placed| placed.base)
             .map_err(|_| "error: the session has no room for more entries; start a new one".into())
-    }
-}
-
-/// Whether the only problem of an entry is the `;` missing after its last statement.
-fn is_missing_final_semicolon(diags: &[Diagnostic], text: &str, base: u32) -> bool {
-    match diags {
-        [diag] if diag.code == "E0201" && diag.message.starts_with("expected `;`") => {
-            let at = diag.span.start.saturating_sub(base) as usize;
-            text.get(at..).is_some_and(|rest| rest.trim().is_empty())
-        }
-        _ => false,
     }
 }
 

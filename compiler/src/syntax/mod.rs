@@ -32,3 +32,16 @@ pub fn parse_source_at(source: &str, base: u32, diags: &mut Vec<Diagnostic>) -> 
     }
     parser::parse_at(source, base, &tokens, diags)
 }
+
+/// Whether the only problem `parse_source_at(text, base, ..)` reported in `diags` is a `;`
+/// missing after the last statement: the REPL and `embed` accept an entry or expression
+/// without it.
+pub fn only_final_semicolon_missing(diags: &[Diagnostic], text: &str, base: u32) -> bool {
+    match diags {
+        [diag] if diag.code == "E0201" && diag.message.starts_with("expected `;`") => {
+            let at = diag.span.start.saturating_sub(base) as usize;
+            text.get(at..).is_some_and(|rest| rest.trim().is_empty())
+        }
+        _ => false,
+    }
+}

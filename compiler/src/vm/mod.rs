@@ -67,6 +67,12 @@ pub fn run(program: &Program, args: Vec<String>) -> i32 {
     run_module(&compile(program), args)
 }
 
+/// Calls function `func` of `module` with `args` and returns its result word (0 for `void`), on
+/// this thread; `exit` and unrecovered faults end the process.
+pub fn call(module: &Module, func: u32, args: &[i64]) -> i64 {
+    interp::execute(module, func, args, false)
+}
+
 /// Runs a compiled program to completion, as [`run`] does: for callers that compile once and
 /// keep the bytecode (the REPL keeps every entry's, for the descriptors its values point to).
 pub fn run_module(module: &Module, args: Vec<String>) -> i32 {
