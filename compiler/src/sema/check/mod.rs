@@ -1046,6 +1046,7 @@ impl<'a> Checker<'a> {
             vars,
             ret,
             body: block,
+            span: Some(decl.name.span),
             requires: Vec::new(),
             ensures: Vec::new(),
         }
@@ -1125,6 +1126,7 @@ impl<'a> Checker<'a> {
             vars,
             ret: Type::Void,
             body: TBlock { stmts, tail: None },
+            span: None,
             requires: Vec::new(),
             ensures: Vec::new(),
         }
