@@ -87,6 +87,10 @@ enum Command {
         /// this machine's own target).
         #[arg(long)]
         dynamic: bool,
+        /// Add debug information (DWARF line tables, function names, call frames) and keep the
+        /// symbols, for gdb and perf; the code is the same.
+        #[arg(short = 'g')]
+        debug_info: bool,
     },
     /// List the targets `keel build --target` supports and what this machine has for each.
     Targets,
@@ -122,6 +126,15 @@ impl Checks {
     fn options(&self) -> sema::Options {
         sema::Options {
             contracts: !self.no_contracts,
+            ..sema::Options::default()
+        }
+    }
+
+    /// [`Checks::options`], with the markers debug information needs when `debug_info`.
+    fn options_for_build(&self, debug_info: bool) -> sema::Options {
+        sema::Options {
+            debug_info,
+            ..self.options()
         }
     }
 }
@@ -183,7 +196,8 @@ pub fn main() -> ExitCode {
             target,
             static_link,
             dynamic,
-        } => with_program(&file, checks.options(), |program| {
+            debug_info,
+        } => with_program(&file, checks.options_for_build(debug_info), |program| {
             // A binary built for another architecture is meant to be copied elsewhere: link it
             // statically unless told otherwise.
             let foreign = target
@@ -203,6 +217,7 @@ pub fn main() -> ExitCode {
                 output,
                 target,
                 link_mode,
+                debug_info,
             };
             aot::build(&program, &options).map(|()| 0)
         }),
@@ -475,6 +490,7 @@ fn run_native(program: &ir::Program, file: &Path, args: Vec<OsString>) -> Result
             output: exe.clone(),
             target: None,
             link_mode: aot::LinkMode::Dynamic,
+            debug_info: false,
         },
     )?;
     let executable =

@@ -33,7 +33,9 @@
 //! does) the harness requires every backend: those tests run and fail with the reason instead.
 //! A further `::ir` test compiles the program in-process, runs the IR verifier on it, and checks
 //! that its printed IR (`keel emit ir`) parses back (`ir::parse`) into a program that verifies
-//! and prints the same text.
+//! and prints the same text; and that compiled with debug information (`keel build -g`) the
+//! same holds, the IR without its `line` markers is the same text, the VM's bytecode is the same,
+//! and so is the code and data of the object file for this machine.
 //!
 //! `KEEL_BLESS=1 cargo test --test programs` rewrites the expectations from the VM's behaviour
 //! before comparing every backend against them; review the diff before committing it.
@@ -187,24 +189,113 @@ fn verify_ir(program: &Path) -> Result<(), Failed> {
 
 fn verify_ir_here(program: &Path) -> Result<(), Failed> {
     // Loaded as `keel` loads it, with the files it imports.
-    let loaded = keel::driver::loader::load(program)
-        .map_err(|_| format!("cannot load {}", program.display()))?;
+    let load = || {
+        keel::driver::loader::load(program)
+            .map_err(|_| format!("cannot load {}", program.display()))
+    };
+    let loaded = load()?;
     let name = loaded.sources.main_file().name.clone();
     let ir = match loaded.compile(keel::sema::Options::default()).1 {
         // Programs with compile errors have no IR to verify.
         Err(_) => return Ok(()),
         Ok(ir) => ir,
     };
-    keel::ir::verify::verify(&ir).map_err(|errors| errors.join("\n"))?;
+    let printed = round_trip(&ir, &name)?;
+    let debug_options = keel::sema::Options {
+        debug_info: true,
+        ..keel::sema::Options::default()
+    };
+    let debug_ir =
+        (load()?.compile(debug_options).1).map_err(|_| "compiling with debug information fails")?;
+    let printed_debug = round_trip(&debug_ir, &name)?;
+    let without_markers: String = (printed_debug.lines())
+        .filter(|line| !line.trim_start().starts_with("line @"))
+        .flat_map(|line| [line, "\n"])
+        .collect();
+    if without_markers != printed {
+        return Err(format!("the IR with debug information, without its markers, differs\n--- without\n{printed}\n--- with, markers removed\n{without_markers}").into());
+    }
+    let bytecode = |ir| keel::vm::disassemble(&keel::vm::compile(ir));
+    if bytecode(&debug_ir) != bytecode(&ir) {
+        return Err("the bytecode differs with debug information".into());
+    }
+    same_object_code(&ir, &debug_ir)
+}
+
+/// Checks that `ir` verifies and that its printed text parses back into a program that verifies
+/// and prints the same; returns the text.
+fn round_trip(ir: &keel::ir::Program, name: &str) -> Result<String, Failed> {
+    keel::ir::verify::verify(ir).map_err(|errors| errors.join("\n"))?;
     // The printed IR reads back as a program that verifies and prints the same.
-    let printed = keel::ir::print::program_to_string(&ir);
-    let parsed = keel::ir::parse::parse(&printed, &name)
+    let printed = keel::ir::print::program_to_string(ir);
+    let parsed = keel::ir::parse::parse(&printed, name)
         .map_err(|e| format!("the printed IR does not parse: {e}\n{printed}"))?;
     keel::ir::verify::verify(&parsed)
         .map_err(|errors| format!("the parsed IR does not verify: {}", errors.join("\n")))?;
     let reprinted = keel::ir::print::program_to_string(&parsed);
     if reprinted != printed {
         return Err(format!("the IR prints differently once parsed\n--- printed\n{printed}\n--- parsed and printed\n{reprinted}").into());
+    }
+    Ok(printed)
+}
+
+/// Checks that the object files of `ir` and of `debug_ir` (the same program with debug
+/// information) for this machine have the same sections, debug sections and symbols aside, with
+/// the same contents and relocations: debug information changes no code.
+fn same_object_code(ir: &keel::ir::Program, debug_ir: &keel::ir::Program) -> Result<(), Failed> {
+    use cranelift_object::object::read::elf::ElfFile64;
+    use cranelift_object::object::{
+        Endianness, Object, ObjectSection, ObjectSymbol, RelocationTarget,
+    };
+
+    let Ok(target) = keel::aot::Target::host() else {
+        return Ok(());
+    };
+    let plain = keel::aot::emit_object(ir, &target).map_err(|e| e.to_string())?;
+    let debug = keel::aot::object::emit_debug_object(debug_ir, &target, Path::new("/"))
+        .map_err(|e| e.to_string())?;
+    // Each section's name, contents and relocations (offset, target symbol's name, addend): the
+    // symbol indices differ, as the debug sections' symbols come first.
+    type Section = (String, Vec<u8>, Vec<(u64, String, i64)>);
+    let sections = |bytes: &[u8]| -> Result<Vec<Section>, Failed> {
+        let file = ElfFile64::<Endianness>::parse(bytes).map_err(|e| e.to_string())?;
+        let target = |target: RelocationTarget| match target {
+            RelocationTarget::Symbol(index) => file
+                .symbol_by_index(index)
+                .and_then(|symbol| symbol.name().map(str::to_string))
+                .unwrap_or_default(),
+            other => format!("{other:?}"),
+        };
+        let skipped = [".debug_", ".rela", ".symtab", ".strtab", ".shstrtab"];
+        Ok((file.sections())
+            .filter_map(|section| {
+                let name = section.name().ok()?.to_string();
+                if skipped.iter().any(|prefix| name.starts_with(prefix)) {
+                    return None;
+                }
+                let relocations = (section.relocations())
+                    .map(|(offset, r)| (offset, target(r.target()), r.addend()))
+                    .collect();
+                Some((name, section.data().ok()?.to_vec(), relocations))
+            })
+            .collect())
+    };
+    let (plain, debug) = (sections(&plain)?, sections(&debug)?);
+    if plain != debug {
+        let names = |sections: &[Section]| -> Vec<String> {
+            sections.iter().map(|(name, ..)| name.clone()).collect()
+        };
+        let differing: Vec<&String> = (plain.iter())
+            .filter(|section| !debug.contains(section))
+            .map(|(name, ..)| name)
+            .collect();
+        return Err(format!(
+            "the object code differs with debug information: sections {differing:?} (of {:?}; \
+             with debug information: {:?})",
+            names(&plain),
+            names(&debug)
+        )
+        .into());
     }
     Ok(())
 }

@@ -10,7 +10,8 @@
 //!
 //! Every executable is position independent and needs no Rust: `-static-libgcc` (the unwinder the
 //! Rust standard library references comes from `libgcc_eh.a`, not from `libgcc_s.so`),
-//! `--gc-sections` to drop unreferenced code, `-s` to drop symbols, and the system libraries
+//! `--gc-sections` to drop unreferenced code, `-s` to drop symbols (kept, with the debug sections,
+//! for an executable with debug information: `keel build -g`), and the system libraries
 //! `rustc --print native-static-libs` lists for the runtime (`--as-needed`, so on a current glibc
 //! they cost nothing). [`LinkMode`] says how the C library (glibc) comes in: loaded at start from
 //! the machine the program runs on (the default), or copied into the executable (`-static-pie`,
@@ -76,10 +77,12 @@ impl Linker {
     }
 }
 
-/// Links `object` and `runtime` into the executable `output`.
+/// Links `object` and `runtime` into the executable `output`; with `debug_info`, keeps its
+/// symbols and debug sections.
 pub fn link(
     target: &Target,
     mode: LinkMode,
+    debug_info: bool,
     object: &Path,
     runtime: &Path,
     output: &Path,
@@ -91,12 +94,11 @@ pub fn link(
         .arg(output)
         .arg(object)
         .arg(runtime)
-        .args([
-            "-static-libgcc",
-            "-Wl,--gc-sections",
-            "-s",
-            "-Wl,--as-needed",
-        ]);
+        .args(["-static-libgcc", "-Wl,--gc-sections"]);
+    if !debug_info {
+        command.arg("-s");
+    }
+    command.arg("-Wl,--as-needed");
     if mode == LinkMode::Static {
         command.arg("-static-pie");
     }

@@ -11,6 +11,7 @@
 //! What this module does not do: run the executable, or run foreign-architecture executables
 //! under an emulator (the test harness does).
 
+pub mod debuginfo;
 pub mod link;
 pub mod object;
 pub mod readiness;
@@ -34,6 +35,9 @@ pub struct BuildOptions {
     pub target: Option<String>,
     /// How the C library comes in.
     pub link_mode: LinkMode,
+    /// Whether the executable has DWARF debug information and its symbols (`keel build -g`, see
+    /// [`debuginfo`]); its code is the same either way.
+    pub debug_info: bool,
 }
 
 /// Compiles `program` to a native executable.
@@ -41,7 +45,14 @@ pub fn build(program: &Program, options: &BuildOptions) -> Result<(), String> {
     let target = Target::resolve(options.target.as_deref())?;
     let runtime = runtime_lib::for_target(&target)?;
     check_output_directory(&options.output)?;
-    let object = emit_object(program, &target).map_err(|e| e.to_string())?;
+    let object = if options.debug_info {
+        let comp_dir = std::env::current_dir()
+            .map_err(|e| format!("cannot find the current directory: {e}"))?;
+        object::emit_debug_object(program, &target, &comp_dir)
+    } else {
+        emit_object(program, &target)
+    }
+    .map_err(|e| e.to_string())?;
 
     let dir = tempfile::Builder::new()
         .prefix("keel-build-")
@@ -70,6 +81,7 @@ pub fn build(program: &Program, options: &BuildOptions) -> Result<(), String> {
     link::link(
         &target,
         options.link_mode,
+        options.debug_info,
         &object_path,
         &runtime_path,
         &linked,
@@ -179,6 +191,7 @@ mod tests {
             output: exe.clone(),
             target: Some(target.name.to_string()),
             link_mode: mode,
+            debug_info: false,
         };
         build(program, &options)
             .unwrap_or_else(|e| panic!("{mode:?} build for {target} failed: {e}"));
@@ -271,6 +284,7 @@ mod tests {
             output: PathBuf::from("/nonexistent/x"),
             target: Some("mips-unknown-linux-gnu".into()),
             link_mode: LinkMode::Dynamic,
+            debug_info: false,
         };
         let error = build(&overflow_program(), &options).expect_err("unsupported target");
         assert!(error.contains("not supported"), "{error}");
@@ -282,6 +296,7 @@ mod tests {
             output: PathBuf::from("/nonexistent-dir/for/sure/x"),
             target: None,
             link_mode: LinkMode::Static,
+            debug_info: false,
         };
         let error = build(&overflow_program(), &options).expect_err("cannot write output");
         assert_eq!(

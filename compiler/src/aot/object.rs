@@ -8,7 +8,9 @@
 //! thread with a stack of `stack_bytes`, computed from the program's frames so that it holds
 //! `MAX_STACK_UNITS` units of them, and returns the exit status. No unwind
 //! tables are emitted (nothing unwinds through Keel code: the runtime aborts on panic), so the
-//! object carries no text relocations into the PIE.
+//! object carries no text relocations into the PIE. With debug information
+//! ([`emit_debug_object`], `keel build -g`), the same code comes with the DWARF sections of
+//! `debuginfo`, which are not loaded.
 //!
 //! What this module does not do: write files or link (see `link`).
 
@@ -17,6 +19,9 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{FuncId, Linkage, Module};
 use cranelift_object::{ObjectBuilder, ObjectModule};
 
+use std::path::Path;
+
+use super::debuginfo;
 use super::target::Target;
 use crate::codegen::runtime::{RuntimeFn, RuntimeImports};
 use crate::codegen::{self, describe_module_error, CodegenError};
@@ -24,24 +29,48 @@ use crate::ir::Program;
 
 /// Compiles `program` for `target` into the bytes of an object file defining `main`.
 pub fn emit_object(program: &Program, target: &Target) -> Result<Vec<u8>, CodegenError> {
+    emit(program, target, None)
+}
+
+/// [`emit_object`] with DWARF debug information (see `debuginfo`); source file names that are
+/// not absolute are relative to `comp_dir`.
+pub fn emit_debug_object(
+    program: &Program,
+    target: &Target,
+    comp_dir: &Path,
+) -> Result<Vec<u8>, CodegenError> {
+    emit(program, target, Some(comp_dir))
+}
+
+/// The object file of `program`, with debug information when `debug_dir` (the compilation
+/// directory) is given.
+fn emit(
+    program: &Program,
+    target: &Target,
+    debug_dir: Option<&Path>,
+) -> Result<Vec<u8>, CodegenError> {
     let isa = codegen::isa::aot_isa(target.triple.clone())?;
     let mut builder = ObjectBuilder::new(
-        isa,
+        isa.clone(),
         "keel_program",
         cranelift_module::default_libcall_names(),
     )
     .map_err(|e| CodegenError::general(describe_module_error(&e)))?;
     builder.per_function_section(true);
     let mut module = ObjectModule::new(builder);
-    let lowered = codegen::lower_program(&mut module, program)?;
+    let lowered = codegen::lower_program_with(&mut module, program, debug_dir.is_some())?;
     define_c_main(&mut module, lowered.entry(), lowered.body_stack_bytes()).map_err(|message| {
         CodegenError {
             function: Some("main".into()),
             message,
         }
     })?;
-    module
-        .finish()
+    let mut product = module.finish();
+    if let Some(dir) = debug_dir {
+        debuginfo::add_debug_sections(&mut product, program, &lowered, &*isa, dir)
+            .map_err(CodegenError::general)?;
+    }
+    product
         .emit()
         .map_err(|e| CodegenError::general(format!("writing the object file: {e}")))
 }

@@ -49,6 +49,7 @@ use keel_runtime::stack::{CALL_DEPTH_SYMBOL, MAX_STACK_UNITS};
 use keel_runtime::IntOp;
 
 use super::data::PoolAddress;
+use super::debug;
 use super::runtime::RuntimeFn;
 use super::{value_type, Env};
 use crate::ir::fault_releases::FaultReleases;
@@ -74,7 +75,21 @@ pub(super) fn lower_function<M: Module>(
     clif: &mut clif::Function,
     builder_ctx: &mut FunctionBuilderContext,
 ) -> Result<RecoveryCode> {
+    // With debug information, the function is lowered without its markers, which only set the
+    // source location of what follows them (see `super::debug`).
+    let stripped;
+    let mut markers = Vec::new();
+    let func = match env.debug {
+        Some(_) => {
+            (stripped, markers) = debug::without_markers(func);
+            &stripped
+        }
+        None => func,
+    };
     let mut builder = FunctionBuilder::new(clif, builder_ctx);
+    if let (Some(debug), Some(site)) = (&mut env.debug, debug::declaration(&markers)) {
+        builder.set_srcloc(debug.loc(site));
+    }
     let mut types = Vec::with_capacity(func.locals.len());
     for (index, info) in func.locals.iter().enumerate() {
         types.push(
@@ -151,11 +166,14 @@ pub(super) fn lower_function<M: Module>(
         lowering.fault_exit = lowering.fault_exit(block.handler, &blocks)?;
         lowering.borrows = facts::elided_borrows(&lowering.types, block);
         lowering.facts.clear();
+        let mut lines = markers.get(block_index).map_or(&[][..], Vec::as_slice);
         for (index, inst) in block.insts.iter().enumerate() {
+            lines = lowering.mark_lines(lines, index);
             lowering.inst_index = index;
             lowering.inst(inst)?;
             lowering.facts.after(inst);
         }
+        lowering.mark_lines(lines, block.insts.len());
         lowering.term(&block.term, &blocks)?;
     }
     lowering.finish_unwind_block(func.ret);
@@ -244,6 +262,20 @@ fn print_flags(newline: bool, stream: Stream) -> i64 {
 }
 
 impl<M: Module> FunctionLowering<'_, '_, '_, M> {
+    /// Sets the source location of what follows to the last of the `markers` (of the current
+    /// block) that come before instruction `index`; returns the markers after it.
+    fn mark_lines<'m>(
+        &mut self,
+        markers: &'m [(usize, SiteId)],
+        index: usize,
+    ) -> &'m [(usize, SiteId)] {
+        let here = markers.partition_point(|&(at, _)| at <= index);
+        if let (Some(debug), Some(&(_, site))) = (&mut self.env.debug, markers[..here].last()) {
+            self.builder.set_srcloc(debug.loc(site));
+        }
+        &markers[here..]
+    }
+
     /// The current value of `local`.
     fn use_local(&mut self, local: ir::Local) -> Result<Value> {
         let index = local.0 as usize;
@@ -537,6 +569,8 @@ impl<M: Module> FunctionLowering<'_, '_, '_, M> {
                 value,
             } => self.field_set(*object, *field, *value)?,
             Inst::FieldTake { dst, object, field } => self.field_take(*dst, *object, *field)?,
+            // No code; with debug information, markers are taken out first (`mark_lines`).
+            Inst::Line { .. } => {}
         }
         Ok(())
     }

@@ -35,6 +35,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_module::FuncId;
 
+use super::debug::DebugTables;
 use super::function::RecoveryCode;
 
 /// The largest callee body (in instructions outside cold blocks) that is inlined.
@@ -110,6 +111,31 @@ impl<'a> Inliner<'a> {
         self.fix_symbol_names(&mut ctx.func);
         self.route_faults_of_inlined_bodies(&mut ctx.func, caller);
         Ok(inlined)
+    }
+
+    /// For debug information: gives each instruction of the copies of the bodies inlined by the
+    /// last [`Self::inline_into`] the source location of the callee's instruction it copies, as
+    /// inlined at its call (Cranelift's inliner copies no source locations). The copy of a
+    /// callee block `b` is caller block `block_offset + b`, its instructions in the same order.
+    pub(super) fn locate_inlined_code(&self, func: &mut clif::Function, debug: &mut DebugTables) {
+        for inlined in self.inlined.borrow().iter() {
+            let callee = &self.bodies[inlined.callee];
+            let call = debug.inlined_call(
+                crate::ir::FuncId(inlined.callee as u32),
+                func.srcloc(inlined.call),
+            );
+            for block in callee.layout.blocks() {
+                let copy = clif::Block::from_u32(inlined.block_offset + block.as_u32());
+                if !func.layout.is_block_inserted(copy) {
+                    continue;
+                }
+                let copies: Vec<clif::Inst> = func.layout.block_insts(copy).collect();
+                for (original, copy) in callee.layout.block_insts(block).zip(copies) {
+                    let loc = debug.inlined_loc(callee.srcloc(original), call);
+                    func.set_srcloc(copy, loc);
+                }
+            }
+        }
     }
 
     /// For each inlined call followed by a pending test (programs with `live` blocks): points

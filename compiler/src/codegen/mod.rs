@@ -23,17 +23,23 @@
 //! runtime's `keel_fault_pending` flag that branches there (see `function::recovery`). Stack
 //! overflow stays fatal.
 //!
+//! With debug information asked for ([`lower_program_with`]), the IR's `line` markers become
+//! Cranelift source locations and [`debug`] keeps, for each compiled function, its source ranges
+//! and unwind information; the machine code stays the same.
+//!
 //! Submodules: [`isa`] builds the target ISA with Keel's settings; [`runtime`] declares the
-//! runtime's C-ABI entry points; `data` owns literal and site data; `descriptors` owns type
-//! descriptors; `helpers` defines register-preserving trampolines for reference-counting slow
-//! paths; `function` lowers one function (its `heap` part: reference counts, arrays, structs;
-//! its `recovery` part: where faults go); `inliner` inlines small leaf functions into their
-//! callers before each function is compiled.
+//! runtime's C-ABI entry points; [`debug`] collects what debug information needs; `data` owns
+//! literal and site data; `descriptors` owns type descriptors; `helpers` defines
+//! register-preserving trampolines for reference-counting slow paths; `function` lowers one
+//! function (its `heap` part: reference counts, arrays, structs; its `recovery` part: where
+//! faults go); `inliner` inlines small leaf functions into their callers before each function is
+//! compiled.
 //!
 //! What this module does not do: it chooses no module kind, emits no C `main`, links nothing and
 //! runs nothing (that is `jit` and `aot`). It trusts its input to pass `ir::verify`.
 
 mod data;
+pub mod debug;
 mod descriptors;
 mod function;
 mod helpers;
@@ -56,6 +62,7 @@ use cranelift_module::{FuncId, Linkage, Module, ModuleError, ModuleReloc};
 
 use crate::ir::{self, Program, Ty};
 use data::DataObjects;
+use debug::DebugTables;
 use descriptors::Descriptors;
 use helpers::Helpers;
 use inliner::Inliner;
@@ -109,6 +116,8 @@ pub struct LoweredProgram {
     entry: FuncId,
     /// The most machine stack any function's frame takes per stack unit it counts.
     stack_bytes_per_unit: usize,
+    /// What debug information needs, when it was asked for.
+    debug: Option<DebugTables>,
 }
 
 impl LoweredProgram {
@@ -126,6 +135,12 @@ impl LoweredProgram {
     /// stack, is what a deep recursion reaches first (`keel_runtime::stack`).
     pub fn body_stack_bytes(&self) -> usize {
         keel_runtime::stack::body_stack_bytes(self.stack_bytes_per_unit)
+    }
+
+    /// The source locations and compiled code debug information needs, if
+    /// [`lower_program_with`] was asked for them.
+    pub fn debug_tables(&self) -> Option<&DebugTables> {
+        self.debug.as_ref()
     }
 }
 
@@ -208,6 +223,16 @@ pub fn lower_program<M: Module>(
     module: &mut M,
     program: &Program,
 ) -> Result<LoweredProgram, CodegenError> {
+    lower_program_with(module, program, false)
+}
+
+/// [`lower_program`], also collecting what debug information needs when `debug_info` is set
+/// ([`LoweredProgram::debug_tables`]); the machine code is the same either way.
+pub fn lower_program_with<M: Module>(
+    module: &mut M,
+    program: &Program,
+    debug_info: bool,
+) -> Result<LoweredProgram, CodegenError> {
     let call_conv = module.isa().default_call_conv();
     let pointer = module.target_config().pointer_type();
 
@@ -237,6 +262,7 @@ pub fn lower_program<M: Module>(
         helpers: Helpers::default(),
         region_ids: HashMap::new(),
         pointer,
+        debug: debug_info.then(DebugTables::default),
     };
     // Lower every function first, so that small ones can be inlined into their callers.
     let mut builder_ctx = FunctionBuilderContext::new();
@@ -263,8 +289,12 @@ pub fn lower_program<M: Module>(
             .map_err(|e| CodegenError::in_function(&func.name, format!("inlining: {e}")))?;
         if inlined {
             verify_in_debug_builds(&ctx.func, env.module.isa(), &func.name)?;
+            if let Some(debug) = &mut env.debug {
+                inliner.locate_inlined_code(&mut ctx.func, debug);
+            }
         }
-        if is_huge(&ctx.func) {
+        let huge = is_huge(&ctx.func);
+        if huge {
             let isa = match &unoptimized_isa {
                 Some(isa) => isa,
                 None => unoptimized_isa.insert(isa::unoptimized(env.module.isa())?),
@@ -276,14 +306,27 @@ pub fn lower_program<M: Module>(
                 .map_err(|e| describe_module_error(&e))
         }
         .map_err(|message| CodegenError::in_function(&func.name, message))?;
+        if let Some(debug) = &mut env.debug {
+            let isa = match (&unoptimized_isa, huge) {
+                (Some(isa), true) => &**isa,
+                _ => env.module.isa(),
+            };
+            let code = ctx.compiled_code().ok_or_else(|| {
+                CodegenError::in_function(&func.name, "Cranelift produced no code")
+            })?;
+            (debug.add_function(code, isa))
+                .map_err(|message| CodegenError::in_function(&func.name, message))?;
+        }
         bytes_per_unit = bytes_per_unit.max(stack_bytes_per_unit(&ctx, func));
         env.module.clear_context(&mut ctx);
     }
     env.data.finish(env.module).map_err(CodegenError::general)?;
+    let debug = env.debug.take();
     Ok(LoweredProgram {
         functions,
         entry,
         stack_bytes_per_unit: bytes_per_unit,
+        debug,
     })
 }
 
@@ -375,6 +418,8 @@ struct Env<'a, M: Module> {
     /// The module-wide `user_id` of each alias region, by name (see `function::heap`).
     region_ids: HashMap<String, u32>,
     pointer: Type,
+    /// The source locations of the code, when debug information is asked for (see `debug`).
+    debug: Option<DebugTables>,
 }
 
 #[cfg(test)]

@@ -90,6 +90,7 @@ fn run_on(program: &Program, target: &Target, runner: &[String]) -> Run {
         output: exe.clone(),
         target: Some(target.name.to_string()),
         link_mode: LinkMode::Dynamic,
+        debug_info: false,
     };
     aot::build(program, &options).unwrap_or_else(|e| panic!("build for {target}: {e}"));
     let mut command = aot::executable_command(&exe, runner);

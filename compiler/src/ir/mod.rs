@@ -387,6 +387,22 @@ impl Program {
         &self.sites[id.0 as usize]
     }
 
+    /// Whether any function has an [`Inst::Line`] marker (`sema::Options::debug_info`).
+    pub fn has_line_markers(&self) -> bool {
+        (self.functions.iter().flat_map(|f| &f.blocks))
+            .any(|b| b.insts.iter().any(|inst| matches!(inst, Inst::Line { .. })))
+    }
+
+    /// Takes out every [`Inst::Line`] marker: the program as compiled without debug
+    /// information (its sites aside).
+    pub fn remove_line_markers(&mut self) {
+        for block in self.functions.iter_mut().flat_map(|f| &mut f.blocks) {
+            block
+                .insts
+                .retain(|inst| !matches!(inst, Inst::Line { .. }));
+        }
+    }
+
     /// Whether any function has a `live` block, so that a fault may be recovered from. When not,
     /// backends need no pending-fault tests: every fault ends the process.
     pub fn recovers(&self) -> bool {
@@ -845,6 +861,12 @@ pub enum Inst {
         object: Local,
         field: u32,
     },
+    /// Does nothing: marks where the code of the source statement at `site` begins, for debug
+    /// information (`sema::Options::debug_info`). The code of the instructions after it, up to
+    /// the next marker, belongs to that statement; a function's first marker, first in its
+    /// entry block, is its declaration. Passes keep markers in place, the VM ignores them, and
+    /// native code with them is the same machine code (`keel build -g`, `aot::debuginfo`).
+    Line { site: SiteId },
 }
 
 impl Inst {
@@ -889,6 +911,7 @@ impl Inst {
                 f(value);
             }
             Inst::FieldTake { object, .. } => f(&Operand::Local(*object)),
+            Inst::Line { .. } => {}
         }
     }
 
@@ -914,7 +937,8 @@ impl Inst {
             | Inst::Retain { .. }
             | Inst::Release { .. }
             | Inst::ArraySet { .. }
-            | Inst::FieldSet { .. } => None,
+            | Inst::FieldSet { .. }
+            | Inst::Line { .. } => None,
         }
     }
 

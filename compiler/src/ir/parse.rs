@@ -674,6 +674,9 @@ impl<'a> Reader<'a> {
                     site,
                 }
             }
+            "line" => Inst::Line {
+                site: self.site(line)?,
+            },
             "retain" => {
                 line.expect(" ")?;
                 Inst::Retain {

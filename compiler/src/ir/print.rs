@@ -274,6 +274,7 @@ fn inst_to_string(program: &Program, inst: &Inst) -> String {
             }
         }
         Inst::Retain { value } => format!("retain %{}", value.0),
+        Inst::Line { site: s } => format!("line {}", site(program, *s)),
         Inst::Release { value } => format!("release %{}", value.0),
         Inst::NewArray { dst, ty, items } => {
             let items: Vec<String> = items.iter().map(operand).collect();

@@ -644,6 +644,7 @@ impl Checker<'_> {
                     self.def(*dst, ty);
                 }
             }
+            Inst::Line { site } => self.site(*site),
         }
     }
 

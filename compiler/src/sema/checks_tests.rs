@@ -75,7 +75,13 @@ fn contracts_are_checked_at_the_call_with_the_arguments_and_the_result() {
 fn no_contracts_drops_the_checks_but_not_asserts() {
     let source = "fn half(int n) -> int requires n % 2 == 0 { assert(n < 100); n / 2 }\n\
                   fn twice(int x) -> int { half(x) }\n";
-    let text = ir_with(source, Options { contracts: false });
+    let text = ir_with(
+        source,
+        Options {
+            contracts: false,
+            ..Options::default()
+        },
+    );
     assert!(!text.contains("contract violated"), "{text}");
     assert_eq!(
         function(&text, "twice"),
@@ -267,7 +273,13 @@ fn checks_in_every_position_lower_to_verified_ir() {
         "live { } let n = 0; live invariant n == 0 { }",
     ] {
         ir(source);
-        ir_with(source, Options { contracts: false });
+        ir_with(
+            source,
+            Options {
+                contracts: false,
+                ..Options::default()
+            },
+        );
     }
 }
 

@@ -35,17 +35,23 @@ use crate::ir::{
 };
 use crate::syntax::ast::{BinOp, ContractKind, UnOp};
 
-/// What lowering may leave out.
+/// What lowering may leave out, or add.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Options {
     /// Whether calls check their callee's `requires` and `ensures` clauses (`--no-contracts`
     /// turns this off; `assert` and `invariant` are always checked).
     pub contracts: bool,
+    /// Whether each function and statement starts with an [`Inst::Line`] marker, for debug
+    /// information (`keel build -g`). Off, the IR is exactly what it is without markers.
+    pub debug_info: bool,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { contracts: true }
+        Options {
+            contracts: true,
+            debug_info: false,
+        }
     }
 }
 
@@ -63,6 +69,8 @@ pub fn lower_program(program: &TProgram, source: &dyn Sources, options: Options)
     };
     let mut pools = Pools {
         source,
+        debug_info: options.debug_info,
+        last_site: None,
         strings: HashMap::new(),
         lifted: Vec::new(),
         first_lifted: program.funcs.len() as u32 + 1,
@@ -187,6 +195,10 @@ enum FaultAt {
 struct Pools<'s> {
     /// The program's files: a site names the file its span is in.
     source: &'s dyn Sources,
+    /// Whether functions and statements get [`Inst::Line`] markers.
+    debug_info: bool,
+    /// The site [`Pools::site`] made last.
+    last_site: Option<SiteId>,
     strings: HashMap<String, ir::StrId>,
     /// The functions made while lowering (of closures, and the ones that call named functions
     /// and variant constructors used as values), numbered from `first_lifted`, after the
@@ -225,19 +237,39 @@ impl Pools<'_> {
         id
     }
 
+    /// The site of an instruction at `span`: the last one made again when it is at the same
+    /// place.
     fn site(&mut self, span: Span, out: &mut ir::Program) -> SiteId {
+        let site = self.place(span);
+        if let Some(last) = self.last_site.filter(|&last| *out.site(last) == site) {
+            return last;
+        }
+        let id = push_site(out, site);
+        self.last_site = Some(id);
+        id
+    }
+
+    /// The site of an [`Inst::Line`] marker at `span`, always a new one: the instructions'
+    /// sites are made as they are without markers, and so share a site when they do without
+    /// them (the code generator's pool of site texts is the same).
+    fn marker_site(&mut self, span: Span, out: &mut ir::Program) -> SiteId {
+        let site = self.place(span);
+        push_site(out, site)
+    }
+
+    fn place(&self, span: Span) -> ir::Site {
         let at = locate(self.source, span.start);
-        let site = ir::Site {
+        ir::Site {
             file: at.file.to_string(),
             line: at.line,
             col: at.col,
-        };
-        if out.sites.last() == Some(&site) {
-            return SiteId(out.sites.len() as u32 - 1);
         }
-        out.sites.push(site);
-        SiteId(out.sites.len() as u32 - 1)
     }
+}
+
+fn push_site(out: &mut ir::Program, site: ir::Site) -> SiteId {
+    out.sites.push(site);
+    SiteId(out.sites.len() as u32 - 1)
 }
 
 /// Where `break` and `continue` go in the innermost loop.
@@ -362,6 +394,9 @@ impl<'p, 's> FnLowerer<'p, 's> {
         });
         let ret = func.ret.to_ir();
         let mut lowerer = FnLowerer::start(locals, ret, callees, pools, out);
+        if let Some(span) = func.span {
+            lowerer.mark(span);
+        }
         if let (Some(env), Some((_, captures))) = (env, closure) {
             for (k, &(_, own)) in captures.iter().enumerate() {
                 lowerer.emit(Inst::FieldGet {
@@ -497,10 +532,31 @@ impl<'p, 's> FnLowerer<'p, 's> {
         for stmt in &block.stmts {
             self.stmt(stmt);
         }
-        block.tail.as_ref().and_then(|tail| self.expr(tail))
+        let tail = block.tail.as_ref()?;
+        self.mark(tail.span);
+        self.expr(tail)
+    }
+
+    /// With [`Options::debug_info`], marks where the code of the statement or function at
+    /// `span` begins.
+    fn mark(&mut self, span: Span) {
+        if self.pools.debug_info {
+            let site = self.pools.marker_site(span, self.out);
+            self.emit(Inst::Line { site });
+        }
+    }
+
+    /// [`Self::mark`] at a site already made.
+    fn mark_site(&mut self, site: SiteId) {
+        if self.pools.debug_info {
+            self.emit(Inst::Line { site });
+        }
     }
 
     fn stmt(&mut self, stmt: &TStmt) {
+        if let Some(span) = statement_start(stmt) {
+            self.mark(span);
+        }
         match stmt {
             TStmt::Assign { place, value } => self.assign(place, value),
             TStmt::StaticLet { var, value } => self.static_let(*var, value),
@@ -513,6 +569,8 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 let exit = self.new_block();
                 self.terminate(Term::Jump(header));
                 self.switch_to(header);
+                // Every round tests the condition: the `while` line, each time.
+                self.mark(cond.span);
                 self.branch_on(cond, body_block, exit);
                 self.switch_to(body_block);
                 self.loops.push(LoopTargets {
@@ -919,6 +977,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
 
         // `counter < end` held, so `counter + 1` cannot overflow.
         self.switch_to(step);
+        self.mark_site(site);
         self.emit(binary(
             counter,
             BinaryOp::AddInt,
@@ -2024,6 +2083,22 @@ fn binary_op(op: BinOp, operand: Type) -> BinaryOp {
         BinOp::Gt => BinaryOp::GtInt,
         BinOp::Ge => BinaryOp::GeInt,
         BinOp::And | BinOp::Or => unreachable!("`&&` and `||` are lowered as control flow"),
+    }
+}
+
+/// Where the code of `stmt` begins, for its [`Inst::Line`] marker: the span of its first
+/// expression or keyword; `None` for the statements without one (`break`, `continue`, a bare
+/// `return`: their code belongs to the statement before) and for `while`, whose marker is in
+/// its loop header, where the condition is tested every round.
+fn statement_start(stmt: &TStmt) -> Option<Span> {
+    match stmt {
+        TStmt::Assign { value, .. } | TStmt::StaticLet { value, .. } => Some(value.span),
+        TStmt::Expr(expr) | TStmt::Return(Some(expr)) => Some(expr.span),
+        TStmt::ForRange { span, .. } | TStmt::ForEach { span, .. } => Some(*span),
+        TStmt::Assert { keyword, .. } => Some(*keyword),
+        TStmt::Live(live) => Some(live.keyword),
+        TStmt::Speculate { at, .. } | TStmt::Fault { at, .. } => Some(*at),
+        TStmt::While { .. } | TStmt::Break | TStmt::Continue | TStmt::Return(None) => None,
     }
 }
 

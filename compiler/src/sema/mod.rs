@@ -206,6 +206,47 @@ mod tests {
     }
 
     #[test]
+    fn debug_info_marks_each_function_and_statement_where_its_code_begins() {
+        let source = "fn add(int a, int b) -> int {\n    let c = a + b;\n    c\n}\n\
+                      let i = 0;\nwhile i < 2 {\n    i = add(i, 1);\n}\n";
+        let options = super::Options {
+            debug_info: true,
+            ..super::Options::default()
+        };
+        let program = super::compile_with(&SourceFile::new("t.kl", source), options)
+            .unwrap_or_else(|d| panic!("{d:#?}"));
+        verify(&program).unwrap_or_else(|e| panic!("{e:#?}"));
+        let text = program_to_string(&program);
+        let add = &text[text.find("fn#0").expect("add")..];
+        let add = &add[..add.find("\n}\n").expect("end of add")];
+        // The declaration (its name), the `let`'s value, the tail.
+        assert_eq!(
+            add.lines()
+                .filter(|l| l.contains("line @"))
+                .collect::<Vec<_>>(),
+            ["    line @1:4", "    line @2:13", "    line @3:5"],
+            "{add}"
+        );
+        // The top level: `let i = 0`, the loop's test (in its header), the assignment.
+        let main = &text[text.find("<main>").expect("main")..];
+        assert_eq!(
+            main.lines()
+                .filter(|l| l.contains("line @"))
+                .collect::<Vec<_>>(),
+            ["    line @5:9", "    line @6:7", "    line @7:9"],
+            "{main}"
+        );
+        // Without the option, no markers, and the IR is the same without them.
+        let plain = ir(source);
+        assert!(!plain.contains("line @"), "{plain}");
+        let without: String = (text.lines())
+            .filter(|line| !line.contains("line @"))
+            .flat_map(|line| [line, "\n"])
+            .collect();
+        assert_eq!(without, plain);
+    }
+
+    #[test]
     fn the_prelude_is_its_files_and_checks_without_a_diagnostic() {
         let joined: Vec<&str> = super::PRELUDE_FILES.iter().map(|&(_, text)| text).collect();
         assert_eq!(super::PRELUDE, joined.join("\n"));

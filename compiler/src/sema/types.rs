@@ -676,6 +676,8 @@ pub struct TFunc {
     pub vars: Vec<(String, Type)>,
     pub ret: Type,
     pub body: TBlock,
+    /// Where it is declared (its name, or the closure expression); `None` for the top level.
+    pub span: Option<Span>,
     /// `requires` clauses, checked by every caller before the call (in source order).
     pub requires: Vec<TClause>,
     /// `ensures` clauses, checked by every caller after the call.

@@ -1034,6 +1034,8 @@ impl<'a> FunctionCompiler<'a> {
                     Instr::FieldTake { dst, object, field }
                 });
             }
+            // A debug-information marker: no bytecode.
+            Inst::Line { .. } => {}
         }
     }
 

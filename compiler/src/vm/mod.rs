@@ -51,9 +51,16 @@ pub use bytecode::Module;
 use crate::ir::Program;
 
 /// Compiles the IR to bytecode. The program must verify (`ir::verify`); the front end's output
-/// always does.
+/// always does. Debug-information markers (`Inst::Line`) are taken out first, so that the
+/// bytecode is the same with them as without.
 pub fn compile(program: &Program) -> Module {
-    compile::compile(program)
+    if program.has_line_markers() {
+        let mut program = program.clone();
+        program.remove_line_markers();
+        compile::compile(&program)
+    } else {
+        compile::compile(program)
+    }
 }
 
 /// Renders bytecode for `keel emit bytecode`.

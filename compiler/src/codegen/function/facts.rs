@@ -204,7 +204,7 @@ fn only_reads(inst: &Inst, locals: &[Local]) -> bool {
         Inst::ArraySet { index, value, .. } => !mentions(index) && !mentions(value),
         Inst::ArrayTake { index, .. } => !mentions(index),
         Inst::FieldSet { value, .. } => !mentions(value),
-        Inst::FieldTake { .. } => true,
+        Inst::FieldTake { .. } | Inst::Line { .. } => true,
     }
 }
 

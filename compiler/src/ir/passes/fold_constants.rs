@@ -190,7 +190,8 @@ fn for_each_operand_mut(inst: &mut Inst, mut f: impl FnMut(&mut Operand)) {
         | Inst::VariantField { .. }
         | Inst::FieldTake { .. }
         | Inst::Retain { .. }
-        | Inst::Release { .. } => {}
+        | Inst::Release { .. }
+        | Inst::Line { .. } => {}
     }
 }
 

@@ -183,6 +183,7 @@ impl BodyChecker<'_, '_> {
             vars,
             ret,
             body: block,
+            span: Some(span),
             requires: Vec::new(),
             ensures: Vec::new(),
         };

@@ -1066,6 +1066,7 @@ impl<'a> Checker<'a> {
             vars,
             ret,
             body: block,
+            span: Some(decl.name.span),
             requires: Vec::new(),
             ensures: Vec::new(),
         }
@@ -1145,6 +1146,7 @@ impl<'a> Checker<'a> {
             vars,
             ret: Type::Void,
             body: TBlock { stmts, tail: None },
+            span: None,
             requires: Vec::new(),
             ensures: Vec::new(),
         }
