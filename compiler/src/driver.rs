@@ -120,6 +120,20 @@ struct Checks {
     /// still checked).
     #[arg(long)]
     no_contracts: bool,
+    /// Fail (status 1, nothing run or built) when the program has warnings.
+    #[arg(long, conflicts_with = "no_warnings")]
+    deny_warnings: bool,
+    /// Do not print warnings.
+    #[arg(long)]
+    no_warnings: bool,
+}
+
+/// How a command compiles: the front end's options, and what becomes of warnings.
+#[derive(Copy, Clone, Debug)]
+struct Compile {
+    options: sema::Options,
+    deny_warnings: bool,
+    show_warnings: bool,
 }
 
 impl Checks {
@@ -130,12 +144,19 @@ impl Checks {
         }
     }
 
-    /// [`Checks::options`], with the markers debug information needs when `debug_info`.
-    fn options_for_build(&self, debug_info: bool) -> sema::Options {
-        sema::Options {
-            debug_info,
-            ..self.options()
+    fn compile(&self) -> Compile {
+        Compile {
+            options: self.options(),
+            deny_warnings: self.deny_warnings,
+            show_warnings: !self.no_warnings,
         }
+    }
+
+    /// [`Checks::compile`], with the markers debug information needs when `debug_info`.
+    fn compile_for_build(&self, debug_info: bool) -> Compile {
+        let mut compile = self.compile();
+        compile.options.debug_info = debug_info;
+        compile
     }
 }
 
@@ -175,17 +196,17 @@ pub fn main() -> ExitCode {
             };
             match (eval, file) {
                 (Some(text), _) => {
-                    with_text(SourceFile::new("<-e>", text), checks.options(), |p| {
+                    with_text(SourceFile::new("<-e>", text), checks.compile(), |p| {
                         run(p, Path::new("program"))
                     })
                 }
                 (None, Some(file)) if file.as_os_str() == "-" => match read_stdin() {
                     Ok(source) => {
-                        with_text(source, checks.options(), |p| run(p, Path::new("program")))
+                        with_text(source, checks.compile(), |p| run(p, Path::new("program")))
                     }
                     Err(status) => status,
                 },
-                (None, Some(file)) => with_program(&file, checks.options(), |p| run(p, &file)),
+                (None, Some(file)) => with_program(&file, checks.compile(), |p| run(p, &file)),
                 (None, None) => unreachable!("clap requires a file or -e"),
             }
         }
@@ -197,7 +218,7 @@ pub fn main() -> ExitCode {
             static_link,
             dynamic,
             debug_info,
-        } => with_program(&file, checks.options_for_build(debug_info), |program| {
+        } => with_program(&file, checks.compile_for_build(debug_info), |program| {
             // A binary built for another architecture is meant to be copied elsewhere: link it
             // statically unless told otherwise.
             let foreign = target
@@ -230,8 +251,8 @@ pub fn main() -> ExitCode {
             crate::repl::run(backend, checks.options())
         }
         Command::Targets => write_stdout(&targets_report(&aot::readiness::all())),
-        Command::Check { checks, file } => with_program(&file, checks.options(), |_| Ok(0)),
-        Command::Emit { what, checks, file } => with_program(&file, checks.options(), |program| {
+        Command::Check { checks, file } => with_program(&file, checks.compile(), |_| Ok(0)),
+        Command::Emit { what, checks, file } => with_program(&file, checks.compile(), |program| {
             let text = match what {
                 EmitKind::Ir => ir::print::program_to_string(&program),
                 EmitKind::Bytecode => vm::disassemble(&vm::compile(&program)),
@@ -264,16 +285,22 @@ fn write_stdout(text: &str) -> i32 {
 /// IR; reports errors and returns the status.
 fn with_program(
     path: &Path,
-    options: sema::Options,
+    compile: Compile,
     then: impl FnOnce(ir::Program) -> Result<i32, String>,
 ) -> i32 {
     let loaded = if is_ir_file(path) {
         loader::read_source(path).map(|source| {
-            let program = load_ir(&source);
+            let program = load_ir(&source).map(|program| sema::Compiled {
+                program,
+                warnings: Vec::new(),
+                session: Vec::new(),
+            });
             (SourceMap::new(source), program)
         })
     } else {
-        sema::on_front_end_thread(|| loader::load(path).map(|loaded| loaded.compile(options)))
+        sema::on_front_end_thread(|| {
+            loader::load(path).map(|loaded| loaded.compile(compile.options))
+        })
     };
     let (sources, compiled) = match loaded {
         Ok(loaded) => loaded,
@@ -288,7 +315,8 @@ fn with_program(
         }
     };
     let program = match compiled {
-        Ok(program) => program,
+        Ok(compiled) if warnings_allow(&sources, &compiled.warnings, compile) => compiled.program,
+        Ok(_) => return 1,
         Err(diags) => {
             eprint!("{}", diag::render(&sources, &diags, use_color()));
             return 1;
@@ -307,19 +335,41 @@ fn with_program(
 /// (`E0605`), then runs `then` on the IR; reports errors and returns the status.
 fn with_text(
     source: SourceFile,
-    options: sema::Options,
+    compile: Compile,
     then: impl FnOnce(ir::Program) -> Result<i32, String>,
 ) -> i32 {
-    match sema::compile_with(&source, options) {
-        Ok(program) => then(program).unwrap_or_else(|message| {
-            eprintln!("error: {message}");
-            1
-        }),
+    match sema::compile_text(&source, compile.options) {
+        Ok(compiled) if warnings_allow(&source, &compiled.warnings, compile) => {
+            then(compiled.program).unwrap_or_else(|message| {
+                eprintln!("error: {message}");
+                1
+            })
+        }
+        Ok(_) => 1,
         Err(diags) => {
             eprint!("{}", diag::render(&source, &diags, use_color()));
             1
         }
     }
+}
+
+/// Prints a program's warnings (unless told not to) and says whether the command may go on:
+/// not when they are denied (`--deny-warnings`).
+fn warnings_allow(sources: &dyn diag::Sources, warnings: &[Diagnostic], compile: Compile) -> bool {
+    if warnings.is_empty() {
+        return true;
+    }
+    if compile.show_warnings || compile.deny_warnings {
+        eprint!("{}", diag::render_warnings(sources, warnings, use_color()));
+    }
+    if compile.deny_warnings {
+        eprintln!(
+            "error: could not compile `{}`: its warnings are denied (--deny-warnings)",
+            sources.main_file().name
+        );
+        return false;
+    }
+    true
 }
 
 /// The program on standard input (`keel run -`), named `<stdin>`; or, when it cannot be read or

@@ -23,6 +23,8 @@
 //! - `build/*`: the default executable names, and the refusal to write over the source.
 //! - `run_native/killed_keel_leaves_nothing`: killing `keel run --native` kills the program and
 //!   leaves no temporary files.
+//! - `warnings/check_run_and_deny`: the warnings of `tests/warnings/*.kl` from `keel check`,
+//!   `keel run`, and `--deny-warnings` failing a check and a build.
 //! - `imports/named_from_another_directory`: the programs of `tests/programs/imports*` run,
 //!   checked and emitted from their parent directory name their imported files by the joined
 //!   path (`imports/lib/counting.kl`) in faults, diagnostics and the IR.
@@ -89,8 +91,9 @@ fn main() {
             });
         }
     }
-    let host_only: [(&str, Check); 6] = [
+    let host_only: [(&str, Check); 7] = [
         ("emit/broken_pipe", emit_into_broken_pipe),
+        ("warnings/check_run_and_deny", warnings_check_run_and_deny),
         ("run/one_liners", one_liners),
         (
             "imports/named_from_another_directory",
@@ -469,6 +472,74 @@ fn one_liners(_: &Machine, _: Backend) -> Result<(), Failed> {
     for part in ["error[E0301]", "┌─ <-e>:1:24", "did you mean `count`?"] {
         if wrong.status != 1 || !wrong.stderr.contains(part) {
             return Err(format!("keel run -e does not report {part}: {wrong:?}").into());
+        }
+    }
+    Ok(())
+}
+
+/// The programs of `tests/warnings/`: `keel check` prints exactly their `.stderr` (warnings,
+/// then the summary) and succeeds; `keel run --vm` prints the same before the program's own
+/// output, and nothing with `--no-warnings`; `--deny-warnings` fails `check` and `build` with
+/// status 1. `KEEL_BLESS=1` writes the `.stderr` files.
+fn warnings_check_run_and_deny(_: &Machine, _: Backend) -> Result<(), Failed> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/warnings");
+    let mut programs: Vec<PathBuf> = fs::read_dir(&dir)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    programs.retain(|path| path.extension().is_some_and(|ext| ext == "kl"));
+    programs.sort();
+    if programs.is_empty() {
+        return Err("tests/warnings has no program".into());
+    }
+    for program in programs {
+        let name = program.file_name().unwrap().to_string_lossy().into_owned();
+        let checked = keel_in(&dir, &["check", &name])?;
+        let expected_path = program.with_extension("stderr");
+        if std::env::var_os("KEEL_BLESS").is_some() {
+            fs::write(&expected_path, &checked.stderr)?;
+        }
+        let expected = fs::read_to_string(&expected_path)?;
+        if !expected.contains("warning[W") {
+            return Err(format!("{name} gives no warning: {expected:?}").into());
+        }
+        expect_outcome(
+            &checked,
+            &Outcome {
+                stdout: String::new(),
+                stderr: expected.clone(),
+                status: 0,
+            },
+        )?;
+        let ran = keel_in(&dir, &["run", "--vm", &name])?;
+        let quiet = keel_in(&dir, &["run", "--vm", "--no-warnings", &name])?;
+        if ran.stderr != format!("{expected}{}", quiet.stderr) || ran.stdout != quiet.stdout {
+            return Err(format!(
+                "keel run does not print {name}'s warnings before its output: {ran:?} {quiet:?}"
+            )
+            .into());
+        }
+        let denied = format!(
+            "{expected}error: could not compile `{name}`: its warnings are denied \
+             (--deny-warnings)\n"
+        );
+        let scratch = tempfile::tempdir()?;
+        let executable = scratch.path().join("program");
+        let executable = executable.to_string_lossy();
+        let check = ["check", "--deny-warnings", &name];
+        let build = ["build", "--deny-warnings", &name, "-o", &executable];
+        for args in [&check[..], &build[..]] {
+            let failed = keel_in(&dir, args)?;
+            expect_outcome(
+                &failed,
+                &Outcome {
+                    stdout: String::new(),
+                    stderr: denied.clone(),
+                    status: 1,
+                },
+            )?;
+        }
+        if scratch.path().join("program").exists() {
+            return Err(format!("a build of {name} with its warnings denied wrote one").into());
         }
     }
     Ok(())

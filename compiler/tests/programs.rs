@@ -198,15 +198,16 @@ fn verify_ir_here(program: &Path) -> Result<(), Failed> {
     let ir = match loaded.compile(keel::sema::Options::default()).1 {
         // Programs with compile errors have no IR to verify.
         Err(_) => return Ok(()),
-        Ok(ir) => ir,
+        Ok(compiled) => compiled.program,
     };
     let printed = round_trip(&ir, &name)?;
     let debug_options = keel::sema::Options {
         debug_info: true,
         ..keel::sema::Options::default()
     };
-    let debug_ir =
-        (load()?.compile(debug_options).1).map_err(|_| "compiling with debug information fails")?;
+    let debug_ir = (load()?.compile(debug_options).1)
+        .map_err(|_| "compiling with debug information fails")?
+        .program;
     let printed_debug = round_trip(&debug_ir, &name)?;
     let without_markers: String = (printed_debug.lines())
         .filter(|line| !line.trim_start().starts_with("line @"))

@@ -17,7 +17,7 @@ mod source;
 mod source_map;
 
 pub use excerpt::{CONTEXT_CHARS, MAX_WHOLE_LINE_CHARS};
-pub use render::{render, render_without_summary, MAX_MESSAGE_CHARS, MAX_SHOWN};
+pub use render::{render, render_warnings, render_without_summary, MAX_MESSAGE_CHARS, MAX_SHOWN};
 pub use source::{SourceFile, BOM};
 pub use source_map::{Location, Placed, SourceMap, Sources, SpanSpaceFull, SPAN_SPACE_END};
 
@@ -58,10 +58,21 @@ impl Span {
     }
 }
 
+/// Whether a diagnostic stops the program from compiling.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum Severity {
+    #[default]
+    Error,
+    /// Something that compiles but is most likely a mistake (`W` codes); it fails a build only
+    /// with `--deny-warnings`.
+    Warning,
+}
+
 /// One problem found in the program.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
-    /// Stable code, `E` and four digits.
+    pub severity: Severity,
+    /// Stable code: `E` (an error) or `W` (a warning) and four digits.
     pub code: &'static str,
     pub message: String,
     pub span: Span,
@@ -76,12 +87,21 @@ pub struct Diagnostic {
 impl Diagnostic {
     pub fn new(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
+            severity: Severity::Error,
             code,
             message: message.into(),
             span,
             label: String::new(),
             secondary: Vec::new(),
             notes: Vec::new(),
+        }
+    }
+
+    /// A warning: like [`Diagnostic::new`], of [`Severity::Warning`].
+    pub fn warning(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::new(code, span, message)
         }
     }
 

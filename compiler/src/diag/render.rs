@@ -35,6 +35,20 @@ pub fn render(sources: &dyn Sources, diagnostics: &[Diagnostic], color: bool) ->
     text
 }
 
+/// Renders warnings as text, followed by a summary line (nothing when there are none).
+pub fn render_warnings(sources: &dyn Sources, warnings: &[Diagnostic], color: bool) -> String {
+    let mut text = render_without_summary(sources, warnings, color);
+    let count = warnings.len();
+    if count > 0 {
+        text.push_str(&format!(
+            "warning: `{}` generated {count} warning{}\n",
+            sources.main_file().name,
+            plural(count)
+        ));
+    }
+    text
+}
+
 /// [`render`] without the summary line (the REPL's entries are not programs to "compile").
 pub fn render_without_summary(
     sources: &dyn Sources,
@@ -63,8 +77,12 @@ pub fn render_without_summary(
     let hidden = count.saturating_sub(MAX_SHOWN);
     if hidden > 0 {
         text.push_str(&format!(
-            "error: and {hidden} more error{} (only the first {MAX_SHOWN} are shown)\n",
-            plural(hidden)
+            "{what}: and {hidden} more {what}{} (only the first {MAX_SHOWN} are shown)\n",
+            plural(hidden),
+            what = match diagnostics.first().map(|d| d.severity) {
+                Some(super::Severity::Warning) => "warning",
+                _ => "error",
+            }
         ));
     }
     text
@@ -123,11 +141,14 @@ fn to_codespan<'a>(
             label.with_message(bounded(text))
         })
         .collect();
-    let rendered = Rendered::error()
-        .with_code(diagnostic.code)
-        .with_message(bounded(&diagnostic.message))
-        .with_labels(labels)
-        .with_notes(diagnostic.notes.iter().map(|note| bounded(note)).collect());
+    let rendered = match diagnostic.severity {
+        super::Severity::Error => Rendered::error(),
+        super::Severity::Warning => Rendered::warning(),
+    }
+    .with_code(diagnostic.code)
+    .with_message(bounded(&diagnostic.message))
+    .with_labels(labels)
+    .with_notes(diagnostic.notes.iter().map(|note| bounded(note)).collect());
     (excerpts, rendered)
 }
 

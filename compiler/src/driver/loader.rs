@@ -20,8 +20,8 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use crate::diag::{Diagnostic, SourceFile, SourceMap, Span};
+use crate::sema;
 use crate::syntax::{self, ast};
-use crate::{ir, sema};
 
 use super::SOURCE_EXTENSIONS;
 
@@ -70,7 +70,7 @@ impl Loaded {
     pub fn compile(
         self,
         options: sema::Options,
-    ) -> (SourceMap, Result<ir::Program, Vec<Diagnostic>>) {
+    ) -> (SourceMap, Result<sema::Compiled, Vec<Diagnostic>>) {
         let Loaded {
             sources,
             files,
@@ -79,7 +79,7 @@ impl Loaded {
         } = self;
         let program = syntax::imports::join(files, &mut diags);
         let compiled = if complete {
-            sema::compile_parsed(&sources, program, diags, options)
+            sema::compile_full(&sources, program, diags, options, None)
         } else {
             drop(program);
             diags.sort_by_key(|d| (d.span.start, d.span.end));

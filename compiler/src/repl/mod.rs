@@ -159,6 +159,8 @@ fn run_entry(session: &mut Session, text: &str, color: bool) {
             return;
         }
     };
+    eprint!("{}", entry.warnings);
+    session.last_program = Some(entry.program.clone());
     if !entry.runs {
         print_notes(&session.commit(entry, None));
         return;
@@ -209,14 +211,15 @@ fn show_code(
     render: impl Fn(&ir::Program) -> String,
 ) {
     if !entry.is_empty() {
-        if let Err(rendered) = session.prepare(entry, color) {
-            eprint!("{rendered}");
-            return;
+        match session.prepare(entry, color) {
+            Ok(entry) => print!("{}", render(&entry.program)),
+            Err(rendered) => eprint!("{rendered}"),
         }
+        return;
     }
     match &session.last_program {
         Some(program) => print!("{}", render(program)),
-        None => eprintln!("error: no entry has been compiled yet"),
+        None => eprintln!("error: no entry has been run yet"),
     }
 }
 

@@ -51,7 +51,8 @@ pub struct Session {
     /// The compiled code of every entry that ran: the values kept in slots point to its type
     /// descriptors and static objects, so it lives as long as the session.
     kept_code: Vec<Code>,
-    /// The last entry that compiled, for `:ir` and `:bytecode` without an argument.
+    /// The last entry run (or kept without a run), for `:ir` and `:bytecode` without an
+    /// argument.
     pub last_program: Option<ir::Program>,
 }
 
@@ -152,6 +153,8 @@ impl Code {
 /// An entry compiled in a session, not yet part of it.
 pub struct Entry {
     pub program: ir::Program,
+    /// Its warnings, rendered (empty when it has none).
+    pub warnings: String,
     /// Whether it has statements to run (an entry of definitions alone needs no run).
     pub runs: bool,
     /// The type of the value it shows, if it ends in an expression that has one.
@@ -314,7 +317,7 @@ impl Session {
         let options = self.options;
         let sources = &self.sources;
         let compiled = sema::on_front_end_thread(|| {
-            sema::compile_session_entry(
+            sema::compile_full(
                 sources,
                 program.clone(),
                 code_diags.clone(),
@@ -322,8 +325,13 @@ impl Session {
                 Some(code_span),
             )
         });
-        let (program, kept) = compiled
+        let sema::Compiled {
+            program,
+            warnings,
+            session: kept,
+        } = compiled
             .map_err(|diags| crate::diag::render_without_summary(&self.sources, &diags, color))?;
+        let warnings = crate::diag::render_without_summary(&self.sources, &warnings, color);
 
         let mut shows = None;
         let mut variables = Vec::new();
@@ -350,9 +358,9 @@ impl Session {
                 (None, _) => {}
             }
         }
-        self.last_program = Some(program.clone());
         Ok(Entry {
             program,
+            warnings,
             runs,
             shows,
             is_expression: ends_in_expression,

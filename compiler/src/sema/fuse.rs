@@ -861,7 +861,7 @@ fn named_body(func: &TFunc) -> Option<TExpr> {
     copy_reading(body, &map)
 }
 
-fn builtin_is_pure(builtin: Builtin) -> bool {
+pub(super) fn builtin_is_pure(builtin: Builtin) -> bool {
     use RtFunc::*;
     match builtin {
         Builtin::Print

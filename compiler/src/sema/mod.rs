@@ -6,6 +6,7 @@
 pub mod builtins;
 pub mod check;
 pub mod fuse;
+pub mod lints;
 pub mod lower;
 pub mod types;
 mod wrappers;
@@ -154,19 +155,28 @@ pub fn compile_parsed(
     diags: Vec<Diagnostic>,
     options: Options,
 ) -> Result<ir::Program, Vec<Diagnostic>> {
-    compile_session_entry(sources, file, diags, options, None).map(|(program, _)| program)
+    compile_full(sources, file, diags, options, None).map(|compiled| compiled.program)
 }
 
-/// [`compile_parsed`] for an entry of a REPL session (`crate::repl`), whose own code (reading
-/// and keeping the session's variables) is the part of the span space `session_code` covers:
-/// the IR and what the entry keeps in the session's slots.
-pub fn compile_session_entry(
+/// What the front end makes of a program that compiles.
+pub struct Compiled {
+    pub program: ir::Program,
+    /// Its warnings (`lints`), in source order.
+    pub warnings: Vec<Diagnostic>,
+    /// For an entry of a REPL session, what it keeps in the session's slots.
+    pub session: Vec<types::SessionKept>,
+}
+
+/// [`compile_parsed`] with the program's warnings, and for an entry of a REPL session
+/// (`crate::repl`), whose own code (reading and keeping the session's variables) is the part of
+/// the span space `session_code` covers, what the entry keeps in the session's slots.
+pub fn compile_full(
     sources: &dyn Sources,
     file: ast::File,
     mut diags: Vec<Diagnostic>,
     options: Options,
     session_code: Option<crate::diag::Span>,
-) -> Result<(ir::Program, Vec<types::SessionKept>), Vec<Diagnostic>> {
+) -> Result<Compiled, Vec<Diagnostic>> {
     let mut typed = check::check_session_file(&file, prelude(), session_code, &mut diags);
     // The syntax tree is not needed any more: free it before the IR is built next to the typed
     // tree (a third of the front end's peak memory on a long `else if` chain).
@@ -175,9 +185,24 @@ pub fn compile_session_entry(
         diags.sort_by_key(|d| (d.span.start, d.span.end));
         return Err(diags);
     }
-    let kept = std::mem::take(&mut typed.session);
+    let warnings = lints::lint(&typed, sources);
+    let session = std::mem::take(&mut typed.session);
     fuse::fuse_program(&mut typed);
-    Ok((lower::lower_program(&typed, sources, options), kept))
+    Ok(Compiled {
+        program: lower::lower_program(&typed, sources, options),
+        warnings,
+        session,
+    })
+}
+
+/// [`compile_with`] with the program's warnings (see [`Compiled`]).
+pub fn compile_text(source: &SourceFile, options: Options) -> Result<Compiled, Vec<Diagnostic>> {
+    on_front_end_thread(|| {
+        let mut diags = Vec::new();
+        let file = crate::syntax::parse_source(&source.text, &mut diags);
+        crate::syntax::imports::refuse_uses(&file, &mut diags);
+        compile_full(source, file, diags, options, None)
+    })
 }
 
 #[cfg(test)]

@@ -1109,3 +1109,54 @@ fn expr_assigns(expr: &TExpr, f: &mut impl FnMut(VarId)) {
         | TExprKind::Error => {}
     }
 }
+
+/// A direct part of an expression ([`TExpr::parts`]).
+pub enum TPart<'a> {
+    Expr(&'a TExpr),
+    Block(&'a TBlock),
+}
+
+impl TExpr {
+    /// The expressions and blocks directly inside this one (not a closure's body), for the
+    /// walks that look at every part of a tree alike.
+    pub fn parts(&self) -> Vec<TPart<'_>> {
+        use TPart::{Block, Expr};
+        match &self.kind {
+            TExprKind::Int(_)
+            | TExprKind::Float(_)
+            | TExprKind::Bool(_)
+            | TExprKind::Str(_)
+            | TExprKind::Var(_)
+            | TExprKind::Current
+            | TExprKind::FuncRef(_)
+            | TExprKind::VariantRef { .. }
+            | TExprKind::Closure(_)
+            | TExprKind::Error => Vec::new(),
+            TExprKind::Array(items)
+            | TExprKind::New { fields: items, .. }
+            | TExprKind::Call { args: items, .. }
+            | TExprKind::Builtin { args: items, .. }
+            | TExprKind::Variant { args: items, .. } => items.iter().map(Expr).collect(),
+            TExprKind::Index { base, index, .. } => vec![Expr(base), Expr(index)],
+            TExprKind::Slice {
+                base, start, end, ..
+            } => vec![Expr(base), Expr(start), Expr(end)],
+            TExprKind::Field { base, .. } | TExprKind::Payload { base, .. } => vec![Expr(base)],
+            TExprKind::Binary { lhs, rhs, .. } | TExprKind::Logic { lhs, rhs, .. } => {
+                vec![Expr(lhs), Expr(rhs)]
+            }
+            TExprKind::Unary { operand, .. } => vec![Expr(operand)],
+            TExprKind::If {
+                cond, then, else_, ..
+            } => {
+                let mut parts = vec![Expr(cond), Block(then)];
+                parts.extend(else_.iter().map(|e| Expr(e)));
+                parts
+            }
+            TExprKind::Block(block) => vec![Block(block)],
+            TExprKind::CallValue { callee, args, .. } => std::iter::once(Expr(callee))
+                .chain(args.iter().map(Expr))
+                .collect(),
+        }
+    }
+}

@@ -149,6 +149,11 @@ pub fn keel() -> Command {
     cmd
 }
 
+/// Every program runs with warnings off: what is compared is what the program does, the same
+/// on every backend, and a native executable's run prints no compile-time warnings. Warnings
+/// are tested on their own (`compiler/tests/cli.rs`, `warnings/*`).
+const NO_WARNINGS: &str = "--no-warnings";
+
 /// A program ready to start on a backend: the command (arguments given, working directory the
 /// program's own) and, for executables, the directory that holds them while it runs.
 pub struct Launch {
@@ -158,7 +163,8 @@ pub struct Launch {
 
 impl Launch {
     /// Readies `program` for `backend` with `keel` options `flags` and the program's `args`:
-    /// `keel run --vm`/`--jit`, or `keel build` (`--static --target` for cross) and the executable
+    /// `keel run --vm`/`--jit` (with [`NO_WARNINGS`]), or `keel build` (`--static --target` for
+    /// cross) and the executable
     /// (under the emulator for cross). `Ok(Err(outcome))` is a build that failed: its diagnostics.
     /// The program runs in its own directory and is named by its bare file name, so messages read
     /// `NAME.kl:line:col`.
@@ -177,6 +183,7 @@ impl Launch {
                 command
                     .arg("run")
                     .arg(format!("--{}", backend.name()))
+                    .arg(NO_WARNINGS)
                     .args(flags)
                     .arg(file)
                     .arg("--")
@@ -196,6 +203,7 @@ impl Launch {
         let mut build = keel();
         build
             .arg("build")
+            .arg(NO_WARNINGS)
             .args(flags)
             .arg(file)
             .arg("-o")

@@ -49,8 +49,15 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
             .last_mut()
             .expect("a scope is always open while checking");
         let first = scope.insert(name.name.clone(), (id, name.span));
-        // A clause redeclares the parameters, whose duplicates the body has reported.
-        if let Some((_, first)) = first.filter(|_| self.clause.is_none()) {
+        // A clause redeclares the parameters, whose duplicates the body has reported; a REPL
+        // entry may declare again a variable the session gave it (its `let x = ...` makes a new
+        // `x`, as a new variable would in the next entry).
+        let session_code = self.cx.session_code;
+        let from_session =
+            |span: &Span| session_code.is_some_and(|c| c.start <= span.start && span.end <= c.end);
+        if let Some((_, first)) =
+            first.filter(|(_, first)| self.clause.is_none() && !from_session(first))
+        {
             self.diags.push(
                 Diagnostic::new(
                     "E0304",

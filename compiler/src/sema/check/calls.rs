@@ -29,9 +29,12 @@ impl BodyChecker<'_, '_> {
     /// `__session_get(slot)` in a REPL entry's own code: the value of the session's variable
     /// in slot `slot`, of the type its `let` gives.
     fn session_get(&mut self, args: &[Expr], expected: Option<Type>, span: Span) -> TExpr {
-        let slot = self.expr(&args[0], true, Some(Type::Int));
+        let [slot] = args else {
+            return TExpr::error(span);
+        };
+        let slot = self.expr(slot, true, Some(Type::Int));
         match expected {
-            Some(ty) if ty != Type::Void && args.len() == 1 => TExpr {
+            Some(ty) if ty != Type::Void => TExpr {
                 kind: TExprKind::Builtin {
                     builtin: Builtin::Rt(crate::ir::RtFunc::SessionGet),
                     args: vec![slot],
