@@ -185,7 +185,9 @@ pub fn compile_full(
         diags.sort_by_key(|d| (d.span.start, d.span.end));
         return Err(diags);
     }
-    let warnings = lints::lint(&typed, sources);
+    let mut warnings = std::mem::take(&mut typed.warnings);
+    warnings.extend(lints::lint(&typed, sources));
+    warnings.sort_by_key(|w| (w.span.start, w.span.end));
     let session = std::mem::take(&mut typed.session);
     fuse::fuse_program(&mut typed);
     Ok(Compiled {

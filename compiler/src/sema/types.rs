@@ -651,6 +651,8 @@ pub struct TProgram {
     pub types: TypeTable,
     /// For an entry of a REPL session, what it keeps in the session's slots.
     pub session: Vec<SessionKept>,
+    /// The warnings checking found (W0003); `sema::lints` finds the others.
+    pub warnings: Vec<crate::diag::Diagnostic>,
 }
 
 /// What an entry of a REPL session keeps in one of the session's slots (`__session_set`).

@@ -21,6 +21,40 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
             following: Vec::new(),
             frames: Vec::new(),
             captures: Vec::new(),
+            lets: Vec::new(),
+            read: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Notes that the value of `var` is read.
+    pub(super) fn mark_read(&mut self, var: VarId) {
+        self.read.insert(var.0);
+    }
+
+    /// W0003 for each variable this body's `let`s declared and nothing read, but for those
+    /// named with a leading `_`, the prelude's and the REPL session's own.
+    pub(super) fn report_unused_lets(&mut self) {
+        let session_code = self.cx.session_code;
+        for (var, name) in std::mem::take(&mut self.lets) {
+            let generated = name.span.start >= crate::sema::PRELUDE_BASE
+                || session_code
+                    .is_some_and(|c| c.start <= name.span.start && name.span.end <= c.end);
+            if self.read.contains(&var.0) || name.name.starts_with('_') || generated {
+                continue;
+            }
+            let warning = Diagnostic::warning(
+                "W0003",
+                name.span,
+                format!("unused variable `{}`", name.name),
+            )
+            .label("its value is never read")
+            .note(format!(
+                "remove it, or name it `_{}` if it is there on purpose",
+                name.name
+            ));
+            if !self.cx.warnings.contains(&warning) {
+                self.cx.warnings.push(warning);
+            }
         }
     }
 

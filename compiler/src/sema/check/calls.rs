@@ -93,6 +93,7 @@ impl BodyChecker<'_, '_> {
         }
         // A variable holding a function value shadows the functions of its name.
         if let Some(var) = self.lookup_function_variable(&callee.name) {
+            self.mark_read(var);
             let value = TExpr {
                 kind: TExprKind::Var(var),
                 ty: self.var_type(var),

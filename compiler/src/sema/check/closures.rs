@@ -23,6 +23,8 @@ pub(super) struct Frame {
     saw_broken_stmt: bool,
     following: Vec<TStmt>,
     captures: Vec<(VarId, VarId)>,
+    lets: Vec<(VarId, Ident)>,
+    read: std::collections::HashSet<u32>,
 }
 
 /// What checking a closure's body gave: its variables, its captures (the enclosing variable,
@@ -44,6 +46,8 @@ impl BodyChecker<'_, '_> {
     pub(super) fn capture(&mut self, name: &str, span: Span) -> Option<VarId> {
         let (from, mut outer) = self.enclosing(name)?;
         let ty = self.frames[from].vars[outer.0 as usize].1;
+        // Capturing reads the outer value.
+        self.frames[from].read.insert(outer.0);
         for k in from + 1..self.frames.len() {
             let frame = &mut self.frames[k];
             let inner = VarId(frame.vars.len() as u32);
@@ -204,6 +208,8 @@ impl BodyChecker<'_, '_> {
             saw_broken_stmt: std::mem::take(&mut self.saw_broken_stmt),
             following: std::mem::take(&mut self.following),
             captures: std::mem::take(&mut self.captures),
+            lets: std::mem::take(&mut self.lets),
+            read: std::mem::take(&mut self.read),
         };
         self.frames.push(frame);
         self.frames.len()
@@ -213,9 +219,12 @@ impl BodyChecker<'_, '_> {
     /// the enclosing body's state.
     fn leave_frame(&mut self, depth: usize) -> FrameEnd {
         debug_assert_eq!(depth, self.frames.len());
+        self.report_unused_lets();
         let Some(frame) = self.frames.pop() else {
             unreachable!("a frame is entered before it is left");
         };
+        self.lets = frame.lets;
+        self.read = frame.read;
         self.scopes = frame.scopes;
         self.loop_depth = frame.loop_depth;
         self.saw_broken_stmt = frame.saw_broken_stmt;

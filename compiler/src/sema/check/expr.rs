@@ -15,7 +15,10 @@ impl BodyChecker<'_, '_> {
             ExprKind::Bool(b) => (TExprKind::Bool(*b), Type::Bool),
             ExprKind::Str(s) => (TExprKind::Str(s.clone()), Type::Str),
             ExprKind::Var(name) => match self.lookup(name) {
-                Some(var) => (TExprKind::Var(var), self.var_type(var)),
+                Some(var) => {
+                    self.mark_read(var);
+                    (TExprKind::Var(var), self.var_type(var))
+                }
                 None if self.cx.consts.contains_key(name) => return self.const_value(name, span),
                 // `None`: a variant of the prelude, written bare.
                 None if self.bare_variant_of(name).is_some() => {

@@ -147,6 +147,7 @@ pub fn check_session_file(
         ambiguous: Vec::new(),
         session_code,
         session: Vec::new(),
+        warnings: Vec::new(),
     };
     checker.declare_traits(file, diags);
     checker.declare_aliases(&aliases, diags);
@@ -176,6 +177,7 @@ pub fn check_session_file(
         main,
         types: checker.types,
         session: checker.session,
+        warnings: checker.warnings,
     }
 }
 
@@ -309,6 +311,9 @@ struct Checker<'a> {
     session_code: Option<Span>,
     /// What the entry keeps in the session's slots, in the order of its `__session_set`s.
     session: Vec<SessionKept>,
+    /// Warnings found while checking (W0003), each once (a generic function's body is checked
+    /// once per instance).
+    warnings: Vec<Diagnostic>,
 }
 
 impl<'a> Checker<'a> {
@@ -1020,6 +1025,7 @@ impl<'a> Checker<'a> {
             body.declare(&param.name, ty);
         }
         let block = body.block(&decl.body, true);
+        body.report_unused_lets();
         let tail_ty = block.tail.as_ref().map(|t| t.ty);
         let diverges = block_diverges(&block) || body.saw_broken_stmt;
         let vars = std::mem::take(&mut body.vars);
@@ -1138,6 +1144,7 @@ impl<'a> Checker<'a> {
         let mut body = BodyChecker::new(self, diags, RetMode::TopLevel);
         body.push_scope();
         let stmts = body.stmts(stmts.iter().copied());
+        body.report_unused_lets();
         let vars = std::mem::take(&mut body.vars);
         TFunc {
             name: "<main>".into(),
@@ -1251,6 +1258,11 @@ struct BodyChecker<'c, 'a> {
     /// The captured variables of the closure being checked: (the enclosing frame's variable,
     /// the closure's copy).
     captures: Vec<(VarId, VarId)>,
+    /// The variables declared by `let` in this body (of the closure being checked, if any),
+    /// for W0003.
+    lets: Vec<(VarId, Ident)>,
+    /// The variables of this body whose value is read somewhere.
+    read: std::collections::HashSet<u32>,
 }
 
 fn plural(n: usize) -> &'static str {

@@ -46,6 +46,11 @@ impl BodyChecker<'_, '_> {
                 let value = self.let_value(ty.as_ref(), value, name);
                 let mut stmts = Vec::new();
                 self.bind_pattern(pattern, value, &mut stmts);
+                for name in pattern.names() {
+                    if let Some(var) = self.lookup_here(&name.name) {
+                        self.lets.push((var, name.clone()));
+                    }
+                }
                 // The first statement is the result; the rest follow it (see `stmts`).
                 let mut stmts = stmts.into_iter();
                 let first = stmts.next();
