@@ -4,8 +4,8 @@
 //!   `keel repl --vm`) on standard input, which is then not a terminal; standard output and
 //!   standard error go to one pipe, so the transcript shows results, diagnostics and fault
 //!   messages in the order they came. It must equal `NAME.out` (the transcript, then a line
-//!   `exit status: N`) on both backends. `KEEL_BLESS=1` writes the JIT's transcript as the
-//!   expectation.
+//!   `exit status: N`) on both backends. They run in `tests/repl/`, so that a `use` reads
+//!   `tests/repl/lib/`. `KEEL_BLESS=1` writes the JIT's transcript as the expectation.
 //! - **A terminal session** (`terminal/interrupt_and_continue::jit`, `::vm`): `keel repl` on a
 //!   pseudo-terminal it has as its controlling terminal: the banner and prompts, a
 //!   continuation line, Ctrl-C stopping a loop that never ends (the session keeps its
@@ -63,6 +63,7 @@ fn scripted(script: &Path, backend: &str, flags: &[&str]) -> Result<(), Failed> 
         .arg("repl")
         .args(flags)
         .env("NO_COLOR", "1")
+        .current_dir(script.parent().expect("a script is in tests/repl"))
         .stdin(Stdio::piped())
         .stdout(writer.try_clone()?)
         .stderr(writer)

@@ -57,11 +57,55 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
             diags,
             complete: true,
         },
+        first: 0,
         paths: vec![path.to_path_buf()],
         by_identity: HashMap::from([(identity(path), 0)]),
     };
     loader.follow_uses();
     Ok(loader.loaded)
+}
+
+/// What [`load_imports`] read: the trees of the files imported (in the order they were
+/// reached), and whether every one could be read.
+pub struct Imports {
+    pub files: Vec<ast::File>,
+    pub complete: bool,
+}
+
+/// Reads the files that `main`, the tree of file `index` of `sources` (a REPL entry, which is
+/// not on disk), imports, and the files they import, each once: paths in `main` are relative
+/// to the current directory. The files join `sources`; `main` is given back (its tree first in
+/// the loader's order), and what went wrong is appended to `diags`.
+pub fn load_imports(
+    sources: &mut SourceMap,
+    index: usize,
+    main: ast::File,
+    diags: &mut Vec<Diagnostic>,
+) -> (ast::File, Imports) {
+    let placeholder = SourceMap::new(SourceFile::new("", ""));
+    let mut loader = Loader {
+        loaded: Loaded {
+            sources: std::mem::replace(sources, placeholder),
+            files: vec![main],
+            diags: std::mem::take(diags),
+            complete: true,
+        },
+        first: index,
+        // A name without a directory: its imports are relative to the current one.
+        paths: vec![PathBuf::from("entry")],
+        by_identity: HashMap::new(),
+    };
+    loader.follow_uses();
+    let Loaded {
+        sources: loaded_sources,
+        mut files,
+        diags: loaded_diags,
+        complete,
+    } = loader.loaded;
+    *sources = loaded_sources;
+    *diags = loaded_diags;
+    let main = files.remove(0);
+    (main, Imports { files, complete })
 }
 
 impl Loaded {
@@ -91,7 +135,10 @@ impl Loaded {
 
 struct Loader {
     loaded: Loaded,
-    /// The path each file was read from (the main file's as given), by index.
+    /// The index in `loaded.sources` of the first file this loader reads (or was given):
+    /// `loaded.files[i]` and `paths[i]` are of the file of index `first + i`.
+    first: usize,
+    /// The path each file was read from (the main file's as given), by index from `first`.
     paths: Vec<PathBuf>,
     /// The index of each file read, by [`identity`].
     by_identity: HashMap<PathBuf, usize>,
@@ -111,10 +158,14 @@ impl Loader {
     /// Follows every `use`, depth first from the main file, keeping the chain of files being
     /// loaded (each with the number of its `use`s followed so far) to find cycles.
     fn follow_uses(&mut self) {
-        let mut chain: Vec<(usize, usize)> = vec![(0, 0)];
+        let mut chain: Vec<(usize, usize)> = vec![(self.first, 0)];
         while let Some((file, next)) = chain.last_mut() {
             let file = *file;
-            let Some(decl) = self.loaded.files[file].uses.get(*next).cloned() else {
+            let Some(decl) = self.loaded.files[file - self.first]
+                .uses
+                .get(*next)
+                .cloned()
+            else {
                 chain.pop();
                 continue;
             };
@@ -152,7 +203,7 @@ impl Loader {
                 .label("expected a path ending in `.kl` or `.rz`"),
             );
         }
-        let path = lexical_join(&self.paths[from], written);
+        let path = lexical_join(&self.paths[from - self.first], written);
         let name = path.display().to_string();
         let cannot_read = |reason: String| {
             Diagnostic::new(

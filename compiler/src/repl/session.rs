@@ -193,7 +193,7 @@ impl Session {
         if !stored.ends_with('\n') {
             stored.push('\n');
         }
-        let base = self.place(SourceFile::new(name, stored.clone()))?;
+        let (index, base) = self.place(SourceFile::new(name, stored.clone()))?;
 
         // An entry may end without the `;` of its last statement; if it ends in an expression,
         // its value is shown.
@@ -212,7 +212,17 @@ impl Session {
                 diags = again;
             }
         }
-        syntax::imports::refuse_uses(&file, &mut diags);
+        // `use "lib.kl";` reads the file (again, if an earlier entry did: it may have changed)
+        // relative to the current directory; its definitions become the entry's.
+        if !file.uses.is_empty() && diags.is_empty() {
+            let (main, imports) =
+                crate::driver::loader::load_imports(&mut self.sources, index, file, &mut diags);
+            let mut files = vec![main];
+            if imports.complete {
+                files.extend(imports.files);
+            }
+            file = syntax::imports::join(files, &mut diags);
+        }
         if !diags.is_empty() {
             return Err(crate::diag::render_without_summary(
                 &self.sources,
@@ -287,7 +297,7 @@ impl Session {
         for (name, slot) in &written {
             code.push_str(&format!("__session_set({slot}, {name});\n"));
         }
-        let code_base = self.place(SourceFile::new("<session>", code.clone()))?;
+        let (_, code_base) = self.place(SourceFile::new("<session>", code.clone()))?;
         let code_span = Span::new(code_base as usize, code_base as usize + code.len());
         let mut code_diags = Vec::new();
         let mut code_items = syntax::parse_source_at(&code, code_base, &mut code_diags).items;
@@ -422,11 +432,11 @@ impl Session {
         }
     }
 
-    /// Places `file` in the session's span space: its base.
-    fn place(&mut self, file: SourceFile) -> Result<u32, String> {
+    /// Places `file` in the session's span space: its index and base.
+    fn place(&mut self, file: SourceFile) -> Result<(usize, u32), String> {
         self.sources
             .add(file)
-            .map(|placed| placed.base)
+            .map(|placed| (placed.index, placed.base))
             .map_err(|_| "error: the session has no room for more entries; start a new one".into())
     }
 }
