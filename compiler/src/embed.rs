@@ -150,31 +150,26 @@ impl Engine {
         // The text ends in a line break, so that a `;` after it is still in the file.
         let text = format!("{expr}\n");
         let mut sources = SourceMap::new(SourceFile::new("<expr>", text.clone()));
+        // Parsed as the statement `expr;`: one expression statement is what an expression is.
+        // Anything else is parsed again as written, for its own diagnostics (or E0206, when it
+        // is statements or definitions, which need no `;` added).
         let mut diags = Vec::new();
-        let mut parsed = syntax::parse_source(&text, &mut diags);
-        if syntax::only_final_semicolon_missing(&diags, &text, 0) {
-            diags.clear();
-            parsed = syntax::parse_source(&format!("{text};"), &mut diags);
-        } else if diags.is_empty() {
-            // Statements with their `;`, or definitions: not an expression.
-            let span = parsed
-                .items
-                .first()
-                .map_or(crate::diag::Span::new(0, 0), item_span);
-            return Err(not_an_expression(&sources, span));
-        }
-        let value = match (diags.is_empty(), &parsed.items[..]) {
-            (true, [Item::Stmt(stmt)]) => match &stmt.kind {
-                StmtKind::Expr(value) => value.clone(),
-                _ => return Err(not_an_expression(&sources, stmt.span)),
+        let mut parsed = syntax::parse_source(&format!("{text};"), &mut diags);
+        let value = match (diags.is_empty(), parsed.items.pop()) {
+            (true, Some(Item::Stmt(stmt))) if parsed.items.is_empty() => match stmt.kind {
+                StmtKind::Expr(value) => Some(value),
+                _ => None,
             },
-            (true, items) => {
-                let span = items
-                    .first()
-                    .map_or(crate::diag::Span::new(0, 0), item_span);
-                return Err(not_an_expression(&sources, span));
+            _ => None,
+        };
+        let Some(value) = value else {
+            diags.clear();
+            let written = syntax::parse_source(&text, &mut diags);
+            if !diags.is_empty() && !syntax::only_final_semicolon_missing(&diags, &text, 0) {
+                return Err(Error::new(crate::diag::render(&sources, &diags, false)));
             }
-            (false, _) => return Err(Error::new(crate::diag::render(&sources, &diags, false))),
+            let span = (written.items.first()).map_or(crate::diag::Span::new(0, 0), item_span);
+            return Err(not_an_expression(&sources, span));
         };
         // The expression becomes the result of a function of its own (its type inferred).
         let wrapper_text = format!("fn {VALUE_FUNCTION}() {{ return 0; }}\n");

@@ -72,8 +72,10 @@ use crate::ir::RtFunc;
 /// The most stack units the active calls may take: `keel_runtime::MAX_STACK_UNITS`.
 const MAX_STACK_UNITS: u32 = keel_runtime::MAX_STACK_UNITS as u32;
 
-/// The register file's size when a program starts; it doubles as deeper calls need.
-const INITIAL_REGISTERS: usize = 1 << 12;
+/// The register file's size when a program starts (2 KiB: what a short run needs, and what
+/// allocating it for every call from the embedding API costs little); it doubles as deeper
+/// calls need.
+const INITIAL_REGISTERS: usize = 1 << 8;
 
 /// What a return needs to resume the caller.
 #[derive(Copy, Clone, Debug)]

@@ -161,7 +161,7 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
             .collect();
         if let Some(hint) = suggest::did_you_mean(name, visible) {
             diag = diag.note(hint);
-        } else if self.cx.by_name.contains_key(name) {
+        } else if self.cx.function_named(name).is_some() {
             diag = diag.note(format!(
                 "`{name}` is a function; call it with `{name}(...)`"
             ));

@@ -101,7 +101,7 @@ impl BodyChecker<'_, '_> {
             };
             return self.value_call(value, args, callee.span, span);
         }
-        if let Some(&decl) = self.cx.by_name.get(&callee.name) {
+        if let Some(decl) = self.cx.function_named(&callee.name) {
             return self.decl_call(decl, callee, args, expected, span);
         }
         if let Some(checked) = self.option_result_call(callee, args, expected, span) {
@@ -237,7 +237,9 @@ impl BodyChecker<'_, '_> {
                 if variable.is_some() {
                     diag = diag.note(format!("`{}` is a variable, not a function", callee.name));
                 } else {
-                    let known = (self.cx.by_name.keys().map(String::as_str))
+                    let known = self
+                        .cx
+                        .function_names()
                         .chain(BUILTIN_NAMES.iter().copied());
                     if let Some(hint) = suggest::did_you_mean(&callee.name, known) {
                         diag = diag.note(hint);
@@ -305,7 +307,7 @@ impl BodyChecker<'_, '_> {
             name: format!("{kind}_{}", method.name),
             span: method.span,
         }))
-        .filter(|prefixed| self.cx.by_name.contains_key(&prefixed.name));
+        .filter(|prefixed| self.cx.function_named(&prefixed.name).is_some());
         let found = self.cx.method_of(ty, &method.name);
         let call = if let Some(prefixed) = &prefixed {
             self.call(prefixed, args, expected, span)
@@ -326,7 +328,7 @@ impl BodyChecker<'_, '_> {
                         .note(
                             suggest::did_you_mean(
                                 &method.name,
-                                (self.cx.by_name.keys())
+                                (self.cx.function_names())
                                     .filter_map(|name| name.strip_prefix(kind)?.strip_prefix('_')),
                             )
                             .unwrap_or_else(|| {
@@ -416,7 +418,7 @@ impl BodyChecker<'_, '_> {
     /// Whether no function, builtin or prelude variant is named `name` (a call of it could
     /// only fail).
     fn no_function_named(&self, name: &str) -> bool {
-        !self.cx.by_name.contains_key(name)
+        self.cx.function_named(name).is_none()
             && !BUILTIN_NAMES.contains(&name)
             && !matches!(name, "unwrap" | "expect" | "unwrap_or" | "unwrap_err")
             && self.bare_variant_of(name).is_none()

@@ -238,7 +238,7 @@ impl BodyChecker<'_, '_> {
     /// A named function as a value, if `name` is one (an error expression, reported, for a
     /// generic function or a builtin, which cannot be values).
     pub(super) fn function_value(&mut self, name: &str, span: Span) -> Option<TExpr> {
-        if let Some(&decl) = self.cx.by_name.get(name) {
+        if let Some(decl) = self.cx.function_named(name) {
             return Some(self.decl_value(decl, name, span));
         }
         if BUILTIN_NAMES.contains(&name)

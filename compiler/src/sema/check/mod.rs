@@ -134,6 +134,7 @@ pub fn check_session_file(
         methods: HashMap::new(),
         sigs: Vec::new(),
         by_name: HashMap::new(),
+        prelude_names: prelude_functions(prelude),
         decl_sigs: HashMap::new(),
         top_level_vars,
         types: TypeTable::default(),
@@ -178,6 +179,25 @@ pub fn check_session_file(
         types: checker.types,
         session: checker.session,
         warnings: checker.warnings,
+    }
+}
+
+/// The functions of `prelude` by name, with their positions among its declarations: made once
+/// per process for the prelude every program is checked with (`sema::prelude`), and once per
+/// call for another.
+fn prelude_functions(prelude: &File) -> std::borrow::Cow<'static, HashMap<String, u32>> {
+    static INDEX: std::sync::OnceLock<HashMap<String, u32>> = std::sync::OnceLock::new();
+    let index = |file: &File| {
+        let mut names = HashMap::new();
+        for (k, decl) in fns(file).into_iter().enumerate() {
+            names.entry(decl.name.name.clone()).or_insert(k as u32);
+        }
+        names
+    };
+    if std::ptr::eq(prelude, crate::sema::prelude()) {
+        std::borrow::Cow::Borrowed(INDEX.get_or_init(|| index(prelude)))
+    } else {
+        std::borrow::Cow::Owned(index(prelude))
     }
 }
 
@@ -285,8 +305,12 @@ struct Checker<'a> {
     /// The signatures: of the non-generic functions in declaration order, then of generic
     /// instances as they are asked for. A signature's index is its function's in the IR.
     sigs: Vec<Sig>,
-    /// Functions by name: their declarations.
+    /// The program's functions by name: their declarations (the prelude's are in
+    /// `prelude_names`; see [`Checker::function_named`]).
     by_name: HashMap<String, u32>,
+    /// The prelude's functions by name: their positions among the prelude's declarations
+    /// (`decls[prelude_from..]`).
+    prelude_names: std::borrow::Cow<'a, HashMap<String, u32>>,
     /// The signature of each non-generic function declaration.
     decl_sigs: HashMap<u32, u32>,
     /// Names of top-level `let`s, to explain why functions cannot see them.
@@ -729,17 +753,28 @@ impl<'a> Checker<'a> {
         decl as usize >= self.prelude_from
     }
 
+    /// The declaration of the function `name`: the program's, else the prelude's (a program's
+    /// function shadows the prelude's of its name).
+    fn function_named(&self, name: &str) -> Option<u32> {
+        (self.by_name.get(name).copied())
+            .or_else(|| (self.prelude_names.get(name)).map(|&k| self.prelude_from as u32 + k))
+    }
+
+    /// The names of every function [`Checker::function_named`] finds (some twice).
+    fn function_names(&self) -> impl Iterator<Item = &str> {
+        (self.by_name.keys().chain(self.prelude_names.keys())).map(String::as_str)
+    }
+
     /// Names every function and makes the signatures of the non-generic ones. A generic
     /// function's parameter and result types are checked once here, its parameters standing
     /// for `Error`; its signatures come with its instances. A program's function may reuse a
     /// prelude function's name: the program's is the one called.
     fn collect_signatures(&mut self, diags: &mut Vec<Diagnostic>) {
-        for (index, decl) in self.decls.iter().enumerate() {
+        // The prelude's functions are named once per process (`prelude_functions`); their
+        // signatures are made when they are first called (`Checker::plain_sig`), so an unused
+        // one costs nothing.
+        for (index, decl) in self.decls.iter().enumerate().take(self.prelude_from) {
             let name = &decl.name;
-            let prelude = self.in_prelude(index as u32);
-            if prelude && self.by_name.contains_key(&name.name) {
-                continue;
-            }
             if index < self.methods_from && decl.params.first().is_some_and(is_self_param) {
                 diags.push(
                     Diagnostic::new(
@@ -788,11 +823,6 @@ impl<'a> Checker<'a> {
             }
             if !decl.type_params.is_empty() {
                 self.check_param_names(&decl.type_params, diags);
-                if prelude {
-                    // Its types are known to be right; resolving them with the parameters
-                    // unknown would make the types they name (`Option<int>`) in every program.
-                    continue;
-                }
                 self.check_bound_names(&decl.type_params, diags);
                 let env = (decl.type_params.iter())
                     .map(|p| (p.name.name.clone(), Type::Error))
@@ -805,11 +835,6 @@ impl<'a> Checker<'a> {
                     self.resolve_type(ty, true, diags);
                 }
                 self.type_env = saved;
-                continue;
-            }
-            if prelude {
-                // Its signature is made when it is first called (`Checker::plain_sig`), so an
-                // unused one costs nothing, not even the types it names.
                 continue;
             }
             let free = index < self.methods_from;
