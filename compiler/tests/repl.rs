@@ -10,7 +10,8 @@
 //!   pseudo-terminal it has as its controlling terminal: the banner and prompts, a
 //!   continuation line, Ctrl-C stopping a loop that never ends (the session keeps its
 //!   variables), and Ctrl-D ending the session with status 0. The history goes to a scratch
-//!   `XDG_DATA_HOME` and is checked.
+//!   `XDG_DATA_HOME` and is checked. On a machine without pseudo-terminals it is reported as
+//!   skipped, with the reason.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -46,11 +47,23 @@ fn main() {
             }));
         }
     }
+    // A machine without pseudo-terminals (some containers) cannot run the terminal session:
+    // it is reported as skipped with the reason.
+    let no_terminal = open_pty().err().map(|e| {
+        format!(
+            "skipped: no pseudo-terminal ({})",
+            e.message().unwrap_or("")
+        )
+    });
     for (backend, flags) in BACKENDS {
-        trials.push(Trial::test(
+        let trial = Trial::test(
             format!("terminal/interrupt_and_continue::{backend}"),
             move || terminal_session(flags),
-        ));
+        );
+        trials.push(match &no_terminal {
+            Some(reason) => trial.with_ignored_flag(true).with_kind(reason.clone()),
+            None => trial,
+        });
     }
     libtest_mimic::run(&args, trials).exit();
 }
