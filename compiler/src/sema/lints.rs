@@ -27,6 +27,7 @@ pub fn lint(program: &TProgram, sources: &dyn Sources) -> Vec<Diagnostic> {
     let mut linter = Linter {
         program,
         sources,
+        effects: std::collections::HashMap::new(),
         warnings: Vec::new(),
     };
     for func in program.funcs.iter().filter(|f| !f.prelude) {
@@ -150,6 +151,9 @@ impl Effects {
 struct Linter<'p> {
     program: &'p TProgram,
     sources: &'p dyn Sources,
+    /// [`may_have_effect`] of the functions asked about so far (each answer is final: it is
+    /// about everything the function may call).
+    effects: std::collections::HashMap<u32, bool>,
     warnings: Vec<Diagnostic>,
 }
 
@@ -245,7 +249,7 @@ impl Linter<'_> {
                 func: called,
                 args,
                 callee_span,
-            } if !may_have_effect(self.program, *called) => (args, Some(*callee_span)),
+            } if !self.may_have_effect(*called) => (args, Some(*callee_span)),
             _ => return,
         };
         let text = self.text(e.span);
@@ -280,6 +284,13 @@ impl Linter<'_> {
             )),
         };
         self.warnings.push(warning);
+    }
+
+    fn may_have_effect(&mut self, func: u32) -> bool {
+        let program = self.program;
+        *(self.effects)
+            .entry(func)
+            .or_insert_with(|| may_have_effect(program, func))
     }
 
     fn unreachable(&mut self, span: Span, how: &str) {
