@@ -306,7 +306,7 @@ impl Expression {
         // descriptors belong to the program, which is alive.
         unsafe {
             let value = read_value(&self.program.ir, word, ty);
-            if is_heap(ty) {
+            if ty.is_heap() {
                 keel_runtime::object::release_word(word);
             }
             value
@@ -321,10 +321,6 @@ fn on_body_stack<T>(code: &jit::JitProgram, body: impl FnOnce() -> T) -> T {
         Ok(result) => result,
         Err(body) => body(),
     }
-}
-
-fn is_heap(ty: Ty) -> bool {
-    matches!(ty, Ty::Str | Ty::Array(_) | Ty::Struct(_) | Ty::Map(_))
 }
 
 /// The Rust value of the Keel value `word` of type `ty`.

@@ -111,29 +111,30 @@ impl JitProgram {
     /// Runs the program on this thread as [`JitProgram::run`] does on a thread of its own: the
     /// caller provides [`JitProgram::body_stack_bytes`] of stack.
     pub fn run_here(&self, args: Vec<String>) -> i32 {
-        keel_runtime::process::set_args(args);
-        if let Some(entry) = self.entry() {
-            entry();
-        }
-        keel_runtime::keel_finish()
+        run_entry(self.entry(), args)
     }
 
     /// Runs the program as a native executable's `main` does, on a thread with a stack large
     /// enough for `keel_runtime::MAX_STACK_UNITS` stack units of its frames, and returns its
     /// exit status (`exit` and unrecovered faults end the process). It may run again.
     pub fn run(&self, args: Vec<String>) -> i32 {
-        let Some(entry) = self.entry() else {
-            return keel_runtime::keel_finish();
-        };
+        let entry = self.entry();
         // The whole run happens on the body's thread: arguments and output buffers are
         // per-thread.
-        let stack_bytes = self.lowered.body_stack_bytes();
-        keel_runtime::stack::with_body_stack(stack_bytes, move || {
-            keel_runtime::process::set_args(args);
-            entry();
-            keel_runtime::keel_finish()
+        keel_runtime::stack::with_body_stack(self.body_stack_bytes(), move || {
+            run_entry(entry, args)
         })
     }
+}
+
+/// What a native executable's `main` does around the program: records the arguments, runs
+/// the entry function (if the program has one) and finishes; returns the exit status.
+fn run_entry(entry: Option<extern "C" fn()>, args: Vec<String>) -> i32 {
+    keel_runtime::process::set_args(args);
+    if let Some(entry) = entry {
+        entry();
+    }
+    keel_runtime::keel_finish()
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use super::types::{
 };
 use crate::diag::{Diagnostic, Sources, Span};
 
-/// The warnings about `program`, in source order.
+/// The warnings about `program` (the caller puts them in source order with the checker's).
 pub fn lint(program: &TProgram, sources: &dyn Sources) -> Vec<Diagnostic> {
     let mut linter = Linter {
         program,
@@ -34,9 +34,7 @@ pub fn lint(program: &TProgram, sources: &dyn Sources) -> Vec<Diagnostic> {
         linter.func(func);
     }
     linter.func(&program.main);
-    let mut warnings = linter.warnings;
-    warnings.sort_by_key(|w| (w.span.start, w.span.end));
-    warnings
+    linter.warnings
 }
 
 /// Whether calling function `func` of `program` may have a side effect: whether it, or a

@@ -139,10 +139,7 @@ pub fn compile_on_this_thread(
 }
 
 fn compile_here(source: &SourceFile, options: Options) -> Result<ir::Program, Vec<Diagnostic>> {
-    let mut diags = Vec::new();
-    let file = crate::syntax::parse_source(&source.text, &mut diags);
-    crate::syntax::imports::refuse_uses(&file, &mut diags);
-    compile_parsed(source, file, diags, options)
+    compile_text_here(source, options).map(|compiled| compiled.program)
 }
 
 /// The rest of the front end, on the calling thread (which must have [`FRONT_END_STACK`] bytes
@@ -199,12 +196,15 @@ pub fn compile_full(
 
 /// [`compile_with`] with the program's warnings (see [`Compiled`]).
 pub fn compile_text(source: &SourceFile, options: Options) -> Result<Compiled, Vec<Diagnostic>> {
-    on_front_end_thread(|| {
-        let mut diags = Vec::new();
-        let file = crate::syntax::parse_source(&source.text, &mut diags);
-        crate::syntax::imports::refuse_uses(&file, &mut diags);
-        compile_full(source, file, diags, options, None)
-    })
+    on_front_end_thread(|| compile_text_here(source, options))
+}
+
+/// [`compile_text`] on the calling thread.
+fn compile_text_here(source: &SourceFile, options: Options) -> Result<Compiled, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let file = crate::syntax::parse_source(&source.text, &mut diags);
+    crate::syntax::imports::refuse_uses(&file, &mut diags);
+    compile_full(source, file, diags, options, None)
 }
 
 #[cfg(test)]

@@ -34,11 +34,9 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
     /// W0003 for each variable this body's `let`s declared and nothing read, but for those
     /// named with a leading `_`, the prelude's and the REPL session's own.
     pub(super) fn report_unused_lets(&mut self) {
-        let session_code = self.cx.session_code;
         for (var, name) in std::mem::take(&mut self.lets) {
-            let generated = name.span.start >= crate::sema::PRELUDE_BASE
-                || session_code
-                    .is_some_and(|c| c.start <= name.span.start && name.span.end <= c.end);
+            let generated =
+                name.span.start >= crate::sema::PRELUDE_BASE || self.cx.in_session_code(name.span);
             if self.read.contains(&var.0) || name.name.starts_with('_') || generated {
                 continue;
             }
@@ -86,11 +84,8 @@ impl<'c, 'a> BodyChecker<'c, 'a> {
         // A clause redeclares the parameters, whose duplicates the body has reported; a REPL
         // entry may declare again a variable the session gave it (its `let x = ...` makes a new
         // `x`, as a new variable would in the next entry).
-        let session_code = self.cx.session_code;
-        let from_session =
-            |span: &Span| session_code.is_some_and(|c| c.start <= span.start && span.end <= c.end);
         if let Some((_, first)) =
-            first.filter(|(_, first)| self.clause.is_none() && !from_session(first))
+            first.filter(|(_, first)| self.clause.is_none() && !self.cx.in_session_code(*first))
         {
             self.diags.push(
                 Diagnostic::new(

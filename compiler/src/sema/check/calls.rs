@@ -113,8 +113,7 @@ impl BodyChecker<'_, '_> {
         if self.bare_variant_of(&callee.name).is_some() {
             return self.generic_variant(None, callee, Some(args), expected, span);
         }
-        let in_session_code = (self.cx.session_code)
-            .is_some_and(|code| code.start <= callee.span.start && callee.span.end <= code.end);
+        let in_session_code = self.cx.in_session_code(callee.span);
         if in_session_code && callee.name == "__session_get" {
             return self.session_get(args, expected, span);
         }

@@ -753,6 +753,11 @@ impl<'a> Checker<'a> {
         decl as usize >= self.prelude_from
     }
 
+    /// Whether `span` is in a REPL session's own code (see [`check_session_file`]).
+    fn in_session_code(&self, span: Span) -> bool {
+        (self.session_code).is_some_and(|code| code.start <= span.start && span.end <= code.end)
+    }
+
     /// The declaration of the function `name`: the program's, else the prelude's (a program's
     /// function shadows the prelude's of its name).
     fn function_named(&self, name: &str) -> Option<u32> {
