@@ -24,8 +24,14 @@ fn check(data: &[u8]) {
                 panic!("the IR does not verify: {errors:#?}");
             }
             let _ = keel::ir::print::program_to_string(&program);
-            let plain = compile_on_this_thread(&source, Options { contracts: false })
-                .unwrap_or_else(|diags| panic!("fails only without contracts: {diags:#?}"));
+            let plain = compile_on_this_thread(
+                &source,
+                Options {
+                    contracts: false,
+                    ..Options::default()
+                },
+            )
+            .unwrap_or_else(|diags| panic!("fails only without contracts: {diags:#?}"));
             if let Err(errors) = verify(&plain) {
                 panic!("the IR without contracts does not verify: {errors:#?}");
             }
