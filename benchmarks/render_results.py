@@ -148,8 +148,9 @@ def contract_overhead(rows):
 
 
 # Sections of RESULTS.md that run.sh does not measure: kept as they are, each saying how it was
-# measured (the eval section: Criterion, `cargo bench -p keel-eval-bench`).
-MEASURED_ELSEWHERE = {"eval"}
+# measured (the eval section: Criterion, `cargo bench -p keel-eval-bench`; compile speed:
+# benchmarks/compile_speed.py).
+MEASURED_ELSEWHERE = {"eval", "compile speed"}
 
 
 def earlier_sections(path, rerun):

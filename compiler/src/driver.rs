@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use loader::LoadError;
 
 use crate::diag::{self, Diagnostic, SourceFile, SourceMap, Span};
-use crate::{aot, ir, jit, sema, vm};
+use crate::{aot, codegen, ir, jit, sema, timing, vm};
 
 /// Keel: compile and run Keel programs on a bytecode VM, a JIT, or as native executables.
 #[derive(Parser, Debug)]
@@ -113,7 +113,8 @@ enum Command {
     },
 }
 
-/// The run-time checks a compiled program makes, for every command that compiles.
+/// The run-time checks a compiled program makes, and what becomes of its warnings, for every
+/// command that compiles.
 #[derive(clap::Args, Debug)]
 struct Checks {
     /// Do not check `requires`/`ensures` contracts at calls (`assert` and `invariant` are
@@ -126,6 +127,44 @@ struct Checks {
     /// Do not print warnings.
     #[arg(long)]
     no_warnings: bool,
+    #[command(flatten)]
+    work: Work,
+}
+
+/// How the compiler does its work, for every command that compiles.
+#[derive(clap::Args, Debug)]
+struct Work {
+    /// Print how long each phase of the compile took, on standard error (before the program's
+    /// run, for `keel run`).
+    #[arg(long)]
+    time_passes: bool,
+    /// How many threads compile functions to machine code (default: one per core). The code
+    /// is the same for any number.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+}
+
+impl Work {
+    fn apply(&self) {
+        if self.time_passes {
+            timing::enable();
+        }
+        codegen::set_threads(self.jobs.map_or(0, usize::from));
+    }
+}
+
+impl Command {
+    /// The command's `Work` settings, if it compiles.
+    fn work(&self) -> Option<&Work> {
+        match self {
+            Command::Run { checks, .. }
+            | Command::Repl { checks, .. }
+            | Command::Build { checks, .. }
+            | Command::Check { checks, .. }
+            | Command::Emit { checks, .. } => Some(&checks.work),
+            Command::Targets => None,
+        }
+    }
 }
 
 /// How a command compiles: the front end's options, and what becomes of warnings.
@@ -172,6 +211,9 @@ enum EmitKind {
 pub fn main() -> ExitCode {
     install_panic_hook();
     let cli = Cli::parse();
+    if let Some(work) = cli.command.work() {
+        work.apply();
+    }
     let status = match cli.command {
         Command::Run {
             vm,
@@ -189,9 +231,13 @@ pub fn main() -> ExitCode {
                 }
                 let args = keel_runtime::process::args_from_os(&args);
                 if vm {
-                    Ok(vm::run(&program, args))
+                    let module = timing::time("bytecode", || vm::compile(&program));
+                    print_time_report();
+                    Ok(vm::run_module(&module, args))
                 } else {
-                    jit::run(&program, args)
+                    let code = jit::JitProgram::compile(&program).map_err(|e| e.to_string())?;
+                    print_time_report();
+                    Ok(code.run(args))
                 }
             };
             match (eval, file) {
@@ -251,7 +297,10 @@ pub fn main() -> ExitCode {
             crate::repl::run(backend, checks.options())
         }
         Command::Targets => write_stdout(&targets_report(&aot::readiness::all())),
-        Command::Check { checks, file } => with_program(&file, checks.compile(), |_| Ok(0)),
+        Command::Check { checks, file } if is_ir_file(&file) => {
+            with_program(&file, checks.compile(), |_| Ok(0))
+        }
+        Command::Check { checks, file } => check_program(&file, checks.compile()),
         Command::Emit { what, checks, file } => with_program(&file, checks.compile(), |program| {
             let text = match what {
                 EmitKind::Ir => ir::print::program_to_string(&program),
@@ -260,7 +309,16 @@ pub fn main() -> ExitCode {
             Ok(write_stdout(&text))
         }),
     };
+    print_time_report();
     ExitCode::from(status.clamp(0, 255) as u8)
+}
+
+/// Prints what `--time-passes` measured so far, if it is on and has not been printed: before a
+/// program runs (its output, and an `exit`, come after it), or when the command ends.
+fn print_time_report() {
+    if let Some(report) = timing::report() {
+        eprint!("{report}");
+    }
 }
 
 /// Writes `keel`'s own output (`emit`, `targets`) and returns the exit status: 0, or, as for
@@ -304,15 +362,7 @@ fn with_program(
     };
     let (sources, compiled) = match loaded {
         Ok(loaded) => loaded,
-        Err(LoadError::Io(message)) => {
-            eprintln!("error[E0001]: {message}");
-            return 1;
-        }
-        Err(LoadError::NotUtf8(bad)) => {
-            let (source, diag) = *bad;
-            eprint!("{}", diag::render(&source, &[diag], use_color()));
-            return 1;
-        }
+        Err(error) => return report_load_error(error),
     };
     let program = match compiled {
         Ok(compiled) if warnings_allow(&sources, &compiled.warnings, compile) => compiled.program,
@@ -329,6 +379,37 @@ fn with_program(
             1
         }
     }
+}
+
+/// `keel check`: reads and checks `path` (and the files it imports) and reports what it finds;
+/// nothing is lowered. Returns the status.
+fn check_program(path: &Path, compile: Compile) -> i32 {
+    let loaded = sema::on_front_end_thread(|| {
+        loader::load(path).map(|loaded| {
+            let (sources, checked) = loaded.check();
+            (sources, checked.map(|checked| checked.warnings))
+        })
+    });
+    match loaded {
+        Ok((sources, Ok(warnings))) => i32::from(!warnings_allow(&sources, &warnings, compile)),
+        Ok((sources, Err(diags))) => {
+            eprint!("{}", diag::render(&sources, &diags, use_color()));
+            1
+        }
+        Err(error) => report_load_error(error),
+    }
+}
+
+/// Reports why a program's files could not be read; returns the status.
+fn report_load_error(error: LoadError) -> i32 {
+    match error {
+        LoadError::Io(message) => eprintln!("error[E0001]: {message}"),
+        LoadError::NotUtf8(bad) => {
+            let (source, diag) = *bad;
+            eprint!("{}", diag::render(&source, &[diag], use_color()));
+        }
+    }
+    1
 }
 
 /// Compiles a program given as text (`-e`, or standard input), which cannot import files
@@ -543,6 +624,7 @@ fn run_native(program: &ir::Program, file: &Path, args: Vec<OsString>) -> Result
             debug_info: false,
         },
     )?;
+    print_time_report();
     let executable =
         std::fs::File::open(&exe).map_err(|e| format!("cannot open `{}`: {e}", exe.display()))?;
     drop(dir);

@@ -43,11 +43,13 @@ impl JitProgram {
         );
         let mut module = JITModule::new(builder);
         let lowered = codegen::lower_program(&mut module, program)?;
-        module.finalize_definitions().map_err(|e| {
-            CodegenError::general(format!(
-                "finalizing JIT code: {}",
-                describe_module_error(&e)
-            ))
+        crate::timing::time("JIT finalize", || {
+            module.finalize_definitions().map_err(|e| {
+                CodegenError::general(format!(
+                    "finalizing JIT code: {}",
+                    describe_module_error(&e)
+                ))
+            })
         })?;
         Ok(JitProgram {
             module: Some(module),

@@ -5,7 +5,7 @@
 //! [`vm`] (register bytecode interpreter), [`jit`] (Cranelift, in-process) and [`aot`] (Cranelift
 //! object file linked with the runtime into a native executable). [`codegen`] is the Cranelift
 //! lowering the JIT and AOT drivers share. [`driver`] is the command-line interface, [`repl`] the interactive session, [`embed`] the
-//! library API for running Keel inside a Rust program.
+//! library API for running Keel inside a Rust program, [`timing`] the `--time-passes` report.
 //!
 //! The library does no I/O of its own except in [`driver`] and in the backends' run/build entry
 //! points; every error of the front end is a [`diag::Diagnostic`].
@@ -20,4 +20,5 @@ pub mod jit;
 pub mod repl;
 pub mod sema;
 pub mod syntax;
+pub mod timing;
 pub mod vm;

@@ -20,7 +20,8 @@
 //!   not a compiler crash.
 //! - `struct/seventy_thousand_fields`: a generated struct with 70,000 fields (more memory-flag
 //!   sets than Cranelift allows one function) is built, updated, compared and read.
-//! - `build/*`: the default executable names, and the refusal to write over the source.
+//! - `build/*`: the default executable names, the refusal to write over the source, and the
+//!   same executable from one, two and three code-generation threads (`-j`).
 //! - `run_native/killed_keel_leaves_nothing`: killing `keel run --native` kills the program and
 //!   leaves no temporary files.
 //! - `warnings/check_run_and_deny`: the warnings of `tests/warnings/*.kl` from `keel check`,
@@ -91,8 +92,12 @@ fn main() {
             });
         }
     }
-    let host_only: [(&str, Check); 7] = [
+    let host_only: [(&str, Check); 8] = [
         ("emit/broken_pipe", emit_into_broken_pipe),
+        (
+            "build/same_code_on_any_thread_count",
+            same_code_on_any_thread_count,
+        ),
         ("warnings/check_run_and_deny", warnings_check_run_and_deny),
         ("run/one_liners", one_liners),
         (
@@ -440,6 +445,84 @@ fn imports_named_from_another_directory(_: &Machine, _: Backend) -> Result<(), F
             .contains("(clause at imports/lib/checked.kl:1:33)")
     {
         return Err(format!("keel emit ir does not follow the import: {ir:?}").into());
+    }
+    Ok(())
+}
+
+/// A program of `count` functions, each calling earlier ones, with loops, structs, arrays, a
+/// `live` block and a contract: enough code for `keel build` to compile on several threads.
+fn many_functions(count: usize) -> String {
+    let mut text = String::from("struct Point { int x, int y, }\n");
+    for i in 0..count {
+        let call = match i {
+            0 => "acc = acc + 1;".to_string(),
+            _ => format!("acc = acc + f{}(n - 1, xs) % 1000;", i / 2),
+        };
+        text += &format!(
+            "fn f{i}(int n, [int] xs) -> int requires n >= 0 {{
+    let acc = {i};
+    let p = new Point {{ x: n, y: {} }};
+    for x in xs {{
+        if x % 2 == 0 {{ acc = acc + x * p.y; }} else {{ acc = acc - x + p.x; }}
+    }}
+    if n > 0 {{ {call} }}
+    live {{
+        let ys = [acc, n, p.x + p.y];
+        acc = acc + ys[n % 3];
+    }}
+    return acc;
+}}
+",
+            i % 7
+        );
+    }
+    text += "let xs = [1, 2, 3, 4, 5];\n";
+    for i in (0..count).step_by(count / 8 + 1) {
+        text += &format!("println(f{i}(3, xs));\n");
+    }
+    text
+}
+
+/// `keel build` compiles functions on several threads (`--time-passes` says so) and writes the
+/// same executable whatever their number; the JIT's code, compiled the same way, prints what
+/// the VM prints; `keel check` checks without lowering.
+fn same_code_on_any_thread_count(_: &Machine, _: Backend) -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let source = dir.path().join("many.kl");
+    fs::write(&source, many_functions(150))?;
+    let reference = keel_in(dir.path(), &["run", "--vm", "many.kl"])?;
+    if reference.status != 0 || reference.stdout.lines().count() != 8 {
+        return Err(format!("the program does not run on the VM: {reference:?}").into());
+    }
+    let mut executables = Vec::new();
+    for jobs in ["-j1", "-j2", "-j3"] {
+        let exe = format!("many{jobs}");
+        let built = keel_in(
+            dir.path(),
+            &["build", jobs, "--time-passes", "many.kl", "-o", &exe],
+        )?;
+        let phase = match jobs {
+            "-j1" => "Cranelift (1 thread)",
+            _ => "Cranelift (parallel)",
+        };
+        if built.status != 0 || !built.stderr.contains(phase) || !built.stderr.contains("link") {
+            return Err(format!("keel build {jobs} --time-passes: {built:?}").into());
+        }
+        let ran = run_command(Command::new(dir.path().join(&exe)), &[])?;
+        expect_outcome(&ran, &reference)?;
+        executables.push((jobs, fs::read(dir.path().join(&exe))?));
+    }
+    for (jobs, bytes) in &executables[1..] {
+        if *bytes != executables[0].1 {
+            return Err(format!("keel build {jobs} writes another executable than -j1").into());
+        }
+    }
+    let jit = keel_in(dir.path(), &["run", "--jit", "-j2", "many.kl"])?;
+    expect_outcome(&jit, &reference)?;
+    let checked = keel_in(dir.path(), &["check", "--time-passes", "many.kl"])?;
+    if checked.status != 0 || !checked.stderr.contains("check ") || checked.stderr.contains("lower")
+    {
+        return Err(format!("keel check --time-passes: {checked:?}").into());
     }
     Ok(())
 }

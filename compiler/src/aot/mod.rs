@@ -78,14 +78,16 @@ pub fn build(program: &Program, options: &BuildOptions) -> Result<(), String> {
         .tempdir_in(output_directory(&options.output))
         .map_err(cannot_write)?;
     let linked = staging.path().join("executable");
-    link::link(
-        &target,
-        options.link_mode,
-        options.debug_info,
-        &object_path,
-        &runtime_path,
-        &linked,
-    )?;
+    crate::timing::time("link", || {
+        link::link(
+            &target,
+            options.link_mode,
+            options.debug_info,
+            &object_path,
+            &runtime_path,
+            &linked,
+        )
+    })?;
     fs::rename(&linked, &options.output).map_err(cannot_write)
 }
 

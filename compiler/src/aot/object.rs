@@ -65,14 +65,16 @@ fn emit(
             message,
         }
     })?;
-    let mut product = module.finish();
-    if let Some(dir) = debug_dir {
-        debuginfo::add_debug_sections(&mut product, program, &lowered, &*isa, dir)
-            .map_err(CodegenError::general)?;
-    }
-    product
-        .emit()
-        .map_err(|e| CodegenError::general(format!("writing the object file: {e}")))
+    crate::timing::time("object file", || {
+        let mut product = module.finish();
+        if let Some(dir) = debug_dir {
+            debuginfo::add_debug_sections(&mut product, program, &lowered, &*isa, dir)
+                .map_err(CodegenError::general)?;
+        }
+        product
+            .emit()
+            .map_err(|e| CodegenError::general(format!("writing the object file: {e}")))
+    })
 }
 
 /// Defines `int main(int argc, char **argv)` as

@@ -63,6 +63,25 @@ pub struct FunctionCode {
     pub unwind: Option<UnwindInfo>,
 }
 
+impl FunctionCode {
+    /// What debug information needs of `code`, compiled by `isa`.
+    pub(super) fn of(code: &CompiledCode, isa: &dyn TargetIsa) -> Result<FunctionCode, String> {
+        let buffer = &code.buffer;
+        let ranges = (buffer.get_srclocs_sorted().iter())
+            .filter(|range| !range.loc.is_default() && range.start < range.end)
+            .map(|range| (range.start, range.end, range.loc.bits()))
+            .collect();
+        let unwind = code
+            .create_unwind_info(isa)
+            .map_err(|e| format!("unwind information: {e:?}"))?;
+        Ok(FunctionCode {
+            size: buffer.data().len() as u32,
+            ranges,
+            unwind,
+        })
+    }
+}
+
 impl DebugTables {
     /// The source location of the code of the function itself at `site`.
     pub(super) fn loc(&mut self, site: SiteId) -> SourceLoc {
@@ -97,29 +116,6 @@ impl DebugTables {
                 .call
                 .map_or_else(SourceLoc::default, SourceLoc::new),
         }
-    }
-
-    /// Keeps what debug information needs of `code`, the compiled code of the next function,
-    /// compiled by `isa`.
-    pub(super) fn add_function(
-        &mut self,
-        code: &CompiledCode,
-        isa: &dyn TargetIsa,
-    ) -> Result<(), String> {
-        let buffer = &code.buffer;
-        let ranges = (buffer.get_srclocs_sorted().iter())
-            .filter(|range| !range.loc.is_default() && range.start < range.end)
-            .map(|range| (range.start, range.end, range.loc.bits()))
-            .collect();
-        let unwind = code
-            .create_unwind_info(isa)
-            .map_err(|e| format!("unwind information: {e:?}"))?;
-        self.functions.push(FunctionCode {
-            size: buffer.data().len() as u32,
-            ranges,
-            unwind,
-        });
-        Ok(())
     }
 
     fn push(&mut self, loc: Loc) -> SourceLoc {

@@ -47,7 +47,9 @@ pub(super) const MAX_INLINED_INSTS: usize = 40;
 /// no longer inlined once this many are reached (a call is kept instead).
 const MAX_ALIAS_REGIONS_AFTER_INLINING: usize = 2 * super::function::MAX_ALIAS_REGIONS;
 
-/// Decides, for each call, whether to inline the callee, and supplies its body.
+/// Decides, for each call, whether to inline the callee, and supplies its body. A clone serves
+/// another thread.
+#[derive(Clone)]
 pub(super) struct Inliner<'a> {
     /// The lowered body of each Keel function, by IR function index.
     bodies: &'a [clif::Function],
@@ -62,6 +64,7 @@ pub(super) struct Inliner<'a> {
 }
 
 /// One call replaced by a copy of its callee's body.
+#[derive(Clone)]
 struct InlinedCall {
     /// The call instruction (in the caller's body before inlining).
     call: clif::Inst,

@@ -45,6 +45,7 @@ mod function;
 mod helpers;
 mod inliner;
 pub mod isa;
+mod parallel;
 #[cfg(test)]
 mod recovery_tests;
 pub mod runtime;
@@ -54,11 +55,10 @@ mod values_tests;
 use std::collections::HashMap;
 use std::fmt;
 
-use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{self as clif, types, AbiParam, Signature, Type, UserFuncName};
 use cranelift_codegen::isa::{CallConv, TargetIsa};
 use cranelift_frontend::FunctionBuilderContext;
-use cranelift_module::{FuncId, Linkage, Module, ModuleError, ModuleReloc};
+use cranelift_module::{FuncId, Linkage, Module, ModuleError};
 
 use crate::ir::{self, Program, Ty};
 use data::DataObjects;
@@ -66,6 +66,7 @@ use debug::DebugTables;
 use descriptors::Descriptors;
 use helpers::Helpers;
 use inliner::Inliner;
+pub use parallel::{set_threads, threads};
 use runtime::RuntimeImports;
 
 /// A failure to generate code: a Cranelift verifier or backend error, or an unusable ISA.
@@ -265,60 +266,44 @@ pub fn lower_program_with<M: Module>(
         debug: debug_info.then(DebugTables::default),
     };
     // Lower every function first, so that small ones can be inlined into their callers.
-    let mut builder_ctx = FunctionBuilderContext::new();
-    let mut bodies = Vec::with_capacity(program.functions.len());
-    let mut recovery = Vec::with_capacity(program.functions.len());
-    for (index, (func, sig)) in program.functions.iter().zip(signatures).enumerate() {
-        let mut body =
-            clif::Function::with_name_signature(UserFuncName::user(0, index as u32), sig);
-        let code = function::lower_function(&mut env, index, func, &mut body, &mut builder_ctx)
-            .map_err(|message| CodegenError::in_function(&func.name, message))?;
-        verify_in_debug_builds(&body, env.module.isa(), &func.name)?;
-        bodies.push(body);
-        recovery.push(code);
-    }
+    let (bodies, recovery) = crate::timing::time("IR to Cranelift", || {
+        let mut builder_ctx = FunctionBuilderContext::new();
+        let mut bodies = Vec::with_capacity(program.functions.len());
+        let mut recovery = Vec::with_capacity(program.functions.len());
+        for (index, (func, sig)) in program.functions.iter().zip(signatures).enumerate() {
+            let mut body =
+                clif::Function::with_name_signature(UserFuncName::user(0, index as u32), sig);
+            let code = function::lower_function(&mut env, index, func, &mut body, &mut builder_ctx)
+                .map_err(|message| CodegenError::in_function(&func.name, message))?;
+            verify_in_debug_builds(&body, env.module.isa(), &func.name)?;
+            bodies.push(body);
+            recovery.push(code);
+        }
+        Ok::<_, CodegenError>((bodies, recovery))
+    })?;
 
     let inliner = Inliner::new(&functions, &bodies, &recovery);
-    let mut ctx = env.module.make_context();
-    let mut unoptimized_isa = None;
+    let job = parallel::Job {
+        program,
+        functions: &functions,
+        bodies: &bodies,
+        isa: env.module.isa(),
+        debug_info: env.debug.is_some(),
+        unoptimized: std::sync::OnceLock::new(),
+    };
+    let compiled = parallel::compile_all(&job, &inliner, env.debug.as_mut())?;
+    drop(inliner);
+    drop(bodies);
     let mut bytes_per_unit = 0;
-    for (index, func) in program.functions.iter().enumerate() {
-        ctx.func = bodies[index].clone();
-        let inlined = inliner
-            .inline_into(&mut ctx, index)
-            .map_err(|e| CodegenError::in_function(&func.name, format!("inlining: {e}")))?;
-        if inlined {
-            verify_in_debug_builds(&ctx.func, env.module.isa(), &func.name)?;
-            if let Some(debug) = &mut env.debug {
-                inliner.locate_inlined_code(&mut ctx.func, debug);
-            }
+    for (index, code) in compiled.into_iter().enumerate() {
+        let name = &program.functions[index].name;
+        (env.module)
+            .define_function_bytes(functions[index], code.alignment, &code.bytes, &code.relocs)
+            .map_err(|e| CodegenError::in_function(name, describe_module_error(&e)))?;
+        if let (Some(debug), Some(code)) = (&mut env.debug, code.debug) {
+            debug.functions.push(code);
         }
-        let huge = is_huge(&ctx.func);
-        if huge {
-            let isa = match &unoptimized_isa {
-                Some(isa) => isa,
-                None => unoptimized_isa.insert(isa::unoptimized(env.module.isa())?),
-            };
-            define_unoptimized(env.module, functions[index], &mut ctx, &**isa)
-        } else {
-            env.module
-                .define_function(functions[index], &mut ctx)
-                .map_err(|e| describe_module_error(&e))
-        }
-        .map_err(|message| CodegenError::in_function(&func.name, message))?;
-        if let Some(debug) = &mut env.debug {
-            let isa = match (&unoptimized_isa, huge) {
-                (Some(isa), true) => &**isa,
-                _ => env.module.isa(),
-            };
-            let code = ctx.compiled_code().ok_or_else(|| {
-                CodegenError::in_function(&func.name, "Cranelift produced no code")
-            })?;
-            (debug.add_function(code, isa))
-                .map_err(|message| CodegenError::in_function(&func.name, message))?;
-        }
-        bytes_per_unit = bytes_per_unit.max(stack_bytes_per_unit(&ctx, func));
-        env.module.clear_context(&mut ctx);
+        bytes_per_unit = bytes_per_unit.max(code.stack_bytes_per_unit);
     }
     env.data.finish(env.module).map_err(CodegenError::general)?;
     let debug = env.debug.take();
@@ -337,28 +322,6 @@ const MAX_OPTIMIZED_BLOCKS: usize = 5_000;
 
 fn is_huge(body: &clif::Function) -> bool {
     body.layout.blocks().nth(MAX_OPTIMIZED_BLOCKS).is_some()
-}
-
-/// Compiles `ctx.func` with `isa` (an unoptimised copy of the module's) and defines it as `id`.
-fn define_unoptimized<M: Module>(
-    module: &mut M,
-    id: FuncId,
-    ctx: &mut cranelift_codegen::Context,
-    isa: &dyn TargetIsa,
-) -> Result<(), String> {
-    ctx.compile(isa, &mut ControlPlane::default())
-        .map_err(|e| format!("{:?}", e.inner))?;
-    let code = ctx.compiled_code().ok_or("Cranelift produced no code")?;
-    let relocs: Vec<ModuleReloc> = code
-        .buffer
-        .relocs()
-        .iter()
-        .map(|reloc| ModuleReloc::from_mach_reloc(reloc, &ctx.func, id))
-        .collect();
-    let alignment = u64::from(code.buffer.alignment);
-    module
-        .define_function_bytes(id, alignment, code.buffer.data(), &relocs)
-        .map_err(|e| describe_module_error(&e))
 }
 
 /// Whether `func` calls no Keel function (runtime calls do not count).

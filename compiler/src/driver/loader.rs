@@ -47,6 +47,10 @@ pub enum LoadError {
 
 /// Reads the program whose main file is `path`, and every file it imports.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    crate::timing::time("read and parse", || load_untimed(path))
+}
+
+fn load_untimed(path: &Path) -> Result<Loaded, LoadError> {
     let main = read_source(path)?;
     let mut diags = Vec::new();
     let tree = syntax::parse_source_at(&main.text, 0, &mut diags);
@@ -115,6 +119,14 @@ impl Loaded {
         self,
         options: sema::Options,
     ) -> (SourceMap, Result<sema::Compiled, Vec<Diagnostic>>) {
+        let (sources, checked) = self.check();
+        let compiled = checked.map(|checked| checked.lower(&sources, options));
+        (sources, compiled)
+    }
+
+    /// [`Loaded::compile`] up to the typed program and its warnings (for `keel check`, which
+    /// needs no IR).
+    pub fn check(self) -> (SourceMap, Result<sema::Checked, Vec<Diagnostic>>) {
         let Loaded {
             sources,
             files,
@@ -122,14 +134,14 @@ impl Loaded {
             complete,
         } = self;
         let program = syntax::imports::join(files, &mut diags);
-        let compiled = if complete {
-            sema::compile_full(&sources, program, diags, options, None)
+        let checked = if complete {
+            sema::check_full(&sources, program, diags, None)
         } else {
             drop(program);
             diags.sort_by_key(|d| (d.span.start, d.span.end));
             Err(diags)
         };
-        (sources, compiled)
+        (sources, checked)
     }
 }
 

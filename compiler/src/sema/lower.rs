@@ -422,10 +422,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             blocks: lowerer.blocks,
             env: env.is_some(),
         };
-        ir::passes::fold_constants::fold(&mut lowered);
-        ir::passes::strength::reduce(&mut lowered);
-        ir::passes::simplify_cfg::simplify(&mut lowered);
-        ir::passes::rc::insert_rc(&mut lowered);
+        ir::passes::run_on_function(&mut lowered);
         lowered
     }
 
@@ -1743,10 +1740,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
             blocks: lowerer.blocks,
             env: true,
         };
-        ir::passes::fold_constants::fold(&mut lowered);
-        ir::passes::strength::reduce(&mut lowered);
-        ir::passes::simplify_cfg::simplify(&mut lowered);
-        ir::passes::rc::insert_rc(&mut lowered);
+        ir::passes::run_on_function(&mut lowered);
         lowered
     }
 

@@ -12,8 +12,8 @@ pub mod types;
 mod wrappers;
 
 use crate::diag::{Diagnostic, SourceFile, Sources};
-use crate::ir;
 use crate::syntax::ast;
+use crate::{ir, timing};
 
 /// Stack for the front end's thread. Checking and lowering recurse once per nesting level of the
 /// tree (a 20,000-term sum is 20,000 levels deep), so they run on a thread with a large stack;
@@ -170,28 +170,57 @@ pub struct Compiled {
 pub fn compile_full(
     sources: &dyn Sources,
     file: ast::File,
-    mut diags: Vec<Diagnostic>,
+    diags: Vec<Diagnostic>,
     options: Options,
     session_code: Option<crate::diag::Span>,
 ) -> Result<Compiled, Vec<Diagnostic>> {
-    let mut typed = check::check_session_file(&file, prelude(), session_code, &mut diags);
+    Ok(check_full(sources, file, diags, session_code)?.lower(sources, options))
+}
+
+/// A program that checked: its typed tree and its warnings, not yet lowered.
+pub struct Checked {
+    typed: types::TProgram,
+    /// Its warnings (`lints`), in source order.
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// The first half of [`compile_full`]: checks the program and finds its warnings (what `keel
+/// check` needs), without lowering it.
+pub fn check_full(
+    sources: &dyn Sources,
+    file: ast::File,
+    mut diags: Vec<Diagnostic>,
+    session_code: Option<crate::diag::Span>,
+) -> Result<Checked, Vec<Diagnostic>> {
+    let mut typed = timing::time("check", || {
+        check::check_session_file(&file, prelude(), session_code, &mut diags)
+    });
     // The syntax tree is not needed any more: free it before the IR is built next to the typed
     // tree (a third of the front end's peak memory on a long `else if` chain).
-    drop(file);
+    timing::time("free the syntax tree", || drop(file));
     if !diags.is_empty() {
         diags.sort_by_key(|d| (d.span.start, d.span.end));
         return Err(diags);
     }
     let mut warnings = std::mem::take(&mut typed.warnings);
-    warnings.extend(lints::lint(&typed, sources));
+    warnings.extend(timing::time("lints", || lints::lint(&typed, sources)));
     warnings.sort_by_key(|w| (w.span.start, w.span.end));
-    let session = std::mem::take(&mut typed.session);
-    fuse::fuse_program(&mut typed);
-    Ok(Compiled {
-        program: lower::lower_program(&typed, sources, options),
-        warnings,
-        session,
-    })
+    Ok(Checked { typed, warnings })
+}
+
+impl Checked {
+    /// The second half of [`compile_full`]: the program's IR, with `options`.
+    pub fn lower(mut self, sources: &dyn Sources, options: Options) -> Compiled {
+        let session = std::mem::take(&mut self.typed.session);
+        timing::time("fuse", || fuse::fuse_program(&mut self.typed));
+        Compiled {
+            program: timing::time("lower", || {
+                lower::lower_program(&self.typed, sources, options)
+            }),
+            warnings: self.warnings,
+            session,
+        }
+    }
 }
 
 /// [`compile_with`] with the program's warnings (see [`Compiled`]).
