@@ -12,7 +12,8 @@
 //! access are inline too (see `function`). String literals and fault-site texts go into two
 //! read-only pools (see `data`), type descriptors into read-only data objects of their own, each
 //! only when used. Finally, small leaf functions are inlined into their callers and every
-//! function is compiled.
+//! function is compiled, on every core, the module getting the same bytes for any number of
+//! threads (see `parallel`).
 //!
 //! Faults and `live` blocks: in a program without `live` blocks the fault functions never
 //! return, so each cold block ends in a trap and nothing else is emitted. In a program with one
@@ -33,7 +34,7 @@
 //! register-preserving trampolines for reference-counting slow paths; `function` lowers one
 //! function (its `heap` part: reference counts, arrays, structs; its `recovery` part: where
 //! faults go); `inliner` inlines small leaf functions into their callers before each function is
-//! compiled.
+//! compiled; `parallel` compiles the functions on worker threads.
 //!
 //! What this module does not do: it chooses no module kind, emits no C `main`, links nothing and
 //! runs nothing (that is `jit` and `aot`). It trusts its input to pass `ir::verify`.
