@@ -289,7 +289,6 @@ pub fn lower_program_with<M: Module>(
         functions: &functions,
         bodies: &bodies,
         isa: env.module.isa(),
-        debug_info: env.debug.is_some(),
         unoptimized: std::sync::OnceLock::new(),
     };
     let compiled = parallel::compile_all(&job, &inliner, env.debug.as_mut())?;

@@ -72,8 +72,6 @@ pub(super) struct Job<'a> {
     /// The lowered body of each function.
     pub(super) bodies: &'a [clif::Function],
     pub(super) isa: &'a dyn TargetIsa,
-    /// Whether debug information is asked for.
-    pub(super) debug_info: bool,
     /// The ISA for huge functions (see `is_huge`), made when the first one is met.
     pub(super) unoptimized: OnceLock<Result<OwnedTargetIsa, CodegenError>>,
 }
@@ -169,7 +167,8 @@ fn compile_on_threads(
     Ok(code)
 }
 
-/// Inlines into and compiles function `index` of `job` in `ctx`.
+/// Inlines into and compiles function `index` of `job` in `ctx`; with `debug` (debug
+/// information asked for), keeps what it needs of the code.
 fn compile_one(
     job: &Job,
     inliner: &Inliner,
@@ -179,6 +178,7 @@ fn compile_one(
 ) -> Result<Compiled, CodegenError> {
     let func = &job.program.functions[index];
     let failed = |message: String| CodegenError::in_function(&func.name, message);
+    let debug_info = debug.is_some();
     ctx.clear();
     ctx.func = job.bodies[index].clone();
     let inlined =
@@ -203,7 +203,7 @@ fn compile_one(
     let relocs = (code.buffer.relocs().iter())
         .map(|reloc| ModuleReloc::from_mach_reloc(reloc, &ctx.func, id))
         .collect();
-    let debug = match job.debug_info {
+    let debug = match debug_info {
         true => Some(FunctionCode::of(code, isa).map_err(failed)?),
         false => None,
     };
