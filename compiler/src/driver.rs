@@ -78,15 +78,13 @@ enum Command {
         /// Target triple (default: this machine); see `keel targets`.
         #[arg(long, value_name = "TRIPLE")]
         target: Option<String>,
-        /// Link a fully static executable (glibc inside): runs on any Linux of its architecture,
-        /// the choice for copying it to another machine. The default for `--target` builds
-        /// for another architecture.
-        #[arg(long = "static", conflicts_with = "dynamic")]
-        static_link: bool,
-        /// Link against the system's shared libc, also when cross-compiling (the default for
-        /// this machine's own target).
+        /// Link with the system's C library (glibc), loaded at start from the machine the
+        /// program runs on, instead of the default: a static executable with no C library.
         #[arg(long)]
-        dynamic: bool,
+        libc: bool,
+        /// With `--libc`, put glibc inside the executable (implies `--libc`).
+        #[arg(long = "static")]
+        static_link: bool,
         /// Add debug information (DWARF line tables, function names, call frames) and keep the
         /// symbols, for gdb and perf; the code is the same.
         #[arg(short = 'g')]
@@ -261,19 +259,16 @@ pub fn main() -> ExitCode {
             file,
             output,
             target,
+            libc,
             static_link,
-            dynamic,
             debug_info,
         } => with_program(&file, checks.compile_for_build(debug_info), |program| {
-            // A binary built for another architecture is meant to be copied elsewhere: link it
-            // statically unless told otherwise.
-            let foreign = target
-                .as_deref()
-                .is_some_and(|t| aot::target::Target::parse(t).is_ok_and(|t| !t.is_host()));
-            let link_mode = if static_link || (foreign && !dynamic) {
+            let link_mode = if static_link {
                 aot::LinkMode::Static
-            } else {
+            } else if libc {
                 aot::LinkMode::Dynamic
+            } else {
+                aot::LinkMode::Freestanding
             };
             let output = match output {
                 Some(output) => output,
@@ -620,7 +615,7 @@ fn run_native(program: &ir::Program, file: &Path, args: Vec<OsString>) -> Result
         &aot::BuildOptions {
             output: exe.clone(),
             target: None,
-            link_mode: aot::LinkMode::Dynamic,
+            link_mode: aot::LinkMode::Freestanding,
             debug_info: false,
         },
     )?;
@@ -673,13 +668,26 @@ fn targets_report(targets: &[aot::readiness::Readiness]) -> String {
         };
         line(
             "runtime",
-            match &ready.runtime {
-                Ok(()) => "built in".to_string(),
-                Err(reason) => format!("missing: {reason}"),
+            match (&ready.runtime, &ready.libc_runtime) {
+                (Ok(()), Ok(())) => "built in (freestanding and --libc)".to_string(),
+                (Err(reason), _) => format!("missing: {reason}"),
+                (Ok(()), Err(reason)) => format!("freestanding only; --libc missing: {reason}"),
             },
         );
         line(
             "linker",
+            match &ready.elf_linker {
+                Ok(linker) => format!(
+                    "{} ({}, from {})",
+                    linker.name,
+                    linker.program.display(),
+                    linker.source
+                ),
+                Err(reason) => format!("missing: {reason}"),
+            },
+        );
+        line(
+            "--libc",
             match &ready.linker {
                 Ok(linker) => {
                     let from = match linker.source.as_str() {
@@ -691,14 +699,14 @@ fn targets_report(targets: &[aot::readiness::Readiness]) -> String {
                         None => format!("{} ({from})", linker.name),
                     }
                 }
-                Err(reason) => format!("missing: {reason}"),
+                Err(reason) => format!("no C compiler: {reason}"),
             },
         );
         line(
             "static",
             match &ready.static_libc {
                 Ok(libc) => format!("yes (--static links {})", libc.display()),
-                Err(_) if ready.linker.is_err() => "no linker".to_string(),
+                Err(_) if ready.linker.is_err() => "no C compiler".to_string(),
                 Err(reason) => format!("no: {reason}"),
             },
         );
@@ -707,17 +715,22 @@ fn targets_report(targets: &[aot::readiness::Readiness]) -> String {
             match (&ready.dynamic_runner, &ready.static_runner) {
                 (Ok(runner), _) if runner.is_empty() => "directly".to_string(),
                 (Ok(dynamic), Ok(fixed)) => {
-                    format!("`{}` (--static: `{}`)", dynamic.join(" "), fixed.join(" "))
+                    format!("`{}` (--libc: `{}`)", fixed.join(" "), dynamic.join(" "))
                 }
                 (Err(reason), Ok(fixed)) => {
-                    format!("--static only: `{}`\n{reason}", fixed.join(" "))
+                    format!(
+                        "`{}` (--libc only with --static)\n{reason}",
+                        fixed.join(" ")
+                    )
                 }
                 (_, Err(reason)) => format!("not here: {reason}"),
             },
         );
     }
     text.push_str(&format!(
-        "\nThe linker is ${} if set, else $CC_<triple>, else $CC, else the default above.\n",
+        "\nThe linker is ${} if set, else ld.lld, else the Rust toolchain's rust-lld; with --libc \
+         it is ${} if set,\nelse $CC_<triple>, else $CC, else the default above.\n",
+        aot::link::ELF_LINKER_ENV,
         aot::link::LINKER_ENV
     ));
     text
@@ -741,8 +754,17 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use aot::link::Linker;
+    use aot::link::{ElfLinker, Linker};
     use aot::readiness::Readiness;
+
+    fn lld() -> ElfLinker {
+        ElfLinker {
+            name: "ld.lld".into(),
+            source: "PATH".into(),
+            program: PathBuf::from("/usr/bin/ld.lld"),
+            args: Vec::new(),
+        }
+    }
 
     fn linker(name: &str, source: &str) -> Linker {
         Linker {
@@ -767,6 +789,8 @@ mod tests {
         let ready = Readiness {
             target: foreign(),
             runtime: Ok(()),
+            libc_runtime: Ok(()),
+            elf_linker: Ok(lld()),
             linker: Ok(linker("cross-gcc", "CC_x")),
             static_libc: Ok(PathBuf::from("/sysroot/libc.a")),
             dynamic_runner: Ok(vec!["qemu-x".into(), "-L".into(), "/usr/x".into()]),
@@ -776,14 +800,13 @@ mod tests {
         let lines: Vec<&str> = report.lines().collect();
         assert!(lines[0].starts_with(foreign().name), "{report}");
         assert!(lines[0].ends_with(" can build"), "{report}");
-        assert_eq!(lines[1], "  runtime  built in");
-        assert_eq!(lines[2], "  linker   cross-gcc (from CC_x)");
-        assert_eq!(lines[3], "  static   yes (--static links /sysroot/libc.a)");
-        assert_eq!(
-            lines[4],
-            "  runs     `qemu-x -L /usr/x` (--static: `qemu-x`)"
-        );
+        assert_eq!(lines[1], "  runtime  built in (freestanding and --libc)");
+        assert_eq!(lines[2], "  linker   ld.lld (/usr/bin/ld.lld, from PATH)");
+        assert_eq!(lines[3], "  --libc   cross-gcc (from CC_x)");
+        assert_eq!(lines[4], "  static   yes (--static links /sysroot/libc.a)");
+        assert_eq!(lines[5], "  runs     `qemu-x` (--libc: `qemu-x -L /usr/x`)");
         assert!(report.contains("KEEL_LINKER"), "{report}");
+        assert!(report.contains("KEEL_LD"), "{report}");
     }
 
     #[test]
@@ -791,6 +814,8 @@ mod tests {
         let ready = Readiness {
             target: foreign(),
             runtime: Err("not built\nhelp: rustup target add".into()),
+            libc_runtime: Err("not built".into()),
+            elf_linker: Err("no lld".into()),
             linker: Err("no cross-gcc".into()),
             static_libc: Err("no cross-gcc".into()),
             dynamic_runner: Err("no sysroot".into()),
@@ -801,10 +826,11 @@ mod tests {
         assert!(lines[0].ends_with(" cannot build"), "{report}");
         assert_eq!(lines[1], "  runtime  missing: not built");
         assert_eq!(lines[2], "           help: rustup target add");
-        assert_eq!(lines[3], "  linker   missing: no cross-gcc");
-        assert_eq!(lines[4], "  static   no linker");
-        assert_eq!(lines[5], "  runs     --static only: `qemu-x`");
-        assert_eq!(lines[6], "           no sysroot");
+        assert_eq!(lines[3], "  linker   missing: no lld");
+        assert_eq!(lines[4], "  --libc   no C compiler: no cross-gcc");
+        assert_eq!(lines[5], "  static   no C compiler");
+        assert_eq!(lines[6], "  runs     `qemu-x` (--libc only with --static)");
+        assert_eq!(lines[7], "           no sysroot");
     }
 
     #[test]

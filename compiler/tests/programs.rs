@@ -19,15 +19,17 @@
 //! directory and its bare file name as argument, so messages read `NAME.kl:line:col`:
 //!
 //! - `group/name::vm` and `::jit`: `keel run --vm` / `--jit`;
-//! - `::native`: `keel build` for this machine, then the executable;
-//! - `::cross`: `keel build --static --target` for the *other* supported architecture (aarch64 on
-//!   an x86_64 host, x86_64 on an aarch64 host), then the executable under `qemu-aarch64` /
-//!   `qemu-x86_64`. Static, so qemu needs no copy of the target's shared libraries (`-L`), and
-//!   the suite covers what `--static` is for: binaries copied to another machine. Dynamically
-//!   linked cross executables under qemu are covered by the unit tests in `compiler/src/aot/`.
+//! - `::native`: `keel build` for this machine (a freestanding executable, no C library), then
+//!   the executable;
+//! - `::libc`: `keel build --libc` for this machine (linked with the shared glibc), then the
+//!   executable;
+//! - `::cross`: `keel build --target` for the *other* supported architecture (aarch64 on an
+//!   x86_64 host, x86_64 on an aarch64 host), freestanding, then the executable under
+//!   `qemu-aarch64` / `qemu-x86_64`. `--libc` cross executables (static and dynamic) under qemu
+//!   are covered by the unit tests in `compiler/src/aot/`.
 //!
-//! A backend that cannot run here (no C compiler driver; for `cross`, no runtime library for the
-//! other target in this `keel`, no cross linker, no static libc for it, or no qemu-user) is
+//! A backend that cannot run here (no ELF linker; for `libc`, no C compiler driver; for `cross`,
+//! no runtime library for the other target in this `keel` or no qemu-user) is
 //! reported as ignored, its kind saying why (`[skipped: aarch64: cannot run here]`, the full
 //! reason printed once before the tests), never as passed. With `CI` set (`true` or `1`, as `.ci/run`
 //! does) the harness requires every backend: those tests run and fail with the reason instead.
@@ -40,8 +42,9 @@
 //! `KEEL_BLESS=1 cargo test --test programs` rewrites the expectations from the VM's behaviour
 //! before comparing every backend against them; review the diff before committing it.
 //!
-//! `KEEL_VALGRIND=1 cargo test --release --test programs -- ::native` runs each native
-//! executable under valgrind's memcheck (`--leak-check=full`, leaks counted as errors) and fails
+//! `KEEL_VALGRIND=1 cargo test --release --test programs -- ::libc` runs each `--libc`
+//! executable (whose allocations go through glibc's malloc, which memcheck follows) under
+//! valgrind's memcheck (`--leak-check=full`, leaks counted as errors) and fails
 //! its test with memcheck's report when memcheck finds anything (leaks only for programs that
 //! end normally); the expectations are the same, since memcheck reports to a log file of its
 //! own (see `support/valgrind.rs`, which lists the few programs it skips, with why).
@@ -104,7 +107,7 @@ fn main() {
                     .with_ignored_flag(true)
                     .with_kind(format!("skipped: {}", unavailable.summary)),
                 _ => match valgrind::skipped(&name) {
-                    Some(reason) if backend == Backend::Native && valgrind::enabled() => trial
+                    Some(reason) if backend == Backend::Libc && valgrind::enabled() => trial
                         .with_ignored_flag(true)
                         .with_kind(format!("skipped under valgrind: {reason}")),
                     _ => trial,
@@ -346,7 +349,7 @@ fn run(program: &Path, backend: Backend, machine: &Machine) -> Result<Outcome, S
     // so the same program running on several backends at once does not share its files.
     let scratch = Scratch::new()?;
     ready.command.env("TMPDIR", &scratch.0);
-    if backend == Backend::Native && valgrind::enabled() {
+    if backend == Backend::Libc && valgrind::enabled() {
         let memcheck = valgrind::Memcheck::new()?;
         let ends_normally = read_expected(program).status == 0;
         let command = memcheck.wrap(&ready.command, ends_normally);

@@ -1,6 +1,6 @@
-//! The global allocator of every program: the system's, except that running out of memory is
-//! Keel's out-of-memory fault (`out of memory: cannot allocate N bytes`, status 1) instead of
-//! Rust's abort.
+//! The global allocator of every program: the system's (hosted) or `heap`'s (a freestanding
+//! executable), except that running out of memory is Keel's out-of-memory fault (`out of
+//! memory: cannot allocate N bytes`, status 1) instead of Rust's abort.
 //!
 //! Heap objects check their own allocations (`object`), but the runtime also allocates through
 //! Rust's collections (the VM's registers, formatted messages, split strings), and Rust answers
@@ -8,12 +8,45 @@
 //! native executables and into `keel` alike, installing the allocator here makes every backend,
 //! and the compiler, end the same way when memory runs out.
 //!
-//! What this module does not do: count or pool allocations (the system allocator does all the
+//! What this module does not do: count or pool allocations (the allocator below does all the
 //! work).
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use core::alloc::{GlobalAlloc, Layout};
 
 use crate::fault::out_of_memory;
+
+#[cfg(not(feature = "freestanding"))]
+use std::alloc::System;
+
+/// The allocator below a freestanding executable's: [`crate::heap::Heap`].
+#[cfg(feature = "freestanding")]
+struct System;
+
+#[cfg(feature = "freestanding")]
+static HEAP: crate::heap::Heap = crate::heap::Heap::new();
+
+// SAFETY: the heap serves one thread at a time, and a freestanding executable has one thread.
+#[cfg(feature = "freestanding")]
+unsafe impl Sync for crate::heap::Heap {}
+
+// SAFETY: forwards to the heap, which returns blocks of the layout's size and alignment or null.
+#[cfg(feature = "freestanding")]
+unsafe impl GlobalAlloc for System {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: one thread; `GlobalAlloc` callers never ask for 0 bytes.
+        unsafe { HEAP.alloc(layout.size(), layout.align()) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded from the caller.
+        unsafe { HEAP.free(ptr, layout.size(), layout.align()) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded from the caller.
+        unsafe { HEAP.realloc(ptr, layout.size(), layout.align(), new_size) }
+    }
+}
 
 /// The system allocator, with allocation failure reported as a fault.
 pub struct FaultingAllocator;

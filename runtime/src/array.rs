@@ -20,6 +20,7 @@ use crate::object::{
     alloc_object, is_unique, object_size, realloc_object, release, release_word, retain_many,
     retain_word,
 };
+use crate::prelude::*;
 use crate::string::as_bytes;
 use crate::value::word_eq;
 
@@ -43,7 +44,7 @@ pub unsafe fn slots(a: *mut ArrayHeader) -> *mut i64 {
 /// `a` must be a live array that is not changed while the slice is used.
 pub unsafe fn elements<'a>(a: *const ArrayHeader) -> &'a [i64] {
     // SAFETY: the first `len` slots are initialised elements.
-    unsafe { std::slice::from_raw_parts(slots(a.cast_mut()), (*a).len as usize) }
+    unsafe { core::slice::from_raw_parts(slots(a.cast_mut()), (*a).len as usize) }
 }
 
 /// An array's elements, to change in place.
@@ -53,7 +54,7 @@ pub unsafe fn elements<'a>(a: *const ArrayHeader) -> &'a [i64] {
 /// the slice is.
 unsafe fn elements_mut<'a>(a: *mut ArrayHeader) -> &'a mut [i64] {
     // SAFETY: as for `elements`, with exclusive access.
-    unsafe { std::slice::from_raw_parts_mut(slots(a), (*a).len as usize) }
+    unsafe { core::slice::from_raw_parts_mut(slots(a), (*a).len as usize) }
 }
 
 /// The descriptor of an array's elements.
@@ -124,7 +125,7 @@ pub(crate) unsafe fn copy_array(a: *const ArrayHeader, cap: i64) -> *mut ArrayHe
     unsafe {
         let items = elements(a);
         let copy = alloc_array((*a).desc, items.len() as i64, cap, false);
-        std::ptr::copy_nonoverlapping(items.as_ptr(), slots(copy), items.len());
+        core::ptr::copy_nonoverlapping(items.as_ptr(), slots(copy), items.len());
         retain_all(items, elem_desc(a));
         copy
     }
@@ -200,13 +201,13 @@ pub unsafe extern "C" fn keel_array_pop(
             // Recovered: the caller propagates the fault, and the array it passed is released
             // here, as every runtime function that consumes an argument and faults does.
             release(a.cast());
-            return std::ptr::null_mut();
+            return core::ptr::null_mut();
         }
         if !is_unique(a.cast()) {
             // Copy all but the last element instead of copying it only to release it.
             let items = &elements(a)[..len as usize - 1];
             let copy = alloc_array((*a).desc, items.len() as i64, items.len() as i64, false);
-            std::ptr::copy_nonoverlapping(items.as_ptr(), slots(copy), items.len());
+            core::ptr::copy_nonoverlapping(items.as_ptr(), slots(copy), items.len());
             retain_all(items, elem_desc(a));
             release(a.cast());
             return copy;
@@ -236,11 +237,11 @@ pub unsafe extern "C" fn keel_array_slice(
         let len = (*a).len;
         if !(0 <= i && i <= j && j <= len) {
             fault_at(site, site_len, &slice_message(i, j, len, OF_ARRAY));
-            return std::ptr::null_mut();
+            return core::ptr::null_mut();
         }
         let items = &elements(a)[i as usize..j as usize];
         let copy = alloc_array((*a).desc, items.len() as i64, items.len() as i64, false);
-        std::ptr::copy_nonoverlapping(items.as_ptr(), slots(copy), items.len());
+        core::ptr::copy_nonoverlapping(items.as_ptr(), slots(copy), items.len());
         retain_all(items, elem_desc(a));
         copy
     }
@@ -262,7 +263,7 @@ pub unsafe extern "C" fn keel_array_concat(
         let extra = (*b).len;
         let a = reserve_unique(a, len + extra);
         let items = elements(b);
-        std::ptr::copy_nonoverlapping(items.as_ptr(), slots(a).add(len as usize), items.len());
+        core::ptr::copy_nonoverlapping(items.as_ptr(), slots(a).add(len as usize), items.len());
         retain_all(items, elem_desc(a));
         (*a).len = len + extra;
         a
@@ -313,8 +314,8 @@ pub unsafe extern "C" fn keel_array_sort(a: *mut ArrayHeader) -> *mut ArrayHeade
 /// The order `sort` puts floats in: ascending, `-0.0` before `0.0`, every NaN last. A NaN's sign
 /// is not part of it: `0.0 / 0.0` is a negative NaN on x86_64 and a positive one on aarch64, and
 /// nothing else in Keel can see the difference.
-fn float_order(a: f64, b: f64) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
+fn float_order(a: f64, b: f64) -> core::cmp::Ordering {
+    use core::cmp::Ordering;
     match (a.is_nan(), b.is_nan()) {
         (true, true) => Ordering::Equal,
         (true, false) => Ordering::Greater,
@@ -371,7 +372,7 @@ unsafe fn position_fault(
         }
         release(a.cast());
     }
-    std::ptr::null_mut()
+    core::ptr::null_mut()
 }
 
 /// `array_insert_at(a, i, x)`: `a` with `x` inserted before position `i` (`i == len(a)`
@@ -400,7 +401,7 @@ pub unsafe extern "C" fn keel_array_insert_at(
         }
         let a = reserve_unique(a, len + 1);
         let at = slots(a).add(index as usize);
-        std::ptr::copy(at, at.add(1), (len - index) as usize);
+        core::ptr::copy(at, at.add(1), (len - index) as usize);
         *at = value;
         (*a).len = len + 1;
         a
@@ -429,7 +430,7 @@ pub unsafe extern "C" fn keel_array_remove_at(
         let a = reserve_unique(a, len);
         let at = slots(a).add(index as usize);
         let removed = *at;
-        std::ptr::copy(at.add(1), at, (len - index - 1) as usize);
+        core::ptr::copy(at.add(1), at, (len - index - 1) as usize);
         (*a).len = len - 1;
         release_element(a, removed);
         a
@@ -485,7 +486,7 @@ pub unsafe extern "C" fn keel_array_set_at(
         }
         let a = reserve_unique(a, len);
         let at = slots(a).add(index as usize);
-        let old = std::mem::replace(&mut *at, value);
+        let old = core::mem::replace(&mut *at, value);
         release_element(a, old);
         a
     }
@@ -514,7 +515,7 @@ pub unsafe extern "C" fn keel_array_fill(
             }
             let message = format!("invalid argument: array_fill with negative length {n}");
             fault_at(site, site_len, &message);
-            return std::ptr::null_mut();
+            return core::ptr::null_mut();
         }
         let a = alloc_array(desc, n, n, false);
         elements_mut(a).fill(value);
@@ -626,10 +627,10 @@ mod tests {
         // SAFETY: as above.
         unsafe {
             let a = strings(&["a", "b", "c"]);
-            let a = keel_array_pop(a, std::ptr::null(), 0);
+            let a = keel_array_pop(a, core::ptr::null(), 0);
             assert_eq!(live_objects(), before + 3);
             retain(a.cast());
-            let b = keel_array_pop(a, std::ptr::null(), 0);
+            let b = keel_array_pop(a, core::ptr::null(), 0);
             assert_eq!(take_strings(b), ["a"]);
             assert_eq!(take_strings(a), ["a", "b"]);
         }
@@ -642,9 +643,9 @@ mod tests {
         // SAFETY: as above.
         unsafe {
             let a = strings(&["a", "b", "c", "d"]);
-            let s = keel_array_slice(a, 1, 3, std::ptr::null(), 0);
+            let s = keel_array_slice(a, 1, 3, core::ptr::null(), 0);
             assert_eq!(take_strings(s), ["b", "c"]);
-            let empty = keel_array_slice(a, 4, 4, std::ptr::null(), 0);
+            let empty = keel_array_slice(a, 4, 4, core::ptr::null(), 0);
             assert_eq!(take_strings(empty), Vec::<String>::new());
             retain(a.cast());
             let twice = keel_array_concat(a, a);
@@ -724,13 +725,13 @@ mod tests {
         // SAFETY: as above.
         unsafe {
             let s = new_string(b"hi");
-            let a = keel_array_fill(&STRING_ARRAY_DESC, 3, s as i64, std::ptr::null(), 0);
+            let a = keel_array_fill(&STRING_ARRAY_DESC, 3, s as i64, core::ptr::null(), 0);
             assert_eq!((*s).rc, 3);
             assert_eq!(take_strings(a), ["hi", "hi", "hi"]);
             let s = new_string(b"gone");
-            let empty = keel_array_fill(&STRING_ARRAY_DESC, 0, s as i64, std::ptr::null(), 0);
+            let empty = keel_array_fill(&STRING_ARRAY_DESC, 0, s as i64, core::ptr::null(), 0);
             assert_eq!(take_strings(empty), Vec::<String>::new());
-            let zeros = keel_array_fill(&INT_ARRAY, 4, 7, std::ptr::null(), 0);
+            let zeros = keel_array_fill(&INT_ARRAY, 4, 7, core::ptr::null(), 0);
             assert_eq!(take_ints(zeros), [7, 7, 7, 7]);
         }
         assert_eq!(live_objects(), before);

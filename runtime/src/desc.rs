@@ -104,17 +104,17 @@ pub const FIELD_TY_OFFSET: i32 = 16;
 pub const FIELD_DESC_SIZE: usize = 24;
 
 const _: () = {
-    assert!(std::mem::offset_of!(TypeDesc, kind) == DESC_KIND_OFFSET as usize);
-    assert!(std::mem::offset_of!(TypeDesc, field_count) == DESC_FIELD_COUNT_OFFSET as usize);
-    assert!(std::mem::offset_of!(TypeDesc, elem) == DESC_ELEM_OFFSET as usize);
-    assert!(std::mem::offset_of!(TypeDesc, name) == DESC_NAME_OFFSET as usize);
-    assert!(std::mem::offset_of!(TypeDesc, name_len) == DESC_NAME_LEN_OFFSET as usize);
-    assert!(std::mem::offset_of!(TypeDesc, fields) == DESC_FIELDS_OFFSET as usize);
-    assert!(std::mem::size_of::<TypeDesc>() == TYPE_DESC_SIZE);
-    assert!(std::mem::offset_of!(FieldDesc, name) == FIELD_NAME_OFFSET as usize);
-    assert!(std::mem::offset_of!(FieldDesc, name_len) == FIELD_NAME_LEN_OFFSET as usize);
-    assert!(std::mem::offset_of!(FieldDesc, ty) == FIELD_TY_OFFSET as usize);
-    assert!(std::mem::size_of::<FieldDesc>() == FIELD_DESC_SIZE);
+    assert!(core::mem::offset_of!(TypeDesc, kind) == DESC_KIND_OFFSET as usize);
+    assert!(core::mem::offset_of!(TypeDesc, field_count) == DESC_FIELD_COUNT_OFFSET as usize);
+    assert!(core::mem::offset_of!(TypeDesc, elem) == DESC_ELEM_OFFSET as usize);
+    assert!(core::mem::offset_of!(TypeDesc, name) == DESC_NAME_OFFSET as usize);
+    assert!(core::mem::offset_of!(TypeDesc, name_len) == DESC_NAME_LEN_OFFSET as usize);
+    assert!(core::mem::offset_of!(TypeDesc, fields) == DESC_FIELDS_OFFSET as usize);
+    assert!(core::mem::size_of::<TypeDesc>() == TYPE_DESC_SIZE);
+    assert!(core::mem::offset_of!(FieldDesc, name) == FIELD_NAME_OFFSET as usize);
+    assert!(core::mem::offset_of!(FieldDesc, name_len) == FIELD_NAME_LEN_OFFSET as usize);
+    assert!(core::mem::offset_of!(FieldDesc, ty) == FIELD_TY_OFFSET as usize);
+    assert!(core::mem::size_of::<FieldDesc>() == FIELD_DESC_SIZE);
 };
 
 // SAFETY: descriptors are immutable once built; the pointers they hold lead only to other
@@ -134,10 +134,10 @@ impl TypeDesc {
         TypeDesc {
             kind,
             field_count: 0,
-            elem: std::ptr::null(),
-            name: std::ptr::null(),
+            elem: core::ptr::null(),
+            name: core::ptr::null(),
             name_len: 0,
-            fields: std::ptr::null(),
+            fields: core::ptr::null(),
         }
     }
 
@@ -147,9 +147,9 @@ impl TypeDesc {
             kind: KIND_ARRAY,
             field_count: 0,
             elem,
-            name: std::ptr::null(),
+            name: core::ptr::null(),
             name_len: 0,
-            fields: std::ptr::null(),
+            fields: core::ptr::null(),
         }
     }
 
@@ -159,9 +159,9 @@ impl TypeDesc {
             kind: KIND_MAP,
             field_count: 0,
             elem: entry,
-            name: std::ptr::null(),
+            name: core::ptr::null(),
             name_len: 0,
-            fields: std::ptr::null(),
+            fields: core::ptr::null(),
         }
     }
 
@@ -171,9 +171,9 @@ impl TypeDesc {
             kind: KIND_SET,
             field_count: 0,
             elem: item,
-            name: std::ptr::null(),
+            name: core::ptr::null(),
             name_len: 0,
-            fields: std::ptr::null(),
+            fields: core::ptr::null(),
         }
     }
 
@@ -182,7 +182,7 @@ impl TypeDesc {
         TypeDesc {
             kind: KIND_STRUCT,
             field_count: fields.len() as u32,
-            elem: std::ptr::null(),
+            elem: core::ptr::null(),
             name: name.as_ptr(),
             name_len: name.len() as u64,
             fields: fields.as_ptr(),
@@ -194,10 +194,10 @@ impl TypeDesc {
         TypeDesc {
             kind: KIND_ENUM,
             field_count: 0,
-            elem: std::ptr::null(),
+            elem: core::ptr::null(),
             name: name.as_ptr(),
             name_len: name.len() as u64,
-            fields: std::ptr::null(),
+            fields: core::ptr::null(),
         }
     }
 
@@ -242,7 +242,7 @@ impl TypeDesc {
             return &[];
         }
         // SAFETY: the caller guarantees the name range is valid.
-        unsafe { std::slice::from_raw_parts(self.name, self.name_len as usize) }
+        unsafe { core::slice::from_raw_parts(self.name, self.name_len as usize) }
     }
 
     /// A struct's fields (empty for other kinds).
@@ -254,7 +254,7 @@ impl TypeDesc {
             return &[];
         }
         // SAFETY: the caller guarantees the field table is valid.
-        unsafe { std::slice::from_raw_parts(self.fields, self.field_count as usize) }
+        unsafe { core::slice::from_raw_parts(self.fields, self.field_count as usize) }
     }
 }
 
@@ -277,7 +277,7 @@ impl FieldDesc {
             return &[];
         }
         // SAFETY: the caller guarantees the name range is valid.
-        unsafe { std::slice::from_raw_parts(self.name, self.name_len as usize) }
+        unsafe { core::slice::from_raw_parts(self.name, self.name_len as usize) }
     }
 }
 
@@ -338,7 +338,7 @@ mod tests {
         assert!(TypeDesc::map(&ENTRY).is_heap());
         assert!(TypeDesc::set(&INT_DESC).is_heap());
         // SAFETY: a null descriptor is allowed.
-        assert!(!unsafe { desc_is_heap(std::ptr::null()) });
+        assert!(!unsafe { desc_is_heap(core::ptr::null()) });
     }
 
     #[test]

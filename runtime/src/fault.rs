@@ -14,10 +14,10 @@
 //! [`keel_fault`] raises a fault whose whole text generated code supplies (failed `assert`,
 //! contracts, `invariant`). Stack overflow is in `stack`; the `live` block state in `recover`.
 
-use std::fmt::Write as _;
-
 use crate::fd::{StackLine, STDERR};
 use crate::output::flush_stdout_before_fault;
+use crate::prelude::*;
+use crate::text::Text;
 
 /// The integer operation whose check failed, as passed to [`keel_fault_int`].
 #[repr(u32)]
@@ -64,20 +64,31 @@ impl IntOp {
 
 /// The `<kind>: <message>` part of an integer fault's report (`b` is ignored for `Neg`).
 pub fn int_fault_message(op: IntOp, a: i64, b: i64) -> String {
-    match op {
-        IntOp::Neg => format!("integer overflow: -({a}) does not fit in int"),
-        IntOp::Div | IntOp::Rem if b == 0 => format!("division by zero: {a} {} 0", op.symbol()),
-        IntOp::Shl | IntOp::Shr => {
-            format!(
-                "integer overflow: {a} {} {b}: shift amount must be in 0..64",
-                op.symbol()
-            )
-        }
-        _ => format!(
-            "integer overflow: {a} {} {b} does not fit in int",
-            op.symbol()
-        ),
+    let mut text = Text::new();
+    if op == IntOp::Neg {
+        return text
+            .str("integer overflow: -(")
+            .int(a)
+            .str(") does not fit in int")
+            .take();
     }
+    let by_zero = matches!(op, IntOp::Div | IntOp::Rem) && b == 0;
+    text.str(if by_zero {
+        "division by zero: "
+    } else {
+        "integer overflow: "
+    })
+    .int(a)
+    .str(" ")
+    .str(op.symbol())
+    .str(" ")
+    .int(b)
+    .str(match op {
+        _ if by_zero => "",
+        IntOp::Shl | IntOp::Shr => ": shift amount must be in 0..64",
+        _ => " does not fit in int",
+    })
+    .take()
 }
 
 /// Reports a failed integer check at `site` (the text `file:line:col`): ends the process, or
@@ -89,7 +100,10 @@ pub fn int_fault_message(op: IntOp, a: i64, b: i64) -> String {
 pub unsafe extern "C" fn keel_fault_int(site: *const u8, site_len: usize, op: u32, a: i64, b: i64) {
     let message = match IntOp::from_code(op) {
         Some(op) => int_fault_message(op, a, b),
-        None => format!("internal error: unknown integer operation {op}"),
+        None => Text::new()
+            .str("internal error: unknown integer operation ")
+            .uint(u64::from(op))
+            .take(),
     };
     // SAFETY: the caller passes a valid site.
     unsafe { fault_at(site, site_len, &message) }
@@ -103,12 +117,28 @@ pub const OF_STRING: &str = "a string";
 /// The message of `index` out of bounds for a container (`of`: [`OF_ARRAY`] or [`OF_STRING`]) of
 /// length `len`.
 pub fn index_message(index: i64, len: i64, of: &str) -> String {
-    format!("index out of bounds: index {index} is out of range for {of} of length {len}")
+    Text::new()
+        .str("index out of bounds: index ")
+        .int(index)
+        .str(" is out of range for ")
+        .str(of)
+        .str(" of length ")
+        .int(len)
+        .take()
 }
 
 /// The message of the slice `i..j` out of bounds for a container of length `len`.
 pub fn slice_message(i: i64, j: i64, len: i64, of: &str) -> String {
-    format!("index out of bounds: slice {i}..{j} is out of range for {of} of length {len}")
+    Text::new()
+        .str("index out of bounds: slice ")
+        .int(i)
+        .str("..")
+        .int(j)
+        .str(" is out of range for ")
+        .str(of)
+        .str(" of length ")
+        .int(len)
+        .take()
 }
 
 /// The message of an array index out of bounds.
@@ -197,9 +227,9 @@ unsafe fn site_text<'a>(site: *const u8, site_len: usize) -> &'a str {
         &[][..]
     } else {
         // SAFETY: the caller passes a valid byte range.
-        unsafe { std::slice::from_raw_parts(site, site_len) }
+        unsafe { core::slice::from_raw_parts(site, site_len) }
     };
-    std::str::from_utf8(site).unwrap_or("?")
+    core::str::from_utf8(site).unwrap_or("?")
 }
 
 /// Raises `message` at the site passed to a runtime function as `(site, site_len)`: see
@@ -226,16 +256,19 @@ pub unsafe fn fatal_at(site: *const u8, site_len: usize, message: &str) -> ! {
 pub fn out_of_memory(bytes: usize) -> ! {
     flush_stdout_before_fault();
     let mut line = StackLine::<128>::new(STDERR);
-    let _ = writeln!(line, "out of memory: cannot allocate {bytes} bytes");
+    let mut digits = [0u8; 20];
+    line.push(b"out of memory: cannot allocate ")
+        .push(crate::output::format_int(bytes as i64, &mut digits))
+        .push(b" bytes\n");
     line.finish();
-    std::process::exit(1)
+    crate::host::exit(1)
 }
 
 /// Raises the fault `message` at `site`: inside a `live` block, records it (see `recover`) and
 /// returns; otherwise prints `site: message` to standard error and exits with status 1.
 pub fn fault(site: &str, message: &str) {
     if crate::recover::recovering() {
-        crate::recover::record(format!("{site}: {message}"));
+        crate::recover::record(Text::new().str(site).str(": ").str(message).take());
     } else {
         fatal(site, message)
     }
@@ -252,7 +285,7 @@ pub fn fatal(site: &str, message: &str) -> ! {
         .push(message.as_bytes())
         .push(b"\n");
     line.finish();
-    std::process::exit(1)
+    crate::host::exit(1)
 }
 
 #[cfg(test)]

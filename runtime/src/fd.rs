@@ -10,11 +10,9 @@
 //! What this module does not do: buffer standard output (see `output`) or decide what a write
 //! error means.
 
-use std::fmt;
-use std::fs::File;
-use std::io::{self, Write};
-use std::mem::ManuallyDrop;
-use std::os::fd::FromRawFd;
+use core::fmt;
+
+use crate::sys::Errno;
 
 /// The standard output descriptor.
 pub const STDOUT: i32 = 1;
@@ -22,11 +20,8 @@ pub const STDOUT: i32 = 1;
 pub const STDERR: i32 = 2;
 
 /// Writes all of `bytes` to the descriptor `fd` (retrying interrupted and partial writes).
-pub fn write_all(fd: i32, bytes: &[u8]) -> io::Result<()> {
-    // SAFETY: the `File` only borrows the descriptor: `ManuallyDrop` keeps it from being closed,
-    // and a descriptor that is not open makes `write` fail with EBADF, nothing worse.
-    let mut file = ManuallyDrop::new(unsafe { File::from_raw_fd(fd) });
-    file.write_all(bytes)
+pub fn write_all(fd: i32, bytes: &[u8]) -> Result<(), Errno> {
+    crate::sys::write_all(fd, bytes)
 }
 
 /// A line of text built on the stack and written to a descriptor: what does not fit in `N`
@@ -84,11 +79,12 @@ impl<const N: usize> fmt::Write for StackLine<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::File;
 
     /// A line longer than the buffer reaches the descriptor whole and in order.
     #[test]
     fn long_lines_are_written_in_order() {
-        use std::fmt::Write as _;
+        use core::fmt::Write as _;
         use std::io::Read;
         use std::os::fd::AsRawFd;
 

@@ -14,18 +14,19 @@
 //! What this module does not do: buffer (each call is one open, read or write and close), or
 //! resolve paths (relative ones are relative to the working directory).
 
-use std::cell::RefCell;
-use std::io::{ErrorKind, Write};
+use core::cell::RefCell;
 
 use crate::layout::StrHeader;
 use crate::output::flush_stdout;
+use crate::prelude::*;
 use crate::string::{as_str, new_string};
+use crate::sys::{self, Errno};
 
-thread_local! {
+crate::per_thread! {
     /// Why the last operation failed; empty when it did not.
     static IO_ERROR: RefCell<String> = const { RefCell::new(String::new()) };
     /// Whether file operations are refused and `sleep_ms` does not sleep (see [`set_sandboxed`]).
-    static SANDBOXED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static SANDBOXED: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
 }
 
 /// Refuses (`true`) or allows again every file operation on this thread, and makes `sleep_ms`
@@ -52,28 +53,42 @@ fn set_error(message: String) {
 }
 
 /// Records the failure of `action` (`read`, `write`, ...) on `path`.
-fn failed(action: &str, path: &str, error: &std::io::Error) {
-    set_error(format!("cannot {action} {path:?}: {}", reason(error)));
+fn failed(action: &str, path: &str, error: Errno) {
+    set_error(format!("cannot {action} {path:?}: {}", error.reason()));
 }
 
-/// The reason for `error`, in words that do not depend on the C library.
-fn reason(error: &std::io::Error) -> String {
-    let words = match error.kind() {
-        ErrorKind::NotFound => "no such file or directory",
-        ErrorKind::PermissionDenied => "permission denied",
-        ErrorKind::AlreadyExists => "already exists",
-        ErrorKind::IsADirectory => "is a directory",
-        ErrorKind::NotADirectory => "not a directory",
-        ErrorKind::DirectoryNotEmpty => "directory not empty",
-        ErrorKind::ReadOnlyFilesystem => "read-only file system",
-        ErrorKind::StorageFull => "no space left on device",
-        ErrorKind::FileTooLarge => "file too large",
-        ErrorKind::InvalidFilename => "invalid file name",
-        ErrorKind::OutOfMemory => "out of memory",
-        ErrorKind::Interrupted => "interrupted",
-        _ => return error.to_string(),
-    };
-    words.to_string()
+/// The whole content of the file at `path`.
+fn read_all(path: &str) -> Result<Vec<u8>, Errno> {
+    let fd = sys::open(path.as_bytes(), sys::O_RDONLY)?;
+    let result = read_to_end(fd);
+    sys::close(fd);
+    result
+}
+
+/// Everything left to read from `fd`, read in as few calls as its size allows.
+fn read_to_end(fd: i32) -> Result<Vec<u8>, Errno> {
+    let expected = sys::file_size(fd).unwrap_or(0);
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(expected.saturating_add(1))
+        .map_err(|_| Errno(12))?;
+    loop {
+        if bytes.len() == bytes.capacity() {
+            bytes
+                .try_reserve(bytes.len().max(8192))
+                .map_err(|_| Errno(12))?;
+        }
+        let spare = bytes.spare_capacity_mut();
+        // SAFETY: the spare capacity is writable, and reading writes only initialized bytes
+        // into it, of which `read_some` reports how many.
+        let spare =
+            unsafe { core::slice::from_raw_parts_mut(spare.as_mut_ptr().cast(), spare.len()) };
+        match sys::read_some(fd, spare)? {
+            0 => return Ok(bytes),
+            // SAFETY: the kernel wrote `n` bytes after the initialized ones.
+            n => unsafe { bytes.set_len(bytes.len() + n) },
+        }
+    }
 }
 
 /// # Safety
@@ -94,8 +109,8 @@ pub unsafe extern "C" fn keel_file_read(path: *const StrHeader) -> *mut StrHeade
     if refused("read", path) {
         return new_string(b"");
     }
-    match std::fs::read(path) {
-        Ok(bytes) => match std::str::from_utf8(&bytes) {
+    match read_all(path) {
+        Ok(bytes) => match core::str::from_utf8(&bytes) {
             Ok(content) => new_string(content.as_bytes()),
             Err(_) => {
                 set_error(format!("cannot read {path:?}: not UTF-8 text"));
@@ -103,7 +118,7 @@ pub unsafe extern "C" fn keel_file_read(path: *const StrHeader) -> *mut StrHeade
             }
         },
         Err(error) => {
-            failed("read", path, &error);
+            failed("read", path, error);
             new_string(b"")
         }
     }
@@ -118,19 +133,16 @@ unsafe fn write(path: *const StrHeader, content: *const StrHeader, append: bool)
     if refused(action, path) {
         return 0;
     }
-    let mut options = std::fs::OpenOptions::new();
-    if append {
-        options.append(true).create(true);
-    } else {
-        options.write(true).create(true).truncate(true);
-    }
-    let written = options
-        .open(path)
-        .and_then(|mut file| file.write_all(content.as_bytes()));
+    let mode = if append { sys::O_APPEND } else { sys::O_TRUNC };
+    let written = sys::open(path.as_bytes(), sys::O_WRONLY | sys::O_CREAT | mode).and_then(|fd| {
+        let result = sys::write_all(fd, content.as_bytes());
+        sys::close(fd);
+        result
+    });
     match written {
         Ok(()) => content.len() as i64,
         Err(error) => {
-            failed(action, path, &error);
+            failed(action, path, error);
             0
         }
     }
@@ -167,7 +179,7 @@ pub unsafe extern "C" fn keel_file_append(
 pub unsafe extern "C" fn keel_file_exists(path: *const StrHeader) -> i64 {
     // SAFETY: forwarded from the caller.
     let path = unsafe { text(path) };
-    i64::from(!refused("look for", path) && std::fs::metadata(path).is_ok())
+    i64::from(!refused("look for", path) && sys::exists(path.as_bytes()))
 }
 
 /// `remove_file`: removes the file at `path`, or records why not.
@@ -181,8 +193,8 @@ pub unsafe extern "C" fn keel_file_remove(path: *const StrHeader) {
     if refused("remove", path) {
         return;
     }
-    if let Err(error) = std::fs::remove_file(path) {
-        failed("remove", path, &error);
+    if let Err(error) = sys::unlink(path.as_bytes()) {
+        failed("remove", path, error);
     }
 }
 
@@ -195,13 +207,13 @@ pub unsafe extern "C" fn keel_file_remove(path: *const StrHeader) {
 pub unsafe extern "C" fn keel_env_var(name: *const StrHeader) -> *mut StrHeader {
     // SAFETY: forwarded from the caller.
     let name = unsafe { text(name) };
-    match std::env::var(name) {
-        Ok(value) => new_string(value.as_bytes()),
-        Err(std::env::VarError::NotPresent) => {
+    match crate::host::env_var(name).map(String::from_utf8) {
+        Some(Ok(value)) => new_string(value.as_bytes()),
+        None => {
             set_error(format!("{name} is not set"));
             new_string(b"")
         }
-        Err(std::env::VarError::NotUnicode(_)) => {
+        Some(Err(_)) => {
             set_error(format!("{name} is not UTF-8 text"));
             new_string(b"")
         }
@@ -225,7 +237,7 @@ pub extern "C" fn keel_read_line() -> *mut StrHeader {
 /// it did not.
 #[no_mangle]
 pub extern "C" fn keel_io_error() -> *mut StrHeader {
-    let message = IO_ERROR.with(|slot| std::mem::take(&mut *slot.borrow_mut()));
+    let message = IO_ERROR.with(|slot| core::mem::take(&mut *slot.borrow_mut()));
     new_string(message.as_bytes())
 }
 
@@ -235,7 +247,7 @@ pub extern "C" fn keel_io_error() -> *mut StrHeader {
 pub extern "C" fn keel_sleep_ms(ms: i64) {
     flush_stdout();
     if ms > 0 && !SANDBOXED.with(|flag| flag.get()) {
-        std::thread::sleep(std::time::Duration::from_millis(ms as u64));
+        sys::sleep_ms(ms as u64);
     }
 }
 

@@ -10,14 +10,13 @@
 //!
 //! What this module does not do: parse floats (see `parse`) or print them (see `output`).
 
-use std::fmt;
-use std::io::Write as _;
+use core::fmt::{self, Write as _};
 
 /// Longest text the rule produces: a sign, `0.` and 4 zeros, and 17 digits, with room to spare.
 const MAX_TEXT: usize = 40;
 
 /// The smallest and largest decimal exponents written in fixed notation.
-const FIXED_EXPONENTS: std::ops::RangeInclusive<i32> = -5..=15;
+const FIXED_EXPONENTS: core::ops::RangeInclusive<i32> = -5..=15;
 
 /// A float's text, held inline.
 #[derive(Clone, Copy)]
@@ -67,7 +66,7 @@ impl FloatText {
     /// The text.
     pub fn as_str(&self) -> &str {
         // The text is built from ASCII digits, signs, `.`, `e` and the words `NaN`/`inf` only.
-        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+        core::str::from_utf8(self.as_bytes()).unwrap_or_default()
     }
 
     fn push_bytes(&mut self, bytes: &[u8]) {
@@ -110,10 +109,32 @@ impl FloatText {
         }
         self.push_bytes(b"e");
         let mut exp_text = [0u8; 8];
-        let mut cursor = std::io::Cursor::new(&mut exp_text[..]);
+        let mut cursor = Cursor::new(&mut exp_text);
         let _ = write!(cursor, "{exponent}");
-        let used = cursor.position() as usize;
+        let used = cursor.len;
         self.push_bytes(&exp_text[..used]);
+    }
+}
+
+/// Formatted text written into a fixed buffer; what does not fit is an error.
+struct Cursor<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(buf: &'a mut [u8]) -> Self {
+        Cursor { buf, len: 0 }
+    }
+}
+
+impl fmt::Write for Cursor<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        let end = self.len + text.len();
+        let room = self.buf.get_mut(self.len..end).ok_or(fmt::Error)?;
+        room.copy_from_slice(text.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
@@ -136,9 +157,9 @@ fn shortest_digits(magnitude: f64) -> ([u8; 24], usize, i32) {
     // `{:e}` writes e.g. `1.2345678901234568e17`, `5e-324`: at most 17 digits, a point, `e`, a
     // sign and three exponent digits.
     let mut raw = [0u8; 32];
-    let mut cursor = std::io::Cursor::new(&mut raw[..]);
+    let mut cursor = Cursor::new(&mut raw);
     let _ = write!(cursor, "{magnitude:e}");
-    let used = cursor.position() as usize;
+    let used = cursor.len;
     let raw = &raw[..used];
 
     let mut digits = [0u8; 24];

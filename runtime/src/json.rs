@@ -24,6 +24,7 @@ use crate::fault::fault_at;
 use crate::float::FloatText;
 use crate::layout::{ArrayHeader, ObjHeader, StrHeader};
 use crate::object::struct_fields;
+use crate::prelude::*;
 use crate::string::{as_bytes, new_string};
 
 /// How deeply a value `json_encode` writes may nest.
@@ -214,7 +215,7 @@ pub unsafe extern "C" fn keel_json_encode(
             );
             // SAFETY: forwarded from the caller.
             unsafe { fault_at(site, site_len, &message) };
-            std::ptr::null_mut()
+            core::ptr::null_mut()
         }
     }
 }

@@ -93,19 +93,19 @@ pub const OBJECT_ALIGN: usize = 8;
 
 // The constants above must describe the `repr(C)` structs exactly.
 const _: () = {
-    assert!(std::mem::size_of::<ObjHeader>() == OBJ_HEADER_SIZE);
-    assert!(std::mem::offset_of!(ObjHeader, rc) == RC_OFFSET as usize);
-    assert!(std::mem::offset_of!(ObjHeader, desc) == DESC_OFFSET as usize);
-    assert!(std::mem::offset_of!(StrHeader, rc) == RC_OFFSET as usize);
-    assert!(std::mem::offset_of!(StrHeader, desc) == DESC_OFFSET as usize);
-    assert!(std::mem::offset_of!(StrHeader, len) == STR_LEN_OFFSET as usize);
-    assert!(std::mem::offset_of!(StrHeader, cap) == STR_CAP_OFFSET as usize);
-    assert!(std::mem::offset_of!(StrHeader, chars) == STR_CHARS_OFFSET as usize);
-    assert!(std::mem::size_of::<StrHeader>() == STR_BYTES_OFFSET as usize);
-    assert!(std::mem::offset_of!(ArrayHeader, rc) == RC_OFFSET as usize);
-    assert!(std::mem::offset_of!(ArrayHeader, desc) == DESC_OFFSET as usize);
-    assert!(std::mem::offset_of!(ArrayHeader, len) == ARRAY_LEN_OFFSET as usize);
-    assert!(std::mem::offset_of!(ArrayHeader, cap) == ARRAY_CAP_OFFSET as usize);
-    assert!(std::mem::size_of::<ArrayHeader>() == ARRAY_ELEMS_OFFSET as usize);
+    assert!(core::mem::size_of::<ObjHeader>() == OBJ_HEADER_SIZE);
+    assert!(core::mem::offset_of!(ObjHeader, rc) == RC_OFFSET as usize);
+    assert!(core::mem::offset_of!(ObjHeader, desc) == DESC_OFFSET as usize);
+    assert!(core::mem::offset_of!(StrHeader, rc) == RC_OFFSET as usize);
+    assert!(core::mem::offset_of!(StrHeader, desc) == DESC_OFFSET as usize);
+    assert!(core::mem::offset_of!(StrHeader, len) == STR_LEN_OFFSET as usize);
+    assert!(core::mem::offset_of!(StrHeader, cap) == STR_CAP_OFFSET as usize);
+    assert!(core::mem::offset_of!(StrHeader, chars) == STR_CHARS_OFFSET as usize);
+    assert!(core::mem::size_of::<StrHeader>() == STR_BYTES_OFFSET as usize);
+    assert!(core::mem::offset_of!(ArrayHeader, rc) == RC_OFFSET as usize);
+    assert!(core::mem::offset_of!(ArrayHeader, desc) == DESC_OFFSET as usize);
+    assert!(core::mem::offset_of!(ArrayHeader, len) == ARRAY_LEN_OFFSET as usize);
+    assert!(core::mem::offset_of!(ArrayHeader, cap) == ARRAY_CAP_OFFSET as usize);
+    assert!(core::mem::size_of::<ArrayHeader>() == ARRAY_ELEMS_OFFSET as usize);
     assert!(STRUCT_FIELDS_OFFSET as usize == OBJ_HEADER_SIZE);
 };

@@ -23,8 +23,30 @@
 //! (what a REPL session keeps between entries), [`stack`] (call
 //! depth limit, the body's stack, stack overflow), [`own_stack`] (running on a mapped stack).
 //!
+//! **Two builds, one source.** Hosted (the default), the runtime uses Rust's standard library
+//! for per-thread state and for the few things `host` lists; that build is linked into `keel`
+//! (the JIT and the VM) and into executables built with `--libc`. With the feature
+//! `freestanding` it is `#![no_std]`, for executables with no C library: its own entry point and
+//! memory functions ([`freestanding`](mod@freestanding)), its own heap on `mmap` ([`heap`]),
+//! one thread. Both make their system calls through [`sys`], and compute floats with the
+//! `libm` crate, so a program does the same in either.
+//!
 //! What this crate does not do: it knows nothing of the IR, of source text or of Cranelift, and it
-//! depends on no other crate (the compiler's build script compiles it with `rustc` alone).
+//! depends on no crate but `libm`.
+
+#![cfg_attr(feature = "freestanding", no_std)]
+
+extern crate alloc;
+
+/// What modules use from `alloc`, which the standard library's prelude gives hosted builds.
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::format;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
 
 pub mod allocator;
 pub mod array;
@@ -33,6 +55,11 @@ pub mod fault;
 pub mod fd;
 pub mod files;
 pub mod float;
+#[cfg(feature = "freestanding")]
+pub mod freestanding;
+#[cfg(any(feature = "freestanding", test))]
+pub mod heap;
+pub mod host;
 pub mod json;
 pub mod layout;
 pub mod map;
@@ -49,9 +76,11 @@ pub mod stack;
 pub mod statics;
 pub mod string;
 pub mod string_ops;
+pub mod sys;
 pub mod system;
 #[cfg(test)]
 mod test_support;
+pub mod text;
 pub mod value;
 
 pub use array::{
@@ -107,6 +136,8 @@ pub use string_ops::{
 };
 pub use system::{keel_args, keel_clock_ms, keel_input};
 pub use value::{keel_value_eq, keel_value_to_str};
+
+use prelude::*;
 
 /// Every runtime entry point generated code may call, by its symbol name, for the JIT to bind.
 pub fn symbols() -> Vec<(&'static str, *const u8)> {

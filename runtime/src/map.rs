@@ -39,8 +39,8 @@
 //! What this module does not do: free maps (see `object`, which releases the entries of a dead
 //! map through its pending list), compare or print whole maps (see `value`), or check key types.
 
-use std::cell::Cell;
-use std::cmp::Ordering;
+use core::cell::Cell;
+use core::cmp::Ordering;
 
 use crate::array::{alloc_array, slots};
 use crate::desc::{
@@ -50,6 +50,7 @@ use crate::desc::{
 use crate::fault::{fatal, out_of_memory};
 use crate::layout::{ArrayHeader, ObjHeader, StrHeader, OBJECT_ALIGN};
 use crate::object::{alloc_object, is_unique, release, release_word, retain_word, struct_fields};
+use crate::prelude::*;
 use crate::string::as_bytes;
 
 /// One entry of a map: the key, its value (0 in a set) and the key's hash.
@@ -103,9 +104,9 @@ struct Found {
 }
 
 /// The size of a map object.
-pub(crate) const MAP_SIZE: usize = std::mem::size_of::<MapObject>();
+pub(crate) const MAP_SIZE: usize = core::mem::size_of::<MapObject>();
 
-const _: () = assert!(std::mem::align_of::<MapObject>() <= OBJECT_ALIGN);
+const _: () = assert!(core::mem::align_of::<MapObject>() <= OBJECT_ALIGN);
 
 /// Whether objects of `kind` are map objects.
 pub(crate) fn is_map_kind(kind: u32) -> bool {
@@ -169,8 +170,8 @@ pub(crate) unsafe fn drop_storage(m: *mut ObjHeader) {
     // SAFETY: the caller guarantees `m` is a dead map object, dropped only once.
     unsafe {
         let map = m.cast::<MapObject>();
-        std::ptr::drop_in_place(&mut (*map).entries);
-        std::ptr::drop_in_place(&mut (*map).index);
+        core::ptr::drop_in_place(&mut (*map).entries);
+        core::ptr::drop_in_place(&mut (*map).index);
     }
 }
 
@@ -331,7 +332,7 @@ unsafe fn hash_composite(key: i64, desc: *const TypeDesc) -> u64 {
             *next += 1;
             match hash_part(h, word, field.ty) {
                 Ok(mixed) => h = mixed,
-                Err(frame) => outer.push(std::mem::replace(&mut top, frame)),
+                Err(frame) => outer.push(core::mem::replace(&mut top, frame)),
             }
         }
     }
@@ -406,7 +407,7 @@ unsafe fn compare_keys(a: i64, b: i64, desc: *const TypeDesc) -> Ordering {
             match compare_part(x, y, field.ty) {
                 Ok(Ordering::Equal) => {}
                 Ok(order) => return order,
-                Err(frame) => outer.push(std::mem::replace(&mut top, frame)),
+                Err(frame) => outer.push(core::mem::replace(&mut top, frame)),
             }
         }
     }
@@ -717,7 +718,7 @@ unsafe fn new_map(desc: *const TypeDesc) -> *mut ObjHeader {
                     _ => fatal("keel", "internal error: a map's entry type is not a pair"),
                 }
             }
-            KIND_SET => ((*desc).elem, std::ptr::null()),
+            KIND_SET => ((*desc).elem, core::ptr::null()),
             kind => fatal(
                 "keel",
                 &format!("internal error: a map of a type of kind {kind}"),
@@ -882,7 +883,7 @@ pub unsafe extern "C" fn keel_map_insert(
             Probe::Found { entry, .. } => {
                 let m = unique(m, 0);
                 let map = map_mut(m);
-                let old = std::mem::replace(&mut map.entries[entry].value, value);
+                let old = core::mem::replace(&mut map.entries[entry].value, value);
                 if map.key_heap {
                     release_word(key);
                 }
@@ -1750,7 +1751,7 @@ mod tests {
         // SAFETY: the array has room for the items.
         unsafe {
             let a = crate::array::keel_array_alloc(&INT_ARRAY, items.len() as i64);
-            std::ptr::copy_nonoverlapping(items.as_ptr(), slots(a), items.len());
+            core::ptr::copy_nonoverlapping(items.as_ptr(), slots(a), items.len());
             a as i64
         }
     }

@@ -20,14 +20,14 @@
 //! What this module does not do: build strings, arrays or maps (see `string`, `array`, `map`); it
 //! only knows their sizes, to free and copy them.
 
-use std::alloc::{alloc, alloc_zeroed, dealloc, realloc, Layout};
-use std::cell::Cell;
+use alloc::alloc::{alloc, alloc_zeroed, dealloc, realloc, Layout};
+use core::cell::Cell;
 
 use crate::desc::{desc_is_heap, TypeDesc, KIND_ARRAY};
 use crate::fault::out_of_memory;
 use crate::layout::{ArrayHeader, ObjHeader, StrHeader, OBJECT_ALIGN, STATIC_RC};
 
-thread_local! {
+crate::per_thread! {
     static LIVE_OBJECTS: Cell<i64> = const { Cell::new(0) };
 }
 
@@ -129,7 +129,7 @@ pub(crate) unsafe fn realloc_string_memory(
     let moved = alloc_struct_memory(new_size);
     // SAFETY: both blocks hold at least the bytes copied; the old one is freed as it was made.
     unsafe {
-        std::ptr::copy_nonoverlapping(ptr, moved, old_size.min(new_size));
+        core::ptr::copy_nonoverlapping(ptr, moved, old_size.min(new_size));
         dealloc_struct_memory(ptr, old_size);
     }
     moved
@@ -396,7 +396,10 @@ unsafe fn free_one(obj: *mut ObjHeader, pending: &mut *mut ObjHeader) {
             }
             Some(desc) => crate::fault::fatal(
                 "keel",
-                &format!("internal error: free of an object of kind {}", desc.kind),
+                &crate::text::Text::new()
+                    .str("internal error: free of an object of kind ")
+                    .uint(u64::from(desc.kind))
+                    .take(),
             ),
         };
         dealloc_object(obj.cast(), size);
@@ -438,7 +441,7 @@ unsafe fn shallow_copy(obj: *mut ObjHeader) -> *mut ObjHeader {
             Some(desc) => {
                 let size = struct_size(desc);
                 let copy = alloc_struct_memory(size).cast::<ObjHeader>();
-                std::ptr::copy_nonoverlapping(obj.cast::<u8>(), copy.cast::<u8>(), size);
+                core::ptr::copy_nonoverlapping(obj.cast::<u8>(), copy.cast::<u8>(), size);
                 (*copy).rc = 1;
                 let fields = struct_fields(copy);
                 for (index, field) in desc.field_descs().iter().enumerate() {
@@ -488,7 +491,7 @@ pub unsafe extern "C" fn keel_struct_alloc(desc: *const TypeDesc) -> *mut ObjHea
         (*obj).rc = 1;
         (*obj).desc = desc;
         let fields = struct_fields(obj);
-        std::ptr::write_bytes(fields, 0, (*desc).field_count as usize);
+        core::ptr::write_bytes(fields, 0, (*desc).field_count as usize);
     }
     obj
 }
@@ -556,9 +559,9 @@ mod tests {
         let before = live_objects();
         // SAFETY: null and a static string are valid arguments.
         unsafe {
-            retain(std::ptr::null_mut());
-            release(std::ptr::null_mut());
-            keel_free(std::ptr::null_mut());
+            retain(core::ptr::null_mut());
+            release(core::ptr::null_mut());
+            keel_free(core::ptr::null_mut());
             let obj = literal.as_ptr() as *mut ObjHeader;
             retain(obj);
             release(obj);

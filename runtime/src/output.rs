@@ -17,13 +17,13 @@
 //! The text of a float comes from `float`, that of arrays and structs from `value`; this module
 //! only writes it.
 
-use std::cell::RefCell;
-use std::io;
-
 use crate::fd::{write_all, StackLine, STDERR, STDOUT};
 use crate::float::FloatText;
 use crate::layout::ObjHeader;
+use crate::prelude::*;
 use crate::string::{as_bytes, StrHeader};
+use crate::sys::Errno;
+use core::cell::RefCell;
 
 /// `flags` bit: write a newline after the value.
 pub const PRINT_NEWLINE: u32 = 1;
@@ -45,7 +45,7 @@ struct Buffer {
 impl Buffer {
     /// Adds `bytes`, writing out what is held first when they do not fit, and writing them
     /// directly when they could never fit.
-    fn add(&mut self, bytes: &[u8]) -> io::Result<()> {
+    fn add(&mut self, bytes: &[u8]) -> Result<(), Errno> {
         if self.len + bytes.len() > BUFFER_BYTES {
             self.write_out()?;
             if bytes.len() > BUFFER_BYTES {
@@ -57,7 +57,7 @@ impl Buffer {
         Ok(())
     }
 
-    fn write_out(&mut self) -> io::Result<()> {
+    fn write_out(&mut self) -> Result<(), Errno> {
         let held = self.len;
         // Emptied first: after an error the program ends, and nothing may be written twice.
         self.len = 0;
@@ -68,7 +68,7 @@ impl Buffer {
     }
 }
 
-thread_local! {
+crate::per_thread! {
     static STDOUT_BUF: RefCell<Buffer> = const {
         RefCell::new(Buffer {
             bytes: [0; BUFFER_BYTES],
@@ -81,7 +81,7 @@ thread_local! {
 /// module documentation).
 pub fn flush_stdout() {
     if let Err(error) = STDOUT_BUF.with(|buf| buf.borrow_mut().write_out()) {
-        stdout_failed(&error);
+        stdout_failed(error);
     }
 }
 
@@ -93,16 +93,17 @@ pub(crate) fn flush_stdout_before_fault() {
 
 /// Ends the program after a failed write to standard output.
 #[cold]
-fn stdout_failed(error: &io::Error) -> ! {
-    if error.kind() == io::ErrorKind::BrokenPipe {
-        std::process::exit(BROKEN_PIPE_STATUS);
+fn stdout_failed(error: Errno) -> ! {
+    const EPIPE: Errno = Errno(32);
+    if error == EPIPE {
+        crate::host::exit(BROKEN_PIPE_STATUS);
     }
     let mut line = StackLine::<256>::new(STDERR);
     line.push(b"output error: cannot write standard output: ");
-    line.push(write_error_reason(error.raw_os_error()).as_bytes());
+    line.push(write_error_reason(Some(error.0)).as_bytes());
     line.push(b"\n");
     line.finish();
-    std::process::exit(1)
+    crate::host::exit(1)
 }
 
 /// Why a write failed, in words that are the same on every machine (the C library's are not).
@@ -139,7 +140,7 @@ fn emit(bytes: &[u8], flags: u32) {
         Ok(())
     });
     if let Err(error) = written {
-        stdout_failed(&error);
+        stdout_failed(error);
     }
 }
 
@@ -187,7 +188,9 @@ pub unsafe extern "C" fn keel_print_value(value: *const ObjHeader, flags: u32) {
     emit(&text, flags);
 }
 
-/// Formats `value` in decimal into `buf`, returning the used tail.
+/// Formats `value` in decimal into `buf`, returning the used tail. Not inlined: every fault
+/// report and `print` of an int shares this one copy.
+#[inline(never)]
 pub(crate) fn format_int(value: i64, buf: &mut [u8; 20]) -> &[u8] {
     let negative = value < 0;
     let mut magnitude = value.unsigned_abs();

@@ -16,33 +16,13 @@
 //!
 //! What this module does not do: decide the size (see `stack::body_stack_bytes`) or count calls.
 
-use std::ffi::c_void;
+use core::ffi::c_void;
+
+use crate::sys;
 
 /// Bytes at the low end of the stack that are never accessible: stack probes of frames up to
 /// this size land in it. A multiple of every page size Linux uses (4, 16 and 64 KiB).
 pub const GUARD_BYTES: usize = 64 << 10;
-
-extern "C" {
-    fn mmap(
-        addr: *mut c_void,
-        len: usize,
-        prot: i32,
-        flags: i32,
-        fd: i32,
-        offset: i64,
-    ) -> *mut c_void;
-    fn munmap(addr: *mut c_void, len: usize) -> i32;
-    fn mprotect(addr: *mut c_void, len: usize, prot: i32) -> i32;
-}
-
-// The values of Linux's generic ABI, the same on x86_64 and aarch64.
-const PROT_NONE: i32 = 0;
-const PROT_READ_WRITE: i32 = 1 | 2;
-const MAP_PRIVATE: i32 = 0x02;
-const MAP_ANONYMOUS: i32 = 0x20;
-const MAP_NORESERVE: i32 = 0x4000;
-const MAP_STACK: i32 = 0x2_0000;
-const MAP_FAILED: isize = -1;
 
 /// A mapped stack, unmapped on drop.
 struct Stack {
@@ -54,26 +34,14 @@ impl Stack {
     /// Maps a stack of `size` bytes (a multiple of [`GUARD_BYTES`], more than it), or `None`
     /// when the address space cannot hold it.
     fn map(size: usize) -> Option<Stack> {
-        // SAFETY: an anonymous private mapping at an address of the kernel's choice touches no
-        // existing memory.
-        let base = unsafe {
-            mmap(
-                std::ptr::null_mut(),
-                size,
-                PROT_READ_WRITE,
-                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                -1,
-                0,
-            )
-        };
-        if base as isize == MAP_FAILED {
-            return None;
-        }
+        let base = sys::map(
+            size,
+            sys::PROT_READ_WRITE,
+            sys::MAP_NORESERVE | sys::MAP_STACK,
+        )?;
         let stack = Stack { base, size };
         // SAFETY: the guard is the first bytes of the mapping just made, which nothing uses.
-        if unsafe { mprotect(base, GUARD_BYTES, PROT_NONE) } != 0 {
-            return None;
-        }
+        unsafe { sys::protect(base, GUARD_BYTES, sys::PROT_NONE) }.ok()?;
         Some(stack)
     }
 
@@ -87,7 +55,7 @@ impl Stack {
 impl Drop for Stack {
     fn drop(&mut self) {
         // SAFETY: the mapping is ours and nothing runs on it any more.
-        unsafe { munmap(self.base, self.size) };
+        unsafe { sys::unmap(self.base, self.size) };
     }
 }
 
@@ -114,7 +82,7 @@ pub fn on_own_stack<T, F: FnOnce() -> T>(size: usize, body: F) -> Result<T, F> {
     match result {
         Some(result) => Ok(result),
         // The closure always runs to completion (nothing here unwinds).
-        None => std::process::abort(),
+        None => crate::host::abort(),
     }
 }
 
@@ -144,7 +112,7 @@ unsafe fn switch_and_call(top: usize, entry: unsafe extern "C" fn(*mut c_void), 
     // preserves (it is callee-saved) and which is declared clobbered here; every register the
     // C ABI lets a callee change is declared clobbered too.
     unsafe {
-        std::arch::asm!(
+        core::arch::asm!(
             "mov r12, rsp",
             "mov rsp, {top}",
             "call {entry}",
@@ -168,7 +136,7 @@ unsafe fn switch_and_call(top: usize, entry: unsafe extern "C" fn(*mut c_void), 
     // preserves (it is callee-saved) and which is declared clobbered here; every register the
     // C ABI lets a callee change (the link register included) is declared clobbered too.
     unsafe {
-        std::arch::asm!(
+        core::arch::asm!(
             "mov x20, sp",
             "mov sp, {top}",
             "blr {entry}",
@@ -203,7 +171,7 @@ mod tests {
     #[test]
     fn deep_recursion_fits_on_the_own_stack() {
         fn descend(n: u64) -> u64 {
-            let pad = std::hint::black_box([n; 64]);
+            let pad = core::hint::black_box([n; 64]);
             if n == 0 {
                 0
             } else {

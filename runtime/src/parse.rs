@@ -15,6 +15,7 @@
 
 use crate::fault::fault_at;
 use crate::layout::StrHeader;
+use crate::prelude::*;
 use crate::string::{as_bytes, new_string};
 use crate::value::write_quoted;
 

@@ -21,11 +21,12 @@
 //! What this module does not do: count objects (see `object`, which counts every allocation,
 //! pooled or not) or know what the blocks hold.
 
-use std::alloc::{alloc, Layout};
-use std::cell::UnsafeCell;
-use std::ptr::null_mut;
-use std::sync::atomic::{AtomicPtr, Ordering};
-use std::sync::Mutex;
+use crate::host::Lock;
+use crate::prelude::*;
+use alloc::alloc::{alloc, Layout};
+use core::cell::UnsafeCell;
+use core::ptr::null_mut;
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 use crate::fault::out_of_memory;
 use crate::layout::OBJECT_ALIGN;
@@ -43,7 +44,7 @@ const CLASSES: usize = MAX_POOLED / GRAIN + 1;
 const CHUNK_SIZE: usize = 256 * 1024;
 
 const _: () =
-    assert!(GRAIN >= std::mem::size_of::<*mut u8>() && GRAIN.is_multiple_of(OBJECT_ALIGN));
+    assert!(GRAIN >= core::mem::size_of::<*mut u8>() && GRAIN.is_multiple_of(OBJECT_ALIGN));
 
 /// A thread's pool: the head of each class's free list (each free block's first word points
 /// to the next), and the unused rest of its current chunk.
@@ -69,7 +70,7 @@ struct Reserve(Pool);
 // the mutex), which then owns the blocks as its own.
 unsafe impl Send for Reserve {}
 
-static RESERVE: Mutex<Vec<Reserve>> = Mutex::new(Vec::new());
+static RESERVE: Lock<Vec<Reserve>> = Lock::new(Vec::new());
 
 /// The newest chunk; each chunk's first word holds the one made before it (null for the
 /// first). Only ever pushed to: chunks live as long as the process.
@@ -78,26 +79,31 @@ static CHUNKS: AtomicPtr<u8> = AtomicPtr::new(null_mut());
 /// The bytes at the start of a chunk that link it to the previous one.
 const CHUNK_HEADER: usize = GRAIN;
 
-thread_local! {
+crate::per_thread! {
     static POOL: UnsafeCell<Pool> = const { UnsafeCell::new(Pool::EMPTY) };
+}
+
+// A freestanding executable has one thread, which never ends before the process.
+#[cfg(not(feature = "freestanding"))]
+std::thread_local! {
     /// Registered on a thread's first chunk: at thread end, hands its pool to the reserve.
     static HANDOVER: Handover = const { Handover };
 }
 
+#[cfg(not(feature = "freestanding"))]
 struct Handover;
 
+#[cfg(not(feature = "freestanding"))]
 impl Drop for Handover {
     fn drop(&mut self) {
         let pool = POOL.with(|pool| {
             // SAFETY: the pool is only touched by this thread, and not re-entrantly.
-            unsafe { std::mem::replace(&mut *pool.get(), Pool::EMPTY) }
+            unsafe { core::mem::replace(&mut *pool.get(), Pool::EMPTY) }
         });
         if pool.next.is_null() && pool.free.iter().all(|head| head.is_null()) {
             return;
         }
-        if let Ok(mut reserve) = RESERVE.lock() {
-            reserve.push(Reserve(pool));
-        }
+        RESERVE.with(|reserve| reserve.push(Reserve(pool)));
     }
 }
 
@@ -159,9 +165,10 @@ pub unsafe fn free_block(block: *mut u8, class: usize) {
 #[inline(never)]
 fn refill(pool: &mut Pool, size: usize) -> *mut u8 {
     // Registers the handover (once per thread; nothing when the thread is already ending).
+    #[cfg(not(feature = "freestanding"))]
     let _ = HANDOVER.try_with(|_| ());
     let class = size / GRAIN;
-    let reserved = RESERVE.lock().ok().and_then(|mut reserve| reserve.pop());
+    let reserved = RESERVE.with(|reserve| reserve.pop());
     if let Some(Reserve(reserved)) = reserved {
         adopt(pool, reserved);
         let head = pool.free[class];

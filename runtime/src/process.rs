@@ -10,44 +10,39 @@
 //! that `live` blocks recovered from are checked like everything else: the frames they leave
 //! release what they own.
 
-use std::cell::RefCell;
-use std::ffi::{c_char, CStr};
-use std::io::Write;
-use std::sync::atomic::{AtomicI32, Ordering};
+use core::cell::RefCell;
+use core::ffi::{c_char, CStr};
+use core::sync::atomic::{AtomicI32, Ordering};
 
 use crate::output::flush_stdout;
+use crate::prelude::*;
 
-thread_local! {
-    static ARGS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+/// The program's arguments: as the VM and JIT drivers give them, or as a native executable's
+/// `main` received them, turned into text only when the program asks for them (so a program
+/// that never calls `args()` does not carry the conversion).
+enum Args {
+    Given(Vec<String>),
+    /// `argc` and `argv` of `main`, which live as long as the process.
+    Raw(usize, *const *const c_char),
+}
+
+crate::per_thread! {
+    static ARGS: RefCell<Args> = const { RefCell::new(Args::Given(Vec::new())) };
 }
 
 /// Records the program's arguments (`argv[1..]`; `argv[0]` is the executable).
 ///
 /// # Safety
-/// `argv` must hold `argc` valid NUL-terminated strings (or `argc` must be 0).
+/// `argv` must hold `argc` valid NUL-terminated strings that outlive the program (or `argc`
+/// must be 0).
 #[no_mangle]
 pub unsafe extern "C" fn keel_init(argc: i32, argv: *const *const c_char) {
-    ignore_sigpipe();
-    let mut args = Vec::new();
-    for i in 1..argc.max(0) as usize {
-        // SAFETY: the caller guarantees `argv[i]` is a valid C string for i < argc.
-        let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
-        args.push(arg_text(arg.to_bytes()));
-    }
-    set_args(args);
-}
-
-/// Makes a write to a closed pipe fail with `EPIPE` instead of killing the process, as in every
-/// Rust program (`keel` included), so that `output` ends native executables the way it ends the
-/// VM and the JIT.
-fn ignore_sigpipe() {
-    const SIGPIPE: i32 = 13;
-    const SIG_IGN: usize = 1;
-    extern "C" {
-        fn signal(signum: i32, handler: usize) -> usize;
-    }
-    // SAFETY: setting a signal's disposition to "ignore" has no preconditions.
-    unsafe { signal(SIGPIPE, SIG_IGN) };
+    crate::sys::ignore_sigpipe();
+    let before = ARGS.with(|a| a.replace(Args::Raw(argc.max(0) as usize, argv)));
+    // What a native executable's `main` replaces is the empty initial list, which owns no
+    // memory: not dropping it keeps the code that frees a list of strings out of programs that
+    // never make one.
+    core::mem::forget(before);
 }
 
 /// One argument as the program sees it: its bytes as UTF-8, each invalid sequence replaced by
@@ -57,6 +52,7 @@ pub fn arg_text(bytes: &[u8]) -> String {
 }
 
 /// The arguments `keel run` received for the program, as [`arg_text`] makes them.
+#[cfg(not(feature = "freestanding"))]
 pub fn args_from_os(args: &[std::ffi::OsString]) -> Vec<String> {
     use std::os::unix::ffi::OsStrExt;
     args.iter().map(|arg| arg_text(arg.as_bytes())).collect()
@@ -67,12 +63,28 @@ pub fn args_from_os(args: &[std::ffi::OsString]) -> Vec<String> {
 /// `static let` slots a program run before on this thread may have left (`statics`).
 pub fn set_args(args: Vec<String>) {
     crate::statics::clear();
-    ARGS.with(|a| *a.borrow_mut() = args);
+    ARGS.with(|a| *a.borrow_mut() = Args::Given(args));
 }
 
 /// The program's arguments, as recorded by [`keel_init`] or [`set_args`].
 pub fn args() -> Vec<String> {
-    ARGS.with(|a| a.borrow().clone())
+    ARGS.with(|a| {
+        let mut args = a.borrow_mut();
+        if let Args::Raw(argc, argv) = *args {
+            let texts = (1..argc)
+                .map(|i| {
+                    // SAFETY: `keel_init`'s caller guarantees `argv[i]` is a valid C string
+                    // for i < argc, alive as long as the process.
+                    arg_text(unsafe { CStr::from_ptr(*argv.add(i)) }.to_bytes())
+                })
+                .collect();
+            *args = Args::Given(texts);
+        }
+        match &*args {
+            Args::Given(texts) => texts.clone(),
+            Args::Raw(..) => Vec::new(),
+        }
+    })
 }
 
 /// The environment variable that turns the leak check on (with the value `1`).
@@ -84,13 +96,11 @@ pub const LEAK_CHECK_VAR: &str = "KEEL_LEAK_CHECK";
 pub extern "C" fn keel_finish() -> i32 {
     flush_stdout();
     // What the program's statics hold is not a leak.
-    crate::statics::clear();
-    let leak_check = std::env::var_os(LEAK_CHECK_VAR).is_some_and(|value| value == "1");
+    crate::statics::clear_if_set();
+    let leak_check = crate::host::env_var(LEAK_CHECK_VAR).is_some_and(|value| value == b"1");
     if leak_check {
         if let Some(report) = leak_report(crate::object::live_objects()) {
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "{report}");
-            let _ = err.flush();
+            let _ = crate::fd::write_all(crate::fd::STDERR, (report + "\n").as_bytes());
             return 1;
         }
     }
@@ -99,7 +109,13 @@ pub extern "C" fn keel_finish() -> i32 {
 
 /// What the leak check reports for `live` objects still allocated (nothing when there are none).
 pub fn leak_report(live: i64) -> Option<String> {
-    (live != 0).then(|| format!("leak check: {live} objects still live"))
+    (live != 0).then(|| {
+        crate::text::Text::new()
+            .str("leak check: ")
+            .int(live)
+            .str(" objects still live")
+            .take()
+    })
 }
 
 /// `exit(code)`: flushes output and ends the process (first telling the descriptor given to
@@ -112,7 +128,7 @@ pub extern "C" fn keel_exit(code: i64) -> ! {
     if notice >= 0 {
         let _ = crate::fd::write_all(notice, &[EXIT_NOTICE_BYTE, status as u8]);
     }
-    std::process::exit(status)
+    crate::host::exit(status)
 }
 
 /// The file descriptor [`keel_exit`] tells of the program's `exit`, or -1.

@@ -31,9 +31,9 @@
 //! release the values owned by the frames a recovered fault leaves (generated code does, on
 //! each fault's cold path; see docs/faults.md).
 
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{Duration, Instant};
+use crate::prelude::*;
+use core::cell::RefCell;
+use core::sync::atomic::{AtomicI64, Ordering};
 
 /// How many times a `live` block runs its body before it fails.
 pub const MAX_ATTEMPTS: i64 = 3;
@@ -49,7 +49,8 @@ pub static FAULT_PENDING: AtomicI64 = AtomicI64::new(0);
 struct LiveRecord {
     /// Failed attempts so far: `live_retries()`.
     retries: i64,
-    started: Instant,
+    /// The monotonic clock's reading when the block was entered, in nanoseconds.
+    started_ns: u64,
     /// `within`, in milliseconds, if given.
     within_ms: Option<u64>,
     backoff: Backoff,
@@ -83,7 +84,7 @@ struct State {
     last_fault: Option<String>,
 }
 
-thread_local! {
+crate::per_thread! {
     static STATE: RefCell<State> = const {
         RefCell::new(State {
             blocks: Vec::new(),
@@ -129,7 +130,7 @@ pub fn last_fault() -> Option<String> {
 pub extern "C" fn keel_live_enter(within_ms: i64) {
     let record = LiveRecord {
         retries: 0,
-        started: Instant::now(),
+        started_ns: crate::sys::monotonic_nanos(),
         within_ms: u64::try_from(within_ms).ok(),
         backoff: Backoff {
             base_ms: 0,
@@ -216,9 +217,10 @@ pub unsafe extern "C" fn keel_live_retry(site: *const u8, site_len: usize) {
         };
         let attempts = block.retries + 1;
         let delay = block.backoff.delay_ms(attempts.min(u32::MAX as i64) as u32);
-        let elapsed = block.started.elapsed();
+        let elapsed_ns = crate::sys::monotonic_nanos().saturating_sub(block.started_ns);
         let timed_out = block.within_ms.is_some_and(|within| {
-            elapsed.saturating_add(Duration::from_millis(delay)) > Duration::from_millis(within)
+            elapsed_ns.saturating_add(delay.saturating_mul(1_000_000))
+                > within.saturating_mul(1_000_000)
         });
         if attempts >= MAX_ATTEMPTS {
             state.blocks.pop();
@@ -242,7 +244,7 @@ pub unsafe extern "C" fn keel_live_retry(site: *const u8, site_len: usize) {
         Ok(delay) => {
             if delay > 0 {
                 crate::output::flush_stdout();
-                std::thread::sleep(Duration::from_millis(delay));
+                crate::sys::sleep_ms(delay);
             }
         }
         // SAFETY: forwarded from the caller.

@@ -12,9 +12,10 @@
 //!
 //! What this module does not do: know the names or types of the variables (the REPL does).
 
-use std::sync::Mutex;
+use crate::prelude::*;
 
 use crate::desc::TypeDesc;
+use crate::host::Lock;
 use crate::statics::Slot;
 
 /// The slots, by number.
@@ -24,13 +25,10 @@ struct Slots(Vec<Option<Slot>>);
 // a time, one entry after another) and the REPL use; the mutex orders their uses.
 unsafe impl Send for Slots {}
 
-static SLOTS: Mutex<Slots> = Mutex::new(Slots(Vec::new()));
+static SLOTS: Lock<Slots> = Lock::new(Slots(Vec::new()));
 
 fn with_slots<R>(work: impl FnOnce(&mut Vec<Option<Slot>>) -> R) -> R {
-    let mut slots = SLOTS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    work(&mut slots.0)
+    SLOTS.with(|slots| work(&mut slots.0))
 }
 
 /// The value in slot `slot` (a new reference for a heap value); 0 if it is not set, which

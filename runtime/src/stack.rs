@@ -30,8 +30,8 @@
 //! What this module does not do: recover from overflow (`live` blocks), or guard against native
 //! recursion inside runtime functions.
 
-use std::ffi::c_char;
-use std::sync::atomic::{AtomicI64, Ordering};
+use core::ffi::c_char;
+use core::sync::atomic::{AtomicI64, Ordering};
 
 /// The most stack units the Keel calls active at once may take, on every backend: 200,000
 /// calls of functions with fewer than [`LOCALS_PER_STACK_UNIT`] locals.
@@ -105,6 +105,7 @@ pub unsafe extern "C" fn keel_fault_stack_overflow(site: *const u8, site_len: us
 /// by a thread-exit destructor that the process's exit never runs: valgrind reported its 48
 /// bytes as possibly lost in every program. A plain spawn, joined before this function returns,
 /// allocates nothing that outlives the join.
+#[cfg(not(feature = "freestanding"))]
 pub fn with_body_stack<T: Send>(stack_bytes: usize, body: impl FnOnce() -> T + Send) -> T {
     let mut body = Some(body);
     let mut size = stack_bytes;
@@ -120,14 +121,14 @@ pub fn with_body_stack<T: Send>(stack_bytes: usize, body: impl FnOnce() -> T + S
         match started.map(|handle| handle.join()) {
             Ok(Ok(Some(result))) => return result,
             // The body panicked; runtime panics abort, so this is not reached in practice.
-            Ok(_) => std::process::abort(),
+            Ok(_) => crate::host::abort(),
             Err(_) if size / 2 >= SMALLEST_BODY_STACK => size /= 2,
             Err(_) => break,
         }
     }
     match body.take() {
         Some(body) => body(),
-        None => std::process::abort(),
+        None => crate::host::abort(),
     }
 }
 
@@ -181,7 +182,7 @@ mod tests {
     #[test]
     fn the_body_stack_holds_deep_native_recursion() {
         fn descend(n: u64) -> u64 {
-            let pad = std::hint::black_box([n; 64]);
+            let pad = core::hint::black_box([n; 64]);
             if n == 0 {
                 0
             } else {

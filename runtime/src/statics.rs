@@ -10,10 +10,11 @@
 //!
 //! What this module does not do: know which declaration a slot belongs to, or initialize it.
 
-use std::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 use crate::desc::{desc_is_heap, TypeDesc};
 use crate::object::{release_word, retain_word};
+use crate::prelude::*;
 
 /// One slot: the value word and its type, once set (also the REPL's, `session`).
 #[derive(Copy, Clone)]
@@ -52,8 +53,11 @@ impl Slot {
     }
 }
 
-thread_local! {
+crate::per_thread! {
     static SLOTS: RefCell<Vec<Option<Slot>>> = const { RefCell::new(Vec::new()) };
+    /// [`clear`], once a slot has been set: reached through here, `clear` (and the freeing of
+    /// values it needs) is not part of a freestanding executable whose program has no statics.
+    static CLEAR: Cell<Option<fn()>> = const { Cell::new(None) };
 }
 
 /// Whether slot `slot` has been set (1) or not (0).
@@ -93,6 +97,7 @@ pub unsafe extern "C" fn keel_static_set(slot: i64, word: i64, desc: *const Type
     let Ok(index) = usize::try_from(slot) else {
         return;
     };
+    CLEAR.with(|hook| hook.set(Some(clear)));
     let old = SLOTS.with(|slots| {
         let mut slots = slots.borrow_mut();
         if slots.len() <= index {
@@ -108,9 +113,20 @@ pub unsafe extern "C" fn keel_static_set(slot: i64, word: i64, desc: *const Type
     }
 }
 
+/// [`clear`], if a slot was ever set on this thread (nothing to do otherwise).
+pub fn clear_if_set() {
+    // Read as the machine stores it, not as the optimizer could prove it (whole-program LTO
+    // sees the one value ever stored and would call `clear` directly, linking it in).
+    // SAFETY: the cell holds a valid `Option<fn()>`, read on its own thread.
+    let hook = CLEAR.with(|hook| unsafe { core::ptr::read_volatile(hook.as_ptr()) });
+    if let Some(clear) = hook {
+        clear();
+    }
+}
+
 /// Empties every slot, releasing the heap values they hold.
 pub fn clear() {
-    let slots = SLOTS.with(|slots| std::mem::take(&mut *slots.borrow_mut()));
+    let slots = SLOTS.with(|slots| core::mem::take(&mut *slots.borrow_mut()));
     for slot in slots.into_iter().flatten() {
         // SAFETY: each slot owned a reference to its value, of its descriptor's type.
         unsafe { slot.release() };

@@ -20,6 +20,7 @@
 use crate::float::FloatText;
 use crate::layout::STR_BYTES_OFFSET;
 use crate::object::{alloc_string_memory, object_size, realloc_string_memory, release};
+use crate::prelude::*;
 
 pub use crate::layout::{StrHeader, STATIC_RC};
 
@@ -41,7 +42,7 @@ pub(crate) fn alloc_string(cap: i64) -> *mut StrHeader {
     unsafe {
         s.write(StrHeader {
             rc: 1,
-            desc: std::ptr::null(),
+            desc: core::ptr::null(),
             len: 0,
             cap,
             chars: 0,
@@ -55,7 +56,7 @@ pub(crate) fn new_string_with_chars(bytes: &[u8], chars: i64) -> *mut StrHeader 
     let s = alloc_string(bytes.len() as i64);
     // SAFETY: `s` has room for `bytes.len()` bytes of text.
     unsafe {
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), text_ptr(s), bytes.len());
+        core::ptr::copy_nonoverlapping(bytes.as_ptr(), text_ptr(s), bytes.len());
         (*s).len = bytes.len() as i64;
         (*s).chars = chars;
     }
@@ -128,7 +129,7 @@ pub unsafe fn as_bytes<'a>(s: *const StrHeader) -> &'a [u8] {
     // SAFETY: the caller guarantees `s` is a valid header followed by `len` bytes.
     unsafe {
         let len = (*s).len as usize;
-        std::slice::from_raw_parts(s.cast::<u8>().add(STR_BYTES_OFFSET as usize), len)
+        core::slice::from_raw_parts(s.cast::<u8>().add(STR_BYTES_OFFSET as usize), len)
     }
 }
 
@@ -138,7 +139,7 @@ pub unsafe fn as_bytes<'a>(s: *const StrHeader) -> &'a [u8] {
 /// As for [`as_bytes`].
 pub unsafe fn as_str<'a>(s: *const StrHeader) -> &'a str {
     // SAFETY: every Keel string holds valid UTF-8 (see the module documentation).
-    unsafe { std::str::from_utf8_unchecked(as_bytes(s)) }
+    unsafe { core::str::from_utf8_unchecked(as_bytes(s)) }
 }
 
 /// Appends `tail` (valid UTF-8 of `tail_chars` scalars) to the string `s`, which is consumed: in
@@ -161,15 +162,15 @@ pub(crate) unsafe fn append(s: *mut StrHeader, tail: &[u8], tail_chars: i64) -> 
                 (*s).cap = new_cap;
             }
             let end = text_ptr(s).add(len as usize);
-            std::ptr::copy_nonoverlapping(tail.as_ptr(), end, tail.len());
+            core::ptr::copy_nonoverlapping(tail.as_ptr(), end, tail.len());
             (*s).len = needed;
             (*s).chars += tail_chars;
             return s;
         }
         let joined = alloc_string(needed);
         let text = text_ptr(joined);
-        std::ptr::copy_nonoverlapping(text_ptr(s), text, len as usize);
-        std::ptr::copy_nonoverlapping(tail.as_ptr(), text.add(len as usize), tail.len());
+        core::ptr::copy_nonoverlapping(text_ptr(s), text, len as usize);
+        core::ptr::copy_nonoverlapping(tail.as_ptr(), text.add(len as usize), tail.len());
         (*joined).len = needed;
         (*joined).chars = (*s).chars + tail_chars;
         release(s.cast());
@@ -205,9 +206,9 @@ pub unsafe extern "C" fn keel_str_eq(a: *const StrHeader, b: *const StrHeader) -
 pub unsafe extern "C" fn keel_str_cmp(a: *const StrHeader, b: *const StrHeader) -> i64 {
     // SAFETY: the caller guarantees both are live.
     match unsafe { as_bytes(a).cmp(as_bytes(b)) } {
-        std::cmp::Ordering::Less => -1,
-        std::cmp::Ordering::Equal => 0,
-        std::cmp::Ordering::Greater => 1,
+        core::cmp::Ordering::Less => -1,
+        core::cmp::Ordering::Equal => 0,
+        core::cmp::Ordering::Greater => 1,
     }
 }
 

@@ -15,6 +15,7 @@ use crate::desc::{INT_ARRAY_DESC, STRING_ARRAY_DESC};
 use crate::fault::{fault_at, index_message, slice_message, OF_STRING};
 use crate::layout::{ArrayHeader, StrHeader, STATIC_RC};
 use crate::object::retain;
+use crate::prelude::*;
 use crate::string::{alloc_string, append, as_bytes, as_str, count_chars, new_string_with_chars};
 
 /// A static one-byte string object, for [`ASCII_STRINGS`].
@@ -37,7 +38,7 @@ const fn ascii_strings() -> [StaticChar; 128] {
     const BLANK: StaticChar = StaticChar {
         header: StrHeader {
             rc: STATIC_RC,
-            desc: std::ptr::null(),
+            desc: core::ptr::null(),
             len: 1,
             cap: 1,
             chars: 1,
@@ -273,7 +274,7 @@ pub unsafe extern "C" fn keel_str_substring(
         let chars = (*s).chars;
         if !(0 <= i && i <= j && j <= chars) {
             fault_at(site, site_len, &slice_message(i, j, chars, OF_STRING));
-            return std::ptr::null_mut();
+            return core::ptr::null_mut();
         }
         if i == 0 && j == chars {
             return same(s);
@@ -305,7 +306,7 @@ pub unsafe extern "C" fn keel_str_char_at(
         let chars = (*s).chars;
         if !(0 <= i && i < chars) {
             fault_at(site, site_len, &index_message(i, chars, OF_STRING));
-            return std::ptr::null_mut();
+            return core::ptr::null_mut();
         }
         let bytes = as_bytes(s);
         if is_ascii(s) {
@@ -333,7 +334,7 @@ pub unsafe extern "C" fn keel_str_chr(
         let message = format!("invalid argument: chr({code}) is not a Unicode scalar value");
         // SAFETY: forwarded from the caller.
         unsafe { fault_at(site, site_len, &message) };
-        return std::ptr::null_mut();
+        return core::ptr::null_mut();
     };
     let mut buffer = [0u8; 4];
     string_of(c.encode_utf8(&mut buffer).as_bytes(), 1)
@@ -569,7 +570,7 @@ mod tests {
         let before = live_objects();
         let ascii = lit("hello");
         let wide = lit("h€llo😀");
-        let none = std::ptr::null();
+        let none = core::ptr::null();
         // SAFETY: the literals are live; every index is in range.
         unsafe {
             assert_eq!(

@@ -7,14 +7,13 @@
 //! What this module does not do: record the arguments (see `process`) or write output (see
 //! `output`).
 
-use std::io::BufRead;
-use std::sync::OnceLock;
-use std::time::Instant;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::array::{keel_array_alloc, slots};
 use crate::desc::STRING_ARRAY_DESC;
 use crate::layout::{ArrayHeader, StrHeader};
 use crate::output::flush_stdout;
+use crate::prelude::*;
 use crate::string::new_string;
 
 /// Reads one line from standard input, without its `\n` or `\r\n`; `None` at end of input (or
@@ -22,18 +21,16 @@ use crate::string::new_string;
 pub fn read_line() -> Option<Vec<u8>> {
     flush_stdout();
     let mut line = Vec::new();
-    match std::io::stdin().lock().read_until(b'\n', &mut line) {
-        Ok(0) | Err(_) => None,
-        Ok(_) => {
-            if line.last() == Some(&b'\n') {
-                line.pop();
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-            }
-            Some(line)
+    if !crate::host::read_line(&mut line) {
+        return None;
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+        if line.last() == Some(&b'\r') {
+            line.pop();
         }
     }
+    Some(line)
 }
 
 /// `input()`: the next line of standard input without its line ending; `""` at end of input.
@@ -57,15 +54,20 @@ pub extern "C" fn keel_args() -> *mut ArrayHeader {
     }
 }
 
-/// The instant `clock_ms` counts from (its first use).
-static CLOCK_ORIGIN: OnceLock<Instant> = OnceLock::new();
+/// The monotonic clock's reading, plus one, when `clock_ms` was first used (0 before).
+static CLOCK_ORIGIN: AtomicU64 = AtomicU64::new(0);
 
 /// `clock_ms()`: milliseconds on a monotonic clock (from an arbitrary origin); only differences
 /// are meaningful.
 #[no_mangle]
 pub extern "C" fn keel_clock_ms() -> i64 {
-    let origin = *CLOCK_ORIGIN.get_or_init(Instant::now);
-    i64::try_from(origin.elapsed().as_millis()).unwrap_or(i64::MAX)
+    let now = crate::sys::monotonic_nanos();
+    let origin =
+        match CLOCK_ORIGIN.compare_exchange(0, now + 1, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => now,
+            Err(first) => first - 1,
+        };
+    i64::try_from(now.saturating_sub(origin) / 1_000_000).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

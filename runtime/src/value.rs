@@ -23,6 +23,7 @@ use crate::desc::{
 use crate::float::FloatText;
 use crate::layout::{ArrayHeader, ObjHeader, StrHeader};
 use crate::object::{retain, struct_fields};
+use crate::prelude::*;
 use crate::string::{as_bytes, new_string};
 
 /// Whether the value words `a` and `b` of type `desc` are equal by `==`.
@@ -542,7 +543,7 @@ mod tests {
         // SAFETY: the array has room for the items, which it takes over.
         unsafe {
             let a = keel_array_alloc(desc, items.len() as i64);
-            std::ptr::copy_nonoverlapping(items.as_ptr(), slots(a), items.len());
+            core::ptr::copy_nonoverlapping(items.as_ptr(), slots(a), items.len());
             a as i64
         }
     }

@@ -1,7 +1,14 @@
-//! Linking: the program's object and the runtime library into an executable, with the target's
-//! C compiler driver.
+//! Linking: the program's object and the runtime library into an executable.
 //!
-//! The driver ([`find_linker`]) is `KEEL_LINKER` when that is set: a command, its words separated
+//! **Freestanding executables** (the default, [`LinkMode::Freestanding`]) are linked by an ELF
+//! linker that serves every target from one install, with no C library: static, entered at the
+//! runtime's `keel_start`, unreferenced sections dropped, symbols stripped (kept with `-g`).
+//! The linker ([`find_elf_linker`]) is `KEEL_LD` when that is set (a command taking GNU ld's
+//! options, its words separated by spaces), else `ld.lld` on `PATH` (Debian's `lld`), else the
+//! `rust-lld` of the Rust toolchain that built this `keel` (invoked as `rust-lld -flavor gnu`).
+//!
+//! **Executables with glibc** (`--libc`: [`LinkMode::Dynamic`], [`LinkMode::Static`]) are linked
+//! with the target's C compiler driver. The driver ([`find_linker`]) is `KEEL_LINKER` when that is set: a command, its words separated
 //! by spaces (`KEEL_LINKER='clang --target=aarch64-linux-gnu'`), used for whatever target is being
 //! built. Otherwise the `cc` crate's rules decide, as in a build script but with target, host and
 //! optimisation level given by hand: `CC_<triple>` (either spelling, `CC_aarch64-unknown-linux-gnu`
@@ -31,15 +38,24 @@ use super::target::Target;
 /// The environment variable that overrides the C compiler driver for every target.
 pub const LINKER_ENV: &str = "KEEL_LINKER";
 
+/// The environment variable that overrides the ELF linker of freestanding executables.
+pub const ELF_LINKER_ENV: &str = "KEEL_LD";
+
+/// The `rust-lld` of the toolchain that built this `keel` (`compiler/build.rs` records it).
+const TOOLCHAIN_LLD: Option<&str> = option_env!("KEEL_TOOLCHAIN_LLD");
+
 /// Libraries a Rust `std` static library needs on Linux with glibc.
 const SYSTEM_LIBS: &[&str] = &["-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"];
 
-/// How the executable gets the C library.
+/// What the executable is linked with.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub enum LinkMode {
+    /// A static executable without a C library, on Keel's freestanding runtime: runs on any
+    /// Linux kernel of its architecture, and needs only an ELF linker to build, for any target.
+    #[default]
+    Freestanding,
     /// A PIE that loads the shared glibc of the machine it runs on: small, but needs a glibc at
     /// least as new as the one it was linked against (and, under qemu, the target's libraries).
-    #[default]
     Dynamic,
     /// A static PIE with glibc inside: runs on any Linux kernel of its architecture, with no
     /// files around it; 0.5-0.7 MB larger. glibc's name-service functions (`getaddrinfo`,
@@ -77,6 +93,63 @@ impl Linker {
     }
 }
 
+/// The ELF linker of freestanding executables, and where that choice came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElfLinker {
+    /// How the user knows it: `KEEL_LD`'s value, `ld.lld`, or `rust-lld`.
+    pub name: String,
+    /// Where the choice came from: `KEEL_LD`, `PATH`, or `the Rust toolchain`.
+    pub source: String,
+    /// The program to run.
+    pub program: PathBuf,
+    /// Arguments that come before keel's own.
+    pub args: Vec<OsString>,
+}
+
+/// The ELF linker for freestanding executables (see the module doc), checked to exist, or what
+/// to install.
+pub fn find_elf_linker() -> Result<ElfLinker, String> {
+    if let Some(value) = std::env::var_os(ELF_LINKER_ENV) {
+        let linker = linker_from_override(&value).ok_or_else(|| {
+            format!("{ELF_LINKER_ENV} is set but empty; unset it or name an ELF linker")
+        })?;
+        let linker = ElfLinker {
+            name: linker.name,
+            source: ELF_LINKER_ENV.to_string(),
+            program: linker.program,
+            args: linker.args,
+        };
+        return match find_program(&linker.program) {
+            Some(_) => Ok(linker),
+            None => Err(format!(
+                "the linker `{}` (from {ELF_LINKER_ENV}) was not found",
+                linker.name
+            )),
+        };
+    }
+    if let Some(path) = find_program(Path::new("ld.lld")) {
+        return Ok(ElfLinker {
+            name: "ld.lld".to_string(),
+            source: "PATH".to_string(),
+            program: path,
+            args: Vec::new(),
+        });
+    }
+    if let Some(path) = TOOLCHAIN_LLD.map(PathBuf::from).filter(|p| p.is_file()) {
+        return Ok(ElfLinker {
+            name: "rust-lld".to_string(),
+            source: "the Rust toolchain".to_string(),
+            program: path,
+            args: vec!["-flavor".into(), "gnu".into()],
+        });
+    }
+    Err(format!(
+        "no ELF linker found for freestanding executables\n\
+         help: install lld (Debian/Ubuntu: `apt-get install lld`), set {ELF_LINKER_ENV} to an \
+         ELF linker, or build with --libc to link with the C compiler"
+    ))
+}
+
 /// Links `object` and `runtime` into the executable `output`; with `debug_info`, keeps its
 /// symbols and debug sections.
 pub fn link(
@@ -87,6 +160,9 @@ pub fn link(
     runtime: &Path,
     output: &Path,
 ) -> Result<(), String> {
+    if mode == LinkMode::Freestanding {
+        return link_freestanding(debug_info, object, runtime, output);
+    }
     let linker = choose_linker(target)?;
     let mut command = linker.command();
     command
@@ -135,6 +211,58 @@ pub fn link(
     if stderr.contains("cannot find -l") || stderr.contains("crt1.o") {
         message.push('\n');
         message.push_str(&install_hint(target));
+    }
+    Err(message)
+}
+
+/// A linker script added to the default layout of a freestanding executable without debug
+/// information: drops the call-frame tables (nothing unwinds: the runtime is built with
+/// `panic=abort`, and compiled Keel code never unwinds) and the compilers' comments. A third of
+/// a small program's file. With `-g` they stay, for debuggers and profilers.
+const DISCARD_SCRIPT: &str = "SECTIONS {\n  /DISCARD/ : { *(.eh_frame) *(.eh_frame_hdr) \
+                              *(.gcc_except_table .gcc_except_table.*) *(.comment) }\n} \
+                              INSERT AFTER .text;\n";
+
+/// Links a freestanding executable (see the module doc).
+fn link_freestanding(
+    debug_info: bool,
+    object: &Path,
+    runtime: &Path,
+    output: &Path,
+) -> Result<(), String> {
+    let linker = find_elf_linker().map_err(|reason| format!("cannot link: {reason}"))?;
+    let mut command = Command::new(&linker.program);
+    command
+        .args(&linker.args)
+        .args(["-static", "-e", "keel_start", "--gc-sections"])
+        .args(["-z", "noexecstack", "-z", "norelro"])
+        .arg("-o")
+        .arg(output)
+        .arg(object)
+        .arg(runtime);
+    if !debug_info {
+        let script = object.with_file_name("discard.ld");
+        std::fs::write(&script, DISCARD_SCRIPT)
+            .map_err(|e| format!("cannot write {}: {e}", script.display()))?;
+        command.arg("-s").arg("-T").arg(&script);
+    }
+    let name = &linker.name;
+    let output_text = command
+        .output()
+        .map_err(|error| format!("cannot link: running `{name}` failed: {error}"))?;
+    if output_text.status.success() {
+        return Ok(());
+    }
+    let mut message = format!(
+        "linking with `{name}` (from {}) failed ({})",
+        linker.source, output_text.status
+    );
+    for text in [&output_text.stderr, &output_text.stdout] {
+        let text = String::from_utf8_lossy(text);
+        if !text.trim().is_empty() {
+            message.push('\n');
+            message.push_str(text.trim());
+        }
     }
     Err(message)
 }

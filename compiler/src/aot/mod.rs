@@ -43,7 +43,7 @@ pub struct BuildOptions {
 /// Compiles `program` to a native executable.
 pub fn build(program: &Program, options: &BuildOptions) -> Result<(), String> {
     let target = Target::resolve(options.target.as_deref())?;
-    let runtime = runtime_lib::for_target(&target)?;
+    let runtime = runtime_lib::for_target(&target, options.link_mode)?;
     check_output_directory(&options.output)?;
     let object = if options.debug_info {
         let comp_dir = std::env::current_dir()

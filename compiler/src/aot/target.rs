@@ -101,14 +101,14 @@ impl Target {
                 "{qemu} is not installed (Debian/Ubuntu: `apt-get install qemu-user`)"
             ));
         }
-        if mode == LinkMode::Static {
+        if mode != LinkMode::Dynamic {
             return Ok(vec![qemu]);
         }
         let sysroot = format!("/usr/{arch}-linux-gnu");
         if !Path::new(&sysroot).join("lib").is_dir() {
             return Err(format!(
                 "{qemu} needs {arch}'s shared C library in {sysroot} (Debian/Ubuntu: \
-                 `apt-get install {}`), or build with --static",
+                 `apt-get install {}`), or build without --libc",
                 self.cross_packages()
             ));
         }
@@ -190,6 +190,10 @@ mod tests {
                     Ok(runner) => {
                         assert_eq!(runner[0], format!("qemu-{}", target.arch()));
                         assert_eq!(runner.len(), if mode == LinkMode::Static { 1 } else { 3 });
+                        assert_eq!(
+                            target.runner(LinkMode::Freestanding),
+                            Ok(vec![runner[0].clone()])
+                        );
                     }
                     Err(reason) => {
                         assert!(!target.is_host(), "{reason}");

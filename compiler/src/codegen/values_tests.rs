@@ -69,7 +69,7 @@ fn run_native_program(program: &Program) -> Run {
             continue;
         };
         if target.is_host()
-            || runtime_lib::for_target(&target).is_err()
+            || runtime_lib::for_target(&target, LinkMode::Dynamic).is_err()
             || find_linker(&target).is_err()
         {
             continue;

@@ -19,27 +19,39 @@ pub const TIME_LIMIT: Duration = Duration::from_secs(60);
 pub enum Backend {
     Vm,
     Jit,
+    /// `keel build`: a freestanding executable for this machine.
     Native,
+    /// `keel build --libc`: an executable for this machine linked with glibc.
+    Libc,
+    /// `keel build --target`: a freestanding executable for the other architecture, under qemu.
     Cross,
 }
 
 impl Backend {
-    pub const ALL: [Backend; 4] = [Backend::Vm, Backend::Jit, Backend::Native, Backend::Cross];
+    pub const ALL: [Backend; 5] = [
+        Backend::Vm,
+        Backend::Jit,
+        Backend::Native,
+        Backend::Libc,
+        Backend::Cross,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Backend::Vm => "vm",
             Backend::Jit => "jit",
             Backend::Native => "native",
+            Backend::Libc => "libc",
             Backend::Cross => "cross",
         }
     }
 }
 
-/// How the native and cross backends build and run executables here, or why they cannot.
+/// How the native, libc and cross backends build and run executables here, or why they cannot.
 #[derive(Clone, Debug)]
 pub struct Machine {
     pub native: Result<(), Unavailable>,
+    pub libc: Result<(), Unavailable>,
     pub cross: Result<CrossTarget, Unavailable>,
 }
 
@@ -71,17 +83,25 @@ impl Machine {
                 };
                 return Machine {
                     native: Err(unavailable.clone()),
+                    libc: Err(unavailable.clone()),
                     cross: Err(unavailable),
                 };
             }
         };
-        let native = Readiness::of(host.clone())
-            .build_and_run(LinkMode::Dynamic)
-            .map(|_| ())
-            .map_err(|gap| Unavailable {
-                summary: gap.summary().into(),
-                reason: gap.reason().into(),
-            });
+        let host_ready = Readiness::of(host.clone());
+        let host_can = |mode| {
+            host_ready
+                .build_and_run(mode)
+                .map(|_| ())
+                .map_err(|gap| Unavailable {
+                    summary: gap.summary().into(),
+                    reason: gap.reason().into(),
+                })
+        };
+        let (native, libc) = (
+            host_can(LinkMode::Freestanding),
+            host_can(LinkMode::Dynamic),
+        );
         let other = SUPPORTED
             .iter()
             .filter_map(|name| Target::parse(name).ok())
@@ -93,7 +113,7 @@ impl Machine {
             }),
             Some(target) => {
                 let ready = Readiness::of(target.clone());
-                match ready.build_and_run(LinkMode::Static) {
+                match ready.build_and_run(LinkMode::Freestanding) {
                     Ok(runner) => Ok(CrossTarget {
                         triple: target.name.to_string(),
                         runner: runner.to_vec(),
@@ -105,7 +125,11 @@ impl Machine {
                 }
             }
         };
-        Machine { native, cross }
+        Machine {
+            native,
+            libc,
+            cross,
+        }
     }
 
     /// Fails when `backend` cannot run here, saying why.
@@ -125,6 +149,7 @@ impl Machine {
         match backend {
             Backend::Vm | Backend::Jit => None,
             Backend::Native => self.native.as_ref().err(),
+            Backend::Libc => self.libc.as_ref().err(),
             Backend::Cross => self.cross.as_ref().err(),
         }
     }
@@ -163,8 +188,8 @@ pub struct Launch {
 
 impl Launch {
     /// Readies `program` for `backend` with `keel` options `flags` and the program's `args`:
-    /// `keel run --vm`/`--jit` (with [`NO_WARNINGS`]), or `keel build` (`--static --target` for
-    /// cross) and the executable
+    /// `keel run --vm`/`--jit` (with [`NO_WARNINGS`]), or `keel build` (`--libc` for libc,
+    /// `--target` for cross) and the executable
     /// (under the emulator for cross). `Ok(Err(outcome))` is a build that failed: its diagnostics.
     /// The program runs in its own directory and is named by its bare file name, so messages read
     /// `NAME.kl:line:col`.
@@ -177,7 +202,7 @@ impl Launch {
     ) -> Result<Result<Launch, Outcome>, String> {
         let dir = program.parent().ok_or("program has no directory")?;
         let file = program.file_name().ok_or("program has no file name")?;
-        let (target, runner) = match (backend, &machine.cross) {
+        let (target, runner, libc) = match (backend, &machine.cross) {
             (Backend::Vm | Backend::Jit, _) => {
                 let mut command = keel();
                 command
@@ -194,8 +219,9 @@ impl Launch {
                     _executable: None,
                 }));
             }
-            (Backend::Native, _) => (None, &[][..]),
-            (Backend::Cross, Ok(cross)) => (Some(cross.triple.as_str()), &cross.runner[..]),
+            (Backend::Native, _) => (None, &[][..], false),
+            (Backend::Libc, _) => (None, &[][..], true),
+            (Backend::Cross, Ok(cross)) => (Some(cross.triple.as_str()), &cross.runner[..], false),
             (Backend::Cross, Err(unavailable)) => return Err(unavailable.reason.clone()),
         };
         let out_dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -210,7 +236,10 @@ impl Launch {
             .arg(&exe)
             .current_dir(dir);
         if let Some(triple) = target {
-            build.args(["--static", "--target", triple]);
+            build.args(["--target", triple]);
+        }
+        if libc {
+            build.arg("--libc");
         }
         let built = run_command(build, &[])?;
         if built.status != 0 {

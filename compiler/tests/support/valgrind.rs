@@ -1,4 +1,5 @@
-//! The program suite's valgrind mode: with `KEEL_VALGRIND=1`, each native executable runs under
+//! The program suite's valgrind mode: with `KEEL_VALGRIND=1`, each `--libc` executable (the
+//! `libc` backend: its heap is glibc's malloc, which memcheck follows) runs under
 //! valgrind's memcheck, and its test fails with memcheck's report when it finds an error: an
 //! invalid read or write, a use of uninitialised memory, an invalid free, or a leak (definitely
 //! or possibly lost blocks, `--leak-check=full`). Recovered faults included: the frames they
