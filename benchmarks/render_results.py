@@ -147,6 +147,39 @@ def contract_overhead(rows):
     return ["", "Contract overhead (`contracts` over `contracts_plain`):", ""] + lines
 
 
+def freestanding_summary(rows):
+    """A section comparing each benchmark's freestanding executable with its --libc one."""
+    timed = {(r["bench"], r["name"]): r for r in rows if "mean" in r}
+    lines = []
+    for row in rows:
+        if row["name"] != "Keel native" or "mean" not in row:
+            continue
+        libc = timed.get((row["bench"], "Keel native --libc"))
+        if libc is None:
+            continue
+        lines.append(
+            f"| {row['bench']} | {format_seconds(row['mean'])} | {format_seconds(libc['mean'])} "
+            f"| {row['mean'] / libc['mean']:.2f} | {row['min'] / libc['min']:.2f} |"
+        )
+    if not lines:
+        return None
+    ratios = [float(line.split("|")[4]) for line in lines]
+    geomean = 1.0
+    for ratio in ratios:
+        geomean *= ratio
+    geomean **= 1.0 / len(ratios)
+    return [
+        "## freestanding and glibc",
+        "",
+        "The same program's native executable both ways, from this run: `keel build` (static, no C",
+        "library: Keel's own system calls and heap) over `keel build --libc` (glibc's malloc and",
+        f"system call wrappers). Geomean of the mean ratios: {geomean:.2f}.",
+        "",
+        "| Benchmark | freestanding | --libc | × (mean) | × (min) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ] + lines
+
+
 # Sections of RESULTS.md that run.sh does not measure: kept as they are, each saying how it was
 # measured (the eval section: Criterion, `cargo bench -p keel-eval-bench`; compile speed:
 # benchmarks/compile_speed.py).
@@ -230,6 +263,9 @@ def main():
         sections[bench] = section
     for name, body in earlier_sections(output_path, set(benches)):
         sections[name] = body
+    summary = freestanding_summary(rows)
+    if summary:
+        sections["freestanding and glibc"] = summary
     order = list(BENCHMARK_DESCRIPTIONS) + sorted(set(sections) - set(BENCHMARK_DESCRIPTIONS))
     for bench in order:
         if bench in sections:

@@ -2,7 +2,8 @@
 # Runs Keel's benchmarks against C (gcc -O2), Lua 5.4, LuaJIT and CPython, and writes RESULTS.md.
 #
 # Steps: build the compiler (cargo build --release), compile each .kl to a native executable with
-# `keel build` and each .c with gcc -O2, run every implementation once and check that it prints the
+# `keel build` (freestanding, the default) and `keel build --libc` (linked with glibc), and each
+# .c with gcc -O2, run every implementation once and check that it prints the
 # expected answer, time each one with hyperfine, then render benchmarks/RESULTS.md with
 # render_results.py. A tool that is not installed is reported and skipped, never faked; a wrong
 # answer is reported in the table and makes this script exit with status 1.
@@ -93,6 +94,8 @@ build_native() {
     if [[ -n "$keel" ]]; then
         "$keel" build "$bench.kl" -o "$work/$bench-keel" ||
             echo "run.sh: keel build $bench.kl failed" >&2
+        "$keel" build --libc "$bench.kl" -o "$work/$bench-keel-libc" ||
+            echo "run.sh: keel build --libc $bench.kl failed" >&2
     fi
     if [[ -f "$bench.c" ]] && command -v gcc >/dev/null 2>&1; then
         gcc -O2 -o "$work/$bench-c" "$bench.c" -lm || echo "run.sh: gcc failed on $bench.c" >&2
@@ -175,6 +178,8 @@ for bench in "${benchmarks[@]}"; do
     measure "$bench" "Keel VM" "$keel" "${keel:-keel}" run --vm "$bench.kl" "${keel_args[@]}"
     measure "$bench" "Keel JIT" "$keel" "${keel:-keel}" run --jit "$bench.kl" "${keel_args[@]}"
     measure "$bench" "Keel native" "$work/$bench-keel" "$work/$bench-keel" "${args[@]}"
+    measure "$bench" "Keel native --libc" "$work/$bench-keel-libc" "$work/$bench-keel-libc" \
+        "${args[@]}"
     if [[ -f "$bench.cpp" ]]; then
         measure "$bench" "g++ -O2" "$work/$bench-cpp" "$work/$bench-cpp" "${args[@]}"
     else

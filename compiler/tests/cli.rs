@@ -2,7 +2,7 @@
 //! and what `keel build` and `keel run --native` leave on disk and in the process table.
 //!
 //! The programs are under `tests/cli/`. Each check is one named test per backend where the
-//! backend matters (`output/broken_pipe::vm`, `::jit`, `::native`, `::cross`), run the way
+//! backend matters (`output/broken_pipe::vm`, `::jit`, `::native`, `::libc`, `::cross`), run the way
 //! `compiler/tests/programs.rs` runs programs (see `support`), with the same rule for backends
 //! that cannot run here: skipped with the reason, or failed when `CI` is set. A check that
 //! cannot mean anything on a backend says so as its skip reason (a memory limit under qemu-user
@@ -20,8 +20,10 @@
 //!   not a compiler crash.
 //! - `struct/seventy_thousand_fields`: a generated struct with 70,000 fields (more memory-flag
 //!   sets than Cranelift allows one function) is built, updated, compared and read.
-//! - `build/*`: the default executable names, the refusal to write over the source, and the
-//!   same executable from one, two and three code-generation threads (`-j`).
+//! - `build/*`: the default executable names, the refusal to write over the source, the
+//!   same executable from one, two and three code-generation threads (`-j`), and
+//!   `examples/hello.kl` built for both architectures with no C toolchain on `PATH`: static,
+//!   at most 16 KiB, printing what the VM prints.
 //! - `run_native/killed_keel_leaves_nothing`: killing `keel run --native` kills the program and
 //!   leaves no temporary files.
 //! - `warnings/check_run_and_deny`: the warnings of `tests/warnings/*.kl` from `keel check`,
@@ -124,6 +126,16 @@ fn main() {
             _ => trial,
         });
     }
+    let for_trial = machine.clone();
+    let trial = Trial::test("build/freestanding_needs_no_c_toolchain", move || {
+        freestanding_needs_no_c_toolchain(&for_trial, Backend::Cross)
+    });
+    trials.push(match machine.unavailable(Backend::Cross) {
+        Some(unavailable) if !required => trial
+            .with_ignored_flag(true)
+            .with_kind(format!("skipped: {}", unavailable.summary)),
+        _ => trial,
+    });
     let for_trial = machine.clone();
     let trial = Trial::test("build/cross_default_name", move || {
         cross_default_name(&for_trial, Backend::Cross)
@@ -668,6 +680,93 @@ fn refuses_to_overwrite_source(_: &Machine, _: Backend) -> Result<(), Failed> {
         return Err("a refused build wrote its executable".into());
     }
     Ok(())
+}
+
+/// The largest a freestanding `examples/hello.kl` may be (stripped), for either architecture.
+const HELLO_LIMIT_BYTES: usize = 16 * 1024;
+
+/// `examples/hello.kl` built the default way, for this machine and for the other architecture,
+/// with no C compiler, C library or binutils on `PATH` (only the ELF linker, named by
+/// `KEEL_LD`): static executables of at most [`HELLO_LIMIT_BYTES`] that ask for no dynamic
+/// loader and print what the VM prints.
+fn freestanding_needs_no_c_toolchain(machine: &Machine, _: Backend) -> Result<(), Failed> {
+    let cross = machine
+        .cross
+        .as_ref()
+        .map_err(|unavailable| unavailable.reason.clone())?;
+    let linker = keel::aot::link::find_elf_linker()?;
+    let mut named = vec![linker.program.display().to_string()];
+    named.extend(
+        linker
+            .args
+            .iter()
+            .map(|arg| arg.to_string_lossy().into_owned()),
+    );
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hello.kl");
+    let mut vm = keel();
+    vm.args(["run", "--vm"]).arg(&example);
+    let expected = run_command(vm, &[])?;
+    let dir = tempfile::tempdir()?;
+    let empty = tempfile::tempdir()?;
+    for (target, runner) in [
+        (None, &[][..]),
+        (Some(cross.triple.as_str()), &cross.runner[..]),
+    ] {
+        let exe = dir.path().join(target.unwrap_or("host"));
+        let mut build = keel();
+        build.arg("build").arg(&example).arg("-o").arg(&exe);
+        if let Some(triple) = target {
+            build.args(["--target", triple]);
+        }
+        for variable in ["CC", "HOST_CC", "TARGET_CC", "KEEL_LINKER"] {
+            build.env_remove(variable);
+        }
+        build
+            .env("PATH", empty.path())
+            .env("KEEL_LD", named.join(" "));
+        let built = run_command(build, &[])?;
+        let name = target.unwrap_or("the host");
+        if built.status != 0 {
+            return Err(format!("keel build for {name} without a C toolchain: {built:?}").into());
+        }
+        let bytes = fs::read(&exe)?;
+        if bytes.len() > HELLO_LIMIT_BYTES {
+            return Err(format!(
+                "hello for {name} is {} bytes, over {HELLO_LIMIT_BYTES}",
+                bytes.len()
+            )
+            .into());
+        }
+        let kinds = program_header_kinds(&bytes).ok_or("not a 64-bit ELF executable")?;
+        const PT_DYNAMIC: u32 = 2;
+        const PT_INTERP: u32 = 3;
+        if kinds.contains(&PT_INTERP) || kinds.contains(&PT_DYNAMIC) {
+            return Err(format!("hello for {name} is not statically linked: {kinds:?}").into());
+        }
+        let mut command = match runner.split_first() {
+            Some((emulator, args)) => {
+                let mut command = Command::new(emulator);
+                command.args(args).arg(&exe);
+                command
+            }
+            None => Command::new(&exe),
+        };
+        command.current_dir(dir.path());
+        expect_outcome(&run_command(command, &[])?, &expected)?;
+    }
+    Ok(())
+}
+
+/// The types of the program headers of a 64-bit little-endian ELF file.
+fn program_header_kinds(bytes: &[u8]) -> Option<Vec<u32>> {
+    if !bytes.starts_with(b"\x7fELF\x02\x01") {
+        return None;
+    }
+    let u16_at = |at: usize| Some(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?));
+    let u32_at = |at: usize| Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    let table = u64::from_le_bytes(bytes.get(0x20..0x28)?.try_into().ok()?) as usize;
+    let (entry, count) = (usize::from(u16_at(0x36)?), usize::from(u16_at(0x38)?));
+    (0..count).map(|i| u32_at(table + i * entry)).collect()
 }
 
 fn cross_default_name(machine: &Machine, _: Backend) -> Result<(), Failed> {

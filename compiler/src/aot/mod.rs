@@ -2,11 +2,12 @@
 //!
 //! [`build`] resolves the target ([`target`]), compiles the program with the shared Cranelift
 //! lowering into an object file that also defines C `main` ([`object`]), writes it and the
-//! target's runtime static library (built into `keel` by `build.rs`, see [`runtime_lib`]) to a
-//! temporary directory, and links them with the target's C compiler driver ([`link`]). The
-//! executable needs nothing but the system C library, or nothing at all with
-//! [`LinkMode::Static`]. [`readiness`] says what this machine can build and run for each target
-//! (`keel targets`).
+//! target's runtime static library for the link mode (built into `keel` by `build.rs`, see
+//! [`runtime_lib`]) to a temporary directory, and links them ([`link`]): by default with an ELF
+//! linker into a static executable that needs nothing at all ([`LinkMode::Freestanding`]); with
+//! `--libc`, with the target's C compiler driver against glibc, shared or inside
+//! ([`LinkMode::Static`]). [`readiness`] says what this machine can build and run for each
+//! target (`keel targets`).
 //!
 //! What this module does not do: run the executable, or run foreign-architecture executables
 //! under an emulator (the test harness does).
@@ -238,14 +239,17 @@ mod tests {
     #[test]
     fn executables_are_for_their_target_and_static_ones_have_no_loader() {
         let host = Target::host().expect("tests run on a supported host");
-        let mut builds = vec![(host.clone(), LinkMode::Dynamic)];
+        let mut builds = vec![
+            (host.clone(), LinkMode::Freestanding),
+            (host.clone(), LinkMode::Dynamic),
+        ];
         if readiness::Readiness::of(host.clone())
             .build_and_run(LinkMode::Static)
             .is_ok()
         {
             builds.push((host, LinkMode::Static));
         }
-        for mode in [LinkMode::Dynamic, LinkMode::Static] {
+        for mode in [LinkMode::Freestanding, LinkMode::Dynamic, LinkMode::Static] {
             builds.extend(cross_targets(mode).into_iter().map(|(t, _)| (t, mode)));
         }
         for (target, mode) in builds {
