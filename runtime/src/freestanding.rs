@@ -6,8 +6,9 @@
 //!   count, the arguments and the environment off the initial stack, calls the generated C
 //!   `main(argc, argv)` and ends the process with its status.
 //! - `memcpy`, `memmove`, `memset`, `memcmp`, `bcmp`, `strlen`: Rust and Cranelift emit calls to
-//!   them. They are written in inline assembly (or word at a time), never as loops the compiler
-//!   could turn back into calls of themselves.
+//!   them. Short copies are a few unaligned loads and stores, longer ones inline assembly
+//!   (`rep movsb` on x86_64), compares word at a time: never loops the compiler could turn
+//!   back into calls of themselves.
 //! - A runtime panic is an internal error: it prints one line and ends the process with the
 //!   status of an abort (134), as the hosted runtime's abort does.
 //!
@@ -149,14 +150,66 @@ extern "C" fn _Unwind_Resume() -> ! {
 #[no_mangle]
 pub unsafe extern "C" fn memcpy(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
     // SAFETY: forwarded from the caller.
-    unsafe { copy_forward(dst, src, n) };
+    unsafe {
+        if !copy_small(dst, src, n) {
+            copy_forward(dst, src, n);
+        }
+    }
     dst
+}
+
+/// Copies `n <= 32` bytes with at most two loads and two stores, each load before any store,
+/// so the ranges may overlap; false (nothing done) for larger `n`. Most copies are of a short
+/// string or a small struct, where `rep movsb` costs more to start than the copy itself. No loop:
+/// the compiler must not see one it could turn into a call of `memcpy`.
+///
+/// # Safety
+/// As `memmove`, for `n <= 32`.
+#[inline(always)]
+unsafe fn copy_small(dst: *mut u8, src: *const u8, n: usize) -> bool {
+    // SAFETY: each access is within the first `n` bytes of either range; the unaligned forms
+    // need no alignment.
+    unsafe {
+        match n {
+            0 => {}
+            1..=3 => {
+                let (first, middle, last) = (*src, *src.add(n / 2), *src.add(n - 1));
+                *dst = first;
+                *dst.add(n / 2) = middle;
+                *dst.add(n - 1) = last;
+            }
+            4..=7 => {
+                let head = src.cast::<u32>().read_unaligned();
+                let tail = src.add(n - 4).cast::<u32>().read_unaligned();
+                dst.cast::<u32>().write_unaligned(head);
+                dst.add(n - 4).cast::<u32>().write_unaligned(tail);
+            }
+            8..=16 => {
+                let head = src.cast::<u64>().read_unaligned();
+                let tail = src.add(n - 8).cast::<u64>().read_unaligned();
+                dst.cast::<u64>().write_unaligned(head);
+                dst.add(n - 8).cast::<u64>().write_unaligned(tail);
+            }
+            17..=32 => {
+                let head = src.cast::<u128>().read_unaligned();
+                let tail = src.add(n - 16).cast::<u128>().read_unaligned();
+                dst.cast::<u128>().write_unaligned(head);
+                dst.add(n - 16).cast::<u128>().write_unaligned(tail);
+            }
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// # Safety
 /// As C's `memmove`: `n` bytes at `src` readable, at `dst` writable; they may overlap.
 #[no_mangle]
 pub unsafe extern "C" fn memmove(dst: *mut u8, src: *const u8, n: usize) -> *mut u8 {
+    // SAFETY: forwarded from the caller (the small copy allows overlap).
+    if unsafe { copy_small(dst, src, n) } {
+        return dst;
+    }
     if (dst as usize).wrapping_sub(src as usize) >= n {
         // `dst` is below `src` or past its end: a forward copy reads each byte before it is
         // overwritten.
