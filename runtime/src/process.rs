@@ -59,8 +59,8 @@ pub fn args_from_os(args: &[std::ffi::OsString]) -> Vec<String> {
 }
 
 /// Records the program's arguments from Rust (the VM and JIT drivers). Called as a program
-/// starts on every backend (native executables through [`keel_init`]), it also empties the
-/// `static let` slots a program run before on this thread may have left (`statics`).
+/// starts on those backends, it also empties the `static let` slots a program run before on
+/// this thread may have left (`statics`); a native executable's process starts with none.
 pub fn set_args(args: Vec<String>) {
     crate::statics::clear();
     ARGS.with(|a| *a.borrow_mut() = Args::Given(args));
