@@ -43,7 +43,10 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use support::{every_backend_required, keel, run_command, Backend, Launch, Machine, Outcome};
+use support::{
+    every_backend_required, executable_command, keel, run_command, Backend, Launch, Machine,
+    Outcome,
+};
 
 /// How long a check waits for a program that should end by itself.
 const WAIT_LIMIT: Duration = Duration::from_secs(60);
@@ -743,14 +746,7 @@ fn freestanding_needs_no_c_toolchain(machine: &Machine, _: Backend) -> Result<()
         if kinds.contains(&PT_INTERP) || kinds.contains(&PT_DYNAMIC) {
             return Err(format!("hello for {name} is not statically linked: {kinds:?}").into());
         }
-        let mut command = match runner.split_first() {
-            Some((emulator, args)) => {
-                let mut command = Command::new(emulator);
-                command.args(args).arg(&exe);
-                command
-            }
-            None => Command::new(&exe),
-        };
+        let mut command = executable_command(&exe, runner);
         command.current_dir(dir.path());
         expect_outcome(&run_command(command, &[])?, &expected)?;
     }
@@ -792,19 +788,7 @@ fn cross_default_name(machine: &Machine, _: Backend) -> Result<(), Failed> {
         return Err("the cross build replaced the host's executable".into());
     }
     let foreign = dir.path().join(format!("hello-{arch}"));
-    let (emulator, emulator_args) = cross
-        .runner
-        .split_first()
-        .map(|(emulator, rest)| (Some(emulator), rest))
-        .unwrap_or((None, &[]));
-    let mut command = match emulator {
-        Some(emulator) => {
-            let mut command = Command::new(emulator);
-            command.args(emulator_args).arg(&foreign);
-            command
-        }
-        None => Command::new(&foreign),
-    };
+    let mut command = executable_command(&foreign, &cross.runner);
     command.current_dir(dir.path());
     expect_outcome(
         &run_command(command, &[])?,

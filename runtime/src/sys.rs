@@ -21,7 +21,6 @@ pub struct Errno(pub i32);
 impl Errno {
     pub const ENOENT: Errno = Errno(2);
     pub const EINTR: Errno = Errno(4);
-    pub const EINVAL: Errno = Errno(22);
     pub const ENOSPC: Errno = Errno(28);
     pub const ENAMETOOLONG: Errno = Errno(36);
 

@@ -245,19 +245,25 @@ impl Launch {
         if built.status != 0 {
             return Ok(Err(built));
         }
-        let mut command = match runner.split_first() {
-            Some((emulator, emulator_args)) => {
-                let mut command = Command::new(emulator);
-                command.args(emulator_args).arg(&exe);
-                command
-            }
-            None => Command::new(&exe),
-        };
+        let mut command = executable_command(&exe, runner);
         command.args(args).current_dir(dir);
         Ok(Ok(Launch {
             command,
             _executable: Some(out_dir),
         }))
+    }
+}
+
+/// The command that runs the executable `exe`: itself, or under `runner` (an emulator and its
+/// arguments, as `CrossTarget::runner`) when that is not empty.
+pub fn executable_command(exe: &Path, runner: &[String]) -> Command {
+    match runner.split_first() {
+        Some((emulator, emulator_args)) => {
+            let mut command = Command::new(emulator);
+            command.args(emulator_args).arg(exe);
+            command
+        }
+        None => Command::new(exe),
     }
 }
 
