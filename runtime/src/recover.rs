@@ -49,7 +49,8 @@ pub static FAULT_PENDING: AtomicI64 = AtomicI64::new(0);
 struct LiveRecord {
     /// Failed attempts so far: `live_retries()`.
     retries: i64,
-    /// The monotonic clock's reading when the block was entered, in nanoseconds.
+    /// The monotonic clock's reading when the block was entered, in nanoseconds; read only for
+    /// a block with `within` (0 otherwise), so entering other blocks makes no system call.
     started_ns: u64,
     /// `within`, in milliseconds, if given.
     within_ms: Option<u64>,
@@ -130,7 +131,11 @@ pub fn last_fault() -> Option<String> {
 pub extern "C" fn keel_live_enter(within_ms: i64) {
     let record = LiveRecord {
         retries: 0,
-        started_ns: crate::sys::monotonic_nanos(),
+        started_ns: if within_ms >= 0 {
+            crate::sys::monotonic_nanos()
+        } else {
+            0
+        },
         within_ms: u64::try_from(within_ms).ok(),
         backoff: Backoff {
             base_ms: 0,
@@ -217,8 +222,8 @@ pub unsafe extern "C" fn keel_live_retry(site: *const u8, site_len: usize) {
         };
         let attempts = block.retries + 1;
         let delay = block.backoff.delay_ms(attempts.min(u32::MAX as i64) as u32);
-        let elapsed_ns = crate::sys::monotonic_nanos().saturating_sub(block.started_ns);
         let timed_out = block.within_ms.is_some_and(|within| {
+            let elapsed_ns = crate::sys::monotonic_nanos().saturating_sub(block.started_ns);
             elapsed_ns.saturating_add(delay.saturating_mul(1_000_000))
                 > within.saturating_mul(1_000_000)
         });
