@@ -31,6 +31,12 @@ BENCHMARK_DESCRIPTIONS = {
     "strings": "builds a 22.9 MB string from 2,000,000 pieces with `s = s + ...`, splits it at"
     " `,`, joins the parts with `;` and searches the result (Lua builds with `table.concat`:"
     " `..` in a loop is quadratic there)",
+    "fannkuch": "fannkuch-redux with N = 10 (prints 73196 and Pfannkuchen(10) = 38): every"
+    " permutation of 10 elements, each reversed by prefixes until 1 comes first: small `[int]`"
+    " arrays read, written and swapped in tight loops",
+    "mandelbrot": "the Mandelbrot set on a 2,000 x 2,000 grid, up to 50 iterations a point (prints"
+    " 1588053 and 1589640053: the points in the set and a checksum of the rows): float"
+    " multiply-adds and compares in a loop with an early exit",
     "binarytrees": "binary-trees with N = 16 (stretch tree of depth 17, 2^(16-d+4) trees of each depth"
     " d = 4, 6, ..., 16, a long-lived tree of depth 16): allocation and release of many small"
     " enum values (`enum Tree { Leaf, Node(Tree, Tree) }`), recursion and `match`; C mallocs"
