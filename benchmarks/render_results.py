@@ -135,9 +135,21 @@ def render_table(rows, repo_root):
     return "\n".join(lines)
 
 
+def timed_rows(rows):
+    """The rows with a timing, by (benchmark, implementation)."""
+    return {(r["bench"], r["name"]): r for r in rows if "mean" in r}
+
+
+def geometric_mean(values):
+    product = 1.0
+    for value in values:
+        product *= value
+    return product ** (1.0 / len(values))
+
+
 def contract_overhead(rows):
     """Lines comparing each implementation's `contracts` time with its `contracts_plain` time."""
-    timed = {(r["bench"], r["name"]): r for r in rows if "mean" in r}
+    timed = timed_rows(rows)
     lines = []
     for row in rows:
         if row["bench"] != "contracts" or "mean" not in row:
@@ -155,33 +167,84 @@ def contract_overhead(rows):
 
 def freestanding_summary(rows):
     """A section comparing each benchmark's freestanding executable with its --libc one."""
-    timed = {(r["bench"], r["name"]): r for r in rows if "mean" in r}
+    timed = timed_rows(rows)
     lines = []
+    ratios = []
     for row in rows:
         if row["name"] != "Keel native" or "mean" not in row:
             continue
         libc = timed.get((row["bench"], "Keel native --libc"))
         if libc is None:
             continue
+        ratios.append(row["mean"] / libc["mean"])
         lines.append(
             f"| {row['bench']} | {format_seconds(row['mean'])} | {format_seconds(libc['mean'])} "
-            f"| {row['mean'] / libc['mean']:.2f} | {row['min'] / libc['min']:.2f} |"
+            f"| {ratios[-1]:.2f} | {row['min'] / libc['min']:.2f} |"
         )
     if not lines:
         return None
-    ratios = [float(line.split("|")[4]) for line in lines]
-    geomean = 1.0
-    for ratio in ratios:
-        geomean *= ratio
-    geomean **= 1.0 / len(ratios)
     return [
         "## freestanding and glibc",
         "",
         "The same program's native executable both ways, from this run: `keel build` (static, no C",
         "library: Keel's own system calls and heap) over `keel build --libc` (glibc's malloc and",
-        f"system call wrappers). Geomean of the mean ratios: {geomean:.2f}.",
+        f"system call wrappers). Geomean of the mean ratios: {geometric_mean(ratios):.2f}.",
         "",
         "| Benchmark | freestanding | --libc | × (mean) | × (min) |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ] + lines
+
+
+# The benchmarks of issue #15's native target: their geomean against gcc -O2 at most 1.3, none
+# of them above 2.
+NATIVE_TARGET_BENCHMARKS = (
+    "fib",
+    "loop",
+    "nbody",
+    "spectral",
+    "sieve",
+    "strings",
+    "fannkuch",
+    "mandelbrot",
+    "binarytrees",
+)
+
+
+def native_summary(rows):
+    """A section with each native executable's ratio to gcc -O2 and their geomean, from this
+    run; None when this run timed none of them."""
+    timed = timed_rows(rows)
+    lines = []
+    ratios = []
+    missing = []
+    for bench in NATIVE_TARGET_BENCHMARKS:
+        keel = timed.get((bench, "Keel native"))
+        gcc = timed.get((bench, "gcc -O2"))
+        if keel is None or gcc is None:
+            missing.append(bench)
+            continue
+        ratios.append(keel["mean"] / gcc["mean"])
+        lines.append(
+            f"| {bench} | {format_seconds(keel['mean'])} | {format_seconds(gcc['mean'])} "
+            f"| {ratios[-1]:.2f} | {keel['min'] / gcc['min']:.2f} |"
+        )
+    if not lines:
+        return None
+    geomean = geometric_mean(ratios)
+    worst = max(ratios)
+    verdict = "met" if not missing and geomean <= 1.3 and worst <= 2.0 else "not met"
+    text = [
+        "## native against C",
+        "",
+        "Keel's native executables (`keel build`, every check on) over gcc -O2, from this run.",
+        f"Geomean of the mean ratios: {geomean:.2f}; the largest: {worst:.2f}. Issue #15's target",
+        f"(geomean at most 1.3 over the nine benchmarks below, none above 2): {verdict}.",
+    ]
+    if missing:
+        text.append(f"Not timed in this run: {', '.join(missing)}.")
+    return text + [
+        "",
+        "| Benchmark | Keel native | gcc -O2 | × (mean) | × (min) |",
         "| --- | ---: | ---: | ---: | ---: |",
     ] + lines
 
@@ -269,9 +332,12 @@ def main():
         sections[bench] = section
     for name, body in earlier_sections(output_path, set(benches)):
         sections[name] = body
-    summary = freestanding_summary(rows)
-    if summary:
-        sections["freestanding and glibc"] = summary
+    for name, summary in (
+        ("native against C", native_summary(rows)),
+        ("freestanding and glibc", freestanding_summary(rows)),
+    ):
+        if summary:
+            sections[name] = summary
     order = list(BENCHMARK_DESCRIPTIONS) + sorted(set(sections) - set(BENCHMARK_DESCRIPTIONS))
     for bench in order:
         if bench in sections:
