@@ -6,13 +6,15 @@
 //! backend reads. A set is a map whose values are all 0 (never released).
 //!
 //! The entries (`{key, value, hash}`) sit in one `Vec`, found through an open-addressing index: a
-//! power-of-two table of 16-byte `Slot`s with linear probing, each holding the high 32 bits of
-//! the key's hash over the entry's position + 1 (0: an empty slot), and the key word itself. A
-//! probe compares hashes, then keys, without touching the entries: a lookup that misses the
-//! cache waits for the slot and then the key's string, and the entry (its value) is fetched
-//! alongside rather than in between (a fifth to a quarter less time per word in a word count
-//! with 50,000 distinct words than slots of 8 bytes, which sent every key comparison through the
-//! entry; see `examples/map_structures.rs`). The table is at most 80% full; a removal moves the
+//! power-of-two table of 16-byte `Slot`s with linear probing, each holding the high 24 bits of
+//! the key's hash, a short string key's length and the entry's position + 1 (all 0: an empty
+//! slot), and the key: a string of up to 8 bytes as the word of its bytes, any other key as its
+//! word. A probe compares hashes, then keys, without touching the entries, and a short string
+//! key without reading the stored string either: in a big map a lookup that misses the cache
+//! then waits for the slot alone, and the entry (its value) after it (in a word count of 2.6
+//! million words, 50,000 distinct, the probe's share of the run fell from 37% to 21% when short
+//! keys stopped being read; slots of 8 bytes, which sent every key comparison through the
+//! entry, were slower still, see `examples/map_structures.rs`). The table is at most 80% full; a removal moves the
 //! last entry into the hole (`swap_remove`) and closes the gap in the table by shifting the
 //! slots after it back (no tombstones). Inserting into an unshared map is amortised O(1)
 //! expected.
@@ -219,16 +221,23 @@ fn hash_bytes(bytes: &[u8]) -> u64 {
         h = combine(h, read8(rest));
         rest = &rest[8..];
     }
-    let n = rest.len();
-    let tail = match n {
-        8 => read8(rest),
-        4..=7 => (read4(rest) << 32) | read4(&rest[n - 4..]),
+    mix(h ^ short_word(rest), MUL2)
+}
+
+/// Up to 8 bytes as one word, by overlapping reads as wyhash does: different for different
+/// bytes of the same length (every byte is read), so two strings of up to 8 bytes are equal
+/// exactly when their lengths and these words are.
+#[inline]
+fn short_word(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    match n {
+        8 => read8(bytes),
+        4..=7 => (read4(bytes) << 32) | read4(&bytes[n - 4..]),
         1..=3 => {
-            (u64::from(rest[0]) << 16) | (u64::from(rest[n / 2]) << 8) | u64::from(rest[n - 1])
+            (u64::from(bytes[0]) << 16) | (u64::from(bytes[n / 2]) << 8) | u64::from(bytes[n - 1])
         }
         _ => 0,
-    };
-    mix(h ^ tail, MUL2)
+    }
 }
 
 /// Whether two strings' bytes are equal: those of up to 16 bytes (most keys) by two
@@ -479,36 +488,88 @@ impl MapObject {
             return Probe::Vacant(usize::MAX);
         }
         let mask = self.index.len() - 1;
-        let tag = hash & TAG_MASK;
+        // SAFETY: forwarded from the caller.
+        let (short, word) = unsafe { self.slot_form(key) };
+        let want = (hash & TAG_MASK) | short;
         let mut pos = hash as usize & mask;
         loop {
             let slot = self.index[pos];
             if slot.meta == 0 {
                 return Probe::Vacant(pos);
             }
-            // SAFETY: forwarded from the caller; stored keys are live values of the type.
-            if slot.meta & TAG_MASK == tag && unsafe { self.same_key(slot.key, key) } {
-                return Probe::Found {
-                    pos,
-                    entry: entry_of(slot.meta),
+            if slot.meta & (TAG_MASK | SHORT_MASK) == want {
+                let same = if short != 0 {
+                    slot.key == word
+                } else {
+                    // SAFETY: forwarded from the caller; stored keys are live values of the
+                    // type.
+                    unsafe { self.same_key(slot.key, key) }
                 };
+                if same {
+                    return Probe::Found {
+                        pos,
+                        entry: entry_of(slot.meta),
+                    };
+                }
             }
             pos = (pos + 1) & mask;
         }
     }
 
+    /// How `key` appears in a slot: the [`SHORT_MASK`] bits of its `meta` and its `key` word.
+    /// A string of up to [`SHORT_MAX`] bytes is kept as its length + 1 and its [`short_word`],
+    /// so that finding it compares words and never reads the stored string (in a big map, a
+    /// cache miss); any other key is kept as its word, with no short bits.
+    ///
+    /// # Safety
+    /// `key` must be a live value of the key type.
+    #[inline]
+    unsafe fn slot_form(&self, key: i64) -> (u64, i64) {
+        if self.class == KeyClass::Str {
+            // SAFETY: forwarded from the caller: a string key is a live string.
+            let bytes = unsafe { as_bytes(key as *const StrHeader) };
+            if bytes.len() <= SHORT_MAX {
+                return (
+                    (bytes.len() as u64 + 1) << SHORT_SHIFT,
+                    short_word(bytes) as i64,
+                );
+            }
+        }
+        (0, key)
+    }
+
+    /// The slot of entry `entry`, whose key `key` hashes to `hash`.
+    ///
+    /// # Safety
+    /// `key` must be a live value of the key type.
+    #[inline]
+    unsafe fn slot_for(&self, key: i64, hash: u64, entry: usize) -> Slot {
+        // SAFETY: forwarded from the caller.
+        let (short, word) = unsafe { self.slot_form(key) };
+        Slot {
+            meta: (hash & TAG_MASK) | short | (entry as u64 + 1),
+            key: word,
+        }
+    }
+
     /// The hash of `key` and where it is, when the last [`keel_map_find`] found this very key
-    /// word in this table: checked against the entry's key, since the word of a heap key that
-    /// was freed since may now be another key's.
+    /// word in this table: checked against the key its slot holds, since the word of a heap key
+    /// that was freed since may now be another key's.
     ///
     /// # Safety
     /// `key` must be a live value of the key type.
     #[inline]
     unsafe fn found_before(&self, key: i64) -> Option<(u64, Probe)> {
         let found = self.found.get().filter(|found| found.key == key)?;
-        let stored = self.entries.get(found.entry)?.key;
+        let slot = *self.index.get(found.pos)?;
         // SAFETY: forwarded from the caller; stored keys are live values of the type.
-        unsafe { self.same_key(stored, key) }.then_some((
+        let same = unsafe {
+            match self.slot_form(key) {
+                (0, _) => slot.meta & SHORT_MASK == 0 && self.same_key(slot.key, key),
+                (short, word) => slot.meta & SHORT_MASK == short && slot.key == word,
+            }
+        };
+        same.then_some((
             found.hash,
             Probe::Found {
                 pos: found.pos,
@@ -532,7 +593,10 @@ impl MapObject {
 
     /// Rebuilds the table with `slots` slots (a power of two, more than the entries) from the
     /// entries' cached hashes.
-    fn rebuild_index(&mut self, slots: usize) {
+    ///
+    /// # Safety
+    /// The keys must be live values of the key type.
+    unsafe fn rebuild_index(&mut self, slots: usize) {
         self.found.set(None);
         self.index.clear();
         self.index.resize(slots, EMPTY);
@@ -542,10 +606,8 @@ impl MapObject {
             while self.index[pos].meta != 0 {
                 pos = (pos + 1) & mask;
             }
-            self.index[pos] = Slot {
-                meta: meta_for(hash, entry),
-                key,
-            };
+            // SAFETY: forwarded from the caller.
+            self.index[pos] = unsafe { self.slot_for(key, hash, entry) };
         }
     }
 
@@ -576,7 +638,8 @@ impl MapObject {
             while !fits(len + 1, slots) {
                 slots *= 2;
             }
-            self.rebuild_index(slots);
+            // SAFETY: forwarded from the caller; stored keys are live values of the type.
+            unsafe { self.rebuild_index(slots) };
             pos = self.vacant_slot(hash);
         }
         if self.sorted {
@@ -586,10 +649,8 @@ impl MapObject {
             }
         }
         self.entries.push(Entry { key, value, hash });
-        self.index[pos] = Slot {
-            meta: meta_for(hash, len),
-            key,
-        };
+        // SAFETY: forwarded from the caller.
+        self.index[pos] = unsafe { self.slot_for(key, hash, len) };
     }
 
     /// Removes the entry `entry`, whose slot is `pos`, without releasing its key or value.
@@ -622,7 +683,8 @@ impl MapObject {
             while entry_of(self.index[pos].meta) != last {
                 pos = (pos + 1) & mask;
             }
-            self.index[pos].meta = meta_for(hash, entry);
+            let meta = &mut self.index[pos].meta;
+            *meta = (*meta & !ENTRY_MASK) | (entry as u64 + 1);
             self.sorted = false;
         }
     }
@@ -651,7 +713,8 @@ impl MapObject {
         }
         let slots = self.index.len();
         if slots > 0 {
-            self.rebuild_index(slots);
+            // SAFETY: forwarded from the caller.
+            unsafe { self.rebuild_index(slots) };
         }
         self.sorted = true;
     }
@@ -660,10 +723,12 @@ impl MapObject {
 /// One slot of a map's index.
 #[derive(Clone, Copy)]
 struct Slot {
-    /// 0 when the slot is empty; else the high half of the key's hash ([`TAG_MASK`]) over the
-    /// entry's position + 1.
+    /// 0 when the slot is empty; else the high 24 bits of the key's hash ([`TAG_MASK`]), a
+    /// short string key's length + 1 ([`SHORT_MASK`], else 0) and the entry's position + 1
+    /// ([`ENTRY_MASK`]).
     meta: u64,
-    /// The entry's key (a copy of the word; the entry holds the reference).
+    /// A short string key's [`short_word`]; any other key's word (a copy: the entry holds the
+    /// reference). See [`MapObject::slot_form`].
     key: i64,
 }
 
@@ -678,18 +743,20 @@ enum Probe {
     Vacant(usize),
 }
 
-/// The high half of a hash: the part a slot keeps (the low bits pick the slot).
-const TAG_MASK: u64 = 0xFFFF_FFFF_0000_0000;
+/// The high 24 bits of a hash: the part a slot keeps (the low bits pick the slot).
+const TAG_MASK: u64 = 0xFFFF_FF00_0000_0000;
+/// The bits of a slot's `meta` that hold a short string key's length + 1.
+const SHORT_MASK: u64 = 0x0000_00FF_0000_0000;
+/// Where [`SHORT_MASK`] starts.
+const SHORT_SHIFT: u32 = 32;
+/// The bits of a slot's `meta` that hold its entry's position + 1.
+const ENTRY_MASK: u64 = 0x0000_0000_FFFF_FFFF;
+/// The longest string key a slot keeps in place of the string.
+const SHORT_MAX: usize = 8;
 /// The smallest table.
 const MIN_SLOTS: usize = 8;
 /// The most entries a map holds (a slot keeps an entry's position + 1 in 32 bits).
 const MAX_ENTRIES: usize = u32::MAX as usize - 1;
-
-/// The `meta` of the slot of entry `entry`, whose key hashes to `hash`.
-#[inline]
-fn meta_for(hash: u64, entry: usize) -> u64 {
-    (hash & TAG_MASK) | (entry as u64 + 1)
-}
 
 /// The entry a full slot's `meta` refers to.
 #[inline]
