@@ -7,8 +7,13 @@
 //!   the current chunk, a [`CHUNK_BYTES`] mapping that is only committed as it is touched. A
 //!   block never moves to another class and chunks are never unmapped: the heap holds what the
 //!   program used at its peak, per class, like `malloc` arenas do.
-//! - **Large blocks** are mappings of their own, unmapped when freed and grown in place or moved
-//!   by `mremap` (no copy) when reallocated, so a growing array or string stays linear.
+//! - **Large blocks** are mappings of their own, grown in place or moved by `mremap` (no copy)
+//!   when reallocated, so a growing array or string stays linear. A freed one is kept for reuse
+//!   (at most [`KEPT_MAPPINGS`] of them, [`KEPT_BYTES`] together, the oldest unmapped first):
+//!   a program that frees a big array and makes another of about its size, as a loop around
+//!   `array_fill` does, then writes to pages that are already there instead of taking a page
+//!   fault (and the kernel's zeroing) for every 4 KiB of it. A kept mapping serves a block of up
+//!   to its size and at least half of it, its tail unmapped.
 //!
 //! `GlobalAlloc` passes the block's size and alignment back on free, so blocks need no header.
 //! Alignments up to 16 are those of every class; up to a page, large blocks'.
@@ -37,6 +42,12 @@ const CLASSES: usize = 1 + SMALL_CLASSES + 4 * 7;
 /// The page size mappings are rounded to (Linux's smallest).
 const PAGE: usize = 4096;
 
+/// How many freed large blocks' mappings the heap keeps for reuse.
+pub const KEPT_MAPPINGS: usize = 4;
+
+/// The most bytes the kept mappings hold together.
+pub const KEPT_BYTES: usize = 256 << 20;
+
 /// The class serving `size` bytes (`0 < size <= LARGEST_CLASS`) and that class's block size.
 fn class_of(size: usize) -> (usize, usize) {
     if size <= 256 {
@@ -58,6 +69,56 @@ struct State {
     free: [*mut u8; CLASSES],
     next: *mut u8,
     end: *mut u8,
+    /// Mappings of freed large blocks (address, bytes), oldest first; `kept_len` are in use.
+    kept: [(*mut u8, usize); KEPT_MAPPINGS],
+    kept_len: usize,
+    /// The bytes of the kept mappings together.
+    kept_bytes: usize,
+}
+
+impl State {
+    /// A kept mapping of `bytes` (a multiple of the page size) bytes, taken from the kept ones:
+    /// the smallest that holds them and is at most twice as long, cut to `bytes`.
+    fn take_kept(&mut self, bytes: usize) -> Option<*mut u8> {
+        let best = (0..self.kept_len)
+            .filter(|&i| (bytes..=bytes.saturating_mul(2)).contains(&self.kept[i].1))
+            .min_by_key(|&i| self.kept[i].1)?;
+        let (address, len) = self.kept[best];
+        self.kept.copy_within(best + 1..self.kept_len, best);
+        self.kept_len -= 1;
+        self.kept_bytes -= len;
+        if len > bytes {
+            // SAFETY: the tail past `bytes` is part of this mapping, which nothing uses.
+            unsafe { sys::unmap(address.add(bytes).cast(), len - bytes) };
+        }
+        Some(address)
+    }
+
+    /// Keeps the mapping of a freed large block (`bytes` long) for reuse, unmapping the oldest
+    /// kept ones to make room, or unmaps it when it alone is over the budget.
+    fn keep(&mut self, address: *mut u8, bytes: usize) {
+        if bytes > KEPT_BYTES {
+            // SAFETY: the block is a whole mapping of this size, and freed.
+            unsafe { sys::unmap(address.cast(), bytes) };
+            return;
+        }
+        while self.kept_len == KEPT_MAPPINGS || self.kept_bytes + bytes > KEPT_BYTES {
+            self.unmap_oldest();
+        }
+        self.kept[self.kept_len] = (address, bytes);
+        self.kept_len += 1;
+        self.kept_bytes += bytes;
+    }
+
+    /// Unmaps the oldest kept mapping (there must be one).
+    fn unmap_oldest(&mut self) {
+        let (address, len) = self.kept[0];
+        // SAFETY: a kept mapping is whole, of this size, and used by nothing.
+        unsafe { sys::unmap(address.cast(), len) };
+        self.kept.copy_within(1..self.kept_len, 0);
+        self.kept_len -= 1;
+        self.kept_bytes -= len;
+    }
 }
 
 /// A heap (see the module doc). Its methods must not be called from two threads at once.
@@ -78,6 +139,9 @@ impl Heap {
                 free: [null_mut(); CLASSES],
                 next: null_mut(),
                 end: null_mut(),
+                kept: [(null_mut(), 0); KEPT_MAPPINGS],
+                kept_len: 0,
+                kept_bytes: 0,
             }),
         }
     }
@@ -88,12 +152,12 @@ impl Heap {
     /// # Safety
     /// No other call on this heap may be running; `size` must not be 0.
     pub unsafe fn alloc(&self, size: usize, align: usize) -> *mut u8 {
-        if size > LARGEST_CLASS || align > SMALL_STEP {
-            return map_large(size, align);
-        }
-        let (class, block) = class_of(size);
         // SAFETY: the caller guarantees no other call runs, so this is the only reference.
         let state = unsafe { &mut *self.state.get() };
+        if size > LARGEST_CLASS || align > SMALL_STEP {
+            return map_large(state, size, align);
+        }
+        let (class, block) = class_of(size);
         let head = state.free[class];
         if !head.is_null() {
             // SAFETY: a free block's first word holds the next free block of its class.
@@ -114,14 +178,14 @@ impl Heap {
     /// # Safety
     /// As for `alloc`; `ptr` must be a live block of this heap allocated with `size`, `align`.
     pub unsafe fn free(&self, ptr: *mut u8, size: usize, align: usize) {
+        // SAFETY: as in `alloc`.
+        let state = unsafe { &mut *self.state.get() };
         if size > LARGEST_CLASS || align > SMALL_STEP {
-            // SAFETY: a large block is a mapping of its own, of this rounded size.
-            unsafe { sys::unmap(ptr.cast(), large_bytes(size)) };
+            // A large block is a mapping of its own, of this rounded size.
+            state.keep(ptr, large_bytes(size));
             return;
         }
         let (class, _) = class_of(size);
-        // SAFETY: as in `alloc`.
-        let state = unsafe { &mut *self.state.get() };
         // SAFETY: the block is free now, and at least a word long.
         unsafe { *ptr.cast::<*mut u8>() = state.free[class] };
         state.free[class] = ptr;
@@ -166,12 +230,27 @@ fn large_bytes(size: usize) -> usize {
     size.checked_next_multiple_of(PAGE).unwrap_or(usize::MAX)
 }
 
-/// A mapping of its own for a block of `size` bytes (page aligned), or null.
-fn map_large(size: usize, align: usize) -> *mut u8 {
+/// A mapping of its own for a block of `size` bytes (page aligned): a kept one, else a new one
+/// (after unmapping the kept ones, if the system is out of memory), or null.
+fn map_large(state: &mut State, size: usize, align: usize) -> *mut u8 {
     if align > PAGE || size > isize::MAX as usize {
         return null_mut();
     }
-    sys::map(large_bytes(size), sys::PROT_READ_WRITE, 0).map_or(null_mut(), |p| p.cast())
+    let bytes = large_bytes(size);
+    if let Some(kept) = state.take_kept(bytes) {
+        return kept;
+    }
+    loop {
+        if let Some(mapping) = sys::map(bytes, sys::PROT_READ_WRITE, 0) {
+            return mapping.cast();
+        }
+        if state.kept_len == 0 {
+            return null_mut();
+        }
+        while state.kept_len > 0 {
+            state.unmap_oldest();
+        }
+    }
 }
 
 /// Starts a new chunk (what is left of the old one is abandoned: at most a block's size),
@@ -234,6 +313,60 @@ mod tests {
             heap.free(aligned, 64, 4096);
             assert!(heap.alloc(64, 8192).is_null());
             assert!(heap.alloc(usize::MAX / 2, 8).is_null());
+        }
+    }
+
+    #[test]
+    fn freed_large_blocks_are_reused_within_the_budget() {
+        let heap = Heap::new();
+        // SAFETY: as above.
+        unsafe {
+            let a = heap.alloc(1_000_000, 8);
+            *a.add(999_999) = 5;
+            heap.free(a, 1_000_000, 8);
+            // The same size, and a smaller one of at least half, reuse the mapping; a block
+            // over twice as small does not.
+            let b = heap.alloc(1_000_000, 8);
+            assert_eq!(b, a);
+            heap.free(b, 1_000_000, 8);
+            let c = heap.alloc(600_000, 8);
+            assert_eq!(c, a);
+            *c.add(599_999) = 1;
+            heap.free(c, 600_000, 8);
+            let d = heap.alloc(100_000, 8);
+            assert_ne!(d, a);
+            heap.free(d, 100_000, 8);
+            // A block larger than any kept mapping gets a new one.
+            let e = heap.alloc(2_000_000, 8);
+            e.write_bytes(3, 2_000_000);
+            heap.free(e, 2_000_000, 8);
+            let state = &*heap.state.get();
+            assert!(state.kept_len <= KEPT_MAPPINGS);
+            assert_eq!(
+                state.kept_bytes,
+                state.kept[..state.kept_len]
+                    .iter()
+                    .map(|k| k.1)
+                    .sum::<usize>()
+            );
+            // Over the budget on its own: unmapped at once.
+            let huge = heap.alloc(KEPT_BYTES + 1, 8);
+            assert!(!huge.is_null());
+            heap.free(huge, KEPT_BYTES + 1, 8);
+            assert!((*heap.state.get()).kept_bytes <= KEPT_BYTES);
+            // More than KEPT_MAPPINGS freed: the oldest go.
+            let blocks: Vec<_> = (0..KEPT_MAPPINGS + 2)
+                .map(|i| heap.alloc(40_000 * (i + 1), 8))
+                .collect();
+            for (i, &block) in blocks.iter().enumerate() {
+                heap.free(block, 40_000 * (i + 1), 8);
+            }
+            let state = &*heap.state.get();
+            assert_eq!(state.kept_len, KEPT_MAPPINGS);
+            assert_eq!(
+                state.kept[KEPT_MAPPINGS - 1].1,
+                large_bytes(40_000 * (KEPT_MAPPINGS + 2))
+            );
         }
     }
 
