@@ -117,7 +117,14 @@ pub unsafe extern "C" fn keel_str_split(
                 .collect()
         } else if let [byte] = sep.as_bytes() {
             // One byte is one ASCII character: found with a byte search, not a substring one.
-            text.split(char::from(*byte)).map(string_of_str).collect()
+            // The pieces of an ASCII string are ASCII: their scalars need no counting.
+            if is_ascii(s) {
+                text.split(char::from(*byte))
+                    .map(|piece| string_of(piece.as_bytes(), piece.len() as i64))
+                    .collect()
+            } else {
+                text.split(char::from(*byte)).map(string_of_str).collect()
+            }
         } else {
             text.split(sep).map(string_of_str).collect()
         };
@@ -142,16 +149,83 @@ pub unsafe extern "C" fn keel_str_words(s: *const StrHeader) -> *mut ArrayHeader
         // words are valid UTF-8 on their own. The words are counted first, so that the array
         // is allocated once, at its size.
         let bytes = as_bytes(s);
-        let words = || {
-            bytes
-                .split(|&byte| matches!(byte, b' ' | b'\t' | b'\n' | b'\r'))
-                .filter(|word| !word.is_empty())
-        };
-        let array = keel_array_alloc(&STRING_ARRAY_DESC, words().count() as i64);
-        for (index, word) in words().enumerate() {
-            *slots(array).add(index) = string_of(word, count_chars(word)) as i64;
-        }
+        let mut count = 0;
+        for_each_word(bytes, |_, _| count += 1);
+        let array = keel_array_alloc(&STRING_ARRAY_DESC, count as i64);
+        // The words of an ASCII string are ASCII: their scalars need no counting.
+        let ascii = is_ascii(s);
+        let mut index = 0;
+        for_each_word(bytes, |start, end| {
+            let word = &bytes[start..end];
+            let chars = if ascii {
+                word.len() as i64
+            } else {
+                count_chars(word)
+            };
+            *slots(array).add(index) = string_of(word, chars) as i64;
+            index += 1;
+        });
         array
+    }
+}
+
+/// Calls `found(start, end)` for each word of `bytes` in order: each longest run of bytes that
+/// are not `' '`, `'\t'`, `'\n'` or `'\r'`.
+///
+/// Eight bytes at a time, as one word: a mask with the high bit of each byte that belongs to a
+/// word, compared with the same mask shifted by a byte, has a bit where a word starts or ends,
+/// and those are visited in order. The test is branch-free; a loop that asks of every byte
+/// whether it ends a word mispredicts at most word ends, which is most of its time on text.
+fn for_each_word(bytes: &[u8], mut found: impl FnMut(usize, usize)) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    /// The high bit of each zero byte of `x` (exact: no carry crosses a byte).
+    fn zero_bytes(x: u64) -> u64 {
+        !(((x & !HIGH) + !HIGH) | x) & HIGH
+    }
+    /// The high bit of each byte of `chunk` that is part of a word.
+    fn word_bytes(chunk: u64) -> u64 {
+        let separators = zero_bytes(chunk ^ (ONES * u64::from(b' ')))
+            | zero_bytes(chunk ^ (ONES * u64::from(b'\t')))
+            | zero_bytes(chunk ^ (ONES * u64::from(b'\n')))
+            | zero_bytes(chunk ^ (ONES * u64::from(b'\r')));
+        !separators & HIGH
+    }
+    let mut start = 0;
+    // The high bit of byte 0: whether the byte before the chunk belongs to a word.
+    let mut carry = 0;
+    let mut step = |at: usize, chunk: u64| {
+        let inside = word_bytes(chunk);
+        let mut changes = inside ^ ((inside << 8) | carry);
+        while changes != 0 {
+            let bit = changes.trailing_zeros();
+            let pos = at + bit as usize / 8;
+            if inside & (1 << bit) != 0 {
+                start = pos;
+            } else {
+                found(start, pos);
+            }
+            changes &= changes - 1;
+        }
+        carry = inside >> 56;
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        step(at, u64::from_le_bytes(word));
+        at += 8;
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        // Past the end of the text counts as a space, which ends a last word.
+        let mut word = [b' '; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        step(at, u64::from_le_bytes(word));
+    }
+    if carry != 0 {
+        found(start, bytes.len());
     }
 }
 
@@ -496,6 +570,44 @@ mod tests {
     fn split(s: &str, sep: &str) -> Vec<String> {
         // SAFETY: both strings are live.
         take_all(unsafe { keel_str_split(lit(s).as_ptr(), lit(sep).as_ptr()) })
+    }
+
+    #[test]
+    fn words_are_the_runs_between_separators_at_every_alignment() {
+        let before = live_objects();
+        // Texts of every length up to 40 from an alphabet of separators, ASCII, other control
+        // bytes and a two-byte character, against the plain definition.
+        let alphabet = [" ", "\t", "\n", "\r", "a", "b", "\u{0}", "\u{1f}", "!", "é"];
+        let mut state = 12345u64;
+        for length in 0..40 {
+            for _ in 0..50 {
+                let text: String = (0..length)
+                    .map(|_| {
+                        state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        alphabet[(state >> 33) as usize % alphabet.len()]
+                    })
+                    .collect();
+                let expected: Vec<&str> = text
+                    .split([' ', '\t', '\n', '\r'])
+                    .filter(|word| !word.is_empty())
+                    .collect();
+                let words = lit(&text);
+                // SAFETY: the string is live; the array's strings are checked by `take`.
+                let array = unsafe { keel_str_words(words.as_ptr()) };
+                // SAFETY: `array` is a live array of strings.
+                let got: Vec<String> = unsafe { elements(array) }
+                    .iter()
+                    .map(|&word| {
+                        // SAFETY: each element is a live string, retained for `take`.
+                        unsafe { retain(word as *mut _) };
+                        take(word as *mut StrHeader)
+                    })
+                    .collect();
+                take_all(array);
+                assert_eq!(got, expected, "{text:?}");
+            }
+        }
+        assert_eq!(live_objects(), before);
     }
 
     #[test]
