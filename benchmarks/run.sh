@@ -43,8 +43,8 @@ else
     echo "run.sh: cargo build --release failed; Keel rows are skipped" >&2
 fi
 
-all_benchmarks=(fib loop nbody spectral sieve strings contracts contracts_plain binarytrees closures
-    wordfreq)
+all_benchmarks=(fib loop nbody spectral sieve strings fannkuch mandelbrot contracts contracts_plain
+    binarytrees closures wordfreq)
 if (($# > 0)); then
     benchmarks=("$@")
 else
@@ -58,6 +58,8 @@ declare -A bench_args=(
     [spectral]="2000"
     [sieve]="10000000 25"
     [strings]="2000000"
+    [fannkuch]="10"
+    [mandelbrot]="2000"
     [contracts]="100000000"
     [contracts_plain]="100000000"
     [binarytrees]="16"
@@ -74,6 +76,8 @@ declare -A expected=(
     [contracts]=1698660597083333
     [contracts_plain]=1698660597083333
     [closures]=37500600000000
+    [fannkuch]=$'73196\nPfannkuchen(10) = 38'
+    [mandelbrot]=$'1588053\n1589640053'
     [wordfreq]=$'lo 71401\nmi 18512\nne 12998\nru 10572\nsa 8640\nti 7592\nvo 6839\nze 6117\npa 5668\nqui 5224'
     [binarytrees]=$'stretch tree of depth 17\t check: 262143\n65536\t trees of depth 4\t check: 2031616\n16384\t trees of depth 6\t check: 2080768\n4096\t trees of depth 8\t check: 2093056\n1024\t trees of depth 10\t check: 2096128\n256\t trees of depth 12\t check: 2096896\n64\t trees of depth 14\t check: 2097088\n16\t trees of depth 16\t check: 2097136\nlong lived tree of depth 16\t check: 131071'
 )
