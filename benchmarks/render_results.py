@@ -195,6 +195,29 @@ def freestanding_summary(rows):
     ] + lines
 
 
+def wordfreq_targets(rows):
+    """Lines saying how the native word count meets issue #13's targets, from this run."""
+    timed = timed_rows(rows)
+    native = timed.get(("wordfreq", "Keel native"))
+    peers = {name: timed.get(("wordfreq", name)) for name in ("python3", "lua5.4", "g++ -O2")}
+    if native is None or any(peer is None for peer in peers.values()):
+        return []
+    faster_than_python = peers["python3"]["mean"] / native["mean"]
+    faster_than_lua = peers["lua5.4"]["mean"] / native["mean"]
+    over_cpp = native["mean"] / peers["g++ -O2"]["mean"]
+
+    def verdict(met):
+        return "met" if met else "not met"
+
+    return [
+        "",
+        f"Issue #13's targets, by the means: at least 5× faster than python3"
+        f" ({faster_than_python:.2f}×: {verdict(faster_than_python >= 5.0)}), faster than lua5.4"
+        f" ({faster_than_lua:.2f}×: {verdict(faster_than_lua > 1.0)}), at most 2× g++ -O2"
+        f" ({over_cpp:.2f}×: {verdict(over_cpp <= 2.0)}).",
+    ]
+
+
 # The benchmarks of issue #15's native target: their geomean against gcc -O2 at most 1.3, none
 # of them above 2.
 NATIVE_TARGET_BENCHMARKS = (
@@ -329,6 +352,8 @@ def main():
         section.append(render_table([r for r in rows if r["bench"] == bench], repo_root))
         if bench == "contracts":
             section += contract_overhead(rows)
+        if bench == "wordfreq":
+            section += wordfreq_targets(rows)
         sections[bench] = section
     for name, body in earlier_sections(output_path, set(benches)):
         sections[name] = body
