@@ -1,6 +1,7 @@
-//! The global allocator of every program: the system's (hosted) or `heap`'s (a freestanding
-//! executable), except that running out of memory is Keel's out-of-memory fault (`out of
-//! memory: cannot allocate N bytes`, status 1) instead of Rust's abort.
+//! The global allocator of every program: the system's (hosted; mimalloc in the compiler), or
+//! `heap`'s (a freestanding executable), except that running out of memory is Keel's
+//! out-of-memory fault (`out of memory: cannot allocate N bytes`, status 1) instead of Rust's
+//! abort.
 //!
 //! Heap objects check their own allocations (`object`), but the runtime also allocates through
 //! Rust's collections (the VM's registers, formatted messages, split strings), and Rust answers
@@ -15,8 +16,16 @@ use core::alloc::{GlobalAlloc, Layout};
 
 use crate::fault::out_of_memory;
 
-#[cfg(not(feature = "freestanding"))]
+#[cfg(all(not(feature = "freestanding"), not(feature = "mimalloc")))]
 use std::alloc::System;
+
+/// The allocator below the compiler's (the feature `mimalloc`, which only `keel` enables):
+/// mimalloc. glibc's malloc gives a thread other than the main one an arena that grows one page
+/// per `mprotect` call, and the front end runs on a thread of its own: a `keel check` of a
+/// 104k-line program made 37,000 of those calls. With mimalloc, the same check takes 0.25 s
+/// instead of 0.40 s and a `keel build` 1.76 s instead of 2.22 s.
+#[cfg(all(not(feature = "freestanding"), feature = "mimalloc"))]
+use mimalloc::MiMalloc as System;
 
 /// The allocator below a freestanding executable's: [`crate::heap::Heap`].
 #[cfg(feature = "freestanding")]
