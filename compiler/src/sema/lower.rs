@@ -659,7 +659,7 @@ impl<'p, 's> FnLowerer<'p, 's> {
                 cond,
                 message,
                 text,
-            } => self.assert(*keyword, cond, message.as_ref(), text),
+            } => self.assert(*keyword, cond, message.as_deref(), text),
             TStmt::Live(live) => self.live(live),
             TStmt::Speculate { at, fast, slow } => self.speculate(*at, fast, slow),
             TStmt::Fault { at, message } => {

@@ -739,8 +739,8 @@ pub enum TStmt {
     ForRange {
         var: VarId,
         span: Span,
-        start: TExpr,
-        end: TExpr,
+        start: Box<TExpr>,
+        end: Box<TExpr>,
         body: TBlock,
     },
     /// `for var in array`: iterates over the array as it was when the loop started.
@@ -757,8 +757,8 @@ pub enum TStmt {
     /// condition's source text.
     Assert {
         keyword: Span,
-        cond: TExpr,
-        message: Option<TExpr>,
+        cond: Box<TExpr>,
+        message: Option<Box<TExpr>>,
         text: String,
     },
     Live(Box<TLive>),
@@ -1162,3 +1162,8 @@ impl TExpr {
         }
     }
 }
+
+// Typed statements stay small for the reason the syntax tree's do (`syntax::ast`): large parts
+// of rare variants go in boxes (a statement was 192 bytes before).
+const _: () = assert!(std::mem::size_of::<TExpr>() <= 72);
+const _: () = assert!(std::mem::size_of::<TStmt>() <= 120);

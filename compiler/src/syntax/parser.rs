@@ -1146,14 +1146,18 @@ impl<'a> Parser<'a> {
                         if !self.eat(Tok::Semi) {
                             self.error_expected("`;`", "after the `let` statement");
                         }
-                        Ok(StmtKind::Let { pattern, ty, value })
+                        Ok(StmtKind::Let {
+                            pattern: Box::new(pattern),
+                            ty: ty.map(Box::new),
+                            value,
+                        })
                     }
                     Err(Reported) => {
                         // Keep the variables declared, so later uses do not cascade into errors.
                         self.recover_statement();
                         let span = pattern.span();
                         Ok(StmtKind::Let {
-                            pattern,
+                            pattern: Box::new(pattern),
                             ty: None,
                             value: self.node(ExprKind::Error, span),
                         })
@@ -1185,14 +1189,17 @@ impl<'a> Parser<'a> {
                 let cond = self.node(ExprKind::Bool(true), start);
                 Ok(StmtKind::While {
                     cond,
-                    body: Block::new(vec![stmt], None, span),
+                    body: Box::new(Block::new(vec![stmt], None, span)),
                 })
             }
             Tok::While => {
                 self.bump();
                 let cond = self.expr()?;
                 let body = self.block()?;
-                Ok(StmtKind::While { cond, body })
+                Ok(StmtKind::While {
+                    cond,
+                    body: Box::new(body),
+                })
             }
             Tok::For => {
                 self.bump();
@@ -1202,9 +1209,9 @@ impl<'a> Parser<'a> {
                 if !self.eat(Tok::DotDot) {
                     let body = self.block()?;
                     return Ok(StmtKind::ForEach {
-                        pattern,
+                        pattern: Box::new(pattern),
                         array: start,
-                        body,
+                        body: Box::new(body),
                     });
                 }
                 let var = match pattern {
@@ -1228,9 +1235,9 @@ impl<'a> Parser<'a> {
                 let body = self.block()?;
                 Ok(StmtKind::ForRange {
                     var,
-                    start,
-                    end,
-                    body,
+                    start: Box::new(start),
+                    end: Box::new(end),
+                    body: Box::new(body),
                 })
             }
             Tok::Break => {
@@ -1259,7 +1266,11 @@ impl<'a> Parser<'a> {
                 let name = self.ident("after `static let` (a variable name)")?;
                 let (ty, value) = self.let_rest()?;
                 self.expect(Tok::Semi, "after the `static let` statement")?;
-                Ok(StmtKind::StaticLet { name, ty, value })
+                Ok(StmtKind::StaticLet {
+                    name,
+                    ty: ty.map(Box::new),
+                    value: Box::new(value),
+                })
             }
             Tok::Assert => {
                 let kind = self.assert_stmt()?;
@@ -1299,7 +1310,11 @@ impl<'a> Parser<'a> {
                     let op = compound_op(op_token.kind).map(|op| (op, op_token.span));
                     let value = self.expr()?;
                     self.expect(Tok::Semi, "after the assignment")?;
-                    return Ok(StmtKind::Assign { target, op, value });
+                    return Ok(StmtKind::Assign {
+                        target: Box::new(target),
+                        op,
+                        value: Box::new(value),
+                    });
                 }
                 if in_block && self.peek() == Tok::RBrace {
                     return Ok(StmtKind::Expr(target));
@@ -1336,8 +1351,8 @@ impl<'a> Parser<'a> {
         let text = self.text(cond.span).to_string();
         Ok(StmtKind::Assert {
             keyword,
-            cond,
-            message,
+            cond: Box::new(cond),
+            message: message.map(Box::new),
             text,
         })
     }
@@ -1844,8 +1859,8 @@ impl<'a> Parser<'a> {
                         None
                     };
                     let kind = ExprKind::Variant {
-                        enum_name: name,
-                        variant,
+                        enum_name: Box::new(name),
+                        variant: Box::new(variant),
                         args,
                     };
                     return Ok(self.node(kind, span.to(self.prev_span())));
@@ -1946,7 +1961,7 @@ impl<'a> Parser<'a> {
                     .expect(Tok::RBrace, "to close the struct literal")?
                     .span;
                 let kind = ExprKind::New {
-                    name,
+                    name: Box::new(name),
                     type_args,
                     fields,
                 };
@@ -1975,7 +1990,14 @@ impl<'a> Parser<'a> {
         match self.closure_rest() {
             Ok((params, ret, body)) => {
                 let span = start.to(body.span);
-                Ok(self.node(ExprKind::Closure { params, ret, body }, span))
+                Ok(self.node(
+                    ExprKind::Closure {
+                        params,
+                        ret: ret.map(Box::new),
+                        body: Box::new(body),
+                    },
+                    span,
+                ))
             }
             // Reported: the whole closure is skipped from its parameters on, so that the rest
             // of it causes nothing more and the expression around it goes on.
@@ -2031,7 +2053,11 @@ impl<'a> Parser<'a> {
     fn if_node(&mut self, head: IfHead, then: Block, else_: Option<Box<Expr>>, span: Span) -> Expr {
         match head {
             IfHead::Cond(cond) => {
-                let kind = ExprKind::If { cond, then, else_ };
+                let kind = ExprKind::If {
+                    cond,
+                    then: Box::new(then),
+                    else_,
+                };
                 self.node_at(kind, span, span)
             }
             IfHead::Let(pattern, value) => {

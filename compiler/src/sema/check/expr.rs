@@ -37,7 +37,7 @@ impl BodyChecker<'_, '_> {
                 },
             },
             ExprKind::Closure { params, ret, body } => {
-                return self.closure(params, ret.as_ref(), body, span)
+                return self.closure(params, ret.as_deref(), body, span)
             }
             ExprKind::CallValue { callee, args } => {
                 let value = self.expr(callee, true, None);

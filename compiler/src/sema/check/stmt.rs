@@ -39,11 +39,11 @@ impl BodyChecker<'_, '_> {
         }
         Some(match &stmt.kind {
             StmtKind::Let { pattern, ty, value } => {
-                let name = match pattern {
+                let name = match &**pattern {
                     Pattern::Bind(name) => Some(name),
                     _ => None,
                 };
-                let value = self.let_value(ty.as_ref(), value, name);
+                let value = self.let_value(ty.as_deref(), value, name);
                 let mut stmts = Vec::new();
                 self.bind_pattern(pattern, value, &mut stmts);
                 for name in pattern.names() {
@@ -58,7 +58,7 @@ impl BodyChecker<'_, '_> {
                 return first;
             }
             StmtKind::StaticLet { name, ty, value } => {
-                return self.static_let(name, ty.as_ref(), value, stmt.span)
+                return self.static_let(name, ty.as_deref(), value, stmt.span)
             }
             StmtKind::Assign { target, op, value } => {
                 let (place, place_ty) = self.place(target)?;
@@ -110,8 +110,8 @@ impl BodyChecker<'_, '_> {
                 TStmt::ForRange {
                     var,
                     span: stmt.span,
-                    start,
-                    end,
+                    start: Box::new(start),
+                    end: Box::new(end),
                     body,
                 }
             }
@@ -141,7 +141,7 @@ impl BodyChecker<'_, '_> {
                     }
                 };
                 self.push_scope();
-                let (var, prefix) = match pattern {
+                let (var, prefix) = match &**pattern {
                     Pattern::Bind(name) => (self.declare(name, elem), Vec::new()),
                     _ => {
                         // Each element goes in a hidden variable, which the pattern takes apart
@@ -191,7 +191,7 @@ impl BodyChecker<'_, '_> {
                 cond,
                 message,
                 text,
-            } => self.assert_stmt(*keyword, cond, message.as_ref(), text),
+            } => self.assert_stmt(*keyword, cond, message.as_deref(), text),
             StmtKind::Live(live) => TStmt::Live(Box::new(self.live_block(live))),
             StmtKind::Error => {
                 self.saw_broken_stmt = true;
@@ -230,8 +230,8 @@ impl BodyChecker<'_, '_> {
         });
         TStmt::Assert {
             keyword,
-            cond,
-            message,
+            cond: Box::new(cond),
+            message: message.map(Box::new),
             text: text.to_string(),
         }
     }
