@@ -14,10 +14,10 @@
 //! then waits for the slot alone, and the entry (its value) after it (in a word count of 2.6
 //! million words, 50,000 distinct, the probe's share of the run fell from 37% to 21% when short
 //! keys stopped being read; slots of 8 bytes, which sent every key comparison through the
-//! entry, were slower still, see `examples/map_structures.rs`). The table is at most 80% full; a removal moves the
-//! last entry into the hole (`swap_remove`) and closes the gap in the table by shifting the
-//! slots after it back (no tombstones). Inserting into an unshared map is amortised O(1)
-//! expected.
+//! entry, were slower still, see `examples/map_structures.rs`). The table is at most 80% full;
+//! a removal moves the last entry into the hole (`swap_remove`) and closes the gap in the table
+//! by shifting the slots after it back (no tombstones). Inserting into an unshared map is
+//! amortised O(1) expected.
 //!
 //! Iteration order is ascending key order. New entries go at the end of the `Vec`, and a flag
 //! says whether the entries are in key order (it stays set while keys are inserted in ascending
