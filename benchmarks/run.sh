@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs Keel's benchmarks against C (gcc -O2), Lua 5.4, LuaJIT and CPython, and writes RESULTS.md.
+# Runs Keel's benchmarks against C (gcc -O2), Lua 5.4, LuaJIT and CPython (and Resilient, when `rz`
+# is on PATH), and writes RESULTS.md.
 #
 # Steps: build the compiler (cargo build --release), compile each .kl to a native executable with
 # `keel build` (freestanding, the default) and `keel build --libc` (linked with glibc), and each
@@ -43,8 +44,8 @@ else
     echo "run.sh: cargo build --release failed; Keel rows are skipped" >&2
 fi
 
-all_benchmarks=(fib loop nbody spectral sieve strings fannkuch mandelbrot contracts contracts_plain
-    binarytrees closures wordfreq)
+all_benchmarks=(fib fib_contract loop nbody spectral sieve strings fannkuch mandelbrot contracts
+    contracts_plain binarytrees closures wordfreq)
 if (($# > 0)); then
     benchmarks=("$@")
 else
@@ -53,6 +54,7 @@ fi
 # The arguments every implementation of a benchmark gets, and the output it must print.
 declare -A bench_args=(
     [fib]=""
+    [fib_contract]=""
     [loop]=""
     [nbody]="5000000"
     [spectral]="2000"
@@ -68,6 +70,7 @@ declare -A bench_args=(
 )
 declare -A expected=(
     [fib]=2178309
+    [fib_contract]=2178309
     [loop]=5000000050000000
     [nbody]=$'-0.169075164\n-0.169083134'
     [spectral]=1.274224152
@@ -143,8 +146,13 @@ measure() {
     fi
     end=$(date +%s%N)
     elapsed_ms=$(((end - start) / 1000000))
-    if [[ "$output" != "${expected[$bench]}" ]]; then
-        local shown="${output//$'\n'/ \/ }" wanted="${expected[$bench]//$'\n'/ \/ }"
+    local answer="${expected[$bench]}"
+    if [[ "$name" == Resilient* ]]; then
+        # rz ends every successful run with this line on standard output.
+        answer+=$'\nProgram executed successfully'
+    fi
+    if [[ "$output" != "$answer" ]]; then
+        local shown="${output//$'\n'/ \/ }" wanted="${answer//$'\n'/ \/ }"
         echo "   $name: WRONG ANSWER: printed '$shown', expected '$wanted'"
         record "$bench" "$name" wrong "$command" "" "printed ${shown:0:200}"
         wrong_answers=$((wrong_answers + 1))
@@ -188,6 +196,13 @@ for bench in "${benchmarks[@]}"; do
         measure "$bench" "g++ -O2" "$work/$bench-cpp" "$work/$bench-cpp" "${args[@]}"
     else
         measure "$bench" "gcc -O2" "$work/$bench-c" "$work/$bench-c" "${args[@]}"
+    fi
+    # Resilient, the language Keel's surface comes from, where a benchmark has its program:
+    # an optional peer, timed when `rz` (built with `cargo build --release --features jit` from
+    # its public repository) is on PATH.
+    if [[ -f "$bench.rz" ]]; then
+        measure "$bench" "Resilient VM" rz rz --vm "$bench.rz" "${args[@]}"
+        measure "$bench" "Resilient JIT" rz rz --jit "$bench.rz" "${args[@]}"
     fi
     measure "$bench" "lua5.4" lua5.4 lua5.4 "$bench.lua" "${args[@]}"
     measure "$bench" "luajit" luajit luajit "$bench.lua" "${args[@]}"
