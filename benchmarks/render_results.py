@@ -168,6 +168,16 @@ def contract_overhead(rows):
     return ["", "Contract overhead (`contracts` over `contracts_plain`):", ""] + lines
 
 
+def ratio_line(bench, row, base):
+    """One table line of `row`'s time over `base`'s, and the ratio of their means."""
+    ratio = row["mean"] / base["mean"]
+    line = (
+        f"| {bench} | {format_seconds(row['mean'])} | {format_seconds(base['mean'])} "
+        f"| {ratio:.2f} | {row['min'] / base['min']:.2f} |"
+    )
+    return ratio, line
+
+
 def freestanding_summary(rows):
     """A section comparing each benchmark's freestanding executable with its --libc one."""
     timed = timed_rows(rows)
@@ -179,11 +189,9 @@ def freestanding_summary(rows):
         libc = timed.get((row["bench"], "Keel native --libc"))
         if libc is None:
             continue
-        ratios.append(row["mean"] / libc["mean"])
-        lines.append(
-            f"| {row['bench']} | {format_seconds(row['mean'])} | {format_seconds(libc['mean'])} "
-            f"| {ratios[-1]:.2f} | {row['min'] / libc['min']:.2f} |"
-        )
+        ratio, line = ratio_line(row["bench"], row, libc)
+        ratios.append(ratio)
+        lines.append(line)
     if not lines:
         return None
     return [
@@ -268,11 +276,9 @@ def native_summary(rows):
         if keel is None or gcc is None:
             missing.append(bench)
             continue
-        ratios.append(keel["mean"] / gcc["mean"])
-        lines.append(
-            f"| {bench} | {format_seconds(keel['mean'])} | {format_seconds(gcc['mean'])} "
-            f"| {ratios[-1]:.2f} | {keel['min'] / gcc['min']:.2f} |"
-        )
+        ratio, line = ratio_line(bench, keel, gcc)
+        ratios.append(ratio)
+        lines.append(line)
     if not lines:
         return None
     geomean = geometric_mean(ratios)

@@ -83,10 +83,7 @@ impl State {
         let best = (0..self.kept_len)
             .filter(|&i| (bytes..=bytes.saturating_mul(2)).contains(&self.kept[i].1))
             .min_by_key(|&i| self.kept[i].1)?;
-        let (address, len) = self.kept[best];
-        self.kept.copy_within(best + 1..self.kept_len, best);
-        self.kept_len -= 1;
-        self.kept_bytes -= len;
+        let (address, len) = self.remove_kept(best);
         if len > bytes {
             // SAFETY: the tail past `bytes` is part of this mapping, which nothing uses.
             unsafe { sys::unmap(address.add(bytes).cast(), len - bytes) };
@@ -112,12 +109,18 @@ impl State {
 
     /// Unmaps the oldest kept mapping (there must be one).
     fn unmap_oldest(&mut self) {
-        let (address, len) = self.kept[0];
+        let (address, len) = self.remove_kept(0);
         // SAFETY: a kept mapping is whole, of this size, and used by nothing.
         unsafe { sys::unmap(address.cast(), len) };
-        self.kept.copy_within(1..self.kept_len, 0);
+    }
+
+    /// Takes kept mapping `i` (address, bytes) out of the list, keeping the others in order.
+    fn remove_kept(&mut self, i: usize) -> (*mut u8, usize) {
+        let kept = self.kept[i];
+        self.kept.copy_within(i + 1..self.kept_len, i);
         self.kept_len -= 1;
-        self.kept_bytes -= len;
+        self.kept_bytes -= kept.1;
+        kept
     }
 }
 
